@@ -1,0 +1,45 @@
+# pagevisor: a KVM monitor and an NT-style 32-bit guest kernel.
+#   make          build everything into build/
+#   make run      build and run the demo (installs missing Debian packages when root)
+#   make test     build and run unit tests and every guest test image
+#   make bench    benchmarks (ratios against peers on this machine)
+#   make clean    remove build/
+#   V=1           show full commands
+# Each area keeps its own rules in an .mk file beside its sources.
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BUILD   := build
+SHELL   := /bin/bash
+
+HOST_CC     ?= gcc
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ishared -D_GNU_SOURCE $(EXTRA_CFLAGS)
+HOST_LDFLAGS := $(EXTRA_LDFLAGS)
+
+GUEST_CC     := gcc
+GUEST_CFLAGS := -std=gnu11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+                -fno-asynchronous-unwind-tables -mgeneral-regs-only -fno-builtin -nostdinc \
+                -isystem $(shell $(GUEST_CC) -m32 -print-file-name=include) \
+                -O2 -g -Wall -Wextra -Werror -Ishared
+GUEST_LD     := ld -m elf_i386
+
+.PHONY: all run test bench clean deps deps-test
+all:
+
+include vmm/vmm.mk
+include guest/guest.mk
+include tests/tests.mk
+include tests/kvm-runner/runner.mk
+
+clean:
+	rm -rf $(BUILD)
+
+# Print a short line per step unless V=1.
+define say
+	@$(if $(filter 1,$(V)),true,printf '  %-8s %s\n' "$(1)" "$(2)")
+endef

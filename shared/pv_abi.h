@@ -1,0 +1,107 @@
+/*
+ * pv_abi.h - the one host/guest ABI of pagevisor: hypercall ports, call blocks, exit codes.
+ *
+ * A hypercall is a single 32-bit `out` of the guest-physical address of a call block to
+ * port PV_HC_PORT(nr). Fields marked PV_IN are written by the guest and read by the host,
+ * which validates every one of them before use; PV_OUT fields are written by the host.
+ * All addresses in call blocks are guest-physical. The host never trusts a length, an address
+ * or an index without checking it against guest RAM and the limits below.
+ *
+ * Included by the host (x86-64, C11) and by the guest (i386, freestanding C11): fixed-width
+ * types only, no pointers, no padding.
+ */
+#ifndef PV_ABI_H
+#define PV_ABI_H
+
+#include <stdint.h>
+
+#define PV_IN  /* guest -> host */
+#define PV_OUT /* host -> guest */
+
+/* Port base; the call number is added to it. Port base + 0 is the identification port:
+ * a 32-bit `in` from it returns PV_IDENT_MAGIC under pagevisor and all ones elsewhere
+ * (an unclaimed ISA port), which is how the guest knows whether host services exist. */
+#define PV_HC_PIO_BASE   0x500u
+#define PV_HC_PORT(nr)   (PV_HC_PIO_BASE + (nr))
+#define PV_IDENT_PORT    PV_HC_PORT(0)
+#define PV_IDENT_MAGIC   0x31564D50u /* "PVM1" little-endian */
+
+enum pv_hc_nr {
+    PV_HC_CONSOLE      = 1, /* struct pv_hc_console */
+    PV_HC_PROCESS_EXIT = 2, /* struct pv_hc_process_exit */
+    PV_HC_BUGCHECK     = 3, /* struct pv_hc_bugcheck */
+    PV_HC_SHUTDOWN     = 4, /* struct pv_hc_shutdown */
+    PV_HC_MAX          = 5  /* first unused number; the host rejects nr >= PV_HC_MAX */
+};
+
+/* Return codes a host writes into a call block's `ret` (negative errno-style). */
+#define PV_OK        0
+#define PV_EFAULT   (-14) /* an address or range lies outside guest RAM */
+#define PV_EINVAL   (-22) /* a field is out of range */
+
+/* Console output. STDOUT is what processes print (it is the run's output); LOG is kernel
+ * chatter, shown by the host only with --verbose. */
+#define PV_CONSOLE_STDOUT  1u
+#define PV_CONSOLE_LOG     2u
+#define PV_CONSOLE_MAX     4096u /* bytes per call */
+
+struct pv_hc_console {
+    PV_IN  uint32_t channel; /* PV_CONSOLE_* */
+    PV_IN  uint32_t buf_gpa; /* guest-physical address of the text */
+    PV_IN  uint32_t len;     /* bytes, <= PV_CONSOLE_MAX, the whole range inside RAM */
+    PV_OUT int32_t  ret;     /* PV_OK or a PV_E* code */
+};
+
+#define PV_NAME_MAX 32u /* image names, NUL-terminated within the array */
+
+/* A process has ended. exit_status is the value passed to NtTerminateProcess, or the
+ * NTSTATUS of the exception that ended it (then `killed` is 1 and fault_* say what happened). */
+struct pv_hc_process_exit {
+    PV_IN  uint32_t pid;
+    PV_IN  uint32_t exit_status;
+    PV_IN  uint32_t killed;        /* 1 when ended by an exception, 0 by NtTerminateProcess */
+    PV_IN  uint32_t fault_address; /* for killed processes: the faulting VA (CR2) */
+    PV_IN  uint32_t fault_eip;
+    PV_IN  uint32_t fault_write;   /* 0 read, 1 write, 8 execute (NT's ExceptionInformation[0]) */
+    PV_IN  char     name[PV_NAME_MAX];
+    PV_OUT int32_t  ret;
+};
+
+/* Register state as the guest saw it at a bug check or exception. */
+struct pv_regs {
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp;
+    uint32_t eip, eflags, cs, ss;
+    uint32_t cr0, cr2, cr3, cr4;
+};
+
+/* The kernel has stopped with a bug check (KeBugCheckEx). The host reports it in NT's
+ * "*** STOP: 0x%08X (p1,p2,p3,p4)" form and ends the run with PV_EXIT_BUGCHECK. The call does
+ * not return. */
+struct pv_hc_bugcheck {
+    PV_IN  uint32_t code;
+    PV_IN  uint32_t param[4];
+    PV_IN  uint32_t regs_valid;    /* 1 when regs holds the trap frame of the failure */
+    PV_IN  struct pv_regs regs;
+    PV_IN  char     text[128];     /* optional NUL-terminated note from the kernel */
+};
+
+/* Every image has run; the kernel is done. The host ends the run. Does not return. */
+struct pv_hc_shutdown {
+    PV_IN  uint32_t images_run;
+};
+
+/* Exit statuses of `pagevisor run` (documented in README.md). 0..PV_EXIT_IMAGE_MAX is the
+ * first non-zero exit code of an image (larger plain codes are clamped to PV_EXIT_IMAGE_MAX). */
+#define PV_EXIT_IMAGE_MAX        111
+#define PV_EXIT_IMAGE_EXCEPTION  112 /* an image was ended by an exception status (e.g. 0xC0000005) */
+#define PV_EXIT_BUGCHECK         113 /* the guest kernel bug-checked */
+#define PV_EXIT_TRIPLE_FAULT     114 /* the vCPU shut down (triple fault) */
+#define PV_EXIT_TIMEOUT          115 /* --timeout expired */
+#define PV_EXIT_INCAPABLE        116 /* no KVM that can run 32-bit paged guests, and no runner */
+#define PV_EXIT_VMM_ERROR        117 /* bad input, bad guest behaviour the VMM cannot serve, KVM error */
+#define PV_EXIT_USAGE            118 /* bad command line */
+
+/* Multiboot boot loader name the VMM passes; the guest prints it in its boot log. */
+#define PV_BOOT_LOADER_NAME "pagevisor"
+
+#endif /* PV_ABI_H */
