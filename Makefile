@@ -28,13 +28,20 @@ GUEST_CFLAGS := -std=gnu11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fn
                 -O2 -g -Wall -Wextra -Werror -Ishared
 GUEST_LD     := ld -m elf_i386
 
-.PHONY: all run test bench clean deps deps-test
+.PHONY: all run test clean
 all:
 
 include vmm/vmm.mk
 include guest/guest.mk
 include tests/tests.mk
 include tests/kvm-runner/runner.mk
+
+# The demo: the guest boots (its log shown with --verbose) and runs two images, one after the
+# other. Where this host's KVM cannot run 32-bit paged guests it runs in the KVM runner VM.
+DEMO_IMAGES := $(BUILD)/images/hello.elf -- $(BUILD)/images/layout.elf alpha beta
+run: deps-build all
+	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/ensure-packages.sh runner && tests/kvm-runner/prepare.sh; fi
+	$(Q)$(PAGEVISOR) run --verbose $(DEMO_IMAGES)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,1 +1,36 @@
-# placeholder
+# vmm/vmm.mk - the host program build/pagevisor, its static twin for the KVM runner VM, and
+# the object set unit tests link against. With SAN=1 the objects carry ASan and UBSan.
+
+VMM_SRCS      := $(wildcard vmm/*.c)
+VMM_OBJS      := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(VMM_SRCS))
+VMM_LIB_OBJS  := $(filter-out $(BUILD)/vmm/main.o,$(VMM_OBJS))
+VMM_LIBS      := -lcapstone
+VMM_STATIC_LIBS := -l:libcapstone.a
+PAGEVISOR     := $(BUILD)/pagevisor
+PAGEVISOR_STATIC := $(BUILD)/pagevisor-static
+
+# Sanitized objects for the unit tests (ASan + UBSan, traps on any report).
+SAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+VMM_SAN_OBJS  := $(patsubst vmm/%.c,$(BUILD)/san/vmm/%.o,$(filter-out vmm/main.c,$(VMM_SRCS)))
+
+all: $(PAGEVISOR) $(PAGEVISOR_STATIC)
+
+$(BUILD)/vmm/%.o: vmm/%.c $(wildcard vmm/*.h shared/*.h) | deps-build
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/san/vmm/%.o: vmm/%.c $(wildcard vmm/*.h shared/*.h) | deps-build
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -MMD -c $< -o $@
+
+$(PAGEVISOR): $(VMM_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ $(VMM_LIBS)
+
+$(PAGEVISOR_STATIC): $(VMM_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -o $@ $^ $(VMM_STATIC_LIBS)
+
+-include $(VMM_OBJS:.o=.d)

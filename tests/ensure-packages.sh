@@ -1,0 +1,44 @@
+#!/bin/bash
+# ensure-packages.sh - make sure the Debian packages a step needs are installed.
+# Usage: tests/ensure-packages.sh GROUP...   (groups: build, test, runner)
+# As root, missing packages are installed with apt-get; otherwise the exact command is printed
+# and the script fails. Nothing is fetched from anywhere but the Debian archive.
+set -euo pipefail
+
+declare -A GROUP=(
+    [build]="gcc libc6-dev make binutils libcapstone-dev"
+    [test]="libcunit1-dev qemu-system-x86"
+    [runner]="qemu-system-x86"
+)
+
+want=()
+for g in "$@"; do
+    [[ -n "${GROUP[$g]:-}" ]] || { echo "ensure-packages: unknown group '$g'" >&2; exit 2; }
+    for p in ${GROUP[$g]}; do
+        [[ " ${want[*]:-} " == *" $p "* ]] || want+=("$p")
+    done
+done
+
+missing=()
+for p in "${want[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "pagevisor needs these Debian packages: ${missing[*]}" >&2
+    echo "install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/pagevisor-apt.log 2>&1; then
+    apt-get update -q >>/tmp/pagevisor-apt.log 2>&1 || true
+    if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/pagevisor-apt.log 2>&1; then
+        tail -n 20 /tmp/pagevisor-apt.log >&2
+        echo "ensure-packages: apt-get install ${missing[*]} failed (log: /tmp/pagevisor-apt.log)" >&2
+        exit 1
+    fi
+fi

@@ -1,0 +1,90 @@
+/* test_options.c - the `pagevisor run` command line: options, image lists, module lines. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "unit.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+#define ARGC(v) ((int)(sizeof(v) / sizeof(v[0])) - 1)
+
+static int parse(char **argv, int argc, struct run_options *o)
+{
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    int rc = run_options_parse(argc, argv, o);
+    fclose(stderr);
+    stderr = saved;
+    return rc;
+}
+
+static void defaults(void)
+{
+    char **v = ARGV("run", "hello.elf");
+    struct run_options o;
+    CU_ASSERT_EQUAL_FATAL(parse(v, 2, &o), 0);
+    CU_ASSERT_EQUAL(o.mem, 16u << 20);
+    CU_ASSERT_EQUAL(o.timeout, PV_DEFAULT_TIMEOUT);
+    CU_ASSERT_EQUAL(o.runner, RUNNER_AUTO);
+    CU_ASSERT_FALSE(o.verbose);
+    CU_ASSERT_EQUAL_FATAL(o.nimages, 1u);
+    CU_ASSERT_STRING_EQUAL(o.images[0].path, "hello.elf");
+    CU_ASSERT_EQUAL(o.images[0].nargs, 0);
+    run_options_free(&o);
+}
+
+static void options_and_several_images(void)
+{
+    char **v = ARGV("run", "--mem", "4M", "--timeout", "9", "--runner", "never", "--verbose",
+                    "a.elf", "-x", "y", "--", "b.elf", "--", "c.elf", "z");
+    struct run_options o;
+    CU_ASSERT_EQUAL_FATAL(parse(v, 16, &o), 0);
+    CU_ASSERT_EQUAL(o.mem, 4u << 20);
+    CU_ASSERT_EQUAL(o.timeout, 9u);
+    CU_ASSERT_EQUAL(o.runner, RUNNER_NEVER);
+    CU_ASSERT_TRUE(o.verbose);
+    CU_ASSERT_EQUAL_FATAL(o.nimages, 3u);
+    CU_ASSERT_EQUAL(o.images[0].nargs, 2);           /* an image's own options stay its own */
+    CU_ASSERT_STRING_EQUAL(o.images[0].args[0], "-x");
+    CU_ASSERT_STRING_EQUAL(o.images[1].path, "b.elf");
+    CU_ASSERT_EQUAL(o.images[1].nargs, 0);
+    char *line = image_cmdline(&o.images[0]);
+    CU_ASSERT_STRING_EQUAL(line, "a.elf -x y");
+    free(line);
+    line = image_cmdline(&o.images[2]);
+    CU_ASSERT_STRING_EQUAL(line, "c.elf z");
+    free(line);
+    run_options_free(&o);
+}
+
+static void refuses_bad_values(void)
+{
+    struct run_options o;
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--mem", "1M", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--mem", "2G", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--mem", "3000001", "a.elf"), 4, &o), -1); /* not aligned */
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--timeout", "soon", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--runner", "maybe", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--bogus", "a.elf"), 3, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--mem"), 2, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run"), 1, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--", "--"), 3, &o), -1);
+}
+
+static void refuses_unrepresentable_arguments(void)
+{
+    char *args[] = { "has space" };
+    struct image_spec img = { "a.elf", args, 1 };
+    CU_ASSERT_PTR_NULL(image_cmdline(&img));
+    char *empty[] = { "" };
+    struct image_spec img2 = { "a.elf", empty, 1 };
+    CU_ASSERT_PTR_NULL(image_cmdline(&img2));
+}
+
+static const struct unit_test tests[] = {
+    UNIT_TEST(defaults),
+    UNIT_TEST(options_and_several_images),
+    UNIT_TEST(refuses_bad_values),
+    UNIT_TEST(refuses_unrepresentable_arguments),
+};
+UNIT_MAIN("options", tests)

@@ -1,0 +1,115 @@
+/* test_pt_walk.c - the host's guest page-table walker on hand-built tables. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nt_pte.h"
+#include "pt_walk.h"
+#include "unit.h"
+
+#define RAM (8u << 20)
+#define PD  0x10000u
+#define PT  0x11000u
+
+static struct guest_mem mem;
+
+static void put32(uint32_t gpa, uint32_t v) { memcpy(mem.base + gpa, &v, 4); }
+
+static void build_tables(void)
+{
+    memset(mem.base, 0, RAM);
+    put32(PD + 1 * 4, PT | PTE_VALID | PTE_WRITE | PTE_OWNER);      /* 0x00400000-0x007FFFFF */
+    put32(PT + 1 * 4, 0x00234000u | PTE_VALID | PTE_OWNER);         /* 0x00401000 -> 0x234000 */
+    put32(PT + 2 * 4, MM_DEMAND_ZERO_WRITE_PTE);                    /* 0x00402000 not present */
+    put32(PD + 0x200 * 4, 0x00400000u | PTE_VALID | PTE_LARGE_PAGE); /* 0x80000000 4 MiB */
+    put32(PD + 0x300 * 4, PD | PTE_VALID | PTE_WRITE);              /* self-map */
+    put32(PD + 0x3FF * 4, 0x7FFFF000u | PTE_VALID);                 /* a table outside RAM */
+}
+
+static void walks_4k_page(void)
+{
+    build_tables();
+    struct pt_walk w;
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0x00401ABCu, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, 0x00234ABCu);
+    CU_ASSERT_FALSE(w.large);
+    CU_ASSERT_EQUAL(w.pde_gpa, PD + 4);
+    CU_ASSERT_EQUAL(w.pte_gpa, PT + 4);
+    CU_ASSERT_EQUAL(w.pte, 0x00234000u | PTE_VALID | PTE_OWNER);
+}
+
+static void walks_4m_page_only_with_pse(void)
+{
+    build_tables();
+    struct pt_walk w;
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0x80123456u, &w), PT_WALK_OK);
+    CU_ASSERT_TRUE(w.large);
+    CU_ASSERT_EQUAL(w.gpa, 0x00523456u);
+    /* Without CR4.PSE, bit 7 is ignored and the PDE's frame is read as a page table. */
+    CU_ASSERT_EQUAL(pt_walk(&mem, PD, false, 0x80123456u, &w), PT_WALK_PTE_NOT_PRESENT);
+    CU_ASSERT_FALSE(w.large);
+}
+
+static void reports_not_present(void)
+{
+    build_tables();
+    struct pt_walk w;
+    CU_ASSERT_EQUAL(pt_walk(&mem, PD, true, 0x00402000u, &w), PT_WALK_PTE_NOT_PRESENT);
+    CU_ASSERT_EQUAL(w.pte, MM_DEMAND_ZERO_WRITE_PTE);
+    CU_ASSERT_EQUAL(pt_walk(&mem, PD, true, 0x10000000u, &w), PT_WALK_PDE_NOT_PRESENT);
+    CU_ASSERT_EQUAL(w.pde, 0u);
+}
+
+static void refuses_tables_outside_ram(void)
+{
+    build_tables();
+    struct pt_walk w;
+    CU_ASSERT_EQUAL(pt_walk(&mem, PD, true, 0xFFC01000u, &w), PT_WALK_BAD_TABLE);
+    CU_ASSERT_EQUAL(pt_walk(&mem, 0xFFFFF000u, true, 0x00401000u, &w), PT_WALK_BAD_TABLE);
+}
+
+static void self_map_reaches_page_tables(void)
+{
+    build_tables();
+    struct pt_walk w;
+    /* Through the self-map, the PTE of 0x00401000 is at 0xC0001004 and lives at PT+4. */
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0xC0001004u, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, PT + 4);
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0xC0300C00u, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, PD + 0xC00);
+}
+
+static void reads_across_pages(void)
+{
+    build_tables();
+    put32(PT + 0 * 4, 0x00300000u | PTE_VALID);   /* 0x00400000 -> 0x300000 */
+    memset(mem.base + 0x300FFC, 0x11, 4);
+    memset(mem.base + 0x234000, 0x22, 4);
+    uint8_t buf[8];
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, true, PD, true, 0x00400FFCu, buf, 8), 8u);
+    CU_ASSERT_EQUAL(buf[0], 0x11);
+    CU_ASSERT_EQUAL(buf[7], 0x22);
+    /* Stops at the first page that does not translate. */
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, true, PD, true, 0x00401FFEu, buf, 8), 2u);
+    /* Paging off: physical, bounded by RAM. */
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, false, 0, false, RAM - 4, buf, 8), 4u);
+}
+
+static const struct unit_test tests[] = {
+    UNIT_TEST(walks_4k_page),
+    UNIT_TEST(walks_4m_page_only_with_pse),
+    UNIT_TEST(reports_not_present),
+    UNIT_TEST(refuses_tables_outside_ram),
+    UNIT_TEST(self_map_reaches_page_tables),
+    UNIT_TEST(reads_across_pages),
+};
+
+int main(void)
+{
+    mem.size = RAM;
+    mem.base = calloc(1, RAM);
+    if (!mem.base)
+        return 2;
+    int rc = unit_run("pt_walk", tests, sizeof(tests) / sizeof(tests[0]));
+    free(mem.base);
+    return rc;
+}

@@ -1,0 +1,63 @@
+/* crash_report.c - bug-check and triple-fault reports. */
+#include "crash_report.h"
+
+#include "disasm.h"
+#include "ntstatus.h"
+#include "pt_walk.h"
+
+#define CR0_PG  0x80000000u
+#define CR4_PSE 0x00000010u
+
+void crash_print_regs(FILE *f, const struct pv_regs *r)
+{
+    fprintf(f, "  eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
+            r->eax, r->ebx, r->ecx, r->edx, r->esi, r->edi);
+    fprintf(f, "  eip=%08x esp=%08x ebp=%08x efl=%08x cs=%04x ss=%04x\n",
+            r->eip, r->esp, r->ebp, r->eflags, r->cs, r->ss);
+    fprintf(f, "  cr0=%08x cr2=%08x cr3=%08x cr4=%08x\n", r->cr0, r->cr2, r->cr3, r->cr4);
+}
+
+void crash_print_code(FILE *f, const struct guest_mem *m, const struct pv_regs *r)
+{
+    enum { BEFORE = 16, AFTER = 16 };
+    bool paging = r->cr0 & CR0_PG, pse = r->cr4 & CR4_PSE;
+    uint8_t code[BEFORE + AFTER];
+    /* Bytes before EIP may sit on an unmapped page: read them separately. */
+    size_t before = pt_read_virt(m, paging, r->cr3, pse, r->eip - BEFORE, code, BEFORE);
+    size_t after = pt_read_virt(m, paging, r->cr3, pse, r->eip, code + BEFORE, AFTER);
+    if (after == 0) {
+        fprintf(f, "  code: eip %08x is not readable (%s)\n", r->eip,
+                paging ? "not mapped through cr3" : "outside guest RAM");
+        return;
+    }
+    fprintf(f, "  code:");
+    for (size_t i = before == BEFORE ? 0 : BEFORE; i < BEFORE + after; i++)
+        fprintf(f, i == BEFORE ? " <%02x>" : " %02x", code[i]);
+    fprintf(f, "\n");
+    struct insn_text insn;
+    if (disasm_one(code + BEFORE, after, r->eip, r, &insn) == 0) {
+        fprintf(f, "  %08x: %-20s %s", r->eip, insn.bytes, insn.text);
+        if (insn.has_mem)
+            fprintf(f, "    ; ea %08x", insn.mem_ea);
+        fprintf(f, "\n");
+    } else {
+        fprintf(f, "  %08x: (undecodable)\n", r->eip);
+    }
+}
+
+void bugcheck_report(FILE *f, const struct guest_mem *m, const struct pv_hc_bugcheck *b)
+{
+    const char *name = pv_bugcheck_name(b->code);
+    fprintf(f, "pagevisor: guest bug check 0x%08X %s\n", b->code, name ? name : "(unknown code)");
+    fprintf(f, "*** STOP: 0x%08X (0x%08X,0x%08X,0x%08X,0x%08X)\n", b->code, b->param[0],
+            b->param[1], b->param[2], b->param[3]);
+    if (name)
+        fprintf(f, "%s\n", name);
+    if (b->text[0])
+        fprintf(f, "  %.*s\n", (int)sizeof(b->text), b->text);
+    if (b->regs_valid) {
+        crash_print_regs(f, &b->regs);
+        crash_print_code(f, m, &b->regs);
+    }
+    fflush(f);
+}

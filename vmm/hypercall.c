@@ -1,0 +1,186 @@
+/*
+ * hypercall.c - serving guest hypercalls.
+ *
+ * A call block is copied out of guest RAM before it is looked at, so nothing the guest changes
+ * later matters, and every address and length in it is checked against guest RAM before use.
+ * A bad call fails that call (ret = PV_E*), or is refused as a whole when even its call block
+ * is unusable; it never makes the host touch memory outside guest RAM.
+ */
+#include "hypercall.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crash_report.h"
+#include "ntstatus.h"
+
+void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose)
+{
+    memset(s, 0, sizeof(*s));
+    s->mem = mem;
+    s->stdout_fd = stdout_fd;
+    s->log_fd = log_fd;
+    s->verbose = verbose;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int reject(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int reject(char *why, size_t whylen, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return HC_REJECTED;
+}
+
+/* Copy a call block in; NULL-safe check of the whole block. */
+static bool fetch(struct hc_state *s, uint32_t gpa, void *block, size_t len)
+{
+    const void *src = gpa_ptr(s->mem, gpa, len);
+    if (!src)
+        return false;
+    memcpy(block, src, len);
+    return true;
+}
+
+static void set_ret(struct hc_state *s, uint32_t gpa, size_t offset, int32_t ret)
+{
+    memcpy(gpa_ptr(s->mem, gpa + offset, sizeof(ret)), &ret, sizeof(ret));
+}
+
+static void hc_console(struct hc_state *s, uint32_t gpa, struct pv_hc_console *c)
+{
+    int32_t ret = PV_OK;
+    const void *text = gpa_ptr(s->mem, c->buf_gpa, c->len);
+    if (c->channel != PV_CONSOLE_STDOUT && c->channel != PV_CONSOLE_LOG)
+        ret = PV_EINVAL;
+    else if (c->len > PV_CONSOLE_MAX)
+        ret = PV_EINVAL;
+    else if (!text)
+        ret = PV_EFAULT;
+    else if (c->channel == PV_CONSOLE_STDOUT)
+        write_all(s->stdout_fd, text, c->len);
+    else if (s->log_fd >= 0)
+        write_all(s->log_fd, text, c->len);
+    if (ret == PV_OK)
+        s->console_bytes += c->len;
+    set_ret(s, gpa, offsetof(struct pv_hc_console, ret), ret);
+}
+
+static bool name_ok(const char *name, size_t max)
+{
+    return memchr(name, '\0', max) != NULL;
+}
+
+static int image_exit_status(uint32_t code)
+{
+    return code > PV_EXIT_IMAGE_MAX ? PV_EXIT_IMAGE_MAX : (int)code;
+}
+
+static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_process_exit *p)
+{
+    if (!name_ok(p->name, sizeof(p->name))) {
+        set_ret(s, gpa, offsetof(struct pv_hc_process_exit, ret), PV_EINVAL);
+        return;
+    }
+    s->images_run++;
+    const char *status_name = pv_ntstatus_name(p->exit_status);
+    if (s->verbose && s->log_fd >= 0)
+        dprintf(s->log_fd, "pagevisor: process %u (%s) ended: %s 0x%08X%s%s\n", p->pid, p->name,
+                p->killed ? "killed by" : "exit status", p->exit_status,
+                status_name ? " " : "", status_name ? status_name : "");
+    if (s->exit_status == 0 && p->killed) {
+        s->exit_status = PV_EXIT_IMAGE_EXCEPTION;
+        fprintf(stderr, "pagevisor: image %s was ended by %s (0x%08X) at eip 0x%08x, %s 0x%08x\n",
+                p->name, status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
+                p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" : "reading",
+                p->fault_address);
+    } else if (s->exit_status == 0 && p->exit_status != 0) {
+        s->exit_status = image_exit_status(p->exit_status);
+    }
+    set_ret(s, gpa, offsetof(struct pv_hc_process_exit, ret), PV_OK);
+}
+
+static void hc_bugcheck(struct hc_state *s, struct pv_hc_bugcheck *b)
+{
+    b->text[sizeof(b->text) - 1] = '\0';
+    bugcheck_report(stderr, s->mem, b);
+    s->exit_status = PV_EXIT_BUGCHECK;
+    s->finished = true;
+}
+
+static void hc_shutdown(struct hc_state *s, struct pv_hc_shutdown *sd)
+{
+    if (s->verbose && s->log_fd >= 0)
+        dprintf(s->log_fd, "pagevisor: guest shut down after %u image(s)\n", sd->images_run);
+    s->finished = true;
+}
+
+enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t value,
+                      char *why, size_t whylen)
+{
+    if (port < PV_HC_PIO_BASE || port >= PV_HC_PORT(PV_HC_MAX))
+        return HC_BAD_PORT;
+    uint32_t nr = port - PV_HC_PIO_BASE;
+    s->calls++;
+    if (nr == 0 || size != 4) {
+        s->bad_calls++;
+        return reject(why, whylen, "hypercall %u: a %u-byte out; calls are one 32-bit out of a "
+                      "call block address to ports 0x%x-0x%x", nr, size, PV_HC_PORT(1),
+                      PV_HC_PORT(PV_HC_MAX - 1));
+    }
+    union {
+        struct pv_hc_console console;
+        struct pv_hc_process_exit exit;
+        struct pv_hc_bugcheck bugcheck;
+        struct pv_hc_shutdown shutdown;
+    } block;
+    static const size_t block_size[PV_HC_MAX] = {
+        [PV_HC_CONSOLE] = sizeof(struct pv_hc_console),
+        [PV_HC_PROCESS_EXIT] = sizeof(struct pv_hc_process_exit),
+        [PV_HC_BUGCHECK] = sizeof(struct pv_hc_bugcheck),
+        [PV_HC_SHUTDOWN] = sizeof(struct pv_hc_shutdown),
+    };
+    if (!fetch(s, value, &block, block_size[nr])) {
+        s->bad_calls++;
+        return reject(why, whylen, "hypercall %u: call block 0x%08x+%zu lies outside guest RAM",
+                      nr, value, block_size[nr]);
+    }
+    switch ((enum pv_hc_nr)nr) {
+    case PV_HC_CONSOLE: hc_console(s, value, &block.console); break;
+    case PV_HC_PROCESS_EXIT: hc_process_exit(s, value, &block.exit); break;
+    case PV_HC_BUGCHECK: hc_bugcheck(s, &block.bugcheck); break;
+    case PV_HC_SHUTDOWN: hc_shutdown(s, &block.shutdown); break;
+    case PV_HC_MAX: break;
+    }
+    return HC_OK;
+}
+
+bool hc_in(uint16_t port, unsigned size, uint32_t *value)
+{
+    if (port < PV_HC_PIO_BASE || port >= PV_HC_PORT(PV_HC_MAX))
+        return false;
+    *value = (port == PV_IDENT_PORT && size == 4) ? PV_IDENT_MAGIC : 0xFFFFFFFFu;
+    return true;
+}

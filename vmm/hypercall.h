@@ -1,0 +1,44 @@
+/*
+ * hypercall.h - the host side of the hypercall ABI (shared/pv_abi.h): validation of every
+ * call block a guest passes, and what each call does. Independent of KVM, so the validator is
+ * unit tested on plain memory.
+ */
+#ifndef PV_HYPERCALL_H
+#define PV_HYPERCALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+#include "pv_abi.h"
+
+/* What a run has learned from the guest's calls. */
+struct hc_state {
+    struct guest_mem *mem;
+    int stdout_fd;            /* process output goes here */
+    int log_fd;               /* kernel log goes here, -1 to drop it (no --verbose) */
+    bool verbose;
+
+    bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
+    int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */
+    unsigned images_run;
+    uint64_t calls, bad_calls;
+    unsigned long long console_bytes;
+};
+
+enum hc_result {
+    HC_OK,          /* served (a call may still have failed, with ret set for the guest) */
+    HC_BAD_PORT,    /* not a hypercall port: the caller treats it as an unclaimed port */
+    HC_REJECTED,    /* a call the host refused: bad number, size, or call block address */
+};
+
+void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose);
+
+/* A 32-bit `out` of value to port. why (may be NULL) receives the reason for HC_REJECTED. */
+enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t value,
+                      char *why, size_t whylen);
+
+/* A read from a port in the hypercall window; returns true when the port is ours. */
+bool hc_in(uint16_t port, unsigned size, uint32_t *value);
+
+#endif /* PV_HYPERCALL_H */

@@ -1,0 +1,151 @@
+/* options.c - parsing `pagevisor run` options and image lists. */
+#include "options.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+
+const char run_usage[] =
+    "usage: pagevisor run [OPTIONS] IMAGE [ARGS...] [-- IMAGE [ARGS...]]...\n"
+    "  --mem SIZE          guest RAM (default 16M; 2M to 1G; suffixes K, M, G)\n"
+    "  --kernel PATH       guest kernel (default: guest/kernel.elf beside pagevisor)\n"
+    "  --cmdline TEXT      guest kernel command line\n"
+    "  --timeout SECONDS   stop a guest that runs longer (default 120; 0 = no limit)\n"
+    "  --runner MODE       auto, never or always: run inside the KVM runner VM when this\n"
+    "                      host's KVM cannot run 32-bit paged guests (default auto)\n"
+    "  --verbose           show the guest kernel's log and the VMM's own\n"
+    "Images run one after another, each in its own process; a lone -- separates them.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "pagevisor run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see pagevisor run --help)\n");
+    return -1;
+}
+
+static int parse_images(int argc, char **argv, int first, struct run_options *o)
+{
+    o->images = calloc((size_t)(argc - first) + 1, sizeof(*o->images));
+    if (!o->images)
+        return usage_error("%s", "out of memory");
+    for (int i = first; i < argc;) {
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            continue;
+        }
+        struct image_spec *img = &o->images[o->nimages++];
+        img->path = argv[i++];
+        img->args = &argv[i];
+        while (i < argc && strcmp(argv[i], "--") != 0) {
+            i++;
+            img->nargs++;
+        }
+    }
+    if (o->nimages == 0) {
+        run_options_free(o);
+        return usage_error("%s", "no IMAGE given");
+    }
+    return 0;
+}
+
+int run_options_parse(int argc, char **argv, struct run_options *o)
+{
+    static const struct option longopts[] = {
+        { "mem", required_argument, 0, 'm' },
+        { "kernel", required_argument, 0, 'k' },
+        { "cmdline", required_argument, 0, 'c' },
+        { "timeout", required_argument, 0, 't' },
+        { "runner", required_argument, 0, 'r' },
+        { "verbose", no_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    memset(o, 0, sizeof(*o));
+    o->mem = PV_DEFAULT_MEM;
+    o->timeout = PV_DEFAULT_TIMEOUT;
+    o->cmdline = "";
+    o->runner = RUNNER_AUTO;
+    optind = 1;
+    opterr = 0;
+    int c;
+    /* "+": stop at the first image path, so an image's own options stay its own. */
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'm':
+            if (parse_size(optarg, &o->mem) || o->mem < (2u << 20) || o->mem > PV_MAX_MEM ||
+                (o->mem & 0xFFF))
+                return usage_error("--mem %s: need a page-aligned size from 2M to 1G", optarg);
+            break;
+        case 'k': o->kernel = optarg; break;
+        case 'c': o->cmdline = optarg; break;
+        case 't': {
+            unsigned long t = strtoul(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || t > 86400)
+                return usage_error("--timeout %s: need whole seconds from 0 to 86400", optarg);
+            o->timeout = (unsigned)t;
+            break;
+        }
+        case 'r':
+            if (strcmp(optarg, "auto") == 0) o->runner = RUNNER_AUTO;
+            else if (strcmp(optarg, "never") == 0) o->runner = RUNNER_NEVER;
+            else if (strcmp(optarg, "always") == 0) o->runner = RUNNER_ALWAYS;
+            else return usage_error("--runner %s: need auto, never or always", optarg);
+            break;
+        case 'v': o->verbose = true; break;
+        case 'h': fputs(run_usage, stdout); exit(0);
+        default:
+            return usage_error("unknown or incomplete option %s", argv[optind - 1]);
+        }
+    }
+    return parse_images(argc, argv, optind, o);
+}
+
+void run_options_free(struct run_options *o)
+{
+    free(o->images);
+    o->images = NULL;
+    o->nimages = 0;
+}
+
+char *image_cmdline(const struct image_spec *img)
+{
+    size_t len = strlen(img->path) + 1;
+    for (int i = 0; i < img->nargs; i++) {
+        if (img->args[i][0] == '\0' || strpbrk(img->args[i], " \t\n\r"))
+            return NULL;
+        len += strlen(img->args[i]) + 1;
+    }
+    if (strpbrk(img->path, " \t\n\r"))
+        return NULL;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    strcpy(s, img->path);
+    for (int i = 0; i < img->nargs; i++) {
+        strcat(s, " ");
+        strcat(s, img->args[i]);
+    }
+    return s;
+}
+
+const char *default_kernel_path(void)
+{
+    static char path[PATH_MAX + 32];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return "build/guest/kernel.elf";
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(path, sizeof(path), "%s/guest/kernel.elf", exe);
+    return path;
+}

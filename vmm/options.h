@@ -1,0 +1,49 @@
+/*
+ * options.h - the command line of `pagevisor run`: options, then one or more images, each with
+ * its own arguments, separated by a lone "--".
+ */
+#ifndef PV_OPTIONS_H
+#define PV_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PV_DEFAULT_MEM     (16u << 20)
+#define PV_MAX_MEM         (1024u << 20)
+#define PV_DEFAULT_TIMEOUT 120u
+
+enum runner_mode { RUNNER_AUTO, RUNNER_NEVER, RUNNER_ALWAYS };
+
+struct image_spec {
+    const char *path;
+    char **args;     /* arguments after the path (not NUL-terminated list; use nargs) */
+    int nargs;
+};
+
+struct run_options {
+    uint64_t mem;
+    const char *kernel;      /* NULL: the kernel built beside the pagevisor binary */
+    const char *cmdline;     /* kernel command line, "" if none */
+    unsigned timeout;        /* seconds, 0 = none */
+    bool verbose;
+    enum runner_mode runner;
+    struct image_spec *images;
+    size_t nimages;
+};
+
+/* Parses argv of `pagevisor run` (argv[0] = "run"). On error prints one line to stderr and
+ * returns -1; the caller exits with PV_EXIT_USAGE. */
+int run_options_parse(int argc, char **argv, struct run_options *o);
+void run_options_free(struct run_options *o);
+
+/* "PATH ARG..." as the module's Multiboot command line; NULL when an argument cannot be
+ * represented (whitespace). Caller frees. */
+char *image_cmdline(const struct image_spec *img);
+
+/* The guest kernel built beside this executable (DIR/guest/kernel.elf for DIR/pagevisor). */
+const char *default_kernel_path(void);
+
+extern const char run_usage[];
+
+#endif /* PV_OPTIONS_H */

@@ -1,0 +1,78 @@
+/* pt_walk.c - translation of guest virtual addresses through guest page tables. */
+#include "pt_walk.h"
+
+#include <string.h>
+
+#include "nt_layout.h"
+#include "nt_pte.h"
+
+static bool read_u32(const struct guest_mem *m, uint64_t gpa, uint32_t *out)
+{
+    const void *p = gpa_ptr(m, gpa, 4);
+    if (!p)
+        return false;
+    memcpy(out, p, 4);
+    return true;
+}
+
+enum pt_walk_result pt_walk(const struct guest_mem *m, uint32_t cr3, bool pse, uint32_t va,
+                            struct pt_walk *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->va = va;
+    w->pde_gpa = (cr3 & PTE_FRAME_MASK) + MI_PDE_INDEX(va) * 4u;
+    if (!read_u32(m, w->pde_gpa, &w->pde))
+        return PT_WALK_BAD_TABLE;
+    if (!(w->pde & PTE_VALID))
+        return PT_WALK_PDE_NOT_PRESENT;
+    if (pse && (w->pde & PTE_LARGE_PAGE)) {
+        w->large = true;
+        w->gpa = (uint64_t)(w->pde & PDE_LARGE_FRAME_MASK) + (va & (PDE_MAPPED_VA - 1));
+        return PT_WALK_OK;
+    }
+    w->pte_gpa = (w->pde & PTE_FRAME_MASK) + MI_PTE_INDEX(va) * 4u;
+    if (!read_u32(m, w->pte_gpa, &w->pte))
+        return PT_WALK_BAD_TABLE;
+    if (!(w->pte & PTE_VALID))
+        return PT_WALK_PTE_NOT_PRESENT;
+    w->gpa = (uint64_t)(w->pte & PTE_FRAME_MASK) + (va & (PAGE_SIZE - 1));
+    return PT_WALK_OK;
+}
+
+size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse, uint32_t va,
+                    void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        uint32_t at = va + (uint32_t)done;
+        uint64_t gpa = at;
+        if (paging) {
+            struct pt_walk w;
+            if (pt_walk(m, cr3, pse, at, &w) != PT_WALK_OK)
+                break;
+            gpa = w.gpa;
+        }
+        size_t chunk = PAGE_SIZE - (at & (PAGE_SIZE - 1));
+        if (chunk > len - done)
+            chunk = len - done;
+        const void *src = gpa_ptr(m, gpa, chunk);
+        if (!src)
+            break;
+        memcpy((uint8_t *)buf + done, src, chunk);
+        done += chunk;
+        if (at + chunk < at) /* wrapped past 4 GiB */
+            break;
+    }
+    return done;
+}
+
+const char *pt_walk_result_name(enum pt_walk_result r)
+{
+    switch (r) {
+    case PT_WALK_OK: return "ok";
+    case PT_WALK_PDE_NOT_PRESENT: return "PDE not present";
+    case PT_WALK_PTE_NOT_PRESENT: return "PTE not present";
+    case PT_WALK_BAD_TABLE: return "page table outside guest RAM";
+    }
+    return "?";
+}

@@ -1,0 +1,124 @@
+/*
+ * run_remote.c - re-running `pagevisor run` inside the KVM runner VM.
+ *
+ * The kernel and the images are put into the VM under the runner's path mapping, and the
+ * command is rebuilt with those paths and --runner never, so that the pagevisor inside (the
+ * static twin of this one) runs the guest directly on the VM's own KVM.
+ */
+#include "run_remote.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pv_abi.h"
+#include "runner.h"
+
+/* Extra time the VM needs beyond the guest's own limit: QEMU, firmware, Linux, modules. */
+#define RUNNER_BOOT_ALLOWANCE 300u
+
+struct argv_builder {
+    char **v;
+    size_t n, cap;
+};
+
+static int push(struct argv_builder *b, const char *s)
+{
+    if (b->n + 2 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 32;
+        char **v = realloc(b->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n] = strdup(s);
+    if (!b->v[b->n])
+        return -1;
+    b->v[++b->n] = NULL;
+    return 0;
+}
+
+/* Pushes each string in order up to a NULL; stops at the first failure. */
+static int push_all(struct argv_builder *b, ...)
+{
+    va_list ap;
+    va_start(ap, b);
+    int rc = 0;
+    for (const char *s; rc == 0 && (s = va_arg(ap, const char *)) != NULL;)
+        rc = push(b, s);
+    va_end(ap);
+    return rc;
+}
+
+static void free_argv(struct argv_builder *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->v[i]);
+    free(b->v);
+}
+
+/* Adds host_path as an input of the job and returns its path inside the VM (owned by files). */
+static const char *put(struct runner_file *files, size_t *nfiles, const char *host_path)
+{
+    char *vm_path = runner_vm_path(host_path);
+    if (!vm_path)
+        return NULL;
+    files[*nfiles].host_path = host_path;
+    files[*nfiles].vm_path = vm_path;
+    (*nfiles)++;
+    return vm_path;
+}
+
+static int build_command(const struct run_options *o, struct argv_builder *b,
+                         struct runner_file *files, size_t *nfiles)
+{
+    const char *kernel = put(files, nfiles, o->kernel ? o->kernel : default_kernel_path());
+    if (!kernel)
+        return -1;
+    char mem[32], timeout[32];
+    snprintf(mem, sizeof(mem), "%llu", (unsigned long long)o->mem);
+    snprintf(timeout, sizeof(timeout), "%u", o->timeout);
+    int rc = push_all(b, RUNNER_VM_PAGEVISOR, "run", "--runner", "never", "--kernel", kernel,
+                      "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
+    if (rc == 0 && o->verbose)
+        rc = push(b, "--verbose");
+    for (size_t i = 0; i < o->nimages && rc == 0; i++) {
+        const char *image = put(files, nfiles, o->images[i].path);
+        if (!image)
+            return -1;
+        rc = i > 0 ? push(b, "--") : 0;
+        rc = rc ? rc : push(b, image);
+        for (int a = 0; a < o->images[i].nargs && rc == 0; a++)
+            rc = push(b, o->images[i].args[a]);
+    }
+    return rc;
+}
+
+int run_remote(const struct run_options *o)
+{
+    struct argv_builder b = { 0 };
+    struct runner_file *files = calloc(o->nimages + 1, sizeof(*files));
+    size_t nfiles = 0;
+    int status = PV_EXIT_VMM_ERROR;
+    if (!files || build_command(o, &b, files, &nfiles) != 0) {
+        fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
+    } else {
+        struct runner_job job = {
+            .argv = b.v,
+            .inputs = files,
+            .n_inputs = nfiles,
+            .timeout_sec = o->timeout ? o->timeout + RUNNER_BOOT_ALLOWANCE : 0,
+            .verbose = o->verbose,
+        };
+        int inner;
+        if (runner_run(&job, &inner) == 0)
+            status = inner;
+    }
+    for (size_t i = 0; i < nfiles; i++)
+        free((void *)files[i].vm_path);
+    free(files);
+    free_argv(&b);
+    return status;
+}

@@ -1,0 +1,195 @@
+/* vcpu_loop.c - the KVM_RUN exit loop. */
+#include "vcpu_loop.h"
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+
+#include "crash_report.h"
+
+static volatile sig_atomic_t timed_out;
+static struct kvm_run *volatile running;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    timed_out = 1;
+    if (running)
+        running->immediate_exit = 1; /* in case the signal lands just before KVM_RUN */
+}
+
+static void arm_timeout(unsigned seconds)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;   /* no SA_RESTART: KVM_RUN must return EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { .it_value = { .tv_sec = seconds } };
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm_timeout(void)
+{
+    struct itimerval it = { 0 };
+    setitimer(ITIMER_REAL, &it, NULL);
+    running = NULL;
+}
+
+const char *kvm_exit_name(unsigned reason)
+{
+    static const char *const names[] = {
+        [KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+        [KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL", [KVM_EXIT_DEBUG] = "DEBUG",
+        [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
+        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
+        [KVM_EXIT_SET_TPR] = "SET_TPR", [KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+        [KVM_EXIT_NMI] = "NMI", [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+        [KVM_EXIT_OSI] = "OSI", [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+    };
+    if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+        return names[reason];
+    return "unnamed";
+}
+
+static void get_regs(struct vm *vm, struct pv_regs *r)
+{
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    memset(r, 0, sizeof(*r));
+    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+        ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+        warn("KVM_GET_REGS/KVM_GET_SREGS");
+        return;
+    }
+    r->eax = (uint32_t)regs.rax; r->ebx = (uint32_t)regs.rbx;
+    r->ecx = (uint32_t)regs.rcx; r->edx = (uint32_t)regs.rdx;
+    r->esi = (uint32_t)regs.rsi; r->edi = (uint32_t)regs.rdi;
+    r->ebp = (uint32_t)regs.rbp; r->esp = (uint32_t)regs.rsp;
+    r->eip = (uint32_t)regs.rip; r->eflags = (uint32_t)regs.rflags;
+    r->cs = sregs.cs.selector; r->ss = sregs.ss.selector;
+    r->cr0 = (uint32_t)sregs.cr0; r->cr2 = (uint32_t)sregs.cr2;
+    r->cr3 = (uint32_t)sregs.cr3; r->cr4 = (uint32_t)sregs.cr4;
+}
+
+/* kvmtool style: what happened, the registers, the code around EIP. */
+static void dump_vcpu(struct vm *vm, const char *what)
+{
+    struct pv_regs r;
+    get_regs(vm, &r);
+    fprintf(stderr, "pagevisor: %s\n", what);
+    crash_print_regs(stderr, &r);
+    crash_print_code(stderr, &vm->mem, &r);
+    fflush(stderr);
+}
+
+static void io_exit(struct vm *vm, struct hc_state *hc, struct vcpu_stats *st)
+{
+    struct kvm_run *run = vm->run;
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    unsigned size = run->io.size;
+    for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+        uint32_t value = 0;
+        if (run->io.direction == KVM_EXIT_IO_IN) {
+            if (!hc_in(run->io.port, size, &value)) {
+                value = 0xFFFFFFFFu; /* an unclaimed ISA port reads as all ones */
+                st->unclaimed_io++;
+            }
+            memcpy(data, &value, size);
+            continue;
+        }
+        memcpy(&value, data, size);
+        char why[200];
+        switch (hc_out(hc, run->io.port, size, value, why, sizeof(why))) {
+        case HC_OK:
+            break;
+        case HC_BAD_PORT:
+            st->unclaimed_io++; /* writes to ports with no device are dropped, as on a PC */
+            break;
+        case HC_REJECTED:
+            if (hc->bad_calls <= 10)
+                fprintf(stderr, "pagevisor: refused a guest hypercall: %s%s\n", why,
+                        hc->bad_calls == 10 ? " (further refusals not shown)" : "");
+            break;
+        }
+    }
+}
+
+/* Handles one exit; returns -1 to keep running or the run's exit status. */
+static int handle_exit(struct vm *vm, struct hc_state *hc, struct vcpu_stats *st)
+{
+    struct kvm_run *run = vm->run;
+    char what[160];
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        st->io_exits++;
+        io_exit(vm, hc, st);
+        return hc->finished ? hc->exit_status : -1;
+    case KVM_EXIT_SHUTDOWN:
+        dump_vcpu(vm, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
+        return PV_EXIT_TRIPLE_FAULT;
+    case KVM_EXIT_HLT:
+        dump_vcpu(vm, "guest halted with interrupts off and no shutdown call (KVM_EXIT_HLT)");
+        return PV_EXIT_VMM_ERROR;
+    case KVM_EXIT_FAIL_ENTRY:
+        snprintf(what, sizeof(what), "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
+                 "hardware reason 0x%llx)",
+                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        dump_vcpu(vm, what);
+        return PV_EXIT_VMM_ERROR;
+    case KVM_EXIT_INTERNAL_ERROR:
+        snprintf(what, sizeof(what), "KVM internal error (KVM_EXIT_INTERNAL_ERROR, suberror %u)",
+                 run->internal.suberror);
+        dump_vcpu(vm, what);
+        return PV_EXIT_VMM_ERROR;
+    case KVM_EXIT_MMIO:
+        snprintf(what, sizeof(what), "guest %s physical address 0x%llx outside its RAM "
+                 "(KVM_EXIT_MMIO)", run->mmio.is_write ? "wrote" : "read",
+                 (unsigned long long)run->mmio.phys_addr);
+        dump_vcpu(vm, what);
+        return PV_EXIT_VMM_ERROR;
+    case KVM_EXIT_INTR:
+        return -1;
+    default:
+        snprintf(what, sizeof(what), "unexpected KVM exit %u (KVM_EXIT_%s)", run->exit_reason,
+                 kvm_exit_name(run->exit_reason));
+        dump_vcpu(vm, what);
+        return PV_EXIT_VMM_ERROR;
+    }
+}
+
+int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vcpu_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    timed_out = 0;
+    running = vm->run;
+    if (timeout_sec)
+        arm_timeout(timeout_sec);
+    int status = -1;
+    while (status < 0) {
+        int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        if (rc < 0 && errno != EINTR) {
+            warn("KVM_RUN");
+            status = PV_EXIT_VMM_ERROR;
+            break;
+        }
+        if (timed_out) {
+            char what[96];
+            snprintf(what, sizeof(what), "guest timed out after %u s (--timeout)", timeout_sec);
+            dump_vcpu(vm, what);
+            status = PV_EXIT_TIMEOUT;
+            break;
+        }
+        if (rc < 0)
+            continue;
+        st->exits++;
+        status = handle_exit(vm, hc, st);
+    }
+    disarm_timeout();
+    return status;
+}

@@ -1,0 +1,22 @@
+/*
+ * vcpu_loop.h - running the vCPU: every KVM_RUN exit reason handled, hypercalls dispatched,
+ * a runaway guest stopped by the time limit, and an abnormal stop reported with registers and
+ * the decoded instruction at EIP.
+ */
+#ifndef PV_VCPU_LOOP_H
+#define PV_VCPU_LOOP_H
+
+#include "hypercall.h"
+#include "kvm.h"
+
+struct vcpu_stats {
+    unsigned long long exits, io_exits, unclaimed_io;
+};
+
+/* Runs until the guest shuts down, bug-checks, faults fatally or runs out of time. Returns the
+ * run's exit status (PV_EXIT_* or an image's exit code). timeout_sec 0 means no limit. */
+int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vcpu_stats *st);
+
+const char *kvm_exit_name(unsigned reason);
+
+#endif /* PV_VCPU_LOOP_H */
