@@ -101,6 +101,23 @@ struct pv_hc_shutdown {
 #define PV_EXIT_VMM_ERROR        117 /* bad input, bad guest behaviour the VMM cannot serve, KVM error */
 #define PV_EXIT_USAGE            118 /* bad command line */
 
+/* How the guest resolved a page fault (fault trace records). */
+enum pv_fault_resolution {
+    PV_FAULT_DEMAND_ZERO      = 1, /* a zeroed page for a demand-zero or committed zero PTE */
+    PV_FAULT_PAGE_TABLE       = 2, /* a missing page table, itself demand-zero faulted */
+    PV_FAULT_PAGEFILE_READ    = 3, /* read back from the pagefile (a hard fault) */
+    PV_FAULT_TRANSITION       = 4, /* taken back from the standby or modified list (soft) */
+    PV_FAULT_PROTOTYPE        = 5, /* resolved through a section's prototype PTE */
+    PV_FAULT_COPY_ON_WRITE    = 6, /* a private copy for a write to a copy-on-write page */
+    PV_FAULT_IMAGE_READ       = 7, /* a code or data page read from the image file */
+    PV_FAULT_GUARD_PAGE       = 8, /* STATUS_GUARD_PAGE_VIOLATION raised, guard cleared */
+    PV_FAULT_STACK_GROWTH     = 9, /* the stack grew through its guard page */
+    PV_FAULT_ACCESS_VIOLATION = 10, /* the process is ended (status says which) */
+    PV_FAULT_BUGCHECK         = 11, /* a kernel fault the system cannot survive */
+    PV_FAULT_SPURIOUS         = 12, /* already valid by the time it was looked at */
+    PV_FAULT_RESOLUTION_MAX   = 13
+};
+
 /* Multiboot boot loader name the VMM passes; the guest prints it in its boot log. */
 #define PV_BOOT_LOADER_NAME "pagevisor"
 

@@ -46,4 +46,8 @@ integration: all $(INTEGRATION) $(INTEGRATION_STATIC)
 multiboot-qemu: all
 	$(Q)tests/multiboot-qemu.sh
 
-test: deps-test all unit-tests multiboot-qemu integration
+.PHONY: cli-tests
+cli-tests: all
+	$(Q)tests/cli.sh $(PAGEVISOR)
+
+test: deps-test all unit-tests cli-tests multiboot-qemu integration

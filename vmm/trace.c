@@ -1,0 +1,213 @@
+/* trace.c - fault trace encoders: text, JSON Lines, Chrome trace events. */
+#include "trace.h"
+
+#include <string.h>
+
+#include "nt_layout.h"
+#include "pte_format.h"
+#include "pv_abi.h"
+
+int trace_format_parse(const char *name, enum trace_format *out)
+{
+    if (strcmp(name, "text") == 0) *out = TRACE_TEXT;
+    else if (strcmp(name, "jsonl") == 0) *out = TRACE_JSONL;
+    else if (strcmp(name, "chrome") == 0) *out = TRACE_CHROME;
+    else return -1;
+    return 0;
+}
+
+const char *fault_resolution_name(uint32_t resolution)
+{
+    static const char *const names[PV_FAULT_RESOLUTION_MAX] = {
+        [PV_FAULT_DEMAND_ZERO] = "demand_zero",
+        [PV_FAULT_PAGE_TABLE] = "page_table",
+        [PV_FAULT_PAGEFILE_READ] = "pagefile_read",
+        [PV_FAULT_TRANSITION] = "transition",
+        [PV_FAULT_PROTOTYPE] = "prototype",
+        [PV_FAULT_COPY_ON_WRITE] = "copy_on_write",
+        [PV_FAULT_IMAGE_READ] = "image_read",
+        [PV_FAULT_GUARD_PAGE] = "guard_page",
+        [PV_FAULT_STACK_GROWTH] = "stack_growth",
+        [PV_FAULT_ACCESS_VIOLATION] = "access_violation",
+        [PV_FAULT_BUGCHECK] = "bug_check",
+        [PV_FAULT_SPURIOUS] = "spurious",
+    };
+    if (resolution < PV_FAULT_RESOLUTION_MAX && names[resolution])
+        return names[resolution];
+    return "unknown";
+}
+
+void fault_access_words(uint32_t error_code, bool fetch, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s %s", (error_code & 1) ? "protection" : "not-present",
+             fetch ? "execute" : (error_code & 2) ? "write" : "read",
+             (error_code & 4) ? "user" : "kernel");
+}
+
+static bool is_fetch(const struct fault_event *e)
+{
+    return e->cr2 == e->eip;
+}
+
+/* JSON string content: the texts we write are ASCII we made, but names come from the guest. */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7F)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+void trace_begin(struct trace_writer *w, FILE *f, enum trace_format format)
+{
+    w->f = f;
+    w->format = format;
+    w->records = 0;
+    if (format == TRACE_CHROME)
+        fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+}
+
+static void text_entry(FILE *f, const char *label, uint32_t va, uint32_t before, uint32_t after,
+                       bool known, bool is_pde)
+{
+    char b[128], a[128];
+    if (!known) {
+        fprintf(f, "    %s at %08X  (no page table before the fault)\n", label, va);
+        return;
+    }
+    pte_describe(before, is_pde, b, sizeof(b));
+    if (before == after) {
+        fprintf(f, "    %s at %08X  contains %08X  %s  (unchanged)\n", label, va, before, b);
+        return;
+    }
+    pte_describe(after, is_pde, a, sizeof(a));
+    fprintf(f, "    %s at %08X  contains %08X  %s\n", label, va, before, b);
+    fprintf(f, "                 now contains %08X  %s\n", after, a);
+}
+
+static void text_record(FILE *f, const struct fault_event *e)
+{
+    char access[48];
+    fault_access_words(e->error_code, is_fetch(e), access, sizeof(access));
+    fprintf(f, "#%llu %llu.%06llus pid %u (%s) eip %08X cr2 %08X err %x (%s): %s",
+            (unsigned long long)e->seq, (unsigned long long)(e->time_ns / 1000000000u),
+            (unsigned long long)(e->time_ns % 1000000000u / 1000u), e->pid, e->process,
+            e->eip, e->cr2, e->error_code, access, fault_resolution_name(e->resolution));
+    if (e->status)
+        fprintf(f, " (status %08X)", e->status);
+    fprintf(f, "\n");
+    text_entry(f, "PDE", MI_PDE_VA(e->cr2), e->pde_before, e->pde_after, true, true);
+    text_entry(f, "PTE", MI_PTE_VA(e->cr2), e->pte_before, e->pte_after, e->pte_known, false);
+    if (e->insn_ok) {
+        fprintf(f, "    %08X: %-20s %s", e->eip, e->insn.bytes, e->insn.text);
+        if (e->insn.has_mem)
+            fprintf(f, "    ; ea %08X%s", e->insn.mem_ea,
+                    e->insn.mem_ea == e->cr2 ? " = cr2" : "");
+        fprintf(f, "\n");
+    } else {
+        fprintf(f, "    %08X: (instruction not readable)\n", e->eip);
+    }
+}
+
+static void json_fields(FILE *f, const struct fault_event *e)
+{
+    char b[128], a[128];
+    bool fetch = is_fetch(e);
+    fprintf(f, "\"seq\":%llu,\"time_ns\":%llu,\"duration_ns\":%llu,\"pid\":%u,\"process\":",
+            (unsigned long long)e->seq, (unsigned long long)e->time_ns,
+            (unsigned long long)e->duration_ns, e->pid);
+    json_string(f, e->process);
+    fprintf(f, ",\"eip\":\"0x%08X\",\"cr2\":\"0x%08X\",\"error_code\":%u,"
+            "\"access\":{\"present\":%s,\"write\":%s,\"user\":%s,\"execute\":%s},",
+            e->eip, e->cr2, e->error_code, (e->error_code & 1) ? "true" : "false",
+            (e->error_code & 2) ? "true" : "false", (e->error_code & 4) ? "true" : "false",
+            fetch ? "true" : "false");
+    fprintf(f, "\"resolution\":\"%s\",\"status\":\"0x%08X\",", fault_resolution_name(e->resolution),
+            e->status);
+    fprintf(f, "\"pde\":{\"va\":\"0x%08X\",\"before\":\"0x%08X\",\"after\":\"0x%08X\","
+            "\"before_decoded\":", MI_PDE_VA(e->cr2), e->pde_before, e->pde_after);
+    json_string(f, pte_describe(e->pde_before, true, b, sizeof(b)));
+    fprintf(f, ",\"after_decoded\":");
+    json_string(f, pte_describe(e->pde_after, true, a, sizeof(a)));
+    fprintf(f, "},\"pte\":{\"va\":\"0x%08X\",", MI_PTE_VA(e->cr2));
+    if (e->pte_known) {
+        fprintf(f, "\"before\":\"0x%08X\",\"before_kind\":\"%s\",\"before_decoded\":",
+                e->pte_before, pte_kind_name(e->pte_before));
+        json_string(f, pte_describe(e->pte_before, false, b, sizeof(b)));
+        fprintf(f, ",");
+    } else {
+        fprintf(f, "\"before\":null,");
+    }
+    fprintf(f, "\"after\":\"0x%08X\",\"after_decoded\":", e->pte_after);
+    json_string(f, pte_describe(e->pte_after, false, a, sizeof(a)));
+    fprintf(f, "},\"insn\":");
+    if (!e->insn_ok) {
+        fprintf(f, "null");
+        return;
+    }
+    fprintf(f, "{\"address\":\"0x%08X\",\"bytes\":", e->eip);
+    json_string(f, e->insn.bytes);
+    fprintf(f, ",\"text\":");
+    json_string(f, e->insn.text);
+    if (e->insn.has_mem)
+        fprintf(f, ",\"mem_ea\":\"0x%08X\",\"ea_matches_cr2\":%s}", e->insn.mem_ea,
+                e->insn.mem_ea == e->cr2 ? "true" : "false");
+    else
+        fprintf(f, ",\"mem_ea\":null}");
+}
+
+static void chrome_record(struct trace_writer *w, const struct fault_event *e)
+{
+    /* Complete events ("X") on a per-process track; microseconds with ns precision. */
+    fprintf(w->f, "%s{\"name\":\"%s\",\"cat\":\"page_fault\",\"ph\":\"X\",\"ts\":%llu.%03llu,"
+            "\"dur\":%llu.%03llu,\"pid\":%u,\"tid\":%u,\"args\":{",
+            w->records ? ",\n" : "", fault_resolution_name(e->resolution),
+            (unsigned long long)(e->time_ns / 1000), (unsigned long long)(e->time_ns % 1000),
+            (unsigned long long)(e->duration_ns / 1000),
+            (unsigned long long)(e->duration_ns % 1000), e->pid, e->pid);
+    json_fields(w->f, e);
+    fprintf(w->f, "}}");
+}
+
+void trace_record(struct trace_writer *w, const struct fault_event *e)
+{
+    switch (w->format) {
+    case TRACE_TEXT:
+        text_record(w->f, e);
+        break;
+    case TRACE_JSONL:
+        fputc('{', w->f);
+        json_fields(w->f, e);
+        fputs("}\n", w->f);
+        break;
+    case TRACE_CHROME:
+        chrome_record(w, e);
+        break;
+    }
+    w->records++;
+}
+
+void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name)
+{
+    if (w->format != TRACE_CHROME)
+        return;
+    fprintf(w->f, "%s{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+            "\"args\":{\"name\":", w->records ? ",\n" : "", pid, pid);
+    json_string(w->f, name);
+    fprintf(w->f, "}}");
+    w->records++;
+}
+
+int trace_end(struct trace_writer *w)
+{
+    if (w->format == TRACE_CHROME)
+        fprintf(w->f, "\n]}\n");
+    return fflush(w->f) == 0 && !ferror(w->f) ? 0 : -1;
+}

@@ -1,0 +1,53 @@
+/*
+ * trace.h - the fault trace: one record per guest page fault, written as text for people,
+ * JSON Lines for tools, or Chrome trace-event JSON that opens in Perfetto as a per-process
+ * timeline.
+ */
+#ifndef PV_TRACE_H
+#define PV_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "disasm.h"
+
+enum trace_format { TRACE_TEXT, TRACE_JSONL, TRACE_CHROME };
+
+/* A fault as the host understands it, after decoding. */
+struct fault_event {
+    uint64_t seq;
+    uint64_t time_ns;        /* since the start of the run */
+    uint64_t duration_ns;    /* time the guest spent resolving it */
+    uint32_t pid;
+    const char *process;     /* image name, "System" for the kernel */
+    uint32_t eip, cr2, error_code;
+    uint32_t pde_before, pde_after;
+    uint32_t pte_before, pte_after;
+    bool pte_known;          /* false when no page table existed before the fault */
+    uint32_t resolution;     /* enum pv_fault_resolution */
+    uint32_t status;         /* NTSTATUS for access violations, bug-check code for bug checks */
+    bool insn_ok;            /* insn holds the faulting instruction */
+    struct insn_text insn;
+};
+
+struct trace_writer {
+    FILE *f;
+    enum trace_format format;
+    unsigned long long records;
+};
+
+int trace_format_parse(const char *name, enum trace_format *out);
+const char *fault_resolution_name(uint32_t resolution);
+
+/* "not-present write user" from the #PF error code (and fetch when CR2 == EIP). */
+void fault_access_words(uint32_t error_code, bool fetch, char *buf, size_t len);
+
+void trace_begin(struct trace_writer *w, FILE *f, enum trace_format format);
+void trace_record(struct trace_writer *w, const struct fault_event *e);
+/* Per-process names for the Chrome timeline. */
+void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name);
+/* Closes the JSON document for chrome; returns 0 when everything was written. */
+int trace_end(struct trace_writer *w);
+
+#endif /* PV_TRACE_H */
