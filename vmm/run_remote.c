@@ -7,6 +7,7 @@
  */
 #include "run_remote.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,11 @@
 #include "pv_abi.h"
 #include "runner.h"
 
-/* Extra time the VM needs beyond the guest's own limit: QEMU, firmware, Linux, modules. */
-#define RUNNER_BOOT_ALLOWANCE 300u
+/* The runner puts the static pagevisor here. */
+#define RUNNER_VM_PAGEVISOR "/pv/bin/pagevisor"
+/* The runner charges only the command's own run time to the timeout; allow for the VM's nested
+ * KVM being slower than the guest's own limit assumes. */
+#define RUNNER_TIME_ALLOWANCE 60u
 
 struct argv_builder {
     char **v;
@@ -62,7 +66,12 @@ static void free_argv(struct argv_builder *b)
 /* Adds host_path as an input of the job and returns its path inside the VM (owned by files). */
 static const char *put(struct runner_file *files, size_t *nfiles, const char *host_path)
 {
-    char *vm_path = runner_vm_path(host_path);
+    char buf[4096];
+    if (runner_vm_path(host_path, buf, sizeof(buf)) != 0) {
+        fprintf(stderr, "pagevisor: %s: cannot map into the runner VM\n", host_path);
+        return NULL;
+    }
+    char *vm_path = strdup(buf);
     if (!vm_path)
         return NULL;
     files[*nfiles].host_path = host_path;
@@ -109,12 +118,14 @@ int run_remote(const struct run_options *o)
             .argv = b.v,
             .inputs = files,
             .n_inputs = nfiles,
-            .timeout_sec = o->timeout ? o->timeout + RUNNER_BOOT_ALLOWANCE : 0,
+            .timeout_sec = o->timeout ? o->timeout + RUNNER_TIME_ALLOWANCE : 0,
             .verbose = o->verbose,
         };
         int inner;
         if (runner_run(&job, &inner) == 0)
             status = inner;
+        else if (errno == ETIMEDOUT)
+            status = PV_EXIT_TIMEOUT;
     }
     for (size_t i = 0; i < nfiles; i++)
         free((void *)files[i].vm_path);
