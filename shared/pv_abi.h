@@ -31,7 +31,10 @@ enum pv_hc_nr {
     PV_HC_PROCESS_EXIT = 2, /* struct pv_hc_process_exit */
     PV_HC_BUGCHECK     = 3, /* struct pv_hc_bugcheck */
     PV_HC_SHUTDOWN     = 4, /* struct pv_hc_shutdown */
-    PV_HC_MAX          = 5  /* first unused number; the host rejects nr >= PV_HC_MAX */
+    PV_HC_PROCESS_START = 5, /* struct pv_hc_process_start */
+    PV_HC_TRACE_SETUP  = 6, /* struct pv_hc_trace_setup */
+    PV_HC_TRACE_FLUSH  = 7, /* struct pv_hc_trace_flush */
+    PV_HC_MAX          = 8  /* first unused number; the host rejects nr >= PV_HC_MAX */
 };
 
 /* Return codes a host writes into a call block's `ret` (negative errno-style). */
@@ -100,6 +103,67 @@ struct pv_hc_shutdown {
 #define PV_EXIT_INCAPABLE        116 /* no KVM that can run 32-bit paged guests, and no runner */
 #define PV_EXIT_VMM_ERROR        117 /* bad input, bad guest behaviour the VMM cannot serve, KVM error */
 #define PV_EXIT_USAGE            118 /* bad command line */
+
+/* A process is about to run its first instruction. The host learns its name and page
+ * directory, which it needs to decode the instructions in that process's fault records. */
+struct pv_hc_process_start {
+    PV_IN  uint32_t pid;
+    PV_IN  uint32_t cr3;           /* physical address of its page directory */
+    PV_IN  uint32_t image_base, image_end;
+    PV_IN  char     name[PV_NAME_MAX];
+    PV_OUT int32_t  ret;
+};
+
+/*
+ * The fault trace ring: faults the guest resolves alone are recorded here, in guest RAM the
+ * host reads, so they cost no VM exit of their own. The host drains the ring at every VM exit;
+ * a guest whose ring is full makes a PV_HC_TRACE_FLUSH call (one exit) and goes on. The guest
+ * must report a process's end (PV_HC_PROCESS_EXIT) before it tears the address space down, so
+ * that the host can still read the instructions of that process's faults.
+ *
+ * Layout at ring_gpa: struct pv_trace_ring, then `capacity` struct pv_fault_record.
+ * head and tail count records ever written and ever consumed; the record for count n is at
+ * index n % capacity. The host trusts none of it: a head that runs more than capacity ahead
+ * of tail, or a record with out-of-range fields, is counted as lost, never followed.
+ */
+#define PV_TRACE_RING_MAGIC   0x52545650u /* "PVTR" */
+#define PV_TRACE_RING_MAX     65536u      /* records */
+
+struct pv_trace_ring {
+    PV_IN  uint32_t magic;
+    PV_IN  uint32_t capacity;   /* records, a power of two, <= PV_TRACE_RING_MAX */
+    PV_IN  uint32_t head;       /* records written by the guest */
+    PV_OUT uint32_t tail;       /* records consumed by the host */
+    PV_IN  uint32_t lost;       /* records the guest could not write */
+    PV_IN  uint32_t reserved[3];
+};
+
+#define PV_FAULT_PTE_KNOWN   0x1u /* pte_before is meaningful (a page table existed) */
+#define PV_FAULT_KERNEL_MODE 0x2u /* the fault was taken in ring 0 */
+#define PV_FAULT_HAS_VAD     0x4u /* vad_* describe the VAD that covers cr2 */
+
+struct pv_fault_record {
+    PV_IN uint32_t seq;          /* the guest's fault count, from 1 */
+    PV_IN uint32_t pid;          /* 0 for the kernel (System) */
+    PV_IN uint32_t eip, cr2, error_code, cr3;
+    PV_IN uint32_t pde_before, pte_before, pde_after, pte_after;
+    PV_IN uint32_t flags;        /* PV_FAULT_* */
+    PV_IN uint32_t resolution;   /* enum pv_fault_resolution */
+    PV_IN uint32_t status;       /* NTSTATUS when the process is ended, bug-check code */
+    PV_IN uint32_t vad_start, vad_end, vad_protection; /* end inclusive; protection MM_* */
+    PV_IN uint32_t regs[8];      /* eax ecx edx ebx esp ebp esi edi at the fault */
+    PV_IN uint64_t tsc_start, tsc_end; /* rdtsc on entry to and exit from the handler */
+};
+
+struct pv_hc_trace_setup {
+    PV_IN  uint32_t ring_gpa;    /* physically contiguous ring, inside guest RAM */
+    PV_IN  uint32_t ring_bytes;  /* sizeof(struct pv_trace_ring) + capacity * record size */
+    PV_OUT int32_t  ret;
+};
+
+struct pv_hc_trace_flush {
+    PV_OUT int32_t  ret;         /* PV_OK once the ring is empty */
+};
 
 /* How the guest resolved a page fault (fault trace records). */
 enum pv_fault_resolution {

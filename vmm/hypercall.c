@@ -17,10 +17,12 @@
 #include "crash_report.h"
 #include "ntstatus.h"
 
-void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose)
+void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose,
+             struct fault_tracer *tracer)
 {
     memset(s, 0, sizeof(*s));
     s->mem = mem;
+    s->tracer = tracer;
     s->stdout_fd = stdout_fd;
     s->log_fd = log_fd;
     s->verbose = verbose;
@@ -116,6 +118,8 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
                 p->name, status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
                 p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" : "reading",
                 p->fault_address);
+        tracer_crash_report(s->tracer, stderr, p->pid);
+        fflush(stderr);
     } else if (s->exit_status == 0 && p->exit_status != 0) {
         s->exit_status = image_exit_status(p->exit_status);
     }
@@ -128,6 +132,31 @@ static void hc_bugcheck(struct hc_state *s, struct pv_hc_bugcheck *b)
     bugcheck_report(stderr, s->mem, b);
     s->exit_status = PV_EXIT_BUGCHECK;
     s->finished = true;
+}
+
+static void hc_process_start(struct hc_state *s, uint32_t gpa, struct pv_hc_process_start *p)
+{
+    int32_t ret = PV_OK;
+    if (!name_ok(p->name, sizeof(p->name)))
+        ret = PV_EINVAL;
+    else
+        tracer_process_start(s->tracer, p->pid, p->cr3, p->name);
+    if (ret == PV_OK && s->verbose && s->log_fd >= 0)
+        dprintf(s->log_fd, "pagevisor: process %u (%s) starts, cr3 %08x, image %08x-%08x\n",
+                p->pid, p->name, p->cr3, p->image_base, p->image_end);
+    set_ret(s, gpa, offsetof(struct pv_hc_process_start, ret), ret);
+}
+
+static void hc_trace_setup(struct hc_state *s, uint32_t gpa, struct pv_hc_trace_setup *t)
+{
+    set_ret(s, gpa, offsetof(struct pv_hc_trace_setup, ret),
+            tracer_setup(s->tracer, t->ring_gpa, t->ring_bytes));
+}
+
+static void hc_trace_flush(struct hc_state *s, uint32_t gpa)
+{
+    tracer_drain(s->tracer); /* the exit loop drained already; a flush is just the exit */
+    set_ret(s, gpa, offsetof(struct pv_hc_trace_flush, ret), PV_OK);
 }
 
 static void hc_shutdown(struct hc_state *s, struct pv_hc_shutdown *sd)
@@ -155,12 +184,18 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         struct pv_hc_process_exit exit;
         struct pv_hc_bugcheck bugcheck;
         struct pv_hc_shutdown shutdown;
+        struct pv_hc_process_start start;
+        struct pv_hc_trace_setup trace_setup;
+        struct pv_hc_trace_flush trace_flush;
     } block;
     static const size_t block_size[PV_HC_MAX] = {
         [PV_HC_CONSOLE] = sizeof(struct pv_hc_console),
         [PV_HC_PROCESS_EXIT] = sizeof(struct pv_hc_process_exit),
         [PV_HC_BUGCHECK] = sizeof(struct pv_hc_bugcheck),
         [PV_HC_SHUTDOWN] = sizeof(struct pv_hc_shutdown),
+        [PV_HC_PROCESS_START] = sizeof(struct pv_hc_process_start),
+        [PV_HC_TRACE_SETUP] = sizeof(struct pv_hc_trace_setup),
+        [PV_HC_TRACE_FLUSH] = sizeof(struct pv_hc_trace_flush),
     };
     if (!fetch(s, value, &block, block_size[nr])) {
         s->bad_calls++;
@@ -172,6 +207,9 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PROCESS_EXIT: hc_process_exit(s, value, &block.exit); break;
     case PV_HC_BUGCHECK: hc_bugcheck(s, &block.bugcheck); break;
     case PV_HC_SHUTDOWN: hc_shutdown(s, &block.shutdown); break;
+    case PV_HC_PROCESS_START: hc_process_start(s, value, &block.start); break;
+    case PV_HC_TRACE_SETUP: hc_trace_setup(s, value, &block.trace_setup); break;
+    case PV_HC_TRACE_FLUSH: hc_trace_flush(s, value); break;
     case PV_HC_MAX: break;
     }
     return HC_OK;

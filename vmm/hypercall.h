@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fault_trace.h"
 #include "guest_mem.h"
 #include "pv_abi.h"
 
@@ -18,6 +19,7 @@ struct hc_state {
     int stdout_fd;            /* process output goes here */
     int log_fd;               /* kernel log goes here, -1 to drop it (no --verbose) */
     bool verbose;
+    struct fault_tracer *tracer; /* the fault trace ring's host end */
 
     bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */
@@ -32,7 +34,8 @@ enum hc_result {
     HC_REJECTED,    /* a call the host refused: bad number, size, or call block address */
 };
 
-void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose);
+void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose,
+             struct fault_tracer *tracer);
 
 /* A 32-bit `out` of value to port. why (may be NULL) receives the reason for HC_REJECTED. */
 enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t value,

@@ -36,4 +36,9 @@ void vm_destroy(struct vm *vm);
 void vcpu_set_protected_mode(struct vm *vm);
 void vcpu_set_entry(struct vm *vm, uint32_t eip, uint32_t eax, uint32_t ebx);
 
+/* The guest's time stamp counter and its rate (kHz; 0 when KVM cannot say), to turn the TSC
+ * values in fault records into times. */
+uint64_t vcpu_read_tsc(struct vm *vm);
+uint32_t vcpu_tsc_khz(struct vm *vm);
+
 #endif /* PV_KVM_H */

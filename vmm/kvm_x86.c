@@ -148,3 +148,20 @@ void vcpu_set_entry(struct vm *vm, uint32_t eip, uint32_t eax, uint32_t ebx)
     if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
         err(PV_EXIT_VMM_ERROR, "KVM_SET_REGS");
 }
+
+uint64_t vcpu_read_tsc(struct vm *vm)
+{
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry entry;
+    } msrs = { .hdr.nmsrs = 1, .entry.index = 0x10 /* IA32_TIME_STAMP_COUNTER */ };
+    if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &msrs) != 1)
+        return 0;
+    return msrs.entry.data;
+}
+
+uint32_t vcpu_tsc_khz(struct vm *vm)
+{
+    int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+    return khz > 0 ? (uint32_t)khz : 0;
+}

@@ -18,6 +18,8 @@ const char run_usage[] =
     "  --timeout SECONDS   stop a guest that runs longer (default 120; 0 = no limit)\n"
     "  --runner MODE       auto, never or always: run inside the KVM runner VM when this\n"
     "                      host's KVM cannot run 32-bit paged guests (default auto)\n"
+    "  --trace FILE        write one record per guest page fault to FILE\n"
+    "  --trace-format FMT  text (default), jsonl, or chrome (opens in Perfetto)\n"
     "  --verbose           show the guest kernel's log and the VMM's own\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n";
 
@@ -63,6 +65,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "timeout", required_argument, 0, 't' },
         { "runner", required_argument, 0, 'r' },
         { "verbose", no_argument, 0, 'v' },
+        { "trace", required_argument, 0, 'T' },
+        { "trace-format", required_argument, 0, 'F' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -99,6 +103,11 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             else return usage_error("--runner %s: need auto, never or always", optarg);
             break;
         case 'v': o->verbose = true; break;
+        case 'T': o->trace_path = optarg; break;
+        case 'F':
+            if (trace_format_parse(optarg, &o->trace_format))
+                return usage_error("--trace-format %s: need text, jsonl or chrome", optarg);
+            break;
         case 'h': fputs(run_usage, stdout); exit(0);
         default:
             return usage_error("unknown or incomplete option %s", argv[optind - 1]);

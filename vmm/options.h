@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace.h"
+
 #define PV_DEFAULT_MEM     (16u << 20)
 #define PV_MAX_MEM         (1024u << 20)
 #define PV_DEFAULT_TIMEOUT 120u
@@ -27,6 +29,8 @@ struct run_options {
     const char *cmdline;     /* kernel command line, "" if none */
     unsigned timeout;        /* seconds, 0 = none */
     bool verbose;
+    const char *trace_path;  /* --trace FILE, NULL for none */
+    enum trace_format trace_format;
     enum runner_mode runner;
     struct image_spec *images;
     size_t nimages;

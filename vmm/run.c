@@ -1,12 +1,14 @@
 /* run.c - the run and probe commands: choosing where to run, loading, and running the guest. */
 #include "run.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "disasm.h"
+#include "fault_trace.h"
 #include "hypercall.h"
 #include "kvm.h"
 #include "kvm_probe.h"
@@ -74,15 +76,34 @@ static int run_direct(const struct run_options *o)
         close(kvm_fd);
         return PV_EXIT_VMM_ERROR;
     }
+    FILE *trace = NULL;
+    if (o->trace_path && !(trace = fopen(o->trace_path, "w"))) {
+        fprintf(stderr, "pagevisor: --trace %s: %s\n", o->trace_path, strerror(errno));
+        disasm_close();
+        vm_destroy(&vm);
+        close(kvm_fd);
+        return PV_EXIT_VMM_ERROR;
+    }
+    struct fault_tracer tracer;
+    tracer_init(&tracer, &vm.mem, trace, o->trace_format, vcpu_read_tsc(&vm), vcpu_tsc_khz(&vm));
     struct hc_state hc;
-    hc_init(&hc, &vm.mem, STDOUT_FILENO, o->verbose ? STDERR_FILENO : -1, o->verbose);
+    hc_init(&hc, &vm.mem, STDOUT_FILENO, o->verbose ? STDERR_FILENO : -1, o->verbose, &tracer);
     struct vcpu_stats st;
     int status = vcpu_run(&vm, &hc, o->timeout, &st);
+    if (o->verbose || trace)
+        tracer_print_stats(&tracer, stderr, st.exits);
     if (o->verbose)
         fprintf(stderr, "pagevisor: %llu VM exits (%llu I/O, %llu to unclaimed ports), "
                 "%llu hypercalls (%llu refused), %u image(s) ended, exit status %d\n",
                 st.exits, st.io_exits, st.unclaimed_io, (unsigned long long)hc.calls,
                 (unsigned long long)hc.bad_calls, hc.images_run, status);
+    if (tracer_finish(&tracer) != 0 || (trace && fclose(trace) != 0)) {
+        fprintf(stderr, "pagevisor: --trace %s: write failed: %s\n", o->trace_path,
+                strerror(errno));
+        if (status == 0)
+            status = PV_EXIT_VMM_ERROR;
+    }
+    tracer_free(&tracer);
     disasm_close();
     vm_destroy(&vm);
     close(kvm_fd);

@@ -16,6 +16,8 @@
 #include "pv_abi.h"
 #include "runner.h"
 
+/* Where the trace is written inside the VM, to be copied back to --trace's path. */
+#define RUNNER_VM_TRACE "/tmp/pagevisor-trace"
 /* The runner puts the static pagevisor here. */
 #define RUNNER_VM_PAGEVISOR "/pv/bin/pagevisor"
 /* The runner charges only the command's own run time to the timeout; allow for the VM's nested
@@ -93,6 +95,10 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
                       "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
     if (rc == 0 && o->verbose)
         rc = push(b, "--verbose");
+    if (rc == 0 && o->trace_path)
+        rc = push_all(b, "--trace", RUNNER_VM_TRACE, "--trace-format",
+                      o->trace_format == TRACE_JSONL ? "jsonl" :
+                      o->trace_format == TRACE_CHROME ? "chrome" : "text", NULL);
     for (size_t i = 0; i < o->nimages && rc == 0; i++) {
         const char *image = put(files, nfiles, o->images[i].path);
         if (!image)
@@ -114,10 +120,13 @@ int run_remote(const struct run_options *o)
     if (!files || build_command(o, &b, files, &nfiles) != 0) {
         fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
     } else {
+        struct runner_file trace_out = { o->trace_path, RUNNER_VM_TRACE };
         struct runner_job job = {
             .argv = b.v,
             .inputs = files,
             .n_inputs = nfiles,
+            .outputs = &trace_out,
+            .n_outputs = o->trace_path ? 1 : 0,
             .timeout_sec = o->timeout ? o->timeout + RUNNER_TIME_ALLOWANCE : 0,
             .verbose = o->verbose,
         };

@@ -185,6 +185,9 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
             status = PV_EXIT_TIMEOUT;
             break;
         }
+        /* Faults the guest resolved alone wait in its trace ring; every exit is a chance to
+         * take them, before the exit itself (a process end, say) changes the picture. */
+        tracer_drain(hc->tracer);
         if (rc < 0)
             continue;
         st->exits++;

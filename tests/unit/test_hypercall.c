@@ -19,6 +19,7 @@ static struct guest_mem mem;
 static uint8_t *mapping;
 static int out_fd;            /* a memfd collecting what the guest printed */
 static struct hc_state hc;
+static struct fault_tracer tracer;
 static char why[256];
 
 static void reset(void)
@@ -26,7 +27,9 @@ static void reset(void)
     memset(mem.base, 0, RAM);
     ftruncate(out_fd, 0);
     lseek(out_fd, 0, SEEK_SET);
-    hc_init(&hc, &mem, out_fd, -1, false);
+    tracer_free(&tracer);
+    tracer_init(&tracer, &mem, NULL, TRACE_TEXT, 0, 0);
+    hc_init(&hc, &mem, out_fd, -1, false, &tracer);
 }
 
 static size_t printed(char *buf, size_t len)

@@ -1,0 +1,246 @@
+/*
+ * fault_trace.c - draining and decoding the guest's fault trace ring.
+ *
+ * The ring lives in guest RAM and the guest can write anything into it, so the header is
+ * re-read and checked at every drain, every record is copied out before use, and a record with
+ * impossible fields is counted as bad rather than trusted.
+ */
+#include "fault_trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crash_report.h"
+#include "nt_layout.h"
+#include "ntstatus.h"
+#include "pt_walk.h"
+#include "pte_format.h"
+
+#define CR4_PSE_ASSUMED true /* the guest kernel turns on CR4.PSE before its first fault */
+
+void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
+                 enum trace_format format, uint64_t tsc_base, uint32_t tsc_khz)
+{
+    memset(t, 0, sizeof(*t));
+    t->mem = mem;
+    t->tsc_base = tsc_base;
+    t->tsc_khz = tsc_khz;
+    if (trace_file) {
+        trace_begin(&t->writer, trace_file, format);
+        t->writing = true;
+        trace_process_name(&t->writer, 0, "System");
+    }
+}
+
+int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_bytes)
+{
+    const struct pv_trace_ring *hdr = gpa_ptr(t->mem, ring_gpa, sizeof(*hdr));
+    if (!hdr || !gpa_range_ok(t->mem, ring_gpa, ring_bytes))
+        return PV_EFAULT;
+    struct pv_trace_ring h;
+    memcpy(&h, hdr, sizeof(h));
+    if (h.magic != PV_TRACE_RING_MAGIC || h.capacity == 0 || h.capacity > PV_TRACE_RING_MAX ||
+        (h.capacity & (h.capacity - 1)) != 0 ||
+        (uint64_t)h.capacity * sizeof(struct pv_fault_record) + sizeof(h) > ring_bytes)
+        return PV_EINVAL;
+    t->ring_gpa = ring_gpa;
+    t->capacity = h.capacity;
+    return PV_OK;
+}
+
+static struct process_info *find_process(const struct fault_tracer *t, uint32_t pid)
+{
+    for (size_t i = t->nprocs; i-- > 0;)
+        if (t->procs[i].pid == pid)
+            return &t->procs[i];
+    return NULL;
+}
+
+void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name)
+{
+    struct process_info *p = find_process(t, pid);
+    if (!p) {
+        if (t->nprocs == t->procs_cap) {
+            size_t cap = t->procs_cap ? t->procs_cap * 2 : 16;
+            struct process_info *n = realloc(t->procs, cap * sizeof(*n));
+            if (!n)
+                return;
+            t->procs = n;
+            t->procs_cap = cap;
+        }
+        p = &t->procs[t->nprocs++];
+    }
+    p->pid = pid;
+    p->cr3 = cr3;
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    if (t->writing)
+        trace_process_name(&t->writer, pid, name);
+}
+
+const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid)
+{
+    if (pid == 0)
+        return "System";
+    const struct process_info *p = find_process(t, pid);
+    return p ? p->name : "?";
+}
+
+static uint64_t tsc_to_ns(const struct fault_tracer *t, uint64_t tsc)
+{
+    if (!t->tsc_khz || tsc < t->tsc_base)
+        return 0;
+    unsigned __int128 delta = tsc - t->tsc_base;
+    return (uint64_t)(delta * 1000000u / t->tsc_khz);
+}
+
+static bool record_ok(const struct pv_fault_record *r)
+{
+    return r->resolution > 0 && r->resolution < PV_FAULT_RESOLUTION_MAX &&
+           r->tsc_end >= r->tsc_start;
+}
+
+static void to_event(const struct fault_tracer *t, const struct pv_fault_record *r,
+                     struct fault_event *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->seq = r->seq;
+    e->time_ns = tsc_to_ns(t, r->tsc_start);
+    e->duration_ns = t->tsc_khz ? (r->tsc_end - r->tsc_start) * 1000000u / t->tsc_khz : 0;
+    e->pid = r->pid;
+    e->process = tracer_process_name(t, r->pid);
+    e->eip = r->eip;
+    e->cr2 = r->cr2;
+    e->error_code = r->error_code;
+    e->pde_before = r->pde_before;
+    e->pde_after = r->pde_after;
+    e->pte_before = r->pte_before;
+    e->pte_after = r->pte_after;
+    e->pte_known = r->flags & PV_FAULT_PTE_KNOWN;
+    e->resolution = r->resolution;
+    e->status = r->status;
+    /* The instruction is read now, through the faulting address space: for a fetch fault its
+     * page has just been made present, for a data fault it was present all along. */
+    uint8_t code[16];
+    size_t n = pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip, code, sizeof(code));
+    struct pv_regs regs = {
+        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
+        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
+    };
+    e->insn_ok = n > 0 && disasm_one(code, n, r->eip, &regs, &e->insn) == 0;
+}
+
+void tracer_drain(struct fault_tracer *t)
+{
+    if (!t->capacity)
+        return;
+    /* The vCPU is stopped while we drain (one vCPU, drained at exits), so plain copies of the
+     * header are a consistent snapshot. */
+    uint8_t *base = gpa_ptr(t->mem, t->ring_gpa, sizeof(struct pv_trace_ring));
+    if (!base)
+        return;
+    struct pv_trace_ring h;
+    memcpy(&h, base, sizeof(h));
+    uint32_t head = h.head, tail = h.tail;
+    t->guest_lost = h.lost;
+    if (head - tail > t->capacity) {
+        /* The guest overran its own ring or scribbled on the header: skip to its head. */
+        t->lost += head - tail;
+        memcpy(base + offsetof(struct pv_trace_ring, tail), &head, sizeof(head));
+        return;
+    }
+    const uint8_t *records = base + sizeof(h);
+    for (; tail != head; tail++) {
+        struct pv_fault_record r;
+        memcpy(&r, records + (size_t)(tail & (t->capacity - 1)) * sizeof(r), sizeof(r));
+        if (!record_ok(&r)) {
+            t->bad_records++;
+            continue;
+        }
+        t->faults++;
+        t->by_resolution[r.resolution]++;
+        if (r.resolution == PV_FAULT_ACCESS_VIOLATION || r.resolution == PV_FAULT_BUGCHECK) {
+            t->last_fatal = r;
+            t->have_last_fatal = true;
+        }
+        if (t->writing) {
+            struct fault_event e;
+            to_event(t, &r, &e);
+            trace_record(&t->writer, &e);
+        }
+    }
+    memcpy(base + offsetof(struct pv_trace_ring, tail), &tail, sizeof(tail));
+}
+
+static void print_chain(FILE *f, const struct guest_mem *m, uint32_t cr3, uint32_t va)
+{
+    char d[128];
+    struct pt_walk w;
+    enum pt_walk_result r = pt_walk(m, cr3, CR4_PSE_ASSUMED, va, &w);
+    if (r == PT_WALK_BAD_TABLE) {
+        fprintf(f, "  page tables of cr3 %08X are outside guest RAM\n", cr3);
+        return;
+    }
+    fprintf(f, "  PDE at %08X  contains %08X  %s\n", MI_PDE_VA(va), w.pde,
+            pte_describe(w.pde, true, d, sizeof(d)));
+    if (r == PT_WALK_PDE_NOT_PRESENT)
+        fprintf(f, "  PTE at %08X  (no page table)\n", MI_PTE_VA(va));
+    else if (!w.large)
+        fprintf(f, "  PTE at %08X  contains %08X  %s\n", MI_PTE_VA(va), w.pte,
+                pte_describe(w.pte, false, d, sizeof(d)));
+}
+
+void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid)
+{
+    if (!t->have_last_fatal || t->last_fatal.pid != pid)
+        return;
+    const struct pv_fault_record *r = &t->last_fatal;
+    struct pv_regs regs = {
+        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
+        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
+        .eip = r->eip, .cr0 = 0x80010011u, .cr2 = r->cr2, .cr3 = r->cr3, .cr4 = 0x90u,
+    };
+    char access[48];
+    fault_access_words(r->error_code, r->cr2 == r->eip, access, sizeof(access));
+    fprintf(f, "  fault #%u: %s at cr2 %08X, error code %x (%s)\n", r->seq,
+            fault_resolution_name(r->resolution), r->cr2, r->error_code, access);
+    crash_print_regs(f, &regs);
+    crash_print_code(f, t->mem, &regs);
+    print_chain(f, t->mem, r->cr3, r->cr2);
+    if (r->flags & PV_FAULT_HAS_VAD) {
+        char prot[40];
+        fprintf(f, "  VAD %08X-%08X %s covers %08X\n", r->vad_start, r->vad_end,
+                pte_protection_name(r->vad_protection, prot, sizeof(prot)), r->cr2);
+    } else {
+        fprintf(f, "  no VAD covers %08X\n", r->cr2);
+    }
+}
+
+void tracer_print_stats(const struct fault_tracer *t, FILE *f, unsigned long long vm_exits)
+{
+    fprintf(f, "pagevisor: %llu page faults", (unsigned long long)t->faults);
+    for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++)
+        if (t->by_resolution[i])
+            fprintf(f, ", %llu %s", (unsigned long long)t->by_resolution[i],
+                    fault_resolution_name(i));
+    if (t->faults)
+        fprintf(f, "; %.4f VM exits per fault", (double)vm_exits / (double)t->faults);
+    if (t->lost || t->bad_records || t->guest_lost)
+        fprintf(f, "; %llu records lost, %llu bad", (unsigned long long)(t->lost + t->guest_lost),
+                (unsigned long long)t->bad_records);
+    fprintf(f, "\n");
+}
+
+int tracer_finish(struct fault_tracer *t)
+{
+    if (!t->writing)
+        return 0;
+    t->writing = false;
+    return trace_end(&t->writer);
+}
+
+void tracer_free(struct fault_tracer *t)
+{
+    free(t->procs);
+    t->procs = NULL;
+    t->nprocs = t->procs_cap = 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * fault_trace.h - the host end of the fault trace ring: draining the records the guest leaves
+ * in its RAM, turning each into a decoded fault event (process name, PTEs, the instruction read
+ * through the guest's page tables and decoded by capstone), counting them, writing the trace,
+ * and the crash report of a process ended by a fault.
+ */
+#ifndef PV_FAULT_TRACE_H
+#define PV_FAULT_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "guest_mem.h"
+#include "pv_abi.h"
+#include "trace.h"
+
+struct process_info {
+    uint32_t pid, cr3;
+    char name[PV_NAME_MAX];
+};
+
+struct fault_tracer {
+    struct guest_mem *mem;
+    uint32_t ring_gpa, capacity;     /* capacity 0: no ring registered */
+    struct trace_writer writer;
+    bool writing;                    /* --trace given */
+    uint64_t tsc_base;               /* guest TSC at the start of the run */
+    uint32_t tsc_khz;                /* 0: times unknown, reported as 0 */
+
+    struct process_info *procs;
+    size_t nprocs, procs_cap;
+
+    uint64_t faults, lost, bad_records, guest_lost;
+    uint64_t by_resolution[PV_FAULT_RESOLUTION_MAX];
+    struct pv_fault_record last_fatal; /* the last access violation or bug-check fault */
+    bool have_last_fatal;
+};
+
+void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
+                 enum trace_format format, uint64_t tsc_base, uint32_t tsc_khz);
+
+/* PV_HC_TRACE_SETUP: validates and adopts the ring; returns PV_OK or a PV_E* code. */
+int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_bytes);
+
+/* PV_HC_PROCESS_START. */
+void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name);
+const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid);
+
+/* Consume every record the guest has written since the last drain. Called at every VM exit. */
+void tracer_drain(struct fault_tracer *t);
+
+/* The crash report of a process ended by a fault: status, registers, the decoded instruction
+ * with its effective address, the PDE/PTE chain and the VAD covering the address. */
+void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid);
+
+/* Fault counts by resolution, one line for --verbose and the statistics block. */
+void tracer_print_stats(const struct fault_tracer *t, FILE *f, unsigned long long vm_exits);
+
+/* Finish the trace file; returns 0 when everything was written. */
+int tracer_finish(struct fault_tracer *t);
+
+void tracer_free(struct fault_tracer *t);
+
+#endif /* PV_FAULT_TRACE_H */
