@@ -34,13 +34,18 @@ enum pv_hc_nr {
     PV_HC_PROCESS_START = 5, /* struct pv_hc_process_start */
     PV_HC_TRACE_SETUP  = 6, /* struct pv_hc_trace_setup */
     PV_HC_TRACE_FLUSH  = 7, /* struct pv_hc_trace_flush */
-    PV_HC_MAX          = 8  /* first unused number; the host rejects nr >= PV_HC_MAX */
+    PV_HC_PAGEFILE_INFO = 8, /* struct pv_hc_pagefile_info */
+    PV_HC_PAGEFILE_IO  = 9, /* struct pv_hc_pagefile_io */
+    PV_HC_IMAGE_READ   = 10, /* struct pv_hc_image_read */
+    PV_HC_MAX          = 11 /* first unused number; the host rejects nr >= PV_HC_MAX */
 };
 
 /* Return codes a host writes into a call block's `ret` (negative errno-style). */
 #define PV_OK        0
 #define PV_EFAULT   (-14) /* an address or range lies outside guest RAM */
 #define PV_EINVAL   (-22) /* a field is out of range */
+#define PV_EIO      (-5)  /* the host's I/O failed, or data read back did not match its checksum */
+#define PV_ENODEV   (-19) /* no such backing store (no pagefile, no such image) */
 
 /* Console output. STDOUT is what processes print (it is the run's output); LOG is kernel
  * chatter, shown by the host only with --verbose. */
@@ -163,6 +168,41 @@ struct pv_hc_trace_setup {
 
 struct pv_hc_trace_flush {
     PV_OUT int32_t  ret;         /* PV_OK once the ring is empty */
+};
+
+/*
+ * The pagefile: a host file addressed in 4 KiB slots. The guest owns slot allocation; the host
+ * checks every slot and frame and does the I/O with pread/pwrite straight into guest frames.
+ * The host keeps a checksum of every slot it writes and verifies it on read: a mismatch fails
+ * the read (PV_EIO), it is never handed over silently.
+ */
+#define PV_PAGEFILE_CLUSTER_MAX 16u  /* pages in one PV_HC_PAGEFILE_IO call */
+#define PV_PAGEFILE_READ  1u
+#define PV_PAGEFILE_WRITE 2u
+
+struct pv_hc_pagefile_info {
+    PV_OUT uint32_t slots;       /* pagefile size in 4 KiB slots (0: no pagefile) */
+    PV_OUT int32_t  ret;
+};
+
+/* Pages slot..slot+count-1 of the pagefile to or from the given guest frames. */
+struct pv_hc_pagefile_io {
+    PV_IN  uint32_t op;          /* PV_PAGEFILE_READ or PV_PAGEFILE_WRITE */
+    PV_IN  uint32_t slot;        /* first slot */
+    PV_IN  uint32_t count;       /* 1..PV_PAGEFILE_CLUSTER_MAX */
+    PV_IN  uint32_t frames[PV_PAGEFILE_CLUSTER_MAX]; /* guest page frame numbers (gpa >> 12) */
+    PV_OUT int32_t  ret;         /* PV_OK, or PV_EIO/PV_EINVAL/PV_EFAULT/PV_ENODEV */
+    PV_OUT uint32_t done;        /* pages transferred before the first failure */
+};
+
+/* Read part of an image file (a Multiboot module's file) on the host into one guest frame:
+ * the classic demand-page code fault. Bytes past the end of the file read as zero. */
+struct pv_hc_image_read {
+    PV_IN  uint32_t image;       /* module index, 0-based */
+    PV_IN  uint32_t offset;      /* byte offset in the file, page aligned */
+    PV_IN  uint32_t frame;       /* guest page frame number */
+    PV_OUT int32_t  ret;
+    PV_OUT uint32_t bytes;       /* file bytes copied (the rest of the page is zeroed) */
 };
 
 /* How the guest resolved a page fault (fault trace records). */
