@@ -1,1 +1,79 @@
-# placeholder
+# guest/guest.mk - the guest side: the kernel (build/guest/kernel.elf, i386 Multiboot ELF32
+# linked at 0x80100000, loaded at 1 MiB), the user runtime (build/guest/user/) and one test
+# image per tests/images/NAME.c (build/images/NAME.elf, static ELF32 at 0x00400000).
+# Included by the top-level Makefile, which defines GUEST_CC, GUEST_CFLAGS, GUEST_LD, Q, say.
+
+GUEST_KERNEL := $(BUILD)/guest/kernel.elf
+GUEST_IMAGE_SOURCES := $(sort $(wildcard tests/images/*.c))
+GUEST_IMAGES := $(patsubst tests/images/%.c,$(BUILD)/images/%.elf,$(GUEST_IMAGE_SOURCES))
+export GUEST_KERNEL GUEST_IMAGES
+
+GUEST_AR ?= ar
+
+GUEST_KERNEL_SOURCES := $(sort $(wildcard guest/arch/i386/*.S guest/arch/i386/*.c \
+                          guest/ke/*.c guest/mm/*.c guest/ldr/*.c guest/rtl/*.c))
+GUEST_KERNEL_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
+GUEST_KERNEL_LDS := guest/arch/i386/kernel.ld
+GUEST_KERNEL_CFLAGS := $(GUEST_CFLAGS) -Iguest/include -fno-strict-aliasing -MMD -MP
+
+GUEST_USER_SOURCES := $(sort $(wildcard guest/user/*.c guest/user/*.S guest/rtl/*.c))
+GUEST_USER_CRT0 := $(BUILD)/guest/user/user/crt0.o
+GUEST_USER_OBJECTS := $(filter-out $(GUEST_USER_CRT0),\
+                        $(patsubst guest/%,$(BUILD)/guest/user/%.o,$(basename $(GUEST_USER_SOURCES))))
+GUEST_USER_LIB := $(BUILD)/guest/user/libntuser.a
+GUEST_USER_LDS := guest/user/image.ld
+GUEST_USER_CFLAGS := $(GUEST_CFLAGS) -Iguest/include -Iguest/user/include -MMD -MP
+GUEST_IMAGE_CFLAGS := $(GUEST_CFLAGS) -Iguest/user/include -MMD -MP
+
+.PHONY: guest guest-qemu-test
+all: $(GUEST_KERNEL) $(GUEST_IMAGES)
+guest: $(GUEST_KERNEL) $(GUEST_IMAGES)
+
+# Boot the kernel and every image under QEMU's emulator (see tests/multiboot-qemu.sh).
+guest-qemu-test: $(GUEST_KERNEL) $(GUEST_IMAGES)
+	$(Q)bash tests/multiboot-qemu.sh
+
+$(BUILD)/guest/kernel/%.o: guest/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/kernel/%.o: guest/%.S
+	$(call say,AS,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -c -o $@ $<
+
+$(GUEST_KERNEL): $(GUEST_KERNEL_OBJECTS) $(GUEST_KERNEL_LDS)
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) -T $(GUEST_KERNEL_LDS) -z max-page-size=0x1000 -o $@ $(GUEST_KERNEL_OBJECTS)
+
+$(BUILD)/guest/user/%.o: guest/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_USER_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/user/%.o: guest/%.S
+	$(call say,AS,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_USER_CFLAGS) -c -o $@ $<
+
+$(GUEST_USER_LIB): $(GUEST_USER_OBJECTS)
+	$(call say,AR,$@)
+	@rm -f $@
+	$(Q)$(GUEST_AR) rcs $@ $^
+
+$(BUILD)/images/%.o: tests/images/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_IMAGE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/images/%.elf: $(BUILD)/images/%.o $(GUEST_USER_CRT0) $(GUEST_USER_LIB) $(GUEST_USER_LDS)
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) -T $(GUEST_USER_LDS) -z max-page-size=0x1000 -o $@ \
+		$(GUEST_USER_CRT0) $< $(GUEST_USER_LIB)
+
+.PRECIOUS: $(BUILD)/images/%.o
+.SECONDARY: $(GUEST_USER_CRT0)
+
+-include $(GUEST_KERNEL_OBJECTS:.o=.d) $(GUEST_USER_OBJECTS:.o=.d) $(GUEST_USER_CRT0:.o=.d) \
+         $(GUEST_IMAGES:.elf=.d)

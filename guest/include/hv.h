@@ -1,0 +1,25 @@
+/*
+ * hv.h - host services: pagevisor's hypercalls (shared/pv_abi.h) when the host answers on
+ * PV_IDENT_PORT, and the COM1 / isa-debug-exit fallback when it does not (QEMU, real loaders).
+ */
+#ifndef PV_HV_H
+#define PV_HV_H
+
+#include "ntdef.h"
+#include "pv_abi.h"
+
+extern BOOLEAN HvHostServicesPresent;
+
+VOID HvInitialize(VOID);
+VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length);
+VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
+                         ULONG FaultEip, ULONG FaultAccess, PCSTR Name);
+VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);
+DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
+
+/* Value written to QEMU's isa-debug-exit port (0xF4): QEMU exits with (value << 1) | 1. */
+#define HV_QEMU_EXIT_PORT      0xF4
+#define HV_QEMU_EXIT_DONE      0  /* all images ran: QEMU exits with status 1 */
+#define HV_QEMU_EXIT_BUGCHECK  1  /* bug check: QEMU exits with status 3 */
+
+#endif /* PV_HV_H */

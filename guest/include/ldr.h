@@ -1,0 +1,60 @@
+/*
+ * ldr.h - what the boot loader handed over (the Multiboot information, copied into the loader
+ * block at boot) and the ELF32 image loader.
+ */
+#ifndef PV_LDR_H
+#define PV_LDR_H
+
+#include "ntdef.h"
+#include "pv_abi.h"
+
+#define LDR_MAX_MODULES       32
+#define LDR_MAX_MEMORY_RANGES 32
+#define LDR_MAX_RESERVED      (8 + 2 * LDR_MAX_MODULES)
+#define LDR_MAX_COMMAND_LINE  256
+#define LDR_MAX_ARGUMENTS     16
+
+typedef struct _LDR_MEMORY_RANGE
+{
+    ULONGLONG Base, Length;
+    ULONG Type;               /* MULTIBOOT_MEMORY_* */
+} LDR_MEMORY_RANGE;
+
+typedef struct _LDR_PHYSICAL_RANGE
+{
+    ULONG Start, End;         /* [Start, End) physical */
+    PCSTR What;
+} LDR_PHYSICAL_RANGE;
+
+typedef struct _LDR_MODULE
+{
+    ULONG PhysicalStart, PhysicalEnd;        /* [start, end) */
+    CHAR CommandLine[LDR_MAX_COMMAND_LINE];  /* "PATH [ARGS...]" */
+    CHAR Name[PV_NAME_MAX];                  /* basename of PATH without ".elf" */
+} LDR_MODULE, *PLDR_MODULE;
+
+typedef struct _LOADER_PARAMETER_BLOCK
+{
+    ULONG MultibootFlags;
+    ULONG MemLowerKb, MemUpperKb;
+    ULONG MemoryRangeCount;
+    LDR_MEMORY_RANGE MemoryRanges[LDR_MAX_MEMORY_RANGES];
+    ULONG ModuleCount;
+    LDR_MODULE Modules[LDR_MAX_MODULES];
+    ULONG ReservedCount;      /* frames in use at boot: kernel, Multiboot data, modules */
+    LDR_PHYSICAL_RANGE Reserved[LDR_MAX_RESERVED];
+    CHAR CommandLine[LDR_MAX_COMMAND_LINE];
+    CHAR BootLoaderName[64];
+} LOADER_PARAMETER_BLOCK, *PLOADER_PARAMETER_BLOCK;
+
+extern LOADER_PARAMETER_BLOCK KeLoaderBlock;
+
+/* ldr/multiboot.c */
+VOID LdrReadMultibootInformation(ULONG MultibootInfoPhysical);
+ULONG LdrSplitArguments(PCHAR CommandLine, PCHAR *Argv, ULONG MaxArguments);
+
+/* ldr/elf.c */
+struct _EPROCESS;
+NTSTATUS LdrLoadImage(struct _EPROCESS *Process, PLDR_MODULE Module);
+
+#endif /* PV_LDR_H */

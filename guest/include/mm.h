@@ -1,0 +1,279 @@
+/*
+ * mm.h - the memory manager: PTE and PFN database structures, the page lists, the system
+ * address-space layout, and the Mm (exported) / Mi (internal) routines.
+ *
+ * System space of this kernel (every PDE below is created at boot, see mm/mminit.c):
+ *   0x80100000  kernel image (physical 1 MiB, linear), 4 KiB PTEs, global, supervisor
+ *   0x80400000  PFN database (MmPfnDatabase), as many page tables as it needs
+ *   0xC0000000  page tables (self-map, PDE 0x300)     0xC0300000  page directory
+ *   0xC0400000  hyperspace (PDE 0x301, per process): mapping slots 1..255, working-set list
+ * User space: images from 0x00400000, the stack below 0x7FFE0000.
+ */
+#ifndef PV_MM_H
+#define PV_MM_H
+
+#include "ntdef.h"
+#include "ke.h"
+#include "nt_layout.h"
+#include "nt_pte.h"
+
+#define MM_PFN_DATABASE_BASE   0x80400000u
+
+/* User stack: 1 MiB reserved below 0x7FFE0000, the top 64 KiB committed at process start. */
+#define MM_USER_STACK_TOP      0x7FFE0000u
+#define MM_USER_STACK_RESERVE  0x00100000u
+#define MM_USER_STACK_COMMIT   0x00010000u
+#define MM_USER_STACK_BASE     (MM_USER_STACK_TOP - MM_USER_STACK_RESERVE) /* 0x7FEE0000 */
+
+/* ------------------------------------------------------------------------------------- PTEs */
+
+typedef struct _MMPTE_HARDWARE
+{
+    ULONG Valid : 1;
+    ULONG Write : 1;
+    ULONG Owner : 1;
+    ULONG WriteThrough : 1;
+    ULONG CacheDisable : 1;
+    ULONG Accessed : 1;
+    ULONG Dirty : 1;
+    ULONG LargePage : 1;
+    ULONG Global : 1;
+    ULONG CopyOnWrite : 1;
+    ULONG Prototype : 1;
+    ULONG Reserved : 1;
+    ULONG PageFrameNumber : 20;
+} MMPTE_HARDWARE;
+
+typedef struct _MMPTE_SOFTWARE
+{
+    ULONG Valid : 1;
+    ULONG PageFileLow : 4;
+    ULONG Protection : 5;
+    ULONG Prototype : 1;
+    ULONG Transition : 1;
+    ULONG PageFileHigh : 20;
+} MMPTE_SOFTWARE;
+
+typedef struct _MMPTE_TRANSITION
+{
+    ULONG Valid : 1;
+    ULONG Write : 1;
+    ULONG Owner : 1;
+    ULONG WriteThrough : 1;
+    ULONG CacheDisable : 1;
+    ULONG Protection : 5;
+    ULONG Prototype : 1;
+    ULONG Transition : 1;
+    ULONG PageFrameNumber : 20;
+} MMPTE_TRANSITION;
+
+typedef struct _MMPTE
+{
+    union
+    {
+        ULONG Long;
+        MMPTE_HARDWARE Hard;
+        MMPTE_SOFTWARE Soft;
+        MMPTE_TRANSITION Trans;
+    } u;
+} MMPTE, *PMMPTE, MMPDE, *PMMPDE;
+_Static_assert(sizeof(MMPTE) == 4, "MMPTE is one 32-bit entry");
+
+/* Self-map helpers (NT's macros, over shared/nt_layout.h). Valid only for the current
+ * process; a PTE may be read only after its PDE was found valid. */
+#define MiAddressToPte(Va)   ((PMMPTE)MI_PTE_VA(Va))
+#define MiAddressToPde(Va)   ((PMMPTE)MI_PDE_VA(Va))
+#define MiPteToAddress(Pte)  ((PVOID)MI_PTE_VA_TO_ADDRESS(Pte))
+#define MiPdeToPte(Pde)      ((PMMPTE)MI_PTE_VA_TO_ADDRESS(Pde))
+#define MiGetPdeOffset(Va)   MI_PDE_INDEX(Va)
+#define MiAddressToPteOffset(Va) MI_PTE_INDEX(Va)
+
+/* PTE templates (mm/mminit.c). */
+extern const MMPTE ValidKernelPte;      /* V|W|A|D|G: system pages, shared by every process */
+extern const MMPTE ValidKernelPteLocal; /* V|W|A|D: per-process kernel pages (hyperspace) */
+extern const MMPTE ValidKernelPde;      /* V|W|A|D: system page tables */
+extern const MMPTE ValidUserPde;        /* V|W|U|A|D: user page tables (PTEs restrict) */
+
+/* PTE stores are single aligned 32-bit writes; volatile so the compiler keeps their order. */
+FORCEINLINE VOID MI_WRITE_PTE(PMMPTE PointerPte, MMPTE TempPte)
+{
+    *(volatile ULONG *)&PointerPte->u.Long = TempPte.u.Long;
+}
+
+FORCEINLINE MMPTE MI_READ_PTE(PMMPTE PointerPte)
+{
+    MMPTE TempPte;
+    TempPte.u.Long = *(volatile ULONG *)&PointerPte->u.Long;
+    return TempPte;
+}
+
+FORCEINLINE MMPTE MI_MAKE_PTE(MMPTE Template, PFN_NUMBER PageFrameIndex)
+{
+    Template.u.Hard.PageFrameNumber = PageFrameIndex;
+    return Template;
+}
+
+/* Error-code bits of a page fault. */
+#define MI_IS_NOT_PRESENT_FAULT(Code) (((Code) & 1) == 0)
+#define MI_IS_WRITE_ACCESS(Code)      (((Code) & 2) != 0)
+#define MI_IS_USER_FAULT(Code)        (((Code) & 4) != 0)
+#define MI_IS_INSTRUCTION_FETCH(Code) (((Code) & 0x10) != 0)
+
+/* ExceptionInformation[0] of an access violation (and pv_hc_process_exit.fault_write). */
+#define MI_ACCESS_READ     0
+#define MI_ACCESS_WRITE    1
+#define MI_ACCESS_EXECUTE  8
+
+/* ----------------------------------------------------------------------------- PFN database */
+
+typedef enum _MMLISTS
+{
+    ZeroedPageList = 0,
+    FreePageList = 1,
+    StandbyPageList = 2,
+    ModifiedPageList = 3,
+    ModifiedNoWritePageList = 4,
+    BadPageList = 5,
+    ActiveAndValid = 6,
+    TransitionPage = 7
+} MMLISTS;
+
+typedef struct _MMPFNENTRY
+{
+    USHORT Modified : 1;
+    USHORT ReadInProgress : 1;
+    USHORT WriteInProgress : 1;
+    USHORT PrototypePte : 1;
+    USHORT PageColor : 4;
+    USHORT PageLocation : 3;
+    USHORT RemovalRequested : 1;
+    USHORT CacheAttribute : 2;
+    USHORT Rom : 1;
+    USHORT ParityError : 1;
+} MMPFNENTRY;
+
+typedef struct _MMPFN
+{
+    union
+    {
+        PFN_NUMBER Flink;      /* on a list: next page */
+        ULONG WsIndex;         /* active: working-set list index */
+    } u1;
+    PMMPTE PteAddress;         /* the PTE mapping this page; bit 0 = deleted */
+    union
+    {
+        PFN_NUMBER Blink;      /* on a list: previous page */
+        ULONG_PTR ShareCount;  /* active: number of PTEs mapping it */
+    } u2;
+    union
+    {
+        struct
+        {
+            USHORT ReferenceCount;
+            MMPFNENTRY e1;
+        };
+        struct
+        {
+            USHORT ReferenceCount;
+            USHORT ShortFlags;
+        } e2;
+    } u3;
+    MMPTE OriginalPte;         /* what goes back into the PTE when the page leaves */
+    union
+    {
+        ULONG_PTR EntireFrame;
+        struct
+        {
+            ULONG PteFrame : 25;   /* page (table) that holds PteAddress */
+            ULONG InPageError : 1;
+            ULONG VerifierAllocation : 1;
+            ULONG AweAllocation : 1;
+            ULONG Priority : 3;
+            ULONG MustBeCached : 1;
+        };
+    } u4;
+} MMPFN, *PMMPFN;
+#ifdef __i386__
+_Static_assert(sizeof(MMPFN) == 24, "MMPFN is 0x18 bytes on x86, as in NT");
+#endif
+
+typedef struct _MMPFNLIST
+{
+    PFN_NUMBER Total;
+    MMLISTS ListName;
+    PFN_NUMBER Flink;
+    PFN_NUMBER Blink;
+} MMPFNLIST, *PMMPFNLIST;
+
+#define LIST_HEAD 0xFFFFFFFFu  /* empty list / end of list */
+
+extern PMMPFN MmPfnDatabase;
+extern PFN_NUMBER MmHighestPhysicalPage;
+extern PFN_NUMBER MmAvailablePages;
+extern MMPFNLIST MmZeroedPageListHead, MmFreePageListHead, MmStandbyPageListHead,
+                 MmModifiedPageListHead, MmModifiedNoWritePageListHead, MmBadPageListHead;
+extern PMMPFNLIST MmPageLocationList[8];
+
+#define MI_PFN_ELEMENT(Index)   (&MmPfnDatabase[(Index)])
+#define MI_SET_PFN_DELETED(Pfn) ((Pfn)->PteAddress = (PMMPTE)((ULONG_PTR)(Pfn)->PteAddress | 1))
+#define MI_IS_PFN_DELETED(Pfn)  (((ULONG_PTR)(Pfn)->PteAddress & 1) != 0)
+#define MI_PFN_PTE_ADDRESS(Pfn) ((PMMPTE)((ULONG_PTR)(Pfn)->PteAddress & ~(ULONG_PTR)1))
+
+/* pagevisor's subtypes of MEMORY_MANAGEMENT (P1), beside NT's own. */
+#define MI_BUGCHECK_PROCESS_LEAK        0x1001  /* P2 before, P3 after, P4 pid */
+#define MI_BUGCHECK_PTE_MISMATCH        0x1002  /* P2 PTE address, P3 PFN, P4 PFN's PteAddress */
+#define MI_BUGCHECK_HYPERSPACE          0x1003  /* P2 slot VA, P3 PTE */
+#define MI_BUGCHECK_SHARE_COUNT         0x1004  /* P2 PFN, P3 share count, P4 expected */
+#define MI_BUGCHECK_OUT_OF_PAGES        0x1005  /* P2 available pages */
+
+/* pfnlist.c */
+VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
+VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex);
+VOID MiUnlinkPageFromList(PMMPFN Pfn1);
+PFN_NUMBER MiRemovePageFromList(PMMPFNLIST ListHead);
+PFN_NUMBER MiRemoveAnyPage(VOID);
+PFN_NUMBER MiRemoveZeroPage(VOID);
+VOID MiInitializePfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, BOOLEAN Modified);
+VOID MiInitializePfnForOtherProcess(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte,
+                                    PFN_NUMBER PteFramePage);
+VOID MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
+VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
+ULONG MiCheckPfnLists(VOID);
+
+/* hypermap.c */
+extern PMMPTE MmFirstReservedMappingPte;
+VOID MiInitializeHyperSpace(VOID);
+PVOID MiMapPageInHyperSpace(PFN_NUMBER PageFrameIndex);
+VOID MiUnmapPageInHyperSpace(PVOID Address);
+VOID MiZeroPhysicalPage(PFN_NUMBER PageFrameIndex);
+VOID MiCopyFromPhysical(PVOID Destination, ULONG PhysicalAddress, ULONG Length);
+
+/* mminit.c */
+extern PFN_NUMBER MmSystemPageDirectory;
+VOID MmInitSystem(ULONG MultibootInfoPhysical);
+ULONG MmGetPhysicalAddress(PCVOID VirtualAddress);
+
+/* procsup.c */
+struct _EPROCESS;
+NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
+NTSTATUS MiCommitUserPage(PVOID VirtualAddress, BOOLEAN Writable, PPFN_NUMBER PageFrameIndex);
+NTSTATUS MmCreateUserStack(struct _EPROCESS *Process);
+VOID MmCleanProcessAddressSpace(struct _EPROCESS *Process);
+VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
+
+/* pagfault.c */
+NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,
+                       PKTRAP_FRAME TrapFrame);
+
+/* probe.c */
+NTSTATUS ProbeForRead(PCVOID Address, SIZE_T Length, ULONG Alignment);
+NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment);
+NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length);
+NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length);
+
+/* mmcheck.c */
+ULONG MmRunBootSelfChecks(VOID);
+VOID MiCheckNewProcessPageDirectory(PFN_NUMBER PageDirectoryIndex, PFN_NUMBER HyperIndex);
+DECLSPEC_NORETURN VOID MiSelfCheckFailed(ULONG Check, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4);
+
+#endif /* PV_MM_H */

@@ -1,0 +1,27 @@
+/*
+ * ntservices.h - the system service numbers. The kernel's dispatch tables (ke/syscall.c) and
+ * the user-mode stubs (user/ntstubs.S) are both generated from the lists below, so the two
+ * sides cannot disagree.
+ *
+ * Calling convention (NT's, i386): the stub loads EAX = service number and EDX = address of
+ * the first argument on the user stack, then executes `int 0x2E`; the result (an NTSTATUS)
+ * comes back in EAX. Stubs are stdcall (NTAPI): they pop their own arguments.
+ * A service number is (table << 12) | index, as in NT: table 0 holds NT native services,
+ * table 1 (0x1000) pagevisor's own Pv* services.
+ *
+ * Each entry: X(Name, Number, ArgumentCount).
+ */
+#ifndef PV_NTSERVICES_H
+#define PV_NTSERVICES_H
+
+#define KI_SERVICE_TABLE_SHIFT  12
+#define KI_SERVICE_INDEX_MASK   0xFFF
+#define KI_MAX_SERVICE_ARGUMENTS 8
+
+#define PV_NT_SERVICES(X) \
+    X(NtTerminateProcess, 0x0000, 2)
+
+#define PV_PV_SERVICES(X) \
+    X(PvDisplayString,    0x1000, 2)
+
+#endif /* PV_NTSERVICES_H */

@@ -1,0 +1,52 @@
+/*
+ * ps.h - the process object (a minimal EPROCESS: one thread, no handles yet) and attaching to
+ * a process's address space.
+ */
+#ifndef PV_PS_H
+#define PV_PS_H
+
+#include "ntdef.h"
+#include "pv_abi.h"
+#include "intrin.h"
+
+typedef struct _KPROCESS
+{
+    ULONG DirectoryTableBase[2];  /* [0] page directory, [1] hyperspace page table (physical) */
+} KPROCESS;
+
+typedef struct _EPROCESS
+{
+    KPROCESS Pcb;
+    ULONG UniqueProcessId;
+    CHAR ImageFileName[PV_NAME_MAX];
+    PFN_NUMBER WorkingSetPage;
+    ULONG ImageBase, ImageEnd, EntryPoint;  /* [ImageBase, ImageEnd) */
+    ULONG ArgumentCount;
+    ULONG InitialStack;                     /* user ESP at entry */
+    NTSTATUS ExitStatus;
+    BOOLEAN Killed;                         /* ended by an exception */
+    ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;
+} EPROCESS, *PEPROCESS;
+
+extern EPROCESS PsInitialSystemProcess;
+extern PEPROCESS PsCurrentProcess;
+
+FORCEINLINE PEPROCESS PsGetCurrentProcess(VOID)
+{
+    return PsCurrentProcess;
+}
+
+/* Switch the processor to Process's address space (CR3). The system half is shared, so the
+ * kernel keeps running; hyperspace and user space become Process's. */
+FORCEINLINE VOID KeAttachProcess(PEPROCESS Process)
+{
+    PsCurrentProcess = Process;
+    __writecr3(Process->Pcb.DirectoryTableBase[0]);
+}
+
+FORCEINLINE VOID KeDetachProcess(VOID)
+{
+    KeAttachProcess(&PsInitialSystemProcess);
+}
+
+#endif /* PV_PS_H */

@@ -1,0 +1,98 @@
+/*
+ * hvcall.c - host services. At boot a 32-bit `in` from PV_IDENT_PORT tells whether pagevisor
+ * is the host. If so, every service is a hypercall: one 32-bit `out` of the physical address
+ * of a call block (shared/pv_abi.h) to PV_HC_PORT(nr). Otherwise the console is COM1 and the
+ * end of the run is a write to QEMU's isa-debug-exit port.
+ *
+ * Call blocks and the console buffer are static kernel-image data: the image is mapped
+ * linearly, so their physical addresses are their virtual addresses minus KSEG0_BASE, and each
+ * is physically contiguous.
+ */
+#include "hv.h"
+#include "ke.h"
+#include "rtl.h"
+#include "intrin.h"
+
+BOOLEAN HvHostServicesPresent;
+
+static struct pv_hc_console HvConsoleBlock __attribute__((aligned(64)));
+static struct pv_hc_process_exit HvProcessExitBlock __attribute__((aligned(64)));
+static struct pv_hc_shutdown HvShutdownBlock __attribute__((aligned(64)));
+static struct pv_hc_bugcheck HvBugCheckBlock __attribute__((aligned(256)));
+static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
+
+static VOID HvCall(ULONG Number, PVOID Block)
+{
+    __outdword((USHORT)PV_HC_PORT(Number), KI_IMAGE_TO_PHYSICAL(Block));
+}
+
+VOID HvInitialize(VOID)
+{
+    static const CHAR Absent[] = "pagevisor host services absent; console on COM1\n";
+
+    HvHostServicesPresent = (__indword((USHORT)PV_IDENT_PORT) == PV_IDENT_MAGIC);
+    if (!HvHostServicesPresent)
+    {
+        HalSerialInitialize();
+        HalSerialWrite(Absent, sizeof(Absent) - 1);
+    }
+}
+
+VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length)
+{
+    if (!HvHostServicesPresent)
+    {
+        HalSerialWrite(Text, Length);
+        return;
+    }
+    while (Length > 0)
+    {
+        ULONG Chunk = Length < PV_CONSOLE_MAX ? Length : PV_CONSOLE_MAX;
+
+        memcpy(HvConsoleBuffer, Text, Chunk);
+        HvConsoleBlock.channel = Channel;
+        HvConsoleBlock.buf_gpa = KI_IMAGE_TO_PHYSICAL(HvConsoleBuffer);
+        HvConsoleBlock.len = Chunk;
+        HvConsoleBlock.ret = 0;
+        HvCall(PV_HC_CONSOLE, &HvConsoleBlock);
+        Text += Chunk;
+        Length -= Chunk;
+    }
+}
+
+VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
+                         ULONG FaultEip, ULONG FaultAccess, PCSTR Name)
+{
+    ULONG i;
+
+    if (!HvHostServicesPresent)
+        return;
+    memset(&HvProcessExitBlock, 0, sizeof(HvProcessExitBlock));
+    HvProcessExitBlock.pid = ProcessId;
+    HvProcessExitBlock.exit_status = ExitStatus;
+    HvProcessExitBlock.killed = Killed ? 1 : 0;
+    HvProcessExitBlock.fault_address = FaultAddress;
+    HvProcessExitBlock.fault_eip = FaultEip;
+    HvProcessExitBlock.fault_write = FaultAccess;
+    for (i = 0; i + 1 < PV_NAME_MAX && Name[i] != '\0'; i++)
+        HvProcessExitBlock.name[i] = Name[i];
+    HvCall(PV_HC_PROCESS_EXIT, &HvProcessExitBlock);
+}
+
+VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck)
+{
+    if (!HvHostServicesPresent)
+        return;
+    memcpy(&HvBugCheckBlock, BugCheck, sizeof(HvBugCheckBlock));
+    HvCall(PV_HC_BUGCHECK, &HvBugCheckBlock);
+}
+
+DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun)
+{
+    if (HvHostServicesPresent)
+    {
+        HvShutdownBlock.images_run = ImagesRun;
+        HvCall(PV_HC_SHUTDOWN, &HvShutdownBlock);
+    }
+    KiHaltSystem(HV_QEMU_EXIT_DONE);
+}

@@ -1,0 +1,73 @@
+/*
+ * main.c - KiSystemStartup, the kernel's C entry (from arch/i386/boot.S, paging on, running
+ * at 0x80100000): host services or COM1, GDT/IDT/TSS, PICs, the memory manager and its
+ * self-checks, then every boot module as a process, then shutdown.
+ *
+ * Kernel command-line options:
+ *   pv.selftest=bugcheck   after the boot self-checks, read the unmapped system address
+ *                          0xE0000000: the kernel must stop with bug check 0x50
+ *                          PAGE_FAULT_IN_NONPAGED_AREA (0xE0000000, 0, EIP, 0). For tests of
+ *                          the bug-check path (host report, STOP line).
+ */
+#include "ke.h"
+#include "hv.h"
+#include "ldr.h"
+#include "mm.h"
+#include "multiboot.h"
+#include "rtl.h"
+
+#define KI_SELFTEST_BUGCHECK_ADDRESS 0xE0000000u
+
+/* Is Option one of the whitespace-separated words of the kernel command line? */
+BOOLEAN KiCommandLineHasOption(PCSTR Option)
+{
+    PCSTR Cursor = KeLoaderBlock.CommandLine;
+    ULONG Length = (ULONG)strlen(Option);
+
+    while (*Cursor != '\0')
+    {
+        while (*Cursor == ' ' || *Cursor == '\t')
+            Cursor++;
+        if (strncmp(Cursor, Option, Length) == 0 &&
+            (Cursor[Length] == '\0' || Cursor[Length] == ' ' || Cursor[Length] == '\t'))
+            return TRUE;
+        while (*Cursor != '\0' && *Cursor != ' ' && *Cursor != '\t')
+            Cursor++;
+    }
+    return FALSE;
+}
+
+VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical);
+
+VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
+{
+    ULONG Checks, Images;
+
+    HvInitialize();
+    KiInitializeGdt();
+    KiInitializeIdt();
+    HalInitializePic();
+
+    DbgPrint("ke: pagevisor guest kernel (i386, NT x86 layout), image 0x%08X-0x%08X "
+             "(physical 0x%08X), %s\n",
+             (ULONG)(ULONG_PTR)__KernelStart, (ULONG)(ULONG_PTR)__KernelEnd - 1,
+             KI_IMAGE_TO_PHYSICAL(__KernelStart),
+             HvHostServicesPresent ? "pagevisor host services" : "console on COM1");
+    if (Magic != MULTIBOOT_BOOTLOADER_MAGIC)
+        KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, Magic, MultibootInfoPhysical, 0, 0);
+
+    MmInitSystem(MultibootInfoPhysical);
+    Checks = MmRunBootSelfChecks();
+    DbgPrint("mm: %u self-checks passed\n", Checks);
+
+    if (KiCommandLineHasOption("pv.selftest=bugcheck"))
+    {
+        DbgPrint("ke: pv.selftest=bugcheck: reading 0x%08X\n", KI_SELFTEST_BUGCHECK_ADDRESS);
+        (void)*(volatile ULONG *)(ULONG_PTR)KI_SELFTEST_BUGCHECK_ADDRESS;
+    }
+
+    Images = KiRunImages();
+    DbgPrint("ke: %u image(s) run, available pages %u; shutting down\n", Images,
+             MmAvailablePages);
+    HvShutdown(Images);
+}

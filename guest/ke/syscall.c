@@ -1,0 +1,74 @@
+/*
+ * syscall.c - KiSystemService: the int 0x2E dispatcher. EAX holds the service number
+ * ((table << 12) | index, see ntservices.h), EDX the caller's argument array. The arguments
+ * are copied in with the fault-safe user copy, then the service runs; its NTSTATUS goes back
+ * in EAX. Unknown numbers return STATUS_INVALID_SYSTEM_SERVICE, an unreadable argument array
+ * STATUS_ACCESS_VIOLATION.
+ */
+#include "ke.h"
+#include "mm.h"
+#include "ntservices.h"
+
+typedef NTSTATUS (*PKI_SERVICE_THUNK)(const ULONG *Arguments);
+
+typedef struct _KSERVICE_ENTRY
+{
+    PKI_SERVICE_THUNK Thunk;
+    ULONG ArgumentCount;
+    PCSTR Name;
+} KSERVICE_ENTRY;
+
+/* One thunk per service: unpacks the argument array into the service's typed parameters. */
+static NTSTATUS KiThunkNtTerminateProcess(const ULONG *Arguments)
+{
+    return NtTerminateProcess((HANDLE)(ULONG_PTR)Arguments[0], (NTSTATUS)Arguments[1]);
+}
+
+static NTSTATUS KiThunkPvDisplayString(const ULONG *Arguments)
+{
+    return PvDisplayString((PCSTR)(ULONG_PTR)Arguments[0], Arguments[1]);
+}
+
+#define KI_SERVICE_ENTRY(Name, Number, Count) \
+    [(Number) & KI_SERVICE_INDEX_MASK] = { KiThunk##Name, (Count), #Name },
+
+static const KSERVICE_ENTRY KiNtServiceTable[] = { PV_NT_SERVICES(KI_SERVICE_ENTRY) };
+static const KSERVICE_ENTRY KiPvServiceTable[] = { PV_PV_SERVICES(KI_SERVICE_ENTRY) };
+
+static const struct
+{
+    const KSERVICE_ENTRY *Table;
+    ULONG Count;
+} KiServiceDescriptorTable[] = {
+    { KiNtServiceTable, RTL_NUMBER_OF(KiNtServiceTable) },
+    { KiPvServiceTable, RTL_NUMBER_OF(KiPvServiceTable) },
+};
+
+VOID KiSystemService(PKTRAP_FRAME TrapFrame)
+{
+    ULONG Number = TrapFrame->Eax;
+    ULONG TableIndex = Number >> KI_SERVICE_TABLE_SHIFT;
+    ULONG Index = Number & KI_SERVICE_INDEX_MASK;
+    ULONG Arguments[KI_MAX_SERVICE_ARGUMENTS];
+    const KSERVICE_ENTRY *Service;
+    NTSTATUS Status;
+
+    if (!KiUserTrap(TrapFrame))
+        KeBugCheckWithTf(KMODE_EXCEPTION_NOT_HANDLED, (ULONG)STATUS_INVALID_SYSTEM_SERVICE,
+                         TrapFrame->Eip, Number, 0, TrapFrame);
+
+    if (TableIndex >= RTL_NUMBER_OF(KiServiceDescriptorTable) ||
+        Index >= KiServiceDescriptorTable[TableIndex].Count ||
+        KiServiceDescriptorTable[TableIndex].Table[Index].Thunk == NULL)
+    {
+        TrapFrame->Eax = (ULONG)STATUS_INVALID_SYSTEM_SERVICE;
+        return;
+    }
+    Service = &KiServiceDescriptorTable[TableIndex].Table[Index];
+
+    Status = MmCopyFromUser(Arguments, (PCVOID)(ULONG_PTR)TrapFrame->Edx,
+                            Service->ArgumentCount * sizeof(ULONG));
+    if (NT_SUCCESS(Status))
+        Status = Service->Thunk(Arguments);
+    TrapFrame->Eax = (ULONG)Status;
+}

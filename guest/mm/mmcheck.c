@@ -1,0 +1,204 @@
+/*
+ * mmcheck.c - boot self-checks of the memory manager. Each failing check is bug check
+ * PV_MM_SELF_CHECK_FAILED (0xE001) with P1 = the check number and P2..P4 the values involved:
+ *
+ *   1-5  for sample addresses (kernel code, kernel data, PFN database, stack, a hyperspace
+ *        mapping) the PDE and PTE read through the self-map (MiAddressToPde/MiAddressToPte)
+ *        equal the ones found by walking the page directory physically through hyperspace
+ *        (P2 = address, P3 = self-map value, P4 = walked value; P3/P4 are PDEs if they differ)
+ *   6    the self-map PDE at 0xC0300C00 holds the page directory's own frame (P2 PDE, P3 CR3)
+ *   7    a pattern written through one hyperspace mapping of a frame reads back through
+ *        another mapping of it at a different address (P2 first VA, P3 second VA, P4 word)
+ *   8    the hyperspace countdown: 600 mappings alternating between two frames, across two
+ *        wraps, each read the right frame (a missing TB flush would show a stale one)
+ *        (P2 iteration, P3 word read, P4 word expected)
+ *   9    the user half of the boot page directory is empty (P2 PDE index, P3 PDE)
+ *   10   kernel code is read-only, kernel data writable, both global and supervisor-only,
+ *        the stack guard pages unmapped (P2 address, P3 PTE)
+ *   11   the PFN lists are consistent and hold every free page (P2 pages on lists,
+ *        P3 MmAvailablePages)
+ *   12   MmGetPhysicalAddress of a kernel address is its linear physical address
+ * and, at every process creation (MmCreateProcessAddressSpace):
+ *   20   the new directory's system PDEs equal the current ones, 0x300/0x301 are its own
+ *        self-map and hyperspace table, its user half is empty (P2 PDE index, P3 new, P4 old)
+ */
+#include "mm.h"
+#include "intrin.h"
+
+DECLSPEC_NORETURN VOID MiSelfCheckFailed(ULONG Check, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
+{
+    KeBugCheckEx(PV_MM_SELF_CHECK_FAILED, Check, P2, P3, P4);
+}
+
+static ULONG MiSelfCheckData = 0x5A5A5A5A;
+
+/* Read the PDE and PTE of Va from physical memory, starting at CR3. */
+static VOID MiWalkPhysically(ULONG Va, PULONG Pde, PULONG Pte)
+{
+    PMMPTE Table = MiMapPageInHyperSpace(__readcr3() >> PAGE_SHIFT);
+
+    *Pde = Table[MI_PDE_INDEX(Va)].u.Long;
+    MiUnmapPageInHyperSpace(Table);
+    *Pte = 0;
+    if ((*Pde & PTE_VALID) == 0)
+        return;
+    Table = MiMapPageInHyperSpace(PTE_PFN(*Pde));
+    *Pte = Table[MI_PTE_INDEX(Va)].u.Long;
+    MiUnmapPageInHyperSpace(Table);
+}
+
+static VOID MiCheckSelfMapAgainstWalk(ULONG Check, ULONG Va)
+{
+    ULONG WalkedPde, WalkedPte, SelfPde, SelfPte;
+
+    SelfPde = MI_READ_PTE(MiAddressToPde(Va)).u.Long;
+    SelfPte = (SelfPde & PTE_VALID) ? MI_READ_PTE(MiAddressToPte(Va)).u.Long : 0;
+    MiWalkPhysically(Va, &WalkedPde, &WalkedPte);
+    if (SelfPde != WalkedPde)
+        MiSelfCheckFailed(Check, Va, SelfPde, WalkedPde);
+    if (SelfPte != WalkedPte || (SelfPte & PTE_VALID) == 0)
+        MiSelfCheckFailed(Check, Va, SelfPte, WalkedPte);
+}
+
+static VOID MiCheckHyperSpacePattern(VOID)
+{
+    PFN_NUMBER Page = MiRemoveAnyPage();
+    PULONG First, Second;
+    ULONG i;
+
+    First = MiMapPageInHyperSpace(Page);
+    for (i = 0; i < PAGE_SIZE / sizeof(ULONG); i++)
+        First[i] = 0x50564D00u ^ (i * 0x9E3779B9u) ^ Page;
+    MiUnmapPageInHyperSpace(First);
+    Second = MiMapPageInHyperSpace(Page);
+    if (Second == First)
+        MiSelfCheckFailed(7, (ULONG_PTR)First, (ULONG_PTR)Second, 0);
+    for (i = 0; i < PAGE_SIZE / sizeof(ULONG); i++)
+    {
+        if (Second[i] != (0x50564D00u ^ (i * 0x9E3779B9u) ^ Page))
+            MiSelfCheckFailed(7, (ULONG_PTR)First, (ULONG_PTR)Second, Second[i]);
+    }
+    MiUnmapPageInHyperSpace(Second);
+    MiInsertPageInFreeList(Page);
+}
+
+static VOID MiCheckHyperSpaceCountdown(VOID)
+{
+    PFN_NUMBER Pages[2];
+    ULONG i;
+
+    Pages[0] = MiRemoveAnyPage();
+    Pages[1] = MiRemoveAnyPage();
+    for (i = 0; i < 2; i++)
+    {
+        PULONG Map = MiMapPageInHyperSpace(Pages[i]);
+        Map[0] = 0xC0DE0000u + i;
+        MiUnmapPageInHyperSpace(Map);
+    }
+    for (i = 0; i < 2 * MI_HYPERSPACE_PTES + 90; i++)
+    {
+        PULONG Map = MiMapPageInHyperSpace(Pages[i & 1]);
+        ULONG Word = Map[0];
+        MiUnmapPageInHyperSpace(Map);
+        if (Word != 0xC0DE0000u + (i & 1))
+            MiSelfCheckFailed(8, i, Word, 0xC0DE0000u + (i & 1));
+    }
+    MiInsertPageInFreeList(Pages[0]);
+    MiInsertPageInFreeList(Pages[1]);
+}
+
+static VOID MiCheckKernelPte(ULONG Va, BOOLEAN Writable)
+{
+    MMPTE TempPte = MI_READ_PTE(MiAddressToPte(Va));
+
+    if (!TempPte.u.Hard.Valid || !TempPte.u.Hard.Global || TempPte.u.Hard.Owner ||
+        TempPte.u.Hard.Write != (Writable ? 1u : 0u))
+        MiSelfCheckFailed(10, Va, TempPte.u.Long, Writable);
+}
+
+ULONG MmRunBootSelfChecks(VOID)
+{
+    ULONG Checks = 0, Pde, Local = 0, Pages;
+    PVOID Mapping;
+    PFN_NUMBER Page;
+
+    /* 1-5: self-map against a physical walk. */
+    MiCheckSelfMapAgainstWalk(1, (ULONG)(ULONG_PTR)&MmRunBootSelfChecks);
+    MiCheckSelfMapAgainstWalk(2, (ULONG)(ULONG_PTR)&MiSelfCheckData);
+    MiCheckSelfMapAgainstWalk(3, (ULONG)(ULONG_PTR)MmPfnDatabase);
+    MiCheckSelfMapAgainstWalk(4, (ULONG)(ULONG_PTR)&Local);
+    Page = MiRemoveAnyPage();
+    Mapping = MiMapPageInHyperSpace(Page);
+    MiCheckSelfMapAgainstWalk(5, (ULONG)(ULONG_PTR)Mapping);
+    if (MiAddressToPte(Mapping)->u.Hard.PageFrameNumber != Page)
+        MiSelfCheckFailed(5, (ULONG_PTR)Mapping, MiAddressToPte(Mapping)->u.Long, Page);
+    MiUnmapPageInHyperSpace(Mapping);
+    MiInsertPageInFreeList(Page);
+    Checks += 5;
+
+    /* 6: the self-map PDE. */
+    if (MI_READ_PTE((PMMPTE)MI_PDE_VA(PDE_BASE)).u.Hard.PageFrameNumber !=
+        (__readcr3() >> PAGE_SHIFT))
+        MiSelfCheckFailed(6, MI_READ_PTE((PMMPTE)MI_PDE_VA(PDE_BASE)).u.Long, __readcr3(), 0);
+    Checks++;
+
+    /* 7, 8: hyperspace. */
+    MiCheckHyperSpacePattern();
+    Checks++;
+    MiCheckHyperSpaceCountdown();
+    Checks++;
+
+    /* 9: no user mappings left in the boot directory. */
+    for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
+    {
+        if (((PMMPTE)PDE_BASE)[Pde].u.Long != 0)
+            MiSelfCheckFailed(9, Pde, ((PMMPTE)PDE_BASE)[Pde].u.Long, 0);
+    }
+    Checks++;
+
+    /* 10: kernel image protection. */
+    MiCheckKernelPte((ULONG)(ULONG_PTR)&MmRunBootSelfChecks, FALSE);
+    MiCheckKernelPte((ULONG)(ULONG_PTR)&MiSelfCheckData, TRUE);
+    if (MiAddressToPte(KiBootStackGuard)->u.Long != 0 ||
+        MiAddressToPte(KiTrapStackGuard)->u.Long != 0)
+        MiSelfCheckFailed(10, (ULONG_PTR)KiBootStackGuard,
+                          MiAddressToPte(KiBootStackGuard)->u.Long,
+                          MiAddressToPte(KiTrapStackGuard)->u.Long);
+    Checks++;
+
+    /* 11: the PFN lists. */
+    Pages = MiCheckPfnLists();
+    if (Pages != MmAvailablePages || MmFreePageListHead.Total == 0)
+        MiSelfCheckFailed(11, Pages, MmAvailablePages, MmFreePageListHead.Total);
+    Checks++;
+
+    /* 12: virtual to physical. */
+    if (MmGetPhysicalAddress(&MiSelfCheckData) != KI_IMAGE_TO_PHYSICAL(&MiSelfCheckData))
+        MiSelfCheckFailed(12, (ULONG_PTR)&MiSelfCheckData, MmGetPhysicalAddress(&MiSelfCheckData),
+                          KI_IMAGE_TO_PHYSICAL(&MiSelfCheckData));
+    Checks++;
+
+    return Checks;
+}
+
+VOID MiCheckNewProcessPageDirectory(PFN_NUMBER PageDirectoryIndex, PFN_NUMBER HyperIndex)
+{
+    PMMPTE PageDirectory = MiMapPageInHyperSpace(PageDirectoryIndex);
+    PMMPTE Current = (PMMPTE)PDE_BASE;
+    ULONG Pde, Expected;
+
+    for (Pde = 0; Pde < PTE_PER_PAGE; Pde++)
+    {
+        if (Pde < MI_SYSTEM_PDE_FIRST)
+            Expected = 0;
+        else if (Pde == MI_SELFMAP_PDE_INDEX)
+            Expected = MI_MAKE_PTE(ValidKernelPteLocal, PageDirectoryIndex).u.Long;
+        else if (Pde == MI_HYPERSPACE_PDE_INDEX)
+            Expected = MI_MAKE_PTE(ValidKernelPteLocal, HyperIndex).u.Long;
+        else
+            Expected = Current[Pde].u.Long;
+        if (PageDirectory[Pde].u.Long != Expected)
+            MiSelfCheckFailed(20, Pde, PageDirectory[Pde].u.Long, Expected);
+    }
+    MiUnmapPageInHyperSpace(PageDirectory);
+}

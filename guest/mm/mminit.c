@@ -1,0 +1,272 @@
+/*
+ * mminit.c - memory manager initialization (MmInitSystem). From the boot page directory that
+ * boot.S built it removes the temporary identity map (the user half of the boot directory is
+ * then empty), makes the kernel's code and read-only data read-only, unmaps the stack guard
+ * pages, reads the Multiboot information through hyperspace, and builds the PFN database at
+ * 0x80400000 from the memory map: frames holding the kernel, the Multiboot data and the
+ * modules are in use, frames below 1 MiB are left unused, the rest go to the Free list.
+ *
+ * Every system page table the kernel will ever use is allocated here, at boot (the kernel's,
+ * the PFN database's, hyperspace's). A new process copies PDEs 0x200-0x3FF once from the boot
+ * directory, and that copy stays complete: no lazy system-PDE synchronization is needed.
+ */
+#include "mm.h"
+#include "ldr.h"
+#include "multiboot.h"
+#include "ps.h"
+#include "intrin.h"
+#include "rtl.h"
+
+const MMPTE ValidKernelPte = { { MM_VALID_KERNEL_PTE | PTE_GLOBAL } };
+const MMPTE ValidKernelPteLocal = { { MM_VALID_KERNEL_PTE } };
+const MMPTE ValidKernelPde = { { MM_VALID_KERNEL_PDE } };
+const MMPTE ValidUserPde = { { MM_VALID_KERNEL_PDE | PTE_OWNER } };
+
+PFN_NUMBER MmSystemPageDirectory;
+PFN_NUMBER MmNumberOfPhysicalPages;
+
+extern MMPTE KiBootPageDirectory[], KiBootKernelPageTable[], KiBootHyperSpacePageTable[];
+
+/* Boot-time page allocator (before the PFN database exists): hands out usable frames upward
+ * from 1 MiB. Every usable frame below MxNextPage has been handed out. */
+static PFN_NUMBER MxNextPage = 0x100;
+static PFN_NUMBER MxPagesUsed;
+
+ULONG MmGetPhysicalAddress(PCVOID VirtualAddress)
+{
+    ULONG Va = (ULONG)(ULONG_PTR)VirtualAddress;
+    MMPTE TempPte = MI_READ_PTE(MiAddressToPde(Va));
+
+    if (!TempPte.u.Hard.Valid)
+        return 0;
+    if (TempPte.u.Hard.LargePage)
+        return (TempPte.u.Long & PDE_LARGE_FRAME_MASK) | (Va & (PDE_MAPPED_VA - 1));
+    TempPte = MI_READ_PTE(MiAddressToPte(Va));
+    if (!TempPte.u.Hard.Valid)
+        return 0;
+    return PTE_FROM_PFN(TempPte.u.Hard.PageFrameNumber) | (Va & (PAGE_SIZE - 1));
+}
+
+static BOOLEAN MiIsRamPage(PFN_NUMBER Page)
+{
+    ULONGLONG Start = (ULONGLONG)Page << PAGE_SHIFT, End = Start + PAGE_SIZE;
+    ULONG i;
+
+    for (i = 0; i < KeLoaderBlock.MemoryRangeCount; i++)
+    {
+        const LDR_MEMORY_RANGE *Range = &KeLoaderBlock.MemoryRanges[i];
+        if (Range->Type == MULTIBOOT_MEMORY_AVAILABLE && Range->Base <= Start &&
+            End <= Range->Base + Range->Length)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static BOOLEAN MiIsReservedPage(PFN_NUMBER Page)
+{
+    ULONG Start = Page << PAGE_SHIFT, i;
+
+    for (i = 0; i < KeLoaderBlock.ReservedCount; i++)
+    {
+        const LDR_PHYSICAL_RANGE *Range = &KeLoaderBlock.Reserved[i];
+        if (Start < Range->End && Range->Start < Start + PAGE_SIZE)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* RAM at or above 1 MiB that holds nothing the loader gave us. */
+static BOOLEAN MiIsUsablePage(PFN_NUMBER Page)
+{
+    return Page >= 0x100 && MiIsRamPage(Page) && !MiIsReservedPage(Page);
+}
+
+static PFN_NUMBER MxGetNextPage(VOID)
+{
+    while (MxNextPage <= MmHighestPhysicalPage)
+    {
+        PFN_NUMBER Page = MxNextPage++;
+        if (MiIsUsablePage(Page))
+        {
+            MxPagesUsed++;
+            return Page;
+        }
+    }
+    KeBugCheckEx(INSTALL_MORE_MEMORY, MmNumberOfPhysicalPages, 0x100, MmHighestPhysicalPage, 0);
+}
+
+/* Map one system page with a global kernel PTE, creating its page table if needed (boot only:
+ * see the comment at the top). */
+static VOID MiMapSystemPage(ULONG Va, PFN_NUMBER Page)
+{
+    PMMPTE PointerPde = MiAddressToPde(Va);
+
+    if (!PointerPde->u.Hard.Valid)
+    {
+        MI_WRITE_PTE(PointerPde, MI_MAKE_PTE(ValidKernelPde, MxGetNextPage()));
+        __invlpg(MiPdeToPte(PointerPde));
+        RtlZeroMemory(MiPdeToPte(PointerPde), PAGE_SIZE);
+    }
+    MI_WRITE_PTE(MiAddressToPte(Va), MI_MAKE_PTE(ValidKernelPte, Page));
+    __invlpg((PVOID)(ULONG_PTR)Va);
+}
+
+static VOID MiInitializeBootPageDirectory(VOID)
+{
+    ULONG Va, Pde;
+    MMPTE ZeroPte = { { 0 } };
+
+    /* The identity map boot.S needed to turn paging on: user space is empty from now on. */
+    for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
+        MI_WRITE_PTE(&((PMMPTE)PDE_BASE)[Pde], ZeroPte);
+    KeFlushCurrentTb();
+
+    /* Code, read-only data and the exception table: read-only (CR0.WP holds the kernel to it). */
+    for (Va = (ULONG)(ULONG_PTR)__KernelStart; Va < (ULONG)(ULONG_PTR)__KernelWritableStart;
+         Va += PAGE_SIZE)
+    {
+        MiAddressToPte(Va)->u.Hard.Write = 0;
+        __invlpg((PVOID)(ULONG_PTR)Va);
+    }
+
+    /* Guard pages below the boot and trap stacks: an overflow faults, then double-faults
+     * onto the double-fault task instead of overwriting kernel data. */
+    MI_WRITE_PTE(MiAddressToPte(KiBootStackGuard), ZeroPte);
+    __invlpg(KiBootStackGuard);
+    MI_WRITE_PTE(MiAddressToPte(KiTrapStackGuard), ZeroPte);
+    __invlpg(KiTrapStackGuard);
+
+    MmSystemPageDirectory = KI_IMAGE_TO_PHYSICAL(KiBootPageDirectory) >> PAGE_SHIFT;
+    PsInitialSystemProcess.Pcb.DirectoryTableBase[0] = PTE_FROM_PFN(MmSystemPageDirectory);
+    PsInitialSystemProcess.Pcb.DirectoryTableBase[1] =
+        KI_IMAGE_TO_PHYSICAL(KiBootHyperSpacePageTable);
+    PsInitialSystemProcess.UniqueProcessId = 4;
+    memcpy(PsInitialSystemProcess.ImageFileName, "System", 7);
+}
+
+static VOID MiFindHighestPage(VOID)
+{
+    ULONG i;
+
+    for (i = 0; i < KeLoaderBlock.MemoryRangeCount; i++)
+    {
+        const LDR_MEMORY_RANGE *Range = &KeLoaderBlock.MemoryRanges[i];
+        ULONGLONG End = Range->Base + Range->Length;
+
+        if (Range->Type != MULTIBOOT_MEMORY_AVAILABLE || Range->Length < PAGE_SIZE)
+            continue;
+        if (End > 0x100000000ull)
+            End = 0x100000000ull;   /* 32-bit paging without PAE: the first 4 GiB only */
+        if (End > ((ULONGLONG)MmHighestPhysicalPage + 1) << PAGE_SHIFT && End > Range->Base)
+            MmHighestPhysicalPage = (PFN_NUMBER)((End >> PAGE_SHIFT) - 1);
+    }
+}
+
+/* PteAddress/PteFrame of a page mapped by a system PTE. */
+static VOID MiSetSystemPfn(PFN_NUMBER Page, PMMPTE PointerPte, PFN_NUMBER PteFrame)
+{
+    PMMPFN Pfn1;
+
+    if (Page > MmHighestPhysicalPage)
+        return;
+    Pfn1 = MI_PFN_ELEMENT(Page);
+    Pfn1->PteAddress = PointerPte;
+    Pfn1->OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
+    Pfn1->u4.PteFrame = PteFrame;
+}
+
+static VOID MiBuildPfnDatabase(VOID)
+{
+    ULONG Entries = MmHighestPhysicalPage + 1;
+    ULONG Pages = (ULONG)ALIGN_UP_BY(Entries * sizeof(MMPFN), PAGE_SIZE) >> PAGE_SHIFT;
+    ULONG i, Pde, Pte, Low = 0, Reserved = 0, Free;
+    PFN_NUMBER Page;
+
+    for (i = 0; i < Pages; i++)
+    {
+        ULONG Va = MM_PFN_DATABASE_BASE + i * PAGE_SIZE;
+        MiMapSystemPage(Va, MxGetNextPage());
+        RtlZeroMemory((PVOID)(ULONG_PTR)Va, PAGE_SIZE);
+    }
+    MmPfnDatabase = (PMMPFN)(ULONG_PTR)MM_PFN_DATABASE_BASE;
+
+    /* Usable frames above what the boot allocator took are free; everything else is in use
+     * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes). */
+    for (Page = 0; Page <= MmHighestPhysicalPage; Page++)
+    {
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+        BOOLEAN Ram = MiIsRamPage(Page);
+
+        if (Ram)
+            MmNumberOfPhysicalPages++;
+        if (Page >= MxNextPage && MiIsUsablePage(Page))
+        {
+            MiInsertPageInFreeList(Page);
+            continue;
+        }
+        Pfn1->u3.e1.PageLocation = ActiveAndValid;
+        Pfn1->u3.ReferenceCount = 1;
+        Pfn1->u2.ShareCount = 1;
+        if (Ram && Page < 0x100)
+            Low++;
+        else if (Ram && MiIsReservedPage(Page))
+            Reserved++;
+    }
+
+    /* Frames mapped in system space: their PTE and page table. */
+    for (Pde = MI_SYSTEM_PDE_FIRST; Pde < PTE_PER_PAGE; Pde++)
+    {
+        PMMPTE PointerPde = &((PMMPTE)PDE_BASE)[Pde];
+        PMMPTE PointerPte;
+
+        if (!PointerPde->u.Hard.Valid || Pde == MI_SELFMAP_PDE_INDEX)
+            continue;
+        MiSetSystemPfn(PointerPde->u.Hard.PageFrameNumber, PointerPde, MmSystemPageDirectory);
+        PointerPte = MiPdeToPte(PointerPde);
+        for (Pte = 0; Pte < PTE_PER_PAGE; Pte++)
+        {
+            if (PointerPte[Pte].u.Hard.Valid && Pde != MI_HYPERSPACE_PDE_INDEX)
+                MiSetSystemPfn(PointerPte[Pte].u.Hard.PageFrameNumber, &PointerPte[Pte],
+                               PointerPde->u.Hard.PageFrameNumber);
+        }
+    }
+    MiSetSystemPfn(MmSystemPageDirectory, (PMMPTE)MI_PDE_VA(PDE_BASE), MmSystemPageDirectory);
+
+    Free = MmFreePageListHead.Total;
+    DbgPrint("mm: PFN database at 0x%08X: %u entries (%u KiB, %u pages), highest PFN 0x%X\n",
+             MM_PFN_DATABASE_BASE, Entries, Pages * 4, Pages, MmHighestPhysicalPage);
+    DbgPrint("mm: %u pages of RAM (%u KiB): %u free, %u kernel image, %u boot page tables and "
+             "PFN database, %u Multiboot data and modules, %u below 1 MiB unused\n",
+             MmNumberOfPhysicalPages, MmNumberOfPhysicalPages * 4, Free,
+             (ULONG)(__KernelEnd - __KernelStart) >> PAGE_SHIFT, MxPagesUsed,
+             Reserved - ((ULONG)(__KernelEnd - __KernelStart) >> PAGE_SHIFT), Low);
+}
+
+VOID MmInitSystem(ULONG MultibootInfoPhysical)
+{
+    ULONG i;
+
+    MiInitializeBootPageDirectory();
+    MiInitializeHyperSpace();
+    LdrReadMultibootInformation(MultibootInfoPhysical);
+
+    DbgPrint("ldr: boot loader \"%s\", command line \"%s\", mem_lower %u KiB, mem_upper %u KiB\n",
+             KeLoaderBlock.BootLoaderName, KeLoaderBlock.CommandLine, KeLoaderBlock.MemLowerKb,
+             KeLoaderBlock.MemUpperKb);
+    for (i = 0; i < KeLoaderBlock.MemoryRangeCount; i++)
+    {
+        const LDR_MEMORY_RANGE *Range = &KeLoaderBlock.MemoryRanges[i];
+        DbgPrint("ldr: memory 0x%08X-0x%08X %s\n", (ULONG)Range->Base,
+                 (ULONG)(Range->Base + Range->Length - 1),
+                 Range->Type == MULTIBOOT_MEMORY_AVAILABLE ? "available" : "reserved");
+    }
+    for (i = 0; i < KeLoaderBlock.ModuleCount; i++)
+    {
+        const LDR_MODULE *Module = &KeLoaderBlock.Modules[i];
+        DbgPrint("ldr: module %u \"%s\" (%s) at 0x%08X-0x%08X\n", i, Module->CommandLine,
+                 Module->Name, Module->PhysicalStart, Module->PhysicalEnd - 1);
+    }
+
+    MiFindHighestPage();
+    MiBuildPfnDatabase();
+}

@@ -1,0 +1,39 @@
+/*
+ * testlib.c - Pintos-style test helpers for test images: msg prints "(name) text", fail
+ * prints "(name) text: FAILED" and ends the process with exit status 1. The name is the
+ * image name (argv[0]).
+ */
+#include "ntapi.h"
+#include "rtl.h"
+
+static void TestPrint(const char *Suffix, const char *Format, va_list Arguments)
+{
+    char Buffer[512];
+    ULONG Length;
+
+    Length = RtlFormatString(Buffer, sizeof(Buffer), "(%s) ", test_name);
+    Length += RtlFormatStringV(Buffer + Length, sizeof(Buffer) - Length, Format, Arguments);
+    Length += RtlFormatString(Buffer + Length, sizeof(Buffer) - Length, "%s\n", Suffix);
+    PvDisplayString(Buffer, Length);
+}
+
+void msg(const char *Format, ...)
+{
+    va_list Arguments;
+
+    va_start(Arguments, Format);
+    TestPrint("", Format, Arguments);
+    va_end(Arguments);
+}
+
+void fail(const char *Format, ...)
+{
+    va_list Arguments;
+
+    va_start(Arguments, Format);
+    TestPrint(": FAILED", Format, Arguments);
+    va_end(Arguments);
+    NtTerminateProcess(NtCurrentProcess(), 1);
+    for (;;)
+        ;
+}
