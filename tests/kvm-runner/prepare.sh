@@ -1,0 +1,243 @@
+#!/bin/bash
+# prepare.sh - prepare the KVM runner: a throwaway Linux VM (QEMU TCG, -cpu max) whose stock
+# Debian kernel loads kvm-amd, so pagevisor gets a KVM that runs 32-bit paged guests.
+#
+#   tests/kvm-runner/prepare.sh          fetch and build what is missing (idempotent, fast when done)
+#   tests/kvm-runner/prepare.sh --check  only say whether the runner is ready (exit 0 ready, 1 not)
+#
+# Everything comes from Debian packages: linux-image-6.1.0-NN-amd64 (the one linux-image-amd64
+# depends on) for vmlinuz and the kvm modules, busybox-static for the userland. Packages are
+# downloaded into the cache with `apt-get download` (never installed, never fetched twice).
+#
+# The cache, shared with the C side (vmm/runner.c):
+#   CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
+#   CACHE/vmlinuz         the kernel (bzImage)
+#   CACHE/vmlinux         the same kernel decompressed, booted through its PVH entry (QEMU
+#                         loads the ELF directly): saves the ~3 s the emulated CPU spends
+#                         decompressing the bzImage. Made when xz and readelf are there.
+#   CACHE/base.cpio.gz    initramfs: busybox + applet links, /init, the kvm and virtio modules
+#   CACHE/VERSION         which kernel (and busybox) the runner holds
+#   CACHE/debs/           the downloaded .deb files
+#   CACHE/base/           the staging tree of base.cpio.gz (without /init)
+#   CACHE/base.stamp      checksum of what base.cpio.gz was built from (rebuilt when init changes)
+# Preparing needs apt (and the Debian archive the first time); running needs qemu-system-x86.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+INIT_SRC=$here/init
+CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
+# The modules init loads: kvm-amd (needs kvm and ccp; kvm needs irqbypass), and virtio-serial
+# for the result port (virtio_console on virtio_pci; serial ports are too slow for files).
+MODULES=(virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm-amd.ko
+    drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_legacy_dev.ko
+    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko drivers/char/virtio_console.ko)
+
+say() { printf 'runner: %s\n' "$*"; }
+die() { printf 'runner: error: %s\n' "$*" >&2; exit 1; }
+
+# The checksum of what base.cpio.gz is made from, apart from the packages' files: init, this
+# script (the module list, the layout) and the package versions.
+base_stamp() {
+    { sha256sum "$INIT_SRC" "${BASH_SOURCE[0]}" | cut -d' ' -f1; cat "$CACHE/VERSION"; } |
+        sha256sum | cut -d' ' -f1
+}
+
+is_ready() {
+    [[ -s $CACHE/vmlinuz && -s $CACHE/base.cpio.gz && -s $CACHE/VERSION && -f $CACHE/base.stamp ]] &&
+        [[ $(cat "$CACHE/base.stamp") == "$(base_stamp)" ]]
+}
+
+if [[ ${1:-} == --check ]]; then
+    status=0
+    if is_ready; then
+        say "ready in $CACHE ($(head -n1 "$CACHE/VERSION"))"
+    elif [[ ! -s $CACHE/vmlinuz || ! -s $CACHE/base.cpio.gz ]]; then
+        say "not prepared (no $CACHE/vmlinuz or base.cpio.gz): run \`make runner\` (or tests/kvm-runner/prepare.sh)"
+        status=1
+    else
+        say "out of date (tests/kvm-runner changed): run \`make runner\` (or tests/kvm-runner/prepare.sh)"
+        status=1
+    fi
+    if ! command -v qemu-system-x86_64 >/dev/null; then
+        say "qemu-system-x86_64 not found: apt-get install qemu-system-x86"
+        status=1
+    fi
+    exit $status
+elif [[ $# -gt 0 ]]; then
+    echo "usage: $0 [--check]" >&2
+    exit 2
+fi
+
+[[ -f $INIT_SRC ]] || die "missing $INIT_SRC"
+for tool in apt-get apt-cache dpkg-deb tar gzip sha256sum find; do
+    command -v "$tool" >/dev/null || die "$tool not found (the runner is built from Debian packages)"
+done
+
+# The init script alone changed: rebuild base.cpio.gz from the staging tree, nothing else.
+build_base() {
+    local tmp=$CACHE/base.cpio.gz.tmp
+    cp "$INIT_SRC" "$CACHE/base/init"
+    chmod 0755 "$CACHE/base/init"
+    # The staging tree holds no device nodes (making one needs root): /dev/console, which the
+    # kernel opens for init's stdio before anything is mounted, is appended as a second newc
+    # archive written by hand. The kernel unpacks concatenated archives in order.
+    {
+        (cd "$CACHE/base" && find . -mindepth 1 | LC_ALL=C sort |
+            "$CACHE/base/bin/busybox" cpio -o -H newc 2>/dev/null)
+        newc_entry dev 040755 0 0
+        newc_entry dev/console 020600 5 1
+        newc_entry TRAILER!!! 0 0 0
+    } | gzip -9n >"$tmp"
+    mv -f "$tmp" "$CACHE/base.cpio.gz"
+    base_stamp >"$CACHE/base.stamp"
+}
+
+# One newc header for an entry without data (a directory or a device node), name padded to 4.
+newc_entry() {
+    local name=$1 mode=$((8#$2)) rmaj=$3 rmin=$4
+    local namesize=$((${#name} + 1))
+    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%s\0' \
+        0 "$mode" 0 0 1 0 0 0 0 "$rmaj" "$rmin" "$namesize" 0 "$name"
+    local pad=$(((4 - (110 + namesize) % 4) % 4))
+    [[ $pad -gt 0 ]] && head -c "$pad" /dev/zero
+    return 0
+}
+
+# The kernel as an uncompressed ELF with a PVH entry, for QEMU -kernel. Debian's bzImage holds an
+# xz stream (CONFIG_KERNEL_XZ) at an offset; without xz-utils and binutils the bzImage is used.
+make_vmlinux() {
+    local off notes tmp=$CACHE/vmlinux.tmp
+    rm -f "$CACHE/vmlinux"
+    if ! command -v xz >/dev/null || ! command -v readelf >/dev/null; then
+        say "note: no xz or readelf (apt-get install xz-utils binutils): the VM boots the compressed kernel, about 3 s slower"
+        return 0
+    fi
+    # (xz stops after the stream; reading through <(...) keeps tail's SIGPIPE out of pipefail.)
+    off=$(grep -obUaP '\xfd7zXZ\x00' "$CACHE/vmlinuz" | sed -n '1s/:.*//p') || true
+    if [[ -n $off ]] && xz -dc --single-stream < <(tail -c +$((off + 1)) "$CACHE/vmlinuz") >"$tmp" 2>/dev/null &&
+        notes=$(readelf -n "$tmp" 2>/dev/null) && grep -q -E 'Xen.*(0x00000012|PHYS32_ENTRY)' <<<"$notes"; then
+        mv -f "$tmp" "$CACHE/vmlinux"
+    else
+        rm -f "$tmp"
+        say "note: cannot unpack a PVH vmlinux from vmlinuz: the VM boots the compressed kernel"
+    fi
+}
+
+if is_ready; then
+    say "ready in $CACHE ($(head -n1 "$CACHE/VERSION"))"
+    exit 0
+fi
+
+mkdir -p "$CACHE/debs"
+
+if [[ -s $CACHE/VERSION && -x $CACHE/base/bin/busybox && -s $CACHE/vmlinuz ]] &&
+    [[ $(find "$CACHE/base/lib/modules" -name '*.ko' | wc -l) -eq ${#MODULES[@]} ]]; then
+    say "rebuilding base.cpio.gz (tests/kvm-runner changed)"
+    build_base
+    make_vmlinux
+    say "ready in $CACHE ($(head -n1 "$CACHE/VERSION"))"
+    exit 0
+fi
+
+# Which kernel: the one Debian's linux-image-amd64 depends on today.
+# (Outputs are read whole before matching: with pipefail, grep -q or head closing the pipe early
+# would make the pipeline fail.)
+resolve_kernel() {
+    local deps
+    deps=$(apt-cache depends linux-image-amd64 2>/dev/null) || true
+    sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' <<<"$deps" | sed -n 1p
+}
+have_candidate() {
+    local policy
+    policy=$(apt-cache policy "$1" 2>/dev/null) || true
+    [[ $policy == *"Candidate: "[0-9]* ]]
+}
+kpkg=$(resolve_kernel)
+if [[ -z $kpkg ]] || ! have_candidate busybox-static; then
+    if [[ $(id -u) -eq 0 ]]; then
+        say "apt lists are missing: running apt-get update"
+        apt-get update -qq || die "apt-get update failed"
+        kpkg=$(resolve_kernel)
+    else
+        die "apt does not know linux-image-amd64 or busybox-static (package lists missing): run \`sudo apt-get update\`, then $0"
+    fi
+fi
+[[ -n $kpkg ]] || die "cannot resolve the kernel package from \`apt-cache depends linux-image-amd64\`"
+
+# The .deb of a package in the cache, or nothing. apt-get download names files
+# NAME_VERSION_ARCH.deb, with the epoch's colon written %3a.
+cached_deb() {
+    local f
+    for f in "$CACHE/debs/$1"_*.deb; do
+        [[ -s $f ]] && { echo "$f"; return 0; }
+    done
+    return 0
+}
+fetch() {
+    local deb
+    deb=$(cached_deb "$1")
+    if [[ -z $deb ]]; then
+        say "downloading $1" >&2
+        # apt-get download writes into the current directory. As root it warns that the _apt
+        # user cannot write there (it downloads unsandboxed); that is harmless.
+        (cd "$CACHE/debs" && apt-get download -q "$1" 2>&1 | grep -v -e '^W: Download is performed unsandboxed' -e '^Get:' -e '^Fetched' >&2) || true
+        deb=$(cached_deb "$1")
+        [[ -n $deb ]] || die "apt-get download $1 failed"
+    fi
+    echo "$deb"
+}
+kdeb=$(fetch "$kpkg")
+bdeb=$(fetch busybox-static)
+
+work=$(mktemp -d "$CACHE/prepare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# Unpack only what is needed from the kernel package: its tree is 400 MB of modules, of which
+# the runner needs four. (dpkg -x would unpack all of it; dpkg-deb --fsys-tarfile is the same
+# data stream, filtered by tar.)
+say "unpacking $(basename "$kdeb")"
+patterns=('./boot/vmlinuz-*')
+for m in "${MODULES[@]}"; do patterns+=("./lib/modules/*/kernel/$m"); done
+dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$work" --wildcards "${patterns[@]}" ||
+    die "cannot unpack $kdeb"
+say "unpacking $(basename "$bdeb")"
+mkdir -p "$work/bb"
+dpkg-deb -x "$bdeb" "$work/bb" || die "cannot unpack $bdeb"
+
+vmlinuz=$(find "$work/boot" -name 'vmlinuz-*' | head -n1)
+[[ -n $vmlinuz ]] || die "no vmlinuz in $kdeb"
+kver=${vmlinuz##*/vmlinuz-}
+
+base=$work/base
+mkdir -p "$base"/{bin,sbin,usr/bin,usr/sbin,lib/modules,proc,sys,dev,tmp,pv,root,etc}
+cp "$work/bb/bin/busybox" "$base/bin/busybox"
+chmod 0755 "$base/bin/busybox"
+# Applet links, where busybox itself would put them (--install -s), relative so they work in
+# the VM's root.
+while read -r applet; do
+    [[ -z $applet || $applet == bin/busybox ]] && continue
+    [[ $applet == */* ]] || continue # linuxrc: not wanted
+    dir=${applet%/*}
+    up=$(echo "$dir" | sed 's#[^/][^/]*#..#g')
+    mkdir -p "$base/$dir"
+    ln -sf "$up/bin/busybox" "$base/$applet"
+done < <("$base/bin/busybox" --list-full)
+[[ -e $base/bin/sh ]] || die "busybox has no sh applet"
+for m in "${MODULES[@]}"; do
+    ko=$(find "$work/lib/modules/$kver/kernel" -path "*/$m" | head -n1)
+    [[ -n $ko ]] || die "module $m missing from $kdeb"
+    cp "$ko" "$base/lib/modules/${m##*/}"
+done
+
+kdebver=$(dpkg-deb -f "$kdeb" Version)
+bdebver=$(dpkg-deb -f "$bdeb" Version)
+
+# Replace the previous runner (if any) with the new one.
+rm -rf "$CACHE/base"
+mv "$base" "$CACHE/base"
+cp "$vmlinuz" "$CACHE/vmlinuz.tmp" && mv -f "$CACHE/vmlinuz.tmp" "$CACHE/vmlinuz"
+printf '%s %s (kernel %s)\nbusybox-static %s\n' "$kpkg" "$kdebver" "$kver" "$bdebver" >"$CACHE/VERSION"
+build_base
+make_vmlinux
+say "ready in $CACHE ($(head -n1 "$CACHE/VERSION"))"
