@@ -1,0 +1,1772 @@
+/*
+ * runner.c - the KVM runner (see runner.h): boots a throwaway Linux VM under QEMU's TCG
+ * emulator, runs one command in it and brings back its output, exit status and files.
+ *
+ * One run:
+ *   1. find the ingredients (runner cache, qemu-system-x86_64, the static pagevisor);
+ *   2. in a fresh temp dir, write the initrd: the cached base.cpio.gz, zero padding, then an
+ *      uncompressed newc archive with the job (/pv/.job/cmd, /pv/.job/outputs, the inputs,
+ *      /pv/bin/pagevisor); Linux unpacks concatenated initramfs archives in order;
+ *   3. make a FIFO pair per QEMU character device and start QEMU with them:
+ *        ttyS0 (isa-serial, irq 4)  kernel console and init's progress lines
+ *        ttyS1 (isa-serial, irq 3)  the command's stdout
+ *        ttyS2 (isa-serial, irq 7)  the command's stderr
+ *        virtio-serial port "pv.result"  the result stream (framing in runner.h), and BYE back
+ *      Every port gets its own IRQ line (QEMU's ISA lines are not shared-safe).
+ *   4. relay stdout/stderr live, parse the result stream, store output files, enforce limits;
+ *      after END send BYE so the VM powers off; drain everything once QEMU is gone.
+ *
+ * Why these transports: the serial ports give the command real ttys (line-buffered stdio, live
+ * output), and the VM's init waits (TCSADRAIN) until they have drained before it reports the
+ * exit status, so nothing written is lost. But QEMU's 16550 moves about 0.5 MB/s under TCG (one
+ * host write per byte), too slow for fault traces of several MiB; the virtio-serial port moved
+ * 8 MiB in well under a second, and QEMU throttles it (never drops) when we read slowly.
+ */
+#include "runner.h"
+#include "cpio.h"
+#include "pv_abi.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUNNER_QEMU          "qemu-system-x86_64"
+#define RUNNER_KERNEL_ARGS   "console=ttyS0 quiet rdinit=/init panic=-1"
+#define RUNNER_BOOT_LIMIT    300 /* s from QEMU's start to the command's start */
+#define RUNNER_RESULT_LIMIT  300 /* s from the command's end to the last result frame */
+#define RUNNER_SHUTDOWN_WAIT 30  /* s from BYE to QEMU's exit before it is killed */
+#define RUNNER_TAIL_LINES    25  /* console lines shown when the VM fails */
+#define RUNNER_TAIL_WIDTH    240
+#define RUNNER_MAX_DEPTH     64  /* directory nesting for --put */
+
+static const char *const prog = "pagevisor";
+
+/* ------------------------------------------------------------------------------------------ */
+/* CRC-32 (zlib polynomial, reflected), as busybox crc32 computes it.                         */
+
+uint32_t runner_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    static uint32_t table[256];
+    static bool ready;
+    const unsigned char *p = buf;
+
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = true;
+    }
+    crc = ~crc;
+    while (len--)
+        crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Host path -> VM path.                                                                      */
+
+static bool has_dotdot(const char *path)
+{
+    for (const char *p = path; *p;) {
+        const char *end = strchrnul(p, '/');
+        if (end - p == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        p = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+/* Fold an absolute path lexically: "//", "." and ".." (".." of "/" is "/"). */
+static void fold_absolute(const char *in, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = in; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchrnul(p, '/');
+        size_t clen = (size_t)(end - p);
+        if (clen == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (clen == 2 && p[0] == '.' && p[1] == '.') {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--; /* the slash */
+            out[len] = '\0';
+        } else if (len + 1 + clen < size) {
+            out[len++] = '/';
+            memcpy(out + len, p, clen);
+            len += clen;
+            out[len] = '\0';
+        }
+        p = end;
+    }
+    if (len == 0 && size > 1) {
+        out[0] = '/';
+        out[1] = '\0';
+    }
+}
+
+/* Canonical absolute form of a folded absolute path: symlinks resolved as far as it exists. */
+static int canonical(const char *abs, char *out, size_t size)
+{
+    char resolved[PATH_MAX];
+    if (realpath(abs, resolved)) {
+        if (strlen(resolved) >= size) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        strcpy(out, resolved);
+        return 0;
+    }
+    if (strcmp(abs, "/") == 0) {
+        snprintf(out, size, "/");
+        return 0;
+    }
+    const char *slash = strrchr(abs, '/');
+    char parent[PATH_MAX];
+    size_t plen = (size_t)(slash - abs);
+    if (plen == 0)
+        snprintf(parent, sizeof(parent), "/");
+    else
+        snprintf(parent, sizeof(parent), "%.*s", (int)plen, abs);
+    if (canonical(parent, out, size) < 0)
+        return -1;
+    size_t olen = strlen(out);
+    int n = snprintf(out + olen, size - olen, "%s%s", olen > 1 ? "/" : "", slash + 1);
+    if (n < 0 || (size_t)n >= size - olen) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+int runner_vm_path(const char *host_path, char *buf, size_t size)
+{
+    int n;
+    if (!host_path || !*host_path) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (host_path[0] != '/' && !has_dotdot(host_path)) {
+        char rel[PATH_MAX];
+        if (cpio_normalize_path(host_path, rel, sizeof(rel)) < 0) {
+            if (errno != EINVAL)
+                return -1;
+            n = snprintf(buf, size, "/pv"); /* "." and the like: the cwd itself */
+        } else {
+            n = snprintf(buf, size, "/pv/%s", rel);
+        }
+    } else {
+        char joined[PATH_MAX * 2], folded[PATH_MAX], canon[PATH_MAX];
+        if (host_path[0] == '/') {
+            snprintf(joined, sizeof(joined), "%s", host_path);
+        } else {
+            char cwd[PATH_MAX];
+            if (!getcwd(cwd, sizeof(cwd)))
+                return -1;
+            snprintf(joined, sizeof(joined), "%s/%s", cwd, host_path);
+        }
+        fold_absolute(joined, folded, sizeof(folded));
+        if (canonical(folded, canon, sizeof(canon)) < 0)
+            return -1;
+        n = snprintf(buf, size, "/pv/root%s", strcmp(canon, "/") == 0 ? "" : canon);
+    }
+    if (n < 0 || (size_t)n >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The result stream parser.                                                                  */
+
+enum { FR_LINE, FR_DATA, FR_NEWLINE, FR_FAILED };
+
+void runner_frames_init(struct runner_frames *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->state = FR_LINE;
+}
+
+/* A printable copy of (part of) a line for messages; size >= 4. */
+static void printable(char *out, size_t size, const char *in, size_t len)
+{
+    size_t o = 0, i;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        char tmp[8];
+        size_t tl;
+        if (c >= 0x20 && c < 0x7F) {
+            tmp[0] = (char)c;
+            tl = 1;
+        } else {
+            tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02X", c);
+        }
+        if (o + tl + 4 > size)
+            break; /* room for "..." and the NUL */
+        memcpy(out + o, tmp, tl);
+        o += tl;
+    }
+    if (i < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static int frames_fail(struct runner_frames *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int frames_fail(struct runner_frames *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->error, sizeof(p->error), fmt, ap);
+    va_end(ap);
+    p->state = FR_FAILED;
+    return -1;
+}
+
+static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        int d;
+        if (*s >= '0' && *s <= '9')
+            d = *s - '0';
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = *s - 'a' + 10;
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = *s - 'A' + 10;
+        else
+            return false;
+        if (v > (max - (uint64_t)d) / (uint64_t)base)
+            return false;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Split off the next space-separated word of *s (which must exist); NULL if none. */
+static char *next_word(char **s)
+{
+    char *w = *s, *sp;
+    if (!w || !*w)
+        return NULL;
+    sp = strchr(w, ' ');
+    if (sp) {
+        *sp = '\0';
+        *s = sp + 1;
+    } else {
+        *s = NULL;
+    }
+    return w;
+}
+
+static int frames_line(struct runner_frames *p)
+{
+    char shown[200];
+    char *line = p->line;
+    printable(shown, sizeof(shown), p->line, p->line_len);
+
+    if (p->ended)
+        return frames_fail(p, "data after END: \"%s\"", shown);
+    if (strncmp(line, "PV1 ", 4) != 0)
+        return frames_fail(p, "unexpected line \"%s\"", shown);
+    char *rest = line + 4;
+    char *kw = next_word(&rest);
+    if (!kw)
+        return frames_fail(p, "unexpected line \"%s\"", shown);
+
+    if (strcmp(kw, "START") == 0 && !rest) {
+        if (p->started)
+            return frames_fail(p, "START twice");
+        p->started = 1;
+    } else if (strcmp(kw, "EXIT") == 0) {
+        uint64_t status;
+        if (!rest || !parse_u64(rest, 10, 255, &status))
+            return frames_fail(p, "bad exit status line \"%s\"", shown);
+        if (!p->started || p->exited)
+            return frames_fail(p, "EXIT out of order");
+        p->exited = 1;
+        p->exit_status = (int)status;
+    } else if (strcmp(kw, "FILE") == 0) {
+        char *size_s = next_word(&rest), *crc_s = next_word(&rest);
+        uint64_t size, crc;
+        if (!size_s || !crc_s || !rest || !*rest || !parse_u64(size_s, 10, UINT64_MAX >> 1, &size) ||
+            !parse_u64(crc_s, 16, UINT32_MAX, &crc))
+            return frames_fail(p, "bad FILE line \"%s\"", shown);
+        if (!p->exited)
+            return frames_fail(p, "FILE before EXIT");
+        snprintf(p->path, sizeof(p->path), "%s", rest);
+        p->size = p->left = size;
+        p->crc_expected = (uint32_t)crc;
+        p->crc = 0;
+        if (p->file_begin && p->file_begin(p->ctx, p->path, size) != 0)
+            return frames_fail(p, "cannot store %s", p->path);
+        p->state = size ? FR_DATA : FR_NEWLINE;
+    } else if (strcmp(kw, "NOFILE") == 0) {
+        if (!rest || !*rest)
+            return frames_fail(p, "bad NOFILE line");
+        if (!p->exited)
+            return frames_fail(p, "NOFILE before EXIT");
+        if (p->file_missing)
+            p->file_missing(p->ctx, rest);
+    } else if (strcmp(kw, "ERROR") == 0) {
+        snprintf(p->vm_error, sizeof(p->vm_error), "%s", rest ? rest : "(no message)");
+    } else if (strcmp(kw, "END") == 0 && !rest) {
+        p->ended = 1;
+    } else {
+        return frames_fail(p, "unexpected line \"%s\"", shown);
+    }
+    return 0;
+}
+
+int runner_frames_feed(struct runner_frames *p, const void *buf, size_t len)
+{
+    const char *b = buf;
+
+    while (len > 0) {
+        switch (p->state) {
+        case FR_FAILED:
+            return -1;
+        case FR_LINE: {
+            const char *nl = memchr(b, '\n', len);
+            size_t take = nl ? (size_t)(nl - b) : len;
+            if (p->line_len + take >= sizeof(p->line)) {
+                char shown[80];
+                printable(shown, sizeof(shown), p->line, p->line_len < 60 ? p->line_len : 60);
+                return frames_fail(p, "line too long (\"%s...\")", shown);
+            }
+            if (memchr(b, '\0', take))
+                return frames_fail(p, "NUL byte in a frame line");
+            memcpy(p->line + p->line_len, b, take);
+            p->line_len += take;
+            b += take;
+            len -= take;
+            if (nl) {
+                b++;
+                len--;
+                p->line[p->line_len] = '\0';
+                int rc = frames_line(p);
+                p->line_len = 0;
+                if (rc < 0)
+                    return -1;
+            }
+            break;
+        }
+        case FR_DATA: {
+            size_t take = p->left < len ? (size_t)p->left : len;
+            p->crc = runner_crc32(p->crc, b, take);
+            if (p->file_data && p->file_data(p->ctx, b, take) != 0)
+                return frames_fail(p, "cannot store %s", p->path);
+            b += take;
+            len -= take;
+            p->left -= take;
+            if (p->left == 0)
+                p->state = FR_NEWLINE;
+            break;
+        }
+        case FR_NEWLINE:
+            if (*b != '\n')
+                return frames_fail(p, "%s: more data than its announced %" PRIu64 " bytes",
+                                   p->path, p->size);
+            b++;
+            len--;
+            if (p->crc != p->crc_expected)
+                return frames_fail(p, "%s: checksum mismatch (crc32 %08" PRIx32 ", sent %08" PRIx32 ")",
+                                   p->path, p->crc, p->crc_expected);
+            if (p->file_end && p->file_end(p->ctx, p->path) != 0)
+                return frames_fail(p, "cannot store %s", p->path);
+            p->files++;
+            p->state = FR_LINE;
+            break;
+        }
+    }
+    return p->state == FR_FAILED ? -1 : 0;
+}
+
+int runner_frames_finish(struct runner_frames *p)
+{
+    if (p->state == FR_FAILED)
+        return -1;
+    if (p->ended && p->state == FR_LINE && p->line_len == 0)
+        return 0;
+    if (p->state == FR_DATA || p->state == FR_NEWLINE)
+        return frames_fail(p, "cut inside %s (%" PRIu64 " of %" PRIu64 " bytes)", p->path,
+                           p->size - p->left, p->size);
+    if (p->line_len > 0) {
+        char shown[80];
+        printable(shown, sizeof(shown), p->line, p->line_len < 60 ? p->line_len : 60);
+        return frames_fail(p, "cut inside a line (\"%s\")", shown);
+    }
+    if (!p->started)
+        return frames_fail(p, "the command never started");
+    if (!p->exited)
+        return frames_fail(p, "no exit status");
+    return frames_fail(p, "cut before END");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small helpers.                                                                             */
+
+static void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void errmsg(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* snprintf that says whether everything fitted. */
+static bool fmt_ok(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fmt_ok(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < size;
+}
+
+static double now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Write everything, even to a non-blocking fd. Returns 0, or -1 (errno) on a real error. */
+static int write_fully(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                poll(&pfd, 1, 1000);
+                continue;
+            }
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* "~/x" for paths under $HOME, for messages. */
+static const char *tilde(const char *path, char *buf, size_t size)
+{
+    const char *home = getenv("HOME");
+    size_t hl = home ? strlen(home) : 0;
+    if (hl > 1 && strncmp(path, home, hl) == 0 && path[hl] == '/') {
+        snprintf(buf, size, "~%s", path + hl);
+        return buf;
+    }
+    return path;
+}
+
+/* Search PATH like execvp would. */
+static bool find_in_path(const char *name, char *out, size_t size)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *end = strchrnul(path, ':');
+        int n = snprintf(out, size, "%.*s/%s", (int)(end - path), end == path ? "." : path, name);
+        if (end == path)
+            n = snprintf(out, size, "./%s", name);
+        if (n > 0 && (size_t)n < size && access(out, X_OK) == 0)
+            return true;
+        path = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+/* Double every comma: QEMU option values separate key=value pairs with commas. */
+static void qemu_escape(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; *in && o + 2 < size; in++) {
+        out[o++] = *in;
+        if (*in == ',')
+            out[o++] = ',';
+    }
+    out[o] = '\0';
+}
+
+/* 1 if the ELF file at fd has a program interpreter (is dynamically linked), 0 if not (or not
+ * an ELF file we can judge), -1 on read errors. */
+static int elf_is_dynamic(int fd)
+{
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+        return 0;
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr))
+        return 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
+            (ssize_t)sizeof(ph))
+            return -1;
+        if (ph.p_type == PT_INTERP)
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Console and QEMU log lines: echoed with --verbose, the last ones kept for error reports.   */
+
+struct tail {
+    const char *label; /* "" for the console, "qemu: " for QEMU's own output */
+    bool echo;
+    char lines[RUNNER_TAIL_LINES][RUNNER_TAIL_WIDTH];
+    unsigned count, next;
+    char cur[RUNNER_TAIL_WIDTH];
+    size_t cur_len;
+};
+
+static void tail_commit(struct tail *t)
+{
+    t->cur[t->cur_len] = '\0';
+    if (t->echo) {
+        fflush(stdout);
+        fprintf(stderr, "runner: %s%s\n", t->label, t->cur);
+    }
+    snprintf(t->lines[t->next], RUNNER_TAIL_WIDTH, "%s", t->cur);
+    t->next = (t->next + 1) % RUNNER_TAIL_LINES;
+    if (t->count < RUNNER_TAIL_LINES)
+        t->count++;
+    t->cur_len = 0;
+}
+
+static void tail_feed(struct tail *t, const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n') {
+            tail_commit(t);
+        } else if (c == '\r') {
+            continue;
+        } else if (t->cur_len + 1 < RUNNER_TAIL_WIDTH) {
+            t->cur[t->cur_len++] = (c >= 0x20 && c != 0x7F) || c == '\t' ? (char)c : '?';
+        }
+    }
+}
+
+static void tail_end(struct tail *t)
+{
+    if (t->cur_len > 0)
+        tail_commit(t);
+}
+
+static void tail_print(const struct tail *t, const char *title)
+{
+    if (t->count == 0)
+        return;
+    fprintf(stderr, "%s: %s\n", prog, title);
+    for (unsigned i = 0; i < t->count; i++) {
+        unsigned idx = (t->next + RUNNER_TAIL_LINES - t->count + i) % RUNNER_TAIL_LINES;
+        fprintf(stderr, "    %s\n", t->lines[idx]);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* One run.                                                                                   */
+
+enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_N };
+static const char *const ch_name[CH_N] = { "con", "out", "err", "res" };
+
+struct run {
+    const struct runner_job *job;
+    char tmpdir[PATH_MAX];
+    char cache[PATH_MAX];
+    char qemu_path[PATH_MAX];
+    char pv_static[PATH_MAX]; /* "" when none goes in */
+    char kernel[PATH_MAX + 16]; /* vmlinux (PVH entry, boots ~3 s faster) or vmlinuz */
+
+    pid_t qemu;
+    int qemu_status;
+    bool qemu_exited;
+    int fd[CH_N];     /* our read ends of the FIFOs QEMU writes (.out) */
+    int fd_res_in;    /* our write end of the result port's FIFO QEMU reads (.in) */
+    int fd_log;       /* QEMU's stdout+stderr */
+    bool out_broken, err_broken;
+
+    struct runner_frames *frames;
+    struct tail console, qemu_log;
+    bool bye_sent;
+    double t_spawn, t_start, t_exit, t_end, t_bye, t_done;
+
+    /* The output file being received. */
+    int out_fd;
+    size_t out_idx;
+    char out_tmp[PATH_MAX];
+    bool *out_done;
+    unsigned out_seq;
+    char store_error[PATH_MAX + 128];
+};
+
+/* Signals that end a run early arrive through this pipe. */
+static int sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t sig_caught;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char s = (unsigned char)sig;
+    sig_caught = sig;
+    if (sig_pipe[1] >= 0 && write(sig_pipe[1], &s, 1) < 0) {
+        /* the flag is enough */
+    }
+    errno = saved;
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define N_STOP_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
+struct saved_signals {
+    struct sigaction stop[N_STOP_SIGNALS];
+    struct sigaction pipe;
+};
+
+static int install_signals(struct saved_signals *saved)
+{
+    struct sigaction sa;
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    sig_caught = 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        sigaction(stop_signals[i], &sa, &saved->stop[i]);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, &saved->pipe);
+    return 0;
+}
+
+static void restore_signals(const struct saved_signals *saved)
+{
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        sigaction(stop_signals[i], &saved->stop[i], NULL);
+    sigaction(SIGPIPE, &saved->pipe, NULL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
+}
+
+/* --- ingredients ---------------------------------------------------------------------------*/
+
+static int runner_cache_dir(char *buf, size_t size)
+{
+    const char *pc = getenv("PAGEVISOR_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (pc && *pc)
+        n = snprintf(buf, size, "%s/runner", pc);
+    else if (xdg && *xdg)
+        n = snprintf(buf, size, "%s/pagevisor/runner", xdg);
+    else if (home && *home)
+        n = snprintf(buf, size, "%s/.cache/pagevisor/runner", home);
+    else
+        return -1;
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+static int find_ingredients(struct run *r)
+{
+    char path[PATH_MAX + 32], shown[PATH_MAX + 32];
+
+    if (runner_cache_dir(r->cache, sizeof(r->cache)) < 0) {
+        errmsg("KVM runner: cannot tell where its cache is (set HOME or PAGEVISOR_CACHE)");
+        return -1;
+    }
+    static const char *const need[] = { "vmlinuz", "base.cpio.gz" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", r->cache, need[i]);
+        if (access(path, R_OK) != 0) {
+            errmsg("KVM runner not prepared (no %s): run `make runner` (or tests/kvm-runner/prepare.sh)",
+                   tilde(path, shown, sizeof(shown)));
+            return -1;
+        }
+    }
+    /* prepare.sh also leaves the kernel decompressed, which QEMU boots through its PVH entry
+     * without the emulated CPU spending seconds on decompression. */
+    snprintf(r->kernel, sizeof(r->kernel), "%s/vmlinux", r->cache);
+    if (access(r->kernel, R_OK) != 0)
+        snprintf(r->kernel, sizeof(r->kernel), "%s/vmlinuz", r->cache);
+    if (!find_in_path(RUNNER_QEMU, r->qemu_path, sizeof(r->qemu_path))) {
+        errmsg("%s not found: apt-get install qemu-system-x86", RUNNER_QEMU);
+        return -1;
+    }
+
+    const char *env = getenv("PAGEVISOR_STATIC");
+    if (env && strcmp(env, "none") == 0) {
+        r->pv_static[0] = '\0';
+        return 0;
+    }
+    if (env && *env) {
+        snprintf(r->pv_static, sizeof(r->pv_static), "%s", env);
+    } else {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0) {
+            errmsg("KVM runner: cannot read /proc/self/exe: %s", strerror(errno));
+            return -1;
+        }
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        if (!fmt_ok(r->pv_static, sizeof(r->pv_static), "%s/pagevisor-static", self)) {
+            errmsg("KVM runner: path of %s too long", self);
+            return -1;
+        }
+    }
+    int fd = open(r->pv_static, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (env && *env)
+            errmsg("KVM runner: PAGEVISOR_STATIC=%s: %s", r->pv_static, strerror(errno));
+        else
+            errmsg("KVM runner: no static pagevisor for the VM (%s): run `make build/pagevisor-static` "
+                   "(or set PAGEVISOR_STATIC)", r->pv_static);
+        return -1;
+    }
+    int dyn = elf_is_dynamic(fd);
+    close(fd);
+    if (dyn == 1) {
+        errmsg("KVM runner: %s is dynamically linked; the VM has no shared libraries (link it -static)",
+               r->pv_static);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- the job archive -----------------------------------------------------------------------*/
+
+static int put_path(struct cpio_writer *w, const char *host, const char *vm, int depth);
+
+static int put_dir(struct cpio_writer *w, const char *host, const char *vm, const struct stat *st,
+                   int depth)
+{
+    if (depth > RUNNER_MAX_DEPTH) {
+        errmsg("KVM runner: cannot put %s: directories nested too deep (a symlink loop?)", host);
+        return -1;
+    }
+    if (cpio_add_dir(w, vm, st->st_mode & 07777) < 0) {
+        errmsg("KVM runner: cannot put %s at %s: %s", host, vm, strerror(errno));
+        return -1;
+    }
+    DIR *d = opendir(host);
+    if (!d) {
+        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char h[PATH_MAX], v[PATH_MAX];
+        if (snprintf(h, sizeof(h), "%s/%s", host, de->d_name) >= (int)sizeof(h) ||
+            snprintf(v, sizeof(v), "%s/%s", vm, de->d_name) >= (int)sizeof(v)) {
+            errmsg("KVM runner: cannot put %s/%s: path too long", host, de->d_name);
+            rc = -1;
+            break;
+        }
+        rc = put_path(w, h, v, depth + 1);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int put_path(struct cpio_writer *w, const char *host, const char *vm, int depth)
+{
+    struct stat st;
+    if (stat(host, &st) < 0) {
+        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode))
+        return put_dir(w, host, vm, &st, depth);
+    if (!S_ISREG(st.st_mode)) {
+        if (depth == 0) {
+            errmsg("KVM runner: cannot put %s: not a regular file or directory", host);
+            return -1;
+        }
+        fprintf(stderr, "%s: KVM runner: warning: %s skipped (not a regular file or directory)\n",
+                prog, host);
+        return 0;
+    }
+    int fd = open(host, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        return -1;
+    }
+    int rc = fstat(fd, &st);
+    if (rc == 0)
+        rc = cpio_add_file_fd(w, vm, st.st_mode & 07777, (uint32_t)st.st_mtime, fd,
+                              (uint64_t)st.st_size);
+    if (rc < 0)
+        errmsg("KVM runner: cannot put %s: %s", host,
+               errno == EIO ? "it changed while being read" : strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* Append a shell-quoted word: 'it'\''s' */
+static int quote_word(char **buf, size_t *len, size_t *cap, const char *word)
+{
+    size_t need = *len + 4 * strlen(word) + 4;
+    if (need > *cap) {
+        size_t cap2 = need * 2;
+        char *b = realloc(*buf, cap2);
+        if (!b)
+            return -1;
+        *buf = b;
+        *cap = cap2;
+    }
+    char *o = *buf + *len;
+    *o++ = ' ';
+    *o++ = '\'';
+    for (const char *p = word; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *len = (size_t)(o - *buf);
+    return 0;
+}
+
+/* The VM path as an absolute path with no "..", into out; inputs must lie under /pv/. */
+static int check_vm_path(const char *vm, bool input, char *out, size_t size)
+{
+    char norm[PATH_MAX];
+    if (!vm || !*vm) {
+        errmsg("KVM runner: empty VM path");
+        return -1;
+    }
+    if (vm[0] != '/') { /* relative: under the command's cwd */
+        char abs[PATH_MAX + 8];
+        snprintf(abs, sizeof(abs), "/pv/%s", vm);
+        return check_vm_path(abs, input, out, size);
+    }
+    if (cpio_normalize_path(vm, norm, sizeof(norm)) < 0) {
+        errmsg("KVM runner: bad VM path %s (\"..\" is not allowed)", vm);
+        return -1;
+    }
+    if (strchr(norm, '\n')) {
+        errmsg("KVM runner: bad VM path (it has a newline)");
+        return -1;
+    }
+    if (input && (strncmp(norm, "pv/", 3) != 0 || strncmp(norm, "pv/.job", 7) == 0)) {
+        errmsg("KVM runner: VM path %s: inputs go under /pv/ (and not /pv/.job)", vm);
+        return -1;
+    }
+    if (!fmt_ok(out, size, "/%s", norm)) {
+        errmsg("KVM runner: VM path too long: %s", vm);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_initrd(struct run *r)
+{
+    const struct runner_job *job = r->job;
+    char path[PATH_MAX + 32];
+    int rc = -1, in = -1, out = -1;
+    char *cmd = NULL, *outs = NULL;
+    size_t cmd_len = 0, cmd_cap = 0, outs_len = 0;
+    struct cpio_writer w;
+    bool w_open = false;
+
+    snprintf(path, sizeof(path), "%s/initrd", r->tmpdir);
+    out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    snprintf(path, sizeof(path), "%s/base.cpio.gz", r->cache);
+    in = open(path, O_RDONLY | O_CLOEXEC);
+    if (out < 0 || in < 0) {
+        errmsg("KVM runner: cannot %s: %s", in < 0 ? "read the runner's base.cpio.gz" :
+               "write the initrd", strerror(errno));
+        goto done;
+    }
+    /* The compressed base, then zeros up to a 512-byte boundary: the kernel skips zeros
+     * between archives but needs the next one 4-byte aligned. */
+    char buf[1 << 16];
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (n > 0 && write_fully(out, buf, (size_t)n) < 0)) {
+            errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        total += (uint64_t)n;
+    }
+    memset(buf, 0, 512);
+    if (total % 512 && write_fully(out, buf, 512 - total % 512) < 0) {
+        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        goto done;
+    }
+
+    /* The command, as a script for the VM's sh. */
+    cmd_cap = 64;
+    cmd = malloc(cmd_cap);
+    if (!cmd)
+        goto oom;
+    memcpy(cmd, "exec", 4);
+    cmd_len = 4;
+    for (char *const *a = job->argv; *a; a++)
+        if (quote_word(&cmd, &cmd_len, &cmd_cap, *a) < 0)
+            goto oom;
+    cmd[cmd_len++] = '\n'; /* quote_word leaves a spare byte */
+
+    /* The outputs, one VM path per line. */
+    outs = malloc(job->n_outputs * (PATH_MAX + 1) + 1);
+    if (!outs)
+        goto oom;
+    for (size_t i = 0; i < job->n_outputs; i++) {
+        char vm[PATH_MAX];
+        if (check_vm_path(job->outputs[i].vm_path, false, vm, sizeof(vm)) < 0)
+            goto done;
+        outs_len += (size_t)sprintf(outs + outs_len, "%s\n", vm);
+    }
+
+    cpio_writer_init(&w, out);
+    w_open = true;
+    if (cpio_add_dir(&w, "pv", 0755) < 0 || cpio_add_dir(&w, "pv/.job", 0755) < 0 ||
+        cpio_add_file(&w, "pv/.job/cmd", 0644, cmd, cmd_len) < 0 ||
+        cpio_add_file(&w, "pv/.job/outputs", 0644, outs, outs_len) < 0) {
+        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        goto done;
+    }
+    if (r->pv_static[0] && put_path(&w, r->pv_static, "pv/bin/pagevisor", 0) < 0)
+        goto done;
+    for (size_t i = 0; i < job->n_inputs; i++) {
+        char vm[PATH_MAX];
+        if (check_vm_path(job->inputs[i].vm_path, true, vm, sizeof(vm)) < 0 ||
+            put_path(&w, job->inputs[i].host_path, vm, 0) < 0)
+            goto done;
+    }
+    if (cpio_finish(&w) < 0) {
+        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        goto done;
+    }
+    rc = 0;
+    goto done;
+oom:
+    errmsg("KVM runner: out of memory");
+done:
+    if (w_open)
+        cpio_writer_free(&w);
+    free(cmd);
+    free(outs);
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) < 0 && rc == 0) {
+        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+/* --- output files --------------------------------------------------------------------------*/
+
+static int out_begin(void *ctx, const char *vm_path, uint64_t size)
+{
+    struct run *r = ctx;
+    (void)size;
+    for (size_t i = 0; i < r->job->n_outputs; i++) {
+        char vm[PATH_MAX];
+        if (check_vm_path(r->job->outputs[i].vm_path, false, vm, sizeof(vm)) == 0 &&
+            strcmp(vm, vm_path) == 0 && !r->out_done[i]) {
+            r->out_idx = i;
+            if (!fmt_ok(r->out_tmp, sizeof(r->out_tmp), "%s/out.%u", r->tmpdir, r->out_seq++)) {
+                snprintf(r->store_error, sizeof(r->store_error), "temporary path too long");
+                return -1;
+            }
+            r->out_fd = open(r->out_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (r->out_fd < 0) {
+                snprintf(r->store_error, sizeof(r->store_error), "%s: %s", r->out_tmp, strerror(errno));
+                return -1;
+            }
+            return 0;
+        }
+    }
+    snprintf(r->store_error, sizeof(r->store_error), "the VM sent %s, which was not asked for", vm_path);
+    return -1;
+}
+
+static int out_data(void *ctx, const void *buf, size_t len)
+{
+    struct run *r = ctx;
+    if (write_fully(r->out_fd, buf, len) < 0) {
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", r->out_tmp, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Copy the received file over the host path (created 0666 & ~umask, or truncated). */
+static int out_end(void *ctx, const char *vm_path)
+{
+    struct run *r = ctx;
+    const char *host = r->job->outputs[r->out_idx].host_path;
+    int rc = -1, dst = -1;
+    (void)vm_path;
+
+    if (close(r->out_fd) < 0) {
+        r->out_fd = -1;
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", r->out_tmp, strerror(errno));
+        return -1;
+    }
+    r->out_fd = open(r->out_tmp, O_RDONLY | O_CLOEXEC);
+    dst = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (r->out_fd < 0 || dst < 0) {
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", dst < 0 ? host : r->out_tmp,
+                 strerror(errno));
+        goto done;
+    }
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(r->out_fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (n > 0 && write_fully(dst, buf, (size_t)n) < 0)) {
+            snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+    }
+    if (close(dst) < 0) {
+        dst = -1;
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
+        goto done;
+    }
+    dst = -1;
+    r->out_done[r->out_idx] = true;
+    rc = 0;
+done:
+    if (dst >= 0)
+        close(dst);
+    if (r->out_fd >= 0)
+        close(r->out_fd);
+    r->out_fd = -1;
+    unlink(r->out_tmp);
+    return rc;
+}
+
+static void out_missing(void *ctx, const char *vm_path)
+{
+    struct run *r = ctx;
+    (void)r;
+    fflush(stdout);
+    fprintf(stderr, "%s: KVM runner: warning: the command did not create %s; nothing copied back\n",
+            prog, vm_path);
+}
+
+/* --- QEMU ----------------------------------------------------------------------------------*/
+
+static int make_fifos(struct run *r)
+{
+    char path[PATH_MAX + 16];
+    for (int c = 0; c < CH_N; c++) {
+        for (int dir = 0; dir < 2; dir++) {
+            snprintf(path, sizeof(path), "%s/%s.%s", r->tmpdir, ch_name[c], dir ? "out" : "in");
+            if (mkfifo(path, 0600) < 0) {
+                errmsg("KVM runner: mkfifo %s: %s", path, strerror(errno));
+                return -1;
+            }
+        }
+        /* O_RDWR: opening never blocks and never sees EOF; QEMU's exit is seen on fd_log. */
+        snprintf(path, sizeof(path), "%s/%s.out", r->tmpdir, ch_name[c]);
+        r->fd[c] = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (r->fd[c] < 0) {
+            errmsg("KVM runner: open %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(path, sizeof(path), "%s/res.in", r->tmpdir);
+    r->fd_res_in = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (r->fd_res_in < 0) {
+        errmsg("KVM runner: open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+#define QEMU_MAX_ARGS 48
+
+static int spawn_qemu(struct run *r)
+{
+    char initrd[PATH_MAX + 16];
+    char dev[CH_N][2 * PATH_MAX + 64];
+    char esc[2 * PATH_MAX + 32];
+    const char *argv[QEMU_MAX_ARGS];
+    int n = 0;
+
+    snprintf(initrd, sizeof(initrd), "%s/initrd", r->tmpdir);
+    for (int c = 0; c < CH_N; c++) {
+        char p[PATH_MAX + 8];
+        snprintf(p, sizeof(p), "%s/%s", r->tmpdir, ch_name[c]);
+        qemu_escape(p, esc, sizeof(esc));
+        snprintf(dev[c], sizeof(dev[c]), "pipe,id=%s,path=%s", ch_name[c], esc);
+    }
+    argv[n++] = r->qemu_path;
+    argv[n++] = "-accel";
+    argv[n++] = "tcg";
+    argv[n++] = "-cpu";
+    argv[n++] = "max";
+    argv[n++] = "-m";
+    argv[n++] = "1024";
+    argv[n++] = "-smp";
+    argv[n++] = "1";
+    argv[n++] = "-kernel";
+    argv[n++] = r->kernel;
+    argv[n++] = "-initrd";
+    argv[n++] = initrd;
+    argv[n++] = "-append";
+    argv[n++] = RUNNER_KERNEL_ARGS;
+    argv[n++] = "-display";
+    argv[n++] = "none";
+    argv[n++] = "-no-reboot";
+    argv[n++] = "-nodefaults";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_CON];
+    argv[n++] = "-device";
+    argv[n++] = "isa-serial,chardev=con,index=0";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_OUT];
+    argv[n++] = "-device";
+    argv[n++] = "isa-serial,chardev=out,index=1";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_ERR];
+    argv[n++] = "-device";
+    argv[n++] = "isa-serial,chardev=err,index=2,irq=7";
+    argv[n++] = "-device";
+    argv[n++] = "virtio-serial-pci,id=vs";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_RES];
+    argv[n++] = "-device";
+    argv[n++] = "virtserialport,bus=vs.0,nr=1,chardev=res,name=pv.result";
+    argv[n] = NULL;
+
+    if (r->job->verbose) {
+        fflush(stdout);
+        fprintf(stderr, "runner:");
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, " %s", argv[i]);
+        fputc('\n', stderr);
+    }
+
+    int logp[2];
+    if (pipe2(logp, O_CLOEXEC) < 0) {
+        errmsg("KVM runner: pipe: %s", strerror(errno));
+        return -1;
+    }
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) {
+        errmsg("KVM runner: /dev/null: %s", strerror(errno));
+        close(logp[0]);
+        close(logp[1]);
+        return -1;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        errmsg("KVM runner: fork: %s", strerror(errno));
+        close(logp[0]);
+        close(logp[1]);
+        close(devnull);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Its own process group (a Ctrl-C reaches us, and we stop QEMU), and it dies with us. */
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        dup2(devnull, 0);
+        dup2(logp[1], 1);
+        dup2(logp[1], 2);
+        execv(r->qemu_path, (char *const *)argv);
+        dprintf(2, "cannot run %s: %s\n", r->qemu_path, strerror(errno));
+        _exit(127);
+    }
+    close(devnull);
+    close(logp[1]);
+    r->fd_log = logp[0];
+    fcntl(r->fd_log, F_SETFL, O_NONBLOCK);
+    r->qemu = pid;
+    r->t_spawn = now_sec();
+    return 0;
+}
+
+static void reap_qemu(struct run *r, bool kill_it)
+{
+    if (r->qemu <= 0 || r->qemu_exited)
+        return;
+    if (kill_it)
+        kill(r->qemu, SIGKILL);
+    for (;;) {
+        pid_t p = waitpid(r->qemu, &r->qemu_status, 0);
+        if (p == r->qemu)
+            break;
+        if (p < 0 && errno == EINTR)
+            continue;
+        r->qemu_status = 0; /* ECHILD: reaped elsewhere (SIGCHLD ignored) */
+        break;
+    }
+    r->qemu_exited = true;
+    r->t_done = now_sec();
+}
+
+/* --- the relay loop ------------------------------------------------------------------------*/
+
+/* Read what one channel has. Returns bytes read (0 when nothing is waiting), -1 on errors. */
+static ssize_t pump(struct run *r, int c)
+{
+    char buf[1 << 16];
+    ssize_t n = read(c == CH_N ? r->fd_log : r->fd[c], buf, sizeof(buf));
+    if (n < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    if (n == 0)
+        return 0;
+    switch (c) {
+    case CH_CON:
+        tail_feed(&r->console, buf, (size_t)n);
+        break;
+    case CH_OUT:
+        if (!r->out_broken && write_fully(1, buf, (size_t)n) < 0)
+            r->out_broken = true; /* EPIPE: the reader went away; the job goes on */
+        break;
+    case CH_ERR:
+        if (!r->err_broken) {
+            fflush(stdout);
+            if (write_fully(2, buf, (size_t)n) < 0)
+                r->err_broken = true;
+        }
+        break;
+    case CH_RES: {
+        bool started = r->frames->started, exited = r->frames->exited;
+        runner_frames_feed(r->frames, buf, (size_t)n);
+        double t = now_sec();
+        if (!started && r->frames->started)
+            r->t_start = t;
+        if (!exited && r->frames->exited)
+            r->t_exit = t;
+        if (r->frames->ended && r->t_end == 0)
+            r->t_end = t;
+        break;
+    }
+    default: /* QEMU's own output */
+        tail_feed(&r->qemu_log, buf, (size_t)n);
+        break;
+    }
+    return n;
+}
+
+/* Everything still waiting in the FIFOs (after QEMU is gone nothing more comes). */
+static void drain(struct run *r)
+{
+    for (int c = 0; c <= CH_N; c++) {
+        if (c < CH_N && r->fd[c] < 0)
+            continue;
+        if (c == CH_N && r->fd_log < 0)
+            continue;
+        while (pump(r, c) > 0 && r->frames->state != FR_FAILED)
+            ;
+    }
+}
+
+enum outcome { OK, FAILED, TIMED_OUT, INTERRUPTED };
+
+static enum outcome relay(struct run *r)
+{
+    const struct runner_job *job = r->job;
+
+    for (;;) {
+        /* Which limit applies now. */
+        double t = now_sec(), deadline;
+        const char *phase;
+        if (r->bye_sent) {
+            deadline = r->t_bye + RUNNER_SHUTDOWN_WAIT;
+            phase = "shutdown";
+        } else if (r->frames->exited) {
+            deadline = r->t_exit + RUNNER_RESULT_LIMIT;
+            phase = "results";
+        } else if (r->frames->started) {
+            deadline = job->timeout_sec ? r->t_start + job->timeout_sec : 0;
+            phase = "command";
+        } else {
+            deadline = r->t_spawn + RUNNER_BOOT_LIMIT;
+            phase = "boot";
+        }
+        if (deadline && t >= deadline) {
+            if (strcmp(phase, "shutdown") == 0) {
+                reap_qemu(r, true); /* everything is in; it just did not power off */
+                drain(r);
+                return OK;
+            }
+            reap_qemu(r, true);
+            drain(r);
+            if (strcmp(phase, "command") == 0)
+                return TIMED_OUT;
+            errmsg("KVM runner: the VM took more than %d s to %s; QEMU stopped",
+                   strcmp(phase, "boot") == 0 ? RUNNER_BOOT_LIMIT : RUNNER_RESULT_LIMIT,
+                   strcmp(phase, "boot") == 0 ? "boot and start the command" : "send the results");
+            tail_end(&r->console);
+            tail_print(&r->console, "last lines of the VM console:");
+            return FAILED;
+        }
+
+        struct pollfd pfd[CH_N + 2];
+        for (int c = 0; c < CH_N; c++)
+            pfd[c] = (struct pollfd){ .fd = r->fd[c], .events = POLLIN };
+        pfd[CH_N] = (struct pollfd){ .fd = r->fd_log, .events = POLLIN };
+        pfd[CH_N + 1] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+        int ms = -1;
+        if (deadline) {
+            double left = (deadline - t) * 1000.0 + 1;
+            ms = left > 60000 ? 60000 : (int)left;
+        }
+        int rc = poll(pfd, CH_N + 2, ms);
+        if (rc < 0 && errno != EINTR) {
+            errmsg("KVM runner: poll: %s", strerror(errno));
+            reap_qemu(r, true);
+            return FAILED;
+        }
+        if (sig_caught) {
+            reap_qemu(r, true);
+            drain(r);
+            return INTERRUPTED;
+        }
+        if (rc <= 0)
+            continue;
+        for (int c = 0; c < CH_N; c++)
+            if (pfd[c].revents & POLLIN)
+                pump(r, c);
+        if (r->frames->state == FR_FAILED) {
+            reap_qemu(r, true);
+            drain(r);
+            if (r->store_error[0])
+                errmsg("KVM runner: cannot store an output file: %s", r->store_error);
+            else
+                errmsg("KVM runner: garbled result stream from the VM: %s", r->frames->error);
+            return FAILED;
+        }
+        if (r->frames->ended && !r->bye_sent) {
+            /* All results are in, and the VM drained stdout and stderr before EXIT. Empty
+             * their FIFOs so QEMU can flush anything it still holds, then let the VM power off. */
+            while (pump(r, CH_OUT) > 0 || pump(r, CH_ERR) > 0)
+                ;
+            if (write_fully(r->fd_res_in, "BYE\n", 4) < 0) {
+                reap_qemu(r, true);
+                drain(r);
+                return OK;
+            }
+            r->bye_sent = true;
+            r->t_bye = now_sec();
+        }
+        if (pfd[CH_N].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n;
+            do
+                n = pump(r, CH_N);
+            while (n > 0);
+            char probe;
+            ssize_t e = read(r->fd_log, &probe, 1);
+            if (e == 0 || (e < 0 && errno != EAGAIN && errno != EINTR)) {
+                /* EOF: QEMU has exited. */
+                reap_qemu(r, false);
+                drain(r);
+                return OK;
+            }
+            if (e > 0)
+                tail_feed(&r->qemu_log, &probe, 1);
+        }
+    }
+}
+
+/* --- the temp dir --------------------------------------------------------------------------*/
+
+static int make_tmpdir(struct run *r)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base || strchr(base, ',') || access(base, W_OK) != 0)
+        base = "/tmp";
+    snprintf(r->tmpdir, sizeof(r->tmpdir), "%s/pagevisor-runner.XXXXXX", base);
+    if (!mkdtemp(r->tmpdir)) {
+        errmsg("KVM runner: cannot make a temporary directory in %s: %s", base, strerror(errno));
+        r->tmpdir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_tmpdir(struct run *r)
+{
+    if (!r->tmpdir[0])
+        return;
+    DIR *d = opendir(r->tmpdir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+    }
+    rmdir(r->tmpdir);
+    r->tmpdir[0] = '\0';
+}
+
+/* --- runner_run ----------------------------------------------------------------------------*/
+
+static bool host_output_ok(const char *host)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", host);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        errmsg("KVM runner: cannot write %s: no directory %s", host, dir);
+        return false;
+    }
+    if (access(dir, W_OK) != 0 && access(host, W_OK) != 0) {
+        errmsg("KVM runner: cannot write %s: %s", host, strerror(errno));
+        return false;
+    }
+    if (stat(host, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errmsg("KVM runner: cannot write %s: it is a directory", host);
+        return false;
+    }
+    return true;
+}
+
+int runner_run(const struct runner_job *job, int *exit_status)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    struct saved_signals saved;
+    bool signals_set = false;
+    int rc = -1, err = 0, caught = 0;
+
+    if (!r || !(r->frames = malloc(sizeof(*r->frames))) ||
+        !(r->out_done = calloc(job->n_outputs + 1, sizeof(bool)))) {
+        errmsg("KVM runner: out of memory");
+        if (r) {
+            free(r->frames);
+            free(r);
+        }
+        errno = ENOMEM;
+        return -1;
+    }
+    r->job = job;
+    r->fd_log = r->fd_res_in = r->out_fd = -1;
+    for (int c = 0; c < CH_N; c++)
+        r->fd[c] = -1;
+    r->console.label = "";
+    r->qemu_log.label = "qemu: ";
+    r->console.echo = r->qemu_log.echo = job->verbose != 0;
+    runner_frames_init(r->frames);
+    r->frames->file_begin = out_begin;
+    r->frames->file_data = out_data;
+    r->frames->file_end = out_end;
+    r->frames->file_missing = out_missing;
+    r->frames->ctx = r;
+
+    if (!job->argv || !job->argv[0]) {
+        errmsg("KVM runner: no command to run");
+        err = EINVAL;
+        goto out;
+    }
+    for (size_t i = 0; i < job->n_outputs; i++)
+        if (!host_output_ok(job->outputs[i].host_path)) {
+            err = EINVAL;
+            goto out;
+        }
+    if (find_ingredients(r) < 0 || make_tmpdir(r) < 0 || write_initrd(r) < 0 || make_fifos(r) < 0) {
+        err = EIO;
+        goto out;
+    }
+    if (install_signals(&saved) < 0) {
+        errmsg("KVM runner: pipe: %s", strerror(errno));
+        err = EIO;
+        goto out;
+    }
+    signals_set = true;
+    if (spawn_qemu(r) < 0) {
+        err = EIO;
+        goto out;
+    }
+
+    enum outcome o = relay(r);
+    tail_end(&r->console);
+    tail_end(&r->qemu_log);
+    if (o == OK && runner_frames_finish(r->frames) == 0) {
+        *exit_status = r->frames->exit_status;
+        rc = 0;
+    } else if (o == OK) {
+        struct runner_frames *f = r->frames;
+        if (r->store_error[0])
+            errmsg("KVM runner: cannot store an output file: %s", r->store_error);
+        else if (f->vm_error[0])
+            errmsg("KVM runner: the VM could not run the command: %s", f->vm_error);
+        else if (!f->started && r->qemu_exited && WIFEXITED(r->qemu_status) &&
+                 WEXITSTATUS(r->qemu_status) != 0)
+            errmsg("KVM runner: %s failed (exit status %d) before the VM started the command",
+                   RUNNER_QEMU, WEXITSTATUS(r->qemu_status));
+        else if (!f->exited)
+            errmsg("KVM runner: the VM stopped without reporting the command's exit status (%s)",
+                   f->error);
+        else
+            errmsg("KVM runner: the VM stopped before sending all results (%s)", f->error);
+        tail_print(&r->qemu_log, "QEMU said:");
+        tail_print(&r->console, "last lines of the VM console:");
+        err = EIO;
+    } else if (o == TIMED_OUT) {
+        errmsg("KVM runner: the command ran longer than %u s; the VM was stopped", job->timeout_sec);
+        err = ETIMEDOUT;
+    } else if (o == INTERRUPTED) {
+        caught = sig_caught;
+        errmsg("KVM runner: interrupted (%s); the VM was stopped", strsignal(caught));
+        err = EINTR;
+    } else {
+        err = EIO;
+    }
+    if (job->verbose && r->t_spawn > 0) {
+        double end = r->t_done ? r->t_done : now_sec();
+        fprintf(stderr, "runner: boot to command %.2f s, command %.2f s, results %.2f s, "
+                "power off %.2f s, total %.2f s\n",
+                r->t_start ? r->t_start - r->t_spawn : 0,
+                r->t_exit && r->t_start ? r->t_exit - r->t_start : 0,
+                r->t_end && r->t_exit ? r->t_end - r->t_exit : 0,
+                r->t_end ? end - r->t_end : 0, end - r->t_spawn);
+    }
+
+out:
+    reap_qemu(r, true);
+    for (int c = 0; c < CH_N; c++)
+        if (r->fd[c] >= 0)
+            close(r->fd[c]);
+    if (r->fd_res_in >= 0)
+        close(r->fd_res_in);
+    if (r->fd_log >= 0)
+        close(r->fd_log);
+    if (r->out_fd >= 0)
+        close(r->out_fd);
+    remove_tmpdir(r);
+    if (signals_set)
+        restore_signals(&saved);
+    free(r->out_done);
+    free(r->frames);
+    free(r);
+    if (caught)
+        raise(caught); /* the caller's disposition for it; by default this ends the process */
+    if (rc < 0)
+        errno = err;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* pagevisor runner ...                                                                       */
+
+static const char runner_usage[] =
+    "usage: pagevisor runner [--put PATH]... [--get VMPATH=HOSTPATH]... [--timeout SEC] [--verbose]\n"
+    "                        -- COMMAND [ARGS...]\n"
+    "Run COMMAND inside the KVM runner VM: a Linux VM under QEMU's emulator whose KVM runs 32-bit\n"
+    "paged guests. Inside, the cwd is /pv and this pagevisor (its static build) is /pv/bin/pagevisor.\n"
+    "\n"
+    "  --put PATH        copy a file or directory into the VM: a relative PATH without \"..\" goes to\n"
+    "                    /pv/PATH (so relative paths work alike inside), any other to\n"
+    "                    /pv/root/ABSOLUTE-PATH\n"
+    "  --get VMPATH=HOSTPATH\n"
+    "                    after the command, copy the VM's file VMPATH (relative: under /pv) to\n"
+    "                    HOSTPATH; --get PATH maps PATH as --put does\n"
+    "  --timeout SEC     stop the command after SEC seconds (boot time is not counted)\n"
+    "  --verbose, -v     show the VM's console and timings on stderr\n"
+    "\n"
+    "Needs the runner prepared (`make runner`) and qemu-system-x86. Exit status: the command's;\n"
+    "115 when --timeout expired, 117 when the runner failed, 118 on a bad command line.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s runner: ", prog);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", runner_usage);
+    return PV_EXIT_USAGE;
+}
+
+/* "--opt VALUE" or "--opt=VALUE"; returns the value or NULL when argv[*i] is not --opt. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+    size_t ol = strlen(opt);
+    const char *a = argv[*i];
+    *missing = false;
+    if (strncmp(a, opt, ol) != 0)
+        return NULL;
+    if (a[ol] == '=')
+        return a + ol + 1;
+    if (a[ol] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int runner_main(int argc, char **argv)
+{
+    struct runner_file *inputs = calloc((size_t)argc + 1, sizeof(*inputs));
+    struct runner_file *outputs = calloc((size_t)argc + 1, sizeof(*outputs));
+    char **owned = calloc(2 * (size_t)argc + 1, sizeof(*owned));
+    size_t n_in = 0, n_out = 0, n_owned = 0;
+    struct runner_job job = { 0 };
+    int status = PV_EXIT_USAGE, i;
+
+    if (!inputs || !outputs || !owned) {
+        errmsg("out of memory");
+        status = PV_EXIT_VMM_ERROR;
+        goto done;
+    }
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        bool missing;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(runner_usage, stdout);
+            status = 0;
+            goto done;
+        }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            job.verbose = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--put", &missing)) != NULL) {
+            char vm[PATH_MAX];
+            if (runner_vm_path(v, vm, sizeof(vm)) < 0) {
+                status = usage_error("--put %s: bad path", v);
+                goto done;
+            }
+            inputs[n_in].host_path = v;
+            inputs[n_in++].vm_path = owned[n_owned++] = strdup(vm);
+        } else if (!missing && (v = opt_value(argc, argv, &i, "--get", &missing)) != NULL) {
+            const char *eq = strchr(v, '=');
+            if (eq) {
+                if (eq == v || !eq[1]) {
+                    status = usage_error("--get %s: want VMPATH=HOSTPATH", v);
+                    goto done;
+                }
+                outputs[n_out].vm_path = owned[n_owned++] = strndup(v, (size_t)(eq - v));
+                outputs[n_out++].host_path = eq + 1;
+            } else {
+                char vm[PATH_MAX];
+                if (runner_vm_path(v, vm, sizeof(vm)) < 0) {
+                    status = usage_error("--get %s: bad path", v);
+                    goto done;
+                }
+                outputs[n_out].vm_path = owned[n_owned++] = strdup(vm);
+                outputs[n_out++].host_path = v;
+            }
+        } else if (!missing && (v = opt_value(argc, argv, &i, "--timeout", &missing)) != NULL) {
+            uint64_t t;
+            if (!parse_u64(v, 10, 10u * 365 * 86400, &t)) {
+                status = usage_error("--timeout %s: want a whole number of seconds", v);
+                goto done;
+            }
+            job.timeout_sec = (unsigned)t;
+        } else if (missing) {
+            status = usage_error("%s needs a value", a);
+            goto done;
+        } else if (a[0] == '-') {
+            status = usage_error("unknown option %s", a);
+            goto done;
+        } else {
+            break; /* the command, without "--" */
+        }
+    }
+    for (size_t k = 0; k < n_owned; k++)
+        if (!owned[k]) {
+            errmsg("out of memory");
+            status = PV_EXIT_VMM_ERROR;
+            goto done;
+        }
+    if (i >= argc) {
+        status = usage_error("%s", "no COMMAND given");
+        goto done;
+    }
+    job.argv = argv + i;
+    job.inputs = inputs;
+    job.n_inputs = n_in;
+    job.outputs = outputs;
+    job.n_outputs = n_out;
+
+    int exit_status;
+    if (runner_run(&job, &exit_status) == 0)
+        status = exit_status;
+    else
+        status = errno == ETIMEDOUT ? PV_EXIT_TIMEOUT : PV_EXIT_VMM_ERROR;
+done:
+    for (size_t k = 0; owned && k < n_owned; k++)
+        free(owned[k]);
+    free(owned);
+    free(inputs);
+    free(outputs);
+    return status;
+}
