@@ -8,7 +8,9 @@
 #   2. hello with 4 MiB of RAM;
 #   3. a corrupt image (hello with e_machine changed) is refused with
 #      STATUS_INVALID_IMAGE_FORMAT and the next image still runs;
-#   4. pv.selftest=bugcheck stops the kernel with "*** STOP: 0x00000050 (0xE0000000,...".
+#   4. pv.selftest=bugcheck stops the kernel with "*** STOP: 0x00000050 (0xE0000000,...";
+#   5. pv.selftest=stackoverflow stops it with "*** STOP: 0x0000007F (0x00000008,..." (double
+#      fault on the kernel stack guard page, handled by the double-fault task).
 # QEMU ends through isa-debug-exit: status 1 when the kernel finished, 3 after a bug check.
 # Each boot has a 60 s limit. Exit status 0 when everything matched, 1 otherwise.
 # Usage: tests/multiboot-qemu.sh   (after `make`; KERNEL=, IMAGES_DIR=, QEMU= override)
@@ -113,6 +115,12 @@ boot "$WORK/bugcheck.out" 16 "pv.selftest=bugcheck" "$IMAGES_DIR/hello.elf"
 check_line "$WORK/bugcheck.out" "*** STOP: 0x00000050 (0xE0000000,0x00000000,0x8"
 check_line "$WORK/bugcheck.out" "PAGE_FAULT_IN_NONPAGED_AREA"
 grep -a -q -F "(hello) begin" "$WORK/bugcheck.out" && fail "hello ran after the bug check"
+
+# 5. A kernel stack overflow double-faults onto the double-fault task.
+boot "$WORK/stack.out" 16 "pv.selftest=stackoverflow" "$IMAGES_DIR/hello.elf"
+[ $status -eq 3 ] || fail "pv.selftest=stackoverflow: QEMU exit status $status, expected 3"
+check_line "$WORK/stack.out" "*** STOP: 0x0000007F (0x00000008,"
+check_line "$WORK/stack.out" "UNEXPECTED_KERNEL_MODE_TRAP"
 
 if [ $failures -ne 0 ]; then
     echo "multiboot-qemu: $failures check(s) FAILED"

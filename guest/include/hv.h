@@ -14,6 +14,8 @@ VOID HvInitialize(VOID);
 VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length);
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
                          ULONG FaultEip, ULONG FaultAccess, PCSTR Name);
+VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
+                          PCSTR Name);
 VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
 

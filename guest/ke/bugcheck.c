@@ -34,7 +34,7 @@ static VOID KiCaptureRegisters(struct pv_regs *Regs, PKTRAP_FRAME TrapFrame)
         Regs->eip = TrapFrame->Eip;
         Regs->eflags = TrapFrame->EFlags;
         Regs->cs = TrapFrame->SegCs & 0xFFFF;
-        if (KiUserTrap(TrapFrame))
+        if (KiUserTrap(TrapFrame) || TrapFrame->TrapNumber == 8)   /* user, or task switch */
         {
             Regs->esp = TrapFrame->HardwareEsp;
             Regs->ss = TrapFrame->HardwareSegSs & 0xFFFF;

@@ -17,6 +17,7 @@ BOOLEAN HvHostServicesPresent;
 
 static struct pv_hc_console HvConsoleBlock __attribute__((aligned(64)));
 static struct pv_hc_process_exit HvProcessExitBlock __attribute__((aligned(64)));
+static struct pv_hc_process_start HvProcessStartBlock __attribute__((aligned(64)));
 static struct pv_hc_shutdown HvShutdownBlock __attribute__((aligned(64)));
 static struct pv_hc_bugcheck HvBugCheckBlock __attribute__((aligned(256)));
 static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
@@ -58,6 +59,24 @@ VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length)
         Text += Chunk;
         Length -= Chunk;
     }
+}
+
+/* image_end is exclusive: [ImageBase, ImageEnd). */
+VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
+                          PCSTR Name)
+{
+    ULONG i;
+
+    if (!HvHostServicesPresent)
+        return;
+    memset(&HvProcessStartBlock, 0, sizeof(HvProcessStartBlock));
+    HvProcessStartBlock.pid = ProcessId;
+    HvProcessStartBlock.cr3 = Cr3;
+    HvProcessStartBlock.image_base = ImageBase;
+    HvProcessStartBlock.image_end = ImageEnd;
+    for (i = 0; i + 1 < PV_NAME_MAX && Name[i] != '\0'; i++)
+        HvProcessStartBlock.name[i] = Name[i];
+    HvCall(PV_HC_PROCESS_START, &HvProcessStartBlock);
 }
 
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,

@@ -8,6 +8,10 @@
  *                          0xE0000000: the kernel must stop with bug check 0x50
  *                          PAGE_FAULT_IN_NONPAGED_AREA (0xE0000000, 0, EIP, 0). For tests of
  *                          the bug-check path (host report, STOP line).
+ *   pv.selftest=stackoverflow  recurse on the boot stack until it runs into its guard page:
+ *                          the fault cannot be delivered on that stack, so the CPU double-
+ *                          faults onto the double-fault task, which stops the kernel with
+ *                          bug check 0x7F UNEXPECTED_KERNEL_MODE_TRAP (8, ESP, EIP, 0).
  */
 #include "ke.h"
 #include "hv.h"
@@ -37,6 +41,19 @@ BOOLEAN KiCommandLineHasOption(PCSTR Option)
     return FALSE;
 }
 
+/* Deep enough to overflow any kernel stack; volatile so the recursion is not optimized away. */
+static volatile ULONG KiSelfTestRecursionLimit = 0x100000;
+
+static ULONG KiSelfTestRecurse(ULONG Depth)
+{
+    volatile UCHAR Frame[256];
+
+    Frame[0] = (UCHAR)Depth;
+    if (Depth >= KiSelfTestRecursionLimit)
+        return Frame[0];
+    return KiSelfTestRecurse(Depth + 1) + Frame[0];
+}
+
 VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical);
 
 VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
@@ -64,6 +81,12 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
     {
         DbgPrint("ke: pv.selftest=bugcheck: reading 0x%08X\n", KI_SELFTEST_BUGCHECK_ADDRESS);
         (void)*(volatile ULONG *)(ULONG_PTR)KI_SELFTEST_BUGCHECK_ADDRESS;
+    }
+
+    if (KiCommandLineHasOption("pv.selftest=stackoverflow"))
+    {
+        DbgPrint("ke: pv.selftest=stackoverflow: recursing on the boot stack\n");
+        DbgPrint("ke: recursion returned %u\n", KiSelfTestRecurse(0));
     }
 
     Images = KiRunImages();

@@ -166,6 +166,8 @@ static VOID KiRunImage(PLDR_MODULE Module)
         TrapFrame->SegDs = TrapFrame->SegEs = KGDT_R3_DATA | RPL_USER;
         TrapFrame->SegFs = TrapFrame->SegGs = KGDT_R3_DATA | RPL_USER;
         KiSetKernelStack((ULONG)(ULONG_PTR)KiTrapStackTop);
+        HvNotifyProcessStart(Process->UniqueProcessId, Process->Pcb.DirectoryTableBase[0],
+                             Process->ImageBase, Process->ImageEnd, Process->ImageFileName);
         __asm__ volatile("fninit");
         Started = TRUE;
         KiStartUserProcess(TrapFrame, &KiRunnerContext);
