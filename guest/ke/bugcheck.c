@@ -7,6 +7,7 @@
 #include "ke.h"
 #include "hv.h"
 #include "intrin.h"
+#include "ps.h"
 #include "rtl.h"
 
 static BOOLEAN KiBugCheckActive;
@@ -82,7 +83,15 @@ DECLSPEC_NORETURN VOID KeBugCheckWithTf(ULONG BugCheckCode, ULONG_PTR P1, ULONG_
     Name = pv_bugcheck_name(BugCheckCode);
     if (Name == NULL)
         Name = BugCheckCode == INSTALL_MORE_MEMORY ? "INSTALL_MORE_MEMORY" : "UNKNOWN_BUGCHECK";
-    RtlFormatString(BugCheck.text, sizeof(BugCheck.text), "%s", Name);
+    /* The note says where the kernel was: the host prints the code's name itself. */
+    if (PsCurrentProcess != &PsInitialSystemProcess)
+        RtlFormatString(BugCheck.text, sizeof(BugCheck.text), "%s in process %s (pid %u)%s",
+                        TrapFrame != NULL ? "trap" : "call", PsCurrentProcess->ImageFileName,
+                        PsCurrentProcess->UniqueProcessId,
+                        TrapFrame != NULL && KiUserTrap(TrapFrame) ? " from user mode" : "");
+    else
+        RtlFormatString(BugCheck.text, sizeof(BugCheck.text), "%s in the System process",
+                        TrapFrame != NULL ? "trap" : "call");
 
     if (HvHostServicesPresent)
     {
@@ -92,8 +101,8 @@ DECLSPEC_NORETURN VOID KeBugCheckWithTf(ULONG BugCheckCode, ULONG_PTR P1, ULONG_
     {
         const struct pv_regs *R = &BugCheck.regs;
 
-        DbgPrint("\n*** STOP: 0x%08X (0x%08X,0x%08X,0x%08X,0x%08X)\n%s\n",
-                 BugCheckCode, P1, P2, P3, P4, Name);
+        DbgPrint("\n*** STOP: 0x%08X (0x%08X,0x%08X,0x%08X,0x%08X)\n%s\n(%s)\n",
+                 BugCheckCode, P1, P2, P3, P4, Name, BugCheck.text);
         DbgPrint("eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
                  R->eax, R->ebx, R->ecx, R->edx, R->esi, R->edi);
         DbgPrint("eip=%08x esp=%08x ebp=%08x efl=%08x cs=%04x ss=%04x%s\n",
