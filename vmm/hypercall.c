@@ -187,6 +187,9 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         struct pv_hc_process_start start;
         struct pv_hc_trace_setup trace_setup;
         struct pv_hc_trace_flush trace_flush;
+        struct pv_hc_pagefile_info pagefile_info;
+        struct pv_hc_pagefile_io pagefile_io;
+        struct pv_hc_image_read image_read;
     } block;
     static const size_t block_size[PV_HC_MAX] = {
         [PV_HC_CONSOLE] = sizeof(struct pv_hc_console),
@@ -196,6 +199,9 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         [PV_HC_PROCESS_START] = sizeof(struct pv_hc_process_start),
         [PV_HC_TRACE_SETUP] = sizeof(struct pv_hc_trace_setup),
         [PV_HC_TRACE_FLUSH] = sizeof(struct pv_hc_trace_flush),
+        [PV_HC_PAGEFILE_INFO] = sizeof(struct pv_hc_pagefile_info),
+        [PV_HC_PAGEFILE_IO] = sizeof(struct pv_hc_pagefile_io),
+        [PV_HC_IMAGE_READ] = sizeof(struct pv_hc_image_read),
     };
     if (!fetch(s, value, &block, block_size[nr])) {
         s->bad_calls++;
@@ -210,6 +216,16 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PROCESS_START: hc_process_start(s, value, &block.start); break;
     case PV_HC_TRACE_SETUP: hc_trace_setup(s, value, &block.trace_setup); break;
     case PV_HC_TRACE_FLUSH: hc_trace_flush(s, value); break;
+    /* The backing-store calls are answered "no such store" until the pagefile is attached. */
+    case PV_HC_PAGEFILE_INFO:
+        set_ret(s, value, offsetof(struct pv_hc_pagefile_info, ret), PV_ENODEV);
+        break;
+    case PV_HC_PAGEFILE_IO:
+        set_ret(s, value, offsetof(struct pv_hc_pagefile_io, ret), PV_ENODEV);
+        break;
+    case PV_HC_IMAGE_READ:
+        set_ret(s, value, offsetof(struct pv_hc_image_read, ret), PV_ENODEV);
+        break;
     case PV_HC_MAX: break;
     }
     return HC_OK;
