@@ -561,7 +561,11 @@ struct tail {
     unsigned count, next;
     char cur[RUNNER_TAIL_WIDTH];
     size_t cur_len;
+    char alarm[RUNNER_TAIL_WIDTH]; /* the first panic/oops line, which may scroll out */
 };
+
+static const char *const alarm_words[] = { "Kernel panic", "BUG:", "Oops", "general protection",
+                                           "kernel BUG" };
 
 static void tail_commit(struct tail *t)
 {
@@ -570,6 +574,9 @@ static void tail_commit(struct tail *t)
         fflush(stdout);
         fprintf(stderr, "runner: %s%s\n", t->label, t->cur);
     }
+    for (size_t i = 0; !t->alarm[0] && i < sizeof(alarm_words) / sizeof(alarm_words[0]); i++)
+        if (strstr(t->cur, alarm_words[i]))
+            snprintf(t->alarm, sizeof(t->alarm), "%s", t->cur);
     snprintf(t->lines[t->next], RUNNER_TAIL_WIDTH, "%s", t->cur);
     t->next = (t->next + 1) % RUNNER_TAIL_LINES;
     if (t->count < RUNNER_TAIL_LINES)
@@ -616,7 +623,8 @@ static const char *const ch_name[CH_N] = { "con", "out", "err", "res" };
 
 struct run {
     const struct runner_job *job;
-    char tmpdir[PATH_MAX];
+    char tmpbase[PATH_MAX]; /* $TMPDIR or /tmp */
+    char tmpdir[PATH_MAX];  /* ours, removed as soon as QEMU has opened what is in it */
     char cache[PATH_MAX];
     char qemu_path[PATH_MAX];
     char pv_static[PATH_MAX]; /* "" when none goes in */
@@ -636,11 +644,9 @@ struct run {
     double t_spawn, t_start, t_exit, t_end, t_bye, t_done;
 
     /* The output file being received. */
-    int out_fd;
+    int out_fd; /* an unlinked temp file */
     size_t out_idx;
-    char out_tmp[PATH_MAX];
     bool *out_done;
-    unsigned out_seq;
     char store_error[PATH_MAX + 128];
 };
 
@@ -676,8 +682,12 @@ static int install_signals(struct saved_signals *saved)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
-        sigaction(stop_signals[i], &sa, &saved->stop[i]);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++) {
+        /* A signal the caller ignores (e.g. SIGINT in a background job) stays ignored. */
+        sigaction(stop_signals[i], NULL, &saved->stop[i]);
+        if (saved->stop[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &sa, NULL);
+    }
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, &saved->pipe);
     return 0;
@@ -1021,19 +1031,17 @@ static int out_begin(void *ctx, const char *vm_path, uint64_t size)
     struct run *r = ctx;
     (void)size;
     for (size_t i = 0; i < r->job->n_outputs; i++) {
-        char vm[PATH_MAX];
+        char vm[PATH_MAX], tmp[PATH_MAX];
         if (check_vm_path(r->job->outputs[i].vm_path, false, vm, sizeof(vm)) == 0 &&
             strcmp(vm, vm_path) == 0 && !r->out_done[i]) {
             r->out_idx = i;
-            if (!fmt_ok(r->out_tmp, sizeof(r->out_tmp), "%s/out.%u", r->tmpdir, r->out_seq++)) {
-                snprintf(r->store_error, sizeof(r->store_error), "temporary path too long");
+            if (!fmt_ok(tmp, sizeof(tmp), "%s/pagevisor-runner-out.XXXXXX", r->tmpbase) ||
+                (r->out_fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+                snprintf(r->store_error, sizeof(r->store_error), "a temporary file in %s: %s",
+                         r->tmpbase, strerror(errno));
                 return -1;
             }
-            r->out_fd = open(r->out_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (r->out_fd < 0) {
-                snprintf(r->store_error, sizeof(r->store_error), "%s: %s", r->out_tmp, strerror(errno));
-                return -1;
-            }
+            unlink(tmp);
             return 0;
         }
     }
@@ -1045,35 +1053,31 @@ static int out_data(void *ctx, const void *buf, size_t len)
 {
     struct run *r = ctx;
     if (write_fully(r->out_fd, buf, len) < 0) {
-        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", r->out_tmp, strerror(errno));
+        snprintf(r->store_error, sizeof(r->store_error), "a temporary file in %s: %s", r->tmpbase,
+                 strerror(errno));
         return -1;
     }
     return 0;
 }
 
-/* Copy the received file over the host path (created 0666 & ~umask, or truncated). */
+/* The file arrived whole (its checksum matched): copy it over the host path (created
+ * 0666 & ~umask, or truncated). */
 static int out_end(void *ctx, const char *vm_path)
 {
     struct run *r = ctx;
     const char *host = r->job->outputs[r->out_idx].host_path;
     int rc = -1, dst = -1;
+    off_t off = 0;
     (void)vm_path;
 
-    if (close(r->out_fd) < 0) {
-        r->out_fd = -1;
-        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", r->out_tmp, strerror(errno));
-        return -1;
-    }
-    r->out_fd = open(r->out_tmp, O_RDONLY | O_CLOEXEC);
     dst = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (r->out_fd < 0 || dst < 0) {
-        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", dst < 0 ? host : r->out_tmp,
-                 strerror(errno));
+    if (dst < 0) {
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
         goto done;
     }
     char buf[1 << 16];
     for (;;) {
-        ssize_t n = read(r->out_fd, buf, sizeof(buf));
+        ssize_t n = pread(r->out_fd, buf, sizeof(buf), off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || (n > 0 && write_fully(dst, buf, (size_t)n) < 0)) {
@@ -1082,6 +1086,7 @@ static int out_end(void *ctx, const char *vm_path)
         }
         if (n == 0)
             break;
+        off += n;
     }
     if (close(dst) < 0) {
         dst = -1;
@@ -1094,10 +1099,8 @@ static int out_end(void *ctx, const char *vm_path)
 done:
     if (dst >= 0)
         close(dst);
-    if (r->out_fd >= 0)
-        close(r->out_fd);
+    close(r->out_fd);
     r->out_fd = -1;
-    unlink(r->out_tmp);
     return rc;
 }
 
@@ -1273,6 +1276,8 @@ static void reap_qemu(struct run *r, bool kill_it)
 
 /* --- the relay loop ------------------------------------------------------------------------*/
 
+static void remove_tmpdir(struct run *r);
+
 /* Read what one channel has. Returns bytes read (0 when nothing is waiting), -1 on errors. */
 static ssize_t pump(struct run *r, int c)
 {
@@ -1301,8 +1306,12 @@ static ssize_t pump(struct run *r, int c)
         bool started = r->frames->started, exited = r->frames->exited;
         runner_frames_feed(r->frames, buf, (size_t)n);
         double t = now_sec();
-        if (!started && r->frames->started)
+        if (!started && r->frames->started) {
             r->t_start = t;
+            /* QEMU opened the initrd and the FIFOs long ago (we hold our ends): nothing needs
+             * the directory any more, and even a SIGKILL cannot leave it behind now. */
+            remove_tmpdir(r);
+        }
         if (!exited && r->frames->exited)
             r->t_exit = t;
         if (r->frames->ended && r->t_end == 0)
@@ -1442,8 +1451,9 @@ static enum outcome relay(struct run *r)
 static int make_tmpdir(struct run *r)
 {
     const char *base = getenv("TMPDIR");
-    if (!base || !*base || strchr(base, ',') || access(base, W_OK) != 0)
+    if (!base || !*base || strchr(base, ',') || strlen(base) > PATH_MAX / 4 || access(base, W_OK) != 0)
         base = "/tmp";
+    snprintf(r->tmpbase, sizeof(r->tmpbase), "%s", base);
     snprintf(r->tmpdir, sizeof(r->tmpdir), "%s/pagevisor-runner.XXXXXX", base);
     if (!mkdtemp(r->tmpdir)) {
         errmsg("KVM runner: cannot make a temporary directory in %s: %s", base, strerror(errno));
@@ -1570,11 +1580,14 @@ int runner_run(const struct runner_job *job, int *exit_status)
                  WEXITSTATUS(r->qemu_status) != 0)
             errmsg("KVM runner: %s failed (exit status %d) before the VM started the command",
                    RUNNER_QEMU, WEXITSTATUS(r->qemu_status));
+        else if (!f->started)
+            errmsg("KVM runner: the VM stopped before it started the command");
         else if (!f->exited)
-            errmsg("KVM runner: the VM stopped without reporting the command's exit status (%s)",
-                   f->error);
+            errmsg("KVM runner: the VM stopped while the command ran, without reporting its exit status");
         else
             errmsg("KVM runner: the VM stopped before sending all results (%s)", f->error);
+        if (r->console.alarm[0])
+            fprintf(stderr, "%s: the VM's kernel said: %s\n", prog, r->console.alarm);
         tail_print(&r->qemu_log, "QEMU said:");
         tail_print(&r->console, "last lines of the VM console:");
         err = EIO;
