@@ -84,7 +84,7 @@ build_base() {
     # archive written by hand. The kernel unpacks concatenated archives in order.
     {
         (cd "$CACHE/base" && find . -mindepth 1 | LC_ALL=C sort |
-            "$CACHE/base/bin/busybox" cpio -o -H newc 2>/dev/null)
+            "$CACHE/base/bin/busybox" cpio -o -H newc -R 0:0 --renumber-inodes 2>/dev/null)
         newc_entry dev 040755 0 0
         newc_entry dev/console 020600 5 1
         newc_entry TRAILER!!! 0 0 0
@@ -108,8 +108,8 @@ newc_entry() {
 # xz stream (CONFIG_KERNEL_XZ) at an offset; without xz-utils and binutils the bzImage is used.
 make_vmlinux() {
     local off notes tmp=$CACHE/vmlinux.tmp
-    rm -f "$CACHE/vmlinux"
     if ! command -v xz >/dev/null || ! command -v readelf >/dev/null; then
+        rm -f "$CACHE/vmlinux"
         say "note: no xz or readelf (apt-get install xz-utils binutils): the VM boots the compressed kernel, about 3 s slower"
         return 0
     fi
@@ -119,7 +119,7 @@ make_vmlinux() {
         notes=$(readelf -n "$tmp" 2>/dev/null) && grep -q -E 'Xen.*(0x00000012|PHYS32_ENTRY)' <<<"$notes"; then
         mv -f "$tmp" "$CACHE/vmlinux"
     else
-        rm -f "$tmp"
+        rm -f "$tmp" "$CACHE/vmlinux"
         say "note: cannot unpack a PVH vmlinux from vmlinuz: the VM boots the compressed kernel"
     fi
 }
@@ -130,6 +130,15 @@ if is_ready; then
 fi
 
 mkdir -p "$CACHE/debs"
+# One preparation at a time (parallel make, two shells); the second finds the work done.
+exec 9>"$CACHE/.lock"
+if command -v flock >/dev/null; then
+    flock 9
+    if is_ready; then
+        say "ready in $CACHE ($(head -n1 "$CACHE/VERSION"))"
+        exit 0
+    fi
+fi
 
 if [[ -s $CACHE/VERSION && -x $CACHE/base/bin/busybox && -s $CACHE/vmlinuz ]] &&
     [[ $(find "$CACHE/base/lib/modules" -name '*.ko' | wc -l) -eq ${#MODULES[@]} ]]; then
@@ -165,12 +174,29 @@ if [[ -z $kpkg ]] || ! have_candidate busybox-static; then
 fi
 [[ -n $kpkg ]] || die "cannot resolve the kernel package from \`apt-cache depends linux-image-amd64\`"
 
+# Whether a .deb is whole: its control data reads, and its SHA256 is the one apt lists for that
+# version (when apt still lists it; a superseded version is trusted as downloaded).
+deb_ok() {
+    local pkg ver want info
+    pkg=$(dpkg-deb -f "$1" Package 2>/dev/null) && ver=$(dpkg-deb -f "$1" Version 2>/dev/null) || return 1
+    info=$(apt-cache show "$pkg=$ver" 2>/dev/null) || true
+    want=$(sed -n 's/^SHA256: //p' <<<"$info" | sed -n 1p)
+    [[ -z $want || $(sha256sum "$1" | cut -d' ' -f1) == "$want" ]]
+}
+
 # The .deb of a package in the cache, or nothing. apt-get download names files
-# NAME_VERSION_ARCH.deb, with the epoch's colon written %3a.
+# NAME_VERSION_ARCH.deb, with the epoch's colon written %3a. A broken one (an interrupted
+# download) is deleted.
 cached_deb() {
     local f
     for f in "$CACHE/debs/$1"_*.deb; do
-        [[ -s $f ]] && { echo "$f"; return 0; }
+        [[ -s $f ]] || continue
+        if deb_ok "$f"; then
+            echo "$f"
+            return 0
+        fi
+        say "removing broken $(basename "$f")" >&2
+        rm -f "$f"
     done
     return 0
 }
@@ -189,6 +215,10 @@ fetch() {
 }
 kdeb=$(fetch "$kpkg")
 bdeb=$(fetch busybox-static)
+# Older kernels and busyboxes are not needed any more.
+for f in "$CACHE/debs"/linux-image-*.deb "$CACHE/debs"/busybox-static_*.deb; do
+    [[ -e $f && $f != "$kdeb" && $f != "$bdeb" ]] && rm -f "$f"
+done
 
 work=$(mktemp -d "$CACHE/prepare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
