@@ -77,12 +77,25 @@ static void get_regs(struct vm *vm, struct pv_regs *r)
     r->cr3 = (uint32_t)sregs.cr3; r->cr4 = (uint32_t)sregs.cr4;
 }
 
+/* After a shutdown, AMD SVM re-initializes the vCPU (the VMCB is undefined after a SHUTDOWN
+ * intercept), so what we read back is the reset state, not the state at the fault. */
+static bool is_reset_state(const struct pv_regs *r)
+{
+    return r->cs == 0xF000 && r->eip == 0xFFF0 && !(r->cr0 & 1);
+}
+
 /* kvmtool style: what happened, the registers, the code around EIP. */
 static void dump_vcpu(struct vm *vm, const char *what)
 {
     struct pv_regs r;
     get_regs(vm, &r);
     fprintf(stderr, "pagevisor: %s\n", what);
+    if (is_reset_state(&r)) {
+        fprintf(stderr, "  the registers at the fault are gone: this KVM re-initialized the "
+                "vCPU on shutdown (AMD SVM does; Intel VMX keeps them)\n");
+        fflush(stderr);
+        return;
+    }
     crash_print_regs(stderr, &r);
     crash_print_code(stderr, &vm->mem, &r);
     fflush(stderr);

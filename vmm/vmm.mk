@@ -34,3 +34,4 @@ $(PAGEVISOR_STATIC): $(VMM_OBJS)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -o $@ $^ $(VMM_STATIC_LIBS)
 
 -include $(VMM_OBJS:.o=.d)
+.SECONDARY: $(VMM_SAN_OBJS)

@@ -12,6 +12,9 @@
  *                          the fault cannot be delivered on that stack, so the CPU double-
  *                          faults onto the double-fault task, which stops the kernel with
  *                          bug check 0x7F UNEXPECTED_KERNEL_MODE_TRAP (8, ESP, EIP, 0).
+ *   pv.selftest=triplefault  load an empty IDT and raise a breakpoint: neither the exception
+ *                          nor the double fault can be delivered, so the CPU shuts down.
+ *                          For tests of the host's triple-fault report.
  */
 #include "ke.h"
 #include "hv.h"
@@ -87,6 +90,13 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
     {
         DbgPrint("ke: pv.selftest=stackoverflow: recursing on the boot stack\n");
         DbgPrint("ke: recursion returned %u\n", KiSelfTestRecurse(0));
+    }
+
+    if (KiCommandLineHasOption("pv.selftest=triplefault"))
+    {
+        static const struct { USHORT Limit; ULONG Base; } __attribute__((packed)) NoIdt = { 0, 0 };
+        DbgPrint("ke: pv.selftest=triplefault: empty IDT, then int3\n");
+        __asm__ volatile("lidt %0; int3" : : "m"(NoIdt));
     }
 
     Images = KiRunImages();
