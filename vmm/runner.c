@@ -416,8 +416,11 @@ int runner_frames_finish(struct runner_frames *p)
 {
     if (p->state == FR_FAILED)
         return -1;
-    if (p->ended && p->state == FR_LINE && p->line_len == 0)
-        return 0;
+    if (p->ended && p->state == FR_LINE && p->line_len == 0) {
+        if (p->exited)
+            return 0;
+        return frames_fail(p, "%s", p->vm_error[0] ? p->vm_error : "END without an exit status");
+    }
     if (p->state == FR_DATA || p->state == FR_NEWLINE)
         return frames_fail(p, "cut inside %s (%" PRIu64 " of %" PRIu64 " bytes)", p->path,
                            p->size - p->left, p->size);
@@ -1242,6 +1245,7 @@ static int spawn_qemu(struct run *r)
         dup2(devnull, 0);
         dup2(logp[1], 1);
         dup2(logp[1], 2);
+        close_range(3, ~0u, 0); /* the caller's descriptors are none of QEMU's business */
         execv(r->qemu_path, (char *const *)argv);
         dprintf(2, "cannot run %s: %s\n", r->qemu_path, strerror(errno));
         _exit(127);

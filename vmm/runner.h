@@ -114,7 +114,8 @@ struct runner_frames {
 void runner_frames_init(struct runner_frames *p);
 /* Feed bytes. 0, or -1 when the stream is garbled or a callback failed (p->error says why). */
 int runner_frames_feed(struct runner_frames *p, const void *buf, size_t len);
-/* The stream has ended: 0 if it ended with END, else -1 with p->error describing the cut. */
+/* The stream has ended: 0 if it was complete (an exit status, then END), else -1 with p->error
+ * saying what is missing (or the VM's ERROR message). */
 int runner_frames_finish(struct runner_frames *p);
 
 #endif /* PV_RUNNER_H */

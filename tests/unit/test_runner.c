@@ -620,6 +620,15 @@ static void test_frames_vm_error(void)
     CU_ASSERT_STRING_EQUAL(p->vm_error, "insmod kvm-amd.ko failed");
     CU_ASSERT(p->ended);
     CU_ASSERT(!p->exited);
+    CU_ASSERT_EQUAL(runner_frames_finish(p), -1); /* no exit status: not a complete run */
+    CU_ASSERT(strstr(p->error, "insmod kvm-amd.ko failed") != NULL);
+    free(p);
+    /* END without EXIT and without a reason is just as incomplete. */
+    p = new_parser(&s);
+    t = "PV1 START\nPV1 END\n";
+    CU_ASSERT_EQUAL(runner_frames_feed(p, t, strlen(t)), 0);
+    CU_ASSERT_EQUAL(runner_frames_finish(p), -1);
+    CU_ASSERT(strstr(p->error, "without an exit status") != NULL);
     free(p);
 }
 
