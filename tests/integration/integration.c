@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct test_case {
     unsigned timeout;
     char *stderr_wants[4];
     int nwants;
+    char *trace_format;    /* trace=FORMAT: run with --trace, check <case>.trace-expect */
     char *args[MAX_ARGS];  /* pagevisor run arguments, image names resolved */
     int nargs;
     int line;
@@ -45,6 +47,7 @@ static const char *cases_file = "tests/integration/cases.txt";
 /* A case's expected stdout: <case>.expected in the first of these that has it. */
 static const char *expected_dirs[] = { "tests/integration/expected", "tests/images" };
 static const char *only;           /* run just this case */
+static char trace_path[64];        /* where a case's trace goes */
 static unsigned default_timeout = 60;
 static bool verbose;
 
@@ -106,6 +109,8 @@ static int parse_case(char *line, int lineno, struct test_case *c)
     for (; i < n && strcmp(w[i], "--") != 0; i++) {
         if (strncmp(w[i], "stderr=", 7) == 0 && c->nwants < 4)
             c->stderr_wants[c->nwants++] = strdup(w[i] + 7);
+        else if (strncmp(w[i], "trace=", 6) == 0)
+            c->trace_format = strdup(w[i] + 6);
         else if (strncmp(w[i], "timeout=", 8) == 0)
             c->timeout = (unsigned)atoi(w[i] + 8);
         else {
@@ -146,22 +151,86 @@ static int load_cases(void)
     return 0;
 }
 
-static char *read_expected(const char *name)
+static char *read_whole(FILE *f)
 {
-    char path[512];
-    FILE *f = NULL;
-    for (unsigned i = 0; !f && i < sizeof(expected_dirs) / sizeof(expected_dirs[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s.expected", expected_dirs[i], name);
-        f = fopen(path, "r");
-    }
-    if (!f)
-        return NULL;
     char *buf = calloc(1, MAX_OUTPUT + 1);
     size_t n = buf ? fread(buf, 1, MAX_OUTPUT, f) : 0;
     if (buf)
         buf[n] = '\0';
     fclose(f);
     return buf;
+}
+
+/* <name><suffix> from the first expected directory that has it. */
+static char *read_expected(const char *name, const char *suffix)
+{
+    char path[512];
+    FILE *f = NULL;
+    for (unsigned i = 0; !f && i < sizeof(expected_dirs) / sizeof(expected_dirs[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s%s", expected_dirs[i], name, suffix);
+        f = fopen(path, "r");
+    }
+    return f ? read_whole(f) : NULL;
+}
+
+/* Lines of text matching an extended regular expression. */
+static int count_matches(const char *text, const regex_t *re)
+{
+    int n = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, len);
+        if (line && regexec(re, line, 0, NULL, 0) == 0)
+            n++;
+        free(line);
+        p += len + (nl ? 1 : 0);
+    }
+    return n;
+}
+
+/*
+ * Check a trace against <case>.trace-expect, whose lines are
+ *   count N REGEX    exactly N lines of the trace match REGEX
+ *   line REGEX       at least one line matches
+ * (extended regular expressions; # starts a comment). Prints what does not hold.
+ */
+static bool check_trace(const char *name, const char *trace)
+{
+    char *spec = read_expected(name, ".trace-expect");
+    if (!spec) {
+        printf("\n      no %s.trace-expect", name);
+        return false;
+    }
+    bool ok = true;
+    for (char *line = strtok(spec, "\n"); line; line = strtok(NULL, "\n")) {
+        int want = -1;
+        const char *pattern;
+        if (strncmp(line, "count ", 6) == 0) {
+            char *end;
+            want = (int)strtol(line + 6, &end, 10);
+            pattern = end + 1;
+        } else if (strncmp(line, "line ", 5) == 0) {
+            pattern = line + 5;
+        } else {
+            continue;
+        }
+        regex_t re;
+        if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+            printf("\n      bad pattern in %s.trace-expect: %s", name, pattern);
+            ok = false;
+            continue;
+        }
+        int got = count_matches(trace, &re);
+        regfree(&re);
+        if (want >= 0 ? got != want : got == 0) {
+            printf("\n      trace: %d line(s) match /%s/, expected %s%d", got, pattern,
+                   want >= 0 ? "" : "at least ", want >= 0 ? want : 1);
+            ok = false;
+        }
+    }
+    free(spec);
+    return ok;
 }
 
 struct outcome {
@@ -199,7 +268,7 @@ static void run_case(const struct test_case *c, struct outcome *o)
         return;
     char timeout[16];
     snprintf(timeout, sizeof(timeout), "%u", c->timeout);
-    char *argv[MAX_ARGS + 12];
+    char *argv[MAX_ARGS + 16];
     int n = 0;
     argv[n++] = (char *)pagevisor;
     argv[n++] = "run";
@@ -209,6 +278,12 @@ static void run_case(const struct test_case *c, struct outcome *o)
     argv[n++] = (char *)kernel;
     argv[n++] = "--timeout";
     argv[n++] = timeout;
+    if (c->trace_format) {
+        argv[n++] = "--trace";
+        argv[n++] = (char *)trace_path;
+        argv[n++] = "--trace-format";
+        argv[n++] = c->trace_format;
+    }
     for (int i = 0; i < c->nargs; i++)
         argv[n++] = c->args[i];
     argv[n] = NULL;
@@ -274,8 +349,19 @@ static void test_one_case(void)
     const struct test_case *c = &cases[next_case++];
     struct outcome o;
     run_case(c, &o);
-    char *expected = read_expected(c->name);
+    char *expected = read_expected(c->name, ".expected");
     bool out_ok = expected && strcmp(expected, o.out) == 0;
+    bool trace_ok = true;
+    if (c->trace_format) {
+        FILE *tf = fopen(trace_path, "r");
+        char *trace = tf ? read_whole(tf) : NULL;
+        trace_ok = trace && check_trace(c->name, trace);
+        if (!trace)
+            printf("\n      no trace written to %s", trace_path);
+        free(trace);
+        unlink(trace_path);
+    }
+    CU_ASSERT_TRUE(trace_ok);
     bool status_ok = o.status == c->exit_status;
     bool err_ok = true;
     for (int i = 0; i < c->nwants; i++)
@@ -291,7 +377,7 @@ static void test_one_case(void)
                 expected_dirs[1]);
     if (!status_ok && o.status != -1)
         fprintf(stdout, "\n      exit status %d, expected %d", o.status, c->exit_status);
-    if (!out_ok || !status_ok || !err_ok || verbose) {
+    if (!out_ok || !status_ok || !err_ok || !trace_ok || verbose) {
         if (expected && !out_ok)
             show("expected stdout", expected);
         show("stdout", o.out);
@@ -381,6 +467,7 @@ int main(int argc, char **argv)
     }
     if (load_cases() != 0)
         return 2;
+    snprintf(trace_path, sizeof(trace_path), "/tmp/pagevisor-integration-%d.trace", (int)getpid());
     if (ncases == 0) {
         fprintf(stderr, "integration: no cases%s%s\n", only ? " named " : "", only ? only : "");
         return 2;
