@@ -189,23 +189,8 @@ static void print_chain(FILE *f, const struct guest_mem *m, uint32_t cr3, uint32
                 pte_describe(w.pte, false, d, sizeof(d)));
 }
 
-void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid)
+static void print_vad(FILE *f, const struct pv_fault_record *r)
 {
-    if (!t->have_last_fatal || t->last_fatal.pid != pid)
-        return;
-    const struct pv_fault_record *r = &t->last_fatal;
-    struct pv_regs regs = {
-        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
-        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
-        .eip = r->eip, .cr0 = 0x80010011u, .cr2 = r->cr2, .cr3 = r->cr3, .cr4 = 0x90u,
-    };
-    char access[48];
-    fault_access_words(r->error_code, r->cr2 == r->eip, access, sizeof(access));
-    fprintf(f, "  fault #%u: %s at cr2 %08X, error code %x (%s)\n", r->seq,
-            fault_resolution_name(r->resolution), r->cr2, r->error_code, access);
-    crash_print_regs(f, &regs);
-    crash_print_code(f, t->mem, &regs);
-    print_chain(f, t->mem, r->cr3, r->cr2);
     if (r->flags & PV_FAULT_HAS_VAD) {
         char prot[40];
         fprintf(f, "  VAD %08X-%08X %s covers %08X\n", r->vad_start, r->vad_end,
@@ -213,6 +198,40 @@ void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid)
     } else {
         fprintf(f, "  no VAD covers %08X\n", r->cr2);
     }
+}
+
+static struct pv_regs record_regs(const struct pv_fault_record *r)
+{
+    struct pv_regs regs = {
+        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
+        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
+        .eip = r->eip, .cr0 = 0x80010011u, .cr2 = r->cr2, .cr3 = r->cr3, .cr4 = 0x90u,
+    };
+    return regs;
+}
+
+void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid)
+{
+    if (!t->have_last_fatal || t->last_fatal.pid != pid)
+        return;
+    const struct pv_fault_record *r = &t->last_fatal;
+    struct pv_regs regs = record_regs(r);
+    char access[48];
+    fault_access_words(r->error_code, r->cr2 == r->eip, access, sizeof(access));
+    fprintf(f, "  fault #%u: %s at cr2 %08X, error code %x (%s)\n", r->seq,
+            fault_resolution_name(r->resolution), r->cr2, r->error_code, access);
+    crash_print_regs(f, &regs);
+    crash_print_code(f, t->mem, &regs);
+    print_chain(f, t->mem, r->cr3, r->cr2);
+    print_vad(f, r);
+}
+
+void tracer_bugcheck_context(const struct fault_tracer *t, FILE *f, uint32_t cr3, uint32_t cr2)
+{
+    print_chain(f, t->mem, cr3, cr2);
+    if (t->have_last_fatal && t->last_fatal.resolution == PV_FAULT_BUGCHECK &&
+        t->last_fatal.cr2 == cr2)
+        print_vad(f, &t->last_fatal);
 }
 
 void tracer_print_stats(const struct fault_tracer *t, FILE *f, unsigned long long vm_exits)

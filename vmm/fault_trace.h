@@ -54,6 +54,10 @@ void tracer_drain(struct fault_tracer *t);
  * with its effective address, the PDE/PTE chain and the VAD covering the address. */
 void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid);
 
+/* For a bug check: the PDE/PTE chain of cr2 through cr3, and the VAD when the fault record of
+ * the bug check says which covers it. */
+void tracer_bugcheck_context(const struct fault_tracer *t, FILE *f, uint32_t cr3, uint32_t cr2);
+
 /* Fault counts by resolution, one line for --verbose and the statistics block. */
 void tracer_print_stats(const struct fault_tracer *t, FILE *f, unsigned long long vm_exits);
 

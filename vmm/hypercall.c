@@ -130,6 +130,9 @@ static void hc_bugcheck(struct hc_state *s, struct pv_hc_bugcheck *b)
 {
     b->text[sizeof(b->text) - 1] = '\0';
     bugcheck_report(stderr, s->mem, b);
+    if (b->regs_valid && (b->regs.cr0 & 0x80000000u))
+        tracer_bugcheck_context(s->tracer, stderr, b->regs.cr3, b->regs.cr2);
+    fflush(stderr);
     s->exit_status = PV_EXIT_BUGCHECK;
     s->finished = true;
 }

@@ -63,7 +63,8 @@ const char *pte_describe(uint32_t pte, bool is_pde, char *buf, size_t len)
                  (!is_pde && (pte & PTE_COPY_ON_WRITE)) ? " CopyOnWrite" : "");
         break;
     case MI_PTE_ZERO:
-        snprintf(buf, len, "not valid (zero: the VAD decides)");
+        /* A zero user PTE defers to the VAD; a zero PDE just means no page table. */
+        snprintf(buf, len, is_pde ? "not valid (zero)" : "not valid (zero: the VAD decides)");
         break;
     case MI_PTE_DEMAND_ZERO:
         snprintf(buf, len, "not valid: DemandZero, Protect: %x - %s", protection, prot);

@@ -65,7 +65,9 @@ static void free_argv(struct argv_builder *b)
     free(b->v);
 }
 
-/* Adds host_path as an input of the job and returns its path inside the VM (owned by files). */
+/* Adds host_path as an input of the job and returns the path to name it by inside the VM.
+ * The command runs in /pv there, so a relative path that maps to /pv/<path> is passed as it
+ * was given, and messages from inside name files the way the user did. */
 static const char *put(struct runner_file *files, size_t *nfiles, const char *host_path)
 {
     char buf[4096];
@@ -79,6 +81,8 @@ static const char *put(struct runner_file *files, size_t *nfiles, const char *ho
     files[*nfiles].host_path = host_path;
     files[*nfiles].vm_path = vm_path;
     (*nfiles)++;
+    if (strncmp(vm_path, "/pv/", 4) == 0 && strcmp(vm_path + 4, host_path) == 0)
+        return host_path;
     return vm_path;
 }
 

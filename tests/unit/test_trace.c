@@ -42,6 +42,7 @@ static void invalid_ptes_are_decoded(void)
                            "not valid: Proto: VAD, Protect: 4 - ReadWrite");
     CU_ASSERT_STRING_EQUAL(pte_describe(0, false, buf, sizeof(buf)),
                            "not valid (zero: the VAD decides)");
+    CU_ASSERT_STRING_EQUAL(pte_describe(0, true, buf, sizeof(buf)), "not valid (zero)");
     CU_ASSERT_STRING_EQUAL(pte_kind_name(0x000AB880u), "transition");
     CU_ASSERT_STRING_EQUAL(pte_kind_name(0x80u), "demand_zero");
 }
