@@ -162,6 +162,14 @@ static void hc_trace_flush(struct hc_state *s, uint32_t gpa)
     set_ret(s, gpa, offsetof(struct pv_hc_trace_flush, ret), PV_OK);
 }
 
+static void hc_image_read(struct hc_state *s, uint32_t gpa, struct pv_hc_image_read *r)
+{
+    uint32_t bytes = 0;
+    int32_t ret = s->images ? image_store_read(s->images, s->mem, r, &bytes) : PV_ENODEV;
+    set_ret(s, gpa, offsetof(struct pv_hc_image_read, ret), ret);
+    memcpy(gpa_ptr(s->mem, gpa + offsetof(struct pv_hc_image_read, bytes), 4), &bytes, 4);
+}
+
 static void hc_shutdown(struct hc_state *s, struct pv_hc_shutdown *sd)
 {
     if (s->verbose && s->log_fd >= 0)
@@ -226,9 +234,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PAGEFILE_IO:
         set_ret(s, value, offsetof(struct pv_hc_pagefile_io, ret), PV_ENODEV);
         break;
-    case PV_HC_IMAGE_READ:
-        set_ret(s, value, offsetof(struct pv_hc_image_read, ret), PV_ENODEV);
-        break;
+    case PV_HC_IMAGE_READ: hc_image_read(s, value, &block.image_read); break;
     case PV_HC_MAX: break;
     }
     return HC_OK;

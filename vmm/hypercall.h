@@ -11,6 +11,7 @@
 
 #include "fault_trace.h"
 #include "guest_mem.h"
+#include "image_store.h"
 #include "pv_abi.h"
 
 /* What a run has learned from the guest's calls. */
@@ -20,6 +21,7 @@ struct hc_state {
     int log_fd;               /* kernel log goes here, -1 to drop it (no --verbose) */
     bool verbose;
     struct fault_tracer *tracer; /* the fault trace ring's host end */
+    struct image_store *images;  /* the image files, for demand paging of code (may be NULL) */
 
     bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "disasm.h"
 #include "fault_trace.h"
 #include "hypercall.h"
+#include "image_store.h"
 #include "kvm.h"
 #include "kvm_probe.h"
 #include "multiboot.h"
@@ -55,58 +57,95 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
     return rc;
 }
 
-static int run_direct(const struct run_options *o)
+/* Everything a direct run holds, so that one function sets it up and one tears it down. */
+struct session {
+    int kvm_fd;
+    struct vm vm;
+    bool vm_created, images_open, disasm_open;
+    FILE *trace;
+    struct fault_tracer tracer;
+    struct image_store images;
+    struct hc_state hc;
+};
+
+static void session_close(struct session *s)
+{
+    if (s->images_open)
+        image_store_close(&s->images);
+    tracer_free(&s->tracer);
+    if (s->trace)
+        fclose(s->trace);
+    if (s->disasm_open)
+        disasm_close();
+    if (s->vm_created)
+        vm_destroy(&s->vm);
+    if (s->kvm_fd >= 0)
+        close(s->kvm_fd);
+}
+
+/* Returns 0, or the run's exit status after saying what went wrong. */
+static int session_open(struct session *s, const struct run_options *o)
 {
     char why[256];
-    int kvm_fd;
-    if (kvm_open(&kvm_fd, why, sizeof(why)) != KVM_OPEN_OK) {
+    memset(s, 0, sizeof(*s));
+    s->kvm_fd = -1;
+    if (kvm_open(&s->kvm_fd, why, sizeof(why)) != KVM_OPEN_OK) {
         fprintf(stderr, "pagevisor: %s\n", why);
         return PV_EXIT_INCAPABLE;
     }
-    const char *kernel = o->kernel ? o->kernel : default_kernel_path();
-    struct vm vm;
-    vm_create(&vm, kvm_fd, o->mem);
-    if (load_guest(&vm, o, kernel) != 0) {
-        vm_destroy(&vm);
-        close(kvm_fd);
+    vm_create(&s->vm, s->kvm_fd, o->mem);
+    s->vm_created = true;
+    if (load_guest(&s->vm, o, o->kernel ? o->kernel : default_kernel_path()) != 0)
         return PV_EXIT_VMM_ERROR;
-    }
-    if (disasm_open() != 0) {
-        vm_destroy(&vm);
-        close(kvm_fd);
+    if (disasm_open() != 0)
         return PV_EXIT_VMM_ERROR;
-    }
-    FILE *trace = NULL;
-    if (o->trace_path && !(trace = fopen(o->trace_path, "w"))) {
+    s->disasm_open = true;
+    if (o->trace_path && !(s->trace = fopen(o->trace_path, "w"))) {
         fprintf(stderr, "pagevisor: --trace %s: %s\n", o->trace_path, strerror(errno));
-        disasm_close();
-        vm_destroy(&vm);
-        close(kvm_fd);
         return PV_EXIT_VMM_ERROR;
     }
-    struct fault_tracer tracer;
-    tracer_init(&tracer, &vm.mem, trace, o->trace_format, vcpu_read_tsc(&vm), vcpu_tsc_khz(&vm));
-    struct hc_state hc;
-    hc_init(&hc, &vm.mem, STDOUT_FILENO, o->verbose ? STDERR_FILENO : -1, o->verbose, &tracer);
+    tracer_init(&s->tracer, &s->vm.mem, s->trace, o->trace_format, vcpu_read_tsc(&s->vm),
+                vcpu_tsc_khz(&s->vm));
+    const char **paths = calloc(o->nimages, sizeof(*paths));
+    if (!paths)
+        return PV_EXIT_VMM_ERROR;
+    for (size_t i = 0; i < o->nimages; i++)
+        paths[i] = o->images[i].path;
+    s->images_open = image_store_open(&s->images, paths, o->nimages) == 0;
+    free(paths);
+    if (!s->images_open)
+        return PV_EXIT_VMM_ERROR;
+    hc_init(&s->hc, &s->vm.mem, STDOUT_FILENO, o->verbose ? STDERR_FILENO : -1, o->verbose,
+            &s->tracer);
+    s->hc.images = &s->images;
+    return 0;
+}
+
+static int run_direct(const struct run_options *o)
+{
+    struct session s;
+    int status = session_open(&s, o);
+    if (status != 0) {
+        session_close(&s);
+        return status;
+    }
     struct vcpu_stats st;
-    int status = vcpu_run(&vm, &hc, o->timeout, &st);
-    if (o->verbose || trace)
-        tracer_print_stats(&tracer, stderr, st.exits);
+    status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
+    if (o->verbose || s.trace)
+        tracer_print_stats(&s.tracer, stderr, st.exits);
     if (o->verbose)
         fprintf(stderr, "pagevisor: %llu VM exits (%llu I/O, %llu to unclaimed ports), "
-                "%llu hypercalls (%llu refused), %u image(s) ended, exit status %d\n",
-                st.exits, st.io_exits, st.unclaimed_io, (unsigned long long)hc.calls,
-                (unsigned long long)hc.bad_calls, hc.images_run, status);
-    if (tracer_finish(&tracer) != 0 || (trace && fclose(trace) != 0)) {
+                "%llu hypercalls (%llu refused), %llu image page reads, %u image(s) ended, "
+                "exit status %d\n", st.exits, st.io_exits, st.unclaimed_io,
+                (unsigned long long)s.hc.calls, (unsigned long long)s.hc.bad_calls,
+                s.images.reads, s.hc.images_run, status);
+    if (tracer_finish(&s.tracer) != 0 || (s.trace && fflush(s.trace) != 0)) {
         fprintf(stderr, "pagevisor: --trace %s: write failed: %s\n", o->trace_path,
                 strerror(errno));
         if (status == 0)
             status = PV_EXIT_VMM_ERROR;
     }
-    tracer_free(&tracer);
-    disasm_close();
-    vm_destroy(&vm);
-    close(kvm_fd);
+    session_close(&s);
     return status;
 }
 
