@@ -83,7 +83,8 @@ struct pagefile {
  * Either way it is sized with ftruncate to size_bytes: a multiple of 4 KiB holding at least
  * two slots (slot 0 is never used) and at most 2^32-1. Data already in a reused file is never
  * handed to a guest: every slot starts unwritten. Returns 0, or -1 with errno set and one line
- * naming the cause in why.
+ * naming the cause in why. Sets SIGXFSZ to ignored if it was at its default, so that a write
+ * past RLIMIT_FSIZE fails its call with EFBIG instead of killing the VMM.
  */
 int pagefile_open(struct pagefile *pf, const char *path, uint64_t size_bytes,
                   char *why, size_t whylen);
@@ -117,8 +118,9 @@ int32_t pagefile_io(struct pagefile *pf, struct guest_mem *mem,
  *   rule  := ops ':' select
  *   ops   := read | write | rw
  *   select:= rate=P [',' seed=N] | slots=R { ',' R } | nth=N        R := N | N-M
- * Returns 0, or -1 with one line naming the bad part in why. With pf NULL it only checks the
- * spec (for option parsing before the pagefile exists).
+ * Returns 0, or -1 with one line naming the bad part in why; a bad spec adds no rule at all.
+ * Call it after pagefile_open (which starts with no rules); with pf NULL it only checks the
+ * spec, for option parsing before the pagefile exists. At most PAGEFILE_INJECT_RULES_MAX rules.
  */
 int pagefile_inject(struct pagefile *pf, const char *spec, char *why, size_t whylen);
 
