@@ -2,7 +2,7 @@
 #   make          build everything into build/
 #   make run      build and run the demo (installs missing Debian packages when root)
 #   make test     build and run unit tests and every guest test image
-#   make bench    benchmarks (ratios against peers on this machine)
+#   make bench    benchmarks: ratios against peers run side by side on this machine
 #   make clean    remove build/
 #   V=1           show full commands
 # Each area keeps its own rules in an .mk file beside its sources.
@@ -35,6 +35,7 @@ include vmm/vmm.mk
 include guest/guest.mk
 include tests/tests.mk
 include tests/kvm-runner/runner.mk
+include bench/bench.mk
 
 # The demo: the guest boots (its log shown with --verbose) and runs two images, one after the
 # other. Where this host's KVM cannot run 32-bit paged guests it runs in the KVM runner VM.

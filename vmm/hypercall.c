@@ -162,6 +162,27 @@ static void hc_trace_flush(struct hc_state *s, uint32_t gpa)
     set_ret(s, gpa, offsetof(struct pv_hc_trace_flush, ret), PV_OK);
 }
 
+static void hc_pagefile_info(struct hc_state *s, uint32_t gpa)
+{
+    struct pv_hc_pagefile_info info;
+    pagefile_info(s->pagefile, &info);
+    memcpy(gpa_ptr(s->mem, gpa, sizeof(info)), &info, sizeof(info));
+}
+
+static void hc_pagefile_io(struct hc_state *s, uint32_t gpa, struct pv_hc_pagefile_io *req)
+{
+    uint32_t done = 0;
+    int32_t ret = pagefile_io(s->pagefile, s->mem, req, &done);
+    if (ret == PV_EIO && s->log_fd >= 0) {
+        char what[256];
+        dprintf(s->log_fd, "pagevisor: pagefile %s failed: %s\n",
+                req->op == PV_PAGEFILE_WRITE ? "write" : "read",
+                pagefile_describe_failure(s->pagefile, what, sizeof(what)));
+    }
+    set_ret(s, gpa, offsetof(struct pv_hc_pagefile_io, ret), ret);
+    memcpy(gpa_ptr(s->mem, gpa + offsetof(struct pv_hc_pagefile_io, done), 4), &done, 4);
+}
+
 static void hc_image_read(struct hc_state *s, uint32_t gpa, struct pv_hc_image_read *r)
 {
     uint32_t bytes = 0;
@@ -227,13 +248,8 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PROCESS_START: hc_process_start(s, value, &block.start); break;
     case PV_HC_TRACE_SETUP: hc_trace_setup(s, value, &block.trace_setup); break;
     case PV_HC_TRACE_FLUSH: hc_trace_flush(s, value); break;
-    /* The backing-store calls are answered "no such store" until the pagefile is attached. */
-    case PV_HC_PAGEFILE_INFO:
-        set_ret(s, value, offsetof(struct pv_hc_pagefile_info, ret), PV_ENODEV);
-        break;
-    case PV_HC_PAGEFILE_IO:
-        set_ret(s, value, offsetof(struct pv_hc_pagefile_io, ret), PV_ENODEV);
-        break;
+    case PV_HC_PAGEFILE_INFO: hc_pagefile_info(s, value); break;
+    case PV_HC_PAGEFILE_IO: hc_pagefile_io(s, value, &block.pagefile_io); break;
     case PV_HC_IMAGE_READ: hc_image_read(s, value, &block.image_read); break;
     case PV_HC_MAX: break;
     }

@@ -12,6 +12,7 @@
 #include "fault_trace.h"
 #include "guest_mem.h"
 #include "image_store.h"
+#include "pagefile.h"
 #include "pv_abi.h"
 
 /* What a run has learned from the guest's calls. */
@@ -22,6 +23,7 @@ struct hc_state {
     bool verbose;
     struct fault_tracer *tracer; /* the fault trace ring's host end */
     struct image_store *images;  /* the image files, for demand paging of code (may be NULL) */
+    struct pagefile *pagefile;   /* the backing store of paged-out pages (may be NULL) */
 
     bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guest_mem.h"
+#include "pagefile.h"
 
 const char run_usage[] =
     "usage: pagevisor run [OPTIONS] IMAGE [ARGS...] [-- IMAGE [ARGS...]]...\n"
@@ -18,6 +19,10 @@ const char run_usage[] =
     "  --timeout SECONDS   stop a guest that runs longer (default 120; 0 = no limit)\n"
     "  --runner MODE       auto, never or always: run inside the KVM runner VM when this\n"
     "                      host's KVM cannot run 32-bit paged guests (default auto)\n"
+    "  --pagefile PATH     keep the pagefile at PATH (default: an unlinked temporary file)\n"
+    "  --pagefile-size SIZE  pagefile size (default 64M)\n"
+    "  --inject-pagefile-errors SPEC  make chosen pagefile reads or writes fail, e.g.\n"
+    "                      read:nth=3, write:slots=5,9-12, rw:rate=0.01,seed=7 (repeatable)\n"
     "  --trace FILE        write one record per guest page fault to FILE\n"
     "  --trace-format FMT  text (default), jsonl, or chrome (opens in Perfetto)\n"
     "  --verbose           show the guest kernel's log and the VMM's own\n"
@@ -66,6 +71,9 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "runner", required_argument, 0, 'r' },
         { "verbose", no_argument, 0, 'v' },
         { "trace", required_argument, 0, 'T' },
+        { "pagefile", required_argument, 0, 'P' },
+        { "pagefile-size", required_argument, 0, 'S' },
+        { "inject-pagefile-errors", required_argument, 0, 'I' },
         { "trace-format", required_argument, 0, 'F' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -73,6 +81,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
     memset(o, 0, sizeof(*o));
     o->mem = PV_DEFAULT_MEM;
     o->timeout = PV_DEFAULT_TIMEOUT;
+    o->pagefile_size = PV_DEFAULT_PAGEFILE;
     o->cmdline = "";
     o->runner = RUNNER_AUTO;
     optind = 1;
@@ -104,6 +113,24 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             break;
         case 'v': o->verbose = true; break;
         case 'T': o->trace_path = optarg; break;
+        case 'P': o->pagefile_path = optarg; break;
+        case 'S':
+            if (parse_size(optarg, &o->pagefile_size) || o->pagefile_size < (8u << 10) ||
+                o->pagefile_size > (4ull << 30) || (o->pagefile_size & 0xFFF))
+                return usage_error("--pagefile-size %s: need a page-aligned size from 8K to 4G",
+                                   optarg);
+            break;
+        case 'I': {
+            char why[256];
+            if (pagefile_inject(NULL, optarg, why, sizeof(why)) != 0) {
+                fprintf(stderr, "pagevisor run: --inject-pagefile-errors %s: %s\n", optarg, why);
+                return -1;
+            }
+            if (o->ninject == sizeof(o->inject) / sizeof(o->inject[0]))
+                return usage_error("%s", "too many --inject-pagefile-errors options");
+            o->inject[o->ninject++] = optarg;
+            break;
+        }
         case 'F':
             if (trace_format_parse(optarg, &o->trace_format))
                 return usage_error("--trace-format %s: need text, jsonl or chrome", optarg);

@@ -14,6 +14,7 @@
 #define PV_DEFAULT_MEM     (16u << 20)
 #define PV_MAX_MEM         (1024u << 20)
 #define PV_DEFAULT_TIMEOUT 120u
+#define PV_DEFAULT_PAGEFILE (64u << 20)
 
 enum runner_mode { RUNNER_AUTO, RUNNER_NEVER, RUNNER_ALWAYS };
 
@@ -30,6 +31,10 @@ struct run_options {
     unsigned timeout;        /* seconds, 0 = none */
     bool verbose;
     const char *trace_path;  /* --trace FILE, NULL for none */
+    const char *pagefile_path;   /* --pagefile PATH, NULL: an unlinked temporary file */
+    uint64_t pagefile_size;      /* --pagefile-size, bytes */
+    const char *inject[16];      /* --inject-pagefile-errors SPEC, each as given */
+    size_t ninject;
     enum trace_format trace_format;
     enum runner_mode runner;
     struct image_spec *images;

@@ -17,6 +17,7 @@
 #include "multiboot.h"
 #include "multiboot_loader.h"
 #include "options.h"
+#include "pagefile.h"
 #include "run_remote.h"
 #include "vcpu_loop.h"
 
@@ -62,6 +63,7 @@ struct session {
     int kvm_fd;
     struct vm vm;
     bool vm_created, images_open, disasm_open;
+    struct pagefile pagefile;
     FILE *trace;
     struct fault_tracer tracer;
     struct image_store images;
@@ -72,6 +74,7 @@ static void session_close(struct session *s)
 {
     if (s->images_open)
         image_store_close(&s->images);
+    pagefile_close(&s->pagefile);
     tracer_free(&s->tracer);
     if (s->trace)
         fclose(s->trace);
@@ -89,6 +92,7 @@ static int session_open(struct session *s, const struct run_options *o)
     char why[256];
     memset(s, 0, sizeof(*s));
     s->kvm_fd = -1;
+    s->pagefile.fd = -1;
     if (kvm_open(&s->kvm_fd, why, sizeof(why)) != KVM_OPEN_OK) {
         fprintf(stderr, "pagevisor: %s\n", why);
         return PV_EXIT_INCAPABLE;
@@ -115,9 +119,19 @@ static int session_open(struct session *s, const struct run_options *o)
     free(paths);
     if (!s->images_open)
         return PV_EXIT_VMM_ERROR;
+    if (pagefile_open(&s->pagefile, o->pagefile_path, o->pagefile_size, why, sizeof(why)) != 0) {
+        fprintf(stderr, "pagevisor: pagefile: %s\n", why);
+        return PV_EXIT_VMM_ERROR;
+    }
+    for (size_t i = 0; i < o->ninject; i++)
+        if (pagefile_inject(&s->pagefile, o->inject[i], why, sizeof(why)) != 0) {
+            fprintf(stderr, "pagevisor: --inject-pagefile-errors %s: %s\n", o->inject[i], why);
+            return PV_EXIT_USAGE;
+        }
     hc_init(&s->hc, &s->vm.mem, STDOUT_FILENO, o->verbose ? STDERR_FILENO : -1, o->verbose,
             &s->tracer);
     s->hc.images = &s->images;
+    s->hc.pagefile = &s->pagefile;
     return 0;
 }
 
@@ -133,6 +147,8 @@ static int run_direct(const struct run_options *o)
     status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
     if (o->verbose || s.trace)
         tracer_print_stats(&s.tracer, stderr, st.exits);
+    if (o->verbose)
+        pagefile_print_stats(&s.pagefile, stderr);
     if (o->verbose)
         fprintf(stderr, "pagevisor: %llu VM exits (%llu I/O, %llu to unclaimed ports), "
                 "%llu hypercalls (%llu refused), %llu image page reads, %u image(s) ended, "

@@ -18,6 +18,8 @@
 
 /* Where the trace is written inside the VM, to be copied back to --trace's path. */
 #define RUNNER_VM_TRACE "/tmp/pagevisor-trace"
+/* A kept pagefile is written here inside the VM and copied back to --pagefile's path. */
+#define RUNNER_VM_PAGEFILE "/tmp/pagevisor-pagefile"
 /* The runner puts the static pagevisor here. */
 #define RUNNER_VM_PAGEVISOR "/pv/bin/pagevisor"
 /* The runner charges only the command's own run time to the timeout; allow for the VM's nested
@@ -99,6 +101,14 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
                       "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
     if (rc == 0 && o->verbose)
         rc = push(b, "--verbose");
+    char pfsize[32];
+    snprintf(pfsize, sizeof(pfsize), "%llu", (unsigned long long)o->pagefile_size);
+    if (rc == 0)
+        rc = push_all(b, "--pagefile-size", pfsize, NULL);
+    if (rc == 0 && o->pagefile_path)
+        rc = push_all(b, "--pagefile", RUNNER_VM_PAGEFILE, NULL);
+    for (size_t i = 0; rc == 0 && i < o->ninject; i++)
+        rc = push_all(b, "--inject-pagefile-errors", o->inject[i], NULL);
     if (rc == 0 && o->trace_path)
         rc = push_all(b, "--trace", RUNNER_VM_TRACE, "--trace-format",
                       o->trace_format == TRACE_JSONL ? "jsonl" :
@@ -124,13 +134,18 @@ int run_remote(const struct run_options *o)
     if (!files || build_command(o, &b, files, &nfiles) != 0) {
         fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
     } else {
-        struct runner_file trace_out = { o->trace_path, RUNNER_VM_TRACE };
+        struct runner_file outputs[2];
+        size_t nout = 0;
+        if (o->trace_path)
+            outputs[nout++] = (struct runner_file){ o->trace_path, RUNNER_VM_TRACE, 0 };
+        if (o->pagefile_path)
+            outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE, 0600 };
         struct runner_job job = {
             .argv = b.v,
             .inputs = files,
             .n_inputs = nfiles,
-            .outputs = &trace_out,
-            .n_outputs = o->trace_path ? 1 : 0,
+            .outputs = outputs,
+            .n_outputs = nout,
             .timeout_sec = o->timeout ? o->timeout + RUNNER_TIME_ALLOWANCE : 0,
             .verbose = o->verbose,
         };

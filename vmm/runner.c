@@ -1064,7 +1064,8 @@ static int out_data(void *ctx, const void *buf, size_t len)
 }
 
 /* The file arrived whole (its checksum matched): copy it over the host path (created
- * 0666 & ~umask, or truncated). */
+ * 0666 & ~umask, or truncated; with the output's mode when it names one, e.g. 0600 for a
+ * pagefile, whose guest data is nobody else's business). */
 static int out_end(void *ctx, const char *vm_path)
 {
     struct run *r = ctx;
@@ -1073,7 +1074,12 @@ static int out_end(void *ctx, const char *vm_path)
     off_t off = 0;
     (void)vm_path;
 
-    dst = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    unsigned mode = r->job->outputs[r->out_idx].mode;
+    dst = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode ? mode : 0666);
+    if (dst >= 0 && mode && fchmod(dst, mode) < 0) {
+        close(dst);
+        dst = -1;
+    }
     if (dst < 0) {
         snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
         goto done;

@@ -25,6 +25,7 @@
 struct runner_file {
     const char *host_path; /* file (or, for inputs, directory: put recursively) on the host */
     const char *vm_path;   /* absolute path in the VM; inputs must lie under /pv/ */
+    unsigned mode;         /* outputs: permissions of the host file (0: 0666 & ~umask) */
 };
 
 struct runner_job {

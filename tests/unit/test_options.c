@@ -6,7 +6,6 @@
 #include "unit.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
-#define ARGC(v) ((int)(sizeof(v) / sizeof(v[0])) - 1)
 
 static int parse(char **argv, int argc, struct run_options *o)
 {
@@ -71,6 +70,28 @@ static void refuses_bad_values(void)
     CU_ASSERT_EQUAL(parse(ARGV("run", "--", "--"), 3, &o), -1);
 }
 
+static void backing_store_options(void)
+{
+    struct run_options o;
+    char **v = ARGV("run", "--pagefile", "/tmp/pf", "--pagefile-size", "8M",
+                    "--inject-pagefile-errors", "read:nth=3", "--inject-pagefile-errors",
+                    "write:slots=5,9-12", "--trace", "t.json", "--trace-format", "chrome",
+                    "a.elf");
+    CU_ASSERT_EQUAL_FATAL(parse(v, 15, &o), 0);
+    CU_ASSERT_STRING_EQUAL(o.pagefile_path, "/tmp/pf");
+    CU_ASSERT_EQUAL(o.pagefile_size, 8u << 20);
+    CU_ASSERT_EQUAL_FATAL(o.ninject, 2u);
+    CU_ASSERT_STRING_EQUAL(o.inject[1], "write:slots=5,9-12");
+    CU_ASSERT_STRING_EQUAL(o.trace_path, "t.json");
+    CU_ASSERT_EQUAL(o.trace_format, TRACE_CHROME);
+    run_options_free(&o);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--pagefile-size", "4K", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--pagefile-size", "8G", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--inject-pagefile-errors", "reed:nth=1", "a.elf"), 4, &o),
+                    -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--trace-format", "xml", "a.elf"), 4, &o), -1);
+}
+
 static void refuses_unrepresentable_arguments(void)
 {
     char *args[] = { "has space" };
@@ -85,6 +106,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(defaults),
     UNIT_TEST(options_and_several_images),
     UNIT_TEST(refuses_bad_values),
+    UNIT_TEST(backing_store_options),
     UNIT_TEST(refuses_unrepresentable_arguments),
 };
 UNIT_MAIN("options", tests)
