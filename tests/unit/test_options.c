@@ -7,8 +7,14 @@
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 
-static int parse(char **argv, int argc, struct run_options *o)
+/* argc_hint is checked against the NULL-terminated list, so a miscounted test fails loudly
+ * instead of reading past the end. */
+static int parse(char **argv, int argc_hint, struct run_options *o)
 {
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    CU_ASSERT_EQUAL(argc, argc_hint);
     FILE *saved = stderr;
     stderr = fopen("/dev/null", "w");
     int rc = run_options_parse(argc, argv, o);
@@ -77,7 +83,7 @@ static void backing_store_options(void)
                     "--inject-pagefile-errors", "read:nth=3", "--inject-pagefile-errors",
                     "write:slots=5,9-12", "--trace", "t.json", "--trace-format", "chrome",
                     "a.elf");
-    CU_ASSERT_EQUAL_FATAL(parse(v, 15, &o), 0);
+    CU_ASSERT_EQUAL_FATAL(parse(v, 14, &o), 0);
     CU_ASSERT_STRING_EQUAL(o.pagefile_path, "/tmp/pf");
     CU_ASSERT_EQUAL(o.pagefile_size, 8u << 20);
     CU_ASSERT_EQUAL_FATAL(o.ninject, 2u);
