@@ -99,6 +99,17 @@ static bool record_ok(const struct pv_fault_record *r)
            r->tsc_end >= r->tsc_start;
 }
 
+/* The registers a fault record carries; the guest takes faults with paging and PSE on. */
+static struct pv_regs record_regs(const struct pv_fault_record *r)
+{
+    struct pv_regs regs = {
+        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
+        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
+        .eip = r->eip, .cr0 = 0x80010011u, .cr2 = r->cr2, .cr3 = r->cr3, .cr4 = 0x90u,
+    };
+    return regs;
+}
+
 static void to_event(const struct fault_tracer *t, const struct pv_fault_record *r,
                      struct fault_event *e)
 {
@@ -122,10 +133,7 @@ static void to_event(const struct fault_tracer *t, const struct pv_fault_record 
      * page has just been made present, for a data fault it was present all along. */
     uint8_t code[16];
     size_t n = pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip, code, sizeof(code));
-    struct pv_regs regs = {
-        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
-        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
-    };
+    struct pv_regs regs = record_regs(r);
     e->insn_ok = n > 0 && disasm_one(code, n, r->eip, &regs, &e->insn) == 0;
 }
 
@@ -198,16 +206,6 @@ static void print_vad(FILE *f, const struct pv_fault_record *r)
     } else {
         fprintf(f, "  no VAD covers %08X\n", r->cr2);
     }
-}
-
-static struct pv_regs record_regs(const struct pv_fault_record *r)
-{
-    struct pv_regs regs = {
-        .eax = r->regs[0], .ecx = r->regs[1], .edx = r->regs[2], .ebx = r->regs[3],
-        .esp = r->regs[4], .ebp = r->regs[5], .esi = r->regs[6], .edi = r->regs[7],
-        .eip = r->eip, .cr0 = 0x80010011u, .cr2 = r->cr2, .cr3 = r->cr3, .cr4 = 0x90u,
-    };
-    return regs;
 }
 
 void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid)
