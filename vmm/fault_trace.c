@@ -232,19 +232,9 @@ void tracer_bugcheck_context(const struct fault_tracer *t, FILE *f, uint32_t cr3
         print_vad(f, &t->last_fatal);
 }
 
-void tracer_print_stats(const struct fault_tracer *t, FILE *f, unsigned long long vm_exits)
+uint64_t tracer_now_ns(const struct fault_tracer *t, uint64_t tsc)
 {
-    fprintf(f, "pagevisor: %llu page faults", (unsigned long long)t->faults);
-    for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++)
-        if (t->by_resolution[i])
-            fprintf(f, ", %llu %s", (unsigned long long)t->by_resolution[i],
-                    fault_resolution_name(i));
-    if (t->faults)
-        fprintf(f, "; %.4f VM exits per fault", (double)vm_exits / (double)t->faults);
-    if (t->lost || t->bad_records || t->guest_lost)
-        fprintf(f, "; %llu records lost, %llu bad", (unsigned long long)(t->lost + t->guest_lost),
-                (unsigned long long)t->bad_records);
-    fprintf(f, "\n");
+    return tsc_to_ns(t, tsc);
 }
 
 int tracer_finish(struct fault_tracer *t)

@@ -58,8 +58,8 @@ void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid);
  * the bug check says which covers it. */
 void tracer_bugcheck_context(const struct fault_tracer *t, FILE *f, uint32_t cr3, uint32_t cr2);
 
-/* Fault counts by resolution, one line for --verbose and the statistics block. */
-void tracer_print_stats(const struct fault_tracer *t, FILE *f, unsigned long long vm_exits);
+/* A guest TSC value as nanoseconds since the start of the run. */
+uint64_t tracer_now_ns(const struct fault_tracer *t, uint64_t tsc);
 
 /* Finish the trace file; returns 0 when everything was written. */
 int tracer_finish(struct fault_tracer *t);

@@ -25,7 +25,8 @@ const char run_usage[] =
     "                      read:nth=3, write:slots=5,9-12, rw:rate=0.01,seed=7 (repeatable)\n"
     "  --trace FILE        write one record per guest page fault to FILE\n"
     "  --trace-format FMT  text (default), jsonl, or chrome (opens in Perfetto)\n"
-    "  --verbose           show the guest kernel's log and the VMM's own\n"
+    "  --stats             print faults by kind, pagefile traffic and VM exits at exit\n"
+    "  --verbose           show the guest kernel's log, the VMM's own lines and --stats\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -70,6 +71,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "timeout", required_argument, 0, 't' },
         { "runner", required_argument, 0, 'r' },
         { "verbose", no_argument, 0, 'v' },
+        { "stats", no_argument, 0, 's' },
         { "trace", required_argument, 0, 'T' },
         { "pagefile", required_argument, 0, 'P' },
         { "pagefile-size", required_argument, 0, 'S' },
@@ -112,6 +114,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             else return usage_error("--runner %s: need auto, never or always", optarg);
             break;
         case 'v': o->verbose = true; break;
+        case 's': o->stats = true; break;
         case 'T': o->trace_path = optarg; break;
         case 'P': o->pagefile_path = optarg; break;
         case 'S':

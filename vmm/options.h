@@ -30,6 +30,7 @@ struct run_options {
     const char *cmdline;     /* kernel command line, "" if none */
     unsigned timeout;        /* seconds, 0 = none */
     bool verbose;
+    bool stats;              /* --stats: print the run's counters at exit */
     const char *trace_path;  /* --trace FILE, NULL for none */
     const char *pagefile_path;   /* --pagefile PATH, NULL: an unlinked temporary file */
     uint64_t pagefile_size;      /* --pagefile-size, bytes */

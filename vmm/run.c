@@ -19,6 +19,7 @@
 #include "options.h"
 #include "pagefile.h"
 #include "run_remote.h"
+#include "run_stats.h"
 #include "vcpu_loop.h"
 
 static int load_guest(struct vm *vm, const struct run_options *o, const char *kernel)
@@ -145,10 +146,15 @@ static int run_direct(const struct run_options *o)
     }
     struct vcpu_stats st;
     status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
-    if (o->verbose || s.trace)
-        tracer_print_stats(&s.tracer, stderr, st.exits);
+    struct run_stats rs;
+    run_stats_collect(&rs, &s.hc, &st);
+    if (o->verbose || o->stats || s.trace)
+        run_stats_print(stderr, &rs);
     if (o->verbose)
         pagefile_print_stats(&s.pagefile, stderr);
+    if (s.trace)
+        trace_stats(&s.tracer.writer, tracer_now_ns(&s.tracer, vcpu_read_tsc(&s.vm)), rs.items,
+                    rs.n);
     if (o->verbose)
         fprintf(stderr, "pagevisor: %llu VM exits (%llu I/O, %llu to unclaimed ports), "
                 "%llu hypercalls (%llu refused), %llu image page reads, %u image(s) ended, "

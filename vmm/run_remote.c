@@ -101,6 +101,8 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
                       "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
     if (rc == 0 && o->verbose)
         rc = push(b, "--verbose");
+    if (rc == 0 && o->stats)
+        rc = push(b, "--stats");
     char pfsize[32];
     snprintf(pfsize, sizeof(pfsize), "%llu", (unsigned long long)o->pagefile_size);
     if (rc == 0)

@@ -183,7 +183,7 @@ void trace_record(struct trace_writer *w, const struct fault_event *e)
         text_record(w->f, e);
         break;
     case TRACE_JSONL:
-        fputc('{', w->f);
+        fputs("{\"type\":\"fault\",", w->f);
         json_fields(w->f, e);
         fputs("}\n", w->f);
         break;
@@ -203,6 +203,35 @@ void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name)
     json_string(w->f, name);
     fprintf(w->f, "}}");
     w->records++;
+}
+
+void trace_stats(struct trace_writer *w, uint64_t time_ns, const struct trace_stat *stats,
+                 size_t n)
+{
+    switch (w->format) {
+    case TRACE_TEXT:
+        fprintf(w->f, "# statistics:");
+        for (size_t i = 0; i < n; i++)
+            fprintf(w->f, "%s %s %.15g", i ? "," : "", stats[i].name, stats[i].value);
+        fprintf(w->f, "\n");
+        break;
+    case TRACE_JSONL:
+        fprintf(w->f, "{\"type\":\"statistics\"");
+        for (size_t i = 0; i < n; i++)
+            fprintf(w->f, ",\"%s\":%.15g", stats[i].name, stats[i].value);
+        fprintf(w->f, "}\n");
+        break;
+    case TRACE_CHROME:
+        /* A global instant event at the end of the run carries the counters. */
+        fprintf(w->f, "%s{\"name\":\"statistics\",\"ph\":\"i\",\"s\":\"g\",\"ts\":%llu.%03llu,"
+                "\"pid\":0,\"tid\":0,\"args\":{", w->records ? ",\n" : "",
+                (unsigned long long)(time_ns / 1000), (unsigned long long)(time_ns % 1000));
+        for (size_t i = 0; i < n; i++)
+            fprintf(w->f, "%s\"%s\":%.15g", i ? "," : "", stats[i].name, stats[i].value);
+        fprintf(w->f, "}}");
+        w->records++;
+        break;
+    }
 }
 
 int trace_end(struct trace_writer *w)

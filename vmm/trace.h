@@ -47,6 +47,14 @@ void trace_begin(struct trace_writer *w, FILE *f, enum trace_format format);
 void trace_record(struct trace_writer *w, const struct fault_event *e);
 /* Per-process names for the Chrome timeline. */
 void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name);
+/* The run's statistics, written once at the end of a trace. */
+struct trace_stat {
+    const char *name;
+    double value;      /* counts, and ratios such as exits per fault */
+};
+void trace_stats(struct trace_writer *w, uint64_t time_ns, const struct trace_stat *stats,
+                 size_t n);
+
 /* Closes the JSON document for chrome; returns 0 when everything was written. */
 int trace_end(struct trace_writer *w);
 

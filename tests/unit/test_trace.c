@@ -135,6 +135,37 @@ static void chrome_document_parses(void)
     free(t);
 }
 
+static void statistics_close_every_format(void)
+{
+    static const struct trace_stat stats[] = { { "faults", 12 }, { "exits_per_fault", 0.25 } };
+    for (int format = TRACE_TEXT; format <= TRACE_CHROME; format++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        struct trace_writer w;
+        trace_begin(&w, f, (enum trace_format)format);
+        struct fault_event e = sample_event();
+        trace_record(&w, &e);
+        trace_stats(&w, 5000, stats, 2);
+        CU_ASSERT_EQUAL(trace_end(&w), 0);
+        fclose(f);
+        if (format == TRACE_TEXT) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, "# statistics: faults 12, exits_per_fault 0.25\n"));
+        } else if (format == TRACE_JSONL) {
+            char *second = strchr(text, '\n') + 1;
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, "{\"type\":\"fault\","));
+            CU_ASSERT_STRING_EQUAL(second,
+                "{\"type\":\"statistics\",\"faults\":12,\"exits_per_fault\":0.25}\n");
+            second[-1] = '\0';
+            CU_ASSERT_TRUE(json_is_valid(text));
+        } else {
+            CU_ASSERT_TRUE(json_is_valid(text));
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"name\":\"statistics\",\"ph\":\"i\""));
+        }
+        free(text);
+    }
+}
+
 static void json_checker_rejects_broken_documents(void)
 {
     CU_ASSERT_TRUE(json_is_valid("{\"a\":[1,2.5,-3e2,true,null,\"x\\u00e9\"]}"));
@@ -167,6 +198,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(text_format_reads_like_pte),
     UNIT_TEST(jsonl_lines_parse),
     UNIT_TEST(chrome_document_parses),
+    UNIT_TEST(statistics_close_every_format),
     UNIT_TEST(json_checker_rejects_broken_documents),
     UNIT_TEST(formats_and_names),
 };

@@ -1,0 +1,65 @@
+/* run_stats.c - collecting and printing a run's counters. */
+#include "run_stats.h"
+
+#include <string.h>
+
+static void add(struct run_stats *rs, const char *name, double value)
+{
+    if (rs->n < RUN_STATS_MAX)
+        rs->items[rs->n++] = (struct trace_stat){ name, value };
+}
+
+void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
+                       const struct vcpu_stats *st)
+{
+    memset(rs, 0, sizeof(*rs));
+    const struct fault_tracer *t = hc->tracer;
+    add(rs, "faults", (double)t->faults);
+    for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++)
+        add(rs, fault_resolution_name(i), (double)t->by_resolution[i]);
+    add(rs, "trace_records_lost", (double)(t->lost + t->guest_lost + t->bad_records));
+    const struct pagefile *pf = hc->pagefile;
+    if (pagefile_is_open(pf)) {
+        add(rs, "pagefile_pages_read", (double)pf->stats.pages_read);
+        add(rs, "pagefile_read_calls", (double)pf->stats.read_calls);
+        add(rs, "pagefile_pages_written", (double)pf->stats.pages_written);
+        add(rs, "pagefile_write_calls", (double)pf->stats.write_calls);
+        add(rs, "pagefile_failed_calls", (double)pf->stats.failed_calls);
+    }
+    if (hc->images)
+        add(rs, "image_page_reads", (double)hc->images->reads);
+    add(rs, "vm_exits", (double)st->exits);
+    add(rs, "hypercalls", (double)hc->calls);
+    add(rs, "exits_per_fault", t->faults ? (double)st->exits / (double)t->faults : 0);
+}
+
+static double value_of(const struct run_stats *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->items[i].name, name) == 0)
+            return rs->items[i].value;
+    return 0;
+}
+
+void run_stats_print(FILE *f, const struct run_stats *rs)
+{
+    fprintf(f, "pagevisor: %.0f page faults:", value_of(rs, "faults"));
+    int shown = 0;
+    for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++) {
+        double v = value_of(rs, fault_resolution_name(i));
+        if (v > 0)
+            fprintf(f, "%s %.0f %s", shown++ ? "," : "", v, fault_resolution_name(i));
+    }
+    fprintf(f, "%s\n", shown ? "" : " none");
+    fprintf(f, "pagevisor: pagefile %.0f pages read in %.0f calls, %.0f pages written in %.0f "
+            "calls; %.0f image pages read\n", value_of(rs, "pagefile_pages_read"),
+            value_of(rs, "pagefile_read_calls"), value_of(rs, "pagefile_pages_written"),
+            value_of(rs, "pagefile_write_calls"), value_of(rs, "image_page_reads"));
+    fprintf(f, "pagevisor: %.0f VM exits, %.0f hypercalls, %.4f exits per fault", 
+            value_of(rs, "vm_exits"), value_of(rs, "hypercalls"),
+            value_of(rs, "exits_per_fault"));
+    double lost = value_of(rs, "trace_records_lost");
+    if (lost > 0)
+        fprintf(f, "; %.0f trace records lost", lost);
+    fprintf(f, "\n");
+}
