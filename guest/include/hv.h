@@ -17,6 +17,9 @@ VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULON
 VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
                           PCSTR Name);
 VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);
+LONG HvSetupTraceRing(ULONG RingPhysical, ULONG RingBytes);
+VOID HvFlushTraceRing(VOID);
+ULONG HvQueryPagefileSlots(VOID);
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
 
 /* Value written to QEMU's isa-debug-exit port (0xF4): QEMU exits with (value << 1) | 1. */

@@ -50,6 +50,13 @@ FORCEINLINE VOID __invlpg(PCVOID Address)
 FORCEINLINE VOID _disable(VOID) { __asm__ volatile("cli" : : : "memory"); }
 FORCEINLINE VOID __halt(VOID) { __asm__ volatile("hlt" : : : "memory"); }
 
+FORCEINLINE ULONGLONG __rdtsc(VOID)
+{
+    ULONG Low, High;
+    __asm__ volatile("rdtsc" : "=a"(Low), "=d"(High));
+    return ((ULONGLONG)High << 32) | Low;
+}
+
 FORCEINLINE ULONG __readeflags(VOID)
 {
     ULONG Value;

@@ -8,6 +8,16 @@
 #include "ntdef.h"
 #include "ntstatusex.h"
 
+/* Interrupt request levels (NT's x86 values). Nothing interrupts the kernel yet (every gate
+ * is an interrupt gate and the PICs are masked), but the level is kept as NT keeps it, because
+ * the page-fault path depends on it: a fault at DISPATCH_LEVEL or above cannot wait for a page
+ * and is bug check 0x0A IRQL_NOT_LESS_OR_EQUAL. */
+typedef UCHAR KIRQL, *PKIRQL;
+#define PASSIVE_LEVEL  0
+#define APC_LEVEL      1
+#define DISPATCH_LEVEL 2
+#define HIGH_LEVEL     31
+
 /* GDT selectors (NT's x86 values). */
 #define KGDT_NULL      0x00
 #define KGDT_R0_CODE   0x08
@@ -89,6 +99,11 @@ DECLSPEC_NORETURN VOID KiResumeRunner(PKI_RUNNER_CONTEXT Context);
 VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 DECLSPEC_NORETURN VOID KiDoubleFault(VOID);
 
+/* ke/irql.c */
+KIRQL KeGetCurrentIrql(VOID);
+VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
+VOID KeLowerIrql(KIRQL NewIrql);
+
 /* ke/bugcheck.c */
 DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
                                     ULONG_PTR P3, ULONG_PTR P4);
@@ -112,6 +127,9 @@ ULONG KiRunImages(VOID);
 NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
 DECLSPEC_NORETURN VOID KiTerminateByException(NTSTATUS Status, ULONG FaultAddress,
                                               ULONG FaultAccess, PKTRAP_FRAME TrapFrame);
+
+/* ke/status.c: the name of a status (shared table first, then ntstatusex.h's), or NULL. */
+PCSTR KiStatusName(NTSTATUS Status);
 
 /* ke/main.c */
 BOOLEAN KiCommandLineHasOption(PCSTR Option);

@@ -16,13 +16,17 @@
 #include "ke.h"
 #include "nt_layout.h"
 #include "nt_pte.h"
+#include "vad.h"
 
 #define MM_PFN_DATABASE_BASE   0x80400000u
 
-/* User stack: 1 MiB reserved below 0x7FFE0000, the top 64 KiB committed at process start. */
+/* User stack: a 1 MiB reservation below 0x7FFE0000 (a VAD). At process start its top page
+ * is committed read/write and the page below it is the guard page (PAGE_GUARD); touching the
+ * guard page commits it and makes the next lower page the guard, down to the last page of the
+ * reservation, which is never committed (NT's MiCheckForUserStackOverflow). */
 #define MM_USER_STACK_TOP      0x7FFE0000u
 #define MM_USER_STACK_RESERVE  0x00100000u
-#define MM_USER_STACK_COMMIT   0x00010000u
+#define MM_USER_STACK_COMMIT   PAGE_SIZE
 #define MM_USER_STACK_BASE     (MM_USER_STACK_TOP - MM_USER_STACK_RESERVE) /* 0x7FEE0000 */
 
 /* ------------------------------------------------------------------------------------- PTEs */
@@ -225,6 +229,8 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_HYPERSPACE          0x1003  /* P2 slot VA, P3 PTE */
 #define MI_BUGCHECK_SHARE_COUNT         0x1004  /* P2 PFN, P3 share count, P4 expected */
 #define MI_BUGCHECK_OUT_OF_PAGES        0x1005  /* P2 available pages */
+#define MI_BUGCHECK_COMMIT_LEAK         0x1007  /* P2 committed before, P3 after, P4 pid */
+#define MI_BUGCHECK_TRANSITION_PAGE     0x1008  /* P2 PTE address, P3 PTE, P4 PFN's PteAddress */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
@@ -250,22 +256,53 @@ VOID MiCopyFromPhysical(PVOID Destination, ULONG PhysicalAddress, ULONG Length);
 
 /* mminit.c */
 extern PFN_NUMBER MmSystemPageDirectory;
+extern ULONG MmPagefileSlots;
 VOID MmInitSystem(ULONG MultibootInfoPhysical);
 ULONG MmGetPhysicalAddress(PCVOID VirtualAddress);
 
 /* procsup.c */
 struct _EPROCESS;
 NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
-NTSTATUS MiCommitUserPage(PVOID VirtualAddress, BOOLEAN Writable, PPFN_NUMBER PageFrameIndex);
+NTSTATUS MiCommitUserPage(PVOID VirtualAddress, ULONG Protection, PPFN_NUMBER PageFrameIndex);
 NTSTATUS MmCreateUserStack(struct _EPROCESS *Process);
 VOID MmCleanProcessAddressSpace(struct _EPROCESS *Process);
 VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
+
+/* userpte.c (also the primitives vad.h lists for virtual.c) */
+#define MI_IS_USER_PAGE_TABLE_ADDRESS(Va) \
+    ((ULONG)(Va) >= PTE_BASE && (ULONG)(Va) < MI_PTE_VA(MM_SYSTEM_RANGE_START))
+extern ULONG MmPageTablesCreated;
+NTSTATUS MiMakeUserPageTableValid(ULONG_PTR Va);
+MMPTE MiMakeUserValidPte(PFN_NUMBER PageFrameIndex, ULONG Protection);
+BOOLEAN MiIsResidentUserPte(PMMPTE PointerPte, MMPTE TempPte);
+VOID MiDeletePte(PMMPTE PointerPte);
 
 /* pagfault.c */
 NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,
                        PKTRAP_FRAME TrapFrame);
 
+/* faulttrace.c: the fault trace ring shared with the host, and the fault counters. */
+typedef struct _MI_FAULT_INFO
+{
+    ULONG FaultCode, Va;
+    KPROCESSOR_MODE Mode;
+    PKTRAP_FRAME TrapFrame;
+    ULONG Resolution;          /* PV_FAULT_*, 0 until decided */
+    PMMVAD Vad;                /* the VAD covering Va, if any */
+    struct pv_fault_record Record;
+} MI_FAULT_INFO, *PMI_FAULT_INFO;
+extern ULONG MmFaultCount, MmFaultsByResolution[PV_FAULT_RESOLUTION_MAX];
+VOID MiInitializeFaultTrace(VOID);
+VOID MiBeginFaultRecord(PMI_FAULT_INFO Fault, ULONG FaultCode, ULONG Va, KPROCESSOR_MODE Mode,
+                        PKTRAP_FRAME TrapFrame);
+VOID MiEndFaultRecord(PMI_FAULT_INFO Fault, ULONG Resolution, NTSTATUS Status);
+
+/* mmquery.c: pagevisor's query services for test images. */
+NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length);
+NTSTATUS PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber);
+
 /* probe.c */
+extern NTSTATUS MmUserCopyFaultStatus;   /* why the last fault-safe copy stopped */
 NTSTATUS ProbeForRead(PCVOID Address, SIZE_T Length, ULONG Alignment);
 NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment);
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length);

@@ -21,7 +21,7 @@ typedef uint32_t ULONG, *PULONG;
 typedef uint64_t ULONGLONG;
 typedef intptr_t LONG_PTR;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR;
-typedef size_t SIZE_T;
+typedef size_t SIZE_T, *PSIZE_T;
 typedef UCHAR BOOLEAN;
 typedef PVOID HANDLE;
 typedef ULONG PFN_NUMBER, *PPFN_NUMBER;

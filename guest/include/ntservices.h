@@ -19,9 +19,15 @@
 #define KI_MAX_SERVICE_ARGUMENTS 8
 
 #define PV_NT_SERVICES(X) \
-    X(NtTerminateProcess, 0x0000, 2)
+    X(NtTerminateProcess,      0x0000, 2) \
+    X(NtAllocateVirtualMemory, 0x0001, 6) \
+    X(NtFreeVirtualMemory,     0x0002, 4) \
+    X(NtProtectVirtualMemory,  0x0003, 5) \
+    X(NtQueryVirtualMemory,    0x0004, 6)
 
 #define PV_PV_SERVICES(X) \
-    X(PvDisplayString,    0x1000, 2)
+    X(PvDisplayString,         0x1000, 2) \
+    X(PvQueryMmCounters,       0x1001, 2) \
+    X(PvQueryPhysicalPage,     0x1002, 2)
 
 #endif /* PV_NTSERVICES_H */

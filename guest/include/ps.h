@@ -1,6 +1,6 @@
 /*
- * ps.h - the process object (a minimal EPROCESS: one thread, no handles yet) and attaching to
- * a process's address space.
+ * ps.h - the process object (a minimal EPROCESS: one thread, no handles yet, its VADs and
+ * commit charge in Vm) and attaching to a process's address space.
  */
 #ifndef PV_PS_H
 #define PV_PS_H
@@ -8,6 +8,7 @@
 #include "ntdef.h"
 #include "pv_abi.h"
 #include "intrin.h"
+#include "vad.h"
 
 typedef struct _KPROCESS
 {
@@ -23,6 +24,7 @@ typedef struct _EPROCESS
     ULONG ImageBase, ImageEnd, EntryPoint;  /* [ImageBase, ImageEnd) */
     ULONG ArgumentCount;
     ULONG InitialStack;                     /* user ESP at entry */
+    MMPROCESS_VM Vm;                        /* VADs, commit charge, fault count */
     NTSTATUS ExitStatus;
     BOOLEAN Killed;                         /* ended by an exception */
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;

@@ -20,6 +20,9 @@ static struct pv_hc_process_exit HvProcessExitBlock __attribute__((aligned(64)))
 static struct pv_hc_process_start HvProcessStartBlock __attribute__((aligned(64)));
 static struct pv_hc_shutdown HvShutdownBlock __attribute__((aligned(64)));
 static struct pv_hc_bugcheck HvBugCheckBlock __attribute__((aligned(256)));
+static struct pv_hc_trace_setup HvTraceSetupBlock __attribute__((aligned(64)));
+static struct pv_hc_trace_flush HvTraceFlushBlock __attribute__((aligned(64)));
+static struct pv_hc_pagefile_info HvPagefileInfoBlock __attribute__((aligned(64)));
 static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
 
 static VOID HvCall(ULONG Number, PVOID Block)
@@ -104,6 +107,38 @@ VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck)
         return;
     memcpy(&HvBugCheckBlock, BugCheck, sizeof(HvBugCheckBlock));
     HvCall(PV_HC_BUGCHECK, &HvBugCheckBlock);
+}
+
+/* Register the fault trace ring (physically contiguous): PV_OK, or the host's refusal. */
+LONG HvSetupTraceRing(ULONG RingPhysical, ULONG RingBytes)
+{
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    HvTraceSetupBlock.ring_gpa = RingPhysical;
+    HvTraceSetupBlock.ring_bytes = RingBytes;
+    HvTraceSetupBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_TRACE_SETUP, &HvTraceSetupBlock);
+    return HvTraceSetupBlock.ret;
+}
+
+/* The ring is full: one exit, during which the host drains it. */
+VOID HvFlushTraceRing(VOID)
+{
+    if (!HvHostServicesPresent)
+        return;
+    HvTraceFlushBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_TRACE_FLUSH, &HvTraceFlushBlock);
+}
+
+/* Pagefile size in 4 KiB slots; 0 without a pagefile (the host answers PV_ENODEV). */
+ULONG HvQueryPagefileSlots(VOID)
+{
+    if (!HvHostServicesPresent)
+        return 0;
+    HvPagefileInfoBlock.slots = 0;
+    HvPagefileInfoBlock.ret = PV_ENODEV;
+    HvCall(PV_HC_PAGEFILE_INFO, &HvPagefileInfoBlock);
+    return HvPagefileInfoBlock.ret == PV_OK ? HvPagefileInfoBlock.slots : 0;
 }
 
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun)

@@ -12,6 +12,11 @@
  *                          the fault cannot be delivered on that stack, so the CPU double-
  *                          faults onto the double-fault task, which stops the kernel with
  *                          bug check 0x7F UNEXPECTED_KERNEL_MODE_TRAP (8, ESP, EIP, 0).
+ *   pv.selftest=irql       raise the IRQL to DISPATCH_LEVEL and read 0xE0000000: a fault at
+ *                          raised IRQL cannot be resolved, so the kernel stops with bug check
+ *                          0x0A IRQL_NOT_LESS_OR_EQUAL (0xE0000000, 2, 0, EIP).
+ *   pv.selftest=readonly   write to the kernel's own code (read-only, CR0.WP): bug check 0xBE
+ *                          ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
  *   pv.selftest=triplefault  load an empty IDT and raise a breakpoint: neither the exception
  *                          nor the double fault can be delivered, so the CPU shuts down.
  *                          For tests of the host's triple-fault report.
@@ -84,6 +89,26 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
     {
         DbgPrint("ke: pv.selftest=bugcheck: reading 0x%08X\n", KI_SELFTEST_BUGCHECK_ADDRESS);
         (void)*(volatile ULONG *)(ULONG_PTR)KI_SELFTEST_BUGCHECK_ADDRESS;
+    }
+
+    if (KiCommandLineHasOption("pv.selftest=irql"))
+    {
+        KIRQL OldIrql;
+
+        DbgPrint("ke: pv.selftest=irql: reading 0x%08X at DISPATCH_LEVEL\n",
+                 KI_SELFTEST_BUGCHECK_ADDRESS);
+        KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+        (void)*(volatile ULONG *)(ULONG_PTR)KI_SELFTEST_BUGCHECK_ADDRESS;
+        KeLowerIrql(OldIrql);
+    }
+
+    if (KiCommandLineHasOption("pv.selftest=readonly"))
+    {
+        volatile UCHAR *Code = (volatile UCHAR *)(ULONG_PTR)__KernelStart;
+
+        DbgPrint("ke: pv.selftest=readonly: writing to kernel code at 0x%08X\n",
+                 (ULONG)(ULONG_PTR)Code);
+        *Code = *Code;
     }
 
     if (KiCommandLineHasOption("pv.selftest=stackoverflow"))

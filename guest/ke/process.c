@@ -1,8 +1,10 @@
 /*
  * process.c - runs the boot modules as ring-3 processes, one after another: create the
- * address space, load the image, commit the stack and push argc/argv, enter ring 3 with iret,
- * and come back here when the process ends (NtTerminateProcess or an exception). Then print
- * the exit line, tell the host, delete the address space and check that no page leaked.
+ * address space, load the image, tell the host, reserve and commit the stack and push
+ * argc/argv, enter ring 3 with iret, and come back here when the process ends
+ * (NtTerminateProcess or an exception). Then print the exit line and tell the host (while the
+ * address space still exists: the host reads the process's faulting instructions through it),
+ * delete the address space and check that no page, commitment or VAD leaked.
  */
 #include "ke.h"
 #include "hv.h"
@@ -126,6 +128,7 @@ static VOID KiRunImage(PLDR_MODULE Module)
 {
     PEPROCESS Process = &PspProcess;
     PFN_NUMBER Before = MmAvailablePages, After;
+    ULONG CommittedBefore = MmTotalCommittedPages;
     PKTRAP_FRAME TrapFrame;
     BOOLEAN Started = FALSE, Created;
     NTSTATUS Status;
@@ -141,17 +144,25 @@ static VOID KiRunImage(PLDR_MODULE Module)
     {
         KeAttachProcess(Process);
         Status = LdrLoadImage(Process, Module);
-        if (NT_SUCCESS(Status))
-            Status = MmCreateUserStack(Process);
+    }
+    if (NT_SUCCESS(Status))
+    {
+        /* The host learns the process before its first fault (making the stack takes one,
+         * pushing the arguments another), so that it can name it in the trace. */
+        HvNotifyProcessStart(Process->UniqueProcessId, Process->Pcb.DirectoryTableBase[0],
+                             Process->ImageBase, Process->ImageEnd, Process->ImageFileName);
+        Status = MmCreateUserStack(Process);
     }
     if (NT_SUCCESS(Status))
     {
         PspPushArguments(Process, Module);
         DbgPrint("ps: start %s pid %u: image 0x%08X-0x%08X entry 0x%08X, stack 0x%08X-0x%08X "
-                 "committed (0x%08X-0x%08X reserved), esp 0x%08X, argc %u, cr3 0x%08X\n",
+                 "committed, guard page 0x%08X (0x%08X-0x%08X reserved), esp 0x%08X, argc %u, "
+                 "cr3 0x%08X\n",
                  Process->ImageFileName, Process->UniqueProcessId, Process->ImageBase,
                  Process->ImageEnd - 1, Process->EntryPoint,
                  MM_USER_STACK_TOP - MM_USER_STACK_COMMIT, MM_USER_STACK_TOP - 1,
+                 MM_USER_STACK_TOP - MM_USER_STACK_COMMIT - PAGE_SIZE,
                  MM_USER_STACK_BASE, MM_USER_STACK_TOP - 1, Process->InitialStack,
                  Process->ArgumentCount, Process->Pcb.DirectoryTableBase[0]);
 
@@ -166,8 +177,6 @@ static VOID KiRunImage(PLDR_MODULE Module)
         TrapFrame->SegDs = TrapFrame->SegEs = KGDT_R3_DATA | RPL_USER;
         TrapFrame->SegFs = TrapFrame->SegGs = KGDT_R3_DATA | RPL_USER;
         KiSetKernelStack((ULONG)(ULONG_PTR)KiTrapStackTop);
-        HvNotifyProcessStart(Process->UniqueProcessId, Process->Pcb.DirectoryTableBase[0],
-                             Process->ImageBase, Process->ImageEnd, Process->ImageFileName);
         __asm__ volatile("fninit");
         Started = TRUE;
         KiStartUserProcess(TrapFrame, &KiRunnerContext);
@@ -193,6 +202,9 @@ static VOID KiRunImage(PLDR_MODULE Module)
     if (After != Before)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_PROCESS_LEAK, Before, After,
                      Process->UniqueProcessId);
+    if (MmTotalCommittedPages != CommittedBefore || MiVadsInUse() != 0)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_COMMIT_LEAK, CommittedBefore,
+                     MmTotalCommittedPages, Process->UniqueProcessId);
     MiCheckPfnLists();
 }
 

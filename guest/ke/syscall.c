@@ -24,9 +24,48 @@ static NTSTATUS KiThunkNtTerminateProcess(const ULONG *Arguments)
     return NtTerminateProcess((HANDLE)(ULONG_PTR)Arguments[0], (NTSTATUS)Arguments[1]);
 }
 
+static NTSTATUS KiThunkNtAllocateVirtualMemory(const ULONG *Arguments)
+{
+    return NtAllocateVirtualMemory((HANDLE)(ULONG_PTR)Arguments[0], (PVOID *)(ULONG_PTR)Arguments[1],
+                                   Arguments[2], (PSIZE_T)(ULONG_PTR)Arguments[3], Arguments[4],
+                                   Arguments[5]);
+}
+
+static NTSTATUS KiThunkNtFreeVirtualMemory(const ULONG *Arguments)
+{
+    return NtFreeVirtualMemory((HANDLE)(ULONG_PTR)Arguments[0], (PVOID *)(ULONG_PTR)Arguments[1],
+                               (PSIZE_T)(ULONG_PTR)Arguments[2], Arguments[3]);
+}
+
+static NTSTATUS KiThunkNtProtectVirtualMemory(const ULONG *Arguments)
+{
+    return NtProtectVirtualMemory((HANDLE)(ULONG_PTR)Arguments[0],
+                                  (PVOID *)(ULONG_PTR)Arguments[1],
+                                  (PSIZE_T)(ULONG_PTR)Arguments[2], Arguments[3],
+                                  (PULONG)(ULONG_PTR)Arguments[4]);
+}
+
+static NTSTATUS KiThunkNtQueryVirtualMemory(const ULONG *Arguments)
+{
+    return NtQueryVirtualMemory((HANDLE)(ULONG_PTR)Arguments[0], (PVOID)(ULONG_PTR)Arguments[1],
+                                (MEMORY_INFORMATION_CLASS)Arguments[2],
+                                (PVOID)(ULONG_PTR)Arguments[3], Arguments[4],
+                                (PSIZE_T)(ULONG_PTR)Arguments[5]);
+}
+
 static NTSTATUS KiThunkPvDisplayString(const ULONG *Arguments)
 {
     return PvDisplayString((PCSTR)(ULONG_PTR)Arguments[0], Arguments[1]);
+}
+
+static NTSTATUS KiThunkPvQueryMmCounters(const ULONG *Arguments)
+{
+    return PvQueryMmCounters((PPV_MM_COUNTERS)(ULONG_PTR)Arguments[0], Arguments[1]);
+}
+
+static NTSTATUS KiThunkPvQueryPhysicalPage(const ULONG *Arguments)
+{
+    return PvQueryPhysicalPage((PVOID)(ULONG_PTR)Arguments[0], (PULONG)(ULONG_PTR)Arguments[1]);
 }
 
 #define KI_SERVICE_ENTRY(Name, Number, Count) \

@@ -1,6 +1,8 @@
 /*
  * trap.c - what happens after trap.S built a trap frame: the system service goes to
  * KiSystemService, page faults (KiTrap0E) to MmAccessFault, stray interrupts to the PIC code.
+ * A page fault MmAccessFault cannot resolve ends the process with its status (access
+ * violation, guard page violation, stack overflow) when it came from ring 3.
  * Any other exception from ring 3 ends the process with NT's status for it; in ring 0 it is a
  * bug check, unless the faulting instruction is a fault-safe user copy (exception fixup table).
  */
@@ -54,9 +56,13 @@ static VOID KiTrap0E(PKTRAP_FRAME TrapFrame)
 
     if (Mode == KernelMode)
     {
-        /* A fault-safe copy touching a bad user address resumes at its fixup. */
+        /* A fault-safe copy touching a bad user address resumes at its fixup, which returns
+         * the fault's status (access violation, guard page, stack overflow). */
         if (Cr2 < MM_SYSTEM_RANGE_START && KiFindExceptionFixup(TrapFrame))
+        {
+            MmUserCopyFaultStatus = Status;
             return;
+        }
         KeBugCheckWithTf(KMODE_EXCEPTION_NOT_HANDLED, (ULONG)STATUS_ACCESS_VIOLATION,
                          TrapFrame->Eip, Access, Cr2, TrapFrame);
     }

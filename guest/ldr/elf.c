@@ -1,8 +1,10 @@
 /*
  * elf.c - loads a static ELF32 i386 executable (ET_EXEC) from a boot module into the current
  * (attached) process: checks the headers, then copies every PT_LOAD segment into fresh user
- * pages (zero-filled past the file bytes), mapped read-only unless the segment is writable.
- * Anything malformed is STATUS_INVALID_IMAGE_FORMAT. Demand paging of images comes later.
+ * pages (zero-filled past the file bytes), with the segment's protection (R-X execute-read,
+ * R-- read-only, RW- read/write). The image is one VAD (VadImageMap, NT's PAGE_EXECUTE_WRITECOPY
+ * allocation protection) charged a page of commitment per page. Anything malformed is
+ * STATUS_INVALID_IMAGE_FORMAT. Demand paging of images comes later: every page is loaded now.
  */
 #include "ldr.h"
 #include "elf.h"
@@ -46,6 +48,7 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     ULONG ImageBase = 0xFFFFFFFFu, ImageEnd = 0;
     BOOLEAN EntryInImage = FALSE;
     PFN_NUMBER Page;
+    PMMVAD Vad;
     NTSTATUS Status;
 
     if (Size < sizeof(Header))
@@ -102,7 +105,8 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     if (!EntryInImage)
         return LdrpInvalid(Module, "entry point outside the image", Header.e_entry);
 
-    /* Image pages, stack, and a page table for each 4 MiB the image touches. */
+    /* Image pages, the stack's first page and its page table, and a page table for each
+     * 4 MiB the image touches. */
     PagesNeeded += (MM_USER_STACK_COMMIT >> PAGE_SHIFT) + 1 +
                    ((ImageEnd - ImageBase) >> PDE_SHIFT) + 2;
     if (PagesNeeded > MmAvailablePages)
@@ -112,17 +116,27 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
         return STATUS_NO_MEMORY;
     }
 
+    Status = MiCreateVad(&Process->Vm, ImageBase, ImageEnd - 1, MM_EXECUTE_WRITECOPY,
+                         VadImageMap, TRUE, &Vad);
+    if (!NT_SUCCESS(Status))
+        return Status;
+
     for (i = 0; i < Header.e_phnum; i++)
     {
         const Elf32_Phdr *Segment = &Segments[i];
         BOOLEAN Writable = (Segment->p_flags & PF_W) != 0;
+        ULONG Protection;
 
         if (Segment->p_type != PT_LOAD || Segment->p_memsz == 0)
             continue;
+        if (Segment->p_flags & PF_X)
+            Protection = Writable ? MM_EXECUTE_READWRITE : MM_EXECUTE_READ;
+        else
+            Protection = Writable ? MM_READWRITE : MM_READONLY;
         for (Va = ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE);
              Va < Segment->p_vaddr + Segment->p_memsz; Va += PAGE_SIZE)
         {
-            Status = MiCommitUserPage((PVOID)(ULONG_PTR)Va, Writable, &Page);
+            Status = MiCommitUserPage((PVOID)(ULONG_PTR)Va, Protection, &Page);
             if (!NT_SUCCESS(Status))
                 return Status;
             LdrpCopyToPage(Module, Segment, Va, Page);

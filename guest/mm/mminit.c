@@ -9,8 +9,11 @@
  * Every system page table the kernel will ever use is allocated here, at boot (the kernel's,
  * the PFN database's, hyperspace's). A new process copies PDEs 0x200-0x3FF once from the boot
  * directory, and that copy stays complete: no lazy system-PDE synchronization is needed.
+ * Last, the system commit limit (RAM available then, less a reserve, plus the pagefile) and the
+ * fault trace ring (mm/faulttrace.c).
  */
 #include "mm.h"
+#include "hv.h"
 #include "ldr.h"
 #include "multiboot.h"
 #include "ps.h"
@@ -24,6 +27,12 @@ const MMPTE ValidUserPde = { { MM_VALID_KERNEL_PDE | PTE_OWNER } };
 
 PFN_NUMBER MmSystemPageDirectory;
 PFN_NUMBER MmNumberOfPhysicalPages;
+ULONG MmPagefileSlots;
+
+/* Pages of RAM kept out of the commit limit: page tables and the three pages of each process
+ * are not charged, so the limit leaves room for them (a sixteenth of what is available, at
+ * least 64 pages). */
+#define MI_COMMIT_RESERVE_MINIMUM 64u
 
 extern MMPTE KiBootPageDirectory[], KiBootKernelPageTable[], KiBootHyperSpacePageTable[];
 
@@ -242,6 +251,23 @@ static VOID MiBuildPfnDatabase(VOID)
              Reserved - ((ULONG)(__KernelEnd - __KernelStart) >> PAGE_SHIFT), Low);
 }
 
+/* The system commit limit: what private memory may be promised at most. RAM available now
+ * (less the reserve above) plus the pagefile, whose size the host tells (no pagefile: 0). */
+static VOID MiInitializeCommitLimit(VOID)
+{
+    ULONG Reserve = MmAvailablePages / 16;
+
+    if (Reserve < MI_COMMIT_RESERVE_MINIMUM)
+        Reserve = MI_COMMIT_RESERVE_MINIMUM;
+    MmPagefileSlots = HvQueryPagefileSlots();
+    MmTotalCommitLimit = (MmAvailablePages > Reserve ? MmAvailablePages - Reserve : 0) +
+                         MmPagefileSlots;
+    MmTotalCommittedPages = 0;
+    DbgPrint("mm: commit limit %u pages: %u available - %u reserved for page tables and "
+             "processes + %u pagefile slots\n", MmTotalCommitLimit, MmAvailablePages, Reserve,
+             MmPagefileSlots);
+}
+
 VOID MmInitSystem(ULONG MultibootInfoPhysical)
 {
     ULONG i;
@@ -269,4 +295,6 @@ VOID MmInitSystem(ULONG MultibootInfoPhysical)
 
     MiFindHighestPage();
     MiBuildPfnDatabase();
+    MiInitializeCommitLimit();
+    MiInitializeFaultTrace();
 }

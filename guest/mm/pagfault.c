@@ -1,23 +1,61 @@
 /*
- * pagfault.c - MmAccessFault, called by KiTrap0E for every page fault. In this issue there
- * are no VADs yet, so nothing is resolved lazily: a user access to a kernel address, an
- * unmapped address or a write to a read-only page is STATUS_ACCESS_VIOLATION (the trap
- * handler ends the process, or resumes a fault-safe copy at its fixup). A kernel access to an
- * invalid system address is bug check 0x50 PAGE_FAULT_IN_NONPAGED_AREA; a kernel write to a
- * read-only system page is 0xBE. A fault on a PTE that is already fine (a stale TB entry) is
- * flushed and retried. Demand zero, transition and pagefile faults will grow here.
+ * pagfault.c - MmAccessFault, called by KiTrap0E for every page fault. It decides from the
+ * PDE, the PTE (read through the self-map) and the process's VADs, as NT does:
+ *
+ *   raised IRQL (DISPATCH_LEVEL or above): nothing can be resolved there. A translation that
+ *     is valid after all is a stale TB entry (retried), a write to a read-only page is bug
+ *     check 0xBE, anything else 0x0A IRQL_NOT_LESS_OR_EQUAL (VA, IRQL, 1 write | 8 execute,
+ *     EIP).
+ *   system space: from user mode an access violation. A kernel touch of a missing user page
+ *     table through the self-map (0xC0000000-0xC01FFFFF) demand-zeroes that page table
+ *     (PV_FAULT_PAGE_TABLE: how the virtual-memory services make page tables, see
+ *     mm/userpte.c). Otherwise every system page table exists from boot, so an invalid PDE or
+ *     PTE is bug check 0x50 PAGE_FAULT_IN_NONPAGED_AREA (VA, 0 read / 1 write, EIP, 0) and a
+ *     write to a read-only page 0xBE ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame,
+ *     0).
+ *   user space, either mode (the kernel touches user memory for system calls):
+ *     valid PTE: write to read-only is an access violation (no copy-on-write before sections),
+ *       else a stale TB entry;
+ *     no VAD, reserved-but-uncommitted (zero PTE without MemCommit, or 0x200 decommitted):
+ *       access violation;
+ *     PAGE_GUARD: the guard bit goes, once. In the stack's VAD the stack grows
+ *       (MiCheckForUserStackOverflow: the next lower page becomes the guard page, up to the
+ *       last page of the reservation: then STATUS_STACK_OVERFLOW); elsewhere
+ *       STATUS_GUARD_PAGE_VIOLATION;
+ *     protection not allowing the access (PAGE_NOACCESS, write to read-only): access
+ *       violation;
+ *     demand-zero PTE (protection << 5), or zero PTE in a MemCommit VAD: a zeroed page
+ *       (MiResolveDemandZeroFault); transition PTE of a resident guard/no-access page that
+ *       became accessible: mapped again (MiResolveTransitionFault).
+ *   A missing user page table on that path is made first (directly: the fault path does not
+ *   fault on itself). Resolution reported for the trace: the data page's (demand zero), as
+ *   NT dispatches the page-table fault inside the data fault; PV_FAULT_PAGE_TABLE only when
+ *   the page table was all that was done (the self-map touch above).
+ *
+ * What the caller sees: a success status (the instruction is retried), or a failure that
+ * KiTrap0E turns into the end of the process (ring 3) or into the failure of a fault-safe user
+ * copy (ring 0, the system call returns the status). What a user-mode guard-page violation
+ * does: there is no user exception dispatch yet, so the process ends with
+ * STATUS_GUARD_PAGE_VIOLATION (0x80000001), guard bit cleared; a system call touching a guard
+ * page fails with that status once and succeeds when called again (MSDN: "If a guard page
+ * exception occurs during a system service, the service fails").
+ *
+ * Every fault, resolved or fatal, becomes one record in the trace ring (mm/faulttrace.c): a
+ * bug check writes its record before stopping, a fatal user fault before KiTrap0E ends the
+ * process.
  */
 #include "mm.h"
+#include "ps.h"
 #include "intrin.h"
 
 /* Guards against retrying a "spurious" fault forever. */
 static ULONG MiLastSpuriousAddress, MiLastSpuriousEip, MiSpuriousRepeats;
 
-static NTSTATUS MiSpuriousFault(PVOID Address, PKTRAP_FRAME TrapFrame)
+static NTSTATUS MiSpuriousFault(PMI_FAULT_INFO Fault)
 {
-    ULONG Va = (ULONG)(ULONG_PTR)Address;
+    ULONG Va = Fault->Va, Eip = Fault->TrapFrame->Eip;
 
-    if (Va == MiLastSpuriousAddress && TrapFrame->Eip == MiLastSpuriousEip)
+    if (Va == MiLastSpuriousAddress && Eip == MiLastSpuriousEip)
     {
         if (++MiSpuriousRepeats >= 4)
         {
@@ -28,53 +66,233 @@ static NTSTATUS MiSpuriousFault(PVOID Address, PKTRAP_FRAME TrapFrame)
     else
     {
         MiLastSpuriousAddress = Va;
-        MiLastSpuriousEip = TrapFrame->Eip;
+        MiLastSpuriousEip = Eip;
         MiSpuriousRepeats = 0;
     }
-    __invlpg(Address);
+    __invlpg((PVOID)(ULONG_PTR)Va);
+    Fault->Resolution = PV_FAULT_SPURIOUS;
     return STATUS_SUCCESS;
+}
+
+/* The record first, then the stop: the bug-check hypercall is an exit, at which the host
+ * drains the ring. */
+static DECLSPEC_NORETURN VOID MiBugCheckFault(PMI_FAULT_INFO Fault, ULONG Code, ULONG_PTR P1,
+                                              ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
+{
+    MiEndFaultRecord(Fault, PV_FAULT_BUGCHECK, (NTSTATUS)Code);
+    KeBugCheckWithTf(Code, P1, P2, P3, P4, Fault->TrapFrame);
+}
+
+static BOOLEAN MiIsFetch(PMI_FAULT_INFO Fault)
+{
+    return MI_IS_INSTRUCTION_FETCH(Fault->FaultCode) || Fault->Va == Fault->TrapFrame->Eip;
+}
+
+/* ------------------------------------------------------------------------------ resolvers */
+
+static NTSTATUS MiResolveDemandZeroFault(PMMPROCESS_VM Vm, PMMPTE PointerPte, ULONG Protection)
+{
+    MMPTE TempPte;
+    PFN_NUMBER Page;
+
+    if (MmAvailablePages == 0)
+        return STATUS_NO_MEMORY;
+    Page = MiRemoveZeroPage();
+    /* The PFN's OriginalPte is the PTE as it was: the protection, for the page's life. */
+    TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
+    MI_WRITE_PTE(PointerPte, TempPte);
+    MiInitializePfn(Page, PointerPte, MiIsAccessAllowed(Protection, TRUE));
+    MI_WRITE_PTE(PointerPte, MiMakeUserValidPte(Page, Protection));
+    Vm->PrivatePages++;
+    return STATUS_PAGE_FAULT_DEMAND_ZERO;
+}
+
+/* A resident page whose PTE was made a transition PTE (guard or no access) is accessible
+ * again: map it. */
+static NTSTATUS MiResolveTransitionFault(PMMPTE PointerPte, MMPTE TempPte, ULONG Protection)
+{
+    PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+    if (!MiIsResidentUserPte(PointerPte, TempPte))
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE, (ULONG_PTR)PointerPte,
+                     TempPte.u.Long, (ULONG_PTR)Pfn1->PteAddress);
+    Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
+    TempPte = MiMakeUserValidPte(Page, Protection);
+    if (TempPte.u.Hard.Dirty)
+        Pfn1->u3.e1.Modified = 1;
+    MI_WRITE_PTE(PointerPte, TempPte);
+    return STATUS_PAGE_FAULT_TRANSITION;
+}
+
+/*
+ * The guard page of the stack was touched (its guard bit is gone already): make the page
+ * below the new guard page, unless that would be the last page of the reservation, which
+ * stays reserved so that the stack can never run into what lies below it. Then the process
+ * has overflowed its stack.
+ */
+static NTSTATUS MiCheckForUserStackOverflow(PMMPROCESS_VM Vm, PMMVAD Vad, ULONG Va)
+{
+    ULONG NextGuard = ALIGN_DOWN_BY(Va, PAGE_SIZE) - PAGE_SIZE;
+    ULONG Protection;
+
+    if (NextGuard < MI_VPN_TO_VA(Vad->StartingVpn) + PAGE_SIZE)
+        return STATUS_STACK_OVERFLOW;
+    if (MiQueryPageProtection(Vad, NextGuard, &Protection))
+        return STATUS_PAGE_FAULT_GUARD_PAGE;   /* committed already */
+    if (!NT_SUCCESS(MiMakeUserPageTableValid(NextGuard)) ||
+        !NT_SUCCESS(MiCommitPages(Vm, Vad, NextGuard, NextGuard + PAGE_SIZE - 1,
+                                  MM_READWRITE | MM_GUARD_PAGE)))
+        return STATUS_STACK_OVERFLOW;          /* no page table, or past the commit limit */
+    return STATUS_PAGE_FAULT_GUARD_PAGE;
+}
+
+/* ------------------------------------------------------------------------- the fault kinds */
+
+static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
+{
+    ULONG Va = Fault->Va;
+    BOOLEAN Write = MI_IS_WRITE_ACCESS(Fault->FaultCode), TableExists;
+    PMMPTE PointerPte = MiAddressToPte(Va);
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    ULONG Protection;
+    MMPTE TempPte;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
+    if (!MI_IS_USER_ADDRESS(Va))
+        return STATUS_ACCESS_VIOLATION;   /* the low 64 KiB and the guard area below 2 GiB */
+    Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(Va));
+    Fault->Vad = Vad;
+    TempPte.u.Long = MiReadUserPte(Va, &TableExists);
+
+    if (TempPte.u.Hard.Valid)
+    {
+        if (Write && !TempPte.u.Hard.Write)
+            return STATUS_ACCESS_VIOLATION;
+        if (Fault->Mode == UserMode && !TempPte.u.Hard.Owner)
+            return STATUS_ACCESS_VIOLATION;
+        return MiSpuriousFault(Fault);
+    }
+    if (Vad == NULL || !MiQueryPageProtection(Vad, Va, &Protection))
+        return STATUS_ACCESS_VIOLATION;   /* free, reserved or decommitted */
+    if (TempPte.u.Soft.Prototype ||
+        (mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE))
+        KeBugCheckEx(MEMORY_MANAGEMENT, 0x1009, Va, TempPte.u.Long, 0);   /* not made yet */
+
+    if ((Protection & MM_PROTECT_SPECIAL) == MM_GUARD_PAGE)
+    {
+        if (!TableExists && !NT_SUCCESS(MiMakeUserPageTableValid(Va)))
+            return STATUS_NO_MEMORY;
+        Protection &= ~MM_GUARD_PAGE;
+        if (TempPte.u.Soft.Transition)
+            MiSetResidentProtection(Va, Protection);
+        else
+            MI_WRITE_PTE(PointerPte, (MMPTE){ { MI_MAKE_DEMAND_ZERO_PTE(Protection) } });
+        if (Vad == Vm->StackVad)
+        {
+            Status = MiCheckForUserStackOverflow(Vm, Vad, Va);
+            if (NT_SUCCESS(Status))
+                Fault->Resolution = PV_FAULT_STACK_GROWTH;
+            return Status;
+        }
+        Fault->Resolution = PV_FAULT_GUARD_PAGE;
+        return STATUS_GUARD_PAGE_VIOLATION;
+    }
+    if (!MiIsAccessAllowed(Protection, Write))
+        return STATUS_ACCESS_VIOLATION;
+
+    if (!TableExists && !NT_SUCCESS(MiMakeUserPageTableValid(Va)))
+        return STATUS_NO_MEMORY;
+    if (TempPte.u.Soft.Transition)
+    {
+        Fault->Resolution = PV_FAULT_TRANSITION;
+        return MiResolveTransitionFault(PointerPte, TempPte, Protection);
+    }
+    Status = MiResolveDemandZeroFault(Vm, PointerPte, Protection);
+    if (NT_SUCCESS(Status))
+        Fault->Resolution = PV_FAULT_DEMAND_ZERO;
+    return Status;
+}
+
+/* The kernel touched the PTE of a user address whose page table does not exist. */
+static NTSTATUS MiPageTableFault(PMI_FAULT_INFO Fault)
+{
+    ULONG UserVa = MI_PTE_VA_TO_ADDRESS(Fault->Va);
+
+    if (MI_READ_PTE(MiAddressToPde(UserVa)).u.Hard.Valid)
+        return MiSpuriousFault(Fault);
+    if (!NT_SUCCESS(MiMakeUserPageTableValid(UserVa)))
+        MiBugCheckFault(Fault, MEMORY_MANAGEMENT, MI_BUGCHECK_OUT_OF_PAGES, MmAvailablePages,
+                        Fault->Va, 0);
+    Fault->Resolution = PV_FAULT_PAGE_TABLE;
+    return STATUS_PAGE_FAULT_DEMAND_ZERO;
+}
+
+static NTSTATUS MiSystemFault(PMI_FAULT_INFO Fault)
+{
+    ULONG Va = Fault->Va;
+    BOOLEAN Write = MI_IS_WRITE_ACCESS(Fault->FaultCode);
+    MMPTE TempPde = MI_READ_PTE(MiAddressToPde(Va)), TempPte;
+
+    if (Fault->Mode == UserMode)
+        return STATUS_ACCESS_VIOLATION;
+    if (MI_IS_USER_PAGE_TABLE_ADDRESS(Va))
+        return MiPageTableFault(Fault);
+
+    /* Every system page table exists from boot on, so an invalid PDE or PTE here is a
+     * reference to memory that was never allocated (or was freed). */
+    if (!TempPde.u.Hard.Valid)
+        MiBugCheckFault(Fault, PAGE_FAULT_IN_NONPAGED_AREA, Va, Write, Fault->TrapFrame->Eip, 0);
+    TempPte = TempPde.u.Hard.LargePage ? TempPde : MI_READ_PTE(MiAddressToPte(Va));
+    if (!TempPte.u.Hard.Valid)
+        MiBugCheckFault(Fault, PAGE_FAULT_IN_NONPAGED_AREA, Va, Write, Fault->TrapFrame->Eip, 0);
+    if (Write && !TempPte.u.Hard.Write)
+        MiBugCheckFault(Fault, ATTEMPTED_WRITE_TO_READONLY_MEMORY, Va, TempPte.u.Long,
+                        (ULONG_PTR)Fault->TrapFrame, 0);
+    return MiSpuriousFault(Fault);
+}
+
+/* At DISPATCH_LEVEL or above the fault path cannot run: only a stale TB entry is fine. */
+static NTSTATUS MiRaisedIrqlFault(PMI_FAULT_INFO Fault, KIRQL Irql)
+{
+    ULONG Va = Fault->Va;
+    BOOLEAN Write = MI_IS_WRITE_ACCESS(Fault->FaultCode);
+    MMPTE TempPde = MI_READ_PTE(MiAddressToPde(Va)), TempPte;
+
+    if (TempPde.u.Hard.Valid)
+    {
+        TempPte = TempPde.u.Hard.LargePage ? TempPde : MI_READ_PTE(MiAddressToPte(Va));
+        if (TempPte.u.Hard.Valid && !(Fault->Mode == UserMode && !TempPte.u.Hard.Owner))
+        {
+            if (Write && !TempPte.u.Hard.Write)
+                MiBugCheckFault(Fault, ATTEMPTED_WRITE_TO_READONLY_MEMORY, Va, TempPte.u.Long,
+                                (ULONG_PTR)Fault->TrapFrame, 0);
+            return MiSpuriousFault(Fault);
+        }
+    }
+    MiBugCheckFault(Fault, IRQL_NOT_LESS_OR_EQUAL, Va, Irql,
+                    (Write ? 1 : 0) | (MiIsFetch(Fault) ? 8 : 0), Fault->TrapFrame->Eip);
 }
 
 NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,
                        PKTRAP_FRAME TrapFrame)
 {
     ULONG Va = (ULONG)(ULONG_PTR)Address;
-    BOOLEAN Write = MI_IS_WRITE_ACCESS(FaultCode);
-    PMMPTE PointerPde = MiAddressToPde(Va);
-    PMMPTE PointerPte = MiAddressToPte(Va);
-    MMPTE TempPde, TempPte;
+    KIRQL Irql = KeGetCurrentIrql();
+    MI_FAULT_INFO Fault;
+    NTSTATUS Status;
 
-    TempPde = MI_READ_PTE(PointerPde);
+    MiBeginFaultRecord(&Fault, FaultCode, Va, Mode, TrapFrame);
+    if (Irql >= DISPATCH_LEVEL)
+        Status = MiRaisedIrqlFault(&Fault, Irql);
+    else if (MI_IS_SYSTEM_ADDRESS(Va))
+        Status = MiSystemFault(&Fault);
+    else
+        Status = MiUserFault(&Fault);
 
-    if (MI_IS_SYSTEM_ADDRESS(Va))
-    {
-        if (Mode == UserMode)
-            return STATUS_ACCESS_VIOLATION;
-
-        /* Every system page table exists from boot on, so an invalid PDE or PTE here is a
-         * reference to memory that was never allocated (or was freed). */
-        if (!TempPde.u.Hard.Valid)
-            KeBugCheckWithTf(PAGE_FAULT_IN_NONPAGED_AREA, Va, Write, TrapFrame->Eip, 0,
-                             TrapFrame);
-        TempPte = MI_READ_PTE(PointerPte);
-        if (!TempPte.u.Hard.Valid)
-            KeBugCheckWithTf(PAGE_FAULT_IN_NONPAGED_AREA, Va, Write, TrapFrame->Eip, 0,
-                             TrapFrame);
-        if (Write && !TempPte.u.Hard.Write)
-            KeBugCheckWithTf(ATTEMPTED_WRITE_TO_READONLY_MEMORY, Va, TempPte.u.Long,
-                             (ULONG_PTR)TrapFrame, 0, TrapFrame);
-        return MiSpuriousFault(Address, TrapFrame);
-    }
-
-    /* User space (including the no-access areas below 64 KiB and above 0x7FFEFFFF). */
-    if (!TempPde.u.Hard.Valid)
-        return STATUS_ACCESS_VIOLATION;
-    TempPte = MI_READ_PTE(PointerPte);
-    if (!TempPte.u.Hard.Valid)
-        return STATUS_ACCESS_VIOLATION;
-    if (Mode == UserMode && (!TempPte.u.Hard.Owner || !TempPde.u.Hard.Owner))
-        return STATUS_ACCESS_VIOLATION;
-    if (Write && (!TempPte.u.Hard.Write || !TempPde.u.Hard.Write))
-        return STATUS_ACCESS_VIOLATION;   /* copy-on-write comes with sections */
-    return MiSpuriousFault(Address, TrapFrame);
+    if (Fault.Resolution == 0)
+        Fault.Resolution = NT_SUCCESS(Status) ? PV_FAULT_SPURIOUS : PV_FAULT_ACCESS_VIOLATION;
+    MiEndFaultRecord(&Fault, Fault.Resolution, NT_SUCCESS(Status) ? STATUS_SUCCESS : Status);
+    return Status;
 }

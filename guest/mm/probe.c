@@ -5,8 +5,17 @@
  * `rep movsb` whose address is in the exception fixup table: if it faults on a user address,
  * KiTrap0E resumes after it and the copy returns STATUS_ACCESS_VIOLATION instead of the
  * kernel bug-checking. (NT raises an exception from the probe; here it returns a status.)
+ *
+ * A copy that touches committed user memory not yet in memory just faults it in (the fault
+ * path resolves user addresses for kernel mode too, stack growth included). When the fault
+ * cannot be resolved, KiTrap0E leaves MmAccessFault's status in MmUserCopyFaultStatus before
+ * resuming at the fixup, and the copy returns it: STATUS_ACCESS_VIOLATION, or
+ * STATUS_GUARD_PAGE_VIOLATION for a guard page (whose guard bit is gone then: the same call
+ * succeeds the next time), or STATUS_STACK_OVERFLOW.
  */
 #include "mm.h"
+
+NTSTATUS MmUserCopyFaultStatus;
 
 static NTSTATUS MiProbe(PCVOID Address, SIZE_T Length, ULONG Alignment)
 {
@@ -37,6 +46,8 @@ static ULONG MiSafeCopy(PVOID Destination, PCVOID Source, ULONG Length)
 {
     ULONG Remaining = Length;
 
+    MmUserCopyFaultStatus = STATUS_ACCESS_VIOLATION;
+
     __asm__ volatile(
         "1:\trep movsb\n"
         "2:\n"
@@ -49,14 +60,20 @@ static ULONG MiSafeCopy(PVOID Destination, PCVOID Source, ULONG Length)
     return Remaining;
 }
 
+static NTSTATUS MiCopyStatus(ULONG Remaining)
+{
+    if (Remaining == 0)
+        return STATUS_SUCCESS;
+    return NT_SUCCESS(MmUserCopyFaultStatus) ? STATUS_ACCESS_VIOLATION : MmUserCopyFaultStatus;
+}
+
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length)
 {
     NTSTATUS Status = ProbeForRead(UserSource, Length, 1);
 
     if (!NT_SUCCESS(Status))
         return Status;
-    return MiSafeCopy(Destination, UserSource, (ULONG)Length) == 0 ? STATUS_SUCCESS
-                                                                   : STATUS_ACCESS_VIOLATION;
+    return MiCopyStatus(MiSafeCopy(Destination, UserSource, (ULONG)Length));
 }
 
 NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length)
@@ -65,6 +82,5 @@ NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length)
 
     if (!NT_SUCCESS(Status))
         return Status;
-    return MiSafeCopy(UserDestination, Source, (ULONG)Length) == 0 ? STATUS_SUCCESS
-                                                                   : STATUS_ACCESS_VIOLATION;
+    return MiCopyStatus(MiSafeCopy(UserDestination, Source, (ULONG)Length));
 }

@@ -3,9 +3,11 @@
  * page directory, a hyperspace page table, a working-set list page), fills the new directory
  * through hyperspace (system PDEs 0x200-0x3FF copied from the current one, the self-map PDE
  * 0x300, the hyperspace PDE 0x301) and puts the working-set page at MI_WORKING_SET_LIST.
- * While attached, MiCommitUserPage gives user pages (and their page tables) real frames.
- * MmCleanProcessAddressSpace (attached) frees every user page and page table;
- * MmDeleteProcessAddressSpace (from another address space) frees the three pages.
+ * While attached, MiCommitUserPage gives image pages (and their page tables) real frames, and
+ * MmCreateUserStack reserves and commits the stack (VADs: mm/virtual.c). At the end
+ * MmCleanProcessAddressSpace (attached) frees every user page, page table and VAD and returns
+ * the commit charge; MmDeleteProcessAddressSpace (from another address space) frees the
+ * three pages.
  *
  * Share counts: a page table holds one share for its PDE plus one per valid PTE in it; the
  * page directory one for itself plus one per page table (the hyperspace one included).
@@ -69,37 +71,38 @@ NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
 }
 
 /*
- * Give the user page at VirtualAddress a frame in the current (attached) process, creating
- * its page table if needed. The page reads as zeroes. If it is already valid (two image
- * segments sharing a page) it is returned as is, made writable if asked. The PTE first holds
- * the demand-zero PTE with the page's protection, which the PFN keeps as OriginalPte.
+ * Give the user page at VirtualAddress a frame in the current (attached) process now, creating
+ * its page table if needed (the image loader: images are not demand paged yet). The page reads
+ * as zeroes. If it is already valid (two image segments sharing a page) it is returned as is,
+ * made writable if asked. The PTE first holds the demand-zero PTE with the page's protection,
+ * which the PFN keeps as OriginalPte (where a resident page's protection lives).
  */
-NTSTATUS MiCommitUserPage(PVOID VirtualAddress, BOOLEAN Writable, PPFN_NUMBER PageFrameIndex)
+NTSTATUS MiCommitUserPage(PVOID VirtualAddress, ULONG Protection, PPFN_NUMBER PageFrameIndex)
 {
-    PMMPTE PointerPde = MiAddressToPde(VirtualAddress);
     PMMPTE PointerPte = MiAddressToPte(VirtualAddress);
+    BOOLEAN Writable = MiIsAccessAllowed(Protection, TRUE);
     MMPTE TempPte;
     PFN_NUMBER Page;
+    NTSTATUS Status;
 
     if (!MI_IS_USER_ADDRESS(VirtualAddress))
         return STATUS_ACCESS_VIOLATION;
-    if (!PointerPde->u.Hard.Valid)
-    {
-        if (MmAvailablePages == 0)
-            return STATUS_NO_MEMORY;
-        Page = MiRemoveZeroPage();
-        TempPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
-        MI_WRITE_PTE(PointerPde, TempPte);
-        MiInitializePfn(Page, PointerPde, TRUE);
-        MI_WRITE_PTE(PointerPde, MI_MAKE_PTE(ValidUserPde, Page));
-        __invlpg(MiPdeToPte(PointerPde));
-    }
+    Status = MiMakeUserPageTableValid((ULONG_PTR)VirtualAddress);
+    if (!NT_SUCCESS(Status))
+        return Status;
 
     TempPte = MI_READ_PTE(PointerPte);
     if (TempPte.u.Hard.Valid)
     {
         if (Writable && !TempPte.u.Hard.Write)
         {
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber);
+            ULONG Old = MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long);
+
+            Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(
+                (Old == MM_EXECUTE || Old == MM_EXECUTE_READ) ? MM_EXECUTE_READWRITE
+                                                             : MM_READWRITE);
+            Pfn1->u3.e1.Modified = 1;
             TempPte.u.Hard.Write = 1;
             TempPte.u.Hard.Dirty = 1;
             MI_WRITE_PTE(PointerPte, TempPte);
@@ -112,49 +115,41 @@ NTSTATUS MiCommitUserPage(PVOID VirtualAddress, BOOLEAN Writable, PPFN_NUMBER Pa
     if (MmAvailablePages == 0)
         return STATUS_NO_MEMORY;
     Page = MiRemoveZeroPage();
-    TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Writable ? MM_READWRITE : MM_READONLY);
+    TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
     MI_WRITE_PTE(PointerPte, TempPte);
     MiInitializePfn(Page, PointerPte, Writable);
-    TempPte.u.Long = PTE_FROM_PFN(Page) | PTE_VALID | PTE_OWNER | PTE_ACCESSED;
-    if (Writable)
-        TempPte.u.Long |= PTE_WRITE | PTE_DIRTY;
+    TempPte = MiMakeUserValidPte(Page, Protection);
+    TempPte.u.Long |= PTE_ACCESSED;
     MI_WRITE_PTE(PointerPte, TempPte);
+    PsGetCurrentProcess()->Vm.PrivatePages++;
     *PageFrameIndex = Page;
     return STATUS_SUCCESS;
 }
 
-/* The top MM_USER_STACK_COMMIT bytes of the stack reservation, read/write. */
+/*
+ * The user stack: a 1 MiB reservation (a private VAD, not committed), its top page committed
+ * read/write and the page below committed as the guard page (PAGE_READWRITE | PAGE_GUARD).
+ * Committing writes demand-zero PTEs (0x80 and 0x280); the first of them makes the stack's page
+ * table exist through the self-map (a page-table fault). No page is resident yet: the first
+ * write to the stack (the arguments, PspPushArguments) demand-zeroes the top page.
+ */
 NTSTATUS MmCreateUserStack(PEPROCESS Process)
 {
-    ULONG Va;
-    PFN_NUMBER Page;
+    PMMPROCESS_VM Vm = &Process->Vm;
+    ULONG CommitBase = MM_USER_STACK_TOP - MM_USER_STACK_COMMIT;
+    PMMVAD Vad;
     NTSTATUS Status;
 
-    UNREFERENCED_PARAMETER(Process);
-    for (Va = MM_USER_STACK_TOP - MM_USER_STACK_COMMIT; Va < MM_USER_STACK_TOP; Va += PAGE_SIZE)
-    {
-        Status = MiCommitUserPage((PVOID)(ULONG_PTR)Va, TRUE, &Page);
-        if (!NT_SUCCESS(Status))
-            return Status;
-    }
-    return STATUS_SUCCESS;
-}
-
-/* Unmap one user page and let it go: deleted pages end on the Free list. */
-static VOID MiDeletePte(PMMPTE PointerPte)
-{
-    MMPTE TempPte = MI_READ_PTE(PointerPte), ZeroPte = { { 0 } };
-    PFN_NUMBER PageFrameIndex = TempPte.u.Hard.PageFrameNumber;
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
-    PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
-
-    if (PageFrameIndex > MmHighestPhysicalPage || MI_PFN_PTE_ADDRESS(Pfn1) != PointerPte)
-        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_PTE_MISMATCH, (ULONG_PTR)PointerPte,
-                     PageFrameIndex, (ULONG_PTR)Pfn1->PteAddress);
-    MI_WRITE_PTE(PointerPte, ZeroPte);
-    MI_SET_PFN_DELETED(Pfn1);
-    MiDecrementShareCount(Pfn1, PageFrameIndex);
-    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    Status = MiCreateVad(Vm, MM_USER_STACK_BASE, MM_USER_STACK_TOP - 1, MM_READWRITE, VadNone,
+                         FALSE, &Vad);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Vm->StackVad = Vad;
+    Status = MiCommitPages(Vm, Vad, CommitBase, MM_USER_STACK_TOP - 1, MM_READWRITE);
+    if (NT_SUCCESS(Status))
+        Status = MiCommitPages(Vm, Vad, CommitBase - PAGE_SIZE, CommitBase - 1,
+                               MM_READWRITE | MM_GUARD_PAGE);
+    return Status;
 }
 
 static VOID MiCheckShareCount(PFN_NUMBER PageFrameIndex, ULONG Expected)
@@ -168,7 +163,7 @@ static VOID MiCheckShareCount(PFN_NUMBER PageFrameIndex, ULONG Expected)
 
 VOID MmCleanProcessAddressSpace(PEPROCESS Process)
 {
-    ULONG Pde, Pte, Pages = 0, Tables = 0;
+    ULONG Pde, Pte, Pages = 0, Tables = 0, Commit, Vads;
 
     for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
     {
@@ -179,7 +174,7 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
             continue;
         for (Pte = 0; Pte < PTE_PER_PAGE; Pte++)
         {
-            if (PointerPte[Pte].u.Hard.Valid)
+            if (MiIsResidentUserPte(&PointerPte[Pte], MI_READ_PTE(&PointerPte[Pte])))
             {
                 MiDeletePte(&PointerPte[Pte]);
                 Pages++;
@@ -195,8 +190,13 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
         Tables++;
     }
     KeFlushCurrentTb();
-    DbgPrint("mm: %s (pid %u): freed %u user pages and %u page tables\n",
-             Process->ImageFileName, Process->UniqueProcessId, Pages, Tables);
+    Commit = Process->Vm.CommitCharge;
+    Vads = Process->Vm.VadRoot.NumberGenericTableElements;
+    MiDeleteProcessVads(&Process->Vm);
+    Process->Vm.PrivatePages = 0;
+    DbgPrint("mm: %s (pid %u): freed %u user pages and %u page tables, %u VADs, commit charge "
+             "%u pages (peak %u)\n", Process->ImageFileName, Process->UniqueProcessId, Pages,
+             Tables, Vads, Commit, Process->Vm.CommitChargePeak);
 }
 
 VOID MmDeleteProcessAddressSpace(PEPROCESS Process)

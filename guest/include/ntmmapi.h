@@ -1,0 +1,78 @@
+/*
+ * ntmmapi.h - the user-visible side of the memory manager, shared by the kernel and the test
+ * images (through ntapi.h): NT's PAGE_* protections and MEM_* allocation types and states,
+ * MEMORY_BASIC_INFORMATION for NtQueryVirtualMemory, and pagevisor's own PV_MM_COUNTERS for
+ * the PvQueryMmCounters service. Values are NT's (winnt.h / ntifs.h).
+ */
+#ifndef PV_NTMMAPI_H
+#define PV_NTMMAPI_H
+
+#include "ntdef.h"
+#include "pv_abi.h"
+
+/* Page protections (Win32 and NT native API). */
+#define PAGE_NOACCESS           0x01u
+#define PAGE_READONLY           0x02u
+#define PAGE_READWRITE          0x04u
+#define PAGE_WRITECOPY          0x08u
+#define PAGE_EXECUTE            0x10u
+#define PAGE_EXECUTE_READ       0x20u
+#define PAGE_EXECUTE_READWRITE  0x40u
+#define PAGE_EXECUTE_WRITECOPY  0x80u
+#define PAGE_GUARD              0x100u
+#define PAGE_NOCACHE            0x200u
+#define PAGE_WRITECOMBINE       0x400u
+
+/* Allocation types, free types, region states and region types. */
+#define MEM_COMMIT              0x00001000u
+#define MEM_RESERVE             0x00002000u
+#define MEM_DECOMMIT            0x00004000u
+#define MEM_RELEASE             0x00008000u
+#define MEM_FREE                0x00010000u
+#define MEM_PRIVATE             0x00020000u
+#define MEM_MAPPED              0x00040000u
+#define MEM_RESET               0x00080000u
+#define MEM_TOP_DOWN            0x00100000u
+#define MEM_WRITE_WATCH         0x00200000u
+#define MEM_PHYSICAL            0x00400000u
+#define MEM_IMAGE               0x01000000u
+#define MEM_LARGE_PAGES         0x20000000u
+
+typedef enum _MEMORY_INFORMATION_CLASS
+{
+    MemoryBasicInformation = 0
+} MEMORY_INFORMATION_CLASS;
+
+/* One region: consecutive pages of one allocation with the same state and protection. */
+typedef struct _MEMORY_BASIC_INFORMATION
+{
+    PVOID BaseAddress;       /* the queried address rounded down to a page */
+    PVOID AllocationBase;    /* start of the allocation (VAD); NULL for free memory */
+    ULONG AllocationProtect; /* protection given when the range was reserved */
+    SIZE_T RegionSize;       /* bytes from BaseAddress with the same State and Protect */
+    ULONG State;             /* MEM_COMMIT, MEM_RESERVE or MEM_FREE */
+    ULONG Protect;           /* PAGE_*; 0 for reserved pages, PAGE_NOACCESS for free ones */
+    ULONG Type;              /* MEM_PRIVATE or MEM_IMAGE; 0 for free memory */
+} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
+
+/*
+ * PvQueryMmCounters: the memory manager's counters. Fault counts are system-wide since boot
+ * (images run one at a time, so a difference across a piece of code counts that code's
+ * faults); the process fields describe the caller. Sizes are in pages.
+ */
+typedef struct _PV_MM_COUNTERS
+{
+    ULONG PageFaults;                                  /* every page fault taken */
+    ULONG FaultsByResolution[PV_FAULT_RESOLUTION_MAX]; /* indexed by PV_FAULT_* (pv_abi.h) */
+    ULONG PageTablesCreated;   /* user page tables demand-zeroed (alone or with a data page) */
+    ULONG ProcessPageFaults;   /* page faults of the calling process (either mode) */
+    ULONG ProcessCommitCharge; /* pages committed by the calling process */
+    ULONG ProcessCommitPeak;
+    ULONG ProcessPrivatePages; /* its private pages that are resident */
+    ULONG TotalCommittedPages; /* committed by every process */
+    ULONG CommitLimit;         /* RAM available at boot (less a reserve) + pagefile slots */
+    ULONG AvailablePages;      /* Zeroed + Free + Standby */
+    ULONG PagefileSlots;       /* 0 without a pagefile */
+} PV_MM_COUNTERS, *PPV_MM_COUNTERS;
+
+#endif /* PV_NTMMAPI_H */
