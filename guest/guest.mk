@@ -22,8 +22,12 @@ GUEST_USER_OBJECTS := $(filter-out $(GUEST_USER_CRT0),\
                         $(patsubst guest/%,$(BUILD)/guest/user/%.o,$(basename $(GUEST_USER_SOURCES))))
 GUEST_USER_LIB := $(BUILD)/guest/user/libntuser.a
 GUEST_USER_LDS := guest/user/image.ld
-GUEST_USER_CFLAGS := $(GUEST_CFLAGS) -Iguest/include -Iguest/user/include -MMD -MP
-GUEST_IMAGE_CFLAGS := $(GUEST_CFLAGS) -Iguest/user/include -MMD -MP
+# User code probes its stack a page at a time (GCC's stack-clash protection, the equivalent of
+# NT's __chkstk): a frame larger than a page then grows the stack through its guard page page
+# by page instead of jumping past it.
+GUEST_USER_CFLAGS := $(GUEST_CFLAGS) -fstack-clash-protection -Iguest/include \
+                     -Iguest/user/include -MMD -MP
+GUEST_IMAGE_CFLAGS := $(GUEST_CFLAGS) -fstack-clash-protection -Iguest/user/include -MMD -MP
 
 .PHONY: guest guest-qemu-test
 all: $(GUEST_KERNEL) $(GUEST_IMAGES)

@@ -11,6 +11,8 @@
 #define PV_NTAPI_H
 
 #include "../../include/ntdef.h"
+#include "../../include/ntstatusex.h"
+#include "../../include/ntmmapi.h"
 
 /* ---------------------------------------------------------------------- NT native services */
 
@@ -18,11 +20,39 @@
  * NULL ends the caller's other threads (there are none) and returns STATUS_SUCCESS. */
 NTSTATUS NTAPI NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
 
+/* Reserve and/or commit private memory (MEM_RESERVE on 64 KiB granularity, MEM_COMMIT inside
+ * an existing allocation, both; *BaseAddress NULL lets the system pick, bottom-up or with
+ * MEM_TOP_DOWN). On success *BaseAddress and *RegionSize are the pages reserved or committed.
+ * Committed memory reads zero until written; it gets physical pages on first touch. */
+NTSTATUS NTAPI NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
+                                       ULONG_PTR ZeroBits, PSIZE_T RegionSize,
+                                       ULONG AllocationType, ULONG Protect);
+/* MEM_DECOMMIT or MEM_RELEASE (size 0: the whole allocation, *BaseAddress its base). */
+NTSTATUS NTAPI NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
+                                   PSIZE_T RegionSize, ULONG FreeType);
+/* New protection for committed pages of one allocation; the first page's old one back. */
+NTSTATUS NTAPI NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
+                                      PSIZE_T NumberOfBytesToProtect, ULONG NewAccessProtection,
+                                      PULONG OldAccessProtection);
+/* MemoryBasicInformation of the region holding BaseAddress. */
+NTSTATUS NTAPI NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
+                                    MEMORY_INFORMATION_CLASS MemoryInformationClass,
+                                    PVOID MemoryInformation, SIZE_T MemoryInformationLength,
+                                    PSIZE_T ReturnLength);
+
 /* ---------------------------------------------------------------- pagevisor's own services */
 
 /* Writes Length bytes of Text to the run's output (STDOUT). STATUS_ACCESS_VIOLATION if any
- * byte of the range is not readable user memory (nothing of it is printed then). */
+ * byte of the range is not readable user memory (nothing of it is printed then);
+ * STATUS_GUARD_PAGE_VIOLATION (once) if it runs into a guard page. */
 NTSTATUS NTAPI PvDisplayString(const char *Text, ULONG Length);
+
+/* The memory manager's counters (Length = sizeof(PV_MM_COUNTERS)). */
+NTSTATUS NTAPI PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length);
+
+/* The physical frame mapped at a user address, 0 when none is (never touched, decommitted,
+ * guard or no access). Touches nothing. */
+NTSTATUS NTAPI PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber);
 
 /* ------------------------------------------------------------------------ runtime (libntuser) */
 
@@ -41,6 +71,21 @@ int memcmp(const void *A, const void *B, size_t Length);
 size_t strlen(const char *String);
 int strcmp(const char *A, const char *B);
 int strncmp(const char *A, const char *B, size_t Length);
+
+/* ---------------------------------------------------------- algorithms the Pintos tests use */
+
+/* ARC4 (RC4) keystream cipher: key schedule, then XOR of the keystream into Buffer. */
+struct arc4
+{
+    unsigned char S[256];
+    unsigned char i, j;
+};
+void arc4_init(struct arc4 *State, const void *Key, size_t KeyLength);
+void arc4_crypt(struct arc4 *State, void *Buffer, size_t Length);
+
+/* POSIX cksum: CRC-32 (polynomial 0x04C11DB7, most significant bit first) of the bytes, then
+ * of the length in bytes (least significant byte first, no trailing zeros), complemented. */
+unsigned long cksum(const void *Buffer, size_t Length);
 
 /* ------------------------------------------------------------ Pintos-style test helpers */
 
