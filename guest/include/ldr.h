@@ -8,7 +8,7 @@
 #include "ntdef.h"
 #include "pv_abi.h"
 
-#define LDR_MAX_MODULES       32
+#define LDR_MAX_MODULES       64
 #define LDR_MAX_MEMORY_RANGES 32
 #define LDR_MAX_RESERVED      (8 + 2 * LDR_MAX_MODULES)
 #define LDR_MAX_COMMAND_LINE  256
