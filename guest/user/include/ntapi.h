@@ -96,6 +96,9 @@ unsigned long cksum(const void *Buffer, size_t Length);
 void msg(const char *Format, ...) __attribute__((format(printf, 1, 2)));
 /* "(name) text: FAILED", then the process ends with exit status 1. */
 void fail(const char *Format, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* "(name) text: 0xSTATUS" if Status is Expected, else fail saying what was expected. */
+void check_status(NTSTATUS Status, NTSTATUS Expected, const char *Format, ...)
+    __attribute__((format(printf, 3, 4)));
 /* msg the text, then fail with it if Success is false. */
 #define CHECK(Success, ...)              \
     do                                   \
