@@ -231,6 +231,7 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_OUT_OF_PAGES        0x1005  /* P2 available pages */
 #define MI_BUGCHECK_COMMIT_LEAK         0x1007  /* P2 committed before, P3 after, P4 pid */
 #define MI_BUGCHECK_TRANSITION_PAGE     0x1008  /* P2 PTE address, P3 PTE, P4 PFN's PteAddress */
+#define MI_BUGCHECK_UNKNOWN_PTE         0x1009  /* P2 VA, P3 PTE, P4 PTE address */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);

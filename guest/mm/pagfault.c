@@ -176,9 +176,10 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
     }
     if (Vad == NULL || !MiQueryPageProtection(Vad, Va, &Protection))
         return STATUS_ACCESS_VIOLATION;   /* free, reserved or decommitted */
-    if (TempPte.u.Soft.Prototype ||
-        (mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE))
-        KeBugCheckEx(MEMORY_MANAGEMENT, 0x1009, Va, TempPte.u.Long, 0);   /* not made yet */
+    /* Prototype and pagefile PTEs are not made yet: one here is a corrupt PTE. */
+    if (TempPte.u.Soft.Prototype || mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE)
+        MiBugCheckFault(Fault, MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
+                        (ULONG_PTR)PointerPte);
 
     if ((Protection & MM_PROTECT_SPECIAL) == MM_GUARD_PAGE)
     {
