@@ -95,9 +95,10 @@ static NTSTATUS MiResolveDemandZeroFault(PMMPROCESS_VM Vm, PMMPTE PointerPte, UL
     MMPTE TempPte;
     PFN_NUMBER Page;
 
-    if (MmAvailablePages == 0)
+    /* (Available pages may all be standby ones, which MiRemoveZeroPage does not take.) */
+    Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
+    if (Page == 0)
         return STATUS_NO_MEMORY;
-    Page = MiRemoveZeroPage();
     /* The PFN's OriginalPte is the PTE as it was: the protection, for the page's life. */
     TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
     MI_WRITE_PTE(PointerPte, TempPte);

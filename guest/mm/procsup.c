@@ -112,9 +112,9 @@ NTSTATUS MiCommitUserPage(PVOID VirtualAddress, ULONG Protection, PPFN_NUMBER Pa
         return STATUS_SUCCESS;
     }
 
-    if (MmAvailablePages == 0)
+    Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
+    if (Page == 0)
         return STATUS_NO_MEMORY;
-    Page = MiRemoveZeroPage();
     TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
     MI_WRITE_PTE(PointerPte, TempPte);
     MiInitializePfn(Page, PointerPte, Writable);

@@ -46,9 +46,9 @@ NTSTATUS MiMakeUserPageTableValid(ULONG_PTR Va)
 
     if (MI_READ_PTE(PointerPde).u.Hard.Valid)
         return STATUS_SUCCESS;
-    if (MmAvailablePages == 0)
+    Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
+    if (Page == 0)
         return STATUS_NO_MEMORY;
-    Page = MiRemoveZeroPage();
     TempPde.u.Long = MM_DEMAND_ZERO_WRITE_PTE;   /* NT's DemandZeroPde: the PFN's OriginalPte */
     MI_WRITE_PTE(PointerPde, TempPde);
     MiInitializePfn(Page, PointerPde, TRUE);
