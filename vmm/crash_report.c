@@ -12,8 +12,12 @@ void crash_print_regs(FILE *f, const struct pv_regs *r)
 {
     fprintf(f, "  eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
             r->eax, r->ebx, r->ecx, r->edx, r->esi, r->edi);
-    fprintf(f, "  eip=%08x esp=%08x ebp=%08x efl=%08x cs=%04x ss=%04x\n",
-            r->eip, r->esp, r->ebp, r->eflags, r->cs, r->ss);
+    /* Fault trace records carry no flags or selectors (cs 0): leave out what is unknown. */
+    if (r->cs)
+        fprintf(f, "  eip=%08x esp=%08x ebp=%08x efl=%08x cs=%04x ss=%04x\n",
+                r->eip, r->esp, r->ebp, r->eflags, r->cs, r->ss);
+    else
+        fprintf(f, "  eip=%08x esp=%08x ebp=%08x\n", r->eip, r->esp, r->ebp);
     fprintf(f, "  cr0=%08x cr2=%08x cr3=%08x cr4=%08x\n", r->cr0, r->cr2, r->cr3, r->cr4);
 }
 

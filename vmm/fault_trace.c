@@ -166,7 +166,9 @@ void tracer_drain(struct fault_tracer *t)
         }
         t->faults++;
         t->by_resolution[r.resolution]++;
-        if (r.resolution == PV_FAULT_ACCESS_VIOLATION || r.resolution == PV_FAULT_BUGCHECK) {
+        /* A record with a status is a fault that failed (access violation, guard page,
+         * stack overflow, in-page error, bug check): keep the last for the crash report. */
+        if (r.status != 0) {
             t->last_fatal = r;
             t->have_last_fatal = true;
         }
@@ -208,9 +210,9 @@ static void print_vad(FILE *f, const struct pv_fault_record *r)
     }
 }
 
-void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid)
+void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, uint32_t status)
 {
-    if (!t->have_last_fatal || t->last_fatal.pid != pid)
+    if (!t->have_last_fatal || t->last_fatal.pid != pid || t->last_fatal.status != status)
         return;
     const struct pv_fault_record *r = &t->last_fatal;
     struct pv_regs regs = record_regs(r);

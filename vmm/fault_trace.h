@@ -51,8 +51,10 @@ const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid);
 void tracer_drain(struct fault_tracer *t);
 
 /* The crash report of a process ended by a fault: status, registers, the decoded instruction
- * with its effective address, the PDE/PTE chain and the VAD covering the address. */
-void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid);
+ * with its effective address, the PDE/PTE chain and the VAD covering the address. Printed only
+ * when the last failed fault of that process carries the status it was ended with (a process
+ * ended by, say, a divide error has no fault to report). */
+void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, uint32_t status);
 
 /* For a bug check: the PDE/PTE chain of cr2 through cr3, and the VAD when the fault record of
  * the bug check says which covers it. */

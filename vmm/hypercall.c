@@ -118,7 +118,7 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
                 p->name, status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
                 p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" : "reading",
                 p->fault_address);
-        tracer_crash_report(s->tracer, stderr, p->pid);
+        tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status);
         fflush(stderr);
     } else if (s->exit_status == 0 && p->exit_status != 0) {
         s->exit_status = image_exit_status(p->exit_status);

@@ -174,7 +174,10 @@ static void crash_report_names_the_fault(void)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    tracer_crash_report(&t, f, 7);
+    tracer_crash_report(&t, f, 7, 0xC0000094u);   /* ended by something else: no report */
+    fflush(f);
+    CU_ASSERT_EQUAL(len, 0u);
+    tracer_crash_report(&t, f, 7, 0xC0000005u);
     fclose(f);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "access_violation at cr2 10000000, error code 6 "
                                         "(not-present write user)"));
