@@ -50,4 +50,8 @@ multiboot-qemu: all
 cli-tests: all
 	$(Q)tests/cli.sh $(PAGEVISOR)
 
-test: deps-test all unit-tests cli-tests multiboot-qemu integration
+.PHONY: san-smoke
+san-smoke: all $(PAGEVISOR_SAN)
+	$(Q)tests/san-smoke.sh $(PAGEVISOR_SAN)
+
+test: deps-test all unit-tests cli-tests san-smoke multiboot-qemu integration

@@ -34,4 +34,11 @@ $(PAGEVISOR_STATIC): $(VMM_OBJS)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -o $@ $^ $(VMM_STATIC_LIBS)
 
 -include $(VMM_OBJS:.o=.d)
-.SECONDARY: $(VMM_SAN_OBJS)
+# The whole host program with ASan and UBSan, for the sanitizer smoke test (tests/san-smoke.sh).
+PAGEVISOR_SAN := $(BUILD)/san/pagevisor
+
+$(PAGEVISOR_SAN): $(VMM_SAN_OBJS) $(BUILD)/san/vmm/main.o
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(VMM_LIBS)
+
+.SECONDARY: $(VMM_SAN_OBJS) $(BUILD)/san/vmm/main.o

@@ -1,0 +1,48 @@
+#!/bin/bash
+# san-smoke.sh - the whole host program built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (build/san/pagevisor), driven through what a user does: the command line and probe
+# (tests/cli.sh), and real runs, which on a host whose KVM cannot run 32-bit paged guests go
+# through the KVM runner (options, path mapping, the job archive, the result stream, output
+# files) and otherwise straight through KVM (loader, exit loop, hypercalls, trace ring).
+# Any sanitizer report fails the run (the build aborts on the first one).
+# Usage: tests/san-smoke.sh SAN-PAGEVISOR
+set -u
+SAN=${1:?usage: san-smoke.sh SAN-PAGEVISOR}
+export PAGEVISOR_STATIC=${PAGEVISOR_STATIC:-build/pagevisor-static}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+passed=0 failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+report() { # NAME OK
+    if [[ $2 == 0 ]]; then echo "  $1 ... passed"; passed=$((passed + 1))
+    else echo "  $1 ... FAILED"; failed=$((failed + 1)); fi
+}
+no_sanitizer_report() { ! grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$1"; }
+
+tests/cli.sh "$SAN" >"$work/cli.out" 2>&1
+status=$?
+no_sanitizer_report "$work/cli.out" && [[ $status == 0 ]]; report cli-under-sanitizers $?
+[[ $status == 0 ]] || sed 's/^/      | /' "$work/cli.out"
+
+# A run with a trace, a kept pagefile and two images.
+"$SAN" run --kernel build/guest/kernel.elf --trace "$work/t.jsonl" --trace-format jsonl --pagefile "$work/pf" --pagefile-size 1M \
+    build/images/dz-trace.elf -- build/images/hello.elf >"$work/run.out" 2>"$work/run.err"
+status=$?
+cat tests/images/dz-trace.expected tests/images/hello.expected >"$work/want"
+[[ $status == 0 ]] && cmp -s "$work/want" "$work/run.out" && no_sanitizer_report "$work/run.err" &&
+    grep -q '"type":"statistics","faults":' "$work/t.jsonl" &&
+    [[ $(stat -c %a "$work/pf") == 600 ]]
+report run-trace-pagefile $?
+[[ $status == 0 ]] || sed 's/^/      | /' "$work/run.err"
+
+# A run that ends badly: a killed image and its crash report.
+"$SAN" run --kernel build/guest/kernel.elf build/images/av-null.elf >"$work/av.out" 2>"$work/av.err"
+status=$?
+[[ $status == 112 ]] && grep -q 'no VAD covers 00000000' "$work/av.err" &&
+    no_sanitizer_report "$work/av.err"
+report run-killed-image $?
+
+echo "san-smoke: $passed passed, $failed failed"
+[[ $failed == 0 ]]
