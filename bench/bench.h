@@ -72,6 +72,8 @@ void vm_path_destroy(struct vm_path *v);
  * with pread + UFFDIO_COPY. NULL with the reason in why when userfaultfd is not permitted.
  * The handler runs on handler_cpu (set_handler_cpu moves it), or anywhere when it is -1. */
 struct uffd_peer;
+/* A userfaultfd (close-on-exec), or -1 with the reason it is not available in why. */
+int uffd_open(char *why, size_t whylen);
 struct uffd_peer *uffd_peer_create(int fd, uint32_t pages, char *why, size_t whylen);
 void uffd_peer_set_handler_cpu(struct uffd_peer *u, int cpu);
 void uffd_peer_run(struct uffd_peer *u, const struct workload *w, struct measurement *m);

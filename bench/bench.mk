@@ -1,5 +1,11 @@
 # bench/bench.mk - `make bench`: benchmarks measured side by side with their peers on this
-# machine, printed as a table and saved as JSON under build/bench/. Never asserts a time.
+# machine, printed as tables and saved as JSON under build/bench/. Never asserts a time.
+#   make bench                both, one after the other
+#   make bench-host-path      the host service path only (BENCH_ARGS: host-path options)
+#   make bench-full-system    the full system only: the guest's demand-zero faults and page-ins
+#                             against Linux and userfaultfd on the same kernel, in the KVM runner
+#                             VM where this host's KVM cannot run the guest (BENCH_FS_ARGS:
+#                             full-system options, e.g. BENCH_FS_ARGS="--runs 3")
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_HOST_PATH := $(BENCH_DIR)/host-path
@@ -9,10 +15,28 @@ BENCH_OBJS      := $(patsubst bench/%.c,$(BENCH_DIR)/%.o,$(BENCH_SRCS)) $(BENCH_
 BENCH_VMM_OBJS  := $(BUILD)/vmm/pagefile.o $(BUILD)/vmm/kvm_x86.o
 BENCH_CFLAGS    := $(HOST_CFLAGS) -Ivmm -Ibench
 BENCH_ARGS      ?=
+BENCH_FS_ARGS   ?=
 
-.PHONY: bench
-bench: $(BENCH_HOST_PATH)
+BENCH_IMAGE_SRCS := $(wildcard bench/images/*.c)
+BENCH_IMAGES     := $(patsubst bench/images/%.c,$(BENCH_DIR)/images/%.elf,$(BENCH_IMAGE_SRCS))
+BENCH_FS         := $(BENCH_DIR)/full-system
+BENCH_FS_OBJS    := $(patsubst bench/full/%.c,$(BENCH_DIR)/full/%.o,$(wildcard bench/full/*.c)) \
+                    $(BENCH_DIR)/uffd_peer.o $(BENCH_DIR)/workload.o \
+                    $(BUILD)/vmm/trace.o $(BUILD)/vmm/pte_format.o
+# Everything the full-system run needs: the driver, the images, the guest kernel, pagevisor
+# and its static twin (which the runner VM gets).
+BENCH_FS_DEPS    := $(BENCH_FS) $(BENCH_IMAGES) $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
+
+.PHONY: bench bench-host-path bench-full-system
+bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS)
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
+	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
+
+bench-host-path: $(BENCH_HOST_PATH)
+	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
+
+bench-full-system: $(BENCH_FS_DEPS)
+	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 
 $(BENCH_DIR)/%.o: bench/%.c $(wildcard bench/*.h bench/guest/*.h vmm/*.h shared/*.h) | deps-build
 	@mkdir -p $(@D)
@@ -44,3 +68,32 @@ $(BENCH_HOST_PATH): $(BENCH_OBJS) $(BENCH_VMM_OBJS)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -pthread -o $@ $^
 
 -include $(patsubst %.o,%.d,$(filter-out $(BENCH_DIR)/guest_image.o,$(BENCH_OBJS)))
+
+# ------------------------------------------------------------------------- full system
+# Guest images of the full-system benchmark (bench/images/NAME.c -> build/bench/images/
+# NAME.elf), compiled and linked exactly as the test images are (guest/guest.mk).
+$(BENCH_DIR)/images/%.o: bench/images/%.c bench/images/pvbench.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(GUEST_CC) $(GUEST_IMAGE_CFLAGS) -Ibench/images -c -o $@ $<
+
+$(BENCH_DIR)/images/%.elf: $(BENCH_DIR)/images/%.o $(GUEST_USER_CRT0) $(GUEST_USER_LIB) $(GUEST_USER_LDS)
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) -T $(GUEST_USER_LDS) -z max-page-size=0x1000 -o $@ \
+		$(GUEST_USER_CRT0) $< $(GUEST_USER_LIB)
+
+.PRECIOUS: $(BENCH_DIR)/images/%.o
+-include $(BENCH_IMAGES:.elf=.d)
+
+# The full-system driver: one static program (it also runs inside the KVM runner VM, whose
+# userland is busybox), reusing the host-path benchmark's userfaultfd file peer.
+$(BENCH_DIR)/full/%.o: bench/full/%.c $(wildcard bench/full/*.h bench/*.h vmm/*.h shared/*.h) | deps-build
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -Ibench/full -MMD -c $< -o $@
+
+$(BENCH_FS): $(BENCH_FS_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -pthread -o $@ $^ -lm
+
+-include $(patsubst %.o,%.d,$(filter $(BENCH_DIR)/full/%,$(BENCH_FS_OBJS)))

@@ -42,7 +42,7 @@ struct uffd_peer {
 
 /* The three ways to get a userfaultfd, most permissive first. Returns the fd, or -1 with the
  * reason of the first refusal (the others mostly repeat it). */
-static int open_userfaultfd(char *why, size_t whylen)
+int uffd_open(char *why, size_t whylen)
 {
     int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
     if (fd >= 0)
@@ -103,7 +103,7 @@ struct uffd_peer *uffd_peer_create(int fd, uint32_t pages, char *why, size_t why
     u->fd = fd;
     u->pages = pages;
     u->cluster = 1;
-    u->uffd = open_userfaultfd(why, whylen);
+    u->uffd = uffd_open(why, whylen);
     if (u->uffd < 0) {
         free(u);
         return NULL;

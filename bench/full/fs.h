@@ -1,0 +1,149 @@
+/*
+ * fs.h - the full-system benchmark (build/bench/full-system): demand-zero faults and pagefile
+ * page-ins of the real pagevisor guest, measured side by side with Linux's own demand-zero
+ * faults and userfaultfd handlers on the same kernel. One static program runs it all, where
+ * KVM can run 32-bit paged guests: directly on a host that can, else inside the KVM runner VM
+ * (bench/full-system.sh decides). It prints the table and writes it as JSON.
+ */
+#ifndef BENCH_FS_H
+#define BENCH_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pv_abi.h"
+
+#define FS_RUNS_MAX   31
+#define FS_REASONS    32   /* distinct KVM exit reasons kept per run */
+
+/* ------------------------------------------------------------------ pagevisor guest runs */
+
+/* KVM's own count of VM exits (the kvm_exit tracepoint), by exit reason. */
+struct kvm_exits {
+    unsigned n;
+    struct { uint32_t reason; uint64_t count; } r[FS_REASONS];
+};
+uint64_t kvm_exits_total(const struct kvm_exits *k);
+uint64_t kvm_exits_of(const struct kvm_exits *k, uint32_t reason);
+/* after - before, reason by reason (negative differences count as 0). */
+void kvm_exits_sub(struct kvm_exits *out, const struct kvm_exits *after,
+                   const struct kvm_exits *before);
+const char *kvm_exit_reason_name(uint32_t reason, char *buf, size_t len);
+
+/* Counting KVM exits through a histogram trigger on the kvm_exit tracepoint (root only).
+ * kvm_exit_counter_open: 0, or -1 with the reason in why. */
+int kvm_exit_counter_open(char *why, size_t whylen);
+int kvm_exit_counter_read(struct kvm_exits *k);
+void kvm_exit_counter_close(void);
+
+/* One run of `pagevisor run` with one bench image. */
+struct pv_run {
+    int status;                 /* pagevisor's exit status (-1: not run) */
+    double wall_seconds;        /* the whole run, seen from here (boot, load, exit) */
+    bool have_line;             /* the image printed its "pvbench" line */
+    uint64_t cycles;            /* TSC cycles of the timed pass */
+    uint64_t fill_cycles;       /* bench-pagein: the fill */
+    uint32_t pages, faults, bad, prefault, available;
+    uint32_t kinds[PV_FAULT_RESOLUTION_MAX];      /* faults of the timed pass by kind */
+    uint32_t fill_faults, fill_kinds[PV_FAULT_RESOLUTION_MAX];
+    /* Counting runs only: the "# statistics:" line of the trace, and KVM's exit counts. */
+    bool have_stats;
+    double faults_total, vm_exits, hypercalls;
+    double kinds_total[PV_FAULT_RESOLUTION_MAX];
+    double pf_pages_read, pf_read_calls, pf_pages_written, pf_write_calls, image_page_reads;
+    bool have_kvm_exits;
+    struct kvm_exits kvm;
+    char why[512];              /* what went wrong, when the run did not give its line */
+};
+
+struct pv_env {
+    const char *pagevisor, *kernel, *images, *tmpdir;
+    unsigned timeout;
+    bool count_kvm_exits;
+};
+
+/* Run IMAGE (a file name under env->images) with args; count: also --trace the run (for its
+ * statistics) and count KVM's exits around it. */
+void pv_run(const struct pv_env *env, const char *mem, const char *image,
+            const char *const *args, bool count, struct pv_run *r);
+
+/* -------------------------------------------------------------------------------- peers */
+
+struct peer_sample {
+    double seconds;      /* the touch loop, wall clock */
+    uint64_t faults;     /* page faults of the process during the loop (minor + major) */
+    uint64_t events;     /* userfaultfd events served */
+};
+
+/* Linux's own demand-zero faults: touch (write) every page of a fresh anonymous mapping. */
+void linux_dz_run(uint32_t pages, struct peer_sample *s);
+
+/* A userfaultfd handler thread serving zero pages to the touching thread: UFFDIO_ZEROPAGE
+ * (the write then also takes Linux's copy-on-write fault of the zero page) or UFFDIO_COPY
+ * from a zeroed page. NULL with the reason when userfaultfd is not available. */
+enum uffd_zero_mode { UFFD_ZEROPAGE, UFFD_COPY_ZEROS };
+struct uffd_zero;
+struct uffd_zero *uffd_zero_create(uint32_t pages, enum uffd_zero_mode mode, char *why,
+                                   size_t whylen);
+void uffd_zero_run(struct uffd_zero *u, struct peer_sample *s);
+void uffd_zero_destroy(struct uffd_zero *u);
+
+/* The time stamp counter, and its rate measured against CLOCK_MONOTONIC_RAW. */
+uint64_t fs_rdtsc(void);
+double fs_tsc_hz(unsigned ms);
+double fs_now(void);   /* seconds, CLOCK_MONOTONIC_RAW */
+
+/* ------------------------------------------------------------------------------ results */
+
+enum fs_row { ROW_DZ_WARM, ROW_DZ_COLD, ROW_PAGEIN_SEQ, ROW_PAGEIN_RANDOM, FS_ROWS };
+enum fs_peer { PEER_LINUX_DZ, PEER_UFFD_ZEROPAGE, PEER_UFFD_COPY, PEER_UFFD_FILE_SEQ,
+               PEER_UFFD_FILE_RANDOM, FS_PEERS };
+
+struct fs_peer_result {
+    const char *unavailable;
+    uint32_t pages;
+    double per_sec, spread;        /* pages (= faults served) per second, median run */
+    double faults_per_page;        /* page faults of the process per page */
+    double events_per_page;        /* userfaultfd events per page */
+};
+
+struct fs_row_result {
+    const char *unavailable;       /* NULL when measured */
+    uint32_t pages;
+    const char *mem;
+    /* The timed pass, median run by the guest's TSC. */
+    double seconds, per_sec, spread;
+    double faults_per_page;                       /* all faults of the timed pass per page */
+    uint32_t faults, kinds[PV_FAULT_RESOLUTION_MAX];
+    double host_timed_per_sec;     /* (median wall of runs - median wall of baselines) / pages */
+    /* Counting runs minus their baselines: what the timed pass cost the host. */
+    bool have_counts;
+    double d_faults, d_kinds[PV_FAULT_RESOLUTION_MAX];
+    double d_vm_exits, d_hypercalls, d_pf_pages_read, d_pf_read_calls, d_pf_pages_written,
+           d_pf_write_calls;
+    bool have_kvm;
+    struct kvm_exits d_kvm;
+    const char *kvm_why;
+};
+
+struct fs_info {
+    char when[32], where[256], host[256], cpu[128], kernel[128], kvm[32];
+    double tsc_hz_start, tsc_hz_end, tsc_hz;
+    unsigned runs;
+    double elapsed;
+    bool tsc_inconsistent;
+    char kvm_why[256];
+};
+
+void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_result *rows,
+                     const struct fs_peer_result *peers);
+void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_result *rows,
+                    const struct fs_peer_result *peers);
+
+/* The targets. */
+#define TARGET_DZ_EXITS_PER_FAULT 0.01   /* demand-zero (and soft) faults: under this */
+#define TARGET_EXITS_PER_CLUSTER  1.0    /* page-ins: one exit per cluster read */
+
+#endif /* BENCH_FS_H */

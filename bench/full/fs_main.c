@@ -1,0 +1,551 @@
+/*
+ * fs_main.c - `full-system`: the full-system benchmark of `make bench` (issue 4). Runs the
+ * pagevisor guest's demand-zero and page-in workloads (bench/images/) and the peers on this
+ * kernel side by side, run by run, and reports medians, ratios and VM exits per fault.
+ *
+ * What is timed:
+ *   pagevisor: the guest's own loop, by the time stamp counter read in ring 3 right before and
+ *     after it (rdtsc), converted with the TSC rate measured here against CLOCK_MONOTONIC_RAW.
+ *     It includes everything that happens while the loop runs: the guest's #PF handling and
+ *     page zeroing, the trace-ring flush exits, and any VM exit KVM takes meanwhile (nested
+ *     page faults, host interrupts), since the TSC runs on through them. It excludes booting,
+ *     loading and the commit/release calls around the loop. As a cross-check, the whole runs
+ *     are timed from here too: (median run - median baseline run) / pages, where the baseline
+ *     run does everything but the loop.
+ *   peers: the same loop in a process here, by CLOCK_MONOTONIC_RAW.
+ * VM exits of the loop: counting runs (untimed) minus their baselines: pagevisor's own count
+ *   (exits to the VMM, the "# statistics:" line of --trace), and KVM's count of every exit,
+ *   including those it handles in the kernel (kvm_exit tracepoint), by reason.
+ *
+ * Usage: full-system [options], see usage().
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "fs.h"
+
+struct options {
+    const char *pagevisor, *kernel, *images, *json, *text, *where, *host, *when;
+    unsigned runs, timeout;
+    uint32_t dz_pages, pagein_pages;
+    const char *dz_mem, *pagein_mem;
+    bool kvm_exits, verbose;
+};
+
+#define LINUX_SAMPLES_PER_ROUND 3
+#define SAMPLES_MAX (FS_RUNS_MAX * LINUX_SAMPLES_PER_ROUND)
+
+static bool verbose;
+static double tsc_hz_guess;   /* for --verbose lines before the final rate is known */
+
+/* A guest workload: the measured run and its baseline (the same run without the loop). */
+struct guest_cfg {
+    enum fs_row row;
+    const char *image, *mem;
+    const char *args[4], *base_args[4];
+    char pages[16];
+};
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: full-system [options]\n"
+            "  --pagevisor PATH   the pagevisor to run (default: pagevisor on PATH)\n"
+            "  --kernel PATH      guest kernel (default build/guest/kernel.elf)\n"
+            "  --images DIR       bench images (default build/bench/images)\n"
+            "  --runs N           timed runs of everything, the median is reported (default 5)\n"
+            "  --dz-pages N       pages the demand-zero loop touches (default 8192)\n"
+            "  --dz-mem SIZE      guest RAM for it (default: the pages plus 8 MiB)\n"
+            "  --pagein-pages N   pages of the page-in workload, a power of two (default 4096)\n"
+            "  --pagein-mem SIZE  guest RAM for it (default 4M)\n"
+            "  --timeout SEC      limit per pagevisor run (default 300)\n"
+            "  --no-kvm-exits     do not count KVM's exits through the kvm_exit tracepoint\n"
+            "  --verbose          print every sample as it is taken\n"
+            "  --json PATH, --text PATH   also write the results there\n"
+            "  --where TEXT, --host TEXT, --when TEXT   where it runs, what the host is, when\n");
+    exit(2);
+}
+
+static unsigned long number(const char *opt, const char *text, unsigned long max)
+{
+    char *end;
+    unsigned long v = strtoul(text ? text : "", &end, 10);
+    if (!text || !*text || *end || v == 0 || v > max)
+        errx(2, "%s: '%s' is not a number from 1 to %lu", opt, text ? text : "", max);
+    return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){
+        .pagevisor = "pagevisor", .kernel = "build/guest/kernel.elf",
+        .images = "build/bench/images", .runs = 5, .timeout = 300, .dz_pages = 8192,
+        .pagein_pages = 4096, .pagein_mem = "4M", .kvm_exits = true,
+        .where = "directly on this machine",
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--no-kvm-exits") || !strcmp(a, "--verbose")) {
+            if (a[2] == 'n')
+                o->kvm_exits = false;
+            else
+                o->verbose = true;
+            continue;
+        }
+        if (!v)
+            usage();
+        i++;
+        if (!strcmp(a, "--pagevisor"))
+            o->pagevisor = v;
+        else if (!strcmp(a, "--kernel"))
+            o->kernel = v;
+        else if (!strcmp(a, "--images"))
+            o->images = v;
+        else if (!strcmp(a, "--runs"))
+            o->runs = (unsigned)number(a, v, FS_RUNS_MAX);
+        else if (!strcmp(a, "--dz-pages"))
+            o->dz_pages = (uint32_t)number(a, v, 200000);
+        else if (!strcmp(a, "--dz-mem"))
+            o->dz_mem = v;
+        else if (!strcmp(a, "--pagein-pages"))
+            o->pagein_pages = (uint32_t)number(a, v, 1u << 18);
+        else if (!strcmp(a, "--pagein-mem"))
+            o->pagein_mem = v;
+        else if (!strcmp(a, "--timeout"))
+            o->timeout = (unsigned)number(a, v, 86400);
+        else if (!strcmp(a, "--json"))
+            o->json = v;
+        else if (!strcmp(a, "--text"))
+            o->text = v;
+        else if (!strcmp(a, "--where"))
+            o->where = v;
+        else if (!strcmp(a, "--host"))
+            o->host = v;
+        else if (!strcmp(a, "--when"))
+            o->when = v;
+        else
+            usage();
+    }
+    if (o->pagein_pages & (o->pagein_pages - 1))
+        errx(2, "--pagein-pages: %u is not a power of two", o->pagein_pages);
+}
+
+/* ------------------------------------------------------------------------- machine facts */
+
+static void first_value(const char *file, const char *key, char *out, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    char line[512];
+    snprintf(out, len, "unknown");
+    while (f && fgets(line, sizeof(line), f)) {
+        const char *colon = strchr(line, ':');
+        if (strncmp(line, key, strlen(key)) || !colon)
+            continue;
+        snprintf(out, len, "%s", colon + 2);
+        out[strcspn(out, "\n")] = '\0';
+        break;
+    }
+    if (f)
+        fclose(f);
+}
+
+static void fill_info(struct fs_info *info, const struct options *o)
+{
+    first_value("/proc/cpuinfo", "model name", info->cpu, sizeof(info->cpu));
+    size_t n = strlen(info->cpu);
+    snprintf(info->cpu + n, sizeof(info->cpu) - n, ", %ld CPU%s", sysconf(_SC_NPROCESSORS_ONLN),
+             sysconf(_SC_NPROCESSORS_ONLN) == 1 ? "" : "s");
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(info->kernel, sizeof(info->kernel), "Linux %s", u.release);
+    snprintf(info->kvm, sizeof(info->kvm), "none");
+    static const char *const mods[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+    for (size_t i = 0; i < 3; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/sys/module/%s", mods[i]);
+        if (access(p, F_OK) == 0)
+            snprintf(info->kvm, sizeof(info->kvm), "%s", mods[i]);
+    }
+    if (o->when)
+        snprintf(info->when, sizeof(info->when), "%s", o->when);
+    else {
+        time_t now = time(NULL);
+        strftime(info->when, sizeof(info->when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    }
+    snprintf(info->where, sizeof(info->where), "%s", o->where);
+    snprintf(info->host, sizeof(info->host), "%s", o->host ? o->host : "");
+    info->runs = o->runs;
+}
+
+/* ------------------------------------------------------------------------------ the runs */
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median (the upper middle for an even count) and (max - min) / median. */
+static double median(const double *v, unsigned n, double *spread)
+{
+    double s[SAMPLES_MAX];
+    memcpy(s, v, n * sizeof(*v));
+    qsort(s, n, sizeof(*s), by_double);
+    if (spread)
+        *spread = s[n / 2] > 0 ? (s[n - 1] - s[0]) / s[n / 2] : 0;
+    return s[n / 2];
+}
+
+static bool run_ok(const struct pv_run *r)
+{
+    return r->status == 0 && r->have_line && r->bad == 0;
+}
+
+struct guest_row_runs {
+    struct pv_run timed[FS_RUNS_MAX];
+    double base_wall[FS_RUNS_MAX];
+    unsigned n;
+    char why[512];
+};
+
+/* One timed run and one baseline; false (with the reason kept) when either failed. */
+static bool guest_round(const struct pv_env *env, const struct guest_cfg *c,
+                        struct guest_row_runs *g)
+{
+    struct pv_run r, b;
+    pv_run(env, c->mem, c->image, c->args, false, &r);
+    if (!run_ok(&r)) {
+        snprintf(g->why, sizeof(g->why), "%s", r.why);
+        return false;
+    }
+    pv_run(env, c->mem, c->image, c->base_args, false, &b);
+    if (!run_ok(&b)) {
+        snprintf(g->why, sizeof(g->why), "%s", b.why);
+        return false;
+    }
+    if (verbose)
+        fprintf(stderr, "    %s %s %s: loop %.2f us/page; run %.3f s, baseline %.3f s\n",
+                c->image, c->args[0], c->args[1], (double)r.cycles / tsc_hz_guess * 1e6 / r.pages,
+                r.wall_seconds, b.wall_seconds);
+    if (g->n < FS_RUNS_MAX) {
+        g->timed[g->n] = r;
+        g->base_wall[g->n] = b.wall_seconds;
+        g->n++;
+    }
+    return true;
+}
+
+static void summarize_guest(const struct guest_cfg *c, struct guest_row_runs *g, double tsc_hz,
+                            struct fs_row_result *res, bool *tsc_inconsistent)
+{
+    double secs[FS_RUNS_MAX], walls[FS_RUNS_MAX];
+    for (unsigned i = 0; i < g->n; i++) {
+        secs[i] = (double)g->timed[i].cycles / tsc_hz;
+        walls[i] = g->timed[i].wall_seconds;
+        if (secs[i] > walls[i])   /* the loop cannot take longer than the whole run */
+            *tsc_inconsistent = true;
+    }
+    res->seconds = median(secs, g->n, &res->spread);
+    const struct pv_run *m = &g->timed[0];
+    for (unsigned i = 0; i < g->n; i++)
+        if ((double)g->timed[i].cycles / tsc_hz == res->seconds)
+            m = &g->timed[i];
+    res->pages = m->pages;
+    res->mem = c->mem;
+    res->per_sec = m->pages / res->seconds;
+    res->faults = m->faults;
+    memcpy(res->kinds, m->kinds, sizeof(res->kinds));
+    res->faults_per_page = m->pages ? (double)m->faults / m->pages : 0;
+    double diff = median(walls, g->n, NULL) - median(g->base_wall, g->n, NULL);
+    res->host_timed_per_sec = diff > 0 ? m->pages / diff : 0;
+}
+
+/* Counting runs: the measured run and its baseline once more, traced, KVM's exits counted. */
+static void count_guest(const struct pv_env *env, const struct guest_cfg *c,
+                        struct fs_row_result *res, const char *kvm_why)
+{
+    struct pv_run r, b;
+    pv_run(env, c->mem, c->image, c->args, true, &r);
+    pv_run(env, c->mem, c->image, c->base_args, true, &b);
+    if (!run_ok(&r) || !run_ok(&b) || !r.have_stats || !b.have_stats) {
+        fprintf(stderr, "full-system: the counting runs of %s %s failed: %s\n", c->image,
+                c->args[0], !run_ok(&r) ? r.why : b.why);
+        return;
+    }
+    res->have_counts = true;
+    res->d_faults = r.faults_total - b.faults_total;
+    for (unsigned k = 0; k < PV_FAULT_RESOLUTION_MAX; k++)
+        res->d_kinds[k] = r.kinds_total[k] - b.kinds_total[k];
+    res->d_vm_exits = r.vm_exits - b.vm_exits;
+    res->d_hypercalls = r.hypercalls - b.hypercalls;
+    res->d_pf_pages_read = r.pf_pages_read - b.pf_pages_read;
+    res->d_pf_read_calls = r.pf_read_calls - b.pf_read_calls;
+    res->d_pf_pages_written = r.pf_pages_written - b.pf_pages_written;
+    res->d_pf_write_calls = r.pf_write_calls - b.pf_write_calls;
+    if (r.have_kvm_exits && b.have_kvm_exits) {
+        res->have_kvm = true;
+        kvm_exits_sub(&res->d_kvm, &r.kvm, &b.kvm);
+    } else {
+        res->kvm_why = kvm_why;
+    }
+}
+
+struct peer_runs {
+    double secs[SAMPLES_MAX];
+    struct peer_sample s[SAMPLES_MAX];
+    unsigned n;
+};
+
+static void peer_keep(struct peer_runs *p, const struct peer_sample *s, const char *name,
+                      uint32_t pages)
+{
+    if (verbose)
+        fprintf(stderr, "    %s: %.2f us/page\n", name, s->seconds * 1e6 / pages);
+    if (p->n < SAMPLES_MAX) {
+        p->s[p->n] = *s;
+        p->secs[p->n] = s->seconds;
+        p->n++;
+    }
+}
+
+static void summarize_peer(struct peer_runs *p, uint32_t pages, struct fs_peer_result *res)
+{
+    double sec = median(p->secs, p->n, &res->spread);
+    const struct peer_sample *m = &p->s[0];
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->secs[i] == sec)
+            m = &p->s[i];
+    res->pages = pages;
+    res->per_sec = pages / sec;
+    res->faults_per_page = (double)m->faults / pages;
+    res->events_per_page = (double)m->events / pages;
+}
+
+/* The page-in peer: a userfaultfd handler serving pages from a file (bench/uffd_peer.c). */
+struct file_peer {
+    int fd;
+    uint64_t bytes;
+    struct uffd_peer *uffd;
+    struct workload w[2];   /* sequential, random; one page per fault */
+};
+
+static void file_peer_sample(struct file_peer *fp, int pattern, struct peer_sample *s)
+{
+    struct measurement m = { 0 };
+    warm_page_cache(fp->fd, fp->bytes);
+    uffd_peer_run(fp->uffd, &fp->w[pattern], &m);
+    uint32_t bad = region_check(uffd_peer_region(fp->uffd), fp->w[pattern].pages);
+    if (bad)
+        errx(1, "userfaultfd file peer served wrong data for page %u", bad);
+    *s = (struct peer_sample){ .seconds = m.seconds, .events = m.exits };
+}
+
+static const char *file_peer_create(struct file_peer *fp, const char *dir, uint32_t pages,
+                                    char *why, size_t whylen)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/pagein-peer.dat", dir);
+    fp->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fp->fd < 0)
+        err(1, "%s", path);
+    unlink(path);
+    fp->bytes = (uint64_t)(pages + 1) * PAGE;
+    uint8_t *page = aligned_alloc(PAGE, PAGE);
+    for (uint32_t s = 1; s <= pages; s++) {
+        page_fill(page, s);
+        if (pwrite(fp->fd, page, PAGE, (off_t)s * PAGE) != PAGE)
+            err(1, "writing the page-in peer's file");
+    }
+    free(page);
+    workload_make(&fp->w[0], "sequential", 1, pages);
+    workload_make(&fp->w[1], "random", 1, pages);
+    fp->uffd = uffd_peer_create(fp->fd, pages, why, whylen);
+    return fp->uffd ? NULL : why;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    parse_options(argc, argv, &o);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    double started = fs_now();
+
+    static struct fs_info info;
+    fill_info(&info, &o);
+    info.tsc_hz_start = fs_tsc_hz(250);
+    tsc_hz_guess = info.tsc_hz_start;
+    verbose = o.verbose;
+
+    char dz_mem[32];
+    if (!o.dz_mem) {
+        snprintf(dz_mem, sizeof(dz_mem), "%uM", (o.dz_pages + 1023) / 256 + 8);
+        o.dz_mem = dz_mem;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char tmpdir[512];
+    snprintf(tmpdir, sizeof(tmpdir), "%s/pv-full-system.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpdir))
+        err(1, "mkdtemp %s", tmpdir);
+
+    struct pv_env env = { .pagevisor = o.pagevisor, .kernel = o.kernel, .images = o.images,
+                          .tmpdir = tmpdir, .timeout = o.timeout };
+    const char *kvm_why = NULL;
+    if (!o.kvm_exits)
+        kvm_why = "not counted (--no-kvm-exits)";
+    else if (kvm_exit_counter_open(info.kvm_why, sizeof(info.kvm_why)) < 0)
+        kvm_why = info.kvm_why;
+    else
+        env.count_kvm_exits = true;
+    if (kvm_why && kvm_why != info.kvm_why)
+        snprintf(info.kvm_why, sizeof(info.kvm_why), "%s", kvm_why);
+
+    /* The workloads. */
+    static struct guest_cfg cfg[FS_ROWS];
+    for (int r = 0; r < FS_ROWS; r++) {
+        struct guest_cfg *c = &cfg[r];
+        c->row = (enum fs_row)r;
+        bool dz = r == ROW_DZ_WARM || r == ROW_DZ_COLD;
+        snprintf(c->pages, sizeof(c->pages), "%u", dz ? o.dz_pages : o.pagein_pages);
+        c->image = dz ? "bench-dz.elf" : "bench-pagein.elf";
+        c->mem = dz ? o.dz_mem : o.pagein_mem;
+        const char *how = r == ROW_DZ_WARM ? "warm" : r == ROW_DZ_COLD ? "cold" :
+                          r == ROW_PAGEIN_SEQ ? "seq" : "random";
+        const char *a[] = { c->pages, how, "1", NULL }, *b[] = { c->pages, how, "0", NULL };
+        memcpy(c->args, a, sizeof(a));
+        memcpy(c->base_args, b, sizeof(b));
+    }
+    static struct fs_row_result rows[FS_ROWS];
+    static struct guest_row_runs gruns[FS_ROWS];
+
+    /* The peers. */
+    static struct fs_peer_result peers[FS_PEERS];
+    static struct peer_runs pruns[FS_PEERS];
+    char why_zp[256], why_copy[256], why_file[256];
+    struct uffd_zero *zp = uffd_zero_create(o.dz_pages, UFFD_ZEROPAGE, why_zp, sizeof(why_zp));
+    struct uffd_zero *cp = uffd_zero_create(o.dz_pages, UFFD_COPY_ZEROS, why_copy,
+                                            sizeof(why_copy));
+    struct file_peer fp = { 0 };
+    const char *file_why = file_peer_create(&fp, tmpdir, o.pagein_pages, why_file,
+                                            sizeof(why_file));
+    peers[PEER_UFFD_ZEROPAGE].unavailable = zp ? NULL : why_zp;
+    peers[PEER_UFFD_COPY].unavailable = cp ? NULL : why_copy;
+    peers[PEER_UFFD_FILE_SEQ].unavailable = peers[PEER_UFFD_FILE_RANDOM].unavailable = file_why;
+
+    printf("full system: %s; %u timed runs of each, side by side\n", o.where, o.runs);
+    /* Warm-up (not counted): each workload once; one that fails now is reported unavailable
+     * with its reason and left out. */
+    for (int r = 0; r < FS_ROWS; r++) {
+        struct pv_run w;
+        pv_run(&env, cfg[r].mem, cfg[r].image, cfg[r].args, false, &w);
+        if (!run_ok(&w)) {
+            snprintf(gruns[r].why, sizeof(gruns[r].why), "%s", w.why);
+            rows[r].unavailable = gruns[r].why;
+            fprintf(stderr, "  %s %s: unavailable: %s\n", cfg[r].image, cfg[r].args[1], w.why);
+        }
+    }
+    struct peer_sample s;
+    linux_dz_run(o.dz_pages, &s);
+    if (zp)
+        uffd_zero_run(zp, &s);
+    if (cp)
+        uffd_zero_run(cp, &s);
+    if (!file_why) {
+        file_peer_sample(&fp, 0, &s);
+        file_peer_sample(&fp, 1, &s);
+    }
+
+    /* Timed rounds: everything once per round, so a slow moment hits every engine. */
+    bool failed = false;
+    for (unsigned round = 0; round < o.runs; round++) {
+        for (int r = 0; r < FS_ROWS; r++) {
+            if (rows[r].unavailable)
+                continue;
+            if (!guest_round(&env, &cfg[r], &gruns[r])) {
+                rows[r].unavailable = gruns[r].why;   /* it worked in the warm-up: say so */
+                fprintf(stderr, "  %s %s failed in round %u: %s\n", cfg[r].image,
+                        cfg[r].args[1], round + 1, gruns[r].why);
+                failed = true;
+            }
+        }
+        /* Linux's loop is short and its time varies most from sample to sample here: three
+         * samples a round, so its median rests on more of them. */
+        for (int k = 0; k < LINUX_SAMPLES_PER_ROUND; k++) {
+            linux_dz_run(o.dz_pages, &s);
+            peer_keep(&pruns[PEER_LINUX_DZ], &s, "linux", o.dz_pages);
+        }
+        if (zp) {
+            uffd_zero_run(zp, &s);
+            peer_keep(&pruns[PEER_UFFD_ZEROPAGE], &s, "uffd zeropage", o.dz_pages);
+        }
+        if (cp) {
+            uffd_zero_run(cp, &s);
+            peer_keep(&pruns[PEER_UFFD_COPY], &s, "uffd copy", o.dz_pages);
+        }
+        if (!file_why) {
+            file_peer_sample(&fp, 0, &s);
+            peer_keep(&pruns[PEER_UFFD_FILE_SEQ], &s, "uffd file seq", o.pagein_pages);
+            file_peer_sample(&fp, 1, &s);
+            peer_keep(&pruns[PEER_UFFD_FILE_RANDOM], &s, "uffd file random",
+                      o.pagein_pages);
+        }
+        fprintf(stderr, "  round %u of %u done\n", round + 1, o.runs);
+    }
+    info.tsc_hz_end = fs_tsc_hz(250);
+    info.tsc_hz = (info.tsc_hz_start + info.tsc_hz_end) / 2;
+
+    for (int r = 0; r < FS_ROWS; r++) {
+        if (rows[r].unavailable || gruns[r].n == 0)
+            continue;
+        summarize_guest(&cfg[r], &gruns[r], info.tsc_hz, &rows[r], &info.tsc_inconsistent);
+        count_guest(&env, &cfg[r], &rows[r], info.kvm_why[0] ? info.kvm_why : NULL);
+    }
+    kvm_exit_counter_close();
+    for (int p = 0; p < FS_PEERS; p++) {
+        uint32_t pages = p == PEER_UFFD_FILE_SEQ || p == PEER_UFFD_FILE_RANDOM ? o.pagein_pages
+                                                                                : o.dz_pages;
+        if (!peers[p].unavailable && pruns[p].n)
+            summarize_peer(&pruns[p], pages, &peers[p]);
+        peers[p].pages = pages;
+    }
+    uffd_zero_destroy(zp);
+    uffd_zero_destroy(cp);
+    if (fp.uffd)
+        uffd_peer_destroy(fp.uffd);
+    close(fp.fd);
+    workload_free(&fp.w[0]);
+    workload_free(&fp.w[1]);
+    static const char *const left[] = { "run.out", "run.err", "run.trace" };
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, left[i]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+
+    info.elapsed = fs_now() - started;
+    fs_report_table(stdout, &info, rows, peers);
+    if (o.text) {
+        FILE *f = fopen(o.text, "w");
+        if (!f)
+            err(1, "%s", o.text);
+        fs_report_table(f, &info, rows, peers);
+        if (fclose(f))
+            err(1, "writing %s", o.text);
+    }
+    if (o.json) {
+        FILE *f = fopen(o.json, "w");
+        if (!f)
+            err(1, "%s", o.json);
+        fs_report_json(f, &info, rows, peers);
+        if (fclose(f))
+            err(1, "writing %s", o.json);
+    }
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,403 @@
+/* fs_report.c - the full-system benchmark's results: a table for people and a JSON document
+ * for tools and the README, both saying where and how they were measured. */
+#include <math.h>
+#include <string.h>
+
+#include "fs.h"
+#include "trace.h"
+
+static const struct {
+    const char *key, *label, *unit;
+} row_info[FS_ROWS] = {
+    [ROW_DZ_WARM] = { "demand_zero_warm", "demand zero, warm frames", "faults" },
+    [ROW_DZ_COLD] = { "demand_zero_cold", "demand zero, cold frames", "faults" },
+    [ROW_PAGEIN_SEQ] = { "pagein_sequential", "page-in, sequential", "pages" },
+    [ROW_PAGEIN_RANDOM] = { "pagein_random", "page-in, random", "pages" },
+};
+
+static const struct {
+    const char *key, *label;
+} peer_info[FS_PEERS] = {
+    [PEER_LINUX_DZ] = { "linux_demand_zero", "Linux demand zero (anonymous mmap, write)" },
+    [PEER_UFFD_ZEROPAGE] = { "userfaultfd_zeropage",
+                             "userfaultfd UFFDIO_ZEROPAGE (+ the write's COW fault)" },
+    [PEER_UFFD_COPY] = { "userfaultfd_copy_zeros", "userfaultfd UFFDIO_COPY of a zeroed page" },
+    [PEER_UFFD_FILE_SEQ] = { "userfaultfd_file_sequential",
+                             "userfaultfd pread+UFFDIO_COPY from a file, sequential" },
+    [PEER_UFFD_FILE_RANDOM] = { "userfaultfd_file_random",
+                                "userfaultfd pread+UFFDIO_COPY from a file, random" },
+};
+
+static bool is_pagein(int r)
+{
+    return r == ROW_PAGEIN_SEQ || r == ROW_PAGEIN_RANDOM;
+}
+
+/* The userfaultfd peer a row is compared with: the faster zero-page server for demand zero
+ * (never the slower: the peer is not tuned down), the file server of the same pattern for
+ * page-ins. */
+static int uffd_peer_of(int r, const struct fs_peer_result *p)
+{
+    if (r == ROW_PAGEIN_SEQ)
+        return PEER_UFFD_FILE_SEQ;
+    if (r == ROW_PAGEIN_RANDOM)
+        return PEER_UFFD_FILE_RANDOM;
+    if (p[PEER_UFFD_ZEROPAGE].unavailable)
+        return PEER_UFFD_COPY;
+    if (p[PEER_UFFD_COPY].unavailable)
+        return PEER_UFFD_ZEROPAGE;
+    return p[PEER_UFFD_COPY].per_sec > p[PEER_UFFD_ZEROPAGE].per_sec ? PEER_UFFD_COPY
+                                                                     : PEER_UFFD_ZEROPAGE;
+}
+
+static double ratio(const struct fs_row_result *r, const struct fs_peer_result *p)
+{
+    if (r->unavailable || p->unavailable || p->per_sec <= 0)
+        return 0;
+    return r->per_sec / p->per_sec;
+}
+
+/* The faults the timed pass is about: demand zero for the demand-zero rows, every fault of
+ * the pass for page-ins (hard, soft and whatever else it took). */
+static double row_faults(int r, const struct fs_row_result *x)
+{
+    return is_pagein(r) ? x->d_faults : x->d_kinds[PV_FAULT_DEMAND_ZERO];
+}
+
+static double vmm_exits_per_fault(int r, const struct fs_row_result *x)
+{
+    double f = row_faults(r, x);
+    return x->have_counts && f > 0 ? x->d_vm_exits / f : -1;
+}
+
+static double kvm_exits_per_fault(int r, const struct fs_row_result *x)
+{
+    double f = row_faults(r, x);
+    return x->have_kvm && f > 0 ? (double)kvm_exits_total(&x->d_kvm) / f : -1;
+}
+
+static double exits_per_cluster(const struct fs_row_result *x)
+{
+    return x->have_counts && x->d_pf_read_calls > 0 ? x->d_vm_exits / x->d_pf_read_calls : -1;
+}
+
+static void faults_by_kind(char *buf, size_t len, const double *kinds)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned k = 1; k < PV_FAULT_RESOLUTION_MAX; k++)
+        if (kinds[k] > 0 && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%.0f %s", used ? ", " : "",
+                                     kinds[k], fault_resolution_name(k));
+    if (!used)
+        snprintf(buf, len, "none");
+}
+
+static void kvm_by_reason(char *buf, size_t len, const struct kvm_exits *k)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < k->n && used < len; i++) {
+        char name[32];
+        used += (size_t)snprintf(buf + used, len - used, "%s%s %llu", used ? ", " : "",
+                                 kvm_exit_reason_name(k->r[i].reason, name, sizeof(name)),
+                                 (unsigned long long)k->r[i].count);
+    }
+    if (!used)
+        snprintf(buf, len, "none");
+}
+
+static void cell(FILE *out, double v, int width, const char *fmt)
+{
+    if (v < 0 || isnan(v))
+        fprintf(out, " %*s", width, "n/a");
+    else
+        fprintf(out, fmt, width, v);
+}
+
+void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_result *rows,
+                     const struct fs_peer_result *peers)
+{
+    fprintf(out, "\nfull system: the pagevisor guest against peers on the same kernel, median of "
+            "%u runs\n", info->runs);
+    fprintf(out, "measured %s %s: %s, %s, KVM %s; TSC %.1f MHz\n", info->when, info->where,
+            info->cpu, info->kernel, info->kvm, info->tsc_hz / 1e6);
+    if (info->host[0])
+        fprintf(out, "host: %s\n", info->host);
+    fputc('\n', out);
+
+    fprintf(out, "%-26s %6s %10s %8s %6s %10s %10s %9s %9s\n", "workload", "unit",
+            "per second", "us each", "spread", "VMM exits", "KVM exits", "vs Linux", "vs uffd");
+    fprintf(out, "%-26s %6s %10s %8s %6s %10s %10s %9s %9s\n", "", "", "", "", "", "per fault",
+            "per fault", "dz", "");
+    for (int r = 0; r < FS_ROWS; r++) {
+        const struct fs_row_result *x = &rows[r];
+        fprintf(out, "%-26s %6s", row_info[r].label, row_info[r].unit);
+        if (x->unavailable) {
+            fprintf(out, " unavailable\n");
+            continue;
+        }
+        fprintf(out, " %10.0f %8.2f %5.0f%%", x->per_sec, 1e6 / x->per_sec, x->spread * 100);
+        cell(out, vmm_exits_per_fault(r, x), 10, " %*.4f");
+        cell(out, kvm_exits_per_fault(r, x), 10, " %*.4f");
+        double a = ratio(x, &peers[PEER_LINUX_DZ]), b = ratio(x, &peers[uffd_peer_of(r, peers)]);
+        cell(out, a > 0 ? a : -1, 8, " %*.2fx");
+        cell(out, b > 0 ? b : -1, 8, " %*.2fx");
+        fputc('\n', out);
+    }
+    fprintf(out, "\n%-56s %10s %8s %6s %11s %11s\n", "peer (same kernel, same loop)",
+            "per second", "us each", "spread", "faults/page", "uffd events");
+    for (int p = 0; p < FS_PEERS; p++) {
+        const struct fs_peer_result *x = &peers[p];
+        fprintf(out, "%-56s", peer_info[p].label);
+        if (x->unavailable) {
+            fprintf(out, " unavailable\n");
+            continue;
+        }
+        fprintf(out, " %10.0f %8.2f %5.0f%%", x->per_sec, 1e6 / x->per_sec, x->spread * 100);
+        if (p == PEER_UFFD_FILE_SEQ || p == PEER_UFFD_FILE_RANDOM)
+            fprintf(out, " %11s", "-");
+        else
+            fprintf(out, " %11.3f", x->faults_per_page);
+        if (p == PEER_LINUX_DZ)
+            fprintf(out, " %11s\n", "-");
+        else
+            fprintf(out, " %11.3f\n", x->events_per_page);
+    }
+
+    fprintf(out, "\nper second: faults (demand zero) or pages read back (page-in) of the guest's "
+            "timed loop, by its TSC;\n  VMM exits: exits to pagevisor (--stats), KVM exits: "
+            "every exit, in-kernel ones too (kvm_exit tracepoint),\n  both from a counting run "
+            "minus a baseline run without the loop; vs uffd: the faster zero-page\n  server for "
+            "demand zero, the file server of the same pattern for page-ins.\n");
+    for (int r = 0; r < FS_ROWS; r++) {
+        const struct fs_row_result *x = &rows[r];
+        fprintf(out, "\n%s:", row_info[r].label);
+        if (x->unavailable) {
+            fprintf(out, " unavailable: %s\n", x->unavailable);
+            continue;
+        }
+        double kinds[PV_FAULT_RESOLUTION_MAX];
+        for (unsigned k = 0; k < PV_FAULT_RESOLUTION_MAX; k++)
+            kinds[k] = x->kinds[k];
+        char buf[512];
+        faults_by_kind(buf, sizeof(buf), kinds);
+        fprintf(out, " %u pages, --mem %s; the timed loop took %u faults (%s)\n", x->pages,
+                x->mem, x->faults, buf);
+        if (x->host_timed_per_sec > 0)
+            fprintf(out, "  cross-check, whole runs timed from outside minus baseline runs: "
+                    "%.0f %s/s\n", x->host_timed_per_sec, row_info[r].unit);
+        if (!x->have_counts) {
+            fprintf(out, "  counting runs failed: no exit counts\n");
+            continue;
+        }
+        faults_by_kind(buf, sizeof(buf), x->d_kinds);
+        fprintf(out, "  counted, minus baseline: %.0f faults (%s); %.0f exits to the VMM, %.0f "
+                "hypercalls\n", x->d_faults, buf, x->d_vm_exits, x->d_hypercalls);
+        fprintf(out, "  pagefile: %.0f pages read in %.0f calls, %.0f pages written in %.0f calls",
+                x->d_pf_pages_read, x->d_pf_read_calls, x->d_pf_pages_written,
+                x->d_pf_write_calls);
+        if (exits_per_cluster(x) >= 0)
+            fprintf(out, "; %.3f VMM exits per cluster read", exits_per_cluster(x));
+        fputc('\n', out);
+        if (x->have_kvm) {
+            kvm_by_reason(buf, sizeof(buf), &x->d_kvm);
+            fprintf(out, "  KVM exits: %llu (%s)\n",
+                    (unsigned long long)kvm_exits_total(&x->d_kvm), buf);
+        } else {
+            fprintf(out, "  KVM exits: not counted: %s\n", x->kvm_why ? x->kvm_why : "?");
+        }
+    }
+
+    fprintf(out, "\ntargets:\n");
+    for (int r = 0; r < FS_ROWS; r++) {
+        const struct fs_row_result *x = &rows[r];
+        if (x->unavailable || !x->have_counts)
+            continue;
+        if (!is_pagein(r)) {
+            double v = vmm_exits_per_fault(r, x), k = kvm_exits_per_fault(r, x);
+            fprintf(out, "  %s: %.4f VMM exits per fault, target under %.2f: %s", row_info[r].label,
+                    v, TARGET_DZ_EXITS_PER_FAULT, v < TARGET_DZ_EXITS_PER_FAULT ? "met" : "NOT met");
+            if (k >= 0)
+                fprintf(out, " (KVM, in-kernel exits included: %.4f, %s)", k,
+                        k < TARGET_DZ_EXITS_PER_FAULT ? "under" : "over");
+            fputc('\n', out);
+        } else {
+            double c = exits_per_cluster(x);
+            if (c < 0)
+                fprintf(out, "  %s: no pagefile reads during the timed pass\n", row_info[r].label);
+            else
+                fprintf(out, "  %s: %.3f VMM exits per cluster read, target %.0f: %s\n",
+                        row_info[r].label, c, TARGET_EXITS_PER_CLUSTER,
+                        c <= TARGET_EXITS_PER_CLUSTER * 1.05 ? "met (within 5%)" : "NOT met");
+        }
+    }
+    for (int p = 0; p < FS_PEERS; p++)
+        if (peers[p].unavailable)
+            fprintf(out, "%s: unavailable: %s\n", peer_info[p].key, peers[p].unavailable);
+    if (info->tsc_inconsistent)
+        fprintf(out, "WARNING: a guest loop took longer by its TSC than its whole run from "
+                "outside: the guest's TSC rate is not this machine's, its times are wrong\n");
+    if (fabs(info->tsc_hz_end - info->tsc_hz_start) > 0.01 * info->tsc_hz)
+        fprintf(out, "note: the TSC rate measured at the start (%.1f MHz) and end (%.1f MHz) "
+                "differ by more than 1%%\n", info->tsc_hz_start / 1e6, info->tsc_hz_end / 1e6);
+    fprintf(out, "took %.0f s\n", info->elapsed);
+}
+
+/* ------------------------------------------------------------------------------------ JSON */
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(out, "\\u%04x", *s);
+        else
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void json_num(FILE *out, double v, const char *fmt)
+{
+    if (v < 0 || isnan(v))
+        fprintf(out, "null");
+    else
+        fprintf(out, fmt, v);
+}
+
+static void json_kinds(FILE *out, const double *kinds)
+{
+    fputc('{', out);
+    int n = 0;
+    for (unsigned k = 1; k < PV_FAULT_RESOLUTION_MAX; k++)
+        if (kinds[k] > 0)
+            fprintf(out, "%s\"%s\": %.0f", n++ ? ", " : "", fault_resolution_name(k), kinds[k]);
+    fputc('}', out);
+}
+
+static void json_row(FILE *out, int r, const struct fs_row_result *x,
+                     const struct fs_peer_result *peers)
+{
+    fprintf(out, "    {\"workload\": \"%s\", \"unit\": \"%s\", ", row_info[r].key,
+            row_info[r].unit);
+    if (x->unavailable) {
+        fprintf(out, "\"available\": false, \"reason\": ");
+        json_string(out, x->unavailable);
+        fprintf(out, "}");
+        return;
+    }
+    double kinds[PV_FAULT_RESOLUTION_MAX];
+    for (unsigned k = 0; k < PV_FAULT_RESOLUTION_MAX; k++)
+        kinds[k] = x->kinds[k];
+    fprintf(out, "\"available\": true, \"pages\": %u, \"guest_mem\": \"%s\", "
+            "\"per_sec\": %.0f, \"us_each\": %.3f, \"spread\": %.3f, \"loop_seconds\": %.6f, "
+            "\"host_timed_per_sec\": ", x->pages, x->mem, x->per_sec, 1e6 / x->per_sec,
+            x->spread, x->seconds);
+    json_num(out, x->host_timed_per_sec > 0 ? x->host_timed_per_sec : -1, "%.0f");
+    fprintf(out, ",\n     \"loop_faults\": %u, \"loop_faults_by_kind\": ", x->faults);
+    json_kinds(out, kinds);
+    int u = uffd_peer_of(r, peers);
+    double a = ratio(x, &peers[PEER_LINUX_DZ]), b = ratio(x, &peers[u]);
+    fprintf(out, ",\n     \"ratios\": {\"vs_linux_demand_zero\": ");
+    json_num(out, a > 0 ? a : -1, "%.3f");
+    fprintf(out, ", \"vs_userfaultfd\": ");
+    json_num(out, b > 0 ? b : -1, "%.3f");
+    fprintf(out, ", \"userfaultfd_peer\": \"%s\"}", peer_info[u].key);
+    if (!x->have_counts) {
+        fprintf(out, ", \"counted\": null}");
+        return;
+    }
+    fprintf(out, ",\n     \"counted\": {\"faults\": %.0f, \"faults_by_kind\": ", x->d_faults);
+    json_kinds(out, x->d_kinds);
+    fprintf(out, ", \"vmm_exits\": %.0f, \"hypercalls\": %.0f, \"pagefile_pages_read\": %.0f, "
+            "\"pagefile_read_calls\": %.0f, \"pagefile_pages_written\": %.0f, "
+            "\"pagefile_write_calls\": %.0f,\n       \"vmm_exits_per_fault\": ", x->d_vm_exits,
+            x->d_hypercalls, x->d_pf_pages_read, x->d_pf_read_calls, x->d_pf_pages_written,
+            x->d_pf_write_calls);
+    json_num(out, vmm_exits_per_fault(r, x), "%.5f");
+    fprintf(out, ", \"vmm_exits_per_cluster_read\": ");
+    json_num(out, exits_per_cluster(x), "%.4f");
+    fprintf(out, ", \"kvm_exits\": ");
+    if (x->have_kvm) {
+        fprintf(out, "%llu, \"kvm_exits_by_reason\": {",
+                (unsigned long long)kvm_exits_total(&x->d_kvm));
+        for (unsigned i = 0; i < x->d_kvm.n; i++) {
+            char name[32];
+            fprintf(out, "%s\"%s\": %llu", i ? ", " : "",
+                    kvm_exit_reason_name(x->d_kvm.r[i].reason, name, sizeof(name)),
+                    (unsigned long long)x->d_kvm.r[i].count);
+        }
+        fprintf(out, "}, \"kvm_exits_per_fault\": ");
+        json_num(out, kvm_exits_per_fault(r, x), "%.5f");
+    } else {
+        fprintf(out, "null, \"kvm_exits_reason\": ");
+        json_string(out, x->kvm_why ? x->kvm_why : "not counted");
+    }
+    fprintf(out, "}");
+    if (!is_pagein(r)) {
+        double v = vmm_exits_per_fault(r, x);
+        fprintf(out, ",\n     \"target\": {\"vmm_exits_per_fault_under\": %.2f, \"met\": %s}",
+                TARGET_DZ_EXITS_PER_FAULT, v >= 0 && v < TARGET_DZ_EXITS_PER_FAULT ? "true" :
+                "false");
+    } else {
+        double c = exits_per_cluster(x);
+        fprintf(out, ",\n     \"target\": {\"vmm_exits_per_cluster_read\": %.0f, \"met\": %s}",
+                TARGET_EXITS_PER_CLUSTER, c < 0 ? "null" :
+                c <= TARGET_EXITS_PER_CLUSTER * 1.05 ? "true" : "false");
+    }
+    fprintf(out, "}");
+}
+
+void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_result *rows,
+                    const struct fs_peer_result *peers)
+{
+    fprintf(out, "{\n  \"benchmark\": \"full-system\",\n  \"when\": ");
+    json_string(out, info->when);
+    fprintf(out, ",\n  \"where\": ");
+    json_string(out, info->where);
+    fprintf(out, ",\n  \"host\": ");
+    json_string(out, info->host);
+    fprintf(out, ",\n  \"machine\": {\"cpu\": ");
+    json_string(out, info->cpu);
+    fprintf(out, ", \"kernel\": ");
+    json_string(out, info->kernel);
+    fprintf(out, ", \"kvm\": ");
+    json_string(out, info->kvm);
+    fprintf(out, "},\n  \"tsc_hz\": %.0f,\n  \"runs\": %u,\n  \"statistic\": \"median\",\n"
+            "  \"seconds\": %.1f,\n  \"tsc_consistent\": %s,\n", info->tsc_hz, info->runs,
+            info->elapsed, info->tsc_inconsistent ? "false" : "true");
+    fprintf(out, "  \"timing\": \"guest: rdtsc in ring 3 around the touch loop (includes every "
+            "exit taken meanwhile); peers: CLOCK_MONOTONIC_RAW around the same loop\",\n"
+            "  \"exit_counts\": \"counting run minus a baseline run without the loop; "
+            "vmm_exits: exits to pagevisor, kvm_exits: kvm_exit tracepoint\",\n");
+    if (info->kvm_why[0]) {
+        fprintf(out, "  \"kvm_exits_unavailable\": ");
+        json_string(out, info->kvm_why);
+        fprintf(out, ",\n");
+    }
+    fprintf(out, "  \"rows\": [\n");
+    for (int r = 0; r < FS_ROWS; r++) {
+        json_row(out, r, &rows[r], peers);
+        fprintf(out, "%s\n", r + 1 < FS_ROWS ? "," : "");
+    }
+    fprintf(out, "  ],\n  \"peers\": [\n");
+    for (int p = 0; p < FS_PEERS; p++) {
+        const struct fs_peer_result *x = &peers[p];
+        fprintf(out, "    {\"peer\": \"%s\", \"description\": ", peer_info[p].key);
+        json_string(out, peer_info[p].label);
+        if (x->unavailable) {
+            fprintf(out, ", \"available\": false, \"reason\": ");
+            json_string(out, x->unavailable);
+        } else {
+            fprintf(out, ", \"available\": true, \"pages\": %u, \"per_sec\": %.0f, "
+                    "\"us_each\": %.3f, \"spread\": %.3f, \"faults_per_page\": %.3f, "
+                    "\"userfaultfd_events_per_page\": %.3f", x->pages, x->per_sec,
+                    1e6 / x->per_sec, x->spread, x->faults_per_page, x->events_per_page);
+        }
+        fprintf(out, "}%s\n", p + 1 < FS_PEERS ? "," : "");
+    }
+    fprintf(out, "  ]\n}\n");
+}
