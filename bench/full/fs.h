@@ -87,7 +87,8 @@ enum uffd_zero_mode { UFFD_ZEROPAGE, UFFD_COPY_ZEROS };
 struct uffd_zero;
 struct uffd_zero *uffd_zero_create(uint32_t pages, enum uffd_zero_mode mode, char *why,
                                    size_t whylen);
-void uffd_zero_run(struct uffd_zero *u, struct peer_sample *s);
+/* Touch the first pages (at most the pages it was created with), each missing again. */
+void uffd_zero_run(struct uffd_zero *u, uint32_t pages, struct peer_sample *s);
 void uffd_zero_destroy(struct uffd_zero *u);
 
 /* The time stamp counter, and its rate measured against CLOCK_MONOTONIC_RAW. */
@@ -118,8 +119,12 @@ struct fs_row_result {
     double faults_per_page;                       /* all faults of the timed pass per page */
     uint32_t faults, kinds[PV_FAULT_RESOLUTION_MAX];
     double host_timed_per_sec;     /* (median wall of runs - median wall of baselines) / pages */
+    /* Ratios of rates, round by round (the engines ran side by side), median; 0: none. */
+    double vs_linux, vs_uffd;
+    int uffd_peer;                 /* the enum fs_peer vs_uffd compares with */
     /* Counting runs minus their baselines: what the timed pass cost the host. */
     bool have_counts;
+    uint32_t count_loop_faults;    /* the loop's faults in the counting run, by the guest */
     double d_faults, d_kinds[PV_FAULT_RESOLUTION_MAX];
     double d_vm_exits, d_hypercalls, d_pf_pages_read, d_pf_read_calls, d_pf_pages_written,
            d_pf_write_calls;

@@ -40,16 +40,21 @@ struct options {
 };
 
 #define LINUX_SAMPLES_PER_ROUND 3
+/* Every peer takes a short untimed sample right before its timed ones in each round (the
+ * guest's warm mode has its own warm-up pass), so that what ran in between (the pagevisor
+ * runs) does not land on the peer's first timed faults. */
+#define WARMUP_PAGES 512u
 #define SAMPLES_MAX (FS_RUNS_MAX * LINUX_SAMPLES_PER_ROUND)
 
 static bool verbose;
 static double tsc_hz_guess;   /* for --verbose lines before the final rate is known */
 
-/* A guest workload: the measured run and its baseline (the same run without the loop). */
+/* A guest workload: the measured run and its baseline (the same run without the loop), for
+ * timing and for counting (where nothing but the loop may differ: no check afterwards). */
 struct guest_cfg {
     enum fs_row row;
     const char *image, *mem;
-    const char *args[4], *base_args[4];
+    const char *args[5], *base_args[5], *count_args[5], *count_base_args[5];
     char pages[16];
 };
 
@@ -272,14 +277,15 @@ static void count_guest(const struct pv_env *env, const struct guest_cfg *c,
                         struct fs_row_result *res, const char *kvm_why)
 {
     struct pv_run r, b;
-    pv_run(env, c->mem, c->image, c->args, true, &r);
-    pv_run(env, c->mem, c->image, c->base_args, true, &b);
+    pv_run(env, c->mem, c->image, c->count_args, true, &r);
+    pv_run(env, c->mem, c->image, c->count_base_args, true, &b);
     if (!run_ok(&r) || !run_ok(&b) || !r.have_stats || !b.have_stats) {
         fprintf(stderr, "full-system: the counting runs of %s %s failed: %s\n", c->image,
                 c->args[0], !run_ok(&r) ? r.why : b.why);
         return;
     }
     res->have_counts = true;
+    res->count_loop_faults = r.faults;
     res->d_faults = r.faults_total - b.faults_total;
     for (unsigned k = 0; k < PV_FAULT_RESOLUTION_MAX; k++)
         res->d_kinds[k] = r.kinds_total[k] - b.kinds_total[k];
@@ -301,7 +307,18 @@ struct peer_runs {
     double secs[SAMPLES_MAX];
     struct peer_sample s[SAMPLES_MAX];
     unsigned n;
+    double round_secs[FS_RUNS_MAX];   /* the median sample of each round */
+    unsigned rounds, round_first;     /* rounds closed; first sample of the open round */
 };
+
+/* The round is over: keep its median sample. */
+static void peer_end_round(struct peer_runs *p)
+{
+    if (p->n > p->round_first && p->rounds < FS_RUNS_MAX)
+        p->round_secs[p->rounds++] = median(p->secs + p->round_first, p->n - p->round_first,
+                                            NULL);
+    p->round_first = p->n;
+}
 
 static void peer_keep(struct peer_runs *p, const struct peer_sample *s, const char *name,
                       uint32_t pages)
@@ -328,20 +345,53 @@ static void summarize_peer(struct peer_runs *p, uint32_t pages, struct fs_peer_r
     res->events_per_page = (double)m->events / pages;
 }
 
+/* The userfaultfd peer a row is compared with: the faster zero-page server for demand zero
+ * (never the slower: the peer is not tuned down), the file server of the same pattern for
+ * page-ins. */
+static int uffd_peer_of(int r, const struct fs_peer_result *p)
+{
+    if (r == ROW_PAGEIN_SEQ)
+        return PEER_UFFD_FILE_SEQ;
+    if (r == ROW_PAGEIN_RANDOM)
+        return PEER_UFFD_FILE_RANDOM;
+    if (p[PEER_UFFD_ZEROPAGE].unavailable)
+        return PEER_UFFD_COPY;
+    if (p[PEER_UFFD_COPY].unavailable)
+        return PEER_UFFD_ZEROPAGE;
+    return p[PEER_UFFD_COPY].per_sec > p[PEER_UFFD_ZEROPAGE].per_sec ? PEER_UFFD_COPY
+                                                                     : PEER_UFFD_ZEROPAGE;
+}
+
+/* The guest's rate over the peer's, round by round; the median. 0 when either is missing. */
+static double paired_ratio(const struct guest_row_runs *g, double tsc_hz,
+                           const struct peer_runs *p, const struct fs_peer_result *pr)
+{
+    double ratios[FS_RUNS_MAX];
+    unsigned n = 0;
+    if (pr->unavailable)
+        return 0;
+    for (unsigned i = 0; i < g->n && i < p->rounds; i++) {
+        double guest = g->timed[i].pages / ((double)g->timed[i].cycles / tsc_hz);
+        double peer = pr->pages / p->round_secs[i];
+        ratios[n++] = guest / peer;
+    }
+    return n ? median(ratios, n, NULL) : 0;
+}
+
 /* The page-in peer: a userfaultfd handler serving pages from a file (bench/uffd_peer.c). */
 struct file_peer {
     int fd;
     uint64_t bytes;
     struct uffd_peer *uffd;
-    struct workload w[2];   /* sequential, random; one page per fault */
+    struct workload w[3];   /* sequential, random, a short warm-up; one page per fault */
 };
 
-static void file_peer_sample(struct file_peer *fp, int pattern, struct peer_sample *s)
+static void file_peer_sample(struct file_peer *fp, int which, struct peer_sample *s)
 {
     struct measurement m = { 0 };
     warm_page_cache(fp->fd, fp->bytes);
-    uffd_peer_run(fp->uffd, &fp->w[pattern], &m);
-    uint32_t bad = region_check(uffd_peer_region(fp->uffd), fp->w[pattern].pages);
+    uffd_peer_run(fp->uffd, &fp->w[which], &m);
+    uint32_t bad = region_check(uffd_peer_region(fp->uffd), fp->w[which].pages);
     if (bad)
         errx(1, "userfaultfd file peer served wrong data for page %u", bad);
     *s = (struct peer_sample){ .seconds = m.seconds, .events = m.exits };
@@ -366,6 +416,7 @@ static const char *file_peer_create(struct file_peer *fp, const char *dir, uint3
     free(page);
     workload_make(&fp->w[0], "sequential", 1, pages);
     workload_make(&fp->w[1], "random", 1, pages);
+    workload_make(&fp->w[2], "sequential", 1, pages < WARMUP_PAGES ? pages : WARMUP_PAGES);
     fp->uffd = uffd_peer_create(fp->fd, pages, why, whylen);
     return fp->uffd ? NULL : why;
 }
@@ -417,9 +468,14 @@ int main(int argc, char **argv)
         c->mem = dz ? o.dz_mem : o.pagein_mem;
         const char *how = r == ROW_DZ_WARM ? "warm" : r == ROW_DZ_COLD ? "cold" :
                           r == ROW_PAGEIN_SEQ ? "seq" : "random";
-        const char *a[] = { c->pages, how, "1", NULL }, *b[] = { c->pages, how, "0", NULL };
+        const char *a[] = { c->pages, how, "1", NULL, NULL }, *b[] = { c->pages, how, "0", NULL,
+                                                                        NULL };
         memcpy(c->args, a, sizeof(a));
         memcpy(c->base_args, b, sizeof(b));
+        if (dz)
+            a[3] = b[3] = "0";   /* bench-dz: CHECK 0 */
+        memcpy(c->count_args, a, sizeof(a));
+        memcpy(c->count_base_args, b, sizeof(b));
     }
     static struct fs_row_result rows[FS_ROWS];
     static struct guest_row_runs gruns[FS_ROWS];
@@ -453,9 +509,9 @@ int main(int argc, char **argv)
     struct peer_sample s;
     linux_dz_run(o.dz_pages, &s);
     if (zp)
-        uffd_zero_run(zp, &s);
+        uffd_zero_run(zp, o.dz_pages, &s);
     if (cp)
-        uffd_zero_run(cp, &s);
+        uffd_zero_run(cp, o.dz_pages, &s);
     if (!file_why) {
         file_peer_sample(&fp, 0, &s);
         file_peer_sample(&fp, 1, &s);
@@ -476,25 +532,32 @@ int main(int argc, char **argv)
         }
         /* Linux's loop is short and its time varies most from sample to sample here: three
          * samples a round, so its median rests on more of them. */
+        linux_dz_run(o.dz_pages, &s);   /* cheap: as long as a timed sample */
         for (int k = 0; k < LINUX_SAMPLES_PER_ROUND; k++) {
             linux_dz_run(o.dz_pages, &s);
             peer_keep(&pruns[PEER_LINUX_DZ], &s, "linux", o.dz_pages);
         }
         if (zp) {
-            uffd_zero_run(zp, &s);
+            uffd_zero_run(zp, WARMUP_PAGES, &s);
+            uffd_zero_run(zp, o.dz_pages, &s);
             peer_keep(&pruns[PEER_UFFD_ZEROPAGE], &s, "uffd zeropage", o.dz_pages);
         }
         if (cp) {
-            uffd_zero_run(cp, &s);
+            uffd_zero_run(cp, WARMUP_PAGES, &s);
+            uffd_zero_run(cp, o.dz_pages, &s);
             peer_keep(&pruns[PEER_UFFD_COPY], &s, "uffd copy", o.dz_pages);
         }
         if (!file_why) {
+            file_peer_sample(&fp, 2, &s);
             file_peer_sample(&fp, 0, &s);
             peer_keep(&pruns[PEER_UFFD_FILE_SEQ], &s, "uffd file seq", o.pagein_pages);
+            file_peer_sample(&fp, 2, &s);
             file_peer_sample(&fp, 1, &s);
             peer_keep(&pruns[PEER_UFFD_FILE_RANDOM], &s, "uffd file random",
                       o.pagein_pages);
         }
+        for (int p = 0; p < FS_PEERS; p++)
+            peer_end_round(&pruns[p]);
         fprintf(stderr, "  round %u of %u done\n", round + 1, o.runs);
     }
     info.tsc_hz_end = fs_tsc_hz(250);
@@ -514,13 +577,22 @@ int main(int argc, char **argv)
             summarize_peer(&pruns[p], pages, &peers[p]);
         peers[p].pages = pages;
     }
+    for (int r = 0; r < FS_ROWS; r++) {
+        rows[r].uffd_peer = uffd_peer_of(r, peers);
+        if (rows[r].unavailable)
+            continue;
+        rows[r].vs_linux = paired_ratio(&gruns[r], info.tsc_hz, &pruns[PEER_LINUX_DZ],
+                                        &peers[PEER_LINUX_DZ]);
+        rows[r].vs_uffd = paired_ratio(&gruns[r], info.tsc_hz, &pruns[rows[r].uffd_peer],
+                                       &peers[rows[r].uffd_peer]);
+    }
     uffd_zero_destroy(zp);
     uffd_zero_destroy(cp);
     if (fp.uffd)
         uffd_peer_destroy(fp.uffd);
     close(fp.fd);
-    workload_free(&fp.w[0]);
-    workload_free(&fp.w[1]);
+    for (int i = 0; i < 3; i++)
+        workload_free(&fp.w[i]);
     static const char *const left[] = { "run.out", "run.err", "run.trace" };
     for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
         char path[600];

@@ -173,22 +173,24 @@ struct uffd_zero *uffd_zero_create(uint32_t pages, enum uffd_zero_mode mode, cha
     return u;
 }
 
-void uffd_zero_run(struct uffd_zero *u, struct peer_sample *s)
+void uffd_zero_run(struct uffd_zero *u, uint32_t pages, struct peer_sample *s)
 {
+    if (pages > u->pages)
+        pages = u->pages;
     /* Every page missing again; the registration stays. */
     if (madvise(u->region, u->bytes, MADV_DONTNEED) < 0)
         err(1, "userfaultfd peer: MADV_DONTNEED");
     uint64_t e0 = __atomic_load_n(&u->events, __ATOMIC_RELAXED);
     uint64_t f0 = process_faults();
     double t0 = fs_now();
-    touch(u->region, u->pages);
+    touch(u->region, pages);
     s->seconds = fs_now() - t0;
     /* The handler counts an event after the ioctl that woke us: wait for the last count. */
-    while (__atomic_load_n(&u->events, __ATOMIC_RELAXED) - e0 < u->pages)
+    while (__atomic_load_n(&u->events, __ATOMIC_RELAXED) - e0 < pages)
         sched_yield();
     s->faults = process_faults() - f0;
     s->events = __atomic_load_n(&u->events, __ATOMIC_RELAXED) - e0;
-    check(u->region, u->pages, u->mode == UFFD_ZEROPAGE ? "userfaultfd zeropage peer"
+    check(u->region, pages, u->mode == UFFD_ZEROPAGE ? "userfaultfd zeropage peer"
                                                         : "userfaultfd copy peer");
 }
 

@@ -33,30 +33,6 @@ static bool is_pagein(int r)
     return r == ROW_PAGEIN_SEQ || r == ROW_PAGEIN_RANDOM;
 }
 
-/* The userfaultfd peer a row is compared with: the faster zero-page server for demand zero
- * (never the slower: the peer is not tuned down), the file server of the same pattern for
- * page-ins. */
-static int uffd_peer_of(int r, const struct fs_peer_result *p)
-{
-    if (r == ROW_PAGEIN_SEQ)
-        return PEER_UFFD_FILE_SEQ;
-    if (r == ROW_PAGEIN_RANDOM)
-        return PEER_UFFD_FILE_RANDOM;
-    if (p[PEER_UFFD_ZEROPAGE].unavailable)
-        return PEER_UFFD_COPY;
-    if (p[PEER_UFFD_COPY].unavailable)
-        return PEER_UFFD_ZEROPAGE;
-    return p[PEER_UFFD_COPY].per_sec > p[PEER_UFFD_ZEROPAGE].per_sec ? PEER_UFFD_COPY
-                                                                     : PEER_UFFD_ZEROPAGE;
-}
-
-static double ratio(const struct fs_row_result *r, const struct fs_peer_result *p)
-{
-    if (r->unavailable || p->unavailable || p->per_sec <= 0)
-        return 0;
-    return r->per_sec / p->per_sec;
-}
-
 /* The faults the timed pass is about: demand zero for the demand-zero rows, every fault of
  * the pass for page-ins (hard, soft and whatever else it took). */
 static double row_faults(int r, const struct fs_row_result *x)
@@ -140,9 +116,8 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
         fprintf(out, " %10.0f %8.2f %5.0f%%", x->per_sec, 1e6 / x->per_sec, x->spread * 100);
         cell(out, vmm_exits_per_fault(r, x), 10, " %*.4f");
         cell(out, kvm_exits_per_fault(r, x), 10, " %*.4f");
-        double a = ratio(x, &peers[PEER_LINUX_DZ]), b = ratio(x, &peers[uffd_peer_of(r, peers)]);
-        cell(out, a > 0 ? a : -1, 8, " %*.2fx");
-        cell(out, b > 0 ? b : -1, 8, " %*.2fx");
+        cell(out, x->vs_linux > 0 ? x->vs_linux : -1, 8, " %*.2fx");
+        cell(out, x->vs_uffd > 0 ? x->vs_uffd : -1, 8, " %*.2fx");
         fputc('\n', out);
     }
     fprintf(out, "\n%-56s %10s %8s %6s %11s %11s\n", "peer (same kernel, same loop)",
@@ -168,8 +143,9 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
     fprintf(out, "\nper second: faults (demand zero) or pages read back (page-in) of the guest's "
             "timed loop, by its TSC;\n  VMM exits: exits to pagevisor (--stats), KVM exits: "
             "every exit, in-kernel ones too (kvm_exit tracepoint),\n  both from a counting run "
-            "minus a baseline run without the loop; vs uffd: the faster zero-page\n  server for "
-            "demand zero, the file server of the same pattern for page-ins.\n");
+            "minus a baseline run without the loop; vs Linux dz, vs uffd: median of\n  the "
+            "ratios of each round (engines side by side); vs uffd: the faster zero-page server "
+            "for\n  demand zero, the file server of the same pattern for page-ins.\n");
     for (int r = 0; r < FS_ROWS; r++) {
         const struct fs_row_result *x = &rows[r];
         fprintf(out, "\n%s:", row_info[r].label);
@@ -185,8 +161,9 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
         fprintf(out, " %u pages, --mem %s; the timed loop took %u faults (%s)\n", x->pages,
                 x->mem, x->faults, buf);
         if (x->host_timed_per_sec > 0)
-            fprintf(out, "  cross-check, whole runs timed from outside minus baseline runs: "
-                    "%.0f %s/s\n", x->host_timed_per_sec, row_info[r].unit);
+            fprintf(out, "  cross-check, whole runs timed from outside minus baseline runs "
+                    "(also counts the check and the release): %.0f %s/s\n",
+                    x->host_timed_per_sec, row_info[r].unit);
         if (!x->have_counts) {
             fprintf(out, "  counting runs failed: no exit counts\n");
             continue;
@@ -194,6 +171,10 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
         faults_by_kind(buf, sizeof(buf), x->d_kinds);
         fprintf(out, "  counted, minus baseline: %.0f faults (%s); %.0f exits to the VMM, %.0f "
                 "hypercalls\n", x->d_faults, buf, x->d_vm_exits, x->d_hypercalls);
+        if (x->d_faults != x->count_loop_faults)
+            fprintf(out, "  note: the host counted %.0f more faults than the loop took (%u): "
+                    "the exits above include what those cost\n",
+                    x->d_faults - x->count_loop_faults, x->count_loop_faults);
         fprintf(out, "  pagefile: %.0f pages read in %.0f calls, %.0f pages written in %.0f calls",
                 x->d_pf_pages_read, x->d_pf_read_calls, x->d_pf_pages_written,
                 x->d_pf_write_calls);
@@ -278,8 +259,7 @@ static void json_kinds(FILE *out, const double *kinds)
     fputc('}', out);
 }
 
-static void json_row(FILE *out, int r, const struct fs_row_result *x,
-                     const struct fs_peer_result *peers)
+static void json_row(FILE *out, int r, const struct fs_row_result *x)
 {
     fprintf(out, "    {\"workload\": \"%s\", \"unit\": \"%s\", ", row_info[r].key,
             row_info[r].unit);
@@ -299,13 +279,12 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x,
     json_num(out, x->host_timed_per_sec > 0 ? x->host_timed_per_sec : -1, "%.0f");
     fprintf(out, ",\n     \"loop_faults\": %u, \"loop_faults_by_kind\": ", x->faults);
     json_kinds(out, kinds);
-    int u = uffd_peer_of(r, peers);
-    double a = ratio(x, &peers[PEER_LINUX_DZ]), b = ratio(x, &peers[u]);
     fprintf(out, ",\n     \"ratios\": {\"vs_linux_demand_zero\": ");
-    json_num(out, a > 0 ? a : -1, "%.3f");
+    json_num(out, x->vs_linux > 0 ? x->vs_linux : -1, "%.3f");
     fprintf(out, ", \"vs_userfaultfd\": ");
-    json_num(out, b > 0 ? b : -1, "%.3f");
-    fprintf(out, ", \"userfaultfd_peer\": \"%s\"}", peer_info[u].key);
+    json_num(out, x->vs_uffd > 0 ? x->vs_uffd : -1, "%.3f");
+    fprintf(out, ", \"userfaultfd_peer\": \"%s\", \"statistic\": \"median of the rounds' "
+            "ratios\"}", peer_info[x->uffd_peer].key);
     if (!x->have_counts) {
         fprintf(out, ", \"counted\": null}");
         return;
@@ -380,7 +359,7 @@ void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_r
     }
     fprintf(out, "  \"rows\": [\n");
     for (int r = 0; r < FS_ROWS; r++) {
-        json_row(out, r, &rows[r], peers);
+        json_row(out, r, &rows[r]);
         fprintf(out, "%s\n", r + 1 < FS_ROWS ? "," : "");
     }
     fprintf(out, "  ],\n  \"peers\": [\n");

@@ -5,7 +5,7 @@
  * The loop is timed with the time stamp counter, nothing else in between; the memory
  * manager's counters around it say which faults it took.
  *
- * ARGS: PAGES MODE TOUCH
+ * ARGS: PAGES MODE TOUCH [CHECK]
  *   MODE cold: the frames the loop gets have never been used since the VM started, so the
  *              first guest access to each also makes the host back it (on KVM: a nested-page
  *              fault, handled in the host kernel).
@@ -14,13 +14,20 @@
  *              used before and the host already backs them; only then the timed pass.
  *   TOUCH 1: touch every page in the timed pass; 0: commit and release exactly the same way
  *              but touch nothing (the driver subtracts such a run's host counters).
+ *   CHECK 1 (default): afterwards, check that every page holds what was written and zeroes
+ *              elsewhere (two words each); 0: skip it, so that a counting run and its baseline
+ *              differ by the timed loop alone.
+ * In warm mode, the frames left untouched by the warm-up (the margin) are taken and held by
+ * a spacer allocation before the timed pass, so the pass gets only frames used before.
  * Output: "pvbench dz mode=... touch=... pages=... cycles=... faults=... kinds=...
- *          prefault=... available=... bad=...", then the image's exit line.
+ *          prefault=... spacer=... available=... bad=...", then the image's exit line.
  */
 #include "pvbench.h"
 
 /* Frames left alone by the warm-up: page tables, the stack and what the kernel allocates. */
 #define WARM_MARGIN_PAGES 64u
+/* Where warm mode keeps its spacer: its own page tables, away from the timed region. */
+#define SPACER_BASE (PVBENCH_BASE + 0x10000000u)
 
 /* One store per page, first word of each page; noinline so the code the timed loop runs is
  * the code the warm-up call already ran (its code page is resident before the clock starts). */
@@ -32,15 +39,15 @@ static __attribute__((noinline)) VOID TouchPages(volatile ULONG *Base, ULONG Pag
         Base[i * (PVB_PAGE / sizeof(ULONG))] = i + 1;
 }
 
-static PVOID Commit(ULONG Pages)
+static PVOID Commit(ULONG Address, ULONG Pages)
 {
-    PVOID Base = (PVOID)PVBENCH_BASE;
+    PVOID Base = (PVOID)Address;
     SIZE_T Size = (SIZE_T)Pages * PVB_PAGE;
     NTSTATUS Status = NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size,
                                               MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
 
     if (Status != STATUS_SUCCESS)
-        fail("committing %u pages at 0x%08X: status 0x%08X", Pages, PVBENCH_BASE, Status);
+        fail("committing %u pages at 0x%08X: status 0x%08X", Pages, Address, Status);
     return Base;
 }
 
@@ -53,8 +60,10 @@ static VOID Release(PVOID Base)
         fail("releasing 0x%08X: status 0x%08X", (ULONG)(ULONG_PTR)Base, Status);
 }
 
-/* Use (and so make the host back) every frame that is available now, less the margin. */
-static ULONG WarmUp(ULONG AtLeast)
+/* Use (and so make the host back) every frame that is available now, less the margin; then
+ * take the frames still never used (the Free list is FIFO: they come first) into a spacer
+ * that stays committed and touched. Returns the pages of the warm-up; *Spacer its size. */
+static ULONG WarmUp(ULONG AtLeast, ULONG *Spacer)
 {
     PV_MM_COUNTERS Counters;
     ULONG Pages;
@@ -66,9 +75,14 @@ static ULONG WarmUp(ULONG AtLeast)
              WARM_MARGIN_PAGES + Counters.AvailablePages / 1024 + AtLeast,
              Counters.AvailablePages);
     Pages = Counters.AvailablePages - WARM_MARGIN_PAGES - Counters.AvailablePages / 1024;
-    Base = Commit(Pages);
+    Base = Commit(PVBENCH_BASE, Pages);
     TouchPages((volatile ULONG *)Base, Pages);
     Release(Base);
+
+    PvQueryMmCounters(&Counters, sizeof(Counters));
+    *Spacer = Counters.AvailablePages > Pages ? Counters.AvailablePages - Pages : 0;
+    if (*Spacer)
+        TouchPages((volatile ULONG *)Commit(SPACER_BASE, *Spacer), *Spacer);
     return Pages;
 }
 
@@ -77,18 +91,20 @@ int main(int argc, char **argv)
     ULONG Pages = PvbNumber(argc > 1 ? argv[1] : NULL, 8192);
     const char *Mode = argc > 2 ? argv[2] : "cold";
     ULONG Touch = PvbNumber(argc > 3 ? argv[3] : NULL, 1);
-    ULONG Prefault = 0, Bad = 0, i;
+    ULONG Check = PvbNumber(argc > 4 ? argv[4] : NULL, 1);
+    ULONG Prefault = 0, Spacer = 0, Bad = 0, i;
     PV_MM_COUNTERS Before, After;
     ULONGLONG Start, End;
     volatile ULONG *Words;
     char Faults[256];
 
-    if (Pages == 0 || Touch > 1 || (strcmp(Mode, "cold") != 0 && strcmp(Mode, "warm") != 0))
-        fail("usage: bench-dz PAGES cold|warm 0|1");
+    if (Pages == 0 || Touch > 1 || Check > 1 ||
+        (strcmp(Mode, "cold") != 0 && strcmp(Mode, "warm") != 0))
+        fail("usage: bench-dz PAGES cold|warm 0|1 [0|1]");
     if (strcmp(Mode, "warm") == 0)
-        Prefault = WarmUp(Pages);
+        Prefault = WarmUp(Pages, &Spacer);
 
-    Words = (volatile ULONG *)Commit(Pages);
+    Words = (volatile ULONG *)Commit(PVBENCH_BASE, Pages);
     TouchPages(Words, 0);
     PvQueryMmCounters(&Before, sizeof(Before));
     Start = PvbReadTsc();
@@ -96,13 +112,13 @@ int main(int argc, char **argv)
     End = PvbReadTsc();
     PvQueryMmCounters(&After, sizeof(After));
 
-    for (i = 0; Touch && i < Pages; i++)
+    for (i = 0; Touch && Check && i < Pages; i++)
         Bad += Words[i * (PVB_PAGE / sizeof(ULONG))] != i + 1 ||
                Words[i * (PVB_PAGE / sizeof(ULONG)) + 1] != 0;
     PvbFormatFaults(Faults, sizeof(Faults), "", &Before, &After);
-    PvPrint("pvbench dz mode=%s touch=%u pages=%u cycles=%08X%08X%s prefault=%u available=%u "
-            "bad=%u\n", Mode, Touch, Pages, PVB_HEX64(End - Start), Faults, Prefault,
-            Before.AvailablePages, Bad);
+    PvPrint("pvbench dz mode=%s touch=%u pages=%u cycles=%08X%08X%s prefault=%u spacer=%u "
+            "available=%u bad=%u\n", Mode, Touch, Pages, PVB_HEX64(End - Start), Faults, Prefault,
+            Spacer, Before.AvailablePages, Bad);
     Release((PVOID)Words);
     return Bad ? 1 : 0;
 }
