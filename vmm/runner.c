@@ -1208,12 +1208,20 @@ static int spawn_qemu(struct run *r)
     argv[n++] = "virtserialport,bus=vs.0,nr=1,chardev=res,name=pv.result";
     argv[n] = NULL;
 
+    /* The whole QEMU command line only on request: it is long, and --verbose is what the
+     * demo shows. */
     if (r->job->verbose) {
         fflush(stdout);
-        fprintf(stderr, "runner:");
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, " %s", argv[i]);
-        fputc('\n', stderr);
+        const char *debug = getenv("PAGEVISOR_RUNNER_DEBUG");
+        if (debug && *debug && strcmp(debug, "0") != 0) {
+            fprintf(stderr, "runner:");
+            for (int i = 0; i < n; i++)
+                fprintf(stderr, " %s", argv[i]);
+            fputc('\n', stderr);
+        } else {
+            fprintf(stderr, "runner: booting the KVM runner VM (%s -cpu max; "
+                    "PAGEVISOR_RUNNER_DEBUG=1 shows its command line)\n", argv[0]);
+        }
     }
 
     int logp[2];
