@@ -1,7 +1,8 @@
 #!/bin/bash
 # multiboot-qemu.sh - boots the guest kernel under QEMU's emulator (qemu-system-i386 -kernel,
 # QEMU's own Multiboot loader: no pagevisor, no KVM) and checks the guest on its own:
-#   1. every test image in one boot (layout gets the arguments its "ARGS:" comment names):
+#   1. every test image in one boot (layout gets the arguments its "ARGS:" comment names;
+#      images marked RUNS-FOREVER or NEEDS-PAGEFILE are left out):
 #      "pagevisor host services absent; console on COM1" and "mm: N self-checks passed"
 #      appear on COM1, and each image's lines ("(NAME) ..." and "NAME: exit(...)") equal
 #      tests/images/NAME.expected;
@@ -80,8 +81,10 @@ for expected in tests/images/*.expected; do
         fail "$image not built"
         continue
     fi
-    # An image that never ends by design (marked RUNS-FOREVER) would stall the shared boot.
+    # An image that never ends by design (marked RUNS-FOREVER) would stall the shared boot;
+    # one that needs pagevisor's pagefile (marked NEEDS-PAGEFILE) cannot pass without a host.
     grep -q '^ \* RUNS-FOREVER' "tests/images/$name.c" 2>/dev/null && continue
+    grep -q '^ \* NEEDS-PAGEFILE' "tests/images/$name.c" 2>/dev/null && continue
     args=$(sed -n 's/^ \* ARGS: *//p' "tests/images/$name.c" 2>/dev/null | head -n 1)
     modules+=("$image${args:+ $args}")
     names+=("$name")

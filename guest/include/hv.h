@@ -20,6 +20,9 @@ VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);
 LONG HvSetupTraceRing(ULONG RingPhysical, ULONG RingBytes);
 VOID HvFlushTraceRing(VOID);
 ULONG HvQueryPagefileSlots(VOID);
+LONG HvPagefileIo(ULONG Operation, ULONG Slot, ULONG Count, const PFN_NUMBER *Frames,
+                  PULONG Done);
+LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes);
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
 
 /* Value written to QEMU's isa-debug-exit port (0xF4): QEMU exits with (value << 1) | 1. */

@@ -133,5 +133,7 @@ PCSTR KiStatusName(NTSTATUS Status);
 
 /* ke/main.c */
 BOOLEAN KiCommandLineHasOption(PCSTR Option);
+/* "Option=N" on the kernel command line (decimal, or 0x hexadecimal): TRUE and *Value. */
+BOOLEAN KiQueryCommandLineValue(PCSTR Option, PULONG Value);
 
 #endif /* PV_KE_H */

@@ -28,7 +28,9 @@ typedef struct _LDR_PHYSICAL_RANGE
 
 typedef struct _LDR_MODULE
 {
-    ULONG PhysicalStart, PhysicalEnd;        /* [start, end) */
+    ULONG Index;                             /* position among the boot modules */
+    ULONG PhysicalStart, PhysicalEnd;        /* [start, end); the file's size is their
+                                                difference (the frames may be free later) */
     CHAR CommandLine[LDR_MAX_COMMAND_LINE];  /* "PATH [ARGS...]" */
     CHAR Name[PV_NAME_MAX];                  /* basename of PATH without ".elf" */
 } LDR_MODULE, *PLDR_MODULE;
@@ -53,8 +55,25 @@ extern LOADER_PARAMETER_BLOCK KeLoaderBlock;
 VOID LdrReadMultibootInformation(ULONG MultibootInfoPhysical);
 ULONG LdrSplitArguments(PCHAR CommandLine, PCHAR *Argv, ULONG MaxArguments);
 
+/* One PT_LOAD segment of a process's image, kept for demand paging it. */
+#define LDR_MAX_SEGMENTS 16
+typedef struct _LDR_IMAGE_SEGMENT
+{
+    ULONG VirtualAddress, MemorySize, FileOffset, FileSize;
+    ULONG Protection;          /* MM_* */
+} LDR_IMAGE_SEGMENT, *PLDR_IMAGE_SEGMENT;
+
 /* ldr/elf.c */
 struct _EPROCESS;
 NTSTATUS LdrLoadImage(struct _EPROCESS *Process, PLDR_MODULE Module);
+/* Fill the frame Page with what the image has at the user page PageVa: its segments' file
+ * bytes, zeros elsewhere. STATUS_IO_DEVICE_ERROR if the host failed the read. */
+NTSTATUS LdrReadImagePage(struct _EPROCESS *Process, ULONG PageVa, PFN_NUMBER Page);
+
+/* ldr/imageio.c: where image bytes come from */
+extern BOOLEAN LdrHostImageReads;   /* TRUE: PV_HC_IMAGE_READ; FALSE: the boot modules in RAM */
+VOID LdrInitializeImageAccess(VOID);
+NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG Length);
+NTSTATUS LdrReadImageFilePage(PLDR_MODULE Module, ULONG Offset, PFN_NUMBER Page);
 
 #endif /* PV_LDR_H */

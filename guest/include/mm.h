@@ -17,6 +17,7 @@
 #include "nt_layout.h"
 #include "nt_pte.h"
 #include "vad.h"
+#include "ws.h"
 
 #define MM_PFN_DATABASE_BASE   0x80400000u
 
@@ -85,10 +86,11 @@ _Static_assert(sizeof(MMPTE) == 4, "MMPTE is one 32-bit entry");
 
 /* Self-map helpers (NT's macros, over shared/nt_layout.h). Valid only for the current
  * process; a PTE may be read only after its PDE was found valid. */
-#define MiAddressToPte(Va)   ((PMMPTE)MI_PTE_VA(Va))
-#define MiAddressToPde(Va)   ((PMMPTE)MI_PDE_VA(Va))
-#define MiPteToAddress(Pte)  ((PVOID)MI_PTE_VA_TO_ADDRESS(Pte))
-#define MiPdeToPte(Pde)      ((PMMPTE)MI_PTE_VA_TO_ADDRESS(Pde))
+#define MI_ULONG(Va)         ((ULONG)(ULONG_PTR)(Va))
+#define MiAddressToPte(Va)   ((PMMPTE)(ULONG_PTR)MI_PTE_VA(MI_ULONG(Va)))
+#define MiAddressToPde(Va)   ((PMMPTE)(ULONG_PTR)MI_PDE_VA(MI_ULONG(Va)))
+#define MiPteToAddress(Pte)  ((PVOID)(ULONG_PTR)MI_PTE_VA_TO_ADDRESS(MI_ULONG(Pte)))
+#define MiPdeToPte(Pde)      ((PMMPTE)(ULONG_PTR)MI_PTE_VA_TO_ADDRESS(MI_ULONG(Pde)))
 #define MiGetPdeOffset(Va)   MI_PDE_INDEX(Va)
 #define MiAddressToPteOffset(Va) MI_PTE_INDEX(Va)
 
@@ -232,6 +234,10 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_COMMIT_LEAK         0x1007  /* P2 committed before, P3 after, P4 pid */
 #define MI_BUGCHECK_TRANSITION_PAGE     0x1008  /* P2 PTE address, P3 PTE, P4 PFN's PteAddress */
 #define MI_BUGCHECK_UNKNOWN_PTE         0x1009  /* P2 VA, P3 PTE, P4 PTE address */
+#define MI_BUGCHECK_PAGEFILE_SLOT       0x100A  /* P2 slot, P3 pagefile size, P4 0 free / 1 bad */
+#define MI_BUGCHECK_WORKING_SET         0x100B  /* P2 entry index, P3 entry VA, P4 PTE or PFN */
+#define MI_BUGCHECK_SLOT_LEAK           0x100C  /* P2 slots in use, P3 bad slots, P4 pid */
+#define MI_BUGCHECK_COLLIDED_FAULT      0x100D  /* P2 PTE address, P3 PTE, P4 PFN */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
@@ -243,9 +249,79 @@ PFN_NUMBER MiRemoveZeroPage(VOID);
 VOID MiInitializePfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, BOOLEAN Modified);
 VOID MiInitializePfnForOtherProcess(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte,
                                     PFN_NUMBER PteFramePage);
+VOID MiInitializeTransitionPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, MMPTE OriginalPte,
+                               PFN_NUMBER PteFramePage);
 VOID MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
 VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
+VOID MiRestoreTransitionPte(PFN_NUMBER PageFrameIndex);
 ULONG MiCheckPfnLists(VOID);
+
+/* The PTE mapping a page through its page table's frame (hyperspace), for PTEs that may not be
+ * the current process's. Map, then MiUnmapPageInHyperSpace(ALIGN_DOWN(result)). */
+PMMPTE MiMapPteOfPage(PMMPFN Pfn1);
+
+/* ---------------------------------------------------------------------------- paging file */
+
+#define MI_PAGEFILE_MAX_SLOTS      0x100000u  /* PageFileHigh has 20 bits: slots 1..0xFFFFF */
+#define MI_PAGEFILE_BAD_REMEMBERED 64u
+
+typedef struct _MMPAGING_FILE
+{
+    ULONG Size;                /* slots, slot 0 included; 0 without a pagefile */
+    ULONG FreeSpace;           /* slots free */
+    ULONG InUse;               /* slots holding a page */
+    ULONG BadSlots;            /* slots whose write failed: allocated for good */
+    ULONG Hint;                /* where the next search for free slots starts */
+    PULONG Bitmap;             /* 1 = allocated (slot 0 always) */
+    ULONG Bad[MI_PAGEFILE_BAD_REMEMBERED];
+} MMPAGING_FILE;
+
+extern MMPAGING_FILE MmPagingFile;
+
+/* Does a software PTE (or an OriginalPte) name a pagefile slot? */
+#define MI_PTE_HAS_PAGEFILE_SLOT(Pte) (mi_pte_kind(Pte) == MI_PTE_PAGEFILE)
+/* A PTE value with a new protection and everything else kept (software PTEs). */
+#define MI_PTE_WITH_PROTECTION(Pte, Protection) \
+    (((ULONG)(Pte) & ~MM_PTE_PROTECTION_MASK) | ((ULONG)(Protection) << MM_PTE_PROTECTION_SHIFT))
+
+/* pagefile.c */
+VOID MiInitializePagingFile(PULONG Bitmap, ULONG Slots);
+BOOLEAN MiIsPagefileSlotInUse(ULONG Slot);
+/* Up to Wanted contiguous free slots (next fit): how many, the first in *FirstSlot; 0 if full. */
+ULONG MiAllocatePagefileSlots(ULONG Wanted, PULONG FirstSlot);
+VOID MiReleasePagefileSlot(ULONG Slot);
+VOID MiMarkPagefileSlotBad(ULONG Slot);
+VOID MiReleasePageFileSpace(MMPTE PteContents);
+ULONG MiReleaseAllPagefileSlots(VOID);
+
+/* ------------------------------------------------------------ counters and thresholds */
+
+/* What the paging machinery did since boot (PvQueryMmCounters shows them). */
+typedef struct _MMINFO_COUNTERS
+{
+    ULONG PageReadIoCount;     /* PV_HC_PAGEFILE_IO reads for page faults */
+    ULONG PagesRead;           /* pages they brought in (clusters included) */
+    ULONG ClusterPagesRead;    /* of which read around the faulting page (to Standby) */
+    ULONG ImagePagesRead;      /* image pages read (host or boot module) */
+    ULONG MappedWriteCount;    /* unused (no mapped files): NT's name kept for the layout */
+    ULONG DirtyWriteIoCount;   /* PV_HC_PAGEFILE_IO writes by the modified page writer */
+    ULONG DirtyPagesWritten;   /* pages they wrote */
+    ULONG WriteFailures;       /* writes the host failed (the pages stayed Modified) */
+    ULONG InPageErrors;        /* reads the host failed: an in-page error */
+    ULONG StandbyReused;       /* standby pages taken for another use (old PTE restored) */
+    ULONG PagesZeroed;         /* by the zero-page path */
+    ULONG PagesReplaced;       /* left a working set at its maximum (FIFO) */
+    ULONG PagesTrimmed;        /* left a working set because free pages ran low */
+} MMINFO_COUNTERS;
+
+extern MMINFO_COUNTERS MmInfoCounters;
+extern ULONG MmMinimumFreePages;        /* below it, trim and write (NT: 26) */
+extern ULONG MmModifiedPageMaximum, MmModifiedPageMinimum;
+extern ULONG MmReadClusterSize;         /* pages a pagefile read may bring in, the faulting one too */
+extern ULONG MmMaximumWorkingSetSize;   /* the largest maximum a process may have */
+extern ULONG MmWorkingSetMinimumDefault, MmWorkingSetMaximumDefault;
+#define MI_SMALLEST_WORKING_SET_MAXIMUM 16u  /* enough for any instruction's pages and tables */
+#define MI_TRIM_BATCH                   32u  /* pages trimmed per round when free pages run low */
 
 /* hypermap.c */
 extern PMMPTE MmFirstReservedMappingPte;
@@ -264,7 +340,6 @@ ULONG MmGetPhysicalAddress(PCVOID VirtualAddress);
 /* procsup.c */
 struct _EPROCESS;
 NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
-NTSTATUS MiCommitUserPage(PVOID VirtualAddress, ULONG Protection, PPFN_NUMBER PageFrameIndex);
 NTSTATUS MmCreateUserStack(struct _EPROCESS *Process);
 VOID MmCleanProcessAddressSpace(struct _EPROCESS *Process);
 VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
@@ -274,9 +349,57 @@ VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
     ((ULONG)(Va) >= PTE_BASE && (ULONG)(Va) < MI_PTE_VA(MM_SYSTEM_RANGE_START))
 extern ULONG MmPageTablesCreated;
 NTSTATUS MiMakeUserPageTableValid(ULONG_PTR Va);
-MMPTE MiMakeUserValidPte(PFN_NUMBER PageFrameIndex, ULONG Protection);
+MMPTE MiMakeUserValidPte(PFN_NUMBER PageFrameIndex, ULONG Protection, BOOLEAN Dirty);
+MMPTE MiMakeUserValidPde(PFN_NUMBER PageFrameIndex, BOOLEAN Dirty);
 BOOLEAN MiIsResidentUserPte(PMMPTE PointerPte, MMPTE TempPte);
 VOID MiDeletePte(PMMPTE PointerPte);
+/* The user page table of Va resident (a kernel touch through the self-map brings back one
+ * that was paged out): TRUE, or FALSE when Va has none at all (PDE 0). */
+BOOLEAN MiMakeUserPageTableResident(ULONG_PTR Va);
+
+/* wsmanagr.c: working sets (the list itself: wslist.c) */
+extern PMMWSL MmWorkingSetList;         /* the current process's, in hyperspace */
+PMMSUPPORT MiGetCurrentWorkingSet(VOID);
+VOID MiInitializeWorkingSet(struct _EPROCESS *Process, PFN_NUMBER WsListPage);
+/* The page at Va (a user page, or a user page table at its self-map address) became valid:
+ * it joins the working set, the oldest page leaving first when the process is at its maximum. */
+VOID MiAddToWorkingSet(ULONG_PTR Va, PFN_NUMBER PageFrameIndex, BOOLEAN PageTable);
+/* Take a valid page out of the working set: its PTE becomes a transition PTE, the page goes
+ * to the Modified (dirty) or Standby (clean) list. */
+VOID MiRemovePageFromWorkingSet(PMMSUPPORT Ws, ULONG WsIndex);
+/* Only forget the entry (the page is being deleted). */
+VOID MiForgetWorkingSetEntry(PMMPFN Pfn1, PMMPTE PointerPte);
+ULONG MiTrimWorkingSet(PMMSUPPORT Ws, ULONG Pages, BOOLEAN BelowMinimum);
+/* Before a fault takes pages: keep MmMinimumFreePages + Pages available if at all possible,
+ * writing modified pages and trimming the current working set. FALSE if even Pages are not. */
+BOOLEAN MiEnsureAvailablePages(ULONG Pages);
+VOID MiCheckWorkingSet(struct _EPROCESS *Process);
+VOID MiDeleteWorkingSetList(struct _EPROCESS *Process);
+NTSTATUS PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
+
+/* modwrite.c: the modified page writer */
+ULONG MiModifiedPageWriter(ULONG Target);
+
+/* zeropage.c */
+ULONG MiZeroFreePages(ULONG MaximumPages);
+
+/* pagein.c: pages read back (pagefile, image) or taken back from a list */
+typedef struct _MI_IN_PAGE_ERROR
+{
+    PMMPTE PointerPte;         /* the PTE whose page could not be read */
+    ULONG PteContents;         /* what it holds now (the software PTE again) */
+    NTSTATUS IoStatus;         /* STATUS_IO_DEVICE_ERROR for a failed host read */
+    ULONG Va;
+} MI_IN_PAGE_ERROR;
+extern MI_IN_PAGE_ERROR MmLastInPageError;
+NTSTATUS MiResolveTransitionFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write,
+                                  BOOLEAN PageTable);
+NTSTATUS MiResolvePageFileFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write,
+                                BOOLEAN PageTable);
+NTSTATUS MiResolveImageFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write);
+NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte, ULONG Protection, BOOLEAN Write);
+/* A paged-out page table (transition or pagefile PDE) back in; its resolution in *Kind. */
+NTSTATUS MiResolvePageTableFault(PMMPTE PointerPde, PULONG Kind);
 
 /* pagfault.c */
 NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,

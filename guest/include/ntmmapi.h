@@ -73,6 +73,27 @@ typedef struct _PV_MM_COUNTERS
     ULONG CommitLimit;         /* RAM available at boot (less a reserve) + pagefile slots */
     ULONG AvailablePages;      /* Zeroed + Free + Standby */
     ULONG PagefileSlots;       /* 0 without a pagefile */
+    /* The calling process's working set. */
+    ULONG WorkingSetSize;      /* pages in it now (its page tables included) */
+    ULONG WorkingSetPeak;
+    ULONG WorkingSetMinimum, WorkingSetMaximum;
+    ULONG WorkingSetReplaced;  /* pages that left it FIFO at its maximum */
+    ULONG WorkingSetTrimmed;   /* pages that left it because free pages ran low (or asked) */
+    /* The page lists now. */
+    ULONG ZeroedPages, FreePages, StandbyPages, ModifiedPages, ModifiedNoWritePages, BadPages;
+    /* Paging since boot. */
+    ULONG PageReadIoCount;     /* pagefile reads (one hypercall each) for page faults */
+    ULONG PagesRead;           /* pages they brought in, clusters included */
+    ULONG ClusterPagesRead;    /* of which read around the faulting page (to Standby) */
+    ULONG ImagePagesRead;      /* image pages read (host file or boot module) */
+    ULONG DirtyWriteIoCount;   /* pagefile writes (one hypercall each) by the modified writer */
+    ULONG DirtyPagesWritten;   /* pages they wrote */
+    ULONG WriteFailures;       /* writes the host failed (the pages stayed modified) */
+    ULONG InPageErrors;        /* reads the host failed */
+    ULONG StandbyReused;       /* standby pages reused (their PTE restored: pagefile/image/0) */
+    ULONG PagesZeroed;         /* by the zero-page path */
+    ULONG PagefileSlotsInUse;
+    ULONG PagefileBadSlots;
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #endif /* PV_NTMMAPI_H */

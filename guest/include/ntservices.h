@@ -28,6 +28,7 @@
 #define PV_PV_SERVICES(X) \
     X(PvDisplayString,         0x1000, 2) \
     X(PvQueryMmCounters,       0x1001, 2) \
-    X(PvQueryPhysicalPage,     0x1002, 2)
+    X(PvQueryPhysicalPage,     0x1002, 2) \
+    X(PvSetWorkingSetLimits,   0x1003, 2)
 
 #endif /* PV_NTSERVICES_H */

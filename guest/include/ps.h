@@ -1,6 +1,7 @@
 /*
  * ps.h - the process object (a minimal EPROCESS: one thread, no handles yet, its VADs and
- * commit charge in Vm) and attaching to a process's address space.
+ * commit charge in Vm, its working set in Ws, its image's segments for demand paging) and
+ * attaching to a process's address space.
  */
 #ifndef PV_PS_H
 #define PV_PS_H
@@ -9,6 +10,8 @@
 #include "pv_abi.h"
 #include "intrin.h"
 #include "vad.h"
+#include "ws.h"
+#include "ldr.h"
 
 typedef struct _KPROCESS
 {
@@ -25,6 +28,10 @@ typedef struct _EPROCESS
     ULONG ArgumentCount;
     ULONG InitialStack;                     /* user ESP at entry */
     MMPROCESS_VM Vm;                        /* VADs, commit charge, fault count */
+    MMSUPPORT Ws;                           /* working set: list, limits */
+    PLDR_MODULE ImageModule;                /* the image file, for demand paging it */
+    ULONG ImageSegmentCount;
+    LDR_IMAGE_SEGMENT ImageSegments[LDR_MAX_SEGMENTS];
     NTSTATUS ExitStatus;
     BOOLEAN Killed;                         /* ended by an exception */
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;

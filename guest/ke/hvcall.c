@@ -1,8 +1,11 @@
 /*
  * hvcall.c - host services. At boot a 32-bit `in` from PV_IDENT_PORT tells whether pagevisor
  * is the host. If so, every service is a hypercall: one 32-bit `out` of the physical address
- * of a call block (shared/pv_abi.h) to PV_HC_PORT(nr). Otherwise the console is COM1 and the
- * end of the run is a write to QEMU's isa-debug-exit port.
+ * of a call block (shared/pv_abi.h) to PV_HC_PORT(nr): console, process start and exit, bug
+ * check, trace ring, the pagefile (its size, clustered reads and writes) and image file pages.
+ * Otherwise the console is COM1, there is no pagefile and no image file (the memory manager
+ * pages images from their boot modules instead), and the end of the run is a write to QEMU's
+ * isa-debug-exit port.
  *
  * Call blocks and the console buffer are static kernel-image data: the image is mapped
  * linearly, so their physical addresses are their virtual addresses minus KSEG0_BASE, and each
@@ -23,6 +26,8 @@ static struct pv_hc_bugcheck HvBugCheckBlock __attribute__((aligned(256)));
 static struct pv_hc_trace_setup HvTraceSetupBlock __attribute__((aligned(64)));
 static struct pv_hc_trace_flush HvTraceFlushBlock __attribute__((aligned(64)));
 static struct pv_hc_pagefile_info HvPagefileInfoBlock __attribute__((aligned(64)));
+static struct pv_hc_pagefile_io HvPagefileIoBlock __attribute__((aligned(128)));
+static struct pv_hc_image_read HvImageReadBlock __attribute__((aligned(64)));
 static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
 
 static VOID HvCall(ULONG Number, PVOID Block)
@@ -139,6 +144,50 @@ ULONG HvQueryPagefileSlots(VOID)
     HvPagefileInfoBlock.ret = PV_ENODEV;
     HvCall(PV_HC_PAGEFILE_INFO, &HvPagefileInfoBlock);
     return HvPagefileInfoBlock.ret == PV_OK ? HvPagefileInfoBlock.slots : 0;
+}
+
+/*
+ * Pages Slot..Slot+Count-1 of the pagefile from or to the frames (one exit for the whole
+ * cluster). Returns PV_OK or the host's PV_E* code; *Done receives the pages transferred before
+ * the first failure. Without host services: PV_ENODEV, nothing done.
+ */
+LONG HvPagefileIo(ULONG Operation, ULONG Slot, ULONG Count, const PFN_NUMBER *Frames,
+                  PULONG Done)
+{
+    ULONG i;
+
+    *Done = 0;
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    if (Count == 0 || Count > PV_PAGEFILE_CLUSTER_MAX)
+        return PV_EINVAL;
+    HvPagefileIoBlock.op = Operation;
+    HvPagefileIoBlock.slot = Slot;
+    HvPagefileIoBlock.count = Count;
+    for (i = 0; i < PV_PAGEFILE_CLUSTER_MAX; i++)
+        HvPagefileIoBlock.frames[i] = i < Count ? Frames[i] : 0;
+    HvPagefileIoBlock.ret = PV_EINVAL;
+    HvPagefileIoBlock.done = 0;
+    HvCall(PV_HC_PAGEFILE_IO, &HvPagefileIoBlock);
+    *Done = HvPagefileIoBlock.done <= Count ? HvPagefileIoBlock.done : 0;
+    return HvPagefileIoBlock.ret;
+}
+
+/* One page of boot module Image's file, from byte Offset (page aligned), into Frame; the part
+ * past the end of the file reads as zero. PV_OK or a PV_E* code. */
+LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes)
+{
+    *Bytes = 0;
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    HvImageReadBlock.image = Image;
+    HvImageReadBlock.offset = Offset;
+    HvImageReadBlock.frame = Frame;
+    HvImageReadBlock.ret = PV_EINVAL;
+    HvImageReadBlock.bytes = 0;
+    HvCall(PV_HC_IMAGE_READ, &HvImageReadBlock);
+    *Bytes = HvImageReadBlock.bytes;
+    return HvImageReadBlock.ret;
 }
 
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun)

@@ -3,7 +3,8 @@
  * at 0x80100000): host services or COM1, GDT/IDT/TSS, PICs, the memory manager and its
  * self-checks, then every boot module as a process, then shutdown.
  *
- * Kernel command-line options:
+ * Kernel command-line options (the memory manager reads pv.wsmin=, pv.wsmax= and
+ * pv.readcluster=, see mm/mminit.c):
  *   pv.selftest=bugcheck   after the boot self-checks, read the unmapped system address
  *                          0xE0000000: the kernel must stop with bug check 0x50
  *                          PAGE_FAULT_IN_NONPAGED_AREA (0xE0000000, 0, EIP, 0). For tests of
@@ -43,6 +44,50 @@ BOOLEAN KiCommandLineHasOption(PCSTR Option)
         if (strncmp(Cursor, Option, Length) == 0 &&
             (Cursor[Length] == '\0' || Cursor[Length] == ' ' || Cursor[Length] == '\t'))
             return TRUE;
+        while (*Cursor != '\0' && *Cursor != ' ' && *Cursor != '\t')
+            Cursor++;
+    }
+    return FALSE;
+}
+
+BOOLEAN KiQueryCommandLineValue(PCSTR Option, PULONG Value)
+{
+    PCSTR Cursor = KeLoaderBlock.CommandLine;
+    ULONG Length = (ULONG)strlen(Option);
+
+    while (*Cursor != '\0')
+    {
+        while (*Cursor == ' ' || *Cursor == '\t')
+            Cursor++;
+        if (strncmp(Cursor, Option, Length) == 0 && Cursor[Length] == '=')
+        {
+            PCSTR Digit = Cursor + Length + 1;
+            ULONG Base = 10, Result = 0, Count = 0;
+
+            if (Digit[0] == '0' && (Digit[1] == 'x' || Digit[1] == 'X'))
+            {
+                Base = 16;
+                Digit += 2;
+            }
+            for (;; Digit++, Count++)
+            {
+                ULONG d;
+                if (*Digit >= '0' && *Digit <= '9')
+                    d = (ULONG)(*Digit - '0');
+                else if (Base == 16 && *Digit >= 'a' && *Digit <= 'f')
+                    d = (ULONG)(*Digit - 'a' + 10);
+                else if (Base == 16 && *Digit >= 'A' && *Digit <= 'F')
+                    d = (ULONG)(*Digit - 'A' + 10);
+                else
+                    break;
+                Result = Result * Base + d;
+            }
+            if (Count > 0 && (*Digit == '\0' || *Digit == ' ' || *Digit == '\t'))
+            {
+                *Value = Result;
+                return TRUE;
+            }
+        }
         while (*Cursor != '\0' && *Cursor != ' ' && *Cursor != '\t')
             Cursor++;
     }

@@ -4,7 +4,8 @@
  * argc/argv, enter ring 3 with iret, and come back here when the process ends
  * (NtTerminateProcess or an exception). Then print the exit line and tell the host (while the
  * address space still exists: the host reads the process's faulting instructions through it),
- * delete the address space and check that no page, commitment or VAD leaked.
+ * delete the address space and check that no page, commitment, VAD or pagefile slot leaked;
+ * then the zero-page path zeroes the free pages (the idle moment between processes).
  */
 #include "ke.h"
 #include "hv.h"
@@ -107,12 +108,13 @@ static VOID PspReportExit(PEPROCESS Process, BOOLEAN Started)
     {
         KiPrintStdout("%s: exit(%d)\n", Process->ImageFileName, (LONG)Status);
     }
-    else if (Process->Killed && Status == STATUS_ACCESS_VIOLATION)
+    else if (Process->Killed && (Status == STATUS_ACCESS_VIOLATION ||
+                                 Status == STATUS_IN_PAGE_ERROR))
     {
         PCSTR Access = Process->FaultAccess == MI_ACCESS_WRITE ? "writing"
                      : Process->FaultAccess == MI_ACCESS_EXECUTE ? "executing" : "reading";
-        KiPrintStdout("%s: exit(0x%08X) STATUS_ACCESS_VIOLATION %s 0x%08X\n",
-                      Process->ImageFileName, (ULONG)Status, Access, Process->FaultAddress);
+        KiPrintStdout("%s: exit(0x%08X) %s %s 0x%08X\n", Process->ImageFileName, (ULONG)Status,
+                      Name, Access, Process->FaultAddress);
     }
     else
     {
@@ -205,7 +207,12 @@ static VOID KiRunImage(PLDR_MODULE Module)
     if (MmTotalCommittedPages != CommittedBefore || MiVadsInUse() != 0)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_COMMIT_LEAK, CommittedBefore,
                      MmTotalCommittedPages, Process->UniqueProcessId);
+    if (MmPagingFile.InUse != 0)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SLOT_LEAK, MmPagingFile.InUse,
+                     MmPagingFile.BadSlots, Process->UniqueProcessId);
     MiCheckPfnLists();
+    /* Nothing else runs now: the zero-page path's turn. */
+    DbgPrint("mm: %u free pages zeroed\n", MiZeroFreePages(0xFFFFFFFFu));
 }
 
 ULONG KiRunImages(VOID)

@@ -68,6 +68,11 @@ static NTSTATUS KiThunkPvQueryPhysicalPage(const ULONG *Arguments)
     return PvQueryPhysicalPage((PVOID)(ULONG_PTR)Arguments[0], (PULONG)(ULONG_PTR)Arguments[1]);
 }
 
+static NTSTATUS KiThunkPvSetWorkingSetLimits(const ULONG *Arguments)
+{
+    return PvSetWorkingSetLimits(Arguments[0], Arguments[1]);
+}
+
 #define KI_SERVICE_ENTRY(Name, Number, Count) \
     [(Number) & KI_SERVICE_INDEX_MASK] = { KiThunk##Name, (Count), #Name },
 

@@ -2,7 +2,9 @@
  * trap.c - what happens after trap.S built a trap frame: the system service goes to
  * KiSystemService, page faults (KiTrap0E) to MmAccessFault, stray interrupts to the PIC code.
  * A page fault MmAccessFault cannot resolve ends the process with its status (access
- * violation, guard page violation, stack overflow) when it came from ring 3.
+ * violation, guard page violation, stack overflow, in-page error) when it came from ring 3; in
+ * ring 0 a fault-safe user copy fails with it, and anything else is a bug check
+ * (KERNEL_DATA_INPAGE_ERROR 0x7A for an in-page error, KMODE_EXCEPTION_NOT_HANDLED otherwise).
  * Any other exception from ring 3 ends the process with NT's status for it; in ring 0 it is a
  * bug check, unless the faulting instruction is a fault-safe user copy (exception fixup table).
  */
@@ -63,6 +65,13 @@ static VOID KiTrap0E(PKTRAP_FRAME TrapFrame)
             MmUserCopyFaultStatus = Status;
             return;
         }
+        /* A page the kernel itself needed could not be read: NT's 0x7A (PTE address, I/O
+         * status, PTE contents, VA). */
+        if (Status == STATUS_IN_PAGE_ERROR)
+            KeBugCheckWithTf(KERNEL_DATA_INPAGE_ERROR,
+                             (ULONG_PTR)MmLastInPageError.PointerPte,
+                             (ULONG)MmLastInPageError.IoStatus, MmLastInPageError.PteContents,
+                             Cr2, TrapFrame);
         KeBugCheckWithTf(KMODE_EXCEPTION_NOT_HANDLED, (ULONG)STATUS_ACCESS_VIOLATION,
                          TrapFrame->Eip, Access, Cr2, TrapFrame);
     }

@@ -1,10 +1,24 @@
 /*
  * elf.c - loads a static ELF32 i386 executable (ET_EXEC) from a boot module into the current
- * (attached) process: checks the headers, then copies every PT_LOAD segment into fresh user
- * pages (zero-filled past the file bytes), with the segment's protection (R-X execute-read,
- * R-- read-only, RW- read/write). The image is one VAD (VadImageMap, NT's PAGE_EXECUTE_WRITECOPY
- * allocation protection) charged a page of commitment per page. Anything malformed is
- * STATUS_INVALID_IMAGE_FORMAT. Demand paging of images comes later: every page is loaded now.
+ * (attached) process, and demand-pages it afterwards.
+ *
+ * Loading reads and checks the headers, keeps the PT_LOAD segments in the process (their
+ * protection: R-X execute-read, R-- read-only, RW- read/write, and so on) and makes the image
+ * one VAD (VadImageMap, NT's PAGE_EXECUTE_WRITECOPY allocation protection, charged a page of
+ * commitment per page). No page is read or copied then: each page of a segment gets a PTE
+ * that says where its contents come from, with the page's protection (the union of the
+ * segments on it):
+ *   pages with file bytes: an image PTE, NT's "prototype PTE, look it up" 0xFFFFF400 | prot<<5;
+ *     the first touch reads the page from the image file (LdrReadImagePage: the host's file
+ *     through PV_HC_IMAGE_READ, or the boot module when there is no host: ldr/imageio.c), the
+ *     classic demand-page code fault (PV_FAULT_IMAGE_READ);
+ *   pages past the file bytes (bss only): demand-zero PTEs.
+ * Code and read-only data thus stay clean: when they leave the working set and their frame is
+ * reused, their PTE becomes the image PTE again and the next touch reads them from the image
+ * again; they never go to the pagefile. Writable data is read from the image the same way and
+ * stays shared with the file while it is only read; once written it is the process's own
+ * (mm/wsmanagr.c makes a dirty image page private: it goes to the pagefile from then on).
+ * Anything malformed is STATUS_INVALID_IMAGE_FORMAT.
  */
 #include "ldr.h"
 #include "elf.h"
@@ -13,30 +27,105 @@
 #include "ps.h"
 #include "rtl.h"
 
-#define LDR_MAX_SEGMENTS 16
-
 static NTSTATUS LdrpInvalid(PLDR_MODULE Module, PCSTR Why, ULONG Value)
 {
     DbgPrint("ldr: %s: invalid image: %s (0x%X)\n", Module->Name, Why, Value);
     return STATUS_INVALID_IMAGE_FORMAT;
 }
 
-/* Copy a segment's file bytes that fall in the user page at PageVa into its frame. */
-static VOID LdrpCopyToPage(PLDR_MODULE Module, const Elf32_Phdr *Segment, ULONG PageVa,
-                           PFN_NUMBER Page)
+static ULONG LdrpSegmentProtection(const Elf32_Phdr *Segment)
 {
-    ULONG FileStart = Segment->p_vaddr, FileEnd = Segment->p_vaddr + Segment->p_filesz;
-    ULONG Start = PageVa > FileStart ? PageVa : FileStart;
-    ULONG End = PageVa + PAGE_SIZE < FileEnd ? PageVa + PAGE_SIZE : FileEnd;
-    PUCHAR Mapping;
+    BOOLEAN Writable = (Segment->p_flags & PF_W) != 0;
 
-    if (Start >= End)
-        return;
+    if (Segment->p_flags & PF_X)
+        return Writable ? MM_EXECUTE_READWRITE : MM_EXECUTE_READ;
+    return Writable ? MM_READWRITE : MM_READONLY;
+}
+
+/* The protection of a page two segments share: write if either writes, execute if either
+ * executes. */
+static ULONG LdrpCombineProtection(ULONG A, ULONG B)
+{
+    BOOLEAN Write = A == MM_READWRITE || A == MM_EXECUTE_READWRITE || B == MM_READWRITE ||
+                    B == MM_EXECUTE_READWRITE;
+    BOOLEAN Execute = A == MM_EXECUTE_READ || A == MM_EXECUTE_READWRITE ||
+                      B == MM_EXECUTE_READ || B == MM_EXECUTE_READWRITE;
+
+    if (A == 0)
+        return B;
+    if (Execute)
+        return Write ? MM_EXECUTE_READWRITE : MM_EXECUTE_READ;
+    return Write ? MM_READWRITE : MM_READONLY;
+}
+
+/* Does segment S overlap [PageVa, PageVa + 4K) at all / with file bytes? */
+static BOOLEAN LdrpOverlaps(const LDR_IMAGE_SEGMENT *S, ULONG PageVa, BOOLEAN FileBytes)
+{
+    ULONG End = S->VirtualAddress + (FileBytes ? S->FileSize : S->MemorySize);
+
+    return S->VirtualAddress < PageVa + PAGE_SIZE && End > PageVa;
+}
+
+NTSTATUS LdrReadImagePage(PEPROCESS Process, ULONG PageVa, PFN_NUMBER Page)
+{
+    PLDR_MODULE Module = Process->ImageModule;
+    const LDR_IMAGE_SEGMENT *Only = NULL;
+    ULONG i, Sources = 0;
+    PUCHAR Mapping;
+    NTSTATUS Status = STATUS_SUCCESS;
+
+    for (i = 0; i < Process->ImageSegmentCount; i++)
+    {
+        if (LdrpOverlaps(&Process->ImageSegments[i], PageVa, TRUE))
+        {
+            Only = &Process->ImageSegments[i];
+            Sources++;
+        }
+    }
+
+    /* The usual page: one segment, file offsets congruent with addresses: read the file page
+     * straight into the frame, then zero what is not that segment's file bytes. */
+    if (Sources == 1 && LdrHostImageReads &&
+        ((Only->FileOffset - Only->VirtualAddress) & (PAGE_SIZE - 1)) == 0)
+    {
+        ULONG Start = Only->VirtualAddress > PageVa ? Only->VirtualAddress : PageVa;
+        ULONG End = Only->VirtualAddress + Only->FileSize;
+
+        /* (FileOffset - VirtualAddress is a page multiple, so this is a page boundary.) */
+        Status = LdrReadImageFilePage(Module, Only->FileOffset + PageVa - Only->VirtualAddress,
+                                      Page);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        if (Start > PageVa || End < PageVa + PAGE_SIZE)
+        {
+            Mapping = MiMapPageInHyperSpace(Page);
+            if (Start > PageVa)
+                RtlZeroMemory(Mapping, Start - PageVa);
+            if (End < PageVa + PAGE_SIZE)
+                RtlZeroMemory(Mapping + (End - PageVa), PageVa + PAGE_SIZE - End);
+            MiUnmapPageInHyperSpace(Mapping);
+        }
+        return STATUS_SUCCESS;
+    }
+
+    /* Otherwise piece by piece: zeros, then each segment's file bytes on this page. */
     Mapping = MiMapPageInHyperSpace(Page);
-    MiCopyFromPhysical(Mapping + (Start - PageVa),
-                       Module->PhysicalStart + Segment->p_offset + (Start - FileStart),
-                       End - Start);
+    RtlZeroMemory(Mapping, PAGE_SIZE);
+    for (i = 0; i < Process->ImageSegmentCount && NT_SUCCESS(Status); i++)
+    {
+        const LDR_IMAGE_SEGMENT *S = &Process->ImageSegments[i];
+        ULONG Start, End;
+
+        if (!LdrpOverlaps(S, PageVa, TRUE))
+            continue;
+        Start = S->VirtualAddress > PageVa ? S->VirtualAddress : PageVa;
+        End = S->VirtualAddress + S->FileSize < PageVa + PAGE_SIZE
+                  ? S->VirtualAddress + S->FileSize : PageVa + PAGE_SIZE;
+        Status = LdrReadImageBytes(Module, S->FileOffset + (Start - S->VirtualAddress),
+                                   Mapping + (Start - PageVa), End - Start);
+    }
     MiUnmapPageInHyperSpace(Mapping);
+    return Status;
 }
 
 NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
@@ -44,16 +133,17 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     ULONG Size = Module->PhysicalEnd - Module->PhysicalStart;
     Elf32_Ehdr Header;
     Elf32_Phdr Segments[LDR_MAX_SEGMENTS];
-    ULONG i, Va, PagesNeeded = 0, Loads = 0;
+    ULONG i, Va, Loads = 0, ImagePages = 0, ZeroPages = 0;
     ULONG ImageBase = 0xFFFFFFFFu, ImageEnd = 0;
     BOOLEAN EntryInImage = FALSE;
-    PFN_NUMBER Page;
     PMMVAD Vad;
     NTSTATUS Status;
 
     if (Size < sizeof(Header))
         return LdrpInvalid(Module, "shorter than an ELF header", Size);
-    MiCopyFromPhysical(&Header, Module->PhysicalStart, sizeof(Header));
+    Status = LdrReadImageBytes(Module, 0, &Header, sizeof(Header));
+    if (!NT_SUCCESS(Status))
+        return Status;
     if (Header.e_ident[0] != ELFMAG0 || Header.e_ident[1] != 'E' || Header.e_ident[2] != 'L' ||
         Header.e_ident[3] != 'F')
         return LdrpInvalid(Module, "no ELF magic", Header.e_ident[0]);
@@ -69,8 +159,12 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
         return LdrpInvalid(Module, "bad program header table", Header.e_phnum);
     if (Header.e_phoff > Size || Size - Header.e_phoff < Header.e_phnum * sizeof(Elf32_Phdr))
         return LdrpInvalid(Module, "program headers outside the file", Header.e_phoff);
-    MiCopyFromPhysical(Segments, Module->PhysicalStart + Header.e_phoff,
-                       Header.e_phnum * sizeof(Elf32_Phdr));
+    Status = LdrReadImageBytes(Module, Header.e_phoff, Segments,
+                               Header.e_phnum * sizeof(Elf32_Phdr));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Process->ImageModule = Module;
+    Process->ImageSegmentCount = 0;
 
     for (i = 0; i < Header.e_phnum; i++)
     {
@@ -96,8 +190,9 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
             ImageBase = ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE);
         if (ALIGN_UP_BY(End, PAGE_SIZE) > ImageEnd)
             ImageEnd = ALIGN_UP_BY(End, PAGE_SIZE);
-        PagesNeeded += (ULONG)((ALIGN_UP_BY(End, PAGE_SIZE) -
-                                ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE)) >> PAGE_SHIFT);
+        Process->ImageSegments[Process->ImageSegmentCount++] = (LDR_IMAGE_SEGMENT){
+            Segment->p_vaddr, Segment->p_memsz, Segment->p_offset, Segment->p_filesz,
+            LdrpSegmentProtection(Segment) };
         Loads++;
     }
     if (Loads == 0)
@@ -105,47 +200,53 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     if (!EntryInImage)
         return LdrpInvalid(Module, "entry point outside the image", Header.e_entry);
 
-    /* Image pages, the stack's first page and its page table, and a page table for each
-     * 4 MiB the image touches. */
-    PagesNeeded += (MM_USER_STACK_COMMIT >> PAGE_SHIFT) + 1 +
-                   ((ImageEnd - ImageBase) >> PDE_SHIFT) + 2;
-    if (PagesNeeded > MmAvailablePages)
-    {
-        DbgPrint("ldr: %s: needs %u pages, %u available\n", Module->Name, PagesNeeded,
-                 MmAvailablePages);
-        return STATUS_NO_MEMORY;
-    }
-
     Status = MiCreateVad(&Process->Vm, ImageBase, ImageEnd - 1, MM_EXECUTE_WRITECOPY,
                          VadImageMap, TRUE, &Vad);
     if (!NT_SUCCESS(Status))
         return Status;
 
-    for (i = 0; i < Header.e_phnum; i++)
+    /* Each page's PTE: where its contents come from, and its protection. */
+    for (Va = ImageBase; Va < ImageEnd; Va += PAGE_SIZE)
     {
-        const Elf32_Phdr *Segment = &Segments[i];
-        BOOLEAN Writable = (Segment->p_flags & PF_W) != 0;
-        ULONG Protection;
+        ULONG Protection = 0;
+        BOOLEAN FileBytes = FALSE;
 
-        if (Segment->p_type != PT_LOAD || Segment->p_memsz == 0)
-            continue;
-        if (Segment->p_flags & PF_X)
-            Protection = Writable ? MM_EXECUTE_READWRITE : MM_EXECUTE_READ;
-        else
-            Protection = Writable ? MM_READWRITE : MM_READONLY;
-        for (Va = ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE);
-             Va < Segment->p_vaddr + Segment->p_memsz; Va += PAGE_SIZE)
+        for (i = 0; i < Process->ImageSegmentCount; i++)
         {
-            Status = MiCommitUserPage((PVOID)(ULONG_PTR)Va, Protection, &Page);
+            const LDR_IMAGE_SEGMENT *S = &Process->ImageSegments[i];
+
+            if (!LdrpOverlaps(S, Va, FALSE))
+                continue;
+            Protection = LdrpCombineProtection(Protection, S->Protection);
+            FileBytes |= LdrpOverlaps(S, Va, TRUE);
+        }
+        if (Protection == 0)
+            continue;   /* a hole between segments: reserved, never committed */
+        /* The page table directly (not by a fault: the host learns of the process after
+         * the load, before its first fault). */
+        if (!MiMakeUserPageTableResident(Va))
+        {
+            Status = MiEnsureAvailablePages(1) ? MiMakeUserPageTableValid(Va) : STATUS_NO_MEMORY;
             if (!NT_SUCCESS(Status))
                 return Status;
-            LdrpCopyToPage(Module, Segment, Va, Page);
         }
-        DbgPrint("ldr: %s: segment 0x%08X-0x%08X %s%s%s (file 0x%X bytes at 0x%X)\n",
-                 Module->Name, Segment->p_vaddr, Segment->p_vaddr + Segment->p_memsz - 1,
-                 (Segment->p_flags & PF_R) ? "R" : "-", Writable ? "W" : "-",
-                 (Segment->p_flags & PF_X) ? "X" : "-", Segment->p_filesz, Segment->p_offset);
+        MiWriteUserPte(Va, FileBytes ? MI_MAKE_PROTO_LOOKUP_PTE(Protection)
+                                     : MI_MAKE_DEMAND_ZERO_PTE(Protection));
+        if (FileBytes)
+            ImagePages++;
+        else
+            ZeroPages++;
     }
+    for (i = 0; i < Process->ImageSegmentCount; i++)
+    {
+        const LDR_IMAGE_SEGMENT *S = &Process->ImageSegments[i];
+
+        DbgPrint("ldr: %s: segment 0x%08X-0x%08X protection %u (file 0x%X bytes at 0x%X)\n",
+                 Module->Name, S->VirtualAddress, S->VirtualAddress + S->MemorySize - 1,
+                 S->Protection, S->FileSize, S->FileOffset);
+    }
+    DbgPrint("ldr: %s: %u pages paged from the image %s, %u demand zero\n", Module->Name,
+             ImagePages, LdrHostImageReads ? "file on the host" : "module", ZeroPages);
 
     Process->ImageBase = ImageBase;
     Process->ImageEnd = ImageEnd;

@@ -182,6 +182,7 @@ VOID LdrReadMultibootInformation(ULONG MultibootInfoPhysical)
             PLDR_MODULE Module = &KeLoaderBlock.Modules[i];
 
             MiCopyFromPhysical(&Mod, Mbi.mods_addr + i * sizeof(Mod), sizeof(Mod));
+            Module->Index = i;
             Module->PhysicalStart = Mod.mod_start;
             Module->PhysicalEnd = Mod.mod_end < Mod.mod_start ? Mod.mod_start : Mod.mod_end;
             if (Mod.cmdline != 0)

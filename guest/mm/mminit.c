@@ -7,10 +7,20 @@
  * modules are in use, frames below 1 MiB are left unused, the rest go to the Free list.
  *
  * Every system page table the kernel will ever use is allocated here, at boot (the kernel's,
- * the PFN database's, hyperspace's). A new process copies PDEs 0x200-0x3FF once from the boot
- * directory, and that copy stays complete: no lazy system-PDE synchronization is needed.
- * Last, the system commit limit (RAM available then, less a reserve, plus the pagefile) and the
- * fault trace ring (mm/faulttrace.c).
+ * the PFN database's and the pagefile bitmap's, hyperspace's). A new process copies PDEs
+ * 0x200-0x3FF once from the boot directory, and that copy stays complete: no lazy system-PDE
+ * synchronization is needed.
+ *
+ * Then: the pagefile (its size from the host; a bitmap of its slots right after the PFN
+ * database, mm/pagefile.c); the boot modules' frames go to the Free list when the host serves
+ * the image files (ldr/imageio.c), since images are paged from there; the paging thresholds,
+ * sized from RAM as NT sized them (MmMinimumFreePages 26; Modified list written above 100/150/
+ * 300 pages down to 40/80/150 on small/medium/large systems; pagefile reads of 3/5/8 pages
+ * around a fault) and the working-set defaults; last, the system commit limit (RAM available
+ * then, less a reserve, plus the pagefile) and the fault trace ring (mm/faulttrace.c).
+ *
+ * Kernel command-line options (pages): pv.wsmin=N and pv.wsmax=N, every process's working-set
+ * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read.
  */
 #include "mm.h"
 #include "hv.h"
@@ -28,6 +38,7 @@ const MMPTE ValidUserPde = { { MM_VALID_KERNEL_PDE | PTE_OWNER } };
 PFN_NUMBER MmSystemPageDirectory;
 PFN_NUMBER MmNumberOfPhysicalPages;
 ULONG MmPagefileSlots;
+ULONG MmMinimumFreePages = 26;
 
 /* Pages of RAM kept out of the commit limit: page tables and the three pages of each process
  * are not charged, so the limit leaves room for them (a sixteenth of what is available, at
@@ -188,6 +199,9 @@ static VOID MiBuildPfnDatabase(VOID)
 {
     ULONG Entries = MmHighestPhysicalPage + 1;
     ULONG Pages = (ULONG)ALIGN_UP_BY(Entries * sizeof(MMPFN), PAGE_SIZE) >> PAGE_SHIFT;
+    ULONG Slots = MmPagefileSlots < MI_PAGEFILE_MAX_SLOTS ? MmPagefileSlots : MI_PAGEFILE_MAX_SLOTS;
+    ULONG BitmapPages = (ULONG)ALIGN_UP_BY((Slots + 31) / 32 * 4, PAGE_SIZE) >> PAGE_SHIFT;
+    ULONG BitmapBase = MM_PFN_DATABASE_BASE + (Pages + 1) * PAGE_SIZE;
     ULONG i, Pde, Pte, Low = 0, Reserved = 0, Free;
     PFN_NUMBER Page;
 
@@ -198,6 +212,11 @@ static VOID MiBuildPfnDatabase(VOID)
         RtlZeroMemory((PVOID)(ULONG_PTR)Va, PAGE_SIZE);
     }
     MmPfnDatabase = (PMMPFN)(ULONG_PTR)MM_PFN_DATABASE_BASE;
+
+    /* The pagefile's slot bitmap, a page after the PFN database. */
+    for (i = 0; i < BitmapPages; i++)
+        MiMapSystemPage(BitmapBase + i * PAGE_SIZE, MxGetNextPage());
+    MiInitializePagingFile(BitmapPages != 0 ? (PULONG)(ULONG_PTR)BitmapBase : NULL, Slots);
 
     /* Usable frames above what the boot allocator took are free; everything else is in use
      * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes). */
@@ -244,6 +263,8 @@ static VOID MiBuildPfnDatabase(VOID)
     Free = MmFreePageListHead.Total;
     DbgPrint("mm: PFN database at 0x%08X: %u entries (%u KiB, %u pages), highest PFN 0x%X\n",
              MM_PFN_DATABASE_BASE, Entries, Pages * 4, Pages, MmHighestPhysicalPage);
+    DbgPrint("mm: pagefile: %u slots, bitmap at 0x%08X (%u pages)\n", Slots,
+             BitmapPages != 0 ? BitmapBase : 0, BitmapPages);
     DbgPrint("mm: %u pages of RAM (%u KiB): %u free, %u kernel image, %u boot page tables and "
              "PFN database, %u Multiboot data and modules, %u below 1 MiB unused\n",
              MmNumberOfPhysicalPages, MmNumberOfPhysicalPages * 4, Free,
@@ -259,13 +280,106 @@ static VOID MiInitializeCommitLimit(VOID)
 
     if (Reserve < MI_COMMIT_RESERVE_MINIMUM)
         Reserve = MI_COMMIT_RESERVE_MINIMUM;
-    MmPagefileSlots = HvQueryPagefileSlots();
     MmTotalCommitLimit = (MmAvailablePages > Reserve ? MmAvailablePages - Reserve : 0) +
-                         MmPagefileSlots;
+                         MmPagingFile.FreeSpace;
     MmTotalCommittedPages = 0;
     DbgPrint("mm: commit limit %u pages: %u available - %u reserved for page tables and "
              "processes + %u pagefile slots\n", MmTotalCommitLimit, MmAvailablePages, Reserve,
-             MmPagefileSlots);
+             MmPagingFile.FreeSpace);
+}
+
+/* Images are paged from the host's files: the boot modules' frames are free memory now (a
+ * page shared with anything else the loader handed over stays reserved). */
+static VOID MiReleaseModulePages(VOID)
+{
+    ULONG i, j, Released = 0;
+    PFN_NUMBER Page;
+
+    for (i = 0; i < KeLoaderBlock.ModuleCount; i++)
+    {
+        const LDR_MODULE *Module = &KeLoaderBlock.Modules[i];
+
+        for (Page = Module->PhysicalStart >> PAGE_SHIFT;
+             Page <= MmHighestPhysicalPage && Page < ALIGN_UP_BY(Module->PhysicalEnd, PAGE_SIZE) >> PAGE_SHIFT;
+             Page++)
+        {
+            ULONG Start = Page << PAGE_SHIFT;
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+            BOOLEAN Other = Page < 0x100 || !MiIsRamPage(Page);
+
+            for (j = 0; j < KeLoaderBlock.ReservedCount && !Other; j++)
+            {
+                const LDR_PHYSICAL_RANGE *Range = &KeLoaderBlock.Reserved[j];
+                Other = strcmp(Range->What, "module") != 0 && Start < Range->End &&
+                        Range->Start < Start + PAGE_SIZE;
+            }
+            if (Other || Pfn1->u3.e1.PageLocation != ActiveAndValid ||
+                Pfn1->u3.ReferenceCount != 1)
+                continue;
+            Pfn1->u2.ShareCount = 0;
+            Pfn1->u3.ReferenceCount = 0;
+            MiInsertPageInFreeList(Page);
+            Released++;
+        }
+    }
+    DbgPrint("mm: %u pages of boot modules freed (images are read from the host)\n", Released);
+}
+
+static ULONG MiCommandLineValue(PCSTR Option, ULONG Default, ULONG Minimum, ULONG Maximum)
+{
+    ULONG Value;
+
+    if (!KiQueryCommandLineValue(Option, &Value))
+        return Default;
+    if (Value < Minimum)
+        Value = Minimum;
+    if (Value > Maximum)
+        Value = Maximum;
+    return Value;
+}
+
+/* NT's thresholds by system size (MmMinimumFreePages, the Modified list's, the read
+ * cluster), and the working-set limits every process starts with. */
+static VOID MiInitializePagingPolicy(VOID)
+{
+    ULONG Megabytes = MmNumberOfPhysicalPages >> (20 - PAGE_SHIFT);
+
+    if (Megabytes <= 13)
+    {
+        MmModifiedPageMinimum = 40;
+        MmModifiedPageMaximum = 100;
+        MmReadClusterSize = 3;
+    }
+    else if (Megabytes <= 19)
+    {
+        MmModifiedPageMinimum = 80;
+        MmModifiedPageMaximum = 150;
+        MmReadClusterSize = 5;
+    }
+    else
+    {
+        MmModifiedPageMinimum = 150;
+        MmModifiedPageMaximum = 300;
+        MmReadClusterSize = 8;
+    }
+    MmReadClusterSize = MiCommandLineValue("pv.readcluster", MmReadClusterSize, 1,
+                                           PV_PAGEFILE_CLUSTER_MAX);
+    MmMaximumWorkingSetSize = MmAvailablePages > MmMinimumFreePages
+                                  ? MmAvailablePages - MmMinimumFreePages : MmAvailablePages;
+    if (MmMaximumWorkingSetSize < MI_SMALLEST_WORKING_SET_MAXIMUM)
+        MmMaximumWorkingSetSize = MI_SMALLEST_WORKING_SET_MAXIMUM;
+    MmWorkingSetMaximumDefault = MiCommandLineValue("pv.wsmax", MmMaximumWorkingSetSize,
+                                                    MI_SMALLEST_WORKING_SET_MAXIMUM,
+                                                    MmMaximumWorkingSetSize);
+    MmWorkingSetMinimumDefault = MiCommandLineValue("pv.wsmin", MmWorkingSetMinimumDefault, 0,
+                                                    MmWorkingSetMaximumDefault);
+    if (MmWorkingSetMinimumDefault > MmWorkingSetMaximumDefault)
+        MmWorkingSetMinimumDefault = MmWorkingSetMaximumDefault;
+    DbgPrint("mm: paging: minimum free pages %u, modified pages written above %u down to %u, "
+             "pagefile reads of up to %u pages; working sets %u-%u pages (largest maximum %u)\n",
+             MmMinimumFreePages, MmModifiedPageMaximum, MmModifiedPageMinimum,
+             MmReadClusterSize, MmWorkingSetMinimumDefault, MmWorkingSetMaximumDefault,
+             MmMaximumWorkingSetSize);
 }
 
 VOID MmInitSystem(ULONG MultibootInfoPhysical)
@@ -294,7 +408,12 @@ VOID MmInitSystem(ULONG MultibootInfoPhysical)
     }
 
     MiFindHighestPage();
+    MmPagefileSlots = HvQueryPagefileSlots();
     MiBuildPfnDatabase();
+    LdrInitializeImageAccess();
+    if (LdrHostImageReads)
+        MiReleaseModulePages();
+    MiInitializePagingPolicy();
     MiInitializeCommitLimit();
     MiInitializeFaultTrace();
 }

@@ -4,6 +4,7 @@
  *   PvQueryMmCounters (0x1001)   the counters of ntmmapi.h's PV_MM_COUNTERS
  *   PvQueryPhysicalPage (0x1002) the frame behind a user address, 0 if not resident (the
  *                                catalog's query_pfn, cf. KAIST's get_phys_addr)
+ * (PvSetWorkingSetLimits, 0x1003, is in mm/wsmanagr.c.)
  */
 #include "mm.h"
 #include "ps.h"
@@ -17,6 +18,7 @@
 NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
 {
     PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    PMMSUPPORT Ws = MiGetCurrentWorkingSet();
     PV_MM_COUNTERS Snapshot;
     ULONG i;
 
@@ -35,6 +37,31 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.CommitLimit = MmTotalCommitLimit;
     Snapshot.AvailablePages = MmAvailablePages;
     Snapshot.PagefileSlots = MmPagefileSlots;
+    if (Ws->VmWorkingSetList != NULL)
+        Snapshot.WorkingSetSize = Ws->VmWorkingSetList->Count;
+    Snapshot.WorkingSetPeak = Ws->PeakWorkingSetSize;
+    Snapshot.WorkingSetMinimum = Ws->MinimumWorkingSetSize;
+    Snapshot.WorkingSetMaximum = Ws->MaximumWorkingSetSize;
+    Snapshot.WorkingSetReplaced = Ws->PagesReplaced;
+    Snapshot.WorkingSetTrimmed = Ws->PagesTrimmed;
+    Snapshot.ZeroedPages = MmZeroedPageListHead.Total;
+    Snapshot.FreePages = MmFreePageListHead.Total;
+    Snapshot.StandbyPages = MmStandbyPageListHead.Total;
+    Snapshot.ModifiedPages = MmModifiedPageListHead.Total;
+    Snapshot.ModifiedNoWritePages = MmModifiedNoWritePageListHead.Total;
+    Snapshot.BadPages = MmBadPageListHead.Total;
+    Snapshot.PageReadIoCount = MmInfoCounters.PageReadIoCount;
+    Snapshot.PagesRead = MmInfoCounters.PagesRead;
+    Snapshot.ClusterPagesRead = MmInfoCounters.ClusterPagesRead;
+    Snapshot.ImagePagesRead = MmInfoCounters.ImagePagesRead;
+    Snapshot.DirtyWriteIoCount = MmInfoCounters.DirtyWriteIoCount;
+    Snapshot.DirtyPagesWritten = MmInfoCounters.DirtyPagesWritten;
+    Snapshot.WriteFailures = MmInfoCounters.WriteFailures;
+    Snapshot.InPageErrors = MmInfoCounters.InPageErrors;
+    Snapshot.StandbyReused = MmInfoCounters.StandbyReused;
+    Snapshot.PagesZeroed = MmInfoCounters.PagesZeroed;
+    Snapshot.PagefileSlotsInUse = MmPagingFile.InUse;
+    Snapshot.PagefileBadSlots = MmPagingFile.BadSlots;
     return MmCopyToUser(Counters, &Snapshot, sizeof(Snapshot));
 }
 
@@ -47,12 +74,14 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
 NTSTATUS PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber)
 {
     ULONG Va = (ULONG)(ULONG_PTR)VirtualAddress, Pfn = 0;
-    BOOLEAN TableExists;
     MMPTE TempPte;
 
     if (Va >= MM_USER_PROBE_ADDRESS)
         return STATUS_INVALID_PARAMETER_1;
-    TempPte.u.Long = MiReadUserPte(Va, &TableExists);
+    /* A page table that left memory maps nothing valid: no need to bring it back. */
+    TempPte.u.Long = 0;
+    if (MI_READ_PTE(MiAddressToPde(Va)).u.Hard.Valid)
+        TempPte.u.Long = MI_READ_PTE(MiAddressToPte(Va)).u.Long;
     if (TempPte.u.Hard.Valid)
         Pfn = TempPte.u.Hard.PageFrameNumber;
     return MmCopyToUser(PageFrameNumber, &Pfn, sizeof(Pfn));

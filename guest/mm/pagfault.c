@@ -6,14 +6,18 @@
  *     is valid after all is a stale TB entry (retried), a write to a read-only page is bug
  *     check 0xBE, anything else 0x0A IRQL_NOT_LESS_OR_EQUAL (VA, IRQL, 1 write | 8 execute,
  *     EIP).
- *   system space: from user mode an access violation. A kernel touch of a missing user page
- *     table through the self-map (0xC0000000-0xC01FFFFF) demand-zeroes that page table
- *     (PV_FAULT_PAGE_TABLE: how the virtual-memory services make page tables, see
- *     mm/userpte.c). Otherwise every system page table exists from boot, so an invalid PDE or
- *     PTE is bug check 0x50 PAGE_FAULT_IN_NONPAGED_AREA (VA, 0 read / 1 write, EIP, 0) and a
- *     write to a read-only page 0xBE ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame,
- *     0).
+ *   system space: from user mode an access violation. A kernel touch of a user page table
+ *     through the self-map (0xC0000000-0xC01FFFFF) whose PDE is not valid makes it resident:
+ *     a new one demand-zeroed (PV_FAULT_PAGE_TABLE: how the virtual-memory services make page
+ *     tables, see mm/userpte.c), or one that left memory taken back from its list
+ *     (PV_FAULT_TRANSITION) or read from the pagefile (PV_FAULT_PAGEFILE_READ). Otherwise
+ *     every system page table exists from boot, so an invalid PDE or PTE is bug check 0x50
+ *     PAGE_FAULT_IN_NONPAGED_AREA (VA, 0 read / 1 write, EIP, 0) and a write to a read-only
+ *     page 0xBE ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
  *   user space, either mode (the kernel touches user memory for system calls):
+ *     first, pages: if free pages run low, modified pages are written and the working set
+ *       trimmed (mm/wsmanagr.c); then a page table that left memory comes back, and is held
+ *       (an extra reference) until the fault is resolved;
  *     valid PTE: write to read-only is an access violation (no copy-on-write before sections),
  *       else a stale TB entry;
  *     no VAD, reserved-but-uncommitted (zero PTE without MemCommit, or 0x200 decommitted):
@@ -24,25 +28,29 @@
  *       STATUS_GUARD_PAGE_VIOLATION;
  *     protection not allowing the access (PAGE_NOACCESS, write to read-only): access
  *       violation;
- *     demand-zero PTE (protection << 5), or zero PTE in a MemCommit VAD: a zeroed page
- *       (MiResolveDemandZeroFault); transition PTE of a resident guard/no-access page that
- *       became accessible: mapped again (MiResolveTransitionFault).
+ *     then by the PTE (mm/pagein.c): transition, the page taken back from the Standby or
+ *       Modified list (a soft fault, no I/O); pagefile, the page (and its neighbours) read
+ *       back; image PTE, the page read from the image file; demand zero (protection << 5, or
+ *       a zero PTE in a MemCommit VAD), a zeroed page. The page joins the working set (the
+ *       oldest page leaving first if the process is at its maximum).
  *   A missing user page table on that path is made first (directly: the fault path does not
- *   fault on itself). Resolution reported for the trace: the data page's (demand zero), as
- *   NT dispatches the page-table fault inside the data fault; PV_FAULT_PAGE_TABLE only when
- *   the page table was all that was done (the self-map touch above).
+ *   fault on itself). Resolution reported for the trace: the data page's, as NT dispatches the
+ *   page-table fault inside the data fault; PV_FAULT_PAGE_TABLE only when the page table was
+ *   all that was done (the self-map touch above).
  *
  * What the caller sees: a success status (the instruction is retried), or a failure that
  * KiTrap0E turns into the end of the process (ring 3) or into the failure of a fault-safe user
- * copy (ring 0, the system call returns the status). What a user-mode guard-page violation
- * does: there is no user exception dispatch yet, so the process ends with
- * STATUS_GUARD_PAGE_VIOLATION (0x80000001), guard bit cleared; a system call touching a guard
- * page fails with that status once and succeeds when called again (MSDN: "If a guard page
- * exception occurs during a system service, the service fails").
+ * copy (ring 0, the system call returns the status). A read the host failed is
+ * STATUS_IN_PAGE_ERROR (the process ends with it; other kernel accesses bug-check 0x7A). What
+ * a user-mode guard-page violation does: there is no user exception dispatch yet, so the
+ * process ends with STATUS_GUARD_PAGE_VIOLATION (0x80000001), guard bit cleared; a system call
+ * touching a guard page fails with that status once and succeeds when called again (MSDN: "If
+ * a guard page exception occurs during a system service, the service fails").
  *
  * Every fault, resolved or fatal, becomes one record in the trace ring (mm/faulttrace.c): a
  * bug check writes its record before stopping, a fatal user fault before KiTrap0E ends the
- * process.
+ * process. Faults resolved without I/O cost no VM exit; a pagefile or image read costs the one
+ * exit of its hypercall.
  */
 #include "mm.h"
 #include "ps.h"
@@ -90,41 +98,9 @@ static BOOLEAN MiIsFetch(PMI_FAULT_INFO Fault)
 
 /* ------------------------------------------------------------------------------ resolvers */
 
-static NTSTATUS MiResolveDemandZeroFault(PMMPROCESS_VM Vm, PMMPTE PointerPte, ULONG Protection)
-{
-    MMPTE TempPte;
-    PFN_NUMBER Page;
-
-    /* (Available pages may all be standby ones, which MiRemoveZeroPage does not take.) */
-    Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
-    if (Page == 0)
-        return STATUS_NO_MEMORY;
-    /* The PFN's OriginalPte is the PTE as it was: the protection, for the page's life. */
-    TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
-    MI_WRITE_PTE(PointerPte, TempPte);
-    MiInitializePfn(Page, PointerPte, MiIsAccessAllowed(Protection, TRUE));
-    MI_WRITE_PTE(PointerPte, MiMakeUserValidPte(Page, Protection));
-    Vm->PrivatePages++;
-    return STATUS_PAGE_FAULT_DEMAND_ZERO;
-}
-
-/* A resident page whose PTE was made a transition PTE (guard or no access) is accessible
- * again: map it. */
-static NTSTATUS MiResolveTransitionFault(PMMPTE PointerPte, MMPTE TempPte, ULONG Protection)
-{
-    PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
-
-    if (!MiIsResidentUserPte(PointerPte, TempPte))
-        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE, (ULONG_PTR)PointerPte,
-                     TempPte.u.Long, (ULONG_PTR)Pfn1->PteAddress);
-    Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
-    TempPte = MiMakeUserValidPte(Page, Protection);
-    if (TempPte.u.Hard.Dirty)
-        Pfn1->u3.e1.Modified = 1;
-    MI_WRITE_PTE(PointerPte, TempPte);
-    return STATUS_PAGE_FAULT_TRANSITION;
-}
+/* Pages a fault may take: its page table, the page, a page for the working-set list, and the
+ * neighbours a pagefile read may bring in. */
+#define MI_FAULT_PAGES_NEEDED (3 + PV_PAGEFILE_CLUSTER_MAX)
 
 /*
  * The guard page of the stack was touched (its guard bit is gone already): make the page
@@ -141,7 +117,7 @@ static NTSTATUS MiCheckForUserStackOverflow(PMMPROCESS_VM Vm, PMMVAD Vad, ULONG 
         return STATUS_STACK_OVERFLOW;
     if (MiQueryPageProtection(Vad, NextGuard, &Protection))
         return STATUS_PAGE_FAULT_GUARD_PAGE;   /* committed already */
-    if (!NT_SUCCESS(MiMakeUserPageTableValid(NextGuard)) ||
+    if (!NT_SUCCESS(MiMakePdeExistAndMakeValid(NextGuard)) ||
         !NT_SUCCESS(MiCommitPages(Vm, Vad, NextGuard, NextGuard + PAGE_SIZE - 1,
                                   MM_READWRITE | MM_GUARD_PAGE)))
         return STATUS_STACK_OVERFLOW;          /* no page table, or past the commit limit */
@@ -150,23 +126,34 @@ static NTSTATUS MiCheckForUserStackOverflow(PMMPROCESS_VM Vm, PMMVAD Vad, ULONG 
 
 /* ------------------------------------------------------------------------- the fault kinds */
 
-static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
+/* The page table of Va exists (created now if it did not): it is held (an extra reference)
+ * while the fault is resolved, so that nothing trims it meanwhile. */
+static NTSTATUS MiHoldPageTable(ULONG Va, PMMPFN *TablePfn)
+{
+    NTSTATUS Status;
+
+    if (*TablePfn != NULL)
+        return STATUS_SUCCESS;
+    Status = MiMakeUserPageTableValid(Va);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    *TablePfn = MI_PFN_ELEMENT(MI_READ_PTE(MiAddressToPde(Va)).u.Hard.PageFrameNumber);
+    (*TablePfn)->u3.ReferenceCount++;
+    return STATUS_SUCCESS;
+}
+
+/* A user-space fault once the page table (if there is one) is resident and held. */
+static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *TablePfn)
 {
     ULONG Va = Fault->Va;
-    BOOLEAN Write = MI_IS_WRITE_ACCESS(Fault->FaultCode), TableExists;
+    BOOLEAN Write = MI_IS_WRITE_ACCESS(Fault->FaultCode);
     PMMPTE PointerPte = MiAddressToPte(Va);
     PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
     ULONG Protection;
     MMPTE TempPte;
-    PMMVAD Vad;
     NTSTATUS Status;
 
-    if (!MI_IS_USER_ADDRESS(Va))
-        return STATUS_ACCESS_VIOLATION;   /* the low 64 KiB and the guard area below 2 GiB */
-    Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(Va));
-    Fault->Vad = Vad;
-    TempPte.u.Long = MiReadUserPte(Va, &TableExists);
-
+    TempPte.u.Long = *TablePfn != NULL ? MI_READ_PTE(PointerPte).u.Long : 0;
     if (TempPte.u.Hard.Valid)
     {
         if (Write && !TempPte.u.Hard.Write)
@@ -177,20 +164,23 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
     }
     if (Vad == NULL || !MiQueryPageProtection(Vad, Va, &Protection))
         return STATUS_ACCESS_VIOLATION;   /* free, reserved or decommitted */
-    /* Prototype and pagefile PTEs are not made yet: one here is a corrupt PTE. */
-    if (TempPte.u.Soft.Prototype || mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE)
+    if (TempPte.u.Soft.Prototype && MI_PAGEFILE_HIGH(TempPte.u.Long) != MI_PTE_LOOKUP_NEEDED)
         MiBugCheckFault(Fault, MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
                         (ULONG_PTR)PointerPte);
 
     if ((Protection & MM_PROTECT_SPECIAL) == MM_GUARD_PAGE)
     {
-        if (!TableExists && !NT_SUCCESS(MiMakeUserPageTableValid(Va)))
-            return STATUS_NO_MEMORY;
+        Status = MiHoldPageTable(Va, TablePfn);
+        if (!NT_SUCCESS(Status))
+            return Status;
         Protection &= ~MM_GUARD_PAGE;
-        if (TempPte.u.Soft.Transition)
+        if (MiIsResidentUserPte(PointerPte, TempPte))
             MiSetResidentProtection(Va, Protection);
-        else
+        else if (TempPte.u.Long == 0)
             MI_WRITE_PTE(PointerPte, (MMPTE){ { MI_MAKE_DEMAND_ZERO_PTE(Protection) } });
+        else
+            MI_WRITE_PTE(PointerPte,
+                         (MMPTE){ { MI_PTE_WITH_PROTECTION(TempPte.u.Long, Protection) } });
         if (Vad == Vm->StackVad)
         {
             Status = MiCheckForUserStackOverflow(Vm, Vad, Va);
@@ -204,31 +194,99 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
     if (!MiIsAccessAllowed(Protection, Write))
         return STATUS_ACCESS_VIOLATION;
 
-    if (!TableExists && !NT_SUCCESS(MiMakeUserPageTableValid(Va)))
-        return STATUS_NO_MEMORY;
-    if (TempPte.u.Soft.Transition)
+    Status = MiHoldPageTable(Va, TablePfn);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    switch (mi_pte_kind(TempPte.u.Long))
     {
-        Fault->Resolution = PV_FAULT_TRANSITION;
-        return MiResolveTransitionFault(PointerPte, TempPte, Protection);
+    case MI_PTE_TRANSITION:
+        Status = MiResolveTransitionFault(PointerPte, TempPte, Write, FALSE);
+        if (NT_SUCCESS(Status))
+            Fault->Resolution = PV_FAULT_TRANSITION;
+        return Status;
+    case MI_PTE_PAGEFILE:
+        Status = MiResolvePageFileFault(PointerPte, TempPte, Write, FALSE);
+        if (NT_SUCCESS(Status))
+            Fault->Resolution = PV_FAULT_PAGEFILE_READ;
+        return Status;
+    case MI_PTE_PROTOTYPE:
+        Status = MiResolveImageFault(PointerPte, TempPte, Write);
+        if (NT_SUCCESS(Status))
+            Fault->Resolution = PV_FAULT_IMAGE_READ;
+        return Status;
+    default:
+        Status = MiResolveDemandZeroFault(PointerPte, Protection, Write);
+        if (NT_SUCCESS(Status))
+            Fault->Resolution = PV_FAULT_DEMAND_ZERO;
+        return Status;
     }
-    Status = MiResolveDemandZeroFault(Vm, PointerPte, Protection);
-    if (NT_SUCCESS(Status))
-        Fault->Resolution = PV_FAULT_DEMAND_ZERO;
+}
+
+static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
+{
+    ULONG Va = Fault->Va, Kind;
+    PMMPTE PointerPde = MiAddressToPde(Va);
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    PMMPFN TablePfn = NULL;
+    MMPTE TempPde;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
+    if (!MI_IS_USER_ADDRESS(Va))
+        return STATUS_ACCESS_VIOLATION;   /* the low 64 KiB and the guard area below 2 GiB */
+    Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(Va));
+    Fault->Vad = Vad;
+
+    /* Pages first (writing and trimming may change other PTEs, not this one's page table
+     * once it is held). */
+    (void)MiEnsureAvailablePages(MI_FAULT_PAGES_NEEDED);
+
+    TempPde = MI_READ_PTE(PointerPde);
+    if (!TempPde.u.Hard.Valid && TempPde.u.Long != 0)
+    {
+        /* The page table left memory: bring it back first (a soft fault or a read). */
+        if (Vad == NULL)
+            return STATUS_ACCESS_VIOLATION;
+        Status = MiResolvePageTableFault(PointerPde, &Kind);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        TempPde = MI_READ_PTE(PointerPde);
+    }
+    if (TempPde.u.Hard.Valid)
+    {
+        TablePfn = MI_PFN_ELEMENT(TempPde.u.Hard.PageFrameNumber);
+        TablePfn->u3.ReferenceCount++;
+    }
+    Status = MiDispatchUserFault(Fault, Vad, &TablePfn);
+    if (TablePfn != NULL)
+        TablePfn->u3.ReferenceCount--;
     return Status;
 }
 
-/* The kernel touched the PTE of a user address whose page table does not exist. */
+/* The kernel touched the PTE of a user address whose page table is not resident: a new one
+ * (demand zero) or one that left memory (transition or pagefile PDE). */
 static NTSTATUS MiPageTableFault(PMI_FAULT_INFO Fault)
 {
-    ULONG UserVa = MI_PTE_VA_TO_ADDRESS(Fault->Va);
+    ULONG UserVa = MI_PTE_VA_TO_ADDRESS(Fault->Va), Kind;
+    PMMPTE PointerPde = MiAddressToPde(UserVa);
+    MMPTE TempPde = MI_READ_PTE(PointerPde);
+    NTSTATUS Status;
 
-    if (MI_READ_PTE(MiAddressToPde(UserVa)).u.Hard.Valid)
+    if (TempPde.u.Hard.Valid)
         return MiSpuriousFault(Fault);
-    if (!NT_SUCCESS(MiMakeUserPageTableValid(UserVa)))
-        MiBugCheckFault(Fault, MEMORY_MANAGEMENT, MI_BUGCHECK_OUT_OF_PAGES, MmAvailablePages,
-                        Fault->Va, 0);
-    Fault->Resolution = PV_FAULT_PAGE_TABLE;
-    return STATUS_PAGE_FAULT_DEMAND_ZERO;
+    (void)MiEnsureAvailablePages(2);
+    if (TempPde.u.Long == 0)
+    {
+        if (!NT_SUCCESS(MiMakeUserPageTableValid(UserVa)))
+            MiBugCheckFault(Fault, MEMORY_MANAGEMENT, MI_BUGCHECK_OUT_OF_PAGES,
+                            MmAvailablePages, Fault->Va, 0);
+        Fault->Resolution = PV_FAULT_PAGE_TABLE;
+        return STATUS_PAGE_FAULT_DEMAND_ZERO;
+    }
+    Status = MiResolvePageTableFault(PointerPde, &Kind);
+    if (NT_SUCCESS(Status))
+        Fault->Resolution = Kind;
+    return Status;
 }
 
 static NTSTATUS MiSystemFault(PMI_FAULT_INFO Fault)

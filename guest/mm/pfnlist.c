@@ -1,14 +1,29 @@
 /*
  * pfnlist.c - the PFN database's page lists (NT's MMPFNLIST heads: Zeroed, Free, Standby,
- * Modified, ModifiedNoWrite, Bad) and the life of a page: taken from a list (MiRemoveAnyPage,
- * MiRemoveZeroPage), made active (MiInitializePfn), and when its last PTE and reference go
- * (MiDecrementShareCount, MiDecrementReferenceCount) put back on a list. A deleted page (its
- * process is gone) goes to the Free list. Lists link PFN numbers through u1.Flink/u2.Blink.
+ * Modified, ModifiedNoWrite, Bad) and the life of a page:
  *
- * No hardware access here except zeroing through hyperspace and reading a page-table frame
- * through the self-map, so the list logic can also be compiled for host unit tests.
+ *   taken from a list (MiRemoveAnyPage: Free, Zeroed, then Standby; MiRemoveZeroPage: Zeroed,
+ *     Free zeroed through hyperspace, then Standby zeroed). A Standby page taken for another
+ *     use still backs a transition PTE of its old owner: MiRestoreTransitionPte writes that
+ *     PTE's OriginalPte back into it (a pagefile PTE, a demand-zero PTE for a clean page that
+ *     never reached the pagefile, an image PTE for a clean image page) and the old page table
+ *     loses the share the page held;
+ *   made active (MiInitializePfn: ShareCount 1, ReferenceCount 1, PteFrame the page table,
+ *     which gains a share), or in transition for a read (MiInitializeTransitionPfn:
+ *     ReadInProgress, ReferenceCount 1 for the I/O, a transition PTE pointing at it);
+ *   when its last PTE goes (MiDecrementShareCount) and its last reference
+ *     (MiDecrementReferenceCount): a deleted page (freed, or its process gone) to the Free
+ *     list; a page that was trimmed to the Modified list if dirty (ModifiedNoWrite when there
+ *     is no pagefile to write it to), else to Standby. Its PTE is then a transition PTE and
+ *     the page still holds a share of its page table, so that a page table stays resident as
+ *     long as any page it maps is in memory.
+ *
+ * Lists link PFN numbers through u1.Flink/u2.Blink. The Bad list stays empty: nothing reports
+ * bad RAM. No hardware access here except through hyperspace (zeroing, restoring a PTE) and
+ * reading a page-table frame through the self-map (MiInitializePfn), so the list logic also
+ * compiles for the host unit tests (tests/unit/test_pfn.c).
  */
-#include "mm.h"
+#include "../include/mm.h"
 
 PMMPFN MmPfnDatabase;
 PFN_NUMBER MmHighestPhysicalPage;
@@ -71,8 +86,7 @@ VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex)
     PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
 
     Pfn1->u3.ReferenceCount = 0;
-    Pfn1->u3.e1.Modified = 0;
-    Pfn1->u3.e1.PrototypePte = 0;
+    Pfn1->u3.e2.ShortFlags = 0;
     Pfn1->u4.Priority = 3;
     MiInsertPageInList(&MmFreePageListHead, PageFrameIndex);
 }
@@ -116,8 +130,58 @@ PFN_NUMBER MiRemovePageFromList(PMMPFNLIST ListHead)
     return PageFrameIndex;
 }
 
+/* The PTE that maps (or maps in transition) a page, through a hyperspace mapping of its page
+ * table, so it may belong to any process. */
+PMMPTE MiMapPteOfPage(PMMPFN Pfn1)
+{
+    PUCHAR Table = MiMapPageInHyperSpace(Pfn1->u4.PteFrame);
+
+    return (PMMPTE)(Table + ((ULONG_PTR)MI_PFN_PTE_ADDRESS(Pfn1) & (PAGE_SIZE - 1)));
+}
+
 /*
- * A page for any use: Free first, then Zeroed (standby reuse comes with paging). The page is
+ * A Standby page is about to be used for something else. Its old PTE, still a transition PTE
+ * pointing at it, gets the page's OriginalPte back (where the data lives now: the pagefile
+ * slot, the image, or nothing for a clean demand-zero page), and the page table loses the
+ * share this page held. The page's PFN is left unlinked, counts zero, for the new user.
+ */
+VOID MiRestoreTransitionPte(PFN_NUMBER PageFrameIndex)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
+    PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
+    PMMPTE PointerPte = MiMapPteOfPage(Pfn1);
+    MMPTE TempPte = MI_READ_PTE(PointerPte);
+
+    if (TempPte.u.Hard.Valid || !TempPte.u.Soft.Transition || TempPte.u.Soft.Prototype ||
+        TempPte.u.Trans.PageFrameNumber != PageFrameIndex)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE,
+                     (ULONG_PTR)Pfn1->PteAddress, TempPte.u.Long, PageFrameIndex);
+    MI_WRITE_PTE(PointerPte, Pfn1->OriginalPte);
+    MiUnmapPageInHyperSpace((PVOID)ALIGN_DOWN_BY(PointerPte, PAGE_SIZE));
+
+    /* The page table changed behind the self-map's back: it must be written if it leaves. */
+    MI_PFN_ELEMENT(PteFrame)->u3.e1.Modified = 1;
+    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+
+    Pfn1->PteAddress = NULL;
+    Pfn1->OriginalPte.u.Long = 0;
+    Pfn1->u3.e1.Modified = 0;
+    Pfn1->u4.EntireFrame = 0;
+    MmInfoCounters.StandbyReused++;
+}
+
+/* The oldest Standby page, its old PTE restored; LIST_HEAD if there is none. */
+static PFN_NUMBER MiRemoveStandbyPage(VOID)
+{
+    PFN_NUMBER PageFrameIndex = MiRemovePageFromList(&MmStandbyPageListHead);
+
+    if (PageFrameIndex != LIST_HEAD)
+        MiRestoreTransitionPte(PageFrameIndex);
+    return PageFrameIndex;
+}
+
+/*
+ * A page for any use: Free first, then Zeroed, then the oldest Standby page. The page is
  * returned unlinked, PageLocation ActiveAndValid, counts zero: the caller initializes it.
  * Returns 0 when no page is available (PFN 0 is never handed out); callers check
  * MmAvailablePages first.
@@ -128,11 +192,13 @@ PFN_NUMBER MiRemoveAnyPage(VOID)
 
     if (PageFrameIndex == LIST_HEAD)
         PageFrameIndex = MiRemovePageFromList(&MmZeroedPageListHead);
+    if (PageFrameIndex == LIST_HEAD)
+        PageFrameIndex = MiRemoveStandbyPage();
     return PageFrameIndex == LIST_HEAD ? 0 : PageFrameIndex;
 }
 
-/* A page that reads as zeroes: from the Zeroed list, or from Free and zeroed through
- * hyperspace. Returns 0 when no page is available. */
+/* A page that reads as zeroes: from the Zeroed list, or from Free (then Standby) and zeroed
+ * through hyperspace. Returns 0 when no page is available. */
 PFN_NUMBER MiRemoveZeroPage(VOID)
 {
     PFN_NUMBER PageFrameIndex = MiRemovePageFromList(&MmZeroedPageListHead);
@@ -140,6 +206,8 @@ PFN_NUMBER MiRemoveZeroPage(VOID)
     if (PageFrameIndex != LIST_HEAD)
         return PageFrameIndex;
     PageFrameIndex = MiRemovePageFromList(&MmFreePageListHead);
+    if (PageFrameIndex == LIST_HEAD)
+        PageFrameIndex = MiRemoveStandbyPage();
     if (PageFrameIndex == LIST_HEAD)
         return 0;
     MiZeroPhysicalPage(PageFrameIndex);
@@ -160,9 +228,9 @@ static VOID MiInitializePfnCommon(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte,
     Pfn1->u1.WsIndex = 0;
     Pfn1->u2.ShareCount = 1;
     Pfn1->u3.ReferenceCount = 1;
+    Pfn1->u3.e2.ShortFlags = 0;
     Pfn1->u3.e1.PageLocation = ActiveAndValid;
     Pfn1->u3.e1.Modified = Modified ? 1 : 0;
-    Pfn1->u3.e1.PrototypePte = 0;
     Pfn1->u4.EntireFrame = 0;
     Pfn1->u4.PteFrame = PteFramePage;
 
@@ -185,6 +253,32 @@ VOID MiInitializePfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, BOOLEAN Modif
         OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
     MiInitializePfnCommon(PageFrameIndex, PointerPte, OriginalPte,
                           PointerPtePte->u.Hard.PageFrameNumber, Modified);
+}
+
+/* A page about to be read for PointerPte (whose current contents, a pagefile or image PTE,
+ * become its OriginalPte) in page table PteFramePage: in transition with a read in progress,
+ * one reference for the I/O. The caller points the PTE at it with a transition PTE, so that a
+ * second fault on it would find the read (a collided fault; none can happen while one process
+ * runs at a time without preemption, but the state is NT's, ready for it). */
+VOID MiInitializeTransitionPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, MMPTE OriginalPte,
+                               PFN_NUMBER PteFramePage)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
+
+    if (Pfn1->u3.e1.PageLocation != ActiveAndValid || Pfn1->u3.ReferenceCount != 0)
+        KeBugCheckEx(PFN_LIST_CORRUPT, 0x9A, PageFrameIndex, Pfn1->u3.e1.PageLocation,
+                     Pfn1->u3.ReferenceCount);
+    Pfn1->PteAddress = PointerPte;
+    Pfn1->OriginalPte = OriginalPte;
+    Pfn1->u1.WsIndex = 0;
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->u3.ReferenceCount = 1;
+    Pfn1->u3.e2.ShortFlags = 0;
+    Pfn1->u3.e1.PageLocation = TransitionPage;
+    Pfn1->u3.e1.ReadInProgress = 1;
+    Pfn1->u4.EntireFrame = 0;
+    Pfn1->u4.PteFrame = PteFramePage;
+    MI_PFN_ELEMENT(PteFramePage)->u2.ShareCount++;
 }
 
 /* The page will be mapped by PointerPte (an address as seen inside another process) in the
@@ -228,7 +322,9 @@ VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex)
     if (MI_IS_PFN_DELETED(Pfn1))
         MiInsertPageInFreeList(PageFrameIndex);
     else if (Pfn1->u3.e1.Modified)
-        MiInsertPageInList(&MmModifiedPageListHead, PageFrameIndex);
+        MiInsertPageInList(MmPagingFile.Size > 1 ? &MmModifiedPageListHead
+                                                 : &MmModifiedNoWritePageListHead,
+                           PageFrameIndex);
     else
         MiInsertPageInList(&MmStandbyPageListHead, PageFrameIndex);
 }

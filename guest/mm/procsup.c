@@ -2,20 +2,22 @@
  * procsup.c - process address spaces. MmCreateProcessAddressSpace takes three zeroed pages (a
  * page directory, a hyperspace page table, a working-set list page), fills the new directory
  * through hyperspace (system PDEs 0x200-0x3FF copied from the current one, the self-map PDE
- * 0x300, the hyperspace PDE 0x301) and puts the working-set page at MI_WORKING_SET_LIST.
- * While attached, MiCommitUserPage gives image pages (and their page tables) real frames, and
- * MmCreateUserStack reserves and commits the stack (VADs: mm/virtual.c). At the end
- * MmCleanProcessAddressSpace (attached) frees every user page, page table and VAD and returns
- * the commit charge; MmDeleteProcessAddressSpace (from another address space) frees the
- * three pages.
+ * 0x300, the hyperspace PDE 0x301) and puts the working-set list page at MI_WORKING_SET_LIST
+ * (an empty list, the run's default limits: mm/wsmanagr.c). While attached, the image loader
+ * writes the image's PTEs (ldr/elf.c) and MmCreateUserStack reserves and commits the stack
+ * (VADs: mm/virtual.c). At the end MmCleanProcessAddressSpace (attached) frees every user page,
+ * page table, pagefile slot and VAD and returns the commit charge; MmDeleteProcessAddressSpace
+ * (from another address space) frees the three pages.
  *
- * Share counts: a page table holds one share for its PDE plus one per valid PTE in it; the
- * page directory one for itself plus one per page table (the hyperspace one included).
+ * Share counts: a page table holds one share for its PDE plus one per resident page it maps
+ * (valid, or in transition on a list); the page directory one for itself plus one per page
+ * table in memory (the hyperspace one included).
  */
 #include "mm.h"
 #include "ps.h"
 #include "intrin.h"
 #include "rtl.h"
+#include "hv.h"
 
 #define MI_WORKING_SET_PTE ((PMMPTE)MI_PTE_VA(MI_WORKING_SET_LIST))   /* 0xC0301408 */
 #define MI_SELFMAP_PDE     ((PMMPTE)MI_PDE_VA(PDE_BASE))              /* 0xC0300C00 */
@@ -67,62 +69,7 @@ NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
     Process->Pcb.DirectoryTableBase[0] = PTE_FROM_PFN(PageDirectoryIndex);
     Process->Pcb.DirectoryTableBase[1] = PTE_FROM_PFN(HyperIndex);
     Process->WorkingSetPage = WsListIndex;
-    return STATUS_SUCCESS;
-}
-
-/*
- * Give the user page at VirtualAddress a frame in the current (attached) process now, creating
- * its page table if needed (the image loader: images are not demand paged yet). The page reads
- * as zeroes. If it is already valid (two image segments sharing a page) it is returned as is,
- * made writable if asked. The PTE first holds the demand-zero PTE with the page's protection,
- * which the PFN keeps as OriginalPte (where a resident page's protection lives).
- */
-NTSTATUS MiCommitUserPage(PVOID VirtualAddress, ULONG Protection, PPFN_NUMBER PageFrameIndex)
-{
-    PMMPTE PointerPte = MiAddressToPte(VirtualAddress);
-    BOOLEAN Writable = MiIsAccessAllowed(Protection, TRUE);
-    MMPTE TempPte;
-    PFN_NUMBER Page;
-    NTSTATUS Status;
-
-    if (!MI_IS_USER_ADDRESS(VirtualAddress))
-        return STATUS_ACCESS_VIOLATION;
-    Status = MiMakeUserPageTableValid((ULONG_PTR)VirtualAddress);
-    if (!NT_SUCCESS(Status))
-        return Status;
-
-    TempPte = MI_READ_PTE(PointerPte);
-    if (TempPte.u.Hard.Valid)
-    {
-        if (Writable && !TempPte.u.Hard.Write)
-        {
-            PMMPFN Pfn1 = MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber);
-            ULONG Old = MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long);
-
-            Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(
-                (Old == MM_EXECUTE || Old == MM_EXECUTE_READ) ? MM_EXECUTE_READWRITE
-                                                             : MM_READWRITE);
-            Pfn1->u3.e1.Modified = 1;
-            TempPte.u.Hard.Write = 1;
-            TempPte.u.Hard.Dirty = 1;
-            MI_WRITE_PTE(PointerPte, TempPte);
-            __invlpg(VirtualAddress);
-        }
-        *PageFrameIndex = TempPte.u.Hard.PageFrameNumber;
-        return STATUS_SUCCESS;
-    }
-
-    Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
-    if (Page == 0)
-        return STATUS_NO_MEMORY;
-    TempPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Protection);
-    MI_WRITE_PTE(PointerPte, TempPte);
-    MiInitializePfn(Page, PointerPte, Writable);
-    TempPte = MiMakeUserValidPte(Page, Protection);
-    TempPte.u.Long |= PTE_ACCESSED;
-    MI_WRITE_PTE(PointerPte, TempPte);
-    PsGetCurrentProcess()->Vm.PrivatePages++;
-    *PageFrameIndex = Page;
+    MiInitializeWorkingSet(Process, WsListIndex);
     return STATUS_SUCCESS;
 }
 
@@ -161,42 +108,111 @@ static VOID MiCheckShareCount(PFN_NUMBER PageFrameIndex, ULONG Expected)
                      Pfn1->u2.ShareCount, Expected);
 }
 
+/* A page table's PTEs as the process ends: resident pages freed (when Resident), pagefile
+ * slots released, everything else dropped. Returns the pages freed. */
+static ULONG MiDeletePageTableContents(PMMPTE Table, BOOLEAN Resident, PULONG Slots)
+{
+    ULONG Pte, Pages = 0;
+
+    for (Pte = 0; Pte < PTE_PER_PAGE; Pte++)
+    {
+        MMPTE TempPte = MI_READ_PTE(&Table[Pte]);
+
+        if (Resident && MiIsResidentUserPte(&Table[Pte], TempPte))
+        {
+            MiDeletePte(&Table[Pte]);
+            Pages++;
+            continue;
+        }
+        if (TempPte.u.Hard.Valid || (TempPte.u.Soft.Transition && !TempPte.u.Soft.Prototype))
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE, (ULONG_PTR)&Table[Pte],
+                         TempPte.u.Long, 0);
+        if (MI_PTE_HAS_PAGEFILE_SLOT(TempPte.u.Long))
+        {
+            MiReleasePageFileSpace(TempPte);
+            (*Slots)++;
+        }
+        if (Resident)
+            Table[Pte].u.Long = 0;
+    }
+    return Pages;
+}
+
+/* A page to read a paged-out page table into while the process ends (no allocation then). */
+static UCHAR MiCleanupPage[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+/*
+ * The process has ended (attached, its exit reported): every user page, page table and pagefile
+ * slot it had goes, then its VADs and their commitment. Page tables that left memory are
+ * looked at too, for the slots their PTEs name: one on a list through hyperspace, one in the
+ * pagefile read into a scratch page. If such a read fails, the slots it named cannot be found:
+ * as no other process owns slots (one runs at a time), every slot that is not bad is released
+ * at the end instead.
+ */
 VOID MmCleanProcessAddressSpace(PEPROCESS Process)
 {
-    ULONG Pde, Pte, Pages = 0, Tables = 0, Commit, Vads;
+    ULONG Pde, Pages = 0, Tables = 0, Slots = 0, Commit, Vads;
+    BOOLEAN SlotsLost = FALSE;
 
+    MiCheckWorkingSet(Process);
     for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
     {
         PMMPTE PointerPde = &((PMMPTE)PDE_BASE)[Pde];
-        PMMPTE PointerPte = MiPdeToPte(PointerPde);
+        MMPTE TempPde = MI_READ_PTE(PointerPde);
 
-        if (!PointerPde->u.Hard.Valid)
+        if (TempPde.u.Long == 0)
             continue;
-        for (Pte = 0; Pte < PTE_PER_PAGE; Pte++)
-        {
-            if (MiIsResidentUserPte(&PointerPte[Pte], MI_READ_PTE(&PointerPte[Pte])))
-            {
-                MiDeletePte(&PointerPte[Pte]);
-                Pages++;
-            }
-            else
-            {
-                PointerPte[Pte].u.Long = 0;
-            }
-        }
-        /* Only the PDE's own share is left: the page table goes too. */
-        MiCheckShareCount(PointerPde->u.Hard.PageFrameNumber, 1);
-        MiDeletePte(PointerPde);
         Tables++;
+        if (TempPde.u.Hard.Valid)
+        {
+            Pages += MiDeletePageTableContents(MiPdeToPte(PointerPde), TRUE, &Slots);
+            /* Only the PDE's own share is left: the page table goes too. */
+            MiCheckShareCount(TempPde.u.Hard.PageFrameNumber, 1);
+            MiDeletePte(PointerPde);
+        }
+        else if (mi_pte_kind(TempPde.u.Long) == MI_PTE_TRANSITION)
+        {
+            PMMPTE Table = MiMapPageInHyperSpace(TempPde.u.Trans.PageFrameNumber);
+
+            (void)MiDeletePageTableContents(Table, FALSE, &Slots);
+            MiUnmapPageInHyperSpace(Table);
+            MiDeletePte(PointerPde);
+        }
+        else if (MI_PTE_HAS_PAGEFILE_SLOT(TempPde.u.Long))
+        {
+            PFN_NUMBER Frame = KI_IMAGE_TO_PHYSICAL(MiCleanupPage) >> PAGE_SHIFT;
+            ULONG Done;
+
+            if (HvPagefileIo(PV_PAGEFILE_READ, MI_PAGEFILE_HIGH(TempPde.u.Long), 1, &Frame,
+                             &Done) == PV_OK)
+                (void)MiDeletePageTableContents((PMMPTE)MiCleanupPage, FALSE, &Slots);
+            else
+                SlotsLost = TRUE;
+            MiReleasePageFileSpace(TempPde);
+            Slots++;
+            PointerPde->u.Long = 0;
+        }
+        else
+        {
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Pde << PDE_SHIFT,
+                         TempPde.u.Long, (ULONG_PTR)PointerPde);
+        }
     }
     KeFlushCurrentTb();
+    MiDeleteWorkingSetList(Process);
+    if (SlotsLost)
+        DbgPrint("mm: %s (pid %u): a page table could not be read back; released all %u "
+                 "pagefile slots in use\n", Process->ImageFileName, Process->UniqueProcessId,
+                 MiReleaseAllPagefileSlots());
     Commit = Process->Vm.CommitCharge;
     Vads = Process->Vm.VadRoot.NumberGenericTableElements;
     MiDeleteProcessVads(&Process->Vm);
     Process->Vm.PrivatePages = 0;
-    DbgPrint("mm: %s (pid %u): freed %u user pages and %u page tables, %u VADs, commit charge "
-             "%u pages (peak %u)\n", Process->ImageFileName, Process->UniqueProcessId, Pages,
-             Tables, Vads, Commit, Process->Vm.CommitChargePeak);
+    DbgPrint("mm: %s (pid %u): freed %u user pages, %u page tables, %u pagefile slots, %u VADs, "
+             "commit charge %u pages (peak %u), working set peak %u pages (%u replaced, %u "
+             "trimmed)\n", Process->ImageFileName, Process->UniqueProcessId, Pages, Tables,
+             Slots, Vads, Commit, Process->Vm.CommitChargePeak, Process->Ws.PeakWorkingSetSize,
+             Process->Ws.PagesReplaced, Process->Ws.PagesTrimmed);
 }
 
 VOID MmDeleteProcessAddressSpace(PEPROCESS Process)

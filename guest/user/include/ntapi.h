@@ -54,6 +54,13 @@ NTSTATUS NTAPI PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length);
  * guard or no access). Touches nothing. */
 NTSTATUS NTAPI PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber);
 
+/* The calling process's working-set limits, in pages: Minimum <= Maximum, 16 <= Maximum <=
+ * the largest the system allows (STATUS_INVALID_PARAMETER_1/_2 otherwise). A working set above
+ * the new maximum loses its oldest pages at once; at the maximum, each new page pushes the
+ * oldest one out (FIFO). (0xFFFFFFFF, 0xFFFFFFFF) keeps the limits and empties the working
+ * set instead. */
+NTSTATUS NTAPI PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
+
 /* ------------------------------------------------------------------------ runtime (libntuser) */
 
 /* The image name (argv[0]), set by crt0 before main. */

@@ -1,0 +1,155 @@
+/*
+ * modwrite.c - the modified page writer: Modified pages (dirty pages that left a working set)
+ * go to the pagefile in clusters, then to the Standby list, from where they can be taken back
+ * by a soft fault or reused for something else (their PTE then becomes a pagefile PTE, see
+ * MiRestoreTransitionPte).
+ *
+ * NT runs it as a system thread woken when the Modified list passes MmModifiedPageMaximum or
+ * free pages run low; pagevisor has no threads yet, so it runs inline at the same moments:
+ * before a fault takes pages (mm/wsmanagr.c, MiEnsureAvailablePages). One pass writes from the
+ * head of the Modified list (the oldest) until the list is down to Target:
+ *
+ *   up to PV_PAGEFILE_CLUSTER_MAX (16) pages at a time, sorted by the address of their PTE (so
+ *   by virtual address: pages next to each other in a process land next to each other in the
+ *   pagefile, which is what lets a later page-in read them as one cluster), into a run of
+ *   contiguous free slots (mm/pagefile.c; a shorter run when no long one is free), with one
+ *   PV_HC_PAGEFILE_IO call. While the call runs each page is off every list, WriteInProgress,
+ *   with one reference for the I/O (a fault on it would be a collided fault; none can happen
+ *   yet, nothing runs during the call).
+ *   Written pages: OriginalPte becomes the pagefile PTE (slot, protection), Modified clears,
+ *   the I/O reference goes and the page lands on the Standby list.
+ *   A failed write (the host reports PV_EIO after `done` pages): the pages it wrote are fine;
+ *   the slot of the page that failed is marked bad (never used again); the later pages' slots
+ *   go back; those pages stay dirty and go back to the Modified list, to be written again, to
+ *   other slots, by a later pass. Nothing is lost: the data never left RAM. The pass stops
+ *   there, so a pagefile that fails every write cannot keep the writer spinning.
+ *
+ * Pagefile full: the slots of clean pages in the working set (read back from the pagefile,
+ * still holding their slot) are given up first (those pages become dirty again: the copy in
+ * RAM is the only one); if that frees nothing, the Modified pages wait. Without a pagefile at
+ * all there is nothing to write: dirty pages leaving a working set go to the ModifiedNoWrite
+ * list instead (pfnlist.c) and only a soft fault brings them back.
+ */
+#include "mm.h"
+#include "hv.h"
+#include "ps.h"
+
+MMINFO_COUNTERS MmInfoCounters;
+ULONG MmModifiedPageMaximum = 100, MmModifiedPageMinimum = 40;
+
+/* Give up the slots of clean valid pages of the current working set; returns how many. */
+static ULONG MiReclaimPagefileSpace(VOID)
+{
+    PMMWSL Wsl = MiGetCurrentWorkingSet()->VmWorkingSetList;
+    ULONG Index, Released = 0;
+
+    if (Wsl == NULL)
+        return 0;
+    for (Index = Wsl->Oldest; Index != MI_WSLE_NONE; Index = Wsl->Wsle[Index].Flink)
+    {
+        PMMPTE PointerPte = MiAddressToPte(Wsl->Wsle[Index].VirtualAddress & ~MI_WSLE_FLAGS);
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(MI_READ_PTE(PointerPte).u.Hard.PageFrameNumber);
+        ULONG Original = Pfn1->OriginalPte.u.Long;
+
+        if (!MI_PTE_HAS_PAGEFILE_SLOT(Original))
+            continue;
+        MiReleasePageFileSpace(Pfn1->OriginalPte);
+        Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(MI_PTE_PROTECTION(Original));
+        Pfn1->u3.e1.Modified = 1;
+        Released++;
+    }
+    if (Released != 0)
+        DbgPrint("mm: pagefile full: %u slots of resident pages given up\n", Released);
+    return Released;
+}
+
+/* Take up to Count pages off the head of the Modified list for writing, sorted by PTE address. */
+static ULONG MiGatherModifiedPages(PPFN_NUMBER Pages, ULONG Count)
+{
+    ULONG n = 0, i;
+
+    while (n < Count)
+    {
+        PFN_NUMBER Page = MiRemovePageFromList(&MmModifiedPageListHead);
+        PMMPFN Pfn1;
+
+        if (Page == LIST_HEAD)
+            break;
+        Pfn1 = MI_PFN_ELEMENT(Page);
+        Pfn1->u3.ReferenceCount = 1;           /* the I/O's */
+        Pfn1->u3.e1.PageLocation = TransitionPage;
+        Pfn1->u3.e1.WriteInProgress = 1;
+        /* Insertion sort by PteAddress: at most 16 pages. */
+        for (i = n; i > 0 && MI_PFN_ELEMENT(Pages[i - 1])->PteAddress > Pfn1->PteAddress; i--)
+            Pages[i] = Pages[i - 1];
+        Pages[i] = Page;
+        n++;
+    }
+    return n;
+}
+
+/* Write one cluster: FALSE when nothing could be written (no slot) or the write failed. */
+static BOOLEAN MiWriteModifiedCluster(PULONG Written)
+{
+    PFN_NUMBER Pages[PV_PAGEFILE_CLUSTER_MAX];
+    ULONG Wanted = MmModifiedPageListHead.Total, Slot, Count, Done = 0, i;
+    LONG Result;
+
+    if (Wanted > PV_PAGEFILE_CLUSTER_MAX)
+        Wanted = PV_PAGEFILE_CLUSTER_MAX;
+    Count = MiAllocatePagefileSlots(Wanted, &Slot);
+    if (Count == 0 && MiReclaimPagefileSpace() != 0)
+        Count = MiAllocatePagefileSlots(Wanted, &Slot);
+    if (Count == 0)
+        return FALSE;
+    Count = MiGatherModifiedPages(Pages, Count);
+
+    Result = HvPagefileIo(PV_PAGEFILE_WRITE, Slot, Count, Pages, &Done);
+    MmInfoCounters.DirtyWriteIoCount++;
+    for (i = 0; i < Count; i++)
+    {
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Pages[i]);
+        ULONG Protection = MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long);
+
+        Pfn1->u3.e1.WriteInProgress = 0;
+        if (Result == PV_OK || i < Done)
+        {
+            Pfn1->OriginalPte.u.Long = MI_MAKE_PAGEFILE_PTE(0, Slot + i, Protection);
+            Pfn1->u3.e1.Modified = 0;
+            MmInfoCounters.DirtyPagesWritten++;
+            (*Written)++;
+        }
+        else if (i == Done && Result == PV_EIO)
+        {
+            MiMarkPagefileSlotBad(Slot + i);
+        }
+        else
+        {
+            MiReleasePagefileSlot(Slot + i);
+        }
+        MiDecrementReferenceCount(Pfn1, Pages[i]);   /* to Standby, or back to Modified */
+    }
+    if (Result != PV_OK)
+    {
+        MmInfoCounters.WriteFailures++;
+        DbgPrint("mm: pagefile write of slots %u-%u failed (%d) after %u pages: slot %u marked "
+                 "bad, %u pages stay modified\n", Slot, Slot + Count - 1, (int)Result, Done,
+                 Slot + Done, Count - Done);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+ULONG MiModifiedPageWriter(ULONG Target)
+{
+    ULONG Written = 0;
+
+    if (MmPagingFile.Size <= 1)
+        return 0;
+    while (MmModifiedPageListHead.Total > Target)
+    {
+        if (!MiWriteModifiedCluster(&Written))
+            break;
+    }
+    return Written;
+}
