@@ -20,23 +20,23 @@
 
 /* ------------------------------------------------------------------ pagevisor guest runs */
 
-/* KVM's own count of VM exits (the kvm_exit tracepoint), by exit reason. */
+/* The VM exits KVM took while a guest loop ran, by exit reason (as the kvm_exit tracepoint
+ * names them), and how many of them went out to the VMM (kvm_userspace_exit). */
 struct kvm_exits {
     unsigned n;
-    struct { uint32_t reason; uint64_t count; } r[FS_REASONS];
+    struct { char reason[24]; uint64_t count; } r[FS_REASONS];
+    uint64_t to_user;
 };
 uint64_t kvm_exits_total(const struct kvm_exits *k);
-uint64_t kvm_exits_of(const struct kvm_exits *k, uint32_t reason);
-/* after - before, reason by reason (negative differences count as 0). */
-void kvm_exits_sub(struct kvm_exits *out, const struct kvm_exits *after,
-                   const struct kvm_exits *before);
-const char *kvm_exit_reason_name(uint32_t reason, char *buf, size_t len);
 
-/* Counting KVM exits through a histogram trigger on the kvm_exit tracepoint (root only).
- * kvm_exit_counter_open: 0, or -1 with the reason in why. */
-int kvm_exit_counter_open(char *why, size_t whylen);
-int kvm_exit_counter_read(struct kvm_exits *k);
-void kvm_exit_counter_close(void);
+/* Tracing KVM's exits (root only): 0, or -1 with the reason in why. Open sets the trace clock
+ * to the TSC and enables kvm_exit, kvm_userspace_exit and kvm_write_tsc_offset; close puts
+ * back what it changed. Clear before a run; count after it, between two guest TSC values. */
+int kvm_tracer_open(char *why, size_t whylen);
+void kvm_tracer_clear(void);
+int kvm_tracer_count(uint64_t guest_start, uint64_t guest_end, struct kvm_exits *k, char *why,
+                     size_t whylen);
+void kvm_tracer_close(void);
 
 /* One run of `pagevisor run` with one bench image. */
 struct pv_run {
@@ -44,6 +44,7 @@ struct pv_run {
     double wall_seconds;        /* the whole run, seen from here (boot, load, exit) */
     bool have_line;             /* the image printed its "pvbench" line */
     uint64_t cycles;            /* TSC cycles of the timed pass */
+    uint64_t tsc_start, tsc_end;  /* the guest's TSC at its start and end */
     uint64_t fill_cycles;       /* bench-pagein: the fill */
     uint32_t pages, faults, bad, prefault, available;
     uint32_t kinds[PV_FAULT_RESOLUTION_MAX];      /* faults of the timed pass by kind */
@@ -54,7 +55,8 @@ struct pv_run {
     double kinds_total[PV_FAULT_RESOLUTION_MAX];
     double pf_pages_read, pf_read_calls, pf_pages_written, pf_write_calls, image_page_reads;
     bool have_kvm_exits;
-    struct kvm_exits kvm;
+    struct kvm_exits kvm;       /* during the timed pass */
+    char kvm_why[160];          /* why not, when !have_kvm_exits */
     char why[512];              /* what went wrong, when the run did not give its line */
 };
 
@@ -122,15 +124,16 @@ struct fs_row_result {
     /* Ratios of rates, round by round (the engines ran side by side), median; 0: none. */
     double vs_linux, vs_uffd;
     int uffd_peer;                 /* the enum fs_peer vs_uffd compares with */
-    /* Counting runs minus their baselines: what the timed pass cost the host. */
+    /* Counting runs minus their baselines: what the timed pass cost the host, by pagevisor's
+     * counters (the whole runs differ by the loop alone). */
     bool have_counts;
     uint32_t count_loop_faults;    /* the loop's faults in the counting run, by the guest */
     double d_faults, d_kinds[PV_FAULT_RESOLUTION_MAX];
     double d_vm_exits, d_hypercalls, d_pf_pages_read, d_pf_read_calls, d_pf_pages_written,
            d_pf_write_calls;
     bool have_kvm;
-    struct kvm_exits d_kvm;
-    const char *kvm_why;
+    struct kvm_exits kvm;          /* KVM's exits during the loop (counting run) */
+    char kvm_why[160];
 };
 
 struct fs_info {

@@ -1,8 +1,8 @@
 /*
  * fs_guest.c - the pagevisor side of the full-system benchmark: one `pagevisor run` of a
- * bench image, its "pvbench" result line, the "# statistics:" line of its trace, and KVM's
- * own count of VM exits around it (a histogram trigger on the kvm_exit tracepoint, which sees
- * the exits KVM handles in the kernel too, nested-page faults first of all).
+ * bench image, its "pvbench" result line, the "# statistics:" line of its trace, and the VM
+ * exits KVM took while the image's timed loop ran (its tracepoints, which also see the exits
+ * KVM handles in the kernel: nested page faults, interrupts).
  */
 #include <err.h>
 #include <errno.h>
@@ -17,13 +17,30 @@
 #include "fs.h"
 #include "trace.h"
 
-/* ------------------------------------------------------------------------ KVM exit counts */
+/* ----------------------------------------------------------------- KVM exits of the loop */
 
-#define TRACEFS      "/sys/kernel/tracing"
-#define KVM_EXIT_DIR TRACEFS "/events/kvm/kvm_exit"
-#define HIST_TRIGGER "hist:keys=exit_reason:size=256"
+/*
+ * The kvm_exit tracepoint fires for every exit of the guest, the ones KVM handles in the
+ * kernel (nested page faults, interrupts) and the ones it hands to the VMM (which also fire
+ * kvm_userspace_exit). With the trace clock set to the TSC, each event carries the host's
+ * TSC; the guest's loop is bracketed by the guest's TSC, which is the host's plus the offset
+ * KVM gave the vCPU (kvm_write_tsc_offset; pagevisor does not scale the TSC). So the exits
+ * counted are exactly those that happened while the loop ran, nothing before or after it.
+ */
+#define TRACEFS     "/sys/kernel/tracing"
+#define TRACE_KB    16384   /* per CPU; a counting run writes ~30k events of ~100 bytes */
 
-static bool trigger_added;
+static const char *const trace_events[] = {
+    TRACEFS "/events/kvm/kvm_exit/enable",
+    TRACEFS "/events/kvm/kvm_userspace_exit/enable",
+    TRACEFS "/events/kvm/kvm_write_tsc_offset/enable",
+};
+#define NEVENTS (sizeof(trace_events) / sizeof(trace_events[0]))
+
+static struct {
+    bool open;
+    char clock[32], buffer_kb[32], enabled[NEVENTS][8];
+} tracer;
 
 uint64_t kvm_exits_total(const struct kvm_exits *k)
 {
@@ -33,95 +50,22 @@ uint64_t kvm_exits_total(const struct kvm_exits *k)
     return n;
 }
 
-uint64_t kvm_exits_of(const struct kvm_exits *k, uint32_t reason)
+static void kvm_exits_add(struct kvm_exits *k, const char *reason)
 {
     for (unsigned i = 0; i < k->n; i++)
-        if (k->r[i].reason == reason)
-            return k->r[i].count;
-    return 0;
-}
-
-static void kvm_exits_add(struct kvm_exits *k, uint32_t reason, uint64_t count)
-{
-    for (unsigned i = 0; i < k->n; i++)
-        if (k->r[i].reason == reason) {
-            k->r[i].count += count;
+        if (!strcmp(k->r[i].reason, reason)) {
+            k->r[i].count++;
             return;
         }
-    if (k->n < FS_REASONS)
-        k->r[k->n++] = (typeof(k->r[0])){ reason, count };
-}
-
-void kvm_exits_sub(struct kvm_exits *out, const struct kvm_exits *after,
-                   const struct kvm_exits *before)
-{
-    struct kvm_exits d = { 0 };
-    for (unsigned i = 0; i < after->n; i++) {
-        uint64_t b = kvm_exits_of(before, after->r[i].reason);
-        if (after->r[i].count > b)
-            kvm_exits_add(&d, after->r[i].reason, after->r[i].count - b);
+    if (k->n < FS_REASONS) {
+        snprintf(k->r[k->n].reason, sizeof(k->r[k->n].reason), "%s", reason);
+        k->r[k->n++].count = 1;
     }
-    *out = d;
 }
 
-/* Names of the exit codes that matter here: AMD SVM's (kvm_amd) or Intel VMX's (kvm_intel). */
-const char *kvm_exit_reason_name(uint32_t reason, char *buf, size_t len)
+static int write_file(const char *path, const char *text, bool truncate)
 {
-    static int svm = -1;
-    if (svm < 0)
-        svm = access("/sys/module/kvm_intel", F_OK) != 0;
-    const char *name = NULL;
-    if (svm) {
-        switch (reason) {
-        case 0x060: name = "intr"; break;
-        case 0x061: name = "nmi"; break;
-        case 0x064: name = "vintr"; break;
-        case 0x065: name = "cr0_sel_write"; break;
-        case 0x06e: name = "rdtsc"; break;
-        case 0x072: name = "cpuid"; break;
-        case 0x078: name = "hlt"; break;
-        case 0x079: name = "invlpg"; break;
-        case 0x07b: name = "io"; break;
-        case 0x07c: name = "msr"; break;
-        case 0x07f: name = "shutdown"; break;
-        case 0x081: name = "vmmcall"; break;
-        case 0x400: name = "npf"; break;
-        default:
-            if (reason < 0x10)
-                snprintf(buf, len, "read_cr%u", reason);
-            else if (reason < 0x20)
-                snprintf(buf, len, "write_cr%u", reason - 0x10);
-            else if (reason >= 0x40 && reason < 0x60)
-                snprintf(buf, len, "exception_%u", reason - 0x40);
-            else
-                snprintf(buf, len, "svm_0x%x", reason);
-            return buf;
-        }
-    } else {
-        switch (reason) {
-        case 0: name = "exception_nmi"; break;
-        case 1: name = "external_interrupt"; break;
-        case 10: name = "cpuid"; break;
-        case 12: name = "hlt"; break;
-        case 18: name = "vmcall"; break;
-        case 28: name = "cr_access"; break;
-        case 30: name = "io"; break;
-        case 31: name = "msr_read"; break;
-        case 32: name = "msr_write"; break;
-        case 48: name = "ept_violation"; break;
-        case 49: name = "ept_misconfig"; break;
-        default:
-            snprintf(buf, len, "vmx_%u", reason);
-            return buf;
-        }
-    }
-    snprintf(buf, len, "%s", name);
-    return buf;
-}
-
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0));
     if (fd < 0)
         return -1;
     ssize_t n = write(fd, text, strlen(text));
@@ -131,54 +75,158 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-int kvm_exit_counter_open(char *why, size_t whylen)
+static void read_file(const char *path, char *out, size_t len)
 {
-    if (access(KVM_EXIT_DIR, F_OK) != 0 && access(TRACEFS "/events", F_OK) != 0)
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(out, (int)len, f))
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    fclose(f);
+}
+
+int kvm_tracer_open(char *why, size_t whylen)
+{
+    if (access(TRACEFS "/events", F_OK) != 0)
         (void)mount("nodev", TRACEFS, "tracefs", 0, NULL);   /* as root; harmless if not */
-    if (access(KVM_EXIT_DIR, F_OK) != 0) {
-        snprintf(why, whylen, "no kvm_exit tracepoint (%s: %s; tracefs needs root, and the kvm "
-                 "module must be loaded)", KVM_EXIT_DIR, strerror(errno));
+    for (size_t i = 0; i < NEVENTS; i++)
+        if (access(trace_events[i], W_OK) != 0) {
+            snprintf(why, whylen, "cannot use %s (%s): tracing needs root and the kvm module",
+                     trace_events[i], strerror(errno));
+            return -1;
+        }
+    /* The current clock is the one in brackets: "[local] global ... x86-tsc". */
+    char clocks[256];
+    read_file(TRACEFS "/trace_clock", clocks, sizeof(clocks));
+    const char *open_b = strchr(clocks, '['), *close_b = open_b ? strchr(open_b, ']') : NULL;
+    if (!close_b || !strstr(clocks, "x86-tsc")) {
+        snprintf(why, whylen, "this kernel's trace clocks have no x86-tsc (%s)", clocks);
         return -1;
     }
-    if (write_file(KVM_EXIT_DIR "/trigger", HIST_TRIGGER "\n") == 0)
-        trigger_added = true;
-    else if (errno != EEXIST) {
-        snprintf(why, whylen, "cannot add a histogram trigger to the kvm_exit tracepoint: %s",
-                 strerror(errno));
+    snprintf(tracer.clock, sizeof(tracer.clock), "%.*s", (int)(close_b - open_b - 1), open_b + 1);
+    read_file(TRACEFS "/buffer_size_kb", tracer.buffer_kb, sizeof(tracer.buffer_kb));
+    for (size_t i = 0; i < NEVENTS; i++)
+        read_file(trace_events[i], tracer.enabled[i], sizeof(tracer.enabled[i]));
+    char kb[32];
+    snprintf(kb, sizeof(kb), "%d", TRACE_KB);
+    if (write_file(TRACEFS "/trace_clock", "x86-tsc", true) < 0 ||
+        (atoi(tracer.buffer_kb) < TRACE_KB && write_file(TRACEFS "/buffer_size_kb", kb, true) < 0)) {
+        snprintf(why, whylen, "cannot set up tracing: %s", strerror(errno));
+        kvm_tracer_close();
         return -1;
     }
-    struct kvm_exits k;
-    if (kvm_exit_counter_read(&k) < 0) {
-        snprintf(why, whylen, "cannot read %s/hist", KVM_EXIT_DIR);
-        kvm_exit_counter_close();
-        return -1;
-    }
+    tracer.open = true;
+    for (size_t i = 0; i < NEVENTS; i++)
+        if (write_file(trace_events[i], "1", true) < 0) {
+            snprintf(why, whylen, "cannot enable %s: %s", trace_events[i], strerror(errno));
+            kvm_tracer_close();
+            return -1;
+        }
     return 0;
 }
 
-/* Lines like "{ exit_reason:       1024 } hitcount:        603". */
-int kvm_exit_counter_read(struct kvm_exits *k)
+void kvm_tracer_clear(void)
+{
+    (void)write_file(TRACEFS "/trace", "", true);
+}
+
+void kvm_tracer_close(void)
+{
+    for (size_t i = 0; i < NEVENTS; i++)
+        if (tracer.enabled[i][0])
+            (void)write_file(trace_events[i], tracer.enabled[i], true);
+    if (tracer.clock[0])
+        (void)write_file(TRACEFS "/trace_clock", tracer.clock, true);
+    if (tracer.buffer_kb[0] && atoi(tracer.buffer_kb) < TRACE_KB) {
+        char kb[32];   /* it reads like "7 (expanded: 1408)": write the number back */
+        snprintf(kb, sizeof(kb), "%d", atoi(tracer.buffer_kb));
+        (void)write_file(TRACEFS "/buffer_size_kb", kb, true);
+    }
+    kvm_tracer_clear();
+    memset(&tracer, 0, sizeof(tracer));
+}
+
+/* "       pagevisor-345     [000] d..2.  5184723874521: kvm_exit: vcpu 0 reason npf rip ..."
+ * The task's name, the timestamp and where the event's own text starts; false if the line is
+ * not an event of a pagevisor task. */
+static bool trace_line(const char *line, const char *event, uint64_t *ts, const char **text)
+{
+    const char *e = strstr(line, event);
+    if (!e)
+        return false;
+    const char *p = line;
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "pagevisor", 9) != 0)
+        return false;
+    const char *colon = e - 2;           /* the timestamp ends at ": " before the event */
+    if (colon < line || colon[0] != ':')
+        return false;
+    const char *digits = colon;
+    while (digits > line && digits[-1] >= '0' && digits[-1] <= '9')
+        digits--;
+    *ts = strtoull(digits, NULL, 10);
+    *text = e + strlen(event);
+    return true;
+}
+
+int kvm_tracer_count(uint64_t guest_start, uint64_t guest_end, struct kvm_exits *k, char *why,
+                     size_t whylen)
 {
     memset(k, 0, sizeof(*k));
-    FILE *f = fopen(KVM_EXIT_DIR "/hist", "r");
-    if (!f)
+    FILE *f = fopen(TRACEFS "/trace", "r");
+    if (!f) {
+        snprintf(why, whylen, "cannot read the trace: %s", strerror(errno));
         return -1;
-    char line[256];
+    }
+    /* The offset is written when the vCPU is made, before any exit: one pass in order. */
+    char line[1024];
+    bool have_offset = false, lost = false;
+    uint64_t offset = 0, start = 0, end = 0;
     while (fgets(line, sizeof(line), f)) {
-        unsigned long reason;
-        unsigned long long count;
-        if (sscanf(line, " { exit_reason: %lu } hitcount: %llu", &reason, &count) == 2)
-            kvm_exits_add(k, (uint32_t)reason, count);
+        unsigned long long in, written;
+        uint64_t ts;
+        const char *text;
+        if (line[0] == '#') {
+            if (sscanf(line, "# entries-in-buffer/entries-written: %llu/%llu", &in, &written) == 2 &&
+                in < written)
+                lost = true;
+            continue;
+        }
+        if (trace_line(line, "kvm_write_tsc_offset: ", &ts, &text)) {
+            const char *next = strstr(text, "next=");
+            if (next) {
+                offset = strtoull(next + 5, NULL, 10);
+                have_offset = true;
+                start = guest_start - offset;   /* host TSC = guest TSC - offset (mod 2^64) */
+                end = guest_end - offset;
+            }
+        } else if (trace_line(line, "kvm_exit: ", &ts, &text)) {
+            if (!have_offset || ts < start || ts > end)
+                continue;
+            const char *reason = strstr(text, "reason ");
+            char name[24] = "?";
+            if (reason)
+                sscanf(reason + 7, "%23s", name);
+            kvm_exits_add(k, name);
+        } else if (trace_line(line, "kvm_userspace_exit: ", &ts, &text)) {
+            if (have_offset && ts >= start && ts <= end)
+                k->to_user++;
+        }
     }
     fclose(f);
+    if (lost) {
+        snprintf(why, whylen, "the trace buffer overflowed (events lost)");
+        return -1;
+    }
+    if (!have_offset) {
+        snprintf(why, whylen, "no kvm_write_tsc_offset event: cannot place the guest's loop "
+                 "on the host's clock");
+        return -1;
+    }
     return 0;
-}
-
-void kvm_exit_counter_close(void)
-{
-    if (trigger_added)
-        (void)write_file(KVM_EXIT_DIR "/trigger", "!" HIST_TRIGGER "\n");
-    trigger_added = false;
 }
 
 /* ---------------------------------------------------------------------- one pagevisor run */
@@ -210,6 +258,10 @@ static void parse_line(char *line, struct pv_run *r)
         *v++ = '\0';
         if (!strcmp(w, "cycles"))
             r->cycles = hex64(v);
+        else if (!strcmp(w, "tsc_start"))
+            r->tsc_start = hex64(v);
+        else if (!strcmp(w, "tsc_end"))
+            r->tsc_end = hex64(v);
         else if (!strcmp(w, "fill_cycles"))
             r->fill_cycles = hex64(v);
         else if (!strcmp(w, "pages"))
@@ -321,8 +373,9 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
         argv[n++] = args[i];
     argv[n] = NULL;
 
-    struct kvm_exits before = { 0 }, after;
-    bool kvm = count && env->count_kvm_exits && kvm_exit_counter_read(&before) == 0;
+    bool kvm = count && env->count_kvm_exits;
+    if (kvm)
+        kvm_tracer_clear();
     unlink(trace);
     double t0 = fs_now();
     pid_t pid = fork();
@@ -342,10 +395,6 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
         if (errno != EINTR)
             err(1, "waitpid");
     r->wall_seconds = fs_now() - t0;
-    if (kvm && kvm_exit_counter_read(&after) == 0) {
-        kvm_exits_sub(&r->kvm, &after, &before);
-        r->have_kvm_exits = true;
-    }
     r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 
     FILE *f = fopen(out, "r");
@@ -362,6 +411,12 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
         fclose(f);
     }
     unlink(trace);
+    if (kvm && r->have_line)
+        r->have_kvm_exits = kvm_tracer_count(r->tsc_start, r->tsc_end, &r->kvm, r->kvm_why,
+                                             sizeof(r->kvm_why)) == 0;
+    else if (count)
+        snprintf(r->kvm_why, sizeof(r->kvm_why), "%s", env->count_kvm_exits ?
+                 "the run gave no result line" : "not counted");
 
     char cmd[128];
     size_t used = (size_t)snprintf(cmd, sizeof(cmd), "%s", image);

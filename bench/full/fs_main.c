@@ -13,9 +13,11 @@
  *     are timed from here too: (median run - median baseline run) / pages, where the baseline
  *     run does everything but the loop.
  *   peers: the same loop in a process here, by CLOCK_MONOTONIC_RAW.
- * VM exits of the loop: counting runs (untimed) minus their baselines: pagevisor's own count
- *   (exits to the VMM, the "# statistics:" line of --trace), and KVM's count of every exit,
- *   including those it handles in the kernel (kvm_exit tracepoint), by reason.
+ * VM exits of the loop: in separate counting runs (untimed, traced), every exit KVM took while
+ *   the loop ran, by reason, including those it handles in the kernel, and those of them that
+ *   went out to pagevisor (the kvm_exit and kvm_userspace_exit tracepoints, placed on the
+ *   guest's TSC); pagevisor's own counters (faults by kind, pagefile traffic, exits) of the
+ *   counting run minus those of a baseline run that differs by the loop alone.
  *
  * Usage: full-system [options], see usage().
  */
@@ -274,7 +276,7 @@ static void summarize_guest(const struct guest_cfg *c, struct guest_row_runs *g,
 
 /* Counting runs: the measured run and its baseline once more, traced, KVM's exits counted. */
 static void count_guest(const struct pv_env *env, const struct guest_cfg *c,
-                        struct fs_row_result *res, const char *kvm_why)
+                        struct fs_row_result *res)
 {
     struct pv_run r, b;
     pv_run(env, c->mem, c->image, c->count_args, true, &r);
@@ -295,12 +297,9 @@ static void count_guest(const struct pv_env *env, const struct guest_cfg *c,
     res->d_pf_read_calls = r.pf_read_calls - b.pf_read_calls;
     res->d_pf_pages_written = r.pf_pages_written - b.pf_pages_written;
     res->d_pf_write_calls = r.pf_write_calls - b.pf_write_calls;
-    if (r.have_kvm_exits && b.have_kvm_exits) {
-        res->have_kvm = true;
-        kvm_exits_sub(&res->d_kvm, &r.kvm, &b.kvm);
-    } else {
-        res->kvm_why = kvm_why;
-    }
+    res->have_kvm = r.have_kvm_exits;
+    res->kvm = r.kvm;
+    snprintf(res->kvm_why, sizeof(res->kvm_why), "%s", r.kvm_why);
 }
 
 struct peer_runs {
@@ -447,15 +446,10 @@ int main(int argc, char **argv)
 
     struct pv_env env = { .pagevisor = o.pagevisor, .kernel = o.kernel, .images = o.images,
                           .tmpdir = tmpdir, .timeout = o.timeout };
-    const char *kvm_why = NULL;
     if (!o.kvm_exits)
-        kvm_why = "not counted (--no-kvm-exits)";
-    else if (kvm_exit_counter_open(info.kvm_why, sizeof(info.kvm_why)) < 0)
-        kvm_why = info.kvm_why;
-    else
+        snprintf(info.kvm_why, sizeof(info.kvm_why), "not counted (--no-kvm-exits)");
+    else if (kvm_tracer_open(info.kvm_why, sizeof(info.kvm_why)) == 0)
         env.count_kvm_exits = true;
-    if (kvm_why && kvm_why != info.kvm_why)
-        snprintf(info.kvm_why, sizeof(info.kvm_why), "%s", kvm_why);
 
     /* The workloads. */
     static struct guest_cfg cfg[FS_ROWS];
@@ -567,9 +561,10 @@ int main(int argc, char **argv)
         if (rows[r].unavailable || gruns[r].n == 0)
             continue;
         summarize_guest(&cfg[r], &gruns[r], info.tsc_hz, &rows[r], &info.tsc_inconsistent);
-        count_guest(&env, &cfg[r], &rows[r], info.kvm_why[0] ? info.kvm_why : NULL);
+        count_guest(&env, &cfg[r], &rows[r]);
     }
-    kvm_exit_counter_close();
+    if (env.count_kvm_exits)
+        kvm_tracer_close();
     for (int p = 0; p < FS_PEERS; p++) {
         uint32_t pages = p == PEER_UFFD_FILE_SEQ || p == PEER_UFFD_FILE_RANDOM ? o.pagein_pages
                                                                                 : o.dz_pages;

@@ -40,21 +40,54 @@ static double row_faults(int r, const struct fs_row_result *x)
     return is_pagein(r) ? x->d_faults : x->d_kinds[PV_FAULT_DEMAND_ZERO];
 }
 
+/* Exits to the VMM during the loop: from the trace when there is one (exactly the loop),
+ * else pagevisor's count of the counting run minus its baseline. */
+static double vmm_exits(const struct fs_row_result *x)
+{
+    if (x->have_kvm)
+        return (double)x->kvm.to_user;
+    return x->have_counts ? x->d_vm_exits : -1;
+}
+
 static double vmm_exits_per_fault(int r, const struct fs_row_result *x)
 {
-    double f = row_faults(r, x);
-    return x->have_counts && f > 0 ? x->d_vm_exits / f : -1;
+    double f = row_faults(r, x), e = vmm_exits(x);
+    return e >= 0 && f > 0 ? e / f : -1;
 }
 
 static double kvm_exits_per_fault(int r, const struct fs_row_result *x)
 {
     double f = row_faults(r, x);
-    return x->have_kvm && f > 0 ? (double)kvm_exits_total(&x->d_kvm) / f : -1;
+    return x->have_kvm && f > 0 ? (double)kvm_exits_total(&x->kvm) / f : -1;
 }
 
 static double exits_per_cluster(const struct fs_row_result *x)
 {
-    return x->have_counts && x->d_pf_read_calls > 0 ? x->d_vm_exits / x->d_pf_read_calls : -1;
+    double e = vmm_exits(x);
+    return e >= 0 && x->have_counts && x->d_pf_read_calls > 0 ? e / x->d_pf_read_calls : -1;
+}
+
+/* Exits to the VMM per read call, less the write calls of the same interval (the modified
+ * page writer's, which make room; they are not the page-ins' own). */
+static double read_exits_per_cluster(const struct fs_row_result *x)
+{
+    double e = vmm_exits(x);
+    return e >= 0 && x->have_counts && x->d_pf_read_calls > 0
+               ? (e - x->d_pf_write_calls) / x->d_pf_read_calls : -1;
+}
+
+/* Every KVM exit of the loop but host interrupts, which come with time, not with faults. */
+static double own_exits_per_fault(int r, const struct fs_row_result *x)
+{
+    double f = row_faults(r, x);
+    if (!x->have_kvm || f <= 0)
+        return -1;
+    uint64_t n = kvm_exits_total(&x->kvm);
+    for (unsigned i = 0; i < x->kvm.n; i++)
+        if (!strcmp(x->kvm.r[i].reason, "interrupt") ||
+            !strcmp(x->kvm.r[i].reason, "EXTERNAL_INTERRUPT"))
+            n -= x->kvm.r[i].count;
+    return (double)n / f;
 }
 
 static void faults_by_kind(char *buf, size_t len, const double *kinds)
@@ -73,12 +106,9 @@ static void kvm_by_reason(char *buf, size_t len, const struct kvm_exits *k)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (unsigned i = 0; i < k->n && used < len; i++) {
-        char name[32];
+    for (unsigned i = 0; i < k->n && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s %llu", used ? ", " : "",
-                                 kvm_exit_reason_name(k->r[i].reason, name, sizeof(name)),
-                                 (unsigned long long)k->r[i].count);
-    }
+                                 k->r[i].reason, (unsigned long long)k->r[i].count);
     if (!used)
         snprintf(buf, len, "none");
 }
@@ -141,11 +171,13 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
     }
 
     fprintf(out, "\nper second: faults (demand zero) or pages read back (page-in) of the guest's "
-            "timed loop, by its TSC;\n  VMM exits: exits to pagevisor (--stats), KVM exits: "
-            "every exit, in-kernel ones too (kvm_exit tracepoint),\n  both from a counting run "
-            "minus a baseline run without the loop; vs Linux dz, vs uffd: median of\n  the "
-            "ratios of each round (engines side by side); vs uffd: the faster zero-page server "
-            "for\n  demand zero, the file server of the same pattern for page-ins.\n");
+            "timed loop, by its TSC.\nKVM exits: every VM exit while the loop ran, the ones KVM "
+            "handles itself too; VMM exits: those\n  of them that went out to pagevisor "
+            "(kvm_exit, kvm_userspace_exit tracepoints, in a traced run).\n"
+            "Per fault: per demand-zero fault, or per fault of any kind for page-ins.\n"
+            "vs Linux dz, vs uffd: median of each round's ratio (the engines run side by side); "
+            "uffd: the\n  faster zero-page server for demand zero, the file server of the same "
+            "pattern for page-ins.\n");
     for (int r = 0; r < FS_ROWS; r++) {
         const struct fs_row_result *x = &rows[r];
         fprintf(out, "\n%s:", row_info[r].label);
@@ -172,8 +204,8 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
         fprintf(out, "  counted, minus baseline: %.0f faults (%s); %.0f exits to the VMM, %.0f "
                 "hypercalls\n", x->d_faults, buf, x->d_vm_exits, x->d_hypercalls);
         if (x->d_faults != x->count_loop_faults)
-            fprintf(out, "  note: the host counted %.0f more faults than the loop took (%u): "
-                    "the exits above include what those cost\n",
+            fprintf(out, "  note: the runs' fault counts differ by %+.0f from the loop's own "
+                    "(%u): the counted traffic is off by what those cost\n",
                     x->d_faults - x->count_loop_faults, x->count_loop_faults);
         fprintf(out, "  pagefile: %.0f pages read in %.0f calls, %.0f pages written in %.0f calls",
                 x->d_pf_pages_read, x->d_pf_read_calls, x->d_pf_pages_written,
@@ -182,11 +214,12 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
             fprintf(out, "; %.3f VMM exits per cluster read", exits_per_cluster(x));
         fputc('\n', out);
         if (x->have_kvm) {
-            kvm_by_reason(buf, sizeof(buf), &x->d_kvm);
-            fprintf(out, "  KVM exits: %llu (%s)\n",
-                    (unsigned long long)kvm_exits_total(&x->d_kvm), buf);
+            kvm_by_reason(buf, sizeof(buf), &x->kvm);
+            fprintf(out, "  KVM exits while the loop ran: %llu (%s), %llu of them to the VMM\n",
+                    (unsigned long long)kvm_exits_total(&x->kvm), buf,
+                    (unsigned long long)x->kvm.to_user);
         } else {
-            fprintf(out, "  KVM exits: not counted: %s\n", x->kvm_why ? x->kvm_why : "?");
+            fprintf(out, "  KVM exits: not counted: %s\n", x->kvm_why);
         }
     }
 
@@ -196,21 +229,25 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
         if (x->unavailable || !x->have_counts)
             continue;
         if (!is_pagein(r)) {
-            double v = vmm_exits_per_fault(r, x), k = kvm_exits_per_fault(r, x);
-            fprintf(out, "  %s: %.4f VMM exits per fault, target under %.2f: %s", row_info[r].label,
-                    v, TARGET_DZ_EXITS_PER_FAULT, v < TARGET_DZ_EXITS_PER_FAULT ? "met" : "NOT met");
-            if (k >= 0)
-                fprintf(out, " (KVM, in-kernel exits included: %.4f, %s)", k,
-                        k < TARGET_DZ_EXITS_PER_FAULT ? "under" : "over");
-            fputc('\n', out);
+            double v = vmm_exits_per_fault(r, x), own = own_exits_per_fault(r, x);
+            fprintf(out, "  %s: %.4f VMM exits per fault, target under %.2f: %s\n",
+                    row_info[r].label, v, TARGET_DZ_EXITS_PER_FAULT,
+                    v < TARGET_DZ_EXITS_PER_FAULT ? "met" : "NOT met");
+            if (own >= 0)
+                fprintf(out, "    counting the exits KVM handles itself too (host interrupts "
+                        "aside): %.4f per fault, %s\n", own,
+                        own < TARGET_DZ_EXITS_PER_FAULT ? "also under" : "over");
         } else {
-            double c = exits_per_cluster(x);
-            if (c < 0)
-                fprintf(out, "  %s: no pagefile reads during the timed pass\n", row_info[r].label);
-            else
-                fprintf(out, "  %s: %.3f VMM exits per cluster read, target %.0f: %s\n",
-                        row_info[r].label, c, TARGET_EXITS_PER_CLUSTER,
-                        c <= TARGET_EXITS_PER_CLUSTER * 1.05 ? "met (within 5%)" : "NOT met");
+            double c = exits_per_cluster(x), reads = read_exits_per_cluster(x);
+            if (c < 0) {
+                fprintf(out, "  %s: no pagefile reads during the timed pass\n",
+                        row_info[r].label);
+                continue;
+            }
+            fprintf(out, "  %s: %.3f VMM exits per cluster read, %.3f without the modified "
+                    "writer's %.0f write calls; target %.0f: %s\n", row_info[r].label, c, reads,
+                    x->d_pf_write_calls, TARGET_EXITS_PER_CLUSTER,
+                    reads <= TARGET_EXITS_PER_CLUSTER * 1.05 ? "met (within 5%)" : "NOT met");
         }
     }
     for (int p = 0; p < FS_PEERS; p++)
@@ -286,46 +323,49 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x)
     fprintf(out, ", \"userfaultfd_peer\": \"%s\", \"statistic\": \"median of the rounds' "
             "ratios\"}", peer_info[x->uffd_peer].key);
     if (!x->have_counts) {
-        fprintf(out, ", \"counted\": null}");
+        fprintf(out, ", \"counted_minus_baseline\": null}");
         return;
     }
-    fprintf(out, ",\n     \"counted\": {\"faults\": %.0f, \"faults_by_kind\": ", x->d_faults);
+    fprintf(out, ",\n     \"counted_minus_baseline\": {\"faults\": %.0f, \"faults_by_kind\": ", x->d_faults);
     json_kinds(out, x->d_kinds);
     fprintf(out, ", \"vmm_exits\": %.0f, \"hypercalls\": %.0f, \"pagefile_pages_read\": %.0f, "
             "\"pagefile_read_calls\": %.0f, \"pagefile_pages_written\": %.0f, "
-            "\"pagefile_write_calls\": %.0f,\n       \"vmm_exits_per_fault\": ", x->d_vm_exits,
-            x->d_hypercalls, x->d_pf_pages_read, x->d_pf_read_calls, x->d_pf_pages_written,
-            x->d_pf_write_calls);
-    json_num(out, vmm_exits_per_fault(r, x), "%.5f");
-    fprintf(out, ", \"vmm_exits_per_cluster_read\": ");
-    json_num(out, exits_per_cluster(x), "%.4f");
-    fprintf(out, ", \"kvm_exits\": ");
+            "\"pagefile_write_calls\": %.0f", x->d_vm_exits, x->d_hypercalls,
+            x->d_pf_pages_read, x->d_pf_read_calls, x->d_pf_pages_written, x->d_pf_write_calls);
+    fprintf(out, "},\n     \"in_loop\": {");
     if (x->have_kvm) {
-        fprintf(out, "%llu, \"kvm_exits_by_reason\": {",
-                (unsigned long long)kvm_exits_total(&x->d_kvm));
-        for (unsigned i = 0; i < x->d_kvm.n; i++) {
-            char name[32];
-            fprintf(out, "%s\"%s\": %llu", i ? ", " : "",
-                    kvm_exit_reason_name(x->d_kvm.r[i].reason, name, sizeof(name)),
-                    (unsigned long long)x->d_kvm.r[i].count);
+        fprintf(out, "\"kvm_exits\": %llu, \"vmm_exits\": %llu, \"kvm_exits_by_reason\": {",
+                (unsigned long long)kvm_exits_total(&x->kvm), (unsigned long long)x->kvm.to_user);
+        for (unsigned i = 0; i < x->kvm.n; i++) {
+            fprintf(out, "%s", i ? ", " : "");
+            json_string(out, x->kvm.r[i].reason);
+            fprintf(out, ": %llu", (unsigned long long)x->kvm.r[i].count);
         }
         fprintf(out, "}, \"kvm_exits_per_fault\": ");
         json_num(out, kvm_exits_per_fault(r, x), "%.5f");
     } else {
-        fprintf(out, "null, \"kvm_exits_reason\": ");
-        json_string(out, x->kvm_why ? x->kvm_why : "not counted");
+        fprintf(out, "\"kvm_exits\": null, \"reason\": ");
+        json_string(out, x->kvm_why);
     }
+    fprintf(out, ", \"vmm_exits_per_fault\": ");
+    json_num(out, vmm_exits_per_fault(r, x), "%.5f");
+    fprintf(out, ", \"vmm_exits_per_cluster_read\": ");
+    json_num(out, exits_per_cluster(x), "%.4f");
     fprintf(out, "}");
     if (!is_pagein(r)) {
-        double v = vmm_exits_per_fault(r, x);
-        fprintf(out, ",\n     \"target\": {\"vmm_exits_per_fault_under\": %.2f, \"met\": %s}",
-                TARGET_DZ_EXITS_PER_FAULT, v >= 0 && v < TARGET_DZ_EXITS_PER_FAULT ? "true" :
-                "false");
+        double v = vmm_exits_per_fault(r, x), own = own_exits_per_fault(r, x);
+        fprintf(out, ",\n     \"target\": {\"vmm_exits_per_fault_under\": %.2f, \"met\": %s, "
+                "\"kvm_exits_per_fault_without_interrupts\": ", TARGET_DZ_EXITS_PER_FAULT,
+                v >= 0 && v < TARGET_DZ_EXITS_PER_FAULT ? "true" : "false");
+        json_num(out, own, "%.5f");
+        fprintf(out, "}");
     } else {
-        double c = exits_per_cluster(x);
-        fprintf(out, ",\n     \"target\": {\"vmm_exits_per_cluster_read\": %.0f, \"met\": %s}",
-                TARGET_EXITS_PER_CLUSTER, c < 0 ? "null" :
-                c <= TARGET_EXITS_PER_CLUSTER * 1.05 ? "true" : "false");
+        double reads = read_exits_per_cluster(x);
+        fprintf(out, ",\n     \"target\": {\"vmm_exits_per_cluster_read\": %.0f, "
+                "\"measured_without_write_calls\": ", TARGET_EXITS_PER_CLUSTER);
+        json_num(out, reads, "%.4f");
+        fprintf(out, ", \"met\": %s}", reads < 0 ? "null" :
+                reads <= TARGET_EXITS_PER_CLUSTER * 1.05 ? "true" : "false");
     }
     fprintf(out, "}");
 }
@@ -350,8 +390,10 @@ void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_r
             info->elapsed, info->tsc_inconsistent ? "false" : "true");
     fprintf(out, "  \"timing\": \"guest: rdtsc in ring 3 around the touch loop (includes every "
             "exit taken meanwhile); peers: CLOCK_MONOTONIC_RAW around the same loop\",\n"
-            "  \"exit_counts\": \"counting run minus a baseline run without the loop; "
-            "vmm_exits: exits to pagevisor, kvm_exits: kvm_exit tracepoint\",\n");
+            "  \"exit_counts\": \"in_loop: kvm_exit and kvm_userspace_exit tracepoints "
+            "between the guest's TSC readings around the loop, in a traced run; "
+            "counted_minus_baseline: pagevisor's statistics of that run minus a run without "
+            "the loop\",\n");
     if (info->kvm_why[0]) {
         fprintf(out, "  \"kvm_exits_unavailable\": ");
         json_string(out, info->kvm_why);

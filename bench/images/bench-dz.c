@@ -19,8 +19,9 @@
  *              differ by the timed loop alone.
  * In warm mode, the frames left untouched by the warm-up (the margin) are taken and held by
  * a spacer allocation before the timed pass, so the pass gets only frames used before.
- * Output: "pvbench dz mode=... touch=... pages=... cycles=... faults=... kinds=...
- *          prefault=... spacer=... available=... bad=...", then the image's exit line.
+ * Output: "pvbench dz mode=... touch=... pages=... cycles=... tsc_start=... tsc_end=...
+ *          faults=... kinds=... prefault=... spacer=... available=... bad=...", then the
+ *          image's exit line.
  */
 #include "pvbench.h"
 
@@ -116,9 +117,10 @@ int main(int argc, char **argv)
         Bad += Words[i * (PVB_PAGE / sizeof(ULONG))] != i + 1 ||
                Words[i * (PVB_PAGE / sizeof(ULONG)) + 1] != 0;
     PvbFormatFaults(Faults, sizeof(Faults), "", &Before, &After);
-    PvPrint("pvbench dz mode=%s touch=%u pages=%u cycles=%08X%08X%s prefault=%u spacer=%u "
-            "available=%u bad=%u\n", Mode, Touch, Pages, PVB_HEX64(End - Start), Faults, Prefault,
-            Spacer, Before.AvailablePages, Bad);
+    PvPrint("pvbench dz mode=%s touch=%u pages=%u cycles=%08X%08X tsc_start=%08X%08X "
+            "tsc_end=%08X%08X%s prefault=%u spacer=%u available=%u bad=%u\n", Mode, Touch, Pages,
+            PVB_HEX64(End - Start), PVB_HEX64(Start), PVB_HEX64(End), Faults, Prefault, Spacer,
+            Before.AvailablePages, Bad);
     Release((PVOID)Words);
     return Bad ? 1 : 0;
 }

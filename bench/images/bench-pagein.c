@@ -14,8 +14,9 @@
  *           that computes each index instead of reading it from a table (so the order itself
  *           takes no faults) and puts neighbours far apart.
  *   READ 1: the timed pass; 0: the fill only (the driver subtracts such a run's counters).
- * Output: "pvbench pagein pattern=... read=... pages=... cycles=... faults=... kinds=...
- *          fill_cycles=... fill_faults=... bad=...", then the image's exit line.
+ * Output: "pvbench pagein pattern=... read=... pages=... cycles=... tsc_start=... tsc_end=...
+ *          faults=... kinds=... fill_cycles=... fill_faults=... fill_kinds=... available=...
+ *          bad=...", then the image's exit line.
  */
 #include "pvbench.h"
 
@@ -83,8 +84,9 @@ int main(int argc, char **argv)
 
     PvbFormatFaults(FillFaults, sizeof(FillFaults), "fill_", &Start, &Before);
     PvbFormatFaults(Faults, sizeof(Faults), "", &Before, &After);
-    PvPrint("pvbench pagein pattern=%s read=%u pages=%u cycles=%08X%08X%s fill_cycles=%08X%08X"
-            "%s available=%u bad=%u\n", Pattern, Read, Pages, PVB_HEX64(ReadEnd - ReadStart),
+    PvPrint("pvbench pagein pattern=%s read=%u pages=%u cycles=%08X%08X tsc_start=%08X%08X "
+            "tsc_end=%08X%08X%s fill_cycles=%08X%08X%s available=%u bad=%u\n", Pattern, Read,
+            Pages, PVB_HEX64(ReadEnd - ReadStart), PVB_HEX64(ReadStart), PVB_HEX64(ReadEnd),
             Faults, PVB_HEX64(FillEnd - FillStart), FillFaults, Start.AvailablePages, Bad);
     Size = 0;
     NtFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE);
