@@ -120,7 +120,9 @@ struct fs_row_result {
     double seconds, per_sec, spread;
     double faults_per_page;                       /* all faults of the timed pass per page */
     uint32_t faults, kinds[PV_FAULT_RESOLUTION_MAX];
-    double host_timed_per_sec;     /* (median wall of runs - median wall of baselines) / pages */
+    /* The cross-check from outside: whole runs minus their baselines, round by round; the
+     * rate only when that difference stands out of the baselines' spread (0 otherwise). */
+    double host_diff_seconds, host_noise_seconds, host_timed_per_sec;
     /* Ratios of rates, round by round (the engines ran side by side), median; 0: none. */
     double vs_linux, vs_uffd;
     int uffd_peer;                 /* the enum fs_peer vs_uffd compares with */

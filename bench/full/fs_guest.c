@@ -38,7 +38,7 @@ static const char *const trace_events[] = {
 #define NEVENTS (sizeof(trace_events) / sizeof(trace_events[0]))
 
 static struct {
-    bool open;
+    bool open, mounted;
     char clock[32], buffer_kb[32], enabled[NEVENTS][8];
 } tracer;
 
@@ -89,8 +89,8 @@ static void read_file(const char *path, char *out, size_t len)
 
 int kvm_tracer_open(char *why, size_t whylen)
 {
-    if (access(TRACEFS "/events", F_OK) != 0)
-        (void)mount("nodev", TRACEFS, "tracefs", 0, NULL);   /* as root; harmless if not */
+    if (access(TRACEFS "/events", F_OK) != 0)   /* as root; harmless if not */
+        tracer.mounted = mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0;
     for (size_t i = 0; i < NEVENTS; i++)
         if (access(trace_events[i], W_OK) != 0) {
             snprintf(why, whylen, "cannot use %s (%s): tracing needs root and the kvm module",
@@ -145,6 +145,8 @@ void kvm_tracer_close(void)
         (void)write_file(TRACEFS "/buffer_size_kb", kb, true);
     }
     kvm_tracer_clear();
+    if (tracer.mounted)
+        (void)umount(TRACEFS);
     memset(&tracer, 0, sizeof(tracer));
 }
 
@@ -364,6 +366,8 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
     argv[n++] = env->kernel;
     argv[n++] = "--timeout";
     argv[n++] = timeout;
+    argv[n++] = "--runner";   /* here or nowhere: the peers run on this kernel */
+    argv[n++] = "never";
     if (count) {
         argv[n++] = "--trace";
         argv[n++] = trace;

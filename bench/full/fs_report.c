@@ -196,6 +196,10 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
             fprintf(out, "  cross-check, whole runs timed from outside minus baseline runs "
                     "(also counts the check and the release): %.0f %s/s\n",
                     x->host_timed_per_sec, row_info[r].unit);
+        else
+            fprintf(out, "  cross-check from outside: runs minus baselines %.0f ms, within the "
+                    "baselines' own spread of %.0f ms: no check\n", x->host_diff_seconds * 1e3,
+                    x->host_noise_seconds * 1e3);
         if (!x->have_counts) {
             fprintf(out, "  counting runs failed: no exit counts\n");
             continue;
@@ -314,6 +318,8 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x)
             "\"host_timed_per_sec\": ", x->pages, x->mem, x->per_sec, 1e6 / x->per_sec,
             x->spread, x->seconds);
     json_num(out, x->host_timed_per_sec > 0 ? x->host_timed_per_sec : -1, "%.0f");
+    fprintf(out, ", \"host_diff_seconds\": %.4f, \"host_noise_seconds\": %.4f",
+            x->host_diff_seconds, x->host_noise_seconds);
     fprintf(out, ",\n     \"loop_faults\": %u, \"loop_faults_by_kind\": ", x->faults);
     json_kinds(out, kinds);
     fprintf(out, ",\n     \"ratios\": {\"vs_linux_demand_zero\": ");
