@@ -29,9 +29,10 @@ struct kvm_exits {
 };
 uint64_t kvm_exits_total(const struct kvm_exits *k);
 
-/* Tracing KVM's exits (root only): 0, or -1 with the reason in why. Open sets the trace clock
- * to the TSC and enables kvm_exit, kvm_userspace_exit and kvm_write_tsc_offset; close puts
- * back what it changed. Clear before a run; count after it, between two guest TSC values. */
+/* Tracing KVM's exits (root only) in a tracefs instance of its own (the system's tracing is
+ * left alone): 0, or -1 with the reason in why. Open makes it, with the trace clock on the TSC
+ * and kvm_exit, kvm_userspace_exit and kvm_write_tsc_offset enabled; close removes it. Clear
+ * before a run; count after it, between two guest TSC values. */
 int kvm_tracer_open(char *why, size_t whylen);
 void kvm_tracer_clear(void);
 int kvm_tracer_count(uint64_t guest_start, uint64_t guest_end, struct kvm_exits *k, char *why,

@@ -28,18 +28,18 @@
  * counted are exactly those that happened while the loop ran, nothing before or after it.
  */
 #define TRACEFS     "/sys/kernel/tracing"
+#define INSTANCE    TRACEFS "/instances/pagevisor-bench"   /* our own buffer and settings */
 #define TRACE_KB    16384   /* per CPU; a counting run writes ~30k events of ~100 bytes */
 
 static const char *const trace_events[] = {
-    TRACEFS "/events/kvm/kvm_exit/enable",
-    TRACEFS "/events/kvm/kvm_userspace_exit/enable",
-    TRACEFS "/events/kvm/kvm_write_tsc_offset/enable",
+    INSTANCE "/events/kvm/kvm_exit/enable",
+    INSTANCE "/events/kvm/kvm_userspace_exit/enable",
+    INSTANCE "/events/kvm/kvm_write_tsc_offset/enable",
 };
 #define NEVENTS (sizeof(trace_events) / sizeof(trace_events[0]))
 
 static struct {
-    bool open, mounted;
-    char clock[32], buffer_kb[32], enabled[NEVENTS][8];
+    bool mounted, made;
 } tracer;
 
 uint64_t kvm_exits_total(const struct kvm_exits *k)
@@ -75,49 +75,38 @@ static int write_file(const char *path, const char *text, bool truncate)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static void read_file(const char *path, char *out, size_t len)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (!fgets(out, (int)len, f))
-        out[0] = '\0';
-    out[strcspn(out, "\n")] = '\0';
-    fclose(f);
-}
-
 int kvm_tracer_open(char *why, size_t whylen)
 {
-    if (access(TRACEFS "/events", F_OK) != 0)   /* as root; harmless if not */
+    if (access(TRACEFS "/instances", F_OK) != 0)   /* as root; harmless if not */
         tracer.mounted = mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0;
-    for (size_t i = 0; i < NEVENTS; i++)
-        if (access(trace_events[i], W_OK) != 0) {
-            snprintf(why, whylen, "cannot use %s (%s): tracing needs root and the kvm module",
-                     trace_events[i], strerror(errno));
-            return -1;
-        }
-    /* The current clock is the one in brackets: "[local] global ... x86-tsc". */
-    char clocks[256];
-    read_file(TRACEFS "/trace_clock", clocks, sizeof(clocks));
-    const char *open_b = strchr(clocks, '['), *close_b = open_b ? strchr(open_b, ']') : NULL;
-    if (!close_b || !strstr(clocks, "x86-tsc")) {
-        snprintf(why, whylen, "this kernel's trace clocks have no x86-tsc (%s)", clocks);
-        return -1;
-    }
-    snprintf(tracer.clock, sizeof(tracer.clock), "%.*s", (int)(close_b - open_b - 1), open_b + 1);
-    read_file(TRACEFS "/buffer_size_kb", tracer.buffer_kb, sizeof(tracer.buffer_kb));
-    for (size_t i = 0; i < NEVENTS; i++)
-        read_file(trace_events[i], tracer.enabled[i], sizeof(tracer.enabled[i]));
-    char kb[32];
-    snprintf(kb, sizeof(kb), "%d", TRACE_KB);
-    if (write_file(TRACEFS "/trace_clock", "x86-tsc", true) < 0 ||
-        (atoi(tracer.buffer_kb) < TRACE_KB && write_file(TRACEFS "/buffer_size_kb", kb, true) < 0)) {
-        snprintf(why, whylen, "cannot set up tracing: %s", strerror(errno));
+    if (mkdir(INSTANCE, 0700) == 0)
+        tracer.made = true;
+    else if (errno != EEXIST) {
+        snprintf(why, whylen, "cannot make the trace instance %s: %s (tracing needs root)",
+                 INSTANCE, strerror(errno));
         kvm_tracer_close();
         return -1;
     }
-    tracer.open = true;
+    for (size_t i = 0; i < NEVENTS; i++)
+        if (access(trace_events[i], W_OK) != 0) {
+            snprintf(why, whylen, "cannot use %s: %s (is the kvm module loaded?)",
+                     trace_events[i], strerror(errno));
+            kvm_tracer_close();
+            return -1;
+        }
+    char kb[32];
+    snprintf(kb, sizeof(kb), "%d", TRACE_KB);
+    if (write_file(INSTANCE "/trace_clock", "x86-tsc", true) < 0) {
+        snprintf(why, whylen, "cannot put the trace clock on the TSC (x86-tsc): %s",
+                 strerror(errno));
+        kvm_tracer_close();
+        return -1;
+    }
+    if (write_file(INSTANCE "/buffer_size_kb", kb, true) < 0) {
+        snprintf(why, whylen, "cannot size the trace buffer: %s", strerror(errno));
+        kvm_tracer_close();
+        return -1;
+    }
     for (size_t i = 0; i < NEVENTS; i++)
         if (write_file(trace_events[i], "1", true) < 0) {
             snprintf(why, whylen, "cannot enable %s: %s", trace_events[i], strerror(errno));
@@ -129,22 +118,15 @@ int kvm_tracer_open(char *why, size_t whylen)
 
 void kvm_tracer_clear(void)
 {
-    (void)write_file(TRACEFS "/trace", "", true);
+    (void)write_file(INSTANCE "/trace", "", true);
 }
 
 void kvm_tracer_close(void)
 {
-    for (size_t i = 0; i < NEVENTS; i++)
-        if (tracer.enabled[i][0])
-            (void)write_file(trace_events[i], tracer.enabled[i], true);
-    if (tracer.clock[0])
-        (void)write_file(TRACEFS "/trace_clock", tracer.clock, true);
-    if (tracer.buffer_kb[0] && atoi(tracer.buffer_kb) < TRACE_KB) {
-        char kb[32];   /* it reads like "7 (expanded: 1408)": write the number back */
-        snprintf(kb, sizeof(kb), "%d", atoi(tracer.buffer_kb));
-        (void)write_file(TRACEFS "/buffer_size_kb", kb, true);
-    }
-    kvm_tracer_clear();
+    for (size_t i = 0; tracer.made && i < NEVENTS; i++)
+        (void)write_file(trace_events[i], "0", true);
+    if (tracer.made)
+        (void)rmdir(INSTANCE);
     if (tracer.mounted)
         (void)umount(TRACEFS);
     memset(&tracer, 0, sizeof(tracer));
@@ -178,7 +160,7 @@ int kvm_tracer_count(uint64_t guest_start, uint64_t guest_end, struct kvm_exits 
                      size_t whylen)
 {
     memset(k, 0, sizeof(*k));
-    FILE *f = fopen(TRACEFS "/trace", "r");
+    FILE *f = fopen(INSTANCE "/trace", "r");
     if (!f) {
         snprintf(why, whylen, "cannot read the trace: %s", strerror(errno));
         return -1;
@@ -327,18 +309,20 @@ static void copy_text(char *out, size_t len, const char *text)
     out[n] = '\0';
 }
 
-/* The first line of a file that is not empty (for a failed run's reason). */
-static void first_line(const char *path, const char *skip_prefix, char *out, size_t len)
+/* For a failed run's reason: the first line of the file that contains want (any non-empty
+ * line when want is NULL); with last, the last such line. */
+static void find_line(const char *path, const char *want, bool last, char *out, size_t len)
 {
     FILE *f = fopen(path, "r");
     char line[512];
     out[0] = '\0';
     while (f && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
-        if (!line[0] || (skip_prefix && !strncmp(line, skip_prefix, strlen(skip_prefix))))
+        if (!line[0] || (want && !strstr(line, want)))
             continue;
         copy_text(out, len, line);
-        break;
+        if (!last)
+            break;
     }
     if (f)
         fclose(f);
@@ -431,10 +415,12 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
                  cmd, mem, r->bad);
     } else if (r->status != 0 || !r->have_line) {
         char what[192];
-        /* pagevisor's own account first (its stderr), else the image's last word. */
-        first_line(errf, NULL, what, sizeof(what));
+        /* The image's own failure line, else pagevisor's account, else the image's last word. */
+        find_line(out, ": FAILED", false, what, sizeof(what));
         if (!what[0])
-            first_line(out, "(", what, sizeof(what));
+            find_line(errf, NULL, false, what, sizeof(what));
+        if (!what[0])
+            find_line(out, NULL, true, what, sizeof(what));
         snprintf(r->why, sizeof(r->why), "%s (--mem %s): exit status %d%s%s", cmd, mem,
                  r->status, what[0] ? ": " : "", what);
     }

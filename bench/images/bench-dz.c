@@ -70,7 +70,7 @@ static ULONG WarmUp(ULONG AtLeast, ULONG *Spacer)
     ULONG Pages;
     PVOID Base;
 
-    PvQueryMmCounters(&Counters, sizeof(Counters));
+    PvbQueryCounters(&Counters);
     if (Counters.AvailablePages <= WARM_MARGIN_PAGES + Counters.AvailablePages / 1024 + AtLeast)
         fail("warm mode needs more than %u pages available, %u are: give the guest more RAM",
              WARM_MARGIN_PAGES + Counters.AvailablePages / 1024 + AtLeast,
@@ -80,7 +80,7 @@ static ULONG WarmUp(ULONG AtLeast, ULONG *Spacer)
     TouchPages((volatile ULONG *)Base, Pages);
     Release(Base);
 
-    PvQueryMmCounters(&Counters, sizeof(Counters));
+    PvbQueryCounters(&Counters);
     *Spacer = Counters.AvailablePages > Pages ? Counters.AvailablePages - Pages : 0;
     if (*Spacer)
         TouchPages((volatile ULONG *)Commit(SPACER_BASE, *Spacer), *Spacer);
@@ -107,11 +107,11 @@ int main(int argc, char **argv)
 
     Words = (volatile ULONG *)Commit(PVBENCH_BASE, Pages);
     TouchPages(Words, 0);
-    PvQueryMmCounters(&Before, sizeof(Before));
+    PvbQueryCounters(&Before);
     Start = PvbReadTsc();
     TouchPages(Words, Touch ? Pages : 0);
     End = PvbReadTsc();
-    PvQueryMmCounters(&After, sizeof(After));
+    PvbQueryCounters(&After);
 
     for (i = 0; Touch && Check && i < Pages; i++)
         Bad += Words[i * (PVB_PAGE / sizeof(ULONG))] != i + 1 ||

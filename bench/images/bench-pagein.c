@@ -71,16 +71,16 @@ int main(int argc, char **argv)
         fail("committing %u pages at 0x%08X: status 0x%08X", Pages, PVBENCH_BASE, Status);
 
     ReadBack((volatile ULONG *)Base, 0, Random);
-    PvQueryMmCounters(&Start, sizeof(Start));
+    PvbQueryCounters(&Start);
     FillStart = PvbReadTsc();
     Fill((volatile ULONG *)Base, Pages);
     FillEnd = PvbReadTsc();
-    PvQueryMmCounters(&Before, sizeof(Before));
+    PvbQueryCounters(&Before);
     ReadStart = PvbReadTsc();
     if (Read)
         Bad = ReadBack((volatile ULONG *)Base, Pages, Random);
     ReadEnd = PvbReadTsc();
-    PvQueryMmCounters(&After, sizeof(After));
+    PvbQueryCounters(&After);
 
     PvbFormatFaults(FillFaults, sizeof(FillFaults), "fill_", &Start, &Before);
     PvbFormatFaults(Faults, sizeof(Faults), "", &Before, &After);

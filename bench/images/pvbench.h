@@ -43,6 +43,17 @@ static inline ULONG PvbNumber(const char *Text, ULONG Default)
     return Value;
 }
 
+/* The memory manager's counters; an image built against another kernel's PV_MM_COUNTERS
+ * (the service checks the length) fails here instead of reading zeroes. */
+static inline VOID PvbQueryCounters(PV_MM_COUNTERS *Counters)
+{
+    NTSTATUS Status = PvQueryMmCounters(Counters, sizeof(*Counters));
+
+    if (Status != STATUS_SUCCESS)
+        fail("PvQueryMmCounters: status 0x%08X (image and kernel disagree on its layout?)",
+             Status);
+}
+
 /* " PREFIXfaults=F PREFIXkinds=k0,k1,...": the faults of an interval, all and by resolution
  * (indexed by PV_FAULT_*), from two PvQueryMmCounters snapshots. */
 static inline VOID PvbFormatFaults(char *Buffer, ULONG Size, const char *Prefix,
