@@ -77,7 +77,8 @@ $(BENCH_DIR)/images/%.o: bench/images/%.c bench/images/pvbench.h
 	$(call say,CC,$@)
 	$(Q)$(GUEST_CC) $(GUEST_IMAGE_CFLAGS) -Ibench/images -c -o $@ $<
 
-$(BENCH_DIR)/images/%.elf: $(BENCH_DIR)/images/%.o $(GUEST_USER_CRT0) $(GUEST_USER_LIB) $(GUEST_USER_LDS)
+$(BENCH_DIR)/images/%.elf: $(BENCH_DIR)/images/%.o $(GUEST_USER_CRT0) $(GUEST_USER_LIB) \
+                           $(GUEST_USER_LDS)
 	$(call say,LD,$@)
 	$(Q)$(GUEST_LD) -T $(GUEST_USER_LDS) -z max-page-size=0x1000 -o $@ \
 		$(GUEST_USER_CRT0) $< $(GUEST_USER_LIB)
@@ -87,7 +88,8 @@ $(BENCH_DIR)/images/%.elf: $(BENCH_DIR)/images/%.o $(GUEST_USER_CRT0) $(GUEST_US
 
 # The full-system driver: one static program (it also runs inside the KVM runner VM, whose
 # userland is busybox), reusing the host-path benchmark's userfaultfd file peer.
-$(BENCH_DIR)/full/%.o: bench/full/%.c $(wildcard bench/full/*.h bench/*.h vmm/*.h shared/*.h) | deps-build
+$(BENCH_DIR)/full/%.o: bench/full/%.c $(wildcard bench/full/*.h bench/*.h vmm/*.h shared/*.h) \
+                       | deps-build
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -Ibench/full -MMD -c $< -o $@

@@ -174,8 +174,8 @@ int kvm_tracer_count(uint64_t guest_start, uint64_t guest_end, struct kvm_exits 
         uint64_t ts;
         const char *text;
         if (line[0] == '#') {
-            if (sscanf(line, "# entries-in-buffer/entries-written: %llu/%llu", &in, &written) == 2 &&
-                in < written)
+            if (sscanf(line, "# entries-in-buffer/entries-written: %llu/%llu", &in,
+                       &written) == 2 && in < written)
                 lost = true;
             continue;
         }

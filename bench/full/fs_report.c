@@ -332,7 +332,8 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x)
         fprintf(out, ", \"counted_minus_baseline\": null}");
         return;
     }
-    fprintf(out, ",\n     \"counted_minus_baseline\": {\"faults\": %.0f, \"faults_by_kind\": ", x->d_faults);
+    fprintf(out, ",\n     \"counted_minus_baseline\": {\"faults\": %.0f, "
+            "\"faults_by_kind\": ", x->d_faults);
     json_kinds(out, x->d_kinds);
     fprintf(out, ", \"vmm_exits\": %.0f, \"hypercalls\": %.0f, \"pagefile_pages_read\": %.0f, "
             "\"pagefile_read_calls\": %.0f, \"pagefile_pages_written\": %.0f, "
