@@ -119,6 +119,11 @@ struct bench_info {
 };
 
 void bench_info_fill_machine(struct bench_info *info);
+
+/* A number for option opt from 1 to max, or exit with a message (util.c). */
+unsigned long bench_number(const char *opt, const char *text, unsigned long max);
+/* s as a JSON string, quotes included (util.c). */
+void bench_json_string(FILE *out, const char *s);
 void report_table(FILE *out, const struct bench_info *info, const struct bench_row *rows,
                   size_t nrows);
 void report_json(FILE *out, const struct bench_info *info, const struct bench_row *rows,

@@ -21,7 +21,7 @@ BENCH_IMAGE_SRCS := $(wildcard bench/images/*.c)
 BENCH_IMAGES     := $(patsubst bench/images/%.c,$(BENCH_DIR)/images/%.elf,$(BENCH_IMAGE_SRCS))
 BENCH_FS         := $(BENCH_DIR)/full-system
 BENCH_FS_OBJS    := $(patsubst bench/full/%.c,$(BENCH_DIR)/full/%.o,$(wildcard bench/full/*.c)) \
-                    $(BENCH_DIR)/uffd_peer.o $(BENCH_DIR)/workload.o \
+                    $(BENCH_DIR)/uffd_peer.o $(BENCH_DIR)/workload.o $(BENCH_DIR)/util.o \
                     $(BUILD)/vmm/trace.o $(BUILD)/vmm/pte_format.o
 # Everything the full-system run needs: the driver, the images, the guest kernel, pagevisor
 # and its static twin (which the runner VM gets).

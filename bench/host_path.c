@@ -49,24 +49,15 @@ static void usage(void)
     exit(2);
 }
 
-static unsigned long number(const char *opt, const char *text, unsigned long max)
-{
-    char *end;
-    unsigned long v = strtoul(text ? text : "", &end, 10);
-    if (!text || !*text || *end || v == 0 || v > max)
-        errx(2, "%s: '%s' is not a number from 1 to %lu", opt, text ? text : "", max);
-    return v;
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
     *o = (struct options){ .pages = 32768, .runs = 5, .json = NULL };
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(arg, "--pages"))
-            o->pages = (uint32_t)number(arg, val, 500000), i++;
+            o->pages = (uint32_t)bench_number(arg, val, 500000), i++;
         else if (!strcmp(arg, "--runs"))
-            o->runs = (unsigned)number(arg, val, RUNS_MAX), i++;
+            o->runs = (unsigned)bench_number(arg, val, RUNS_MAX), i++;
         else if (!strcmp(arg, "--json") && val)
             o->json = val, i++;
         else

@@ -168,26 +168,12 @@ void report_table(FILE *out, const struct bench_info *info, const struct bench_r
             info->write_pages_per_sec);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static void json_engine(FILE *out, enum engine e, const struct engine_result *r)
 {
     fprintf(out, "\"%s\": {", engine_key[e]);
     if (r->unavailable) {
         fprintf(out, "\"available\": false, \"reason\": ");
-        json_string(out, r->unavailable);
+        bench_json_string(out, r->unavailable);
     } else {
         fprintf(out, "\"available\": true, \"pages_per_sec\": %.0f, \"spread\": %.3f",
                 r->pages_per_sec, r->spread);
@@ -214,16 +200,16 @@ void report_json(FILE *out, const struct bench_info *info, const struct bench_ro
                  size_t nrows)
 {
     fprintf(out, "{\n  \"benchmark\": \"host-path\",\n  \"when\": ");
-    json_string(out, info->when);
+    bench_json_string(out, info->when);
     fprintf(out, ",\n  \"machine\": {\"cpu\": ");
-    json_string(out, info->cpu);
+    bench_json_string(out, info->cpu);
     fprintf(out, ", \"kernel\": ");
-    json_string(out, info->kernel);
+    bench_json_string(out, info->kernel);
     fprintf(out, ", \"kvm\": ");
-    json_string(out, info->kvm);
+    bench_json_string(out, info->kvm);
     fprintf(out, "},\n  \"pages_per_run\": %u,\n  \"page_bytes\": %u,\n  \"runs\": %u,\n"
             "  \"statistic\": \"median\",\n  \"pagefile_dir\": ", info->pages, PAGE, info->runs);
-    json_string(out, info->file_dir);
+    bench_json_string(out, info->file_dir);
     fprintf(out, ",\n  \"cpus\": {\"measuring_thread\": %d, \"other\": %d},\n"
             "  \"kvm_bare_exit_us\": %.3f,\n  \"kvm_guest_insn_ns\": %.2f,\n"
             "  \"guest\": \"32-bit protected mode, no paging, ready-made call blocks\",\n",

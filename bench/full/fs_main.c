@@ -80,15 +80,6 @@ static void usage(void)
     exit(2);
 }
 
-static unsigned long number(const char *opt, const char *text, unsigned long max)
-{
-    char *end;
-    unsigned long v = strtoul(text ? text : "", &end, 10);
-    if (!text || !*text || *end || v == 0 || v > max)
-        errx(2, "%s: '%s' is not a number from 1 to %lu", opt, text ? text : "", max);
-    return v;
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
     *o = (struct options){
@@ -116,17 +107,17 @@ static void parse_options(int argc, char **argv, struct options *o)
         else if (!strcmp(a, "--images"))
             o->images = v;
         else if (!strcmp(a, "--runs"))
-            o->runs = (unsigned)number(a, v, FS_RUNS_MAX);
+            o->runs = (unsigned)bench_number(a, v, FS_RUNS_MAX);
         else if (!strcmp(a, "--dz-pages"))
-            o->dz_pages = (uint32_t)number(a, v, 200000);
+            o->dz_pages = (uint32_t)bench_number(a, v, 200000);
         else if (!strcmp(a, "--dz-mem"))
             o->dz_mem = v;
         else if (!strcmp(a, "--pagein-pages"))
-            o->pagein_pages = (uint32_t)number(a, v, 1u << 18);
+            o->pagein_pages = (uint32_t)bench_number(a, v, 1u << 18);
         else if (!strcmp(a, "--pagein-mem"))
             o->pagein_mem = v;
         else if (!strcmp(a, "--timeout"))
-            o->timeout = (unsigned)number(a, v, 86400);
+            o->timeout = (unsigned)bench_number(a, v, 86400);
         else if (!strcmp(a, "--json"))
             o->json = v;
         else if (!strcmp(a, "--text"))

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bench.h"
 #include "fs.h"
 #include "trace.h"
 
@@ -268,20 +269,6 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
 
 /* ------------------------------------------------------------------------------------ JSON */
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static void json_num(FILE *out, double v, const char *fmt)
 {
     if (v < 0 || isnan(v))
@@ -306,7 +293,7 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x)
             row_info[r].unit);
     if (x->unavailable) {
         fprintf(out, "\"available\": false, \"reason\": ");
-        json_string(out, x->unavailable);
+        bench_json_string(out, x->unavailable);
         fprintf(out, "}");
         return;
     }
@@ -345,14 +332,14 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x)
                 (unsigned long long)kvm_exits_total(&x->kvm), (unsigned long long)x->kvm.to_user);
         for (unsigned i = 0; i < x->kvm.n; i++) {
             fprintf(out, "%s", i ? ", " : "");
-            json_string(out, x->kvm.r[i].reason);
+            bench_json_string(out, x->kvm.r[i].reason);
             fprintf(out, ": %llu", (unsigned long long)x->kvm.r[i].count);
         }
         fprintf(out, "}, \"kvm_exits_per_fault\": ");
         json_num(out, kvm_exits_per_fault(r, x), "%.5f");
     } else {
         fprintf(out, "\"kvm_exits\": null, \"reason\": ");
-        json_string(out, x->kvm_why);
+        bench_json_string(out, x->kvm_why);
     }
     fprintf(out, ", \"vmm_exits_per_fault\": ");
     json_num(out, vmm_exits_per_fault(r, x), "%.5f");
@@ -381,17 +368,17 @@ void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_r
                     const struct fs_peer_result *peers)
 {
     fprintf(out, "{\n  \"benchmark\": \"full-system\",\n  \"when\": ");
-    json_string(out, info->when);
+    bench_json_string(out, info->when);
     fprintf(out, ",\n  \"where\": ");
-    json_string(out, info->where);
+    bench_json_string(out, info->where);
     fprintf(out, ",\n  \"host\": ");
-    json_string(out, info->host);
+    bench_json_string(out, info->host);
     fprintf(out, ",\n  \"machine\": {\"cpu\": ");
-    json_string(out, info->cpu);
+    bench_json_string(out, info->cpu);
     fprintf(out, ", \"kernel\": ");
-    json_string(out, info->kernel);
+    bench_json_string(out, info->kernel);
     fprintf(out, ", \"kvm\": ");
-    json_string(out, info->kvm);
+    bench_json_string(out, info->kvm);
     fprintf(out, "},\n  \"tsc_hz\": %.0f,\n  \"runs\": %u,\n  \"statistic\": \"median\",\n"
             "  \"seconds\": %.1f,\n  \"tsc_consistent\": %s,\n", info->tsc_hz, info->runs,
             info->elapsed, info->tsc_inconsistent ? "false" : "true");
@@ -403,7 +390,7 @@ void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_r
             "the loop\",\n");
     if (info->kvm_why[0]) {
         fprintf(out, "  \"kvm_exits_unavailable\": ");
-        json_string(out, info->kvm_why);
+        bench_json_string(out, info->kvm_why);
         fprintf(out, ",\n");
     }
     fprintf(out, "  \"rows\": [\n");
@@ -415,10 +402,10 @@ void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_r
     for (int p = 0; p < FS_PEERS; p++) {
         const struct fs_peer_result *x = &peers[p];
         fprintf(out, "    {\"peer\": \"%s\", \"description\": ", peer_info[p].key);
-        json_string(out, peer_info[p].label);
+        bench_json_string(out, peer_info[p].label);
         if (x->unavailable) {
             fprintf(out, ", \"available\": false, \"reason\": ");
-            json_string(out, x->unavailable);
+            bench_json_string(out, x->unavailable);
         } else {
             fprintf(out, ", \"available\": true, \"pages\": %u, \"per_sec\": %.0f, "
                     "\"us_each\": %.3f, \"spread\": %.3f, \"faults_per_page\": %.3f, "

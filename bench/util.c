@@ -1,0 +1,28 @@
+/* util.c - small helpers both benchmarks share: numbers from the command line, JSON strings. */
+#include <err.h>
+#include <stdlib.h>
+
+#include "bench.h"
+
+unsigned long bench_number(const char *opt, const char *text, unsigned long max)
+{
+    char *end;
+    unsigned long v = strtoul(text ? text : "", &end, 10);
+    if (!text || !*text || *end || v == 0 || v > max)
+        errx(2, "%s: '%s' is not a number from 1 to %lu", opt, text ? text : "", max);
+    return v;
+}
+
+void bench_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(out, "\\u%04x", *s);
+        else
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
