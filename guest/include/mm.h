@@ -312,6 +312,8 @@ typedef struct _MMINFO_COUNTERS
     ULONG PagesZeroed;         /* by the zero-page path */
     ULONG PagesReplaced;       /* left a working set at its maximum (FIFO) */
     ULONG PagesTrimmed;        /* left a working set because free pages ran low */
+    ULONG PageTablesOut;       /* user page tables that left a working set (mapped nothing) */
+    ULONG PageTablesIn;        /* user page tables brought back (soft fault or read) */
 } MMINFO_COUNTERS;
 
 extern MMINFO_COUNTERS MmInfoCounters;

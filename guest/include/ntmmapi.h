@@ -94,6 +94,8 @@ typedef struct _PV_MM_COUNTERS
     ULONG PagesZeroed;         /* by the zero-page path */
     ULONG PagefileSlotsInUse;
     ULONG PagefileBadSlots;
+    ULONG PageTablesOut;       /* user page tables that left memory's working sets */
+    ULONG PageTablesIn;        /* user page tables brought back (soft fault or pagefile read) */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #endif /* PV_NTMMAPI_H */

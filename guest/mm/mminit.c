@@ -20,7 +20,9 @@
  * then, less a reserve, plus the pagefile) and the fault trace ring (mm/faulttrace.c).
  *
  * Kernel command-line options (pages): pv.wsmin=N and pv.wsmax=N, every process's working-set
- * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read.
+ * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read; pv.burnpages=N, pages
+ * of RAM left unused (NT's /BURNMEMORY boot option, in pages): memory pressure without
+ * shrinking --mem below what the boot modules need.
  */
 #include "mm.h"
 #include "hv.h"
@@ -338,6 +340,27 @@ static ULONG MiCommandLineValue(PCSTR Option, ULONG Default, ULONG Minimum, ULON
     return Value;
 }
 
+/* pv.burnpages=N: N free pages (the last ones on the Free list) are never used. At least
+ * MI_COMMIT_RESERVE_MINIMUM pages stay. */
+static VOID MiBurnMemory(VOID)
+{
+    ULONG Pages = MiCommandLineValue("pv.burnpages", 0, 0, 0xFFFFFFFFu), Burned = 0;
+
+    while (Burned < Pages && MmFreePageListHead.Total > MI_COMMIT_RESERVE_MINIMUM)
+    {
+        PFN_NUMBER Page = MmFreePageListHead.Blink;
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+        MiUnlinkPageFromList(Pfn1);
+        Pfn1->u3.ReferenceCount = 1;
+        Pfn1->u2.ShareCount = 1;
+        Burned++;
+    }
+    if (Burned != 0)
+        DbgPrint("mm: pv.burnpages: %u pages of RAM left unused, %u available\n", Burned,
+                 MmAvailablePages);
+}
+
 /* NT's thresholds by system size (MmMinimumFreePages, the Modified list's, the read
  * cluster), and the working-set limits every process starts with. */
 static VOID MiInitializePagingPolicy(VOID)
@@ -413,6 +436,7 @@ VOID MmInitSystem(ULONG MultibootInfoPhysical)
     LdrInitializeImageAccess();
     if (LdrHostImageReads)
         MiReleaseModulePages();
+    MiBurnMemory();
     MiInitializePagingPolicy();
     MiInitializeCommitLimit();
     MiInitializeFaultTrace();

@@ -62,6 +62,8 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.PagesZeroed = MmInfoCounters.PagesZeroed;
     Snapshot.PagefileSlotsInUse = MmPagingFile.InUse;
     Snapshot.PagefileBadSlots = MmPagingFile.BadSlots;
+    Snapshot.PageTablesOut = MmInfoCounters.PageTablesOut;
+    Snapshot.PageTablesIn = MmInfoCounters.PageTablesIn;
     return MmCopyToUser(Counters, &Snapshot, sizeof(Snapshot));
 }
 

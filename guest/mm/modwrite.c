@@ -24,11 +24,12 @@
  *   other slots, by a later pass. Nothing is lost: the data never left RAM. The pass stops
  *   there, so a pagefile that fails every write cannot keep the writer spinning.
  *
- * Pagefile full: the slots of clean pages in the working set (read back from the pagefile,
- * still holding their slot) are given up first (those pages become dirty again: the copy in
- * RAM is the only one); if that frees nothing, the Modified pages wait. Without a pagefile at
- * all there is nothing to write: dirty pages leaving a working set go to the ModifiedNoWrite
- * list instead (pfnlist.c) and only a soft fault brings them back.
+ * Pagefile full: the Modified pages wait on their list (soft faults still bring them back) until
+ * slots are freed; pages are found for faults by trimming clean ones meanwhile. The commit
+ * limit counts RAM (less a reserve) plus the pagefile, so what is committed always fits in the
+ * two together. Without a pagefile at all there is nothing to write: dirty pages leaving a
+ * working set go to the ModifiedNoWrite list instead (pfnlist.c) and only a soft fault brings
+ * them back.
  */
 #include "mm.h"
 #include "hv.h"
@@ -36,32 +37,6 @@
 
 MMINFO_COUNTERS MmInfoCounters;
 ULONG MmModifiedPageMaximum = 100, MmModifiedPageMinimum = 40;
-
-/* Give up the slots of clean valid pages of the current working set; returns how many. */
-static ULONG MiReclaimPagefileSpace(VOID)
-{
-    PMMWSL Wsl = MiGetCurrentWorkingSet()->VmWorkingSetList;
-    ULONG Index, Released = 0;
-
-    if (Wsl == NULL)
-        return 0;
-    for (Index = Wsl->Oldest; Index != MI_WSLE_NONE; Index = Wsl->Wsle[Index].Flink)
-    {
-        PMMPTE PointerPte = MiAddressToPte(Wsl->Wsle[Index].VirtualAddress & ~MI_WSLE_FLAGS);
-        PMMPFN Pfn1 = MI_PFN_ELEMENT(MI_READ_PTE(PointerPte).u.Hard.PageFrameNumber);
-        ULONG Original = Pfn1->OriginalPte.u.Long;
-
-        if (!MI_PTE_HAS_PAGEFILE_SLOT(Original))
-            continue;
-        MiReleasePageFileSpace(Pfn1->OriginalPte);
-        Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(MI_PTE_PROTECTION(Original));
-        Pfn1->u3.e1.Modified = 1;
-        Released++;
-    }
-    if (Released != 0)
-        DbgPrint("mm: pagefile full: %u slots of resident pages given up\n", Released);
-    return Released;
-}
 
 /* Take up to Count pages off the head of the Modified list for writing, sorted by PTE address. */
 static ULONG MiGatherModifiedPages(PPFN_NUMBER Pages, ULONG Count)
@@ -98,10 +73,8 @@ static BOOLEAN MiWriteModifiedCluster(PULONG Written)
     if (Wanted > PV_PAGEFILE_CLUSTER_MAX)
         Wanted = PV_PAGEFILE_CLUSTER_MAX;
     Count = MiAllocatePagefileSlots(Wanted, &Slot);
-    if (Count == 0 && MiReclaimPagefileSpace() != 0)
-        Count = MiAllocatePagefileSlots(Wanted, &Slot);
     if (Count == 0)
-        return FALSE;
+        return FALSE;   /* the pagefile is full: the pages wait */
     Count = MiGatherModifiedPages(Pages, Count);
 
     Result = HvPagefileIo(PV_PAGEFILE_WRITE, Slot, Count, Pages, &Done);

@@ -278,6 +278,7 @@ NTSTATUS MiResolvePageTableFault(PMMPTE PointerPde, PULONG Kind)
 {
     MMPTE TempPde = MI_READ_PTE(PointerPde);
 
+    MmInfoCounters.PageTablesIn++;
     switch (mi_pte_kind(TempPde.u.Long))
     {
     case MI_PTE_TRANSITION:

@@ -98,9 +98,28 @@ static BOOLEAN MiIsFetch(PMI_FAULT_INFO Fault)
 
 /* ------------------------------------------------------------------------------ resolvers */
 
-/* Pages a fault may take: its page table, the page, a page for the working-set list, and the
- * neighbours a pagefile read may bring in. */
-#define MI_FAULT_PAGES_NEEDED (3 + PV_PAGEFILE_CLUSTER_MAX)
+/* Pages a fault on Va may take: a page table (if its PDE is not valid), a page for the
+ * working-set list, and by the PTE: none for a soft fault, the page (and the neighbours a
+ * pagefile read may bring in) otherwise. Read without faulting: an unknown PTE counts as a
+ * pagefile read. */
+static ULONG MiFaultPagesNeeded(ULONG Va)
+{
+    MMPTE TempPde = MI_READ_PTE(MiAddressToPde(Va)), TempPte;
+
+    if (!TempPde.u.Hard.Valid)
+        return 2 + MmReadClusterSize;
+    TempPte = MI_READ_PTE(MiAddressToPte(Va));
+    switch (mi_pte_kind(TempPte.u.Long))
+    {
+    case MI_PTE_VALID:
+    case MI_PTE_TRANSITION:
+        return 1;
+    case MI_PTE_PAGEFILE:
+        return 1 + MmReadClusterSize;
+    default:
+        return 2;
+    }
+}
 
 /*
  * The guard page of the stack was touched (its guard bit is gone already): make the page
@@ -239,7 +258,7 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
 
     /* Pages first (writing and trimming may change other PTEs, not this one's page table
      * once it is held). */
-    (void)MiEnsureAvailablePages(MI_FAULT_PAGES_NEEDED);
+    (void)MiEnsureAvailablePages(MiFaultPagesNeeded(Va));
 
     TempPde = MI_READ_PTE(PointerPde);
     if (!TempPde.u.Hard.Valid && TempPde.u.Long != 0)

@@ -16,9 +16,13 @@
  *     (it will go to the pagefile, never back to the image file).
  *   Trimming when free pages run low (MiEnsureAvailablePages, NT's MmWorkingSetManager with
  *     MmMinimumFreePages): before a fault takes pages, if fewer than MmMinimumFreePages plus
- *     what it needs are available (Zeroed + Free + Standby), the modified page writer turns
- *     Modified pages into Standby ones, and the current process loses its oldest pages,
- *     MI_TRIM_BATCH at a time, down to its minimum, then below it if nothing else helps.
+ *     what it needs are available (Zeroed + Free + Standby), then in this order, until enough
+ *     are: the modified page writer writes a cluster when a cluster's worth (16) is Modified;
+ *     the current process loses its oldest pages, MI_TRIM_BATCH (32) at a time, down to its
+ *     minimum (clean ones are available at once, dirty ones once written); the writer writes
+ *     whatever is Modified; the process goes below its minimum. So a process that only reads
+ *     causes no pagefile writes. Independently the writer runs whenever the Modified list
+ *     reaches MmModifiedPageMaximum, down to MmModifiedPageMinimum.
  *
  * Limits are in pages. Defaults: minimum MmWorkingSetMinimumDefault (NT's 20), maximum
  * MmWorkingSetMaximumDefault (all that is available after boot, so that by default only a
@@ -143,7 +147,10 @@ VOID MiRemovePageFromWorkingSet(PMMSUPPORT Ws, ULONG WsIndex)
                                            Page, MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long)) } });
     __invlpg((PVOID)Va);
     if (PageTable)
+    {
         __invlpg(MiPteToAddress(Va));   /* the user range it mapped (cached PDEs) */
+        MmInfoCounters.PageTablesOut++;
+    }
     MiRemoveWsle(Wsl, WsIndex);
     if (!PageTable)
         PsGetCurrentProcess()->Vm.PrivatePages--;
@@ -256,12 +263,14 @@ BOOLEAN MiEnsureAvailablePages(ULONG Pages)
     {
         if (MmAvailablePages >= MmMinimumFreePages + Pages)
             break;
-        /* Modified pages first: written, they are Standby pages, available. */
-        if (MmModifiedPageListHead.Total > 0 &&
-            MiModifiedPageWriter(MmModifiedPageListHead.Total > MI_TRIM_BATCH
-                                     ? MmModifiedPageListHead.Total - MI_TRIM_BATCH : 0) > 0)
+        /* A cluster's worth of Modified pages: written, they are Standby pages, available. */
+        if (MmModifiedPageListHead.Total >= PV_PAGEFILE_CLUSTER_MAX &&
+            MiModifiedPageWriter(MmModifiedPageListHead.Total - PV_PAGEFILE_CLUSTER_MAX) > 0)
             continue;
+        /* The oldest pages: clean ones are available at once, dirty ones soon. */
         if (MiTrimOldest(Ws, MI_TRIM_BATCH, FALSE, FALSE) > 0)
+            continue;
+        if (MmModifiedPageListHead.Total > 0 && MiModifiedPageWriter(0) > 0)
             continue;
         if (MiTrimOldest(Ws, MI_TRIM_BATCH, TRUE, FALSE) > 0)
             continue;
