@@ -4,9 +4,11 @@
  *
  * System space of this kernel (every PDE below is created at boot, see mm/mminit.c):
  *   0x80100000  kernel image (physical 1 MiB, linear), 4 KiB PTEs, global, supervisor
- *   0x80400000  PFN database (MmPfnDatabase), as many page tables as it needs
+ *   0x80400000  PFN database (MmPfnDatabase), as many page tables as it needs; a page after
+ *               it, the pagefile's slot bitmap (MmPagingFile)
  *   0xC0000000  page tables (self-map, PDE 0x300)     0xC0300000  page directory
  *   0xC0400000  hyperspace (PDE 0x301, per process): mapping slots 1..255, working-set list
+ *               from 0xC0502000 (a page, more as it grows)
  * User space: images from 0x00400000, the stack below 0x7FFE0000.
  */
 #ifndef PV_MM_H

@@ -13,7 +13,8 @@
  *                                             was reserved and committed at once (MemCommit),
  *                                             else reserved
  *   PTE 0x200 (MM_DECOMMITTED_PTE)            reserved (decommitted)
- *   other demand-zero PTE (protection << 5)   committed with that protection, not resident
+ *   other demand-zero PTE (protection << 5),  committed with that protection, not resident
+ *   a pagefile PTE or an image PTE            (in the pagefile, in the image file)
  */
 #ifndef PV_VAD_H
 #define PV_VAD_H

@@ -20,7 +20,7 @@
 #include "intrin.h"
 #include "rtl.h"
 
-#define MI_TRACE_RING_CAPACITY 128u   /* records, a power of two */
+#define MI_TRACE_RING_CAPACITY 512u   /* records, a power of two: a flush exit per 512 faults at most */
 
 typedef struct _MI_TRACE_RING
 {

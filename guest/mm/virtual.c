@@ -185,7 +185,8 @@ static ULONG MiCountCommittedPages(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndV
     return Count;
 }
 
-/* Give a committed page a new protection, resident or not. */
+/* Give a committed page a new protection, resident or not. A page that is not resident keeps
+ * where it is (its pagefile slot, its image PTE): only the PTE's protection bits change. */
 static VOID MiSetPageProtection(ULONG_PTR Va, ULONG Protection)
 {
     BOOLEAN TableExists;
@@ -193,8 +194,11 @@ static VOID MiSetPageProtection(ULONG_PTR Va, ULONG Protection)
 
     if (MiIsResidentPte(Pte))
         MiSetResidentProtection(Va, Protection);
-    else
+    else if (Pte == 0)
         MiWriteUserPte(Va, MI_MAKE_DEMAND_ZERO_PTE(Protection));
+    else
+        MiWriteUserPte(Va, (Pte & ~MM_PTE_PROTECTION_MASK) |
+                               (Protection << MM_PTE_PROTECTION_SHIFT));
 }
 
 /* --------------------------------------------------------------------- VADs and commitment */
@@ -410,8 +414,9 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
 
     if (AllocationType == MEM_RESET)
     {
-        /* No pagefile yet, so there is nothing to discard: the pages stay committed, with
-         * their contents. The range must lie in one allocation. */
+        /* MEM_RESET is accepted and does nothing: the pages stay committed with their
+         * contents (NT may discard them instead of writing them; pagevisor keeps them, which
+         * MEM_RESET allows). The range must lie in one allocation. */
         StartVa = ALIGN_DOWN_BY(Base, PAGE_SIZE);
         EndVa = (Base + Size - 1) | (PAGE_SIZE - 1);
         Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));

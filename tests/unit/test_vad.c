@@ -699,6 +699,33 @@ static void protect_on_commit_at_once_allocation(void)
     CU_ASSERT_EQUAL(mbi.AllocationProtect, PAGE_READWRITE);   /* stays the reservation's */
 }
 
+/* A page in the pagefile or in its image file keeps its place when its protection changes:
+ * only the PTE's protection bits change (the slot is not released, the page not dropped). */
+static void protect_keeps_pagefile_and_image_ptes(void)
+{
+    reset();
+    ULONG_PTR base = 0x30000000;
+    ULONG old;
+    CU_ASSERT_EQUAL(alloc(&base, 0x4000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
+                    STATUS_SUCCESS);
+    CU_ASSERT_TRUE(touch(base, true));
+    fake_pte[base >> 12] = MI_MAKE_PAGEFILE_PTE(0, 0x1234, MM_READWRITE);   /* paged out */
+    fake_pte[(base + 0x1000) >> 12] = MI_MAKE_PROTO_LOOKUP_PTE(MM_READWRITE);
+    CU_ASSERT_EQUAL(protect(base, 0x2000, PAGE_READONLY, &old), STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(old, PAGE_READWRITE);
+    CU_ASSERT_EQUAL(fake_pte[base >> 12], MI_MAKE_PAGEFILE_PTE(0, 0x1234, MM_READONLY));
+    CU_ASSERT_EQUAL(fake_pte[(base + 0x1000) >> 12], MI_MAKE_PROTO_LOOKUP_PTE(MM_READONLY));
+    MEMORY_BASIC_INFORMATION mbi = query(base);
+    CU_ASSERT_EQUAL(mbi.State, MEM_COMMIT);
+    CU_ASSERT_EQUAL(mbi.Protect, PAGE_READONLY);
+    CU_ASSERT_EQUAL(mbi.RegionSize, 0x2000);
+    CU_ASSERT_EQUAL(pages_freed, 0);
+    /* Decommitting them writes 0x200 over both. */
+    CU_ASSERT_EQUAL(vfree(base, 0x2000, MEM_DECOMMIT), STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(fake_pte[base >> 12], MM_DECOMMITTED_PTE);
+    CU_ASSERT_EQUAL(vm.CommitCharge, 2);
+}
+
 /* -------------------------------------------------------------------- NtQueryVirtualMemory */
 
 static void query_regions(void)
@@ -836,6 +863,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(partial_release_trims_and_splits),
     UNIT_TEST(protect_rules),
     UNIT_TEST(protect_on_commit_at_once_allocation),
+    UNIT_TEST(protect_keeps_pagefile_and_image_ptes),
     UNIT_TEST(query_regions),
     UNIT_TEST(commitment_limit),
     UNIT_TEST(stack_like_guard_commit),
