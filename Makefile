@@ -37,9 +37,11 @@ include tests/tests.mk
 include tests/kvm-runner/runner.mk
 include bench/bench.mk
 
-# The demo: the guest boots (its log shown with --verbose) and runs two images, one after the
-# other. Where this host's KVM cannot run 32-bit paged guests it runs in the KVM runner VM.
-DEMO_IMAGES := $(BUILD)/images/hello.elf -- $(BUILD)/images/layout.elf alpha beta
+# The demo: the guest boots (its log shown with --verbose) and runs a process whose working set
+# is larger than its 6 MiB of RAM, so pages move to and from the host's pagefile; it ends with
+# the guest's and the host's summaries of faults by kind and pagefile traffic. Where this
+# host's KVM cannot run 32-bit paged guests it runs in the KVM runner VM.
+DEMO_IMAGES := --mem 6M $(BUILD)/images/demo-paging.elf summary
 run: deps-build all
 	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/ensure-packages.sh runner && tests/kvm-runner/prepare.sh; fi
 	$(Q)$(PAGEVISOR) run --verbose $(DEMO_IMAGES)
