@@ -211,8 +211,8 @@ static VOID KiRunImage(PLDR_MODULE Module)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SLOT_LEAK, MmPagingFile.InUse,
                      MmPagingFile.BadSlots, Process->UniqueProcessId);
     MiCheckPfnLists();
-    /* Nothing else runs now: the zero-page path's turn. */
-    DbgPrint("mm: %u free pages zeroed\n", MiZeroFreePages(0xFFFFFFFFu));
+    /* Nothing else runs now: the zero-page path's turn (a bounded slice: 16 MiB). */
+    DbgPrint("mm: %u free pages zeroed\n", MiZeroFreePages(4096));
 }
 
 ULONG KiRunImages(VOID)

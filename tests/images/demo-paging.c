@@ -1,7 +1,7 @@
 /*
  * demo-paging - the demo `make run` shows: a process whose working set is larger than the
  * machine's RAM. 16 MiB are committed (with --mem 6M the guest has about 5 MiB for pages), a
- * pattern written into every word, then read back from the end to the start, then 20,000 pages
+ * pattern written into every word, then read back from the end to the start, then 5,000 pages
  * picked at random (a fixed seed) are read and checked. Pages move between RAM and the host's
  * pagefile all along: FIFO out of the working set, written by the modified page writer in
  * clusters, read back in clusters, or taken back from the Standby list by soft faults.
@@ -16,7 +16,7 @@
 #define SIZE   (16u << 20)
 #define WORDS  (SIZE / 4)
 #define PAGES  (SIZE / 4096)
-#define PROBES 20000u
+#define PROBES 5000u
 
 static ULONG Pattern(ULONG Index)
 {
