@@ -31,6 +31,7 @@ const char *fault_resolution_name(uint32_t resolution)
         [PV_FAULT_ACCESS_VIOLATION] = "access_violation",
         [PV_FAULT_BUGCHECK] = "bug_check",
         [PV_FAULT_SPURIOUS] = "spurious",
+        [PV_FAULT_IN_PAGE_ERROR] = "in_page_error",
     };
     if (resolution < PV_FAULT_RESOLUTION_MAX && names[resolution])
         return names[resolution];

@@ -371,7 +371,9 @@ NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,
         Status = MiUserFault(&Fault);
 
     if (Fault.Resolution == 0)
-        Fault.Resolution = NT_SUCCESS(Status) ? PV_FAULT_SPURIOUS : PV_FAULT_ACCESS_VIOLATION;
+        Fault.Resolution = NT_SUCCESS(Status) ? PV_FAULT_SPURIOUS :
+                           Status == STATUS_IN_PAGE_ERROR ? PV_FAULT_IN_PAGE_ERROR :
+                           PV_FAULT_ACCESS_VIOLATION;
     MiEndFaultRecord(&Fault, Fault.Resolution, NT_SUCCESS(Status) ? STATUS_SUCCESS : Status);
     return Status;
 }
