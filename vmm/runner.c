@@ -708,10 +708,40 @@ static void restore_signals(const struct saved_signals *saved)
 
 /* --- ingredients ---------------------------------------------------------------------------*/
 
+/* The home directory from /etc/passwd, for when HOME is not set (a service or CI may start us
+ * so). Read directly rather than through getpwuid, which a static binary cannot use. */
+static const char *passwd_home(char *buf, size_t size)
+{
+    FILE *f = fopen("/etc/passwd", "r");
+    char line[1024];
+    const char *found = NULL;
+    while (f && !found && fgets(line, sizeof(line), f)) {
+        char *field[7], *p = line;
+        int n = 0;
+        /* name:password:uid:gid:gecos:home:shell; gecos may be empty, so split by hand */
+        for (; n < 7 && p; n++) {
+            field[n] = p;
+            p = strchr(p, ':');
+            if (p)
+                *p++ = '\0';
+        }
+        if (n == 7 && strtoul(field[2], NULL, 10) == (unsigned long)getuid() && field[5][0]) {
+            snprintf(buf, size, "%s", field[5]);
+            found = buf;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
 static int runner_cache_dir(char *buf, size_t size)
 {
     const char *pc = getenv("PAGEVISOR_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
+    char pw_home[PATH_MAX];
+    if (!home || !*home)
+        home = passwd_home(pw_home, sizeof(pw_home));
     int n;
     if (pc && *pc)
         n = snprintf(buf, size, "%s/runner", pc);

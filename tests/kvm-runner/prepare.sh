@@ -10,7 +10,9 @@
 # downloaded into the cache with `apt-get download` (never installed, never fetched twice).
 #
 # The cache, shared with the C side (vmm/runner.c):
-#   CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
+#   # Without HOME (a service or CI may run us so), the home directory from the passwd database.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
 #   CACHE/vmlinuz         the kernel (bzImage)
 #   CACHE/vmlinux         the same kernel decompressed, booted through its PVH entry (QEMU
 #                         loads the ELF directly): saves the ~3 s the emulated CPU spends
@@ -26,6 +28,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 INIT_SRC=$here/init
+# Without HOME (a service or CI may run us so), the home directory from the passwd database.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
 # The modules init loads: kvm-amd (needs kvm and ccp; kvm needs irqbypass), and virtio-serial
 # for the result port (virtio_console on virtio_pci; serial ports are too slow for files).
