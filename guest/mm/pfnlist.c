@@ -265,20 +265,11 @@ VOID MiInitializeTransitionPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, MMP
 {
     PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
 
-    if (Pfn1->u3.e1.PageLocation != ActiveAndValid || Pfn1->u3.ReferenceCount != 0)
-        KeBugCheckEx(PFN_LIST_CORRUPT, 0x9A, PageFrameIndex, Pfn1->u3.e1.PageLocation,
-                     Pfn1->u3.ReferenceCount);
-    Pfn1->PteAddress = PointerPte;
-    Pfn1->OriginalPte = OriginalPte;
-    Pfn1->u1.WsIndex = 0;
+    /* As an active page, then: no PTE maps it yet (share 0), it is in transition, read. */
+    MiInitializePfnCommon(PageFrameIndex, PointerPte, OriginalPte, PteFramePage, FALSE);
     Pfn1->u2.ShareCount = 0;
-    Pfn1->u3.ReferenceCount = 1;
-    Pfn1->u3.e2.ShortFlags = 0;
     Pfn1->u3.e1.PageLocation = TransitionPage;
     Pfn1->u3.e1.ReadInProgress = 1;
-    Pfn1->u4.EntireFrame = 0;
-    Pfn1->u4.PteFrame = PteFramePage;
-    MI_PFN_ELEMENT(PteFramePage)->u2.ShareCount++;
 }
 
 /* The page will be mapped by PointerPte (an address as seen inside another process) in the
