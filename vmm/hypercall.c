@@ -66,9 +66,15 @@ static bool fetch(struct hc_state *s, uint32_t gpa, void *block, size_t len)
     return true;
 }
 
+/* Write an OUT field of a call block already fetched (so known to lie inside guest RAM). */
+static void put_u32(struct hc_state *s, uint32_t gpa, size_t offset, uint32_t value)
+{
+    memcpy(gpa_ptr(s->mem, gpa + offset, sizeof(value)), &value, sizeof(value));
+}
+
 static void set_ret(struct hc_state *s, uint32_t gpa, size_t offset, int32_t ret)
 {
-    memcpy(gpa_ptr(s->mem, gpa + offset, sizeof(ret)), &ret, sizeof(ret));
+    put_u32(s, gpa, offset, (uint32_t)ret);
 }
 
 static void hc_console(struct hc_state *s, uint32_t gpa, struct pv_hc_console *c)
@@ -173,14 +179,16 @@ static void hc_pagefile_io(struct hc_state *s, uint32_t gpa, struct pv_hc_pagefi
 {
     uint32_t done = 0;
     int32_t ret = pagefile_io(s->pagefile, s->mem, req, &done);
-    if (ret == PV_EIO && s->log_fd >= 0) {
+    /* The guest copes (an in-page error, or the write goes elsewhere); the user should still
+     * hear that the backing store failed, without a flood from a high injected rate. */
+    if (ret == PV_EIO && ++s->pagefile_failures <= 10) {
         char what[256];
-        dprintf(s->log_fd, "pagevisor: pagefile %s failed: %s\n",
-                req->op == PV_PAGEFILE_WRITE ? "write" : "read",
-                pagefile_describe_failure(s->pagefile, what, sizeof(what)));
+        fprintf(stderr, "pagevisor: %s%s\n",
+                pagefile_describe_failure(s->pagefile, what, sizeof(what)),
+                s->pagefile_failures == 10 ? " (further failures not shown)" : "");
     }
     set_ret(s, gpa, offsetof(struct pv_hc_pagefile_io, ret), ret);
-    memcpy(gpa_ptr(s->mem, gpa + offsetof(struct pv_hc_pagefile_io, done), 4), &done, 4);
+    put_u32(s, gpa, offsetof(struct pv_hc_pagefile_io, done), done);
 }
 
 static void hc_image_read(struct hc_state *s, uint32_t gpa, struct pv_hc_image_read *r)
@@ -188,7 +196,7 @@ static void hc_image_read(struct hc_state *s, uint32_t gpa, struct pv_hc_image_r
     uint32_t bytes = 0;
     int32_t ret = s->images ? image_store_read(s->images, s->mem, r, &bytes) : PV_ENODEV;
     set_ret(s, gpa, offsetof(struct pv_hc_image_read, ret), ret);
-    memcpy(gpa_ptr(s->mem, gpa + offsetof(struct pv_hc_image_read, bytes), 4), &bytes, 4);
+    put_u32(s, gpa, offsetof(struct pv_hc_image_read, bytes), bytes);
 }
 
 static void hc_shutdown(struct hc_state *s, struct pv_hc_shutdown *sd)

@@ -29,6 +29,7 @@ struct hc_state {
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */
     unsigned images_run;
     uint64_t calls, bad_calls;
+    unsigned pagefile_failures;  /* PV_EIO answers, for rate-limiting their messages */
     unsigned long long console_bytes;
 };
 
