@@ -346,6 +346,21 @@ struct _EPROCESS;
 NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
 NTSTATUS MmCreateUserStack(struct _EPROCESS *Process);
 VOID MmCleanProcessAddressSpace(struct _EPROCESS *Process);
+
+/* section.c */
+NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
+                         PULONGLONG MaximumSize, ULONG SectionPageProtection,
+                         ULONG AllocationAttributes, HANDLE FileHandle);
+NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress,
+                            ULONG_PTR ZeroBits, SIZE_T CommitSize, PULONGLONG SectionOffset,
+                            PSIZE_T ViewSize, ULONG InheritDisposition, ULONG AllocationType,
+                            ULONG Win32Protect);
+NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
+NTSTATUS NtClose(HANDLE Handle);
+VOID MiDeleteProcessSections(struct _EPROCESS *Process);
+ULONG MiSectionsInUse(VOID);
+NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
+                                BOOLEAN Write);
 VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
 
 /* userpte.c (also the primitives vad.h lists for virtual.c) */

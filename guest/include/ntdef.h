@@ -19,11 +19,13 @@ typedef uint16_t USHORT, *PUSHORT;
 typedef int32_t LONG, *PLONG;
 typedef uint32_t ULONG, *PULONG;
 typedef uint64_t ULONGLONG;
+typedef ULONGLONG *PULONGLONG;
 typedef intptr_t LONG_PTR;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR;
 typedef size_t SIZE_T, *PSIZE_T;
 typedef UCHAR BOOLEAN;
 typedef PVOID HANDLE;
+typedef HANDLE *PHANDLE;
 typedef ULONG PFN_NUMBER, *PPFN_NUMBER;
 
 #define TRUE  1

@@ -16,14 +16,18 @@
 
 #define KI_SERVICE_TABLE_SHIFT  12
 #define KI_SERVICE_INDEX_MASK   0xFFF
-#define KI_MAX_SERVICE_ARGUMENTS 8
+#define KI_MAX_SERVICE_ARGUMENTS 10
 
 #define PV_NT_SERVICES(X) \
     X(NtTerminateProcess,      0x0000, 2) \
     X(NtAllocateVirtualMemory, 0x0001, 6) \
     X(NtFreeVirtualMemory,     0x0002, 4) \
     X(NtProtectVirtualMemory,  0x0003, 5) \
-    X(NtQueryVirtualMemory,    0x0004, 6)
+    X(NtQueryVirtualMemory,    0x0004, 6) \
+    X(NtCreateSection,         0x0005, 7) \
+    X(NtMapViewOfSection,      0x0006, 10) \
+    X(NtUnmapViewOfSection,    0x0007, 2) \
+    X(NtClose,                 0x0008, 1)
 
 #define PV_PV_SERVICES(X) \
     X(PvDisplayString,         0x1000, 2) \

@@ -22,6 +22,22 @@
 #define STATUS_IO_DEVICE_ERROR           ((NTSTATUS)0xC0000185)
 #define STATUS_FLOAT_MULTIPLE_TRAPS      ((NTSTATUS)0xC00002B5)
 
+/* Section services (mm/section.c). */
+#define STATUS_NOT_MAPPED_VIEW           ((NTSTATUS)0xC0000019)
+#define STATUS_SECTION_PROTECTION        ((NTSTATUS)0xC000004E)
+#define STATUS_SECTION_TOO_BIG           ((NTSTATUS)0xC0000040)
+#define STATUS_INVALID_VIEW_SIZE         ((NTSTATUS)0xC000001F)
+#define STATUS_TOO_MANY_OPENED_FILES     ((NTSTATUS)0xC000011F)
+#define STATUS_INVALID_PARAMETER_7       ((NTSTATUS)0xC00000F5)
+#define STATUS_INVALID_PARAMETER_8       ((NTSTATUS)0xC00000F6)
+#define STATUS_INVALID_PARAMETER_9       ((NTSTATUS)0xC00000F7)
+#define STATUS_INVALID_PARAMETER_10      ((NTSTATUS)0xC00000F8)
+#define SEC_RESERVE                      0x04000000u
+#define SEC_COMMIT                       0x08000000u
+#define SECTION_ALL_ACCESS               0x000F001Fu
+#define ViewShare                        1
+#define ViewUnmap                        2
+
 /* Bug-check codes not in shared/ntstatus.h. */
 
 #endif /* PV_NTSTATUSEX_H */

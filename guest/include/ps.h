@@ -13,6 +13,8 @@
 #include "ws.h"
 #include "ldr.h"
 
+#define PS_MAX_HANDLES 16
+
 typedef struct _KPROCESS
 {
     ULONG DirectoryTableBase[2];  /* [0] page directory, [1] hyperspace page table (physical) */
@@ -35,6 +37,7 @@ typedef struct _EPROCESS
     NTSTATUS ExitStatus;
     BOOLEAN Killed;                         /* ended by an exception */
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;
+    PVOID HandleTable[PS_MAX_HANDLES];      /* section objects (mm/section.c): handle 4*(i+1) */
 } EPROCESS, *PEPROCESS;
 
 extern EPROCESS PsInitialSystemProcess;

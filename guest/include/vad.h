@@ -71,7 +71,14 @@ typedef struct _MMVAD
         ULONG LongFlags;
         MMVAD_FLAGS VadFlags;
     } u;
+    /* A mapped view (PrivateMemory 0, not VadImageMap): its section and the prototype PTE of
+     * its first page (mm/section.c). NULL in private and image VADs. */
+    struct _SECTION *Section;
+    struct _MMPTE *FirstPrototypePte;
 } MMVAD, *PMMVAD;
+
+#define MI_IS_VIEW_VAD(Vad) \
+    (!(Vad)->u.VadFlags.PrivateMemory && (Vad)->u.VadFlags.VadType != VadImageMap)
 
 typedef struct _MM_AVL_TABLE
 {

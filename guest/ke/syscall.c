@@ -53,6 +53,32 @@ static NTSTATUS KiThunkNtQueryVirtualMemory(const ULONG *Arguments)
                                 (PSIZE_T)(ULONG_PTR)Arguments[5]);
 }
 
+static NTSTATUS KiThunkNtCreateSection(const ULONG *Arguments)
+{
+    return NtCreateSection((PHANDLE)(ULONG_PTR)Arguments[0], Arguments[1],
+                           (PVOID)(ULONG_PTR)Arguments[2], (PULONGLONG)(ULONG_PTR)Arguments[3],
+                           Arguments[4], Arguments[5], (HANDLE)(ULONG_PTR)Arguments[6]);
+}
+
+static NTSTATUS KiThunkNtMapViewOfSection(const ULONG *Arguments)
+{
+    return NtMapViewOfSection((HANDLE)(ULONG_PTR)Arguments[0], (HANDLE)(ULONG_PTR)Arguments[1],
+                              (PVOID *)(ULONG_PTR)Arguments[2], Arguments[3], Arguments[4],
+                              (PULONGLONG)(ULONG_PTR)Arguments[5],
+                              (PSIZE_T)(ULONG_PTR)Arguments[6], Arguments[7], Arguments[8],
+                              Arguments[9]);
+}
+
+static NTSTATUS KiThunkNtUnmapViewOfSection(const ULONG *Arguments)
+{
+    return NtUnmapViewOfSection((HANDLE)(ULONG_PTR)Arguments[0], (PVOID)(ULONG_PTR)Arguments[1]);
+}
+
+static NTSTATUS KiThunkNtClose(const ULONG *Arguments)
+{
+    return NtClose((HANDLE)(ULONG_PTR)Arguments[0]);
+}
+
 static NTSTATUS KiThunkPvDisplayString(const ULONG *Arguments)
 {
     return PvDisplayString((PCSTR)(ULONG_PTR)Arguments[0], Arguments[1]);

@@ -216,6 +216,14 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
     Status = MiHoldPageTable(Va, TablePfn);
     if (!NT_SUCCESS(Status))
         return Status;
+    if (MI_IS_VIEW_VAD(Vad))
+    {
+        /* A view of a section: its PTEs are zero or valid (mm/section.c). */
+        Status = MiResolveProtoPteFault(PointerPte, Vad, Va, Protection, Write);
+        if (NT_SUCCESS(Status))
+            Fault->Resolution = PV_FAULT_PROTOTYPE;
+        return Status;
+    }
     switch (mi_pte_kind(TempPte.u.Long))
     {
     case MI_PTE_TRANSITION:

@@ -154,6 +154,7 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
     ULONG Pde, Pages = 0, Tables = 0, Slots = 0, Commit, Vads;
     BOOLEAN SlotsLost = FALSE;
 
+    MiDeleteProcessSections(Process);
     MiCheckWorkingSet(Process);
     for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
     {

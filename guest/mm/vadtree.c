@@ -38,6 +38,8 @@ PMMVAD MiAllocateVad(VOID)
     Vad->Height = 1;
     Vad->StartingVpn = Vad->EndingVpn = 0;
     Vad->u.LongFlags = 0;
+    Vad->Section = NULL;
+    Vad->FirstPrototypePte = NULL;
     MiVadCount++;
     return Vad;
 }

@@ -463,7 +463,7 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
         EndVa = (Base + Size - 1) | (PAGE_SIZE - 1);
         Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
         if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
-            Vad->u.VadFlags.VadType == VadImageMap)
+            !Vad->u.VadFlags.PrivateMemory)
             return STATUS_CONFLICTING_ADDRESSES;
         if (MiIsWriteCopy(Protection))
             return STATUS_INVALID_PAGE_PROTECTION;
@@ -515,8 +515,8 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
     if (Vad == NULL)
         return STATUS_MEMORY_NOT_ALLOCATED;
-    if (Vad->u.VadFlags.VadType == VadImageMap)
-        return STATUS_UNABLE_TO_DELETE_SECTION;
+    if (!Vad->u.VadFlags.PrivateMemory)
+        return STATUS_UNABLE_TO_DELETE_SECTION;   /* an image or a view: NtUnmapViewOfSection */
     VadStart = MI_VPN_TO_VA(Vad->StartingVpn);
     VadEnd = MI_VPN_TO_VA_ENDING(Vad->EndingVpn);
     if (Size == 0)
@@ -633,6 +633,8 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
     if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn)
         return STATUS_CONFLICTING_ADDRESSES;
+    if (MI_IS_VIEW_VAD(Vad))
+        return STATUS_NOT_SUPPORTED;   /* views keep the protection they were mapped with */
     if (MiIsWriteCopy(Protection))
         return STATUS_INVALID_PAGE_PROTECTION;   /* no copy on write without sections */
     if (MiCountCommittedPages(Vad, StartVa, EndVa) != MI_PAGES(StartVa, EndVa))
@@ -724,7 +726,8 @@ static VOID MiQueryRegion(PMMPROCESS_VM Vm, ULONG_PTR Address, PMEMORY_BASIC_INF
     Info->RegionSize = Next - Va;
     Info->State = Committed ? MEM_COMMIT : MEM_RESERVE;
     Info->Protect = Committed ? MiProtectionToWin32(Protection) : 0;
-    Info->Type = Vad->u.VadFlags.VadType == VadImageMap ? MEM_IMAGE : MEM_PRIVATE;
+    Info->Type = Vad->u.VadFlags.VadType == VadImageMap ? MEM_IMAGE :
+                 Vad->u.VadFlags.PrivateMemory ? MEM_PRIVATE : MEM_MAPPED;
 }
 
 /*

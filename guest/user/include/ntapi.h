@@ -40,6 +40,26 @@ NTSTATUS NTAPI NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
                                     PVOID MemoryInformation, SIZE_T MemoryInformationLength,
                                     PSIZE_T ReturnLength);
 
+/* A pagefile-backed section (FileHandle NULL, AllocationAttributes SEC_COMMIT) of
+ * *MaximumSize bytes (a 64-bit size, rounded up to pages), charged against the commit limit
+ * at once; ObjectAttributes is ignored for now. *SectionHandle gets the handle. */
+NTSTATUS NTAPI NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess,
+                               PVOID ObjectAttributes, PULONGLONG MaximumSize,
+                               ULONG SectionPageProtection, ULONG AllocationAttributes,
+                               HANDLE FileHandle);
+/* A view of the section in the current process: *BaseAddress NULL picks a free address
+ * (MEM_TOP_DOWN: the highest), else 64 KiB aligned; SectionOffset (NULL: 0) a multiple of
+ * 64 KiB; *ViewSize 0: to the end. Views of one section share its pages. */
+NTSTATUS NTAPI NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress,
+                                  ULONG_PTR ZeroBits, SIZE_T CommitSize,
+                                  PULONGLONG SectionOffset, PSIZE_T ViewSize,
+                                  ULONG InheritDisposition, ULONG AllocationType,
+                                  ULONG Win32Protect);
+/* The view holding BaseAddress goes (STATUS_NOT_MAPPED_VIEW if none does). */
+NTSTATUS NTAPI NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
+/* A handle goes; a section lives until its last handle and its last view are gone. */
+NTSTATUS NTAPI NtClose(HANDLE Handle);
+
 /* ---------------------------------------------------------------- pagevisor's own services */
 
 /* Writes Length bytes of Text to the run's output (STDOUT). STATUS_ACCESS_VIOLATION if any

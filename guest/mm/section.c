@@ -1,0 +1,454 @@
+/*
+ * section.c - pagefile-backed section objects and their views (NT's SEC_COMMIT sections):
+ * NtCreateSection, NtMapViewOfSection, NtUnmapViewOfSection, NtClose, and the prototype-PTE
+ * fault (MiResolveProtoPteFault).
+ *
+ * A section is a segment: an array of prototype PTEs, one per page, in a kernel pool
+ * (MiPrototypePtePool), all zero at creation (demand zero; the whole size is charged against
+ * the commit limit then). A view is a VAD with PrivateMemory 0 (MI_IS_VIEW_VAD) pointing at
+ * the section and at the prototype PTE of its first page; its PTEs start zero.
+ *
+ * First touch of a view page: the fault path finds the VAD, then the prototype PTE. A zero
+ * prototype takes a zeroed page, whose PFN is marked PrototypePte with PteAddress = the
+ * prototype PTE (a kernel address) and OriginalPte = a demand-zero PTE with the section's
+ * protection; the prototype becomes a valid PTE. A valid prototype just gets one more share.
+ * The process PTE becomes valid (the view's protection) and the process page table gets a
+ * share for it, as for a private page. Resolution PV_FAULT_PROTOTYPE.
+ *
+ * Share count of a section page: one per process PTE mapping it, plus one held by the segment
+ * itself while the section exists. That last share keeps shared pages resident: they are not
+ * in any working set, are never trimmed and never written to the pagefile (what is left of
+ * issue 5's sections part: trimming them to the 0xFFFFF480 form, transition prototypes and
+ * pagefile-backed prototypes). Deleting the section drops the segment's share: the page is
+ * freed.
+ *
+ * Lifetime: a section has a handle count and a view count; when both are zero the section is
+ * deleted (its pages freed, its commitment returned). Handles are per process (a small table
+ * in the EPROCESS), values 4, 8, ...; at process end every view is unmapped and every handle
+ * closed before the address space goes (MiDeleteProcessSections).
+ */
+#include "mm.h"
+#include "ps.h"
+#include "intrin.h"
+
+#define MI_MAX_SECTIONS           32
+#define MI_PROTOTYPE_POOL_PTES    16384u   /* 64 MiB of sections in all */
+
+typedef struct _SECTION
+{
+    BOOLEAN InUse;
+    ULONG SizeOfSection;       /* pages */
+    ULONG Protection;          /* MM_* */
+    ULONG FirstPoolIndex;      /* of its prototype PTEs in MiPrototypePtePool */
+    PMMPTE PrototypePte;
+    ULONG HandleCount;
+    ULONG MappedViews;
+} SECTION, *PSECTION;
+
+static SECTION MiSections[MI_MAX_SECTIONS];
+static MMPTE MiPrototypePtePool[MI_PROTOTYPE_POOL_PTES];
+static UCHAR MiPrototypePteUsed[MI_PROTOTYPE_POOL_PTES];
+
+ULONG MiSectionsInUse(VOID)
+{
+    ULONG Index, Count = 0;
+
+    for (Index = 0; Index < MI_MAX_SECTIONS; Index++)
+        Count += MiSections[Index].InUse;
+    return Count;
+}
+
+/* Pages contiguous prototype PTEs, first fit; MI_PROTOTYPE_POOL_PTES if none. */
+static ULONG MiAllocatePrototypePtes(ULONG Pages)
+{
+    ULONG Start = 0, Run = 0, Index;
+
+    for (Index = 0; Index < MI_PROTOTYPE_POOL_PTES; Index++)
+    {
+        if (MiPrototypePteUsed[Index])
+        {
+            Run = 0;
+            continue;
+        }
+        if (Run++ == 0)
+            Start = Index;
+        if (Run == Pages)
+        {
+            for (Index = Start; Index < Start + Pages; Index++)
+            {
+                MiPrototypePteUsed[Index] = 1;
+                MiPrototypePtePool[Index].u.Long = 0;
+            }
+            return Start;
+        }
+    }
+    return MI_PROTOTYPE_POOL_PTES;
+}
+
+/* The section has no handle and no view left: its pages are freed, its commitment returned. */
+static VOID MiDeleteSection(PSECTION Section)
+{
+    ULONG Index;
+
+    for (Index = 0; Index < Section->SizeOfSection; Index++)
+    {
+        PMMPTE ProtoPte = &Section->PrototypePte[Index];
+        MMPTE TempPte = MI_READ_PTE(ProtoPte);
+
+        if (TempPte.u.Hard.Valid)
+        {
+            PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+            if (Pfn1->u2.ShareCount != 1 || MI_PFN_PTE_ADDRESS(Pfn1) != ProtoPte)
+                KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SHARE_COUNT, Page,
+                             Pfn1->u2.ShareCount, 1);
+            Pfn1->OriginalPte.u.Long = 0;
+            Pfn1->u3.e1.PrototypePte = 0;
+            MI_SET_PFN_DELETED(Pfn1);
+            MiDecrementShareCount(Pfn1, Page);
+        }
+        ProtoPte->u.Long = 0;
+        MiPrototypePteUsed[Section->FirstPoolIndex + Index] = 0;
+    }
+    MmTotalCommittedPages -= Section->SizeOfSection;
+    Section->InUse = FALSE;
+}
+
+static VOID MiDereferenceSection(PSECTION Section)
+{
+    if (Section->HandleCount == 0 && Section->MappedViews == 0)
+        MiDeleteSection(Section);
+}
+
+/* ------------------------------------------------------------------------------- handles */
+
+static PSECTION MiReferenceSectionByHandle(HANDLE Handle)
+{
+    ULONG Value = (ULONG)(ULONG_PTR)Handle, Index = Value / 4 - 1;
+    PEPROCESS Process = PsGetCurrentProcess();
+
+    if (Value == 0 || (Value & 3) != 0 || Index >= PS_MAX_HANDLES)
+        return NULL;
+    return (PSECTION)Process->HandleTable[Index];
+}
+
+/* ------------------------------------------------------------------------------- services */
+
+/*
+ * NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess,
+ *     PVOID ObjectAttributes, PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection,
+ *     ULONG AllocationAttributes, HANDLE FileHandle)
+ * A pagefile-backed section (FileHandle NULL) of *MaximumSize bytes rounded up to pages,
+ * SEC_COMMIT only. ObjectAttributes (a name) is accepted and ignored for now.
+ */
+NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
+                         PULONGLONG MaximumSize, ULONG SectionPageProtection,
+                         ULONG AllocationAttributes, HANDLE FileHandle)
+{
+    PEPROCESS Process = PsGetCurrentProcess();
+    ULONGLONG Size;
+    ULONG Pages, Protection, Slot, Index, Pool;
+    PSECTION Section = NULL;
+    HANDLE Handle;
+    NTSTATUS Status;
+
+    (void)DesiredAccess;
+    (void)ObjectAttributes;
+    if (SectionHandle == NULL)
+        return STATUS_INVALID_PARAMETER_1;
+    if (MaximumSize == NULL)
+        return STATUS_INVALID_PARAMETER_4;
+    Status = MmCopyFromUser(&Size, MaximumSize, sizeof(Size));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if (FileHandle != NULL)
+        return STATUS_INVALID_HANDLE;   /* file-backed sections: not yet */
+    if (AllocationAttributes != SEC_COMMIT)
+        return STATUS_INVALID_PARAMETER_6;
+    Protection = MiMakeProtectionMask(SectionPageProtection);
+    if (Protection == MM_INVALID_PROTECTION || (Protection & MM_PROTECT_SPECIAL) != 0 ||
+        (Protection & MM_PROTECT_ACCESS) == MM_WRITECOPY ||
+        (Protection & MM_PROTECT_ACCESS) == MM_EXECUTE_WRITECOPY)
+        return STATUS_INVALID_PAGE_PROTECTION;
+    if (Size == 0)
+        return STATUS_INVALID_PARAMETER_4;
+    if (Size > (ULONGLONG)MI_PROTOTYPE_POOL_PTES * PAGE_SIZE)
+        return STATUS_SECTION_TOO_BIG;
+    Pages = (ULONG)((Size + PAGE_SIZE - 1) >> PAGE_SHIFT);
+
+    for (Slot = 0; Slot < PS_MAX_HANDLES && Process->HandleTable[Slot] != NULL; Slot++)
+        ;
+    if (Slot == PS_MAX_HANDLES)
+        return STATUS_TOO_MANY_OPENED_FILES;
+    for (Index = 0; Index < MI_MAX_SECTIONS && MiSections[Index].InUse; Index++)
+        ;
+    if (Index == MI_MAX_SECTIONS)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (Pages > MmTotalCommitLimit || MmTotalCommittedPages > MmTotalCommitLimit - Pages)
+        return STATUS_COMMITMENT_LIMIT;
+    Pool = MiAllocatePrototypePtes(Pages);
+    if (Pool == MI_PROTOTYPE_POOL_PTES)
+        return STATUS_SECTION_TOO_BIG;
+
+    /* The handle goes out first: if the caller's pointer is bad nothing is left behind. */
+    Handle = (HANDLE)(ULONG_PTR)((Slot + 1) * 4);
+    Status = MmCopyToUser(SectionHandle, &Handle, sizeof(Handle));
+    if (!NT_SUCCESS(Status))
+    {
+        for (Index = Pool; Index < Pool + Pages; Index++)
+            MiPrototypePteUsed[Index] = 0;
+        return Status;
+    }
+    MmTotalCommittedPages += Pages;
+    Section = &MiSections[Index];
+    Section->InUse = TRUE;
+    Section->SizeOfSection = Pages;
+    Section->Protection = Protection;
+    Section->FirstPoolIndex = Pool;
+    Section->PrototypePte = &MiPrototypePtePool[Pool];
+    Section->HandleCount = 1;
+    Section->MappedViews = 0;
+    Process->HandleTable[Slot] = Section;
+    return STATUS_SUCCESS;
+}
+
+/* NTSTATUS NtClose(HANDLE Handle): a section handle goes; the section with it if unmapped. */
+NTSTATUS NtClose(HANDLE Handle)
+{
+    PSECTION Section = MiReferenceSectionByHandle(Handle);
+
+    if (Section == NULL)
+        return STATUS_INVALID_HANDLE;
+    PsGetCurrentProcess()->HandleTable[(ULONG)(ULONG_PTR)Handle / 4 - 1] = NULL;
+    Section->HandleCount--;
+    MiDereferenceSection(Section);
+    return STATUS_SUCCESS;
+}
+
+/*
+ * NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress,
+ *     ULONG_PTR ZeroBits, SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize,
+ *     SECTION_INHERIT InheritDisposition, ULONG AllocationType, ULONG Win32Protect)
+ * A view of [*SectionOffset, +*ViewSize) (offset a multiple of 64 KiB, size 0: to the end)
+ * in the current process at *BaseAddress (64 KiB aligned) or, if NULL, at a free address
+ * (MEM_TOP_DOWN: the highest).
+ */
+NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress,
+                            ULONG_PTR ZeroBits, SIZE_T CommitSize, PULONGLONG SectionOffset,
+                            PSIZE_T ViewSize, ULONG InheritDisposition, ULONG AllocationType,
+                            ULONG Win32Protect)
+{
+    PSECTION Section = MiReferenceSectionByHandle(SectionHandle);
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    ULONGLONG Offset = 0;
+    ULONG_PTR Base, Size, Highest;
+    ULONG Protection, FirstPage;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
+    if (Section == NULL)
+        return STATUS_INVALID_HANDLE;
+    if (ProcessHandle != NtCurrentProcess())
+        return STATUS_INVALID_HANDLE;
+    if (ZeroBits > MI_MAX_ZERO_BITS)
+        return STATUS_INVALID_PARAMETER_4;
+    if (InheritDisposition != ViewShare && InheritDisposition != ViewUnmap)
+        return STATUS_INVALID_PARAMETER_8;
+    if ((AllocationType & ~MEM_TOP_DOWN) != 0)
+        return STATUS_INVALID_PARAMETER_9;
+    Protection = MiMakeProtectionMask(Win32Protect);
+    if (Protection == MM_INVALID_PROTECTION || (Protection & MM_PROTECT_SPECIAL) != 0 ||
+        (Protection & MM_PROTECT_ACCESS) == MM_WRITECOPY ||
+        (Protection & MM_PROTECT_ACCESS) == MM_EXECUTE_WRITECOPY)
+        return STATUS_INVALID_PAGE_PROTECTION;
+    if (MiIsAccessAllowed(Protection, TRUE) && !MiIsAccessAllowed(Section->Protection, TRUE))
+        return STATUS_SECTION_PROTECTION;
+    if (BaseAddress == NULL)
+        return STATUS_INVALID_PARAMETER_3;
+    if (ViewSize == NULL)
+        return STATUS_INVALID_PARAMETER_7;
+    Status = MmCopyFromUser(&Base, BaseAddress, sizeof(Base));
+    if (NT_SUCCESS(Status))
+        Status = MmCopyFromUser(&Size, ViewSize, sizeof(Size));
+    if (NT_SUCCESS(Status) && SectionOffset != NULL)
+        Status = MmCopyFromUser(&Offset, SectionOffset, sizeof(Offset));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if ((Offset & (MM_VIRTMEM_GRANULARITY - 1)) != 0 ||
+        Offset >= (ULONGLONG)Section->SizeOfSection * PAGE_SIZE)
+        return STATUS_INVALID_PARAMETER_6;
+    FirstPage = (ULONG)(Offset >> PAGE_SHIFT);
+    if (Size == 0)
+        Size = (Section->SizeOfSection - FirstPage) * PAGE_SIZE;
+    Size = ALIGN_UP_BY(Size, PAGE_SIZE);
+    if (Size == 0 || Size / PAGE_SIZE > Section->SizeOfSection - FirstPage)
+        return STATUS_INVALID_VIEW_SIZE;
+    if (CommitSize > Size)
+        return STATUS_INVALID_PARAMETER_5;
+
+    Highest = ZeroBits != 0 ? (0xFFFFFFFFu >> ZeroBits) : MM_HIGHEST_VAD_ADDRESS;
+    if (Highest > MM_HIGHEST_VAD_ADDRESS)
+        Highest = MM_HIGHEST_VAD_ADDRESS;
+    if (Base != 0)
+    {
+        if ((Base & (MM_VIRTMEM_GRANULARITY - 1)) != 0 || Base < MM_LOWEST_USER_ADDRESS ||
+            Base > Highest || Highest - Base + 1 < Size)
+            return STATUS_INVALID_PARAMETER_3;
+        if (MiCheckForConflictingVad(&Vm->VadRoot, MI_VA_TO_VPN(Base),
+                                     MI_VA_TO_VPN(Base + Size - 1)) != NULL)
+            return STATUS_CONFLICTING_ADDRESSES;
+    }
+    else
+    {
+        Status = MiFindEmptyAddressRange(&Vm->VadRoot, Size, MM_VIRTMEM_GRANULARITY,
+                                         MM_LOWEST_USER_ADDRESS, Highest,
+                                         (AllocationType & MEM_TOP_DOWN) != 0, &Base);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
+    /* Out first, so that a bad pointer leaves no view behind. */
+    Status = MmCopyToUser(BaseAddress, &Base, sizeof(Base));
+    if (NT_SUCCESS(Status))
+        Status = MmCopyToUser(ViewSize, &Size, sizeof(Size));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Vad = MiAllocateVad();
+    if (Vad == NULL)
+        return STATUS_NO_MEMORY;
+    Vad->StartingVpn = MI_VA_TO_VPN(Base);
+    Vad->EndingVpn = MI_VA_TO_VPN(Base + Size - 1);
+    Vad->u.VadFlags.Protection = Protection;
+    Vad->u.VadFlags.VadType = VadNone;
+    Vad->u.VadFlags.PrivateMemory = 0;
+    Vad->u.VadFlags.MemCommit = 1;
+    Vad->u.VadFlags.CommitCharge = 0;     /* the section holds the charge */
+    Vad->Section = Section;
+    Vad->FirstPrototypePte = &Section->PrototypePte[FirstPage];
+    MiInsertVad(&Vm->VadRoot, Vad);
+    Section->MappedViews++;
+    return STATUS_SUCCESS;
+}
+
+/* The view's PTEs go (each valid one gives back its share of the page and of its page
+ * table), then the VAD; the section loses a view. */
+static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
+{
+    PSECTION Section = Vad->Section;
+    ULONG_PTR Va;
+
+    for (Va = MI_VPN_TO_VA(Vad->StartingVpn); Va <= MI_VPN_TO_VA_ENDING(Vad->EndingVpn);
+         Va += PAGE_SIZE)
+    {
+        PMMPTE PointerPte = MiAddressToPte(Va);
+        MMPTE TempPte, TempPde = MI_READ_PTE(MiAddressToPde(Va));
+        PFN_NUMBER Page, Table;
+
+        if (TempPde.u.Long == 0)
+        {
+            Va = ALIGN_DOWN_BY(Va, PDE_MAPPED_VA) + PDE_MAPPED_VA - PAGE_SIZE;
+            continue;
+        }
+        if (!TempPde.u.Hard.Valid)
+            continue;   /* a page table out of memory maps no view page */
+        TempPte = MI_READ_PTE(PointerPte);
+        if (TempPte.u.Long == 0)
+            continue;
+        if (!TempPte.u.Hard.Valid)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
+                         (ULONG_PTR)PointerPte);
+        Page = TempPte.u.Hard.PageFrameNumber;
+        Table = TempPde.u.Hard.PageFrameNumber;
+        MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
+        __invlpg((PVOID)Va);
+        MiDecrementShareCount(MI_PFN_ELEMENT(Page), Page);
+        MiDecrementShareCount(MI_PFN_ELEMENT(Table), Table);
+    }
+    MiRemoveVad(&Vm->VadRoot, Vad);
+    MiFreeVad(Vad);
+    Section->MappedViews--;
+    MiDereferenceSection(Section);
+}
+
+/* NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress): the view holding
+ * BaseAddress goes; touching it afterwards is an access violation. */
+NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress)
+{
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    PMMVAD Vad;
+
+    if (ProcessHandle != NtCurrentProcess())
+        return STATUS_INVALID_HANDLE;
+    Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN((ULONG_PTR)BaseAddress));
+    if (Vad == NULL || !MI_IS_VIEW_VAD(Vad))
+        return STATUS_NOT_MAPPED_VIEW;
+    MiUnmapView(Vm, Vad);
+    return STATUS_SUCCESS;
+}
+
+/* Process end, attached, before its PTEs are torn down: every view unmapped, every handle
+ * closed. */
+VOID MiDeleteProcessSections(PEPROCESS Process)
+{
+    PMMVAD Vad;
+    ULONG Slot;
+
+    while ((Vad = MiFirstVadAtOrAbove(&Process->Vm.VadRoot, 0)) != NULL)
+    {
+        PMMVAD Next = Vad;
+
+        while (Next != NULL && !MI_IS_VIEW_VAD(Next))
+            Next = MiFirstVadAtOrAbove(&Process->Vm.VadRoot, Next->EndingVpn + 1);
+        if (Next == NULL)
+            break;
+        MiUnmapView(&Process->Vm, Next);
+    }
+    for (Slot = 0; Slot < PS_MAX_HANDLES; Slot++)
+        if (Process->HandleTable[Slot] != NULL)
+            (void)NtClose((HANDLE)(ULONG_PTR)((Slot + 1) * 4));
+}
+
+/* ------------------------------------------------------------------------------ the fault */
+
+/* A fault on a view page (page table resident and held, protection checked). */
+NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
+                                BOOLEAN Write)
+{
+    PMMPTE ProtoPte = Vad->FirstPrototypePte + (MI_VA_TO_VPN(Va) - Vad->StartingVpn);
+    PSECTION Section = Vad->Section;
+    MMPTE TempProto = MI_READ_PTE(ProtoPte), TempPde = MI_READ_PTE(MiAddressToPde(Va));
+    PFN_NUMBER Page, Table = TempPde.u.Hard.PageFrameNumber;
+    PMMPFN Pfn1;
+    NTSTATUS Status = STATUS_SUCCESS;
+
+    if (!TempProto.u.Hard.Valid)
+    {
+        if (TempProto.u.Long != 0)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempProto.u.Long,
+                         (ULONG_PTR)ProtoPte);
+        Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
+        if (Page == 0)
+            return STATUS_NO_MEMORY;
+        Pfn1 = MI_PFN_ELEMENT(Page);
+        Pfn1->PteAddress = ProtoPte;
+        Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Section->Protection);
+        Pfn1->u1.WsIndex = 0;
+        Pfn1->u2.ShareCount = 1;             /* the segment's own share */
+        Pfn1->u3.ReferenceCount = 1;
+        Pfn1->u3.e2.ShortFlags = 0;
+        Pfn1->u3.e1.PageLocation = ActiveAndValid;
+        Pfn1->u3.e1.PrototypePte = 1;
+        Pfn1->u3.e1.Modified = 1;
+        Pfn1->u4.EntireFrame = 0;
+        TempProto.u.Long = PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE | PTE_ACCESSED |
+                           PTE_DIRTY;
+        MI_WRITE_PTE(ProtoPte, TempProto);
+        Status = STATUS_PAGE_FAULT_DEMAND_ZERO;
+    }
+    Page = TempProto.u.Hard.PageFrameNumber;
+    Pfn1 = MI_PFN_ELEMENT(Page);
+    Pfn1->u2.ShareCount++;
+    MI_PFN_ELEMENT(Table)->u2.ShareCount++;
+    MI_WRITE_PTE(PointerPte, MiMakeUserValidPte(Page, Protection, Write));
+    return Status;
+}
