@@ -358,6 +358,8 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
 NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
 NTSTATUS NtClose(HANDLE Handle);
 VOID MiDeleteProcessSections(struct _EPROCESS *Process);
+VOID MiTrimSharedPage(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va);
+VOID MiForgetWorkingSetVa(ULONG_PTR Va);
 ULONG MiSectionsInUse(VOID);
 NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
                                 BOOLEAN Write);

@@ -149,8 +149,24 @@ VOID MiRestoreTransitionPte(PFN_NUMBER PageFrameIndex)
 {
     PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
     PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
-    PMMPTE PointerPte = MiMapPteOfPage(Pfn1);
-    MMPTE TempPte = MI_READ_PTE(PointerPte);
+    PMMPTE PointerPte;
+    MMPTE TempPte;
+
+    if (Pfn1->u3.e1.PrototypePte)
+    {
+        /* A section page: its prototype PTE is in system space, no page table holds it. */
+        PointerPte = MI_PFN_PTE_ADDRESS(Pfn1);
+        TempPte = MI_READ_PTE(PointerPte);
+        if (TempPte.u.Hard.Valid || !TempPte.u.Soft.Transition ||
+            TempPte.u.Trans.PageFrameNumber != PageFrameIndex)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE,
+                         (ULONG_PTR)Pfn1->PteAddress, TempPte.u.Long, PageFrameIndex);
+        MI_WRITE_PTE(PointerPte, Pfn1->OriginalPte);
+        Pfn1->u3.e1.PrototypePte = 0;
+        goto Done;
+    }
+    PointerPte = MiMapPteOfPage(Pfn1);
+    TempPte = MI_READ_PTE(PointerPte);
 
     if (TempPte.u.Hard.Valid || !TempPte.u.Soft.Transition || TempPte.u.Soft.Prototype ||
         TempPte.u.Trans.PageFrameNumber != PageFrameIndex)
@@ -163,6 +179,7 @@ VOID MiRestoreTransitionPte(PFN_NUMBER PageFrameIndex)
     MI_PFN_ELEMENT(PteFrame)->u3.e1.Modified = 1;
     MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
 
+Done:
     Pfn1->PteAddress = NULL;
     Pfn1->OriginalPte.u.Long = 0;
     Pfn1->u3.e1.Modified = 0;

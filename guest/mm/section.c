@@ -8,19 +8,24 @@
  * the commit limit then). A view is a VAD with PrivateMemory 0 (MI_IS_VIEW_VAD) pointing at
  * the section and at the prototype PTE of its first page; its PTEs start zero.
  *
- * First touch of a view page: the fault path finds the VAD, then the prototype PTE. A zero
- * prototype takes a zeroed page, whose PFN is marked PrototypePte with PteAddress = the
- * prototype PTE (a kernel address) and OriginalPte = a demand-zero PTE with the section's
- * protection; the prototype becomes a valid PTE. A valid prototype just gets one more share.
- * The process PTE becomes valid (the view's protection) and the process page table gets a
- * share for it, as for a private page. Resolution PV_FAULT_PROTOTYPE.
+ * First touch of a view page: the fault path finds the VAD, then the prototype PTE, and
+ * resolves the prototype (MiResolveProtoPteFault): demand zero (a zeroed page), transition
+ * (the page taken back from Standby/Modified), pagefile (the page read back, its slot kept as
+ * its clean copy) or valid (mapped elsewhere already). A section page's PFN is marked
+ * PrototypePte with PteAddress = its prototype PTE (a system address, no page table share)
+ * and OriginalPte = what the prototype becomes when the frame is reused (demand zero with
+ * the section's protection, or the pagefile PTE). The process PTE becomes valid with the
+ * view's protection, holds a share of its page table and joins the working set like a
+ * private page. Resolution PV_FAULT_PROTOTYPE.
  *
- * Share count of a section page: one per process PTE mapping it, plus one held by the segment
- * itself while the section exists. That last share keeps shared pages resident: they are not
- * in any working set, are never trimmed and never written to the pagefile (what is left of
- * issue 5's sections part: trimming them to the 0xFFFFF480 form, transition prototypes and
- * pagefile-backed prototypes). Deleting the section drops the segment's share: the page is
- * freed.
+ * Share count of a section page: one per valid process PTE mapping it. Trimming it from a
+ * working set turns the process PTE into the "look up the VAD" prototype form (chosen over a
+ * pointer to the prototype: 0xFFFFF400 | protection << 5, NT's 0xFFFFF480 for read/write; the
+ * fault path finds the prototype through the view's VAD) and drops a share; the last share
+ * gone, the prototype PTE becomes a transition PTE and the page goes to the Modified list
+ * (dirty) or Standby. The modified page writer writes it like a private page (its OriginalPte
+ * becomes the pagefile PTE); when its frame is reused, MiRestoreTransitionPte writes that
+ * into the prototype PTE.
  *
  * Lifetime: a section has a handle count and a view count; when both are zero the section is
  * deleted (its pages freed, its commitment returned). Handles are per process (a small table
@@ -30,6 +35,7 @@
 #include "mm.h"
 #include "ps.h"
 #include "intrin.h"
+#include "hv.h"
 
 #define MI_MAX_SECTIONS           32
 #define MI_PROTOTYPE_POOL_PTES    16384u   /* 64 MiB of sections in all */
@@ -85,7 +91,9 @@ static ULONG MiAllocatePrototypePtes(ULONG Pages)
     return MI_PROTOTYPE_POOL_PTES;
 }
 
-/* The section has no handle and no view left: its pages are freed, its commitment returned. */
+/* The section has no handle and no view left: no page of it is valid any more. Pages in
+ * transition leave their list for the Free list, pagefile slots are released, the commitment
+ * is returned. */
 static VOID MiDeleteSection(PSECTION Section)
 {
     ULONG Index;
@@ -96,17 +104,27 @@ static VOID MiDeleteSection(PSECTION Section)
         MMPTE TempPte = MI_READ_PTE(ProtoPte);
 
         if (TempPte.u.Hard.Valid)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SHARE_COUNT,
+                         TempPte.u.Hard.PageFrameNumber,
+                         MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber)->u2.ShareCount, 0);
+        if (TempPte.u.Soft.Transition && !TempPte.u.Soft.Prototype)
         {
-            PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
+            PFN_NUMBER Page = TempPte.u.Trans.PageFrameNumber;
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
 
-            if (Pfn1->u2.ShareCount != 1 || MI_PFN_PTE_ADDRESS(Pfn1) != ProtoPte)
-                KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SHARE_COUNT, Page,
-                             Pfn1->u2.ShareCount, 1);
+            if (MI_PFN_PTE_ADDRESS(Pfn1) != ProtoPte || Pfn1->u3.ReferenceCount != 0)
+                KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE,
+                             (ULONG_PTR)ProtoPte, TempPte.u.Long, Page);
+            MiUnlinkPageFromList(Pfn1);
+            MiReleasePageFileSpace(Pfn1->OriginalPte);
             Pfn1->OriginalPte.u.Long = 0;
             Pfn1->u3.e1.PrototypePte = 0;
             MI_SET_PFN_DELETED(Pfn1);
-            MiDecrementShareCount(Pfn1, Page);
+            MiInsertPageInFreeList(Page);
+        }
+        else if (MI_PTE_HAS_PAGEFILE_SLOT(TempPte.u.Long))
+        {
+            MiReleasePageFileSpace(TempPte);
         }
         ProtoPte->u.Long = 0;
         MiPrototypePteUsed[Section->FirstPoolIndex + Index] = 0;
@@ -330,8 +348,54 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     return STATUS_SUCCESS;
 }
 
-/* The view's PTEs go (each valid one gives back its share of the page and of its page
- * table), then the VAD; the section loses a view. */
+/*
+ * One process PTE less maps a section page (trimmed or unmapped; the PTE was valid and is
+ * rewritten by the caller): its dirty bit goes to the PFN (a stale pagefile copy is released),
+ * the page table loses the share the PTE held, the page a share. The last share gone, the
+ * prototype PTE becomes a transition PTE and the page goes to the Modified or Standby list.
+ */
+static VOID MiDropSharedPte(PMMPTE PointerPte, MMPTE TempPte)
+{
+    PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
+    PFN_NUMBER Table = MI_READ_PTE(MiAddressToPte(PointerPte)).u.Hard.PageFrameNumber;
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+    ULONG Original = Pfn1->OriginalPte.u.Long;
+
+    if (TempPte.u.Hard.Dirty && !Pfn1->u3.e1.Modified)
+    {
+        Pfn1->u3.e1.Modified = 1;
+        if (MI_PTE_HAS_PAGEFILE_SLOT(Original))
+        {
+            MiReleasePageFileSpace(Pfn1->OriginalPte);
+            Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(MI_PTE_PROTECTION(Original));
+        }
+    }
+    MiDecrementShareCount(MI_PFN_ELEMENT(Table), Table);
+    if (Pfn1->u2.ShareCount == 1)
+        MI_WRITE_PTE(MI_PFN_PTE_ADDRESS(Pfn1),
+                     (MMPTE){ { MI_MAKE_TRANSITION_PTE(
+                                    Page, MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long)) } });
+    MiDecrementShareCount(Pfn1, Page);
+}
+
+/* The working set trims a view's page (its entry is gone already): the process PTE becomes
+ * the prototype PTE form that says "look up the VAD" (0xFFFFF400 | protection << 5, NT's
+ * 0xFFFFF480 for read/write), which holds no share of anything. */
+VOID MiTrimSharedPage(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va)
+{
+    PMMVAD Vad = MiLocateVad(&MiGetCurrentProcessVm()->VadRoot, MI_VA_TO_VPN(Va));
+
+    if (Vad == NULL || !MI_IS_VIEW_VAD(Vad))
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
+                     (ULONG_PTR)PointerPte);
+    MI_WRITE_PTE(PointerPte,
+                 (MMPTE){ { MI_MAKE_PROTO_LOOKUP_PTE(Vad->u.VadFlags.Protection) } });
+    __invlpg((PVOID)Va);
+    MiDropSharedPte(PointerPte, TempPte);
+}
+
+/* The view's PTEs go (each valid one leaves the working set and gives back its shares), then
+ * the VAD; the section loses a view. */
 static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
 {
     PSECTION Section = Vad->Section;
@@ -341,28 +405,32 @@ static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
          Va += PAGE_SIZE)
     {
         PMMPTE PointerPte = MiAddressToPte(Va);
-        MMPTE TempPte, TempPde = MI_READ_PTE(MiAddressToPde(Va));
-        PFN_NUMBER Page, Table;
+        MMPTE TempPte;
 
-        if (TempPde.u.Long == 0)
+        if (MI_READ_PTE(MiAddressToPde(Va)).u.Long == 0)
         {
             Va = ALIGN_DOWN_BY(Va, PDE_MAPPED_VA) + PDE_MAPPED_VA - PAGE_SIZE;
             continue;
         }
-        if (!TempPde.u.Hard.Valid)
-            continue;   /* a page table out of memory maps no view page */
+        /* A page table that left memory may hold "look up the VAD" PTEs: back it comes. */
+        if (!MiMakeUserPageTableResident(Va))
+            continue;
         TempPte = MI_READ_PTE(PointerPte);
         if (TempPte.u.Long == 0)
             continue;
-        if (!TempPte.u.Hard.Valid)
+        MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
+        if (TempPte.u.Hard.Valid)
+        {
+            __invlpg((PVOID)Va);
+            MiForgetWorkingSetVa(Va);
+            MiDropSharedPte(PointerPte, TempPte);
+        }
+        else if (!TempPte.u.Soft.Prototype ||
+                 MI_PAGEFILE_HIGH(TempPte.u.Long) != MI_PTE_LOOKUP_NEEDED)
+        {
             KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
                          (ULONG_PTR)PointerPte);
-        Page = TempPte.u.Hard.PageFrameNumber;
-        Table = TempPde.u.Hard.PageFrameNumber;
-        MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
-        __invlpg((PVOID)Va);
-        MiDecrementShareCount(MI_PFN_ELEMENT(Page), Page);
-        MiDecrementShareCount(MI_PFN_ELEMENT(Table), Table);
+        }
     }
     MiRemoveVad(&Vm->VadRoot, Vad);
     MiFreeVad(Vad);
@@ -410,7 +478,34 @@ VOID MiDeleteProcessSections(PEPROCESS Process)
 
 /* ------------------------------------------------------------------------------ the fault */
 
-/* A fault on a view page (page table resident and held, protection checked). */
+/* A section page comes into use (its prototype PTE made valid by the caller): no PTE maps
+ * it yet. */
+static VOID MiInitializeProtoPfn(PFN_NUMBER Page, PMMPTE ProtoPte, MMPTE OriginalPte,
+                                 BOOLEAN Modified)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+    Pfn1->PteAddress = ProtoPte;
+    Pfn1->OriginalPte = OriginalPte;
+    Pfn1->u1.WsIndex = 0;
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->u3.ReferenceCount = 1;
+    Pfn1->u3.e2.ShortFlags = 0;
+    Pfn1->u3.e1.PageLocation = ActiveAndValid;
+    Pfn1->u3.e1.PrototypePte = 1;
+    Pfn1->u3.e1.Modified = Modified ? 1 : 0;
+    Pfn1->u4.EntireFrame = 0;
+}
+
+/*
+ * A fault on a view page (page table resident and held, protection checked against the VAD;
+ * the process PTE is zero or the "look up the VAD" form). The prototype PTE decides:
+ *   valid       the page is mapped elsewhere: one more share;
+ *   transition  the page is on the Standby or Modified list: taken back (no I/O);
+ *   pagefile    the page is read back (one page; the slot stays its clean copy);
+ *   zero        demand zero: a zeroed page.
+ * Then the process PTE becomes valid and the page joins the working set.
+ */
 NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
                                 BOOLEAN Write)
 {
@@ -419,36 +514,67 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
     MMPTE TempProto = MI_READ_PTE(ProtoPte), TempPde = MI_READ_PTE(MiAddressToPde(Va));
     PFN_NUMBER Page, Table = TempPde.u.Hard.PageFrameNumber;
     PMMPFN Pfn1;
+    MMPTE TempPte;
     NTSTATUS Status = STATUS_SUCCESS;
+    ULONG Done;
 
-    if (!TempProto.u.Hard.Valid)
+    if (TempProto.u.Hard.Valid)
     {
-        if (TempProto.u.Long != 0)
-            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempProto.u.Long,
-                         (ULONG_PTR)ProtoPte);
+        Page = TempProto.u.Hard.PageFrameNumber;
+    }
+    else if (TempProto.u.Soft.Transition && !TempProto.u.Soft.Prototype)
+    {
+        Page = TempProto.u.Trans.PageFrameNumber;
+        Pfn1 = MI_PFN_ELEMENT(Page);
+        if (MI_PFN_PTE_ADDRESS(Pfn1) != ProtoPte || Pfn1->u3.ReferenceCount != 0 ||
+            Pfn1->u3.e1.ReadInProgress || Pfn1->u3.e1.WriteInProgress)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE, (ULONG_PTR)ProtoPte,
+                         TempProto.u.Long, Page);
+        MiUnlinkPageFromList(Pfn1);
+        Pfn1->u3.ReferenceCount = 1;
+        Pfn1->u3.e1.PageLocation = ActiveAndValid;
+        Status = STATUS_PAGE_FAULT_TRANSITION;
+    }
+    else if (MI_PTE_HAS_PAGEFILE_SLOT(TempProto.u.Long))
+    {
+        Page = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
+        if (Page == 0)
+            return STATUS_NO_MEMORY;
+        MmInfoCounters.PageReadIoCount++;
+        if (HvPagefileIo(PV_PAGEFILE_READ, MI_PAGEFILE_HIGH(TempProto.u.Long), 1, &Page,
+                         &Done) != PV_OK)
+        {
+            MmInfoCounters.InPageErrors++;
+            MiInsertPageInFreeList(Page);
+            return STATUS_IN_PAGE_ERROR;
+        }
+        MmInfoCounters.PagesRead++;
+        MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
+        Status = STATUS_PAGE_FAULT_PAGING_FILE;
+    }
+    else if (TempProto.u.Long == 0)
+    {
         Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
         if (Page == 0)
             return STATUS_NO_MEMORY;
-        Pfn1 = MI_PFN_ELEMENT(Page);
-        Pfn1->PteAddress = ProtoPte;
-        Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(Section->Protection);
-        Pfn1->u1.WsIndex = 0;
-        Pfn1->u2.ShareCount = 1;             /* the segment's own share */
-        Pfn1->u3.ReferenceCount = 1;
-        Pfn1->u3.e2.ShortFlags = 0;
-        Pfn1->u3.e1.PageLocation = ActiveAndValid;
-        Pfn1->u3.e1.PrototypePte = 1;
-        Pfn1->u3.e1.Modified = 1;
-        Pfn1->u4.EntireFrame = 0;
-        TempProto.u.Long = PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE | PTE_ACCESSED |
-                           PTE_DIRTY;
-        MI_WRITE_PTE(ProtoPte, TempProto);
+        MiInitializeProtoPfn(Page, ProtoPte,
+                             (MMPTE){ { MI_MAKE_DEMAND_ZERO_PTE(Section->Protection) } }, FALSE);
         Status = STATUS_PAGE_FAULT_DEMAND_ZERO;
     }
-    Page = TempProto.u.Hard.PageFrameNumber;
+    else
+    {
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempProto.u.Long,
+                     (ULONG_PTR)ProtoPte);
+    }
+    if (!TempProto.u.Hard.Valid)
+        MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE |
+                                          PTE_ACCESSED } });
     Pfn1 = MI_PFN_ELEMENT(Page);
     Pfn1->u2.ShareCount++;
     MI_PFN_ELEMENT(Table)->u2.ShareCount++;
-    MI_WRITE_PTE(PointerPte, MiMakeUserValidPte(Page, Protection, Write));
+    TempPte = MiMakeUserValidPte(Page, Protection, Write);
+    MI_WRITE_PTE(PointerPte, TempPte);
+    __invlpg((PVOID)Va);
+    MiAddToWorkingSet(ALIGN_DOWN_BY(Va, PAGE_SIZE), Page, FALSE);
     return Status;
 }

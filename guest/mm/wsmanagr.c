@@ -116,7 +116,10 @@ static PMMPFN MiWsleToPfn(PMMWSL Wsl, ULONG Index, PMMPTE *PointerPte, PMMPTE Te
     if (!TempPte->u.Hard.Valid || TempPte->u.Hard.PageFrameNumber > MmHighestPhysicalPage)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_WORKING_SET, Index, Va, TempPte->u.Long);
     Pfn1 = MI_PFN_ELEMENT(TempPte->u.Hard.PageFrameNumber);
-    if (Pfn1->u1.WsIndex != Index || MI_PFN_PTE_ADDRESS(Pfn1) != *PointerPte ||
+    /* A section page (PrototypePte) may be in several working sets, or twice in one: its
+     * PteAddress is its prototype PTE and its WsIndex means nothing. */
+    if ((!Pfn1->u3.e1.PrototypePte &&
+         (Pfn1->u1.WsIndex != Index || MI_PFN_PTE_ADDRESS(Pfn1) != *PointerPte)) ||
         Pfn1->u3.e1.PageLocation != ActiveAndValid)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_WORKING_SET, Index, Va,
                      TempPte->u.Hard.PageFrameNumber);
@@ -134,6 +137,14 @@ VOID MiRemovePageFromWorkingSet(PMMSUPPORT Ws, ULONG WsIndex)
     PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
     ULONG Original = Pfn1->OriginalPte.u.Long;
 
+    if (Pfn1->u3.e1.PrototypePte)
+    {
+        /* A view's page: the process PTE becomes the "look up the VAD" prototype form. */
+        MiRemoveWsle(Wsl, WsIndex);
+        PsGetCurrentProcess()->Vm.PrivatePages--;
+        MiTrimSharedPage(PointerPte, TempPte, Va);
+        return;
+    }
     if (TempPte.u.Hard.Dirty)
         Pfn1->u3.e1.Modified = 1;
     if (Pfn1->u3.e1.Modified &&
@@ -173,6 +184,23 @@ VOID MiForgetWorkingSetEntry(PMMPFN Pfn1, PMMPTE PointerPte)
     if (!(Wsl->Wsle[Index].VirtualAddress & MI_WSLE_PAGE_TABLE))
         PsGetCurrentProcess()->Vm.PrivatePages--;
     MiRemoveWsle(Wsl, Index);
+}
+
+/* A view's page leaves the current working set without being trimmed (its view goes): its
+ * entry is found by address (a section page's PFN does not name one entry). */
+VOID MiForgetWorkingSetVa(ULONG_PTR Va)
+{
+    PMMWSL Wsl = MiGetCurrentWorkingSet()->VmWorkingSetList;
+    ULONG Index;
+
+    for (Index = Wsl->Oldest; Index != MI_WSLE_NONE; Index = Wsl->Wsle[Index].Flink)
+        if ((Wsl->Wsle[Index].VirtualAddress & ~MI_WSLE_FLAGS) == Va)
+        {
+            MiRemoveWsle(Wsl, Index);
+            PsGetCurrentProcess()->Vm.PrivatePages--;
+            return;
+        }
+    KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_WORKING_SET, MI_WSLE_NONE, Va, 0);
 }
 
 /* May the entry's page leave now? Not a page table still mapping resident pages, not a page
