@@ -3,6 +3,8 @@
  * every page is written through one view, read back through the other, rewritten through the
  * second and checked through the first. Its pages leave the working set (prototype PTEs in
  * transition), go to the pagefile and come back through both views intact.
+ * With the argument "keep" the process ends with both views mapped and the handle open: the
+ * section goes at process end, its pages and pagefile slots with it (no slot may leak).
  * NEEDS-PAGEFILE
  * Expected: the steps, the pagefile used, then "end".
  */
@@ -39,7 +41,7 @@ static VOID Verify(volatile ULONG *View, ULONG Round, const char *What)
     msg("%s: all %u pages intact", What, PAGES);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     HANDLE Section = NULL;
     ULONGLONG MaximumSize = SECTION_BYTES;
@@ -68,6 +70,11 @@ int main(void)
           "at least %u section pages went to the pagefile", PAGES / 2);
     CHECK(After.PagesRead - Before.PagesRead >= PAGES / 2,
           "and at least %u came back from it", PAGES / 2);
+    if (argc > 1 && strcmp(argv[1], "keep") == 0)
+    {
+        msg("end, views mapped and the handle open");
+        return 0;
+    }
     check_status(NtClose(Section), STATUS_SUCCESS, "close the section");
     check_status(NtUnmapViewOfSection(NtCurrentProcess(), View1), STATUS_SUCCESS, "unmap view 1");
     check_status(NtUnmapViewOfSection(NtCurrentProcess(), View2), STATUS_SUCCESS,

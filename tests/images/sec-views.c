@@ -1,7 +1,8 @@
 /*
  * sec-views - a pagefile-backed section (SEC_COMMIT, 128 KiB) mapped twice in one process, at a
  * chosen address and at a free one: each view sees the other's writes, both map the same
- * physical page (one page, two PTEs: prototype PTE faults), a view is MEM_MAPPED; closing the
+ * physical page (one page, two PTEs: prototype PTE faults), a view is MEM_MAPPED, a system
+ * call writing into a view is seen through the other; closing the
  * section handle while the views exist keeps the data; unmapping one view leaves the other
  * intact, and touching the unmapped one is an access violation.
  * Expected: the steps, then the process is killed (no "end"):
@@ -52,6 +53,14 @@ int main(void)
                  STATUS_SUCCESS, "query view 2");
     CHECK(Info.Type == MEM_MAPPED && Info.State == MEM_COMMIT && Info.RegionSize == 0x20000 &&
           Info.Protect == PAGE_READWRITE, "view 2 is MEM_MAPPED, committed, read/write");
+    /* A system call writes into a view page nobody touched yet: a prototype fault in kernel
+     * mode, seen through the other view. */
+    check_status(NtQueryVirtualMemory(NtCurrentProcess(), View1, MemoryBasicInformation,
+                                      (PVOID)&A[30 * 1024], sizeof(Info), &Length),
+                 STATUS_SUCCESS, "query view 1 into page 30 of view 1");
+    CHECK(((MEMORY_BASIC_INFORMATION *)&B[30 * 1024])->BaseAddress == View1 &&
+          ((MEMORY_BASIC_INFORMATION *)&B[30 * 1024])->Type == MEM_MAPPED,
+          "view 2 sees what the kernel wrote");
     Size1 = 0;
     check_status(NtFreeVirtualMemory(NtCurrentProcess(), &View2, &Size1, MEM_RELEASE),
                  STATUS_UNABLE_TO_DELETE_SECTION, "NtFreeVirtualMemory on a view");
