@@ -148,6 +148,8 @@ NTSTATUS MiCommitPages(PMMPROCESS_VM Vm, PMMVAD Vad, ULONG_PTR StartVa, ULONG_PT
                        ULONG Protection);
 /* Whether the page at Va (inside Vad) is committed, and its protection if so. */
 BOOLEAN MiQueryPageProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection);
+/* MEM_COMMIT inside a view: the section's pages in [StartVa, EndVa] (mm/section.c). */
+NTSTATUS MiCommitViewPages(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG Protection);
 /* Process end: every VAD goes, its charge is returned (the pages were freed already). */
 VOID MiDeleteProcessVads(PMMPROCESS_VM Vm);
 

@@ -49,6 +49,8 @@ typedef struct _SECTION
     PMMPTE PrototypePte;
     ULONG HandleCount;
     ULONG MappedViews;
+    BOOLEAN Reserve;           /* SEC_RESERVE: a zero prototype PTE is not committed */
+    ULONG CommittedPages;      /* charged against the commit limit */
 } SECTION, *PSECTION;
 
 static SECTION MiSections[MI_MAX_SECTIONS];
@@ -129,7 +131,7 @@ static VOID MiDeleteSection(PSECTION Section)
         ProtoPte->u.Long = 0;
         MiPrototypePteUsed[Section->FirstPoolIndex + Index] = 0;
     }
-    MmTotalCommittedPages -= Section->SizeOfSection;
+    MmTotalCommittedPages -= Section->CommittedPages;
     Section->InUse = FALSE;
 }
 
@@ -158,7 +160,9 @@ static PSECTION MiReferenceSectionByHandle(HANDLE Handle)
  *     PVOID ObjectAttributes, PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection,
  *     ULONG AllocationAttributes, HANDLE FileHandle)
  * A pagefile-backed section (FileHandle NULL) of *MaximumSize bytes rounded up to pages,
- * SEC_COMMIT only. ObjectAttributes (a name) is accepted and ignored for now.
+ * SEC_COMMIT (every page committed, charged now) or SEC_RESERVE (pages committed later with
+ * MEM_COMMIT inside a view, MiCommitViewPages). ObjectAttributes (a name) is accepted and
+ * ignored for now.
  */
 NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
                          PULONGLONG MaximumSize, ULONG SectionPageProtection,
@@ -166,7 +170,8 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
 {
     PEPROCESS Process = PsGetCurrentProcess();
     ULONGLONG Size;
-    ULONG Pages, Protection, Slot, Index, Pool;
+    ULONG Pages, Protection, Slot, Index, Pool, Charge;
+    BOOLEAN Reserve;
     PSECTION Section = NULL;
     HANDLE Handle;
     NTSTATUS Status;
@@ -182,7 +187,7 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
         return Status;
     if (FileHandle != NULL)
         return STATUS_INVALID_HANDLE;   /* file-backed sections: not yet */
-    if (AllocationAttributes != SEC_COMMIT)
+    if (AllocationAttributes != SEC_COMMIT && AllocationAttributes != SEC_RESERVE)
         return STATUS_INVALID_PARAMETER_6;
     Protection = MiMakeProtectionMask(SectionPageProtection);
     if (Protection == MM_INVALID_PROTECTION || (Protection & MM_PROTECT_SPECIAL) != 0 ||
@@ -203,7 +208,9 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
         ;
     if (Index == MI_MAX_SECTIONS)
         return STATUS_INSUFFICIENT_RESOURCES;
-    if (Pages > MmTotalCommitLimit || MmTotalCommittedPages > MmTotalCommitLimit - Pages)
+    Reserve = AllocationAttributes == SEC_RESERVE;
+    Charge = Reserve ? 0 : Pages;
+    if (Charge > MmTotalCommitLimit || MmTotalCommittedPages > MmTotalCommitLimit - Charge)
         return STATUS_COMMITMENT_LIMIT;
     Pool = MiAllocatePrototypePtes(Pages);
     if (Pool == MI_PROTOTYPE_POOL_PTES)
@@ -218,8 +225,10 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
             MiPrototypePteUsed[Index] = 0;
         return Status;
     }
-    MmTotalCommittedPages += Pages;
+    MmTotalCommittedPages += Charge;
     Section = &MiSections[Index];
+    Section->Reserve = Reserve;
+    Section->CommittedPages = Charge;
     Section->InUse = TRUE;
     Section->SizeOfSection = Pages;
     Section->Protection = Protection;
@@ -552,7 +561,11 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
         MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
         Status = STATUS_PAGE_FAULT_PAGING_FILE;
     }
-    else if (TempProto.u.Long == 0)
+    else if (TempProto.u.Long == 0 && Section->Reserve)
+    {
+        return STATUS_ACCESS_VIOLATION;   /* reserved, not committed */
+    }
+    else if (TempProto.u.Long == 0 || mi_pte_kind(TempProto.u.Long) == MI_PTE_DEMAND_ZERO)
     {
         Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
         if (Page == 0)
@@ -577,4 +590,32 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
     __invlpg((PVOID)Va);
     MiAddToWorkingSet(ALIGN_DOWN_BY(Va, PAGE_SIZE), Page, FALSE);
     return Status;
+}
+
+/*
+ * MEM_COMMIT inside a view (NtAllocateVirtualMemory): the section's pages behind
+ * [StartVa, EndVa]. A SEC_COMMIT section is committed already; in a SEC_RESERVE one each zero
+ * prototype PTE becomes a demand-zero PTE with the section's protection, charged against the
+ * commit limit (the section holds the charge until it goes).
+ */
+NTSTATUS MiCommitViewPages(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG Protection)
+{
+    PSECTION Section = Vad->Section;
+    PMMPTE First = Vad->FirstPrototypePte + (MI_VA_TO_VPN(StartVa) - Vad->StartingVpn);
+    ULONG Count = MI_VA_TO_VPN(EndVa) - MI_VA_TO_VPN(StartVa) + 1, Index, New = 0;
+
+    if (Protection != Vad->u.VadFlags.Protection)
+        return STATUS_INVALID_PAGE_PROTECTION;
+    if (!Section->Reserve)
+        return STATUS_SUCCESS;
+    for (Index = 0; Index < Count; Index++)
+        New += First[Index].u.Long == 0;
+    if (New > MmTotalCommitLimit || MmTotalCommittedPages > MmTotalCommitLimit - New)
+        return STATUS_COMMITMENT_LIMIT;
+    for (Index = 0; Index < Count; Index++)
+        if (First[Index].u.Long == 0)
+            First[Index].u.Long = MI_MAKE_DEMAND_ZERO_PTE(Section->Protection);
+    MmTotalCommittedPages += New;
+    Section->CommittedPages += New;
+    return STATUS_SUCCESS;
 }

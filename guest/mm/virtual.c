@@ -104,6 +104,18 @@ static BOOLEAN MiIsWriteCopy(ULONG Protection)
 
 /* ----------------------------------------------------------------------------- commitment */
 
+/* Committing pages of a view commits its section's pages (mm/section.c, which replaces this
+ * weak definition in the kernel; host builds of this file have no sections). */
+__attribute__((weak)) NTSTATUS MiCommitViewPages(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa,
+                                                 ULONG Protection)
+{
+    UNREFERENCED_PARAMETER(Vad);
+    UNREFERENCED_PARAMETER(StartVa);
+    UNREFERENCED_PARAMETER(EndVa);
+    UNREFERENCED_PARAMETER(Protection);
+    return STATUS_CONFLICTING_ADDRESSES;
+}
+
 BOOLEAN MiChargeCommitment(PMMPROCESS_VM Vm, ULONG Pages)
 {
     if (Pages > MmTotalCommitLimit || MmTotalCommittedPages > MmTotalCommitLimit - Pages)
@@ -462,12 +474,15 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
         StartVa = ALIGN_DOWN_BY(Base, PAGE_SIZE);
         EndVa = (Base + Size - 1) | (PAGE_SIZE - 1);
         Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
-        if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
-            !Vad->u.VadFlags.PrivateMemory)
+        if (Vad != NULL && MI_VA_TO_VPN(EndVa) <= Vad->EndingVpn && MI_IS_VIEW_VAD(Vad))
+            Status = MiCommitViewPages(Vad, StartVa, EndVa, Protection);   /* a section's */
+        else if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
+                 !Vad->u.VadFlags.PrivateMemory)
             return STATUS_CONFLICTING_ADDRESSES;
-        if (MiIsWriteCopy(Protection))
+        else if (MiIsWriteCopy(Protection))
             return STATUS_INVALID_PAGE_PROTECTION;
-        Status = MiCommitPages(Vm, Vad, StartVa, EndVa, Protection);
+        else
+            Status = MiCommitPages(Vm, Vad, StartVa, EndVa, Protection);
         if (!NT_SUCCESS(Status))
             return Status;
     }
