@@ -1,11 +1,13 @@
 /*
- * section.c - pagefile-backed section objects and their views (NT's SEC_COMMIT sections):
+ * section.c - pagefile-backed section objects and their views (SEC_COMMIT, SEC_RESERVE):
  * NtCreateSection, NtMapViewOfSection, NtUnmapViewOfSection, NtClose, and the prototype-PTE
  * fault (MiResolveProtoPteFault).
  *
  * A section is a segment: an array of prototype PTEs, one per page, in a kernel pool
- * (MiPrototypePtePool), all zero at creation (demand zero; the whole size is charged against
- * the commit limit then). A view is a VAD with PrivateMemory 0 (MI_IS_VIEW_VAD) pointing at
+ * (MiPrototypePtePool), all zero at creation. In a SEC_COMMIT section zero means demand zero
+ * (the whole size is charged against the commit limit then); in a SEC_RESERVE one it means
+ * reserved (a fault on it is an access violation) until MEM_COMMIT inside a view makes it a
+ * demand-zero prototype (protection << 5) and charges it (MiCommitViewPages). A view is a VAD with PrivateMemory 0 (MI_IS_VIEW_VAD) pointing at
  * the section and at the prototype PTE of its first page; its PTEs start zero.
  *
  * First touch of a view page: the fault path finds the VAD, then the prototype PTE, and
