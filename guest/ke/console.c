@@ -8,29 +8,34 @@
 #include "mm.h"
 #include "rtl.h"
 
-ULONG DbgPrint(PCSTR Format, ...)
+/* Format into a line buffer and send it to one console channel. */
+static ULONG KiConsolePrintV(ULONG Channel, PCSTR Format, va_list Arguments)
 {
     CHAR Buffer[512];
+    ULONG Length = RtlFormatStringV(Buffer, sizeof(Buffer), Format, Arguments);
+
+    HvConsoleWrite(Channel, Buffer, Length);
+    return Length;
+}
+
+ULONG DbgPrint(PCSTR Format, ...)
+{
     va_list Arguments;
     ULONG Length;
 
     va_start(Arguments, Format);
-    Length = RtlFormatStringV(Buffer, sizeof(Buffer), Format, Arguments);
+    Length = KiConsolePrintV(PV_CONSOLE_LOG, Format, Arguments);
     va_end(Arguments);
-    HvConsoleWrite(PV_CONSOLE_LOG, Buffer, Length);
     return Length;
 }
 
 VOID KiPrintStdout(PCSTR Format, ...)
 {
-    CHAR Buffer[512];
     va_list Arguments;
-    ULONG Length;
 
     va_start(Arguments, Format);
-    Length = RtlFormatStringV(Buffer, sizeof(Buffer), Format, Arguments);
+    KiConsolePrintV(PV_CONSOLE_STDOUT, Format, Arguments);
     va_end(Arguments);
-    HvConsoleWrite(PV_CONSOLE_STDOUT, Buffer, Length);
 }
 
 /*

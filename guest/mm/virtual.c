@@ -371,6 +371,20 @@ static NTSTATUS MiProbeAndReadPointer(PCVOID UserAddress, ULONG_PTR *Value)
     return Status;
 }
 
+/* The (base, size) pair of NtAllocate/NtFreeVirtualMemory, captured in NT's order: both
+ * pointers probed and read, then the process handle checked. */
+static NTSTATUS MiCaptureRegion(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                ULONG_PTR *Base, ULONG_PTR *Size)
+{
+    NTSTATUS Status = MiProbeAndReadPointer(BaseAddress, Base);
+
+    if (NT_SUCCESS(Status))
+        Status = MiProbeAndReadPointer(RegionSize, Size);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    return ProcessHandle == NtCurrentProcess() ? STATUS_SUCCESS : STATUS_INVALID_HANDLE;
+}
+
 static NTSTATUS MiWriteUserPointer(PVOID UserAddress, ULONG_PTR Value)
 {
     return MmCopyToUser(UserAddress, &Value, sizeof(Value));
@@ -408,13 +422,9 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
     if (Protection == MM_INVALID_PROTECTION)
         return STATUS_INVALID_PAGE_PROTECTION;
 
-    Status = MiProbeAndReadPointer(BaseAddress, &Base);
-    if (NT_SUCCESS(Status))
-        Status = MiProbeAndReadPointer(RegionSize, &Size);
+    Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_INVALID_HANDLE;
 
     if (Base > MM_HIGHEST_VAD_ADDRESS)
         return STATUS_INVALID_PARAMETER_2;
@@ -513,13 +523,9 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
 
     if (FreeType != MEM_DECOMMIT && FreeType != MEM_RELEASE)
         return STATUS_INVALID_PARAMETER_4;
-    Status = MiProbeAndReadPointer(BaseAddress, &Base);
-    if (NT_SUCCESS(Status))
-        Status = MiProbeAndReadPointer(RegionSize, &Size);
+    Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_INVALID_HANDLE;
     if (Base > MM_HIGHEST_USER_ADDRESS)
         return STATUS_INVALID_PARAMETER_2;
     if ((ULONG_PTR)MM_HIGHEST_USER_ADDRESS - Base + 1 < Size)
