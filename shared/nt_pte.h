@@ -80,6 +80,25 @@
 #define MI_MAKE_PROTO_LOOKUP_PTE(prot) \
     ((MI_PTE_LOOKUP_NEEDED << 12) | PTE_PROTOTYPE | ((uint32_t)(prot) << MM_PTE_PROTECTION_SHIFT))
 
+/* The two prototype-PTE forms a process PTE takes (Prototype = 1, Valid = 0). Both keep the
+ * protection in bits 5-9 like every software PTE; bits 12-31 say where the prototype is:
+ *   0xFFFFF   "look up the VAD": a view page (the VAD names the section and the prototype PTE)
+ *             or an image page (read from the image file);
+ *   1..0xFFFFE  a fork prototype PTE: the index of a clone block (guest/mm/clonblk.c) holding the
+ *             prototype of a private page shared copy-on-write by a process and its clone.
+ * NT encodes the prototype's pool address in the second form (MMPTE_PROTOTYPE); pagevisor keeps
+ * clone blocks in one fixed pool, so an index does, and the protection stays where the
+ * protection-changing code expects it. */
+#define MI_MAKE_FORK_PROTO_PTE(index, prot) \
+    (((uint32_t)(index) << 12) | PTE_PROTOTYPE | ((uint32_t)(prot) << MM_PTE_PROTECTION_SHIFT))
+#define MI_PROTO_PTE_INDEX(pte)     ((uint32_t)(pte) >> 12)
+#define MI_IS_PROTO_LOOKUP_PTE(pte) \
+    (((pte) & (PTE_VALID | PTE_PROTOTYPE)) == PTE_PROTOTYPE && \
+     MI_PROTO_PTE_INDEX(pte) == MI_PTE_LOOKUP_NEEDED)
+#define MI_IS_FORK_PROTO_PTE(pte) \
+    (((pte) & (PTE_VALID | PTE_PROTOTYPE)) == PTE_PROTOTYPE && \
+     MI_PROTO_PTE_INDEX(pte) != MI_PTE_LOOKUP_NEEDED && MI_PROTO_PTE_INDEX(pte) != 0)
+
 /* Kinds of PTE, as !pte decodes them. */
 enum mi_pte_kind {
     MI_PTE_ZERO,        /* 0: no information, consult the VAD */

@@ -80,6 +80,9 @@ const char *pte_describe(uint32_t pte, bool is_pde, char *buf, size_t len)
     case MI_PTE_PROTOTYPE:
         if ((pte >> 12) == MI_PTE_LOOKUP_NEEDED)
             snprintf(buf, len, "not valid: Proto: VAD, Protect: %x - %s", protection, prot);
+        else if (MI_IS_FORK_PROTO_PTE(pte))
+            snprintf(buf, len, "not valid: Proto: clone block %x, Protect: %x - %s",
+                     MI_PROTO_PTE_INDEX(pte), protection, prot);
         else
             snprintf(buf, len, "not valid: Proto: %08X", pte);
         break;

@@ -240,6 +240,7 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_WORKING_SET         0x100B  /* P2 entry index, P3 entry VA, P4 PTE or PFN */
 #define MI_BUGCHECK_SLOT_LEAK           0x100C  /* P2 slots in use, P3 bad slots, P4 pid */
 #define MI_BUGCHECK_COLLIDED_FAULT      0x100D  /* P2 PTE address, P3 PTE, P4 PFN */
+#define MI_BUGCHECK_CLONE_BLOCK         0x100E  /* P2 block index, P3 references, P4 detail */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
@@ -358,12 +359,56 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
 NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
 NTSTATUS NtClose(HANDLE Handle);
 VOID MiDeleteProcessSections(struct _EPROCESS *Process);
+VOID MiReferenceSectionView(PMMVAD Vad);
 VOID MiTrimSharedPage(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va);
+VOID MiDropSharedPte(PMMPTE PointerPte, MMPTE TempPte);
 VOID MiForgetWorkingSetVa(ULONG_PTR Va);
+/* The working-set entry of Va (Hint: an index to try first); MI_WSLE_NONE if none. */
+ULONG MiLocateWsle(ULONG_PTR Va, ULONG Hint);
 ULONG MiSectionsInUse(VOID);
 NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
                                 BOOLEAN Write);
+/* A fault on a fork prototype PTE (the page shared with a clone), in forksup.c. */
+NTSTATUS MiResolveForkPteFault(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va, ULONG Protection,
+                               BOOLEAN Write);
+/* The prototype PTE (a section's or a clone block's) resolved to a page, which PointerPte now
+ * maps valid with Protection (a writable one read-only + copy on write when CopyOnWrite); the
+ * page joins the working set. DemandZero: the OriginalPte for a demand-zero prototype. */
+NTSTATUS MiResolvePrototype(PMMPTE PointerPte, PMMPTE ProtoPte, ULONG_PTR Va, ULONG Protection,
+                            BOOLEAN Write, BOOLEAN CopyOnWrite, MMPTE DemandZero,
+                            PFN_NUMBER *Page);
 VOID MmDeleteProcessAddressSpace(struct _EPROCESS *Process);
+
+/* clonblk.c: clone blocks, the fork prototype PTEs of pages a process shares with its clone */
+typedef struct _MMCLONE_BLOCK
+{
+    MMPTE ProtoPte;            /* the shared page: valid, transition or pagefile PTE */
+    ULONG CloneRefCount;       /* process PTEs referring to it (valid or fork form); 0 = free */
+} MMCLONE_BLOCK, *PMMCLONE_BLOCK;
+#define MI_CLONE_BLOCKS 8192u  /* index 0 unused: 8191 pages (32 MiB) shared at once */
+extern MMCLONE_BLOCK MmCloneBlocks[MI_CLONE_BLOCKS];
+extern ULONG MmCloneBlocksInUse;
+ULONG MiAllocateCloneBlock(VOID);   /* 0 if the pool is empty; CloneRefCount 1 */
+PMMCLONE_BLOCK MiGetCloneBlock(ULONG Index);
+ULONG MiCloneBlockIndexOfPfn(PMMPFN Pfn1);
+VOID MiReferenceCloneBlock(ULONG Index);
+VOID MiDereferenceCloneBlock(ULONG Index);
+VOID MiDeletePrototypePte(PMMPTE ProtoPte);
+VOID MiMakeForkPrototypePage(PFN_NUMBER Page, ULONG Index, BOOLEAN Dirty, ULONG Protection);
+VOID MiMakeForkPagePrivate(PFN_NUMBER Page, ULONG Index, PMMPTE PointerPte, PFN_NUMBER PteFrame);
+
+/* forksup.c: process duplication (the address-space half of NT's fork) */
+NTSTATUS MmCloneProcessAddressSpace(struct _EPROCESS *Parent, struct _EPROCESS *Child);
+/* A PTE of the current process that refers to a clone block (valid on a fork prototype page,
+ * or the fork prototype form) goes: its share and its reference are dropped. */
+VOID MiDeleteForkPte(PMMPTE PointerPte, MMPTE TempPte);
+
+/* wrtfault.c: copy on write */
+/* The protection a page gets when a write gives the process its own copy. */
+ULONG MiMakeWriteCopyWritable(ULONG Protection);
+/* A write to a valid read-only + copy-on-write PTE (or a protection change on a page still
+ * shared): the process gets the page as its own, writable with Protection. */
+NTSTATUS MiCopyOnWrite(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va, ULONG Protection);
 
 /* userpte.c (also the primitives vad.h lists for virtual.c) */
 #define MI_IS_USER_PAGE_TABLE_ADDRESS(Va) \

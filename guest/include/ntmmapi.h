@@ -60,6 +60,12 @@ typedef struct _MEMORY_BASIC_INFORMATION
  * (images run one at a time, so a difference across a piece of code counts that code's
  * faults); the process fields describe the caller. Sizes are in pages.
  */
+/* PvDebugCloneProcess operations (a debugging aid, see guest/ke/forktest.c). */
+#define PV_DEBUG_CLONE_CREATE 1
+#define PV_DEBUG_CLONE_READ   2
+#define PV_DEBUG_CLONE_WRITE  3
+#define PV_DEBUG_CLONE_DELETE 4
+
 typedef struct _PV_MM_COUNTERS
 {
     ULONG PageFaults;                                  /* every page fault taken */

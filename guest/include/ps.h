@@ -41,6 +41,10 @@ typedef struct _EPROCESS
 } EPROCESS, *PEPROCESS;
 
 extern EPROCESS PsInitialSystemProcess;
+
+/* ke/forktest.c: a debugging aid for MmCloneProcessAddressSpace (kernel option pv.debugclone) */
+NTSTATUS PvDebugCloneProcess(ULONG Operation, PVOID ChildAddress, PVOID Buffer, ULONG Length);
+VOID PsDeleteDebugClone(VOID);
 extern PEPROCESS PsCurrentProcess;
 
 FORCEINLINE PEPROCESS PsGetCurrentProcess(VOID)

@@ -197,6 +197,7 @@ static VOID KiRunImage(PLDR_MODULE Module)
         MmCleanProcessAddressSpace(Process);
         KeDetachProcess();
         MmDeleteProcessAddressSpace(Process);
+        PsDeleteDebugClone();   /* a clone it left (a debugging aid): deleted after it */
     }
     After = MmAvailablePages;
     DbgPrint("mm: %s (pid %u) deleted: available pages %u before, %u after\n",

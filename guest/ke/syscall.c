@@ -7,6 +7,7 @@
  */
 #include "ke.h"
 #include "mm.h"
+#include "ps.h"
 #include "ntservices.h"
 
 typedef NTSTATUS (*PKI_SERVICE_THUNK)(const ULONG *Arguments);
@@ -97,6 +98,12 @@ static NTSTATUS KiThunkPvQueryPhysicalPage(const ULONG *Arguments)
 static NTSTATUS KiThunkPvSetWorkingSetLimits(const ULONG *Arguments)
 {
     return PvSetWorkingSetLimits(Arguments[0], Arguments[1]);
+}
+
+static NTSTATUS KiThunkPvDebugCloneProcess(const ULONG *Arguments)
+{
+    return PvDebugCloneProcess(Arguments[0], (PVOID)(ULONG_PTR)Arguments[1],
+                               (PVOID)(ULONG_PTR)Arguments[2], Arguments[3]);
 }
 
 #define KI_SERVICE_ENTRY(Name, Number, Count) \

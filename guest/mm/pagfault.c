@@ -18,8 +18,8 @@
  *     first, pages: if free pages run low, modified pages are written and the working set
  *       trimmed (mm/wsmanagr.c); then a page table that left memory comes back, and is held
  *       (an extra reference) until the fault is resolved;
- *     valid PTE: write to read-only is an access violation (no copy-on-write before sections),
- *       else a stale TB entry;
+ *     valid PTE: a write to a read-only page is a copy on write if the PTE's CopyOnWrite bit
+ *       is set (a shared page: mm/wrtfault.c), else an access violation; else a stale TB entry;
  *     no VAD, reserved-but-uncommitted (zero PTE without MemCommit, or 0x200 decommitted):
  *       access violation;
  *     PAGE_GUARD: the guard bit goes, once. In the stack's VAD the stack grows
@@ -28,6 +28,9 @@
  *       STATUS_GUARD_PAGE_VIOLATION;
  *     protection not allowing the access (PAGE_NOACCESS, write to read-only): access
  *       violation;
+ *     a fork prototype PTE (a page shared with a clone) or a view's page not mapped yet: the
+ *       prototype PTE resolved (mm/forksup.c, mm/section.c), then a copy for a write to a
+ *       copy-on-write page (PV_FAULT_COPY_ON_WRITE);
  *     then by the PTE (mm/pagein.c): transition, the page taken back from the Standby or
  *       Modified list (a soft fault, no I/O); pagefile, the page (and its neighbours) read
  *       back; image PTE, the page read from the image file; demand zero (protection << 5, or
@@ -175,15 +178,25 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
     TempPte.u.Long = *TablePfn != NULL ? MI_READ_PTE(PointerPte).u.Long : 0;
     if (TempPte.u.Hard.Valid)
     {
-        if (Write && !TempPte.u.Hard.Write)
-            return STATUS_ACCESS_VIOLATION;
         if (Fault->Mode == UserMode && !TempPte.u.Hard.Owner)
             return STATUS_ACCESS_VIOLATION;
+        if (Write && !TempPte.u.Hard.Write)
+        {
+            /* Read-only: a shared page the process may write to gets copied (wrtfault.c). */
+            if (!(TempPte.u.Long & PTE_COPY_ON_WRITE))
+                return STATUS_ACCESS_VIOLATION;
+            Status = MiCopyOnWrite(PointerPte, TempPte, Va,
+                                   MiMakeWriteCopyWritable(MiGetResidentProtection(Va)));
+            if (NT_SUCCESS(Status))
+                Fault->Resolution = PV_FAULT_COPY_ON_WRITE;
+            return Status;
+        }
         return MiSpuriousFault(Fault);
     }
     if (Vad == NULL || !MiQueryPageProtection(Vad, Va, &Protection))
         return STATUS_ACCESS_VIOLATION;   /* free, reserved or decommitted */
-    if (TempPte.u.Soft.Prototype && MI_PAGEFILE_HIGH(TempPte.u.Long) != MI_PTE_LOOKUP_NEEDED)
+    if (TempPte.u.Soft.Prototype && !MI_IS_PROTO_LOOKUP_PTE(TempPte.u.Long) &&
+        !MI_IS_FORK_PROTO_PTE(TempPte.u.Long))
         MiBugCheckFault(Fault, MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
                         (ULONG_PTR)PointerPte);
 
@@ -216,12 +229,19 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
     Status = MiHoldPageTable(Va, TablePfn);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (MI_IS_VIEW_VAD(Vad))
+    if (MI_IS_FORK_PROTO_PTE(TempPte.u.Long) ||
+        (MI_IS_VIEW_VAD(Vad) &&
+         (TempPte.u.Long == 0 || MI_IS_PROTO_LOOKUP_PTE(TempPte.u.Long))))
     {
-        /* A view of a section: its PTEs are zero or valid (mm/section.c). */
-        Status = MiResolveProtoPteFault(PointerPte, Vad, Va, Protection, Write);
+        /* A page shared with a clone (mm/forksup.c), or a view's page not mapped yet
+         * (mm/section.c); a write to either may be a copy on write. A view's private copies
+         * are private pages: the cases below. */
+        Status = MI_IS_FORK_PROTO_PTE(TempPte.u.Long)
+                     ? MiResolveForkPteFault(PointerPte, TempPte, Va, Protection, Write)
+                     : MiResolveProtoPteFault(PointerPte, Vad, Va, Protection, Write);
         if (NT_SUCCESS(Status))
-            Fault->Resolution = PV_FAULT_PROTOTYPE;
+            Fault->Resolution = Status == STATUS_PAGE_FAULT_COPY_ON_WRITE
+                                    ? PV_FAULT_COPY_ON_WRITE : PV_FAULT_PROTOTYPE;
         return Status;
     }
     switch (mi_pte_kind(TempPte.u.Long))

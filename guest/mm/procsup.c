@@ -132,6 +132,11 @@ static ULONG MiDeletePageTableContents(PMMPTE Table, BOOLEAN Resident, PULONG Sl
             MiReleasePageFileSpace(TempPte);
             (*Slots)++;
         }
+        else if (MI_IS_FORK_PROTO_PTE(TempPte.u.Long))
+        {
+            /* A page shared with a clone: one reference less (the last frees it). */
+            MiDereferenceCloneBlock(MI_PROTO_PTE_INDEX(TempPte.u.Long));
+        }
         if (Resident)
             Table[Pte].u.Long = 0;
     }
@@ -201,7 +206,8 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
     }
     KeFlushCurrentTb();
     MiDeleteWorkingSetList(Process);
-    if (SlotsLost)
+    /* Slots can be found again only while no clone shares pages (clone blocks hold slots). */
+    if (SlotsLost && MmCloneBlocksInUse == 0)
         DbgPrint("mm: %s (pid %u): a page table could not be read back; released all %u "
                  "pagefile slots in use\n", Process->ImageFileName, Process->UniqueProcessId,
                  MiReleaseAllPagefileSlots());

@@ -104,33 +104,7 @@ static VOID MiDeleteSection(PSECTION Section)
 
     for (Index = 0; Index < Section->SizeOfSection; Index++)
     {
-        PMMPTE ProtoPte = &Section->PrototypePte[Index];
-        MMPTE TempPte = MI_READ_PTE(ProtoPte);
-
-        if (TempPte.u.Hard.Valid)
-            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SHARE_COUNT,
-                         TempPte.u.Hard.PageFrameNumber,
-                         MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber)->u2.ShareCount, 0);
-        if (TempPte.u.Soft.Transition && !TempPte.u.Soft.Prototype)
-        {
-            PFN_NUMBER Page = TempPte.u.Trans.PageFrameNumber;
-            PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
-
-            if (MI_PFN_PTE_ADDRESS(Pfn1) != ProtoPte || Pfn1->u3.ReferenceCount != 0)
-                KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE,
-                             (ULONG_PTR)ProtoPte, TempPte.u.Long, Page);
-            MiUnlinkPageFromList(Pfn1);
-            MiReleasePageFileSpace(Pfn1->OriginalPte);
-            Pfn1->OriginalPte.u.Long = 0;
-            Pfn1->u3.e1.PrototypePte = 0;
-            MI_SET_PFN_DELETED(Pfn1);
-            MiInsertPageInFreeList(Page);
-        }
-        else if (MI_PTE_HAS_PAGEFILE_SLOT(TempPte.u.Long))
-        {
-            MiReleasePageFileSpace(TempPte);
-        }
-        ProtoPte->u.Long = 0;
+        MiDeletePrototypePte(&Section->PrototypePte[Index]);
         MiPrototypePteUsed[Section->FirstPoolIndex + Index] = 0;
     }
     MmTotalCommittedPages -= Section->CommittedPages;
@@ -156,6 +130,33 @@ static PSECTION MiReferenceSectionByHandle(HANDLE Handle)
 }
 
 /* ------------------------------------------------------------------------------- services */
+
+/* The view protections (MM_* access codes, as bits) a section's protection allows: NT's rule
+ * (its MmCompatibleProtectionMask): never more access than the section has, except that a
+ * copy-on-write view is allowed wherever reading is, since its writes stay private. */
+#define MI_ACCESS_BIT(Access) (1u << (Access))
+static const UCHAR MiCompatibleViewAccess[8] = {
+    [MM_ZERO_ACCESS] = 0,
+    [MM_READONLY] = MI_ACCESS_BIT(MM_READONLY) | MI_ACCESS_BIT(MM_WRITECOPY),
+    [MM_EXECUTE] = MI_ACCESS_BIT(MM_EXECUTE),
+    [MM_EXECUTE_READ] = MI_ACCESS_BIT(MM_READONLY) | MI_ACCESS_BIT(MM_WRITECOPY) |
+                        MI_ACCESS_BIT(MM_EXECUTE) | MI_ACCESS_BIT(MM_EXECUTE_READ) |
+                        MI_ACCESS_BIT(MM_EXECUTE_WRITECOPY),
+    [MM_READWRITE] = MI_ACCESS_BIT(MM_READONLY) | MI_ACCESS_BIT(MM_WRITECOPY) |
+                     MI_ACCESS_BIT(MM_READWRITE),
+    [MM_WRITECOPY] = MI_ACCESS_BIT(MM_READONLY) | MI_ACCESS_BIT(MM_WRITECOPY),
+    [MM_EXECUTE_READWRITE] = 0xFE,
+    [MM_EXECUTE_WRITECOPY] = MI_ACCESS_BIT(MM_READONLY) | MI_ACCESS_BIT(MM_WRITECOPY) |
+                             MI_ACCESS_BIT(MM_EXECUTE) | MI_ACCESS_BIT(MM_EXECUTE_READ) |
+                             MI_ACCESS_BIT(MM_EXECUTE_WRITECOPY),
+};
+
+static BOOLEAN MiIsWriteCopyProtection(ULONG Protection)
+{
+    ULONG Access = Protection & MM_PROTECT_ACCESS;
+
+    return Access == MM_WRITECOPY || Access == MM_EXECUTE_WRITECOPY;
+}
 
 /*
  * NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess,
@@ -287,11 +288,10 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     if ((AllocationType & ~MEM_TOP_DOWN) != 0)
         return STATUS_INVALID_PARAMETER_9;
     Protection = MiMakeProtectionMask(Win32Protect);
-    if (Protection == MM_INVALID_PROTECTION || (Protection & MM_PROTECT_SPECIAL) != 0 ||
-        (Protection & MM_PROTECT_ACCESS) == MM_WRITECOPY ||
-        (Protection & MM_PROTECT_ACCESS) == MM_EXECUTE_WRITECOPY)
+    if (Protection == MM_INVALID_PROTECTION || (Protection & MM_PROTECT_SPECIAL) != 0)
         return STATUS_INVALID_PAGE_PROTECTION;
-    if (MiIsAccessAllowed(Protection, TRUE) && !MiIsAccessAllowed(Section->Protection, TRUE))
+    if (!(MiCompatibleViewAccess[Section->Protection & MM_PROTECT_ACCESS] &
+          MI_ACCESS_BIT(Protection & MM_PROTECT_ACCESS)))
         return STATUS_SECTION_PROTECTION;
     if (BaseAddress == NULL)
         return STATUS_INVALID_PARAMETER_3;
@@ -354,6 +354,17 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     Vad->u.VadFlags.CommitCharge = 0;     /* the section holds the charge */
     Vad->Section = Section;
     Vad->FirstPrototypePte = &Section->PrototypePte[FirstPage];
+    /* A copy-on-write view may give the process a private copy of each of its pages: NT
+     * charges them all when the view is mapped, so that a write never fails for commitment. */
+    if (MiIsWriteCopyProtection(Protection))
+    {
+        if (!MiChargeCommitment(Vm, Size / PAGE_SIZE))
+        {
+            MiFreeVad(Vad);
+            return STATUS_COMMITMENT_LIMIT;
+        }
+        Vad->u.VadFlags.CommitCharge = Size / PAGE_SIZE;
+    }
     MiInsertVad(&Vm->VadRoot, Vad);
     Section->MappedViews++;
     return STATUS_SUCCESS;
@@ -365,7 +376,7 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
  * the page table loses the share the PTE held, the page a share. The last share gone, the
  * prototype PTE becomes a transition PTE and the page goes to the Modified or Standby list.
  */
-static VOID MiDropSharedPte(PMMPTE PointerPte, MMPTE TempPte)
+VOID MiDropSharedPte(PMMPTE PointerPte, MMPTE TempPte)
 {
     PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
     PFN_NUMBER Table = MI_READ_PTE(MiAddressToPte(PointerPte)).u.Hard.PageFrameNumber;
@@ -389,24 +400,66 @@ static VOID MiDropSharedPte(PMMPTE PointerPte, MMPTE TempPte)
     MiDecrementShareCount(Pfn1, Page);
 }
 
-/* The working set trims a view's page (its entry is gone already): the process PTE becomes
- * the prototype PTE form that says "look up the VAD" (0xFFFFF400 | protection << 5, NT's
- * 0xFFFFF480 for read/write), which holds no share of anything. */
+/* The working set trims a shared page (its entry is gone already): the process PTE becomes
+ * a prototype PTE, which holds no share of anything: for a view's page the form that says
+ * "look up the VAD" (0xFFFFF400 | protection << 5, NT's 0xFFFFF480 for read/write), for a page
+ * shared with a clone the fork prototype PTE naming its clone block (mm/clonblk.c). */
 VOID MiTrimSharedPage(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va)
 {
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber);
+    ULONG Index = MiCloneBlockIndexOfPfn(Pfn1);
     PMMVAD Vad = MiLocateVad(&MiGetCurrentProcessVm()->VadRoot, MI_VA_TO_VPN(Va));
+    MMPTE NewPte;
 
-    if (Vad == NULL || !MI_IS_VIEW_VAD(Vad))
+    if (Index != 0)
+        NewPte.u.Long = MI_MAKE_FORK_PROTO_PTE(Index, MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long));
+    else if (Vad != NULL && MI_IS_VIEW_VAD(Vad))
+        NewPte.u.Long = MI_MAKE_PROTO_LOOKUP_PTE(Vad->u.VadFlags.Protection);
+    else
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
                      (ULONG_PTR)PointerPte);
-    MI_WRITE_PTE(PointerPte,
-                 (MMPTE){ { MI_MAKE_PROTO_LOOKUP_PTE(Vad->u.VadFlags.Protection) } });
+    MI_WRITE_PTE(PointerPte, NewPte);
     __invlpg((PVOID)Va);
     MiDropSharedPte(PointerPte, TempPte);
 }
 
-/* The view's PTEs go (each valid one leaves the working set and gives back its shares), then
- * the VAD; the section loses a view. */
+/* One PTE of a view goes: a section page mapped there leaves the working set and gives back
+ * its shares; a private copy (a copy-on-write view's) is freed; a page shared with a clone
+ * loses a reference. */
+static VOID MiDeleteViewPte(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va)
+{
+    PMMPFN Pfn1 = TempPte.u.Hard.Valid ? MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber) : NULL;
+
+    if (MI_IS_FORK_PROTO_PTE(TempPte.u.Long) ||
+        (Pfn1 != NULL && MiCloneBlockIndexOfPfn(Pfn1) != 0))
+    {
+        MiDeleteForkPte(PointerPte, TempPte);
+    }
+    else if (Pfn1 != NULL && Pfn1->u3.e1.PrototypePte)
+    {
+        MiForgetWorkingSetVa(Va);
+        MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
+        __invlpg((PVOID)Va);
+        MiDropSharedPte(PointerPte, TempPte);
+    }
+    else if (MI_IS_PROTO_LOOKUP_PTE(TempPte.u.Long))
+    {
+        MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
+    }
+    else if (MiIsResidentUserPte(PointerPte, TempPte) ||
+             mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE)
+    {
+        MiWriteUserPte(Va, 0);
+    }
+    else
+    {
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
+                     (ULONG_PTR)PointerPte);
+    }
+}
+
+/* The view's PTEs go, then the VAD and its charge (a copy-on-write view's); the section loses
+ * a view. */
 static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
 {
     PSECTION Section = Vad->Section;
@@ -427,26 +480,20 @@ static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
         if (!MiMakeUserPageTableResident(Va))
             continue;
         TempPte = MI_READ_PTE(PointerPte);
-        if (TempPte.u.Long == 0)
-            continue;
-        MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
-        if (TempPte.u.Hard.Valid)
-        {
-            __invlpg((PVOID)Va);
-            MiForgetWorkingSetVa(Va);
-            MiDropSharedPte(PointerPte, TempPte);
-        }
-        else if (!TempPte.u.Soft.Prototype ||
-                 MI_PAGEFILE_HIGH(TempPte.u.Long) != MI_PTE_LOOKUP_NEEDED)
-        {
-            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, Va, TempPte.u.Long,
-                         (ULONG_PTR)PointerPte);
-        }
+        if (TempPte.u.Long != 0)
+            MiDeleteViewPte(PointerPte, TempPte, Va);
     }
+    MiReturnCommitment(Vm, Vad->u.VadFlags.CommitCharge);
     MiRemoveVad(&Vm->VadRoot, Vad);
     MiFreeVad(Vad);
     Section->MappedViews--;
     MiDereferenceSection(Section);
+}
+
+/* A clone's copy of a view (mm/forksup.c): the section has one view more. */
+VOID MiReferenceSectionView(PMMVAD Vad)
+{
+    Vad->Section->MappedViews++;
 }
 
 /* NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress): the view holding
@@ -509,19 +556,20 @@ static VOID MiInitializeProtoPfn(PFN_NUMBER Page, PMMPTE ProtoPte, MMPTE Origina
 }
 
 /*
- * A fault on a view page (page table resident and held, protection checked against the VAD;
- * the process PTE is zero or the "look up the VAD" form). The prototype PTE decides:
+ * A prototype PTE (a section's, or a clone block's: mm/clonblk.c) resolved for PointerPte (page
+ * table resident and held, protection checked). The prototype decides:
  *   valid       the page is mapped elsewhere: one more share;
  *   transition  the page is on the Standby or Modified list: taken back (no I/O);
  *   pagefile    the page is read back (one page; the slot stays its clean copy);
- *   zero        demand zero: a zeroed page.
- * Then the process PTE becomes valid and the page joins the working set.
+ *   zero        demand zero: a zeroed page whose OriginalPte is DemandZero.
+ * Then the process PTE becomes valid and the page joins the working set. CopyOnWrite: a page
+ * still shared with a clone, mapped read-only + copy on write even where the protection lets
+ * the process write (a write gets its own copy, mm/wrtfault.c).
  */
-NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
-                                BOOLEAN Write)
+NTSTATUS MiResolvePrototype(PMMPTE PointerPte, PMMPTE ProtoPte, ULONG_PTR Va, ULONG Protection,
+                            BOOLEAN Write, BOOLEAN CopyOnWrite, MMPTE DemandZero,
+                            PFN_NUMBER *PageOut)
 {
-    PMMPTE ProtoPte = Vad->FirstPrototypePte + (MI_VA_TO_VPN(Va) - Vad->StartingVpn);
-    PSECTION Section = Vad->Section;
     MMPTE TempProto = MI_READ_PTE(ProtoPte), TempPde = MI_READ_PTE(MiAddressToPde(Va));
     PFN_NUMBER Page, Table = TempPde.u.Hard.PageFrameNumber;
     PMMPFN Pfn1;
@@ -563,17 +611,13 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
         MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
         Status = STATUS_PAGE_FAULT_PAGING_FILE;
     }
-    else if (TempProto.u.Long == 0 && Section->Reserve)
-    {
-        return STATUS_ACCESS_VIOLATION;   /* reserved, not committed */
-    }
-    else if (TempProto.u.Long == 0 || mi_pte_kind(TempProto.u.Long) == MI_PTE_DEMAND_ZERO)
+    else if ((TempProto.u.Long == 0 || mi_pte_kind(TempProto.u.Long) == MI_PTE_DEMAND_ZERO) &&
+             DemandZero.u.Long != 0)
     {
         Page = MmAvailablePages != 0 ? MiRemoveZeroPage() : 0;
         if (Page == 0)
             return STATUS_NO_MEMORY;
-        MiInitializeProtoPfn(Page, ProtoPte,
-                             (MMPTE){ { MI_MAKE_DEMAND_ZERO_PTE(Section->Protection) } }, FALSE);
+        MiInitializeProtoPfn(Page, ProtoPte, DemandZero, FALSE);
         Status = STATUS_PAGE_FAULT_DEMAND_ZERO;
     }
     else
@@ -587,11 +631,41 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
     Pfn1 = MI_PFN_ELEMENT(Page);
     Pfn1->u2.ShareCount++;
     MI_PFN_ELEMENT(Table)->u2.ShareCount++;
+    if (CopyOnWrite && MiIsAccessAllowed(Protection, TRUE))
+        Protection = (Protection & ~MM_PROTECT_ACCESS) |
+                     ((Protection & MM_PROTECT_ACCESS) == MM_EXECUTE_READWRITE
+                          ? MM_EXECUTE_WRITECOPY : MM_WRITECOPY);
     TempPte = MiMakeUserValidPte(Page, Protection, Write);
     MI_WRITE_PTE(PointerPte, TempPte);
     __invlpg((PVOID)Va);
     MiAddToWorkingSet(ALIGN_DOWN_BY(Va, PAGE_SIZE), Page, FALSE);
+    *PageOut = Page;
     return Status;
+}
+
+/*
+ * A fault on a view page (page table resident and held, protection checked against the VAD;
+ * the process PTE is zero or the "look up the VAD" form): the section's prototype PTE is
+ * resolved. In a copy-on-write view a write then gives the process its own copy at once
+ * (STATUS_PAGE_FAULT_COPY_ON_WRITE), a read maps the section's page read-only + copy on write.
+ */
+NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
+                                BOOLEAN Write)
+{
+    PMMPTE ProtoPte = Vad->FirstPrototypePte + (MI_VA_TO_VPN(Va) - Vad->StartingVpn);
+    PSECTION Section = Vad->Section;
+    MMPTE DemandZero = { { MI_MAKE_DEMAND_ZERO_PTE(Section->Protection) } };
+    PFN_NUMBER Page;
+    NTSTATUS Status;
+
+    if (MI_READ_PTE(ProtoPte).u.Long == 0 && Section->Reserve)
+        return STATUS_ACCESS_VIOLATION;   /* reserved, not committed */
+    Status = MiResolvePrototype(PointerPte, ProtoPte, Va, Protection, Write, FALSE, DemandZero,
+                                &Page);
+    if (!NT_SUCCESS(Status) || !Write || !MiIsWriteCopyProtection(Protection))
+        return Status;
+    return MiCopyOnWrite(PointerPte, MI_READ_PTE(PointerPte), Va,
+                         MiMakeWriteCopyWritable(Protection));
 }
 
 /*

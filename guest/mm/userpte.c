@@ -158,6 +158,12 @@ VOID MiDeletePte(PMMPTE PointerPte)
     PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
     PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
 
+    if (TempPte.u.Hard.Valid && PageFrameIndex <= MmHighestPhysicalPage &&
+        Pfn1->u3.e1.PrototypePte)
+    {
+        MiDeleteForkPte(PointerPte, TempPte);   /* a page shared with a clone */
+        return;
+    }
     if (PageFrameIndex > MmHighestPhysicalPage || MI_PFN_PTE_ADDRESS(Pfn1) != PointerPte)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_PTE_MISMATCH, (ULONG_PTR)PointerPte,
                      PageFrameIndex, (ULONG_PTR)Pfn1->PteAddress);
@@ -203,6 +209,10 @@ VOID MiWriteUserPte(ULONG_PTR Va, ULONG Value)
     TempPte = MI_READ_PTE(PointerPte);
     if (MiIsResidentUserPte(PointerPte, TempPte))
         MiDeletePte(PointerPte);
+    else if (MI_IS_FORK_PROTO_PTE(TempPte.u.Long) &&
+             (!MI_IS_FORK_PROTO_PTE(Value) ||
+              MI_PROTO_PTE_INDEX(Value) != MI_PROTO_PTE_INDEX(TempPte.u.Long)))
+        MiDeleteForkPte(PointerPte, TempPte);   /* not just a new protection */
     else if (MI_PTE_HAS_PAGEFILE_SLOT(TempPte.u.Long) &&
              (!MI_PTE_HAS_PAGEFILE_SLOT(Value) ||
               MI_PAGEFILE_HIGH(Value) != MI_PAGEFILE_HIGH(TempPte.u.Long)))
@@ -212,13 +222,25 @@ VOID MiWriteUserPte(ULONG_PTR Va, ULONG Value)
     __invlpg((PVOID)Va);
 }
 
+/* A valid page's protection is its PFN's, except for a section's page, which has one per view:
+ * the view's (a copy-on-write view's page reads PAGE_WRITECOPY until written, its private copy
+ * PAGE_READWRITE). */
 ULONG MiGetResidentProtection(ULONG_PTR Va)
 {
     MMPTE TempPte = MI_READ_PTE(MiAddressToPte(Va));
+    PMMPFN Pfn1;
+    PMMVAD Vad;
 
     if (!TempPte.u.Hard.Valid)
         return MI_PTE_PROTECTION(TempPte.u.Long);
-    return MI_PTE_PROTECTION(MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber)->OriginalPte.u.Long);
+    Pfn1 = MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber);
+    if (Pfn1->u3.e1.PrototypePte && MiCloneBlockIndexOfPfn(Pfn1) == 0)
+    {
+        Vad = MiLocateVad(&MiGetCurrentProcessVm()->VadRoot, MI_VA_TO_VPN(Va));
+        if (Vad != NULL && MI_IS_VIEW_VAD(Vad))
+            return Vad->u.VadFlags.Protection;
+    }
+    return MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long);
 }
 
 /*
@@ -239,6 +261,18 @@ VOID MiSetResidentProtection(ULONG_PTR Va, ULONG Protection)
     if (!MiIsResidentUserPte(PointerPte, TempPte))
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_TRANSITION_PAGE, (ULONG_PTR)PointerPte,
                      TempPte.u.Long, (ULONG_PTR)Pfn1->PteAddress);
+    if (TempPte.u.Hard.Valid && Pfn1->u3.e1.PrototypePte)
+    {
+        /* Still shared with a clone, whose protection is the page's: this process's own
+         * copy first (a protection is per process), then the new protection on it. */
+        if (!NT_SUCCESS(MiCopyOnWrite(PointerPte, TempPte, Va,
+                                      MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long))))
+            return;   /* no page for the copy: the protection stays */
+        TempPte = MI_READ_PTE(PointerPte);
+        Page = TempPte.u.Hard.PageFrameNumber;
+        Pfn1 = MI_PFN_ELEMENT(Page);
+        Writable = MiIsAccessAllowed(Protection, TRUE);
+    }
     Pfn1->OriginalPte.u.Long = MI_PTE_WITH_PROTECTION(Pfn1->OriginalPte.u.Long, Protection);
     if (!TempPte.u.Hard.Valid)
     {

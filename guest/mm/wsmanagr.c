@@ -186,21 +186,39 @@ VOID MiForgetWorkingSetEntry(PMMPFN Pfn1, PMMPTE PointerPte)
     MiRemoveWsle(Wsl, Index);
 }
 
-/* A view's page leaves the current working set without being trimmed (its view goes): its
- * entry is found by address (a section page's PFN does not name one entry). */
-VOID MiForgetWorkingSetVa(ULONG_PTR Va)
+/* A shared page's PFN names the entry of the working set that took it last (u1.WsIndex), which
+ * is only a hint for the others: then the list is searched (NT hashes shared pages' entries;
+ * this list has no hash yet, so a miss costs a walk). */
+ULONG MiLocateWsle(ULONG_PTR Va, ULONG Hint)
 {
     PMMWSL Wsl = MiGetCurrentWorkingSet()->VmWorkingSetList;
     ULONG Index;
 
+    if (Hint < Wsl->LastInitializedWsle &&
+        (Wsl->Wsle[Hint].VirtualAddress & (~MI_WSLE_FLAGS | MI_WSLE_VALID | MI_WSLE_PAGE_TABLE)) ==
+            (Va | MI_WSLE_VALID))
+        return Hint;
     for (Index = Wsl->Oldest; Index != MI_WSLE_NONE; Index = Wsl->Wsle[Index].Flink)
-        if ((Wsl->Wsle[Index].VirtualAddress & ~MI_WSLE_FLAGS) == Va)
-        {
-            MiRemoveWsle(Wsl, Index);
-            PsGetCurrentProcess()->Vm.PrivatePages--;
-            return;
-        }
-    KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_WORKING_SET, MI_WSLE_NONE, Va, 0);
+        if ((Wsl->Wsle[Index].VirtualAddress & ~MI_WSLE_FLAGS) == Va &&
+            !(Wsl->Wsle[Index].VirtualAddress & MI_WSLE_PAGE_TABLE))
+            return Index;
+    return MI_WSLE_NONE;
+}
+
+/* A shared page leaves the current working set without being trimmed (its view or its PTE
+ * goes): its entry is found by address (a shared page's PFN does not name one entry). */
+VOID MiForgetWorkingSetVa(ULONG_PTR Va)
+{
+    PMMWSL Wsl = MiGetCurrentWorkingSet()->VmWorkingSetList;
+    MMPTE TempPte = MI_READ_PTE(MiAddressToPte(Va));
+    ULONG Hint = TempPte.u.Hard.Valid
+                     ? MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber)->u1.WsIndex : MI_WSLE_NONE;
+    ULONG Index = MiLocateWsle(Va, Hint);
+
+    if (Index == MI_WSLE_NONE)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_WORKING_SET, MI_WSLE_NONE, Va, 0);
+    MiRemoveWsle(Wsl, Index);
+    PsGetCurrentProcess()->Vm.PrivatePages--;
 }
 
 /* May the entry's page leave now? Not a page table still mapping resident pages, not a page

@@ -81,6 +81,12 @@ NTSTATUS NTAPI PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber)
  * set instead. */
 NTSTATUS NTAPI PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
 
+/* DEBUGGING AID (kernel option pv.debugclone, else STATUS_NOT_IMPLEMENTED): clone the caller's
+ * address space into a child that never runs, and read or write the child's memory, or delete
+ * it (PV_DEBUG_CLONE_*; guest/ke/forktest.c). */
+NTSTATUS NTAPI PvDebugCloneProcess(ULONG Operation, PVOID ChildAddress, PVOID Buffer,
+                                   ULONG Length);
+
 /* ------------------------------------------------------------------------ runtime (libntuser) */
 
 /* The image name (argv[0]), set by crt0 before main. */
