@@ -257,6 +257,7 @@ VOID MiInitializeTransitionPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, MMP
 VOID MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
 VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
 VOID MiRestoreTransitionPte(PFN_NUMBER PageFrameIndex);
+VOID MiDecrementPrototypeShare(PFN_NUMBER PageFrameIndex, PFN_NUMBER Table, BOOLEAN Dirty);
 ULONG MiCheckPfnLists(VOID);
 
 /* The PTE mapping a page through its page table's frame (hyperspace), for PTEs that may not be

@@ -337,6 +337,39 @@ VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex)
         MiInsertPageInList(&MmStandbyPageListHead, PageFrameIndex);
 }
 
+/*
+ * One process PTE in page table Table stops mapping a prototype page (a section's or a clone
+ * block's): Dirty is the PTE's Dirty bit, which goes to the PFN (a pagefile copy is stale then
+ * and released). The table loses the share the PTE held, the page one share; the last share
+ * gone, the prototype PTE becomes a transition PTE and the page goes to the Modified or
+ * Standby list (MiDecrementShareCount).
+ */
+VOID MiDecrementPrototypeShare(PFN_NUMBER PageFrameIndex, PFN_NUMBER Table, BOOLEAN Dirty)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
+    ULONG Original = Pfn1->OriginalPte.u.Long;
+
+    if (!Pfn1->u3.e1.PrototypePte)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SHARE_COUNT, PageFrameIndex,
+                     Pfn1->u2.ShareCount, 0);
+    if (Dirty && !Pfn1->u3.e1.Modified)
+    {
+        Pfn1->u3.e1.Modified = 1;
+        if (MI_PTE_HAS_PAGEFILE_SLOT(Original))
+        {
+            MiReleasePageFileSpace(Pfn1->OriginalPte);
+            Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(MI_PTE_PROTECTION(Original));
+        }
+    }
+    MiDecrementShareCount(MI_PFN_ELEMENT(Table), Table);
+    if (Pfn1->u2.ShareCount == 1)
+        MI_WRITE_PTE(MI_PFN_PTE_ADDRESS(Pfn1),
+                     (MMPTE){ { MI_MAKE_TRANSITION_PTE(
+                                    PageFrameIndex,
+                                    MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long)) } });
+    MiDecrementShareCount(Pfn1, PageFrameIndex);
+}
+
 /* Walk every list: links, locations and totals must agree. Returns the pages on lists. */
 ULONG MiCheckPfnLists(VOID)
 {

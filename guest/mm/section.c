@@ -370,34 +370,13 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     return STATUS_SUCCESS;
 }
 
-/*
- * One process PTE less maps a section page (trimmed or unmapped; the PTE was valid and is
- * rewritten by the caller): its dirty bit goes to the PFN (a stale pagefile copy is released),
- * the page table loses the share the PTE held, the page a share. The last share gone, the
- * prototype PTE becomes a transition PTE and the page goes to the Modified or Standby list.
- */
+/* One process PTE less maps a shared page (trimmed or unmapped; the PTE was valid and is
+ * rewritten by the caller): MiDecrementPrototypeShare (pfnlist.c) with the PTE's page table. */
 VOID MiDropSharedPte(PMMPTE PointerPte, MMPTE TempPte)
 {
-    PFN_NUMBER Page = TempPte.u.Hard.PageFrameNumber;
     PFN_NUMBER Table = MI_READ_PTE(MiAddressToPte(PointerPte)).u.Hard.PageFrameNumber;
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
-    ULONG Original = Pfn1->OriginalPte.u.Long;
 
-    if (TempPte.u.Hard.Dirty && !Pfn1->u3.e1.Modified)
-    {
-        Pfn1->u3.e1.Modified = 1;
-        if (MI_PTE_HAS_PAGEFILE_SLOT(Original))
-        {
-            MiReleasePageFileSpace(Pfn1->OriginalPte);
-            Pfn1->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(MI_PTE_PROTECTION(Original));
-        }
-    }
-    MiDecrementShareCount(MI_PFN_ELEMENT(Table), Table);
-    if (Pfn1->u2.ShareCount == 1)
-        MI_WRITE_PTE(MI_PFN_PTE_ADDRESS(Pfn1),
-                     (MMPTE){ { MI_MAKE_TRANSITION_PTE(
-                                    Page, MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long)) } });
-    MiDecrementShareCount(Pfn1, Page);
+    MiDecrementPrototypeShare(TempPte.u.Hard.PageFrameNumber, Table, TempPte.u.Hard.Dirty);
 }
 
 /* The working set trims a shared page (its entry is gone already): the process PTE becomes

@@ -6,9 +6,9 @@
  *   guest/mm/pfnlist.c: at zero it goes to Standby or Modified by its dirtiness, and when its
  *   frame is reused the prototype PTE (a system address, no page table, no hyperspace) gets
  *   the page's OriginalPte back and the PFN forgets it was a prototype page.
- * The steps mm/section.c takes around pfnlist.c (initializing the PFN, writing the transition
- * PTE into the prototype before the last share goes) are done here the same way: section.c
- * itself needs the self-map and does not build on the host.
+ * Dropping a share is pfnlist.c's MiDecrementPrototypeShare, as mm/section.c calls it; the
+ * steps section.c takes around it (initializing the PFN, adding a share) are done here the same
+ * way: section.c itself needs the self-map and does not build on the host.
  */
 #include "../../guest/mm/pfnlist.c"
 #include "../../guest/mm/pagefile.c"
@@ -106,18 +106,11 @@ static void map(PFN_NUMBER page, PFN_NUMBER table)
     pfn_db[table].u2.ShareCount++;
 }
 
-/* A process PTE stops mapping it (trimmed or unmapped), as MiDropSharedPte does. */
+/* A process PTE stops mapping it (trimmed or unmapped): what MiDropSharedPte does once it
+ * has found the PTE's page table. */
 static void drop(PFN_NUMBER page, PFN_NUMBER table, bool dirty)
 {
-    PMMPFN pfn = &pfn_db[page];
-
-    if (dirty)
-        pfn->u3.e1.Modified = 1;
-    MiDecrementShareCount(&pfn_db[table], table);
-    if (pfn->u2.ShareCount == 1)
-        MI_PFN_PTE_ADDRESS(pfn)->u.Long =
-            MI_MAKE_TRANSITION_PTE(page, MI_PTE_PROTECTION(pfn->OriginalPte.u.Long));
-    MiDecrementShareCount(pfn, page);
+    MiDecrementPrototypeShare(page, table, dirty);
 }
 
 /* ---------------------------------------------------------------------------------- tests */
