@@ -29,6 +29,13 @@
  * becomes the pagefile PTE); when its frame is reused, MiRestoreTransitionPte writes that
  * into the prototype PTE.
  *
+ * Copy-on-write views (PAGE_WRITECOPY, PAGE_EXECUTE_WRITECOPY; allowed wherever reading is,
+ * MiCompatibleViewAccess): charged their whole size when mapped (NT's choice: a copy never
+ * fails for commitment), their section pages mapped read-only with the CopyOnWrite bit; a
+ * write gives the process its own page (mm/wrtfault.c), a private page in the view's range
+ * from then on (freed when the view goes). A clone's copy of a view (mm/forksup.c) may also
+ * hold fork prototype PTEs there, for the private copies it shares with its parent.
+ *
  * Lifetime: a section has a handle count and a view count; when both are zero the section is
  * deleted (its pages freed, its commitment returned). Handles are per process (a small table
  * in the EPROCESS), values 4, 8, ...; at process end every view is unmapped and every handle

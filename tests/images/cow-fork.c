@@ -12,7 +12,9 @@
  * Arguments: "child-first" deletes the child, after which the parent's writes take its pages
  * back without a copy (same frame); "parent-first" ends with the child alive (the kernel
  * deletes it after the parent); "nocommit" first commits more than half of what is left, so
- * that the clone fails with STATUS_COMMITMENT_LIMIT and the parent is left as it was.
+ * that the clone fails with STATUS_COMMITMENT_LIMIT and the parent is left as it was; "novads"
+ * first reserves 300 ranges, so that the clone runs out of VADs half-way
+ * (STATUS_INSUFFICIENT_RESOURCES: what it had copied is undone, views included).
  * Every run ends with the kernel's leak checks (pages, commitment, VADs, pagefile slots).
  * NEEDS-PAGEFILE
  * Expected: the steps, then "end".
@@ -119,6 +121,23 @@ static VOID CommitMostOfWhatIsLeft(VOID)
                  STATUS_SUCCESS, "commit more than half of what is left");
 }
 
+/* 300 reservations: the VADs of the process and of its clone are more than the kernel has. */
+static VOID ReserveManyRanges(VOID)
+{
+    ULONG i;
+
+    for (i = 0; i < 300; i++)
+    {
+        PVOID Base = NULL;
+        SIZE_T Size = 0x10000;
+
+        if (NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size, MEM_RESERVE,
+                                    PAGE_READWRITE) != STATUS_SUCCESS)
+            fail("reservation %lu", (unsigned long)i);
+    }
+    msg("reserve 300 ranges");
+}
+
 int main(int argc, char **argv)
 {
     const char *Mode = argc > 1 ? argv[1] : "child-first";
@@ -136,12 +155,16 @@ int main(int argc, char **argv)
     Verify(0, 16, 1, FALSE, "parent before the clone");
     MapSection();
 
-    if (strcmp(Mode, "nocommit") == 0)
+    if (strcmp(Mode, "nocommit") == 0 || strcmp(Mode, "novads") == 0)
     {
-        CommitMostOfWhatIsLeft();
+        if (Mode[2] == 'c')
+            CommitMostOfWhatIsLeft();
+        else
+            ReserveManyRanges();
         Before = Counters();
         check_status(PvDebugCloneProcess(PV_DEBUG_CLONE_CREATE, NULL, NULL, 0),
-                     STATUS_COMMITMENT_LIMIT, "clone");
+                     Mode[2] == 'c' ? STATUS_COMMITMENT_LIMIT : STATUS_INSUFFICIENT_RESOURCES,
+                     "clone");
         After = Counters();
         CHECK(After.TotalCommittedPages == Before.TotalCommittedPages, "nothing charged");
         check_status(PvDebugCloneProcess(PV_DEBUG_CLONE_READ, Base, &Page, 4),
