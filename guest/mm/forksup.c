@@ -321,6 +321,13 @@ static NTSTATUS MiClonePageTables(PEPROCESS Child, PULONG Made)
  * MmCleanProcessAddressSpace while attached to it, then MmDeleteProcessAddressSpace from
  * another address space (ke/process.c). Its PTEs give back their clone-block references; the
  * last reference frees a shared page and its pagefile slot.
+ *
+ * For the scheduler: everything here, like the rest of Mm, assumes that nothing else runs
+ * while it works (no PFN lock or working-set mutex yet). With preemption and several
+ * processes, a clone needs the parent's other threads stopped and the PFN lock held around
+ * the clone-block pool, the PFN entries and the PTE changes (NT: the working-set mutex of the
+ * parent and the PFN lock); faults on a clone block's page from two processes at once are
+ * then collided faults on the block's prototype PTE, as for a section's page.
  */
 NTSTATUS MmCloneProcessAddressSpace(PEPROCESS Parent, PEPROCESS Child)
 {

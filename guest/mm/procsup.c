@@ -7,7 +7,9 @@
  * writes the image's PTEs (ldr/elf.c) and MmCreateUserStack reserves and commits the stack
  * (VADs: mm/virtual.c). At the end MmCleanProcessAddressSpace (attached) frees every user page,
  * page table, pagefile slot and VAD and returns the commit charge; MmDeleteProcessAddressSpace
- * (from another address space) frees the three pages.
+ * (from another address space) frees the three pages. A process that shares pages with a
+ * clone (mm/forksup.c) is deleted the same way, before or after it: its PTEs that refer to a
+ * clone block give back their reference (the last one frees the page and its slot).
  *
  * Share counts: a page table holds one share for its PDE plus one per resident page it maps
  * (valid, or in transition on a list); the page directory one for itself plus one per page

@@ -138,6 +138,40 @@ static VOID ReserveManyRanges(VOID)
     msg("reserve 300 ranges");
 }
 
+/* A protection is per process: the parent makes a page it shares with the child read-only
+ * (mapped at the time, or not: the working set emptied first), and the child's stays
+ * read/write. */
+static VOID ProtectShared(ULONG Page, BOOLEAN Mapped)
+{
+    volatile ULONG *Address = &Private[Page * WORDS];
+    SIZE_T Size = 0x1000;
+    PVOID Base = (PVOID)Address;
+    ULONG Old = 0;
+    MEMORY_BASIC_INFORMATION Info;
+
+    if (Mapped)
+        (void)Address[5];
+    else if (PvSetWorkingSetLimits(0xFFFFFFFFu, 0xFFFFFFFFu) != STATUS_SUCCESS)
+        fail("emptying the working set");
+    check_status(NtProtectVirtualMemory(NtCurrentProcess(), &Base, &Size, PAGE_READONLY, &Old),
+                 STATUS_SUCCESS, "parent makes shared page %lu read-only (%s)",
+                 (unsigned long)Page, Mapped ? "mapped" : "not mapped");
+    CHECK(Old == PAGE_READWRITE && Address[5] == Pattern(Page, 1), "it was read/write, it reads");
+    check_status(NtQueryVirtualMemory(NtCurrentProcess(), (PVOID)Address, MemoryBasicInformation,
+                                      &Info, sizeof(Info), NULL),
+                 STATUS_SUCCESS, "query it");
+    CHECK(Info.Protect == PAGE_READONLY && Info.RegionSize == 0x1000, "read-only, that page only");
+    ChildWrite(&Address[6], 0xC41DC41Du);
+    CHECK(ChildWord(&Address[6]) == 0xC41DC41Du && ChildWord(&Address[5]) == Pattern(Page, 1) &&
+              Address[6] == 0,
+          "the child still writes it, into its own copy");
+    check_status(NtProtectVirtualMemory(NtCurrentProcess(), &Base, &Size, PAGE_READWRITE, &Old),
+                 STATUS_SUCCESS, "read/write again");
+    Address[6] = 0x9A9A9A9Au;
+    CHECK(Address[6] == 0x9A9A9A9Au && ChildWord(&Address[6]) == 0xC41DC41Du,
+          "the parent writes its own");
+}
+
 int main(int argc, char **argv)
 {
     const char *Mode = argc > 1 ? argv[1] : "child-first";
@@ -214,6 +248,9 @@ int main(int argc, char **argv)
     ChildWrite(&C[WORDS], 0xC0C00004u);
     CHECK(C[WORDS] == 0xC0C00001u && ChildWord(&C[WORDS]) == 0xC0C00004u,
           "the inherited private copy is copied on write too");
+
+    ProtectShared(600, TRUE);
+    ProtectShared(650, FALSE);
 
     if (strcmp(Mode, "parent-first") == 0)
     {
