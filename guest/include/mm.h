@@ -389,6 +389,7 @@ typedef struct _MMCLONE_BLOCK
 #define MI_CLONE_BLOCKS 8192u  /* index 0 unused: 8191 pages (32 MiB) shared at once */
 extern MMCLONE_BLOCK MmCloneBlocks[MI_CLONE_BLOCKS];
 extern ULONG MmCloneBlocksInUse;
+extern ULONG MmCloneBlockLimit;     /* blocks that may be in use (pv.cloneblocks=N) */
 ULONG MiAllocateCloneBlock(VOID);   /* 0 if the pool is empty; CloneRefCount 1 */
 PMMCLONE_BLOCK MiGetCloneBlock(ULONG Index);
 ULONG MiCloneBlockIndexOfPfn(PMMPFN Pfn1);

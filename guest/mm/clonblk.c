@@ -19,7 +19,8 @@
  * NT keeps clone blocks in pool, one array per fork (a clone header, with a count of the
  * processes that still use it) described in each process by clone descriptors, so that it can
  * free the pool and find the blocks of an address. pagevisor keeps every clone block in one
- * fixed pool (MmCloneBlocks, 8191 blocks: 32 MiB of shared private pages) and counts references
+ * fixed pool (MmCloneBlocks, 8191 blocks: 32 MiB of shared private pages; pv.cloneblocks=N
+ * allows fewer, for tests of a clone that runs out of them) and counts references
  * per block: a process's references are exactly its own PTEs, which its deletion walks anyway,
  * so no descriptor is needed; a block whose count reaches zero is free again at once (its page
  * freed, its pagefile slot released).
@@ -28,12 +29,15 @@
 
 MMCLONE_BLOCK MmCloneBlocks[MI_CLONE_BLOCKS];
 ULONG MmCloneBlocksInUse;
+ULONG MmCloneBlockLimit = MI_CLONE_BLOCKS - 1;   /* pv.cloneblocks=N: a smaller pool */
 static ULONG MiCloneBlockHint = 1;
 
 ULONG MiAllocateCloneBlock(VOID)
 {
     ULONG Tried, Index = MiCloneBlockHint;
 
+    if (MmCloneBlocksInUse >= MmCloneBlockLimit)
+        return 0;
     for (Tried = 1; Tried < MI_CLONE_BLOCKS; Tried++)
     {
         if (Index >= MI_CLONE_BLOCKS)

@@ -22,7 +22,8 @@
  * Kernel command-line options (pages): pv.wsmin=N and pv.wsmax=N, every process's working-set
  * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read; pv.burnpages=N, pages
  * of RAM left unused (NT's /BURNMEMORY boot option, in pages): memory pressure without
- * shrinking --mem below what the boot modules need.
+ * shrinking --mem below what the boot modules need; pv.cloneblocks=N, clone blocks that may be
+ * in use (mm/clonblk.c: a smaller pool, so that a clone can run out of them in a test).
  */
 #include "mm.h"
 #include "hv.h"
@@ -396,6 +397,8 @@ static VOID MiInitializePagingPolicy(VOID)
                                                     MmMaximumWorkingSetSize);
     MmWorkingSetMinimumDefault = MiCommandLineValue("pv.wsmin", MmWorkingSetMinimumDefault, 0,
                                                     MmWorkingSetMaximumDefault);
+    MmCloneBlockLimit = MiCommandLineValue("pv.cloneblocks", MmCloneBlockLimit, 1,
+                                           MI_CLONE_BLOCKS - 1);
     if (MmWorkingSetMinimumDefault > MmWorkingSetMaximumDefault)
         MmWorkingSetMinimumDefault = MmWorkingSetMaximumDefault;
     DbgPrint("mm: paging: minimum free pages %u, modified pages written above %u down to %u, "

@@ -14,7 +14,9 @@
  * deletes it after the parent); "nocommit" first commits more than half of what is left, so
  * that the clone fails with STATUS_COMMITMENT_LIMIT and the parent is left as it was; "novads"
  * first reserves 300 ranges, so that the clone runs out of VADs half-way
- * (STATUS_INSUFFICIENT_RESOURCES: what it had copied is undone, views included).
+ * (STATUS_INSUFFICIENT_RESOURCES: what it had copied is undone, views included); "noblocks"
+ * (run with pv.cloneblocks=300) runs out of clone blocks half-way through the pages: the
+ * child's references are given back, the parent's shared pages are its own again.
  * Every run ends with the kernel's leak checks (pages, commitment, VADs, pagefile slots).
  * NEEDS-PAGEFILE
  * Expected: the steps, then "end".
@@ -189,11 +191,12 @@ int main(int argc, char **argv)
     Verify(0, 16, 1, FALSE, "parent before the clone");
     MapSection();
 
-    if (strcmp(Mode, "nocommit") == 0 || strcmp(Mode, "novads") == 0)
+    if (strcmp(Mode, "nocommit") == 0 || strcmp(Mode, "novads") == 0 ||
+        strcmp(Mode, "noblocks") == 0)
     {
         if (Mode[2] == 'c')
             CommitMostOfWhatIsLeft();
-        else
+        else if (Mode[2] == 'v')
             ReserveManyRanges();
         Before = Counters();
         check_status(PvDebugCloneProcess(PV_DEBUG_CLONE_CREATE, NULL, NULL, 0),
@@ -201,11 +204,18 @@ int main(int argc, char **argv)
                      "clone");
         After = Counters();
         CHECK(After.TotalCommittedPages == Before.TotalCommittedPages, "nothing charged");
+        CHECK(After.AvailablePages >= Before.AvailablePages, "no page kept");
         check_status(PvDebugCloneProcess(PV_DEBUG_CLONE_READ, Base, &Page, 4),
                      STATUS_INVALID_PARAMETER_1, "no child");
         Verify(0, TOUCHED_PAGES, 1, FALSE, "parent after the failed clone");
+        (void)Private[5];
+        if (PvQueryPhysicalPage((PVOID)Private, &Frame) != STATUS_SUCCESS)
+            fail("PvQueryPhysicalPage");
         Fill(0, 64, 2);
         Verify(0, 64, 2, FALSE, "parent writes as before");
+        if (PvQueryPhysicalPage((PVOID)Private, &FrameAfter) != STATUS_SUCCESS)
+            fail("PvQueryPhysicalPage");
+        CHECK(Frame != 0 && Frame == FrameAfter, "its page 0 was not copied to be written");
         msg("end");
         return 0;
     }

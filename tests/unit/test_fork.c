@@ -65,6 +65,7 @@ static void reset(ULONG pagefile_slots)
     memset(child_ptes, 0, sizeof(child_ptes));
     memset(MmCloneBlocks, 0, sizeof(MmCloneBlocks));
     MmCloneBlocksInUse = 0;
+    MmCloneBlockLimit = MI_CLONE_BLOCKS - 1;
     MmPfnDatabase = pfn_db;
     MmHighestPhysicalPage = PAGES - 1;
     MmAvailablePages = 0;
@@ -168,6 +169,14 @@ static void clone_block_pool(void)
     CU_ASSERT_EQUAL(MiAllocateCloneBlock(), 0);
     MiDereferenceCloneBlock(a);
     CU_ASSERT_EQUAL(MiAllocateCloneBlock(), a);
+    /* pv.cloneblocks=N: at most N in use. */
+    reset(0);
+    MmCloneBlockLimit = 2;
+    a = MiAllocateCloneBlock();
+    CU_ASSERT(a != 0 && MiAllocateCloneBlock() != 0);
+    CU_ASSERT_EQUAL(MiAllocateCloneBlock(), 0);
+    MiDereferenceCloneBlock(a);
+    CU_ASSERT(MiAllocateCloneBlock() != 0);
 }
 
 static void cloned_page_share_counts(void)
