@@ -61,7 +61,7 @@ int main(void)
     PVOID PV = NULL, PC = NULL, PC2 = NULL, PR = NULL;
     SIZE_T SV = 0, SC = 0, SC2 = 0, SR = 0;
     volatile ULONG *V, *C, *C2, *R;
-    ULONG Page, Charge, CowBefore;
+    ULONG Page, Charge, CowBefore, Available;
     PV_MM_COUNTERS Counters;
 
     msg("begin");
@@ -132,8 +132,12 @@ int main(void)
     CHECK(Word(C2, 0) == 0xC2C20000u && Word(C, 0) == 0xC0C00000u && Word(V, 0) == 0x22220000u,
           "C2's copy is its own");
 
+    check_status(PvQueryMmCounters(&Counters, sizeof(Counters)), STATUS_SUCCESS, "counters");
+    Available = Counters.AvailablePages;
     check_status(NtUnmapViewOfSection(NtCurrentProcess(), PC), STATUS_SUCCESS,
                  "unmap C (its copies freed)");
+    check_status(PvQueryMmCounters(&Counters, sizeof(Counters)), STATUS_SUCCESS, "counters");
+    CHECK(Counters.AvailablePages >= Available + 5, "C's 5 copies are available pages again");
     check_status(NtUnmapViewOfSection(NtCurrentProcess(), PC2), STATUS_SUCCESS, "unmap C2");
     CHECK(CommitCharge() == Charge, "their charge returned");
     CHECK(Word(V, 0) == 0x22220000u && Word(V, 14) == 0x2222000Eu, "V is intact");
