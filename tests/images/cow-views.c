@@ -40,7 +40,9 @@ static VOID Query(PVOID Address, ULONG Protect, SIZE_T Size, const char *What)
                              sizeof(Info), &Length) != STATUS_SUCCESS)
         fail("NtQueryVirtualMemory");
     CHECK(Info.Type == MEM_MAPPED && Info.State == MEM_COMMIT && Info.Protect == Protect &&
-              Info.RegionSize == Size && Info.AllocationProtect == PAGE_WRITECOPY,
+              Info.RegionSize == Size &&
+              (Info.AllocationProtect == PAGE_WRITECOPY ||
+               Info.AllocationProtect == PAGE_EXECUTE_WRITECOPY),
           "%s: protect 0x%lx, %lu bytes (got 0x%lx, %lu)", What, (unsigned long)Protect,
           (unsigned long)Size, (unsigned long)Info.Protect, (unsigned long)Info.RegionSize);
 }
@@ -160,6 +162,21 @@ int main(void)
     R[1] = 0x0B0B0B0Bu;
     CHECK(R[1] == 0x0B0B0B0Bu, "and its write stays in the process's copy");
     check_status(NtClose(ReadOnly), STATUS_SUCCESS, "close the read-only section");
+
+    MaximumSize = 0x2000;
+    check_status(NtCreateSection(&ReadOnly, SECTION_ALL_ACCESS, NULL, &MaximumSize,
+                                 PAGE_EXECUTE_READWRITE, SEC_COMMIT, NULL),
+                 STATUS_SUCCESS, "create an execute/read/write section");
+    PR = NULL;
+    SR = 0;
+    check_status(NtMapViewOfSection(ReadOnly, NtCurrentProcess(), &PR, 0, 0, NULL, &SR,
+                                    ViewShare, 0, PAGE_EXECUTE_WRITECOPY),
+                 STATUS_SUCCESS, "a PAGE_EXECUTE_WRITECOPY view of it");
+    R = (volatile ULONG *)PR;
+    R[0x400 + 1] = 0x0E0E0E0Eu;
+    Query(PR, PAGE_EXECUTE_WRITECOPY, 0x1000u, "page 0 not written");
+    Query((PUCHAR)PR + 0x1000u, PAGE_EXECUTE_READWRITE, 0x1000u, "page 1 written");
+    check_status(NtClose(ReadOnly), STATUS_SUCCESS, "close it");
     check_status(NtClose(Section), STATUS_SUCCESS, "close the section");
     msg("end");
     return 0;

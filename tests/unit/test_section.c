@@ -239,12 +239,44 @@ static void reused_frame_restores_the_prototype(void)
     CU_ASSERT_EQUAL(prototypes[6].u.Long, MI_MAKE_DEMAND_ZERO_PTE(MM_READWRITE));
 }
 
+/* A copy-on-write view's write: the process's PTE takes a private page (MiInitializePfn), the
+ * section page loses that PTE's share (MiCopyOnWrite); the read/write view keeps mapping it. */
+static void copy_on_write_breaks_a_share(void)
+{
+    reset(0);
+    ULONG avail = MmAvailablePages;
+    PFN_NUMBER page = make_section_page(&prototypes[7], MM_READWRITE);
+    MMPTE copy_pte = { { MI_MAKE_DEMAND_ZERO_PTE(MM_READWRITE) } };
+
+    map(page, TABLE_FRAME);          /* the read/write view */
+    map(page, TABLE_FRAME + 1);      /* the copy-on-write view, read-only + CopyOnWrite */
+    PFN_NUMBER copy = MiRemoveAnyPage();
+    CU_ASSERT_FATAL(copy != 0);
+    drop(page, TABLE_FRAME + 1, false);
+    MiInitializePfnForOtherProcess(copy, &copy_pte, TABLE_FRAME + 1);
+    CU_ASSERT_EQUAL(pfn_db[page].u2.ShareCount, 1);
+    CU_ASSERT(prototypes[7].u.Hard.Valid);
+    CU_ASSERT_EQUAL(pfn_db[page].u3.e1.PageLocation, ActiveAndValid);
+    CU_ASSERT_EQUAL(pfn_db[TABLE_FRAME + 1].u2.ShareCount, 2);   /* now the copy's */
+    CU_ASSERT_EQUAL(pfn_db[copy].u3.e1.PrototypePte, 0);
+    CU_ASSERT_EQUAL(MI_PFN_PTE_ADDRESS(&pfn_db[copy]), &copy_pte);
+    CU_ASSERT_EQUAL(MmAvailablePages, avail - 2);
+    /* The read/write view goes: the section page (dirty through it) waits on the list, the
+     * copy stays the process's. */
+    drop(page, TABLE_FRAME, true);
+    CU_ASSERT_EQUAL(pfn_db[page].u3.e1.PageLocation, ModifiedNoWritePageList);
+    CU_ASSERT_EQUAL(mi_pte_kind(prototypes[7].u.Long), MI_PTE_TRANSITION);
+    CU_ASSERT_EQUAL(pfn_db[copy].u3.e1.PageLocation, ActiveAndValid);
+    CU_ASSERT_EQUAL(mappings, 0);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(lookup_pte_encode_decode),
     UNIT_TEST(prototype_pte_states_decode),
     UNIT_TEST(share_count_up_and_down),
     UNIT_TEST(dirty_shared_page_goes_to_modified),
     UNIT_TEST(reused_frame_restores_the_prototype),
+    UNIT_TEST(copy_on_write_breaks_a_share),
 };
 
 UNIT_MAIN("section", tests)
