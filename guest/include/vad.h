@@ -75,6 +75,9 @@ typedef struct _MMVAD
      * its first page (mm/section.c). NULL in private and image VADs. */
     struct _SECTION *Section;
     struct _MMPTE *FirstPrototypePte;
+    /* A view mapped ViewUnmap: a clone of the process does not get it (NT's
+     * VadFlags2.Inherit clear). */
+    BOOLEAN NoInherit;
 } MMVAD, *PMMVAD;
 
 #define MI_IS_VIEW_VAD(Vad) \

@@ -182,7 +182,8 @@ static NTSTATUS MiClonePte(PMMPTE PointerPte, PULONG ChildPte)
     return STATUS_SUCCESS;
 }
 
-/* The VADs, each charged to the child as to the parent; views map their section once more. */
+/* The VADs, each charged to the child as to the parent; views map their section once more,
+ * but for those mapped ViewUnmap. */
 static NTSTATUS MiCloneVads(PEPROCESS Parent, PEPROCESS Child)
 {
     PMMVAD Vad, NewVad;
@@ -190,6 +191,8 @@ static NTSTATUS MiCloneVads(PEPROCESS Parent, PEPROCESS Child)
     for (Vad = MiFirstVadAtOrAbove(&Parent->Vm.VadRoot, 0); Vad != NULL;
          Vad = MiFirstVadAtOrAbove(&Parent->Vm.VadRoot, Vad->EndingVpn + 1))
     {
+        if (Vad->NoInherit)
+            continue;   /* not inherited: the child has nothing there */
         NewVad = MiAllocateVad();
         if (NewVad == NULL)
             return STATUS_INSUFFICIENT_RESOURCES;
@@ -232,8 +235,9 @@ static PFN_NUMBER MiMakeChildPageTable(PEPROCESS Child, ULONG Pde)
     return Table;
 }
 
-/* One page table of the parent (resident and held) into the child's new one. */
-static NTSTATUS MiClonePageTable(PMMPTE ParentTable, PFN_NUMBER ChildTable)
+/* One page table of the parent (resident and held) into the child's new one: the PTEs that
+ * lie in one of the child's VADs (not in a view mapped ViewUnmap). */
+static NTSTATUS MiClonePageTable(PEPROCESS Child, PMMPTE ParentTable, PFN_NUMBER ChildTable)
 {
     PMMPTE ChildPtes;
     ULONG Pte, Value;
@@ -243,6 +247,10 @@ static NTSTATUS MiClonePageTable(PMMPTE ParentTable, PFN_NUMBER ChildTable)
     ChildPtes = MiMapPageInHyperSpace(ChildTable);
     for (Pte = 0; Pte < PTE_PER_PAGE && NT_SUCCESS(Status); Pte++)
     {
+        if (ParentTable[Pte].u.Long == 0 ||
+            MiLocateVad(&Child->Vm.VadRoot,
+                        MI_VA_TO_VPN(MiPteToAddress(&ParentTable[Pte]))) == NULL)
+            continue;
         Status = MiClonePte(&ParentTable[Pte], &Value);
         if (NT_SUCCESS(Status) && Value != 0)
             MI_WRITE_PTE(&ChildPtes[Pte], (MMPTE){ { Value } });
@@ -291,7 +299,7 @@ static NTSTATUS MiClonePageTables(PEPROCESS Child, PULONG Made)
             else
             {
                 Made[Pde / 32] |= 1u << (Pde % 32);
-                Status = MiClonePageTable(Table, ChildTable);
+                Status = MiClonePageTable(Child, Table, ChildTable);
             }
         }
         TablePfn->u3.ReferenceCount--;
@@ -310,7 +318,7 @@ static NTSTATUS MiClonePageTables(PEPROCESS Child, PULONG Made)
  * the working-set limits; its handles, threads and everything outside Mm are the caller's.
  *
  * Effect: every VAD is copied (private, image, stack, views: a view maps the same section
- * again) and charged to Child's commitment as it was to Parent's; private pages become shared
+ * again; not a view mapped ViewUnmap, NT's rule) and charged to Child's commitment as it was to Parent's; private pages become shared
  * copy-on-write (this file's top comment). Returns STATUS_SUCCESS, STATUS_COMMITMENT_LIMIT,
  * or STATUS_INSUFFICIENT_RESOURCES (no VAD, clone block or page left): then Child's address
  * space is empty again (its VADs, page tables and references gone, its charge returned) and

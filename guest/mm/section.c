@@ -361,6 +361,7 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     Vad->u.VadFlags.CommitCharge = 0;     /* the section holds the charge */
     Vad->Section = Section;
     Vad->FirstPrototypePte = &Section->PrototypePte[FirstPage];
+    Vad->NoInherit = InheritDisposition == ViewUnmap;
     /* A copy-on-write view may give the process a private copy of each of its pages: NT
      * charges them all when the view is mapped, so that a write never fails for commitment. */
     if (MiIsWriteCopyProtection(Protection))

@@ -40,6 +40,7 @@ PMMVAD MiAllocateVad(VOID)
     Vad->u.LongFlags = 0;
     Vad->Section = NULL;
     Vad->FirstPrototypePte = NULL;
+    Vad->NoInherit = FALSE;
     MiVadCount++;
     return Vad;
 }

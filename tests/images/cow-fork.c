@@ -5,7 +5,8 @@
  * the two share their private pages copy-on-write:
  *   3 MiB of private memory (run it in 3 MiB of RAM: its pages are valid, in transition and
  *   in the pagefile when cloned; the last 64 pages never touched), a read/write view and a
- *   copy-on-write view of a section (with private copies), the image and the stack;
+ *   copy-on-write view of a section (with private copies), a view mapped ViewUnmap (not
+ *   inherited), the image and the stack;
  *   the clone is charged the parent's commitment; the parent's writes are copies (its child
  *   still reads the old data), the child's writes are its own; both see the section's pages
  *   through their read/write views; the child inherits the parent's private copies.
@@ -28,7 +29,7 @@
 #define WORDS         (0x1000u / 4)
 
 static volatile ULONG *Private;
-static volatile ULONG *V, *C;
+static volatile ULONG *V, *C, *U;
 
 static ULONG Pattern(ULONG Page, ULONG Round)
 {
@@ -93,8 +94,8 @@ static VOID MapSection(VOID)
 {
     HANDLE Section = NULL;
     ULONGLONG MaximumSize = 0x10000;
-    PVOID PV = NULL, PC = NULL;
-    SIZE_T SV = 0, SC = 0;
+    PVOID PV = NULL, PC = NULL, PU = NULL;
+    SIZE_T SV = 0, SC = 0, SU = 0;
 
     check_status(NtCreateSection(&Section, SECTION_ALL_ACCESS, NULL, &MaximumSize,
                                  PAGE_READWRITE, SEC_COMMIT, NULL),
@@ -105,8 +106,13 @@ static VOID MapSection(VOID)
     check_status(NtMapViewOfSection(Section, NtCurrentProcess(), &PC, 0, 0, NULL, &SC, ViewShare,
                                     0, PAGE_WRITECOPY),
                  STATUS_SUCCESS, "map it copy-on-write");
+    check_status(NtMapViewOfSection(Section, NtCurrentProcess(), &PU, 0, 0, NULL, &SU, ViewUnmap,
+                                    0, PAGE_READWRITE),
+                 STATUS_SUCCESS, "map it ViewUnmap (not inherited)");
     V = (volatile ULONG *)PV;
     C = (volatile ULONG *)PC;
+    U = (volatile ULONG *)PU;
+    (void)U[0];
     V[0] = 0x5EC00000u;
     V[WORDS] = 0x5EC00001u;
     C[WORDS] = 0xC0C00001u;   /* page 1 of C: a private copy */
@@ -180,7 +186,7 @@ int main(int argc, char **argv)
     PVOID Base = NULL;
     SIZE_T Size = PRIVATE_PAGES * 0x1000u;
     PV_MM_COUNTERS Before, After;
-    ULONG Page, Frame = 0, FrameAfter = 0;
+    ULONG Page, Frame = 0, FrameAfter = 0, Value = 0;
 
     msg("begin (%s)", Mode);
     check_status(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size,
@@ -255,6 +261,8 @@ int main(int argc, char **argv)
     ChildWrite(&V[WORDS], 0x5EC00003u);
     CHECK(ChildWord(&V[0]) == 0x5EC00002u && V[WORDS] == 0x5EC00003u,
           "read/write views of the section are shared both ways");
+    check_status(PvDebugCloneProcess(PV_DEBUG_CLONE_READ, (PVOID)U, &Value, sizeof(Value)),
+                 STATUS_ACCESS_VIOLATION, "the child has nothing where the ViewUnmap view is");
     ChildWrite(&C[WORDS], 0xC0C00004u);
     CHECK(C[WORDS] == 0xC0C00001u && ChildWord(&C[WORDS]) == 0xC0C00004u,
           "the inherited private copy is copied on write too");
