@@ -39,7 +39,10 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
     }
     char err[512];
     struct mb_boot boot;
-    if (rc == 0 && mb_load(&vm->mem, kernel, o->cmdline, mods, o->nimages, &boot, err,
+    char *cmdline = guest_cmdline(o);
+    if (!cmdline)
+        rc = -1;
+    if (rc == 0 && mb_load(&vm->mem, kernel, cmdline, mods, o->nimages, &boot, err,
                            sizeof(err)) != 0) {
         fprintf(stderr, "pagevisor: %s\n", err);
         rc = -1;
@@ -56,6 +59,7 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
     for (size_t i = 0; i < o->nimages; i++)
         free((void *)mods[i].cmdline);
     free(mods);
+    free(cmdline);
     return rc;
 }
 

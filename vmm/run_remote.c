@@ -115,7 +115,15 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
         rc = push_all(b, "--trace", RUNNER_VM_TRACE, "--trace-format",
                       o->trace_format == TRACE_JSONL ? "jsonl" :
                       o->trace_format == TRACE_CHROME ? "chrome" : "text", NULL);
-    for (size_t i = 0; i < o->nimages && rc == 0; i++) {
+    if (rc == 0 && o->parallel)
+        rc = push(b, "--parallel");
+    for (size_t i = o->nstart; i < o->nimages && rc == 0; i++) {
+        const char *image = put(files, nfiles, o->images[i].path);
+        if (!image)
+            return -1;
+        rc = push_all(b, "--child", image, NULL);
+    }
+    for (size_t i = 0; i < o->nstart && rc == 0; i++) {
         const char *image = put(files, nfiles, o->images[i].path);
         if (!image)
             return -1;
