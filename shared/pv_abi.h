@@ -71,6 +71,8 @@ struct pv_hc_process_exit {
     PV_IN  uint32_t fault_address; /* for killed processes: the faulting VA (CR2) */
     PV_IN  uint32_t fault_eip;
     PV_IN  uint32_t fault_write;   /* 0 read, 1 write, 8 execute (NT's ExceptionInformation[0]) */
+    PV_IN  uint32_t child;         /* 1: started by another process (its status is the parent's
+                                    * business: it does not decide the run's exit status) */
     PV_IN  char     name[PV_NAME_MAX];
     PV_OUT int32_t  ret;
 };

@@ -118,15 +118,18 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
         dprintf(s->log_fd, "pagevisor: process %u (%s) ended: %s 0x%08X%s%s\n", p->pid, p->name,
                 p->killed ? "killed by" : "exit status", p->exit_status,
                 status_name ? " " : "", status_name ? status_name : "");
-    if (s->exit_status == 0 && p->killed) {
-        s->exit_status = PV_EXIT_IMAGE_EXCEPTION;
-        fprintf(stderr, "pagevisor: image %s was ended by %s (0x%08X) at eip 0x%08x, %s 0x%08x\n",
-                p->name, status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
+    /* A child's crash is reported too; only images the run started decide its status. */
+    if ((s->exit_status == 0 || p->child) && p->killed) {
+        if (!p->child)
+            s->exit_status = PV_EXIT_IMAGE_EXCEPTION;
+        fprintf(stderr, "pagevisor: %s %s was ended by %s (0x%08X) at eip 0x%08x, %s 0x%08x\n",
+                p->child ? "child process" : "image", p->name,
+                status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
                 p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" : "reading",
                 p->fault_address);
         tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status);
         fflush(stderr);
-    } else if (s->exit_status == 0 && p->exit_status != 0) {
+    } else if (s->exit_status == 0 && p->exit_status != 0 && !p->child) {
         s->exit_status = image_exit_status(p->exit_status);
     }
     set_ret(s, gpa, offsetof(struct pv_hc_process_exit, ret), PV_OK);

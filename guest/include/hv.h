@@ -13,7 +13,7 @@ extern BOOLEAN HvHostServicesPresent;
 VOID HvInitialize(VOID);
 VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length);
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
-                         ULONG FaultEip, ULONG FaultAccess, PCSTR Name);
+                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name);
 VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
                           PCSTR Name);
 VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);

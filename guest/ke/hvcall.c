@@ -88,7 +88,7 @@ VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG Ima
 }
 
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
-                         ULONG FaultEip, ULONG FaultAccess, PCSTR Name)
+                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name)
 {
     ULONG i;
 
@@ -101,6 +101,7 @@ VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULON
     HvProcessExitBlock.fault_address = FaultAddress;
     HvProcessExitBlock.fault_eip = FaultEip;
     HvProcessExitBlock.fault_write = FaultAccess;
+    HvProcessExitBlock.child = Child ? 1 : 0;
     for (i = 0; i + 1 < PV_NAME_MAX && Name[i] != '\0'; i++)
         HvProcessExitBlock.name[i] = Name[i];
     HvCall(PV_HC_PROCESS_EXIT, &HvProcessExitBlock);

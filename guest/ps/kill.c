@@ -43,6 +43,7 @@ VOID PspReportExit(PEPROCESS Process)
     }
     HvNotifyProcessExit(Process->UniqueProcessId, (ULONG)Status, Process->Killed,
                         Process->FaultAddress, Process->FaultEip, Process->FaultAccess,
+                        Process->InheritedFromUniqueProcessId != PsInitialSystemProcess.UniqueProcessId,
                         Process->ImageFileName);
 }
 

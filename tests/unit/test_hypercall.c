@@ -121,12 +121,18 @@ static void refuses_bad_numbers_and_sizes(void)
     CU_ASSERT_EQUAL(hc.bad_calls, 2u);
 }
 
-static void put_exit(uint32_t status, uint32_t killed, const char *name)
+static void put_child_exit(uint32_t status, uint32_t killed, uint32_t child, const char *name)
 {
     struct pv_hc_process_exit p = { .pid = 1, .exit_status = status, .killed = killed,
-                                    .fault_address = 0xC0000000u, .fault_eip = 0x401000 };
+                                    .fault_address = 0xC0000000u, .fault_eip = 0x401000,
+                                    .child = child };
     strncpy(p.name, name, sizeof(p.name));
     memcpy(mem.base + BLOCK, &p, sizeof(p));
+}
+
+static void put_exit(uint32_t status, uint32_t killed, const char *name)
+{
+    put_child_exit(status, killed, 0, name);
 }
 
 static int32_t exit_ret(void)
@@ -155,6 +161,17 @@ static void process_exits_set_run_status(void)
     put_exit((uint32_t)STATUS_ACCESS_VIOLATION, 1, "av");
     hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
     CU_ASSERT_EQUAL(hc.exit_status, PV_EXIT_IMAGE_EXCEPTION);
+
+    reset();                                               /* children do not decide */
+    put_child_exit(7, 0, 1, "child");
+    hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
+    put_child_exit((uint32_t)STATUS_ACCESS_VIOLATION, 1, 1, "child");
+    hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
+    CU_ASSERT_EQUAL(hc.exit_status, 0);
+    CU_ASSERT_EQUAL(hc.images_run, 2u);
+    put_exit(0, 0, "parent");
+    hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
+    CU_ASSERT_EQUAL(hc.exit_status, 0);
 
     reset();
     put_exit(0xFFFFFFFFu, 0, "minus-one");                 /* exit(-1) clamps */
