@@ -4,7 +4,7 @@
  * KiDispatcherReadyListHead and KiReadySummary). Pure C over ke.h: also built on the host
  * (tests/unit/test_readyq.c).
  */
-#include "ke.h"
+#include "../include/ke.h"
 
 VOID KiInitializeReadyQueues(PKREADY_QUEUES Queues)
 {

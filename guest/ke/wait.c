@@ -6,8 +6,8 @@
  * until a timeout counted in clock ticks; timed waits sit on KiTimerListHead, which the clock
  * interrupt scans (KiExpireTimers).
  */
-#include "ke.h"
-#include "intrin.h"
+#include "../include/ke.h"
+#include "../include/intrin.h"
 
 volatile ULONG KeTickCount;
 static LIST_ENTRY KiTimerListHead = { &KiTimerListHead, &KiTimerListHead };
