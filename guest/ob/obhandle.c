@@ -2,8 +2,9 @@
  * obhandle.c - object headers, reference counts and handle tables. A handle is an index into
  * the process's table (4, 8, ...; NtCurrentProcess() is the pseudo-handle -1); each handle
  * holds a reference, and the kernel takes its own while it uses an object, so an object
- * outlives every handle and every use. The last reference gone, the type's delete procedure
- * frees it (a section's pages, a process's slot) and its name leaves the namespace.
+ * outlives every handle and every use. Its name leaves the namespace with its last handle (a
+ * view can keep a section alive, not findable); the last reference gone, the type's delete
+ * procedure frees it (a section's pages, a process's slot).
  */
 #include "ob.h"
 #include "ps.h"
@@ -16,8 +17,8 @@ extern VOID ExpDeleteSyncObject(PVOID Object);
 const OBJECT_TYPE_INFO ObTypes[ObMaximumType] = {
     [ObProcessType] = { "Process", (LONG)offsetof(EPROCESS, Pcb.Header), PspDeleteProcess, NULL },
     [ObSectionType] = { "Section", -1, MiDeleteSectionObject, NULL },
-    [ObSemaphoreType] = { "Semaphore", 0, ExpDeleteSyncObject, NULL },
-    [ObEventType] = { "Event", 0, ExpDeleteSyncObject, NULL },
+    [ObSemaphoreType] = { "Semaphore", (LONG)sizeof(OBJECT_HEADER), ExpDeleteSyncObject, NULL },
+    [ObEventType] = { "Event", (LONG)sizeof(OBJECT_HEADER), ExpDeleteSyncObject, NULL },
 };
 
 VOID ObInitializeObject(PVOID Object, OB_TYPE_INDEX Type)
@@ -127,7 +128,12 @@ static VOID ObpCloseSlot(PEPROCESS Process, POBJECT_HEADER *Slot)
     POBJECT_HEADER Header = *Slot;
 
     *Slot = NULL;
-    Header->HandleCount--;
+    /* As in NT, a name lasts while handles do: views may keep a section, not its name. */
+    if (--Header->HandleCount == 0 && Header->NameLength != 0)
+    {
+        RemoveEntryList(&Header->NameLink);
+        Header->NameLength = 0;
+    }
     if (ObTypes[Header->Type].CloseProcedure != NULL)
         ObTypes[Header->Type].CloseProcedure(Header, Process);
     ObDereferenceObject(Header);

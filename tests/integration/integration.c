@@ -33,6 +33,7 @@ struct test_case {
     char *stderr_wants[4];
     int nwants;
     char *trace_format;    /* trace=FORMAT: run with --trace, check <case>.trace-expect */
+    bool any_order;        /* order=any: the same lines in any order (processes run at once) */
     char *args[MAX_ARGS];  /* pagevisor run arguments, image names resolved */
     int nargs;
     int line;
@@ -113,6 +114,8 @@ static int parse_case(char *line, int lineno, struct test_case *c)
             c->trace_format = strdup(w[i] + 6);
         else if (strncmp(w[i], "timeout=", 8) == 0)
             c->timeout = (unsigned)atoi(w[i] + 8);
+        else if (strcmp(w[i], "order=any") == 0)
+            c->any_order = true;
         else {
             fprintf(stderr, "%s:%d: unknown key '%s'\n", cases_file, lineno, w[i]);
             return -1;
@@ -344,13 +347,58 @@ static void show(const char *what, const char *text)
     }
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The text's lines sorted, joined: output compared as a multiset of lines. */
+static char *sorted_lines(const char *text)
+{
+    size_t n = 1, total = strlen(text);
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    char **lines = calloc(n, sizeof(*lines));
+    char *copy = strdup(text), *out = calloc(1, total + 2);
+    if (!lines || !copy || !out) {
+        free(lines);
+        free(copy);
+        free(out);
+        return NULL;
+    }
+    size_t count = 0;
+    for (char *p = copy, *save = NULL, *line; (line = strtok_r(p, "\n", &save)); p = NULL)
+        lines[count++] = line;
+    qsort(lines, count, sizeof(*lines), by_text);
+    for (size_t i = 0; i < count; i++) {
+        strcat(out, lines[i]);
+        strcat(out, "\n");
+    }
+    free(lines);
+    free(copy);
+    return out;
+}
+
+static bool same_output(const struct test_case *c, const char *expected, const char *got)
+{
+    if (!expected)
+        return false;
+    if (!c->any_order)
+        return strcmp(expected, got) == 0;
+    char *a = sorted_lines(expected), *b = sorted_lines(got);
+    bool same = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
 static void test_one_case(void)
 {
     const struct test_case *c = &cases[next_case++];
     struct outcome o;
     run_case(c, &o);
     char *expected = read_expected(c->name, ".expected");
-    bool out_ok = expected && strcmp(expected, o.out) == 0;
+    bool out_ok = same_output(c, expected, o.out);
     bool trace_ok = true;
     if (c->trace_format) {
         FILE *tf = fopen(trace_path, "r");
