@@ -61,6 +61,7 @@ typedef int32_t NTSTATUS;
 #define STATUS_INVALID_PARAMETER_10      ((NTSTATUS)0xC00000F8)
 #define STATUS_NOT_SUPPORTED             ((NTSTATUS)0xC00000BB)
 #define STATUS_IO_DEVICE_ERROR           ((NTSTATUS)0xC0000185)
+#define STATUS_END_OF_FILE               ((NTSTATUS)0xC0000011)
 
 /* Bug-check codes. */
 #define IRQL_NOT_GREATER_OR_EQUAL        0x00000009u
@@ -108,6 +109,7 @@ static inline const char *pv_ntstatus_name(uint32_t status)
         PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_7), PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_8),
         PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_9), PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_10),
         PV_NAME_ENTRY(STATUS_NOT_SUPPORTED), PV_NAME_ENTRY(STATUS_IO_DEVICE_ERROR),
+        PV_NAME_ENTRY(STATUS_END_OF_FILE),
     };
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].code == status)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "console_input.h"
 #include "disasm.h"
 #include "fault_trace.h"
 #include "hypercall.h"
@@ -68,11 +69,15 @@ struct session {
     FILE *trace;
     struct fault_tracer tracer;
     struct image_store images;
+    struct console_input input;
+    bool input_open;
     struct hc_state hc;
 };
 
 static void session_close(struct session *s)
 {
+    if (s->input_open)
+        console_input_close(&s->input);
     if (s->images_open)
         image_store_close(&s->images);
     pagefile_close(&s->pagefile);
@@ -133,6 +138,9 @@ static int session_open(struct session *s, const struct run_options *o)
             &s->tracer);
     s->hc.images = &s->images;
     s->hc.pagefile = &s->pagefile;
+    console_input_init(&s->input, STDIN_FILENO);
+    s->input_open = true;
+    s->hc.input = &s->input;
     return 0;
 }
 
@@ -194,6 +202,7 @@ int cmd_run(int argc, char **argv)
         }
     }
     run_options_free(&o);
+    console_input_restore();
     fflush(stdout);
     return status;
 }
