@@ -115,6 +115,10 @@ DECLSPEC_NORETURN VOID KiHaltSystem(ULONG QemuExitValue);
 ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 VOID KiPrintStdout(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 NTSTATUS PvDisplayString(PCSTR Text, ULONG Length);
+NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
+/* Called by PvReadConsole between polls of the host while it waits for input: lets other
+ * threads run. console.c has a weak do-nothing default for a kernel without a scheduler. */
+VOID KiYieldForInput(VOID);
 
 /* ke/trap.c */
 BOOLEAN KiFindExceptionFixup(PKTRAP_FRAME TrapFrame);
