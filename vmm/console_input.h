@@ -15,9 +15,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runner.h"
+
 /* Inside the runner VM: the device of the runner's stdin port (set by the runner's job
  * script for the pagevisor it runs; see runner.h for the requests and replies). */
-#define CONSOLE_INPUT_RELAY_ENV "PAGEVISOR_RUNNER_STDIN"
+#define CONSOLE_INPUT_RELAY_ENV RUNNER_STDIN_ENV
 
 struct console_input {
     int fd;          /* standard input, or the relay port */
