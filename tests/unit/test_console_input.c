@@ -1,7 +1,7 @@
 /* test_console_input.c - the guest's console input on a terminal (a pseudo-terminal here):
  * it leaves canonical mode only once the guest asks, echo off and Ctrl-C still a signal,
  * Ctrl-D ends the input, and the terminal is exactly as it was after a normal end, exit(),
- * SIGINT and SIGTERM. */
+ * SIGINT, SIGTERM and SIGHUP, and while the reader is stopped by Ctrl-Z. */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
 #include <signal.h>
@@ -144,6 +144,45 @@ static void restored_after_exit_and_signals(void)
     CU_ASSERT_TRUE(same_modes());
 }
 
+/* Ctrl-Z: the terminal is the shell's while the reader is stopped, the reader's again after
+ * SIGCONT (fg). */
+static void stop_and_continue(void)
+{
+    int sync[2];
+    open_pty();
+    CU_ASSERT_FATAL(pipe(sync) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct console_input in;
+        char buf[4];
+        bool eof;
+        console_input_init(&in, slave);
+        console_input_read(&in, buf, sizeof(buf), 0, &eof);
+        if (write(sync[1], "r", 1) != 1)
+            _exit(90);
+        for (;;)
+            pause();
+    }
+    char c;
+    int status = 0;
+    CU_ASSERT_EQUAL(read(sync[0], &c, 1), 1);
+    CU_ASSERT_EQUAL(lflag() & ICANON, 0u);
+    kill(pid, SIGTSTP);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, WUNTRACED), pid);
+    CU_ASSERT_TRUE(WIFSTOPPED(status));
+    CU_ASSERT_TRUE(same_modes());                       /* the shell's while stopped */
+    kill(pid, SIGCONT);
+    for (int i = 0; i < 200 && (lflag() & ICANON); i++)
+        usleep(10000);
+    CU_ASSERT_EQUAL(lflag() & (ICANON | ECHO), 0u);     /* ours again after fg */
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    CU_ASSERT_TRUE(same_modes());
+    close(sync[0]);
+    close(sync[1]);
+}
+
 /* Not a terminal: read as it is, nothing switched, and the end of a file is the end. */
 static void a_file_is_just_read(void)
 {
@@ -173,6 +212,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(switches_only_when_the_guest_asks),
     UNIT_TEST(ctrl_d_ends_the_input),
     UNIT_TEST(restored_after_exit_and_signals),
+    UNIT_TEST(stop_and_continue),
     UNIT_TEST(a_file_is_just_read),
 };
 
