@@ -3,7 +3,7 @@
 # (build/san/pagevisor), driven through what a user does: the command line and probe
 # (tests/cli.sh), and real runs, which on a host whose KVM cannot run 32-bit paged guests go
 # through the KVM runner (options, path mapping, the job archive, the result stream, output
-# files) and otherwise straight through KVM (loader, exit loop, hypercalls, trace ring).
+# files, the stdin relay) and otherwise straight through KVM (loader, exit loop, hypercalls, trace ring).
 # Any sanitizer report fails the run (the build aborts on the first one).
 # Usage: tests/san-smoke.sh SAN-PAGEVISOR
 set -u
@@ -43,6 +43,16 @@ status=$?
 [[ $status == 112 ]] && grep -q 'no VAD covers 00000000' "$work/av.err" &&
     no_sanitizer_report "$work/av.err"
 report run-killed-image $?
+
+# Console input from a pipe: the hypercall's reads, or the runner's stdin relay.
+cat tests/integration/input/console-lines.txt |
+    "$SAN" run --kernel build/guest/kernel.elf build/images/console-echo.elf badbuf \
+    >"$work/in.out" 2>"$work/in.err"
+status=$?
+[[ $status == 0 ]] && cmp -s tests/integration/expected/console-echo-lines.expected "$work/in.out" &&
+    no_sanitizer_report "$work/in.err"
+report run-console-input $?
+[[ $status == 0 ]] || sed 's/^/      | /' "$work/in.err"
 
 echo "san-smoke: $passed passed, $failed failed"
 [[ $failed == 0 ]]
