@@ -54,5 +54,16 @@ status=$?
 report run-console-input $?
 [[ $status == 0 ]] || sed 's/^/      | /' "$work/in.err"
 
+# The guest asks for 16 bytes and stops: pagevisor takes exactly those from its standard input
+# and leaves the rest to the next reader.
+{ "$SAN" run --kernel build/guest/kernel.elf build/images/console-echo.elf limit=16 \
+    >"$work/limit.out" 2>"$work/limit.err"; status=$?; cat >"$work/rest"; } \
+    <tests/integration/input/console-lines.txt
+tail -c +17 tests/integration/input/console-lines.txt >"$work/want-rest"
+[[ $status == 0 ]] && grep -qF '(console-echo) 1 lines, 16 bytes' "$work/limit.out" &&
+    cmp -s "$work/want-rest" "$work/rest" && no_sanitizer_report "$work/limit.err"
+report run-console-input-leaves-the-rest $?
+[[ $status == 0 ]] || sed 's/^/      | /' "$work/limit.err"
+
 echo "san-smoke: $passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -169,6 +169,9 @@ static int run_direct(const struct run_options *o)
                 "exit status %d\n", st.exits, st.io_exits, st.unclaimed_io,
                 (unsigned long long)s.hc.calls, (unsigned long long)s.hc.bad_calls,
                 s.images.reads, s.hc.images_run, status);
+    if (o->verbose && s.input.started)
+        fprintf(stderr, "pagevisor: the guest read %llu bytes of console input%s\n",
+                s.hc.console_input_bytes, s.input.ended ? ", to its end" : "");
     if (tracer_finish(&s.tracer) != 0 || (s.trace && fflush(s.trace) != 0)) {
         fprintf(stderr, "pagevisor: --trace %s: write failed: %s\n", o->trace_path,
                 strerror(errno));

@@ -9,7 +9,8 @@
  * is STATUS_ACCESS_VIOLATION whether input is there or not (bytes the host already handed over
  * are kept for the next read, so the echo still has all of them). With the argument "badbuf"
  * it also reads once into an unmapped user buffer (STATUS_ACCESS_VIOLATION when there is
- * input; those bytes too come with the next read).
+ * input; those bytes too come with the next read). With "limit=N" it stops after N bytes,
+ * asking for no more than that, so the rest of the input is left for whoever reads it next.
  * Expected with no input (an empty standard input, or no pagevisor): the checks, then
  * "0 lines, 0 bytes, cksum 4294967295", end; "console-echo: exit(0)".
  */
@@ -50,8 +51,8 @@ static void PointerChecks(int BadBuffer)
     }
 }
 
-/* Everything until the end of input; returns the byte count. */
-static ULONG ReadAll(void)
+/* Everything until the end of input, or Limit bytes; returns the byte count. */
+static ULONG ReadAll(ULONG Limit)
 {
     ULONG Total = 0, Count;
     NTSTATUS Status;
@@ -60,6 +61,10 @@ static ULONG ReadAll(void)
     {
         ULONG Want = ECHO_MAX_BYTES - Total < ECHO_CHUNK ? ECHO_MAX_BYTES - Total : ECHO_CHUNK;
 
+        if (Limit && Limit - Total < Want)
+            Want = Limit - Total;
+        if (Limit && Want == 0)
+            return Total;
         if (Want == 0)
             fail("more than %u bytes of input", ECHO_MAX_BYTES);
         Count = 0xFFFFFFFFu;
@@ -93,11 +98,22 @@ static void PrintLine(ULONG Number, const char *Line, ULONG Length)
 
 int main(int argc, char **argv)
 {
-    ULONG Total, Lines = 0, Start = 0, i;
+    ULONG Total, Lines = 0, Start = 0, Limit = 0, i;
+    int BadBuffer = 0, a;
 
+    for (a = 1; a < argc; a++)
+    {
+        if (strcmp(argv[a], "badbuf") == 0)
+            BadBuffer = 1;
+        else if (strncmp(argv[a], "limit=", 6) == 0)
+            for (const char *p = argv[a] + 6; *p >= '0' && *p <= '9'; p++)
+                Limit = Limit * 10 + (ULONG)(*p - '0');
+    }
+    if (Limit > ECHO_MAX_BYTES)
+        fail("limit=%u is more than %u", Limit, ECHO_MAX_BYTES);
     msg("begin");
-    PointerChecks(argc > 1 && strcmp(argv[1], "badbuf") == 0);
-    Total = ReadAll();
+    PointerChecks(BadBuffer);
+    Total = ReadAll(Limit);
     for (i = 0; i < Total; i++)
     {
         if (Input[i] != '\n' && i + 1 < Total)
