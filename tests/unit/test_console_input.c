@@ -99,8 +99,8 @@ static void ctrl_d_ends_the_input(void)
 /* A child reads from the terminal, tells us, then ends the way `how` says. */
 static int child_ends(int how)
 {
-    int sync[2];
-    CU_ASSERT_FATAL(pipe(sync) == 0);
+    int sync[2], go[2];
+    CU_ASSERT_FATAL(pipe(sync) == 0 && pipe(go) == 0);
     pid_t pid = fork();
     if (pid == 0) {
         struct console_input in;
@@ -108,7 +108,7 @@ static int child_ends(int how)
         bool eof;
         console_input_init(&in, slave);
         console_input_read(&in, buf, sizeof(buf), 0, &eof);
-        if (write(sync[1], "r", 1) != 1)
+        if (write(sync[1], "r", 1) != 1 || read(go[0], buf, 1) != 1)
             _exit(90);
         if (how == 0)
             exit(3); /* err()/errx() end this way */
@@ -118,12 +118,15 @@ static int child_ends(int how)
     char c;
     CU_ASSERT_EQUAL(read(sync[0], &c, 1), 1);
     CU_ASSERT_EQUAL(lflag() & (ICANON | ECHO), 0u);     /* switched while it reads */
+    CU_ASSERT_EQUAL(write(go[1], "g", 1), 1);
     if (how)
         kill(pid, how);
     int status = 0;
     waitpid(pid, &status, 0);
     close(sync[0]);
     close(sync[1]);
+    close(go[0]);
+    close(go[1]);
     return status;
 }
 
