@@ -72,6 +72,7 @@ typedef int32_t NTSTATUS;
 #define STATUS_SEMAPHORE_LIMIT_EXCEEDED  ((NTSTATUS)0xC0000047)
 #define STATUS_PROCESS_IS_TERMINATING    ((NTSTATUS)0xC000010A)
 #define STATUS_TOO_MANY_THREADS          ((NTSTATUS)0xC0000129)
+#define STATUS_END_OF_FILE               ((NTSTATUS)0xC0000011)
 
 /* Bug-check codes. */
 #define IRQL_NOT_GREATER_OR_EQUAL        0x00000009u
@@ -132,6 +133,7 @@ static inline const char *pv_ntstatus_name(uint32_t status)
         PV_NAME_ENTRY(STATUS_OBJECT_NAME_COLLISION),
         PV_NAME_ENTRY(STATUS_SEMAPHORE_LIMIT_EXCEEDED),
         PV_NAME_ENTRY(STATUS_PROCESS_IS_TERMINATING), PV_NAME_ENTRY(STATUS_TOO_MANY_THREADS),
+        PV_NAME_ENTRY(STATUS_END_OF_FILE),
     };
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].code == status)

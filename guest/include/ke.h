@@ -257,6 +257,10 @@ DECLSPEC_NORETURN VOID KiHaltSystem(ULONG QemuExitValue);
 ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 VOID KiPrintStdout(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 NTSTATUS PvDisplayString(PCSTR Text, ULONG Length);
+NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
+/* Called by PvReadConsole between polls of the host while it waits for input: sleeps a tick
+ * so that other threads run; a failure status (the process is being terminated) ends the read. */
+NTSTATUS KiYieldForInput(VOID);
 
 /* ke/trap.c */
 BOOLEAN KiFindExceptionFixup(PKTRAP_FRAME TrapFrame);

@@ -47,6 +47,7 @@
     X(PvQueryMmCounters,       0x1001, 2) \
     X(PvQueryPhysicalPage,     0x1002, 2) \
     X(PvSetWorkingSetLimits,   0x1003, 2) \
+    X(PvReadConsole,           0x1004, 3) \
     X(PvCreateProcess,         0x1005, 3)
 
 #endif /* PV_NTSERVICES_H */

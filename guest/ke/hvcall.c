@@ -2,8 +2,8 @@
  * hvcall.c - host services. At boot a 32-bit `in` from PV_IDENT_PORT tells whether pagevisor
  * is the host. If so, every service is a hypercall: one 32-bit `out` of the physical address
  * of a call block (shared/pv_abi.h) to PV_HC_PORT(nr): console, process start and exit, bug
- * check, trace ring, the pagefile (its size, clustered reads and writes) and image file pages.
- * Otherwise the console is COM1, there is no pagefile and no image file (the memory manager
+ * check, trace ring, the pagefile (its size, clustered reads and writes), image file pages and
+ * console input. Otherwise the console is COM1 (output only: no console input), there is no pagefile and no image file (the memory manager
  * pages images from their boot modules instead), and the end of the run is a write to QEMU's
  * isa-debug-exit port.
  *
@@ -28,6 +28,7 @@ static struct pv_hc_trace_flush HvTraceFlushBlock __attribute__((aligned(64)));
 static struct pv_hc_pagefile_info HvPagefileInfoBlock __attribute__((aligned(64)));
 static struct pv_hc_pagefile_io HvPagefileIoBlock __attribute__((aligned(128)));
 static struct pv_hc_image_read HvImageReadBlock __attribute__((aligned(64)));
+static struct pv_hc_console_read HvConsoleReadBlock __attribute__((aligned(64)));
 static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
 
 static VOID HvCall(ULONG Number, PVOID Block)
@@ -67,6 +68,32 @@ VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length)
         Text += Chunk;
         Length -= Chunk;
     }
+}
+
+/*
+ * Console input: what is there now, up to Capacity bytes (<= PV_CONSOLE_READ_MAX) into Buffer
+ * (kernel-image data: physically contiguous), waiting at most TimeoutMs for a first byte.
+ * *Ended is TRUE once the host's input has ended. Without host services there is no console
+ * input: it has ended. PV_OK or the host's PV_E* code.
+ */
+LONG HvConsoleRead(PVOID Buffer, ULONG Capacity, ULONG TimeoutMs, PULONG Count,
+                   BOOLEAN *Ended)
+{
+    *Count = 0;
+    *Ended = TRUE;
+    if (!HvHostServicesPresent)
+        return PV_OK;
+    HvConsoleReadBlock.buf_gpa = KI_IMAGE_TO_PHYSICAL(Buffer);
+    HvConsoleReadBlock.capacity = Capacity;
+    HvConsoleReadBlock.timeout_ms = TimeoutMs;
+    HvConsoleReadBlock.count = 0;
+    HvConsoleReadBlock.flags = 0;
+    HvConsoleReadBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_CONSOLE_READ, &HvConsoleReadBlock);
+    *Ended = (HvConsoleReadBlock.flags & PV_CONSOLE_READ_EOF) != 0;
+    if (HvConsoleReadBlock.ret == PV_OK)
+        *Count = HvConsoleReadBlock.count <= Capacity ? HvConsoleReadBlock.count : Capacity;
+    return HvConsoleReadBlock.ret;
 }
 
 /* image_end is exclusive: [ImageBase, ImageEnd). */

@@ -179,6 +179,12 @@ static NTSTATUS KiThunkPvSetWorkingSetLimits(const ULONG *Arguments)
     return PvSetWorkingSetLimits(Arguments[0], Arguments[1]);
 }
 
+static NTSTATUS KiThunkPvReadConsole(const ULONG *Arguments)
+{
+    return PvReadConsole((PVOID)(ULONG_PTR)Arguments[0], Arguments[1],
+                         (PULONG)(ULONG_PTR)Arguments[2]);
+}
+
 #define KI_SERVICE_ENTRY(Name, Number, Count) \
     [(Number) & KI_SERVICE_INDEX_MASK] = { KiThunk##Name, (Count), #Name },
 

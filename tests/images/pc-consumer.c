@@ -4,9 +4,43 @@
  * "pc-full" and given back by releasing "pc-empty"; every record must come in order with the
  * producer's content. At the end it checks that the ring paged: pagefile writes and reads
  * happened (PvQueryMmCounters) when argv[2] is "paged".
+ * With argv[1] "keys" it prints each key the producer sends as it arrives, until the end
+ * record, then sets "pc-done": the interactive bounded-buffer demo.
  * Expected: begin, the count consumed in order, (the paging check), end; "pc-consumer: exit(0)".
  */
 #include "pc-ring.h"
+
+/* Each key on the screen as soon as it is out of the ring. */
+static int ConsumeKeys(PC_RING *Ring)
+{
+    HANDLE Done = PcOpenDoneEvent();
+    ULONG Sequence;
+    char Last = '\n';
+
+    for (Sequence = 0;; Sequence++)
+    {
+        volatile PC_RECORD *Record = &Ring->Slots[Sequence % PC_RING_ENTRIES];
+        ULONG Key;
+        NTSTATUS Status = NtWaitForSingleObject(Ring->Full, FALSE, NULL);
+
+        if (Status != STATUS_SUCCESS)
+            fail("wait for key %lu: 0x%08X", (unsigned long)Sequence, (ULONG)Status);
+        if (Record->Sequence != Sequence)
+            fail("key %lu: slot holds record %lu", (unsigned long)Sequence,
+                 (unsigned long)Record->Sequence);
+        Key = Record->Words[0];
+        NtReleaseSemaphore(Ring->Empty, 1, NULL);
+        if (Key == PC_END_OF_KEYS)
+            break;
+        Last = (char)Key;
+        PvDisplayString(&Last, 1);
+    }
+    if (Last != '\n')
+        PvDisplayString("\n", 1);
+    msg("received %lu keys", (unsigned long)Sequence);
+    NtSetEvent(Done, NULL);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -16,6 +50,8 @@ int main(int argc, char **argv)
 
     msg("begin");
     PcOpenRing(&Ring);
+    if (PcKeysMode(argc, argv))
+        return ConsumeKeys(&Ring);
     for (Sequence = 0; Sequence < Count; Sequence++)
     {
         volatile PC_RECORD *Record = &Ring.Slots[Sequence % PC_RING_ENTRIES];

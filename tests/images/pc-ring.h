@@ -71,6 +71,30 @@ static inline void PcOpenRing(PC_RING *Ring)
     Ring->Slots = (volatile PC_RECORD *)Base;
 }
 
+/* Keystroke mode: a record's first word is the key, or PC_END_OF_KEYS after the last. */
+#define PC_END_OF_KEYS 0xFFFFFFFFu
+
+static inline BOOLEAN PcKeysMode(int argc, char **argv)
+{
+    return argc > 1 && strcmp(argv[1], "keys") == 0;
+}
+
+/* "pc-done": the consumer sets it when it has printed everything (keystroke mode), so that
+ * the producer's last lines never cut into the keys on the screen. */
+static inline HANDLE PcOpenDoneEvent(void)
+{
+    OBJECT_ATTRIBUTES Attributes;
+    UNICODE_STRING Name;
+    HANDLE Event;
+    NTSTATUS Status;
+
+    PcName(&Attributes, &Name, u"pc-done");
+    Status = NtCreateEvent(&Event, 0, &Attributes, NotificationEvent, FALSE);
+    if (Status != STATUS_SUCCESS && Status != STATUS_OBJECT_NAME_EXISTS)
+        fail("open pc-done: 0x%08X", (ULONG)Status);
+    return Event;
+}
+
 static inline ULONG PcRecordCount(int argc, char **argv)
 {
     ULONG Count = 0;

@@ -181,6 +181,14 @@ NTSTATUS NTAPI PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
  * back; STATUS_OBJECT_NAME_NOT_FOUND for an unknown image. */
 NTSTATUS NTAPI PvCreateProcess(const char *ImageName, const char *Arguments,
                                PHANDLE ProcessHandle);
+/* Reads what the user typed (or piped) into pagevisor's standard input: waits until at least
+ * one byte is there, then returns up to Length bytes of what is available (*BytesRead says
+ * how many). STATUS_END_OF_FILE (with *BytesRead 0) once the input has ended and nothing of
+ * it is left; a Length of 0 returns at once. STATUS_ACCESS_VIOLATION for a buffer or BytesRead
+ * outside user memory, or a buffer that cannot be written: bytes that could not be delivered
+ * are kept for the next call. On a terminal keys arrive one by one, without echo; Ctrl-D ends
+ * the input. Without pagevisor (another Multiboot loader) the input is always at its end. */
+NTSTATUS NTAPI PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
 
 /* ------------------------------------------------------------------------ runtime (libntuser) */
 
