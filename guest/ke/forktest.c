@@ -1,8 +1,9 @@
 /*
  * forktest.c - DEBUGGING AID, NOT A REAL SERVICE: PvDebugCloneProcess lets a test image drive
- * MmCloneProcessAddressSpace (mm/forksup.c) before processes can run concurrently. It exists
- * only when the kernel command line has `pv.debugclone` (else STATUS_NOT_IMPLEMENTED), and
- * goes once NtCreateProcess clones processes for real.
+ * MmCloneProcessAddressSpace (mm/forksup.c) with a clone that never runs, so that a test can
+ * look at both sides from one process and make the clone fail half-way on purpose. It exists
+ * only when the kernel command line has `pv.debugclone` (else STATUS_NOT_IMPLEMENTED);
+ * NtCreateProcess (ps/create.c) is the real thing.
  *
  *   NTSTATUS PvDebugCloneProcess(ULONG Operation, PVOID ChildAddress, PVOID Buffer,
  *                                ULONG Length)
@@ -16,7 +17,7 @@
  *                          (prototype, copy on write) in its own working set;
  *   PV_DEBUG_CLONE_DELETE  the child's address space deleted now (child first); a child left
  *                          when the caller ends is deleted after it (parent first:
- *                          PsDeleteDebugClone, from ke/process.c, before the leak checks).
+ *                          PsDeleteDebugClone, from ps/kill.c, before the leak checks).
  */
 #include "ke.h"
 #include "hv.h"

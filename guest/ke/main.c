@@ -1,7 +1,8 @@
 /*
  * main.c - KiSystemStartup, the kernel's C entry (from arch/i386/boot.S, paging on, running
- * at 0x80100000): host services or COM1, GDT/IDT/TSS, PICs, the memory manager and its
- * self-checks, then every boot module as a process, then shutdown.
+ * at 0x80100000): host services or COM1, the dispatcher (the boot code becomes the initial
+ * system thread), GDT/IDT/TSS, PICs, the memory manager, the clock, the self-checks, then the
+ * boot modules as processes (ps/psinit.c), then shutdown.
  *
  * Kernel command-line options (the memory manager reads pv.wsmin=, pv.wsmax= and
  * pv.readcluster=, see mm/mminit.c):
@@ -18,6 +19,9 @@
  *                          0x0A IRQL_NOT_LESS_OR_EQUAL (0xE0000000, 2, 0, EIP).
  *   pv.selftest=readonly   write to the kernel's own code (read-only, CR0.WP): bug check 0xBE
  *                          ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
+ *   pv.selftest=kernelstack  the first process's thread recurses on its own 12 KiB kernel
+ *                          stack at its start, into the guard page below it: the double-fault
+ *                          task names the stack and stops with bug check 0x7F (8, ESP, EIP, 0).
  *   pv.selftest=triplefault  load an empty IDT and raise a breakpoint: neither the exception
  *                          nor the double fault can be delivered, so the CPU shuts down.
  *                          For tests of the host's triple-fault report.
@@ -27,6 +31,7 @@
 #include "ldr.h"
 #include "mm.h"
 #include "multiboot.h"
+#include "ps.h"
 #include "rtl.h"
 
 #define KI_SELFTEST_BUGCHECK_ADDRESS 0xE0000000u
@@ -97,7 +102,7 @@ BOOLEAN KiQueryCommandLineValue(PCSTR Option, PULONG Value)
 /* Deep enough to overflow any kernel stack; volatile so the recursion is not optimized away. */
 static volatile ULONG KiSelfTestRecursionLimit = 0x100000;
 
-static ULONG KiSelfTestRecurse(ULONG Depth)
+ULONG KiSelfTestRecurse(ULONG Depth)
 {
     volatile UCHAR Frame[256];
 
@@ -114,6 +119,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
     ULONG Checks, Images;
 
     HvInitialize();
+    KiInitializeDispatcher(&PsInitialSystemProcess.Thread, &PsInitialSystemProcess);
     KiInitializeGdt();
     KiInitializeIdt();
     HalInitializePic();
@@ -127,6 +133,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, Magic, MultibootInfoPhysical, 0, 0);
 
     MmInitSystem(MultibootInfoPhysical);
+    KiInitializeClock();
     Checks = MmRunBootSelfChecks();
     DbgPrint("mm: %u self-checks passed\n", Checks);
 
@@ -169,7 +176,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         __asm__ volatile("lidt %0; int3" : : "m"(NoIdt));
     }
 
-    Images = KiRunImages();
+    Images = PsRunBootImages();
     DbgPrint("ke: %u image(s) run, available pages %u; shutting down\n", Images,
              MmAvailablePages);
     HvShutdown(Images);

@@ -14,7 +14,8 @@
  *        (P2 iteration, P3 word read, P4 word expected)
  *   9    the user half of the boot page directory is empty (P2 PDE index, P3 PDE)
  *   10   kernel code is read-only, kernel data writable, both global and supervisor-only,
- *        the stack guard pages unmapped (P2 address, P3 PTE)
+ *        the boot stack's guard page unmapped, the kernel stacks' page table present
+ *        (P2 address, P3 PTE, P4 that PDE)
  *   11   the PFN lists are consistent and hold every free page (P2 pages on lists,
  *        P3 MmAvailablePages)
  *   12   MmGetPhysicalAddress of a kernel address is its linear physical address
@@ -160,10 +161,10 @@ ULONG MmRunBootSelfChecks(VOID)
     MiCheckKernelPte((ULONG)(ULONG_PTR)&MmRunBootSelfChecks, FALSE);
     MiCheckKernelPte((ULONG)(ULONG_PTR)&MiSelfCheckData, TRUE);
     if (MiAddressToPte(KiBootStackGuard)->u.Long != 0 ||
-        MiAddressToPte(KiTrapStackGuard)->u.Long != 0)
+        !MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Hard.Valid)
         MiSelfCheckFailed(10, (ULONG_PTR)KiBootStackGuard,
                           MiAddressToPte(KiBootStackGuard)->u.Long,
-                          MiAddressToPte(KiTrapStackGuard)->u.Long);
+                          MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Long);
     Checks++;
 
     /* 11: the PFN lists. */

@@ -152,12 +152,10 @@ static VOID MiInitializeBootPageDirectory(VOID)
         __invlpg((PVOID)(ULONG_PTR)Va);
     }
 
-    /* Guard pages below the boot and trap stacks: an overflow faults, then double-faults
-     * onto the double-fault task instead of overwriting kernel data. */
+    /* The guard page below the boot stack: an overflow faults, then double-faults onto the
+     * double-fault task instead of overwriting kernel data. */
     MI_WRITE_PTE(MiAddressToPte(KiBootStackGuard), ZeroPte);
     __invlpg(KiBootStackGuard);
-    MI_WRITE_PTE(MiAddressToPte(KiTrapStackGuard), ZeroPte);
-    __invlpg(KiTrapStackGuard);
 
     MmSystemPageDirectory = KI_IMAGE_TO_PHYSICAL(KiBootPageDirectory) >> PAGE_SHIFT;
     PsInitialSystemProcess.Pcb.DirectoryTableBase[0] = PTE_FROM_PFN(MmSystemPageDirectory);
@@ -220,6 +218,12 @@ static VOID MiBuildPfnDatabase(VOID)
     for (i = 0; i < BitmapPages; i++)
         MiMapSystemPage(BitmapBase + i * PAGE_SIZE, MxGetNextPage());
     MiInitializePagingFile(BitmapPages != 0 ? (PULONG)(ULONG_PTR)BitmapBase : NULL, Slots);
+
+    /* The kernel stacks' page table (mm/procsup.c maps stacks in it as threads come). */
+    MI_WRITE_PTE(MiAddressToPde(MM_KERNEL_STACK_BASE), MI_MAKE_PTE(ValidKernelPde,
+                                                                   MxGetNextPage()));
+    __invlpg(MiAddressToPte(MM_KERNEL_STACK_BASE));
+    RtlZeroMemory(MiAddressToPte(MM_KERNEL_STACK_BASE), PAGE_SIZE);
 
     /* Usable frames above what the boot allocator took are free; everything else is in use
      * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes). */
