@@ -3,9 +3,11 @@
  * address-space layout, and the Mm (exported) / Mi (internal) routines.
  *
  * System space of this kernel (every PDE below is created at boot, see mm/mminit.c):
- *   0x80100000  kernel image (physical 1 MiB, linear), 4 KiB PTEs, global, supervisor
- *   0x80400000  PFN database (MmPfnDatabase), as many page tables as it needs; a page after
- *               it, the pagefile's slot bitmap (MmPagingFile)
+ *   0x80100000  kernel image (physical 1 MiB, linear), 4 KiB PTEs, global, supervisor (or
+ *               one large page for 0x80000000-0x803FFFFF with pv.largekernel=1)
+ *   0x80400000  PFN database (MmPfnDatabase): large pages for its whole 4 MiB chunks where
+ *               physical memory allows, 4 KiB PTEs for the rest; a page after it, the
+ *               pagefile's slot bitmap (MmPagingFile)
  *   0xC0000000  page tables (self-map, PDE 0x300)     0xC0300000  page directory
  *   0xC0400000  hyperspace (PDE 0x301, per process): mapping slots 1..255, working-set list
  *               from 0xC0502000 (a page, more as it grows)
@@ -340,6 +342,19 @@ extern PFN_NUMBER MmSystemPageDirectory;
 extern ULONG MmPagefileSlots;
 VOID MmInitSystem(ULONG MultibootInfoPhysical);
 ULONG MmGetPhysicalAddress(PCVOID VirtualAddress);
+/* The boot allocator (before the PFN database): frames handed out upward from MxNextPage. */
+extern PFN_NUMBER MxNextPage, MxPagesUsed;
+BOOLEAN MiIsUsablePage(PFN_NUMBER Page);
+
+/* largepag.c: 4 MiB pages for boot-time system memory */
+extern BOOLEAN MmLargeKernel;           /* pv.largekernel=1: the image in one large page */
+BOOLEAN MiIsLargeRunPage(PFN_NUMBER Page);
+MMPTE MiMakeLargePde(PFN_NUMBER FirstPage);
+/* Maps whole 4 MiB chunks of [Va, Va + Pages pages) with large pages while free aligned
+ * physical runs last (zeroed); returns the pages mapped, the rest is the caller's. */
+ULONG MiMapLargeSystemRange(ULONG Va, ULONG Pages, PCSTR What);
+VOID MiInitializeKernelMapping(VOID);
+VOID MiInitializeLargePagePfns(PMMPTE PointerPde, PFN_NUMBER PageDirectory);
 
 /* procsup.c */
 struct _EPROCESS;

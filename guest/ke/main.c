@@ -18,6 +18,9 @@
  *                          0x0A IRQL_NOT_LESS_OR_EQUAL (0xE0000000, 2, 0, EIP).
  *   pv.selftest=readonly   write to the kernel's own code (read-only, CR0.WP): bug check 0xBE
  *                          ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
+ *                          With pv.largekernel=1 the code lies in a writable large page (as
+ *                          in NT, see mm/largepag.c): the write goes through, the kernel says
+ *                          so and goes on.
  *   pv.selftest=triplefault  load an empty IDT and raise a breakpoint: neither the exception
  *                          nor the double fault can be delivered, so the CPU shuts down.
  *                          For tests of the host's triple-fault report.
@@ -154,6 +157,8 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         DbgPrint("ke: pv.selftest=readonly: writing to kernel code at 0x%08X\n",
                  (ULONG)(ULONG_PTR)Code);
         *Code = *Code;
+        DbgPrint("ke: pv.selftest=readonly: the write went through: kernel code is not "
+                 "write-protected under a large page\n");
     }
 
     if (KiCommandLineHasOption("pv.selftest=stackoverflow"))

@@ -1,9 +1,10 @@
 /*
  * mminit.c - memory manager initialization (MmInitSystem). From the boot page directory that
  * boot.S built it removes the temporary identity map (the user half of the boot directory is
- * then empty), makes the kernel's code and read-only data read-only, unmaps the stack guard
- * pages, reads the Multiboot information through hyperspace, and builds the PFN database at
- * 0x80400000 from the memory map: frames holding the kernel, the Multiboot data and the
+ * then empty), reads the Multiboot information through hyperspace, maps the kernel image
+ * (4 KiB PTEs with read-only code and unmapped stack guard pages, or one large page with
+ * pv.largekernel=1: mm/largepag.c), and builds the PFN database at 0x80400000 (with large
+ * pages for every whole 4 MiB of it, where physical memory allows) from the memory map: frames holding the kernel, the Multiboot data and the
  * modules are in use, frames below 1 MiB are left unused, the rest go to the Free list.
  *
  * Every system page table the kernel will ever use is allocated here, at boot (the kernel's,
@@ -51,8 +52,8 @@ extern MMPTE KiBootPageDirectory[], KiBootKernelPageTable[], KiBootHyperSpacePag
 
 /* Boot-time page allocator (before the PFN database exists): hands out usable frames upward
  * from 1 MiB. Every usable frame below MxNextPage has been handed out. */
-static PFN_NUMBER MxNextPage = 0x100;
-static PFN_NUMBER MxPagesUsed;
+PFN_NUMBER MxNextPage = 0x100;
+PFN_NUMBER MxPagesUsed;
 
 ULONG MmGetPhysicalAddress(PCVOID VirtualAddress)
 {
@@ -97,10 +98,11 @@ static BOOLEAN MiIsReservedPage(PFN_NUMBER Page)
     return FALSE;
 }
 
-/* RAM at or above 1 MiB that holds nothing the loader gave us. */
-static BOOLEAN MiIsUsablePage(PFN_NUMBER Page)
+/* RAM at or above 1 MiB that holds nothing the loader gave us and no large page took. */
+BOOLEAN MiIsUsablePage(PFN_NUMBER Page)
 {
-    return Page >= 0x100 && MiIsRamPage(Page) && !MiIsReservedPage(Page);
+    return Page >= 0x100 && MiIsRamPage(Page) && !MiIsReservedPage(Page) &&
+           !MiIsLargeRunPage(Page);
 }
 
 static PFN_NUMBER MxGetNextPage(VOID)
@@ -135,28 +137,13 @@ static VOID MiMapSystemPage(ULONG Va, PFN_NUMBER Page)
 
 static VOID MiInitializeBootPageDirectory(VOID)
 {
-    ULONG Va, Pde;
+    ULONG Pde;
     MMPTE ZeroPte = { { 0 } };
 
     /* The identity map boot.S needed to turn paging on: user space is empty from now on. */
     for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
         MI_WRITE_PTE(&((PMMPTE)PDE_BASE)[Pde], ZeroPte);
     KeFlushCurrentTb();
-
-    /* Code, read-only data and the exception table: read-only (CR0.WP holds the kernel to it). */
-    for (Va = (ULONG)(ULONG_PTR)__KernelStart; Va < (ULONG)(ULONG_PTR)__KernelWritableStart;
-         Va += PAGE_SIZE)
-    {
-        MiAddressToPte(Va)->u.Hard.Write = 0;
-        __invlpg((PVOID)(ULONG_PTR)Va);
-    }
-
-    /* Guard pages below the boot and trap stacks: an overflow faults, then double-faults
-     * onto the double-fault task instead of overwriting kernel data. */
-    MI_WRITE_PTE(MiAddressToPte(KiBootStackGuard), ZeroPte);
-    __invlpg(KiBootStackGuard);
-    MI_WRITE_PTE(MiAddressToPte(KiTrapStackGuard), ZeroPte);
-    __invlpg(KiTrapStackGuard);
 
     MmSystemPageDirectory = KI_IMAGE_TO_PHYSICAL(KiBootPageDirectory) >> PAGE_SHIFT;
     PsInitialSystemProcess.Pcb.DirectoryTableBase[0] = PTE_FROM_PFN(MmSystemPageDirectory);
@@ -207,7 +194,7 @@ static VOID MiBuildPfnDatabase(VOID)
     ULONG i, Pde, Pte, Low = 0, Reserved = 0, Free;
     PFN_NUMBER Page;
 
-    for (i = 0; i < Pages; i++)
+    for (i = MiMapLargeSystemRange(MM_PFN_DATABASE_BASE, Pages, "PFN database"); i < Pages; i++)
     {
         ULONG Va = MM_PFN_DATABASE_BASE + i * PAGE_SIZE;
         MiMapSystemPage(Va, MxGetNextPage());
@@ -216,7 +203,7 @@ static VOID MiBuildPfnDatabase(VOID)
     MmPfnDatabase = (PMMPFN)(ULONG_PTR)MM_PFN_DATABASE_BASE;
 
     /* The pagefile's slot bitmap, a page after the PFN database. */
-    for (i = 0; i < BitmapPages; i++)
+    for (i = MiMapLargeSystemRange(BitmapBase, BitmapPages, "pagefile bitmap"); i < BitmapPages; i++)
         MiMapSystemPage(BitmapBase + i * PAGE_SIZE, MxGetNextPage());
     MiInitializePagingFile(BitmapPages != 0 ? (PULONG)(ULONG_PTR)BitmapBase : NULL, Slots);
 
@@ -251,6 +238,11 @@ static VOID MiBuildPfnDatabase(VOID)
 
         if (!PointerPde->u.Hard.Valid || Pde == MI_SELFMAP_PDE_INDEX)
             continue;
+        if (PointerPde->u.Hard.LargePage)
+        {
+            MiInitializeLargePagePfns(PointerPde, MmSystemPageDirectory);
+            continue;
+        }
         MiSetSystemPfn(PointerPde->u.Hard.PageFrameNumber, PointerPde, MmSystemPageDirectory);
         PointerPte = MiPdeToPte(PointerPde);
         for (Pte = 0; Pte < PTE_PER_PAGE; Pte++)
@@ -412,6 +404,7 @@ VOID MmInitSystem(ULONG MultibootInfoPhysical)
     MiInitializeBootPageDirectory();
     MiInitializeHyperSpace();
     LdrReadMultibootInformation(MultibootInfoPhysical);
+    MiInitializeKernelMapping();
 
     DbgPrint("ldr: boot loader \"%s\", command line \"%s\", mem_lower %u KiB, mem_upper %u KiB\n",
              KeLoaderBlock.BootLoaderName, KeLoaderBlock.CommandLine, KeLoaderBlock.MemLowerKb,
