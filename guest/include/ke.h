@@ -7,6 +7,7 @@
 
 #include "ntdef.h"
 #include "ntstatusex.h"
+#include "nt_layout.h"
 
 /* Interrupt request levels (NT's x86 values). Nothing interrupts the kernel yet (every gate
  * is an interrupt gate and the PICs are masked), but the level is kept as NT keeps it, because
@@ -83,7 +84,7 @@ extern UCHAR KiDoubleFaultStackTop[];
 extern UCHAR __KernelStart[], __KernelWritableStart[], __KernelEnd[];
 
 /* The physical address of a kernel-image address (the image is mapped linearly). */
-#define KI_IMAGE_TO_PHYSICAL(Va) ((ULONG)(ULONG_PTR)(Va) - 0x80000000u)
+#define KI_IMAGE_TO_PHYSICAL(Va) ((ULONG)(ULONG_PTR)(Va) - KSEG0_BASE)
 
 /* arch/i386 */
 VOID KiInitializeGdt(VOID);

@@ -1,7 +1,7 @@
 /*
  * main.c - KiSystemStartup, the kernel's C entry (from arch/i386/boot.S, paging on, running
- * at 0x80100000): host services or COM1, GDT/IDT/TSS, PICs, the memory manager and its
- * self-checks, then every boot module as a process, then shutdown.
+ * at 0x80100000, or 0xC0900000 in the /3GB kernel): host services or COM1, GDT/IDT/TSS, PICs,
+ * the memory manager and its self-checks, then every boot module as a process, then shutdown.
  *
  * Kernel command-line options (the memory manager reads pv.wsmin=, pv.wsmax= and
  * pv.readcluster=, see mm/mminit.c):

@@ -204,7 +204,7 @@ ULONG MmRunBootSelfChecks(VOID)
     Checks++;
 
     /* 9: no user mappings left in the boot directory. */
-    for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
+    for (Pde = 0; Pde < MI_FIRST_SYSTEM_PDE; Pde++)
     {
         if (((PMMPTE)PDE_BASE)[Pde].u.Long != 0)
             MiSelfCheckFailed(9, Pde, ((PMMPTE)PDE_BASE)[Pde].u.Long, 0);
@@ -255,7 +255,7 @@ VOID MiCheckNewProcessPageDirectory(PFN_NUMBER PageDirectoryIndex, PFN_NUMBER Hy
 
     for (Pde = 0; Pde < PTE_PER_PAGE; Pde++)
     {
-        if (Pde < MI_SYSTEM_PDE_FIRST)
+        if (Pde < MI_FIRST_SYSTEM_PDE)
             Expected = 0;
         else if (Pde == MI_SELFMAP_PDE_INDEX)
             Expected = MI_MAKE_PTE(ValidKernelPteLocal, PageDirectoryIndex).u.Long;

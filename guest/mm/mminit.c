@@ -20,6 +20,8 @@
  * around a fault) and the working-set defaults; last, the system commit limit (RAM available
  * then, less a reserve, plus the pagefile) and the fault trace ring (mm/faulttrace.c).
  *
+ * /3GB moves the user/system split (MiInitializeSystemRange), in the kernel built for it.
+ *
  * Kernel command-line options (pages): pv.wsmin=N and pv.wsmax=N, every process's working-set
  * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read; pv.burnpages=N, pages
  * of RAM left unused (NT's /BURNMEMORY boot option, in pages): memory pressure without
@@ -151,6 +153,36 @@ static VOID MiInitializeBootPageDirectory(VOID)
         KI_IMAGE_TO_PHYSICAL(KiBootHyperSpacePageTable);
     PsInitialSystemProcess.UniqueProcessId = 4;
     memcpy(PsInitialSystemProcess.ImageFileName, "System", 7);
+}
+
+/* /3GB, NT's boot.ini switch: user space up to 0xBFFEFFFF (probes refuse 0xBFFF0000 on),
+ * system space from 0xC0000000, the self-map and hyperspace where they are. Only a kernel
+ * that lives above them (kernel-3gb.elf, linked at 0xC0900000: NT's virtual bias) can give up
+ * 0x80000000-0xBFFFFFFF; the 2 GB kernel says so and keeps the 2 GB split. The user stack
+ * stays below 0x7FFE0000 either way (NT keeps the default placement low). */
+static VOID MiInitializeSystemRange(VOID)
+{
+    if (KiCommandLineHasOption("/3GB") || KiCommandLineHasOption("/3gb"))
+    {
+        if (KSEG0_BASE >= MM_LOWEST_SYSTEM_ADDRESS)
+        {
+            MmHighestUserAddress = MM_HIGHEST_USER_ADDRESS_3GB;
+            MmUserProbeAddress = MM_USER_PROBE_ADDRESS_3GB;
+            MmSystemRangeStart = MM_SYSTEM_RANGE_START_3GB;
+        }
+        else
+        {
+            DbgPrint("mm: /3GB ignored: this kernel is linked at 0x%08X, inside the third "
+                     "gigabyte; /3GB needs the kernel linked above 0x%08X (kernel-3gb.elf, "
+                     "pagevisor run --3gb)\n", (ULONG)(ULONG_PTR)__KernelStart,
+                     MM_LOWEST_SYSTEM_ADDRESS);
+        }
+    }
+    DbgPrint("mm: user space 0x%08X-0x%08X (probes refuse 0x%08X on), system space from "
+             "0x%08X%s, kernel at 0x%08X\n", MM_LOWEST_USER_ADDRESS, MmHighestUserAddress,
+             MmUserProbeAddress, MmSystemRangeStart,
+             MmSystemRangeStart == MM_SYSTEM_RANGE_START ? "" : " (/3GB)",
+             (ULONG)(ULONG_PTR)__KernelStart);
 }
 
 static VOID MiFindHighestPage(VOID)
@@ -404,6 +436,7 @@ VOID MmInitSystem(ULONG MultibootInfoPhysical)
     MiInitializeBootPageDirectory();
     MiInitializeHyperSpace();
     LdrReadMultibootInformation(MultibootInfoPhysical);
+    MiInitializeSystemRange();
     MiInitializeKernelMapping();
 
     DbgPrint("ldr: boot loader \"%s\", command line \"%s\", mem_lower %u KiB, mem_upper %u KiB\n",
