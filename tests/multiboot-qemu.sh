@@ -11,10 +11,12 @@
 #      STATUS_INVALID_IMAGE_FORMAT and the next image still runs;
 #   4. pv.selftest=bugcheck stops the kernel with "*** STOP: 0x00000050 (0xE0000000,...";
 #   5. pv.selftest=stackoverflow stops it with "*** STOP: 0x0000007F (0x00000008,..." (double
-#      fault on the kernel stack guard page, handled by the double-fault task).
+#      fault on the kernel stack guard page, handled by the double-fault task);
+#   6. the /3GB kernel (kernel-3gb.elf) with /3GB: 3gb-user-space uses memory above 2 GB.
 # QEMU ends through isa-debug-exit: status 1 when the kernel finished, 3 after a bug check.
 # Each boot has a 60 s limit. Exit status 0 when everything matched, 1 otherwise.
-# Usage: tests/multiboot-qemu.sh   (after `make`; KERNEL=, IMAGES_DIR=, QEMU= override)
+# Usage: tests/multiboot-qemu.sh   (after `make`; KERNEL=, KERNEL_3GB=, IMAGES_DIR=, QEMU=
+# override)
 set -u
 cd "$(dirname "$0")/.."
 
@@ -126,6 +128,18 @@ boot "$WORK/stack.out" 16 "pv.selftest=stackoverflow" "$IMAGES_DIR/hello.elf"
 [ $status -eq 3 ] || fail "pv.selftest=stackoverflow: QEMU exit status $status, expected 3"
 check_line "$WORK/stack.out" "*** STOP: 0x0000007F (0x00000008,"
 check_line "$WORK/stack.out" "UNEXPECTED_KERNEL_MODE_TRAP"
+
+# 6. The /3GB kernel (linked at 0xC0900000) with /3GB: memory above 2 GB for the image.
+KERNEL_3GB=${KERNEL_3GB:-${GUEST_KERNEL_3GB:-build/guest/kernel-3gb.elf}}
+if [ -f "$KERNEL_3GB" ]; then
+    KERNEL=$KERNEL_3GB boot "$WORK/3gb.out" 16 "/3GB" "$IMAGES_DIR/3gb-user-space.elf 3gb"
+    [ $status -eq 1 ] || fail "/3GB: QEMU exit status $status, expected 1"
+    check_line "$WORK/3gb.out" "system space from 0xC0000000 (/3GB), kernel at 0xC0900000"
+    check_line "$WORK/3gb.out" "(3gb-user-space) 0xA0000000-0xA00FFFFF written and read back"
+    check_line "$WORK/3gb.out" "3gb-user-space: exit(0)"
+else
+    fail "$KERNEL_3GB not found: run make first"
+fi
 
 if [ $failures -ne 0 ]; then
     echo "multiboot-qemu: $failures check(s) FAILED"
