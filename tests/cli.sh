@@ -31,7 +31,7 @@ run "$PV" run --runner x y; check run-bad-runner 118 $status "$out" '--runner x:
 run "$PV" run --help;       check run-help 0 $status "$out" '--timeout SECONDS'
 run "$PV" run --help;       check run-help-3gb 0 $status "$out" '--3gb +3 GB user space'
 # --3gb with a kernel linked inside the third gigabyte is refused before anything boots.
-run "$PV" run --3gb --kernel "$(dirname "$PV")/guest/kernel.elf" x.elf
+run "$PV" run --3gb --kernel build/guest/kernel.elf x.elf
 check run-3gb-wrong-kernel 118 $status "$out" \
     '--3gb needs a kernel linked above 0xC0800000 .* is linked at 0x80100000'
 
