@@ -14,7 +14,8 @@ export GUEST_KERNEL GUEST_KERNEL_3GB GUEST_IMAGES
 GUEST_AR ?= ar
 
 GUEST_KERNEL_SOURCES := $(sort $(wildcard guest/arch/i386/*.S guest/arch/i386/*.c \
-                          guest/ke/*.c guest/mm/*.c guest/ldr/*.c guest/rtl/*.c))
+                          guest/ke/*.c guest/ex/*.c guest/ob/*.c guest/ps/*.c \
+                          guest/mm/*.c guest/ldr/*.c guest/rtl/*.c))
 GUEST_KERNEL_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_3GB_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel-3gb/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_LDS := guest/arch/i386/kernel.ld

@@ -14,7 +14,11 @@ typedef int32_t NTSTATUS;
 #define NT_SUCCESS(s)                    ((NTSTATUS)(s) >= 0)
 
 #define STATUS_SUCCESS                   ((NTSTATUS)0x00000000)
+#define STATUS_TIMEOUT                   ((NTSTATUS)0x00000102)
+#define STATUS_PROCESS_CLONED            ((NTSTATUS)0x00000129)
+#define STATUS_OBJECT_NAME_EXISTS        ((NTSTATUS)0x40000000)
 #define STATUS_GUARD_PAGE_VIOLATION      ((NTSTATUS)0x80000001)
+#define STATUS_BUFFER_OVERFLOW           ((NTSTATUS)0x80000005)
 #define STATUS_UNSUCCESSFUL              ((NTSTATUS)0xC0000001)
 #define STATUS_NOT_IMPLEMENTED           ((NTSTATUS)0xC0000002)
 #define STATUS_INVALID_INFO_CLASS        ((NTSTATUS)0xC0000003)
@@ -61,10 +65,19 @@ typedef int32_t NTSTATUS;
 #define STATUS_INVALID_PARAMETER_10      ((NTSTATUS)0xC00000F8)
 #define STATUS_NOT_SUPPORTED             ((NTSTATUS)0xC00000BB)
 #define STATUS_IO_DEVICE_ERROR           ((NTSTATUS)0xC0000185)
+#define STATUS_OBJECT_TYPE_MISMATCH      ((NTSTATUS)0xC0000024)
+#define STATUS_OBJECT_NAME_INVALID       ((NTSTATUS)0xC0000033)
+#define STATUS_OBJECT_NAME_NOT_FOUND     ((NTSTATUS)0xC0000034)
+#define STATUS_OBJECT_NAME_COLLISION     ((NTSTATUS)0xC0000035)
+#define STATUS_SEMAPHORE_LIMIT_EXCEEDED  ((NTSTATUS)0xC0000047)
+#define STATUS_PROCESS_IS_TERMINATING    ((NTSTATUS)0xC000010A)
+#define STATUS_TOO_MANY_THREADS          ((NTSTATUS)0xC0000129)
+#define STATUS_END_OF_FILE               ((NTSTATUS)0xC0000011)
 
 /* Bug-check codes. */
 #define IRQL_NOT_GREATER_OR_EQUAL        0x00000009u
 #define IRQL_NOT_LESS_OR_EQUAL           0x0000000Au
+#define REFERENCE_BY_POINTER             0x00000018u
 #define MEMORY_MANAGEMENT                0x0000001Au
 #define KMODE_EXCEPTION_NOT_HANDLED      0x0000001Eu
 #define PFN_LIST_CORRUPT                 0x0000004Eu
@@ -76,6 +89,11 @@ typedef int32_t NTSTATUS;
 #define PHASE1_INITIALIZATION_FAILED     0x00000032u
 /* pagevisor's own: a boot-time self-check of the memory manager failed (P1 = which check). */
 #define PV_MM_SELF_CHECK_FAILED          0x0000E001u
+/* pagevisor's own: every thread waits, without a timeout, for something no thread can signal
+ * (P1 = threads waiting, P2 = processes alive). A hang made visible instead of a --timeout. */
+#define PV_ALL_THREADS_DEADLOCKED        0x0000E002u
+/* pagevisor's own: the dispatcher switched back to a thread that had terminated (P1 thread). */
+#define PV_TERMINATED_THREAD_RESUMED     0x0000E003u
 
 #define PV_NAME_ENTRY(x) { (uint32_t)(x), #x }
 struct pv_code_name { uint32_t code; const char *name; };
@@ -108,6 +126,14 @@ static inline const char *pv_ntstatus_name(uint32_t status)
         PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_7), PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_8),
         PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_9), PV_NAME_ENTRY(STATUS_INVALID_PARAMETER_10),
         PV_NAME_ENTRY(STATUS_NOT_SUPPORTED), PV_NAME_ENTRY(STATUS_IO_DEVICE_ERROR),
+        PV_NAME_ENTRY(STATUS_TIMEOUT), PV_NAME_ENTRY(STATUS_PROCESS_CLONED),
+        PV_NAME_ENTRY(STATUS_BUFFER_OVERFLOW),
+        PV_NAME_ENTRY(STATUS_OBJECT_NAME_EXISTS), PV_NAME_ENTRY(STATUS_OBJECT_TYPE_MISMATCH),
+        PV_NAME_ENTRY(STATUS_OBJECT_NAME_INVALID), PV_NAME_ENTRY(STATUS_OBJECT_NAME_NOT_FOUND),
+        PV_NAME_ENTRY(STATUS_OBJECT_NAME_COLLISION),
+        PV_NAME_ENTRY(STATUS_SEMAPHORE_LIMIT_EXCEEDED),
+        PV_NAME_ENTRY(STATUS_PROCESS_IS_TERMINATING), PV_NAME_ENTRY(STATUS_TOO_MANY_THREADS),
+        PV_NAME_ENTRY(STATUS_END_OF_FILE),
     };
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].code == status)
@@ -124,6 +150,8 @@ static inline const char *pv_bugcheck_name(uint32_t code)
         PV_NAME_ENTRY(PAGE_FAULT_IN_NONPAGED_AREA), PV_NAME_ENTRY(KERNEL_DATA_INPAGE_ERROR),
         PV_NAME_ENTRY(UNEXPECTED_KERNEL_MODE_TRAP), PV_NAME_ENTRY(ATTEMPTED_WRITE_TO_READONLY_MEMORY),
         PV_NAME_ENTRY(PHASE1_INITIALIZATION_FAILED), PV_NAME_ENTRY(PV_MM_SELF_CHECK_FAILED),
+        PV_NAME_ENTRY(PV_ALL_THREADS_DEADLOCKED), PV_NAME_ENTRY(REFERENCE_BY_POINTER),
+        PV_NAME_ENTRY(PV_TERMINATED_THREAD_RESUMED),
     };
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].code == code)

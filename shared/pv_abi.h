@@ -37,7 +37,8 @@ enum pv_hc_nr {
     PV_HC_PAGEFILE_INFO = 8, /* struct pv_hc_pagefile_info */
     PV_HC_PAGEFILE_IO  = 9, /* struct pv_hc_pagefile_io */
     PV_HC_IMAGE_READ   = 10, /* struct pv_hc_image_read */
-    PV_HC_MAX          = 11 /* first unused number; the host rejects nr >= PV_HC_MAX */
+    PV_HC_CONSOLE_READ = 11, /* struct pv_hc_console_read */
+    PV_HC_MAX          = 12 /* first unused number; the host rejects nr >= PV_HC_MAX */
 };
 
 /* Return codes a host writes into a call block's `ret` (negative errno-style). */
@@ -60,6 +61,27 @@ struct pv_hc_console {
     PV_OUT int32_t  ret;     /* PV_OK or a PV_E* code */
 };
 
+/*
+ * Console input: the bytes the user types (or pipes) into pagevisor's standard input. The host
+ * stores what is available now, waiting at most timeout_ms for a first byte (and never past the
+ * run's --timeout); count 0 without PV_CONSOLE_READ_EOF means nothing came in time. Once input
+ * has ended (end of file, the terminal's EOF character, or a standard input that cannot be
+ * read) every later call sets PV_CONSOLE_READ_EOF; the flag may come with the last bytes.
+ * Bytes the guest does not ask for stay with the host for the next call.
+ */
+#define PV_CONSOLE_READ_MAX      4096u /* bytes per call: one page */
+#define PV_CONSOLE_READ_WAIT_MAX 1000u /* ms a call may wait */
+#define PV_CONSOLE_READ_EOF      0x1u  /* flags: input has ended after these bytes */
+
+struct pv_hc_console_read {
+    PV_IN  uint32_t buf_gpa;     /* guest-physical address of the buffer */
+    PV_IN  uint32_t capacity;    /* bytes, 1..PV_CONSOLE_READ_MAX, the whole range inside RAM */
+    PV_IN  uint32_t timeout_ms;  /* longest wait for a first byte, <= PV_CONSOLE_READ_WAIT_MAX */
+    PV_OUT uint32_t count;       /* bytes stored at buf_gpa, <= capacity */
+    PV_OUT uint32_t flags;       /* PV_CONSOLE_READ_EOF */
+    PV_OUT int32_t  ret;         /* PV_OK, PV_EINVAL or PV_EFAULT (then count is 0) */
+};
+
 #define PV_NAME_MAX 32u /* image names, NUL-terminated within the array */
 
 /* A process has ended. exit_status is the value passed to NtTerminateProcess, or the
@@ -71,6 +93,8 @@ struct pv_hc_process_exit {
     PV_IN  uint32_t fault_address; /* for killed processes: the faulting VA (CR2) */
     PV_IN  uint32_t fault_eip;
     PV_IN  uint32_t fault_write;   /* 0 read, 1 write, 8 execute (NT's ExceptionInformation[0]) */
+    PV_IN  uint32_t child;         /* 1: started by another process (its status is the parent's
+                                    * business: it does not decide the run's exit status) */
     PV_IN  char     name[PV_NAME_MAX];
     PV_OUT int32_t  ret;
 };

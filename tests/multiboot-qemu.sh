@@ -2,7 +2,7 @@
 # multiboot-qemu.sh - boots the guest kernel under QEMU's emulator (qemu-system-i386 -kernel,
 # QEMU's own Multiboot loader: no pagevisor, no KVM) and checks the guest on its own:
 #   1. every test image in one boot (layout gets the arguments its "ARGS:" comment names;
-#      images marked RUNS-FOREVER or NEEDS-PAGEFILE are left out):
+#      images marked RUNS-FOREVER, NEEDS-PAGEFILE or NEEDS-OWN-BOOT are left out):
 #      "pagevisor host services absent; console on COM1" and "mm: N self-checks passed"
 #      appear on COM1, and each image's lines ("(NAME) ..." and "NAME: exit(...)") equal
 #      tests/images/NAME.expected;
@@ -11,8 +11,11 @@
 #      STATUS_INVALID_IMAGE_FORMAT and the next image still runs;
 #   4. pv.selftest=bugcheck stops the kernel with "*** STOP: 0x00000050 (0xE0000000,...";
 #   5. pv.selftest=stackoverflow stops it with "*** STOP: 0x0000007F (0x00000008,..." (double
-#      fault on the kernel stack guard page, handled by the double-fault task);
-#   6. the /3GB kernel (kernel-3gb.elf) with /3GB: 3gb-user-space uses memory above 2 GB.
+#      fault on the kernel stack guard page, handled by the double-fault task), and so does
+#      pv.selftest=kernelstack (a thread's own 12 KiB stack, named in the report);
+#   (images marked ORDER-ANY run several processes at once: their lines are compared sorted)
+#   6. the scheduler under QEMU's PIT: two preempt images at once (pv.parallel) finish;
+#   7. the /3GB kernel (kernel-3gb.elf) with /3GB: 3gb-user-space uses memory above 2 GB.
 # QEMU ends through isa-debug-exit: status 1 when the kernel finished, 3 after a bug check.
 # Each boot has a 60 s limit. Exit status 0 when everything matched, 1 otherwise.
 # Usage: tests/multiboot-qemu.sh   (after `make`; KERNEL=, KERNEL_3GB=, IMAGES_DIR=, QEMU=
@@ -60,6 +63,12 @@ check_image() {
     local out=$1 name=$2 expected=tests/images/$2.expected
     grep -a -F -e "($name) " -e "$name: exit(" "$out" | grep -a -E "^(\($name\) |$name: exit\()" \
         >"$WORK/$name.got" || true
+    # Processes of one image that run at once (marked ORDER-ANY) interleave their lines.
+    if grep -q '^ \* ORDER-ANY' "tests/images/$name.c" 2>/dev/null; then
+        LC_ALL=C sort "$expected" >"$WORK/$name.want"
+        LC_ALL=C sort -o "$WORK/$name.got" "$WORK/$name.got"
+        expected=$WORK/$name.want
+    fi
     if diff -u "$expected" "$WORK/$name.got" >"$WORK/$name.diff"; then
         pass "$name matches $expected"
     else
@@ -87,6 +96,8 @@ for expected in tests/images/*.expected; do
     # one that needs pagevisor's pagefile (marked NEEDS-PAGEFILE) cannot pass without a host.
     grep -q '^ \* RUNS-FOREVER' "tests/images/$name.c" 2>/dev/null && continue
     grep -q '^ \* NEEDS-PAGEFILE' "tests/images/$name.c" 2>/dev/null && continue
+    # One that needs a partner started with it, or that stops the kernel (NEEDS-OWN-BOOT).
+    grep -q '^ \* NEEDS-OWN-BOOT' "tests/images/$name.c" 2>/dev/null && continue
     args=$(sed -n 's/^ \* ARGS: *//p' "tests/images/$name.c" 2>/dev/null | head -n 1)
     modules+=("$image${args:+ $args}")
     names+=("$name")
@@ -128,8 +139,19 @@ boot "$WORK/stack.out" 16 "pv.selftest=stackoverflow" "$IMAGES_DIR/hello.elf"
 [ $status -eq 3 ] || fail "pv.selftest=stackoverflow: QEMU exit status $status, expected 3"
 check_line "$WORK/stack.out" "*** STOP: 0x0000007F (0x00000008,"
 check_line "$WORK/stack.out" "UNEXPECTED_KERNEL_MODE_TRAP"
+boot "$WORK/kstack.out" 16 "pv.selftest=kernelstack" "$IMAGES_DIR/hello.elf"
+[ $status -eq 3 ] || fail "pv.selftest=kernelstack: QEMU exit status $status, expected 3"
+check_line "$WORK/kstack.out" "ke: kernel stack overrun: esp 0xFF80"
+check_line "$WORK/kstack.out" "*** STOP: 0x0000007F (0x00000008,"
 
-# 6. The /3GB kernel (linked at 0xC0900000) with /3GB: memory above 2 GB for the image.
+# 6. Preemption by QEMU's PIT: neither preempt copy finishes unless the other runs.
+boot "$WORK/preempt.out" 16 "pv.parallel" "$IMAGES_DIR/preempt.elf a" "$IMAGES_DIR/preempt.elf b"
+[ $status -eq 1 ] || fail "two preempt images at once: QEMU exit status $status, expected 1"
+[ "$(grep -a -c -F '(preempt) saw the other run' "$WORK/preempt.out")" -eq 2 ] &&
+    pass "two preempt images at once both saw the other run" ||
+    fail "two preempt images at once: not both saw the other run"
+
+# 7. The /3GB kernel (linked at 0xC0900000) with /3GB: memory above 2 GB for the image.
 KERNEL_3GB=${KERNEL_3GB:-${GUEST_KERNEL_3GB:-build/guest/kernel-3gb.elf}}
 if [ -f "$KERNEL_3GB" ]; then
     KERNEL=$KERNEL_3GB boot "$WORK/3gb.out" 16 "/3GB" "$IMAGES_DIR/3gb-user-space.elf 3gb"

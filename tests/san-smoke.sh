@@ -3,7 +3,7 @@
 # (build/san/pagevisor), driven through what a user does: the command line and probe
 # (tests/cli.sh), and real runs, which on a host whose KVM cannot run 32-bit paged guests go
 # through the KVM runner (options, path mapping, the job archive, the result stream, output
-# files) and otherwise straight through KVM (loader, exit loop, hypercalls, trace ring).
+# files, the stdin relay) and otherwise straight through KVM (loader, exit loop, hypercalls, trace ring).
 # Any sanitizer report fails the run (the build aborts on the first one).
 # Usage: tests/san-smoke.sh SAN-PAGEVISOR
 set -u
@@ -43,6 +43,27 @@ status=$?
 [[ $status == 112 ]] && grep -q 'no VAD covers 00000000' "$work/av.err" &&
     no_sanitizer_report "$work/av.err"
 report run-killed-image $?
+
+# Console input from a pipe: the hypercall's reads, or the runner's stdin relay.
+cat tests/integration/input/console-lines.txt |
+    "$SAN" run --kernel build/guest/kernel.elf build/images/console-echo.elf badbuf \
+    >"$work/in.out" 2>"$work/in.err"
+status=$?
+[[ $status == 0 ]] && cmp -s tests/integration/expected/console-echo-lines.expected "$work/in.out" &&
+    no_sanitizer_report "$work/in.err"
+report run-console-input $?
+[[ $status == 0 ]] || sed 's/^/      | /' "$work/in.err"
+
+# The guest asks for 16 bytes and stops: pagevisor takes exactly those from its standard input
+# and leaves the rest to the next reader.
+{ "$SAN" run --kernel build/guest/kernel.elf build/images/console-echo.elf limit=16 \
+    >"$work/limit.out" 2>"$work/limit.err"; status=$?; cat >"$work/rest"; } \
+    <tests/integration/input/console-lines.txt
+tail -c +17 tests/integration/input/console-lines.txt >"$work/want-rest"
+[[ $status == 0 ]] && grep -qF '(console-echo) 1 lines, 16 bytes' "$work/limit.out" &&
+    cmp -s "$work/want-rest" "$work/rest" && no_sanitizer_report "$work/limit.err"
+report run-console-input-leaves-the-rest $?
+[[ $status == 0 ]] || sed 's/^/      | /' "$work/limit.err"
 
 echo "san-smoke: $passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -50,8 +50,21 @@ multiboot-qemu: all
 cli-tests: all
 	$(Q)tests/cli.sh $(PAGEVISOR)
 
+# Console input from a real terminal (a pseudo-terminal): keys, Ctrl-D, Ctrl-C, SIGTERM and
+# --timeout, with the terminal's modes checked afterwards. Boots the guest four times.
+CONSOLE_TTY := $(BUILD)/tests/console-tty
+$(CONSOLE_TTY): tests/console-tty.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
+
+.PHONY: console-tty
+console-tty: all $(CONSOLE_TTY)
+	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/kvm-runner/prepare.sh; fi
+	$(Q)$(CONSOLE_TTY) $(PAGEVISOR) $(BUILD)/guest/kernel.elf $(BUILD)/images/console-echo.elf
+
 .PHONY: san-smoke
 san-smoke: all $(PAGEVISOR_SAN)
 	$(Q)tests/san-smoke.sh $(PAGEVISOR_SAN)
 
-test: deps-test all unit-tests cli-tests san-smoke multiboot-qemu integration
+test: deps-test all unit-tests cli-tests san-smoke multiboot-qemu integration console-tty

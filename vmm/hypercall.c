@@ -96,6 +96,31 @@ static void hc_console(struct hc_state *s, uint32_t gpa, struct pv_hc_console *c
     set_ret(s, gpa, offsetof(struct pv_hc_console, ret), ret);
 }
 
+/* The guest asks for what the user typed: validated, then at most capacity bytes straight into
+ * its buffer, waiting at most timeout_ms (a signal, such as --timeout's, ends the wait). */
+static void hc_console_read(struct hc_state *s, uint32_t gpa, struct pv_hc_console_read *r)
+{
+    int32_t ret = PV_OK;
+    uint32_t count = 0, flags = 0;
+    void *buf = gpa_ptr(s->mem, r->buf_gpa, r->capacity);
+    if (r->capacity == 0 || r->capacity > PV_CONSOLE_READ_MAX ||
+        r->timeout_ms > PV_CONSOLE_READ_WAIT_MAX)
+        ret = PV_EINVAL;
+    else if (!buf)
+        ret = PV_EFAULT;
+    else if (!s->input)
+        flags = PV_CONSOLE_READ_EOF;
+    else {
+        bool eof;
+        count = (uint32_t)console_input_read(s->input, buf, r->capacity, r->timeout_ms, &eof);
+        flags = eof ? PV_CONSOLE_READ_EOF : 0;
+        s->console_input_bytes += count;
+    }
+    put_u32(s, gpa, offsetof(struct pv_hc_console_read, count), count);
+    put_u32(s, gpa, offsetof(struct pv_hc_console_read, flags), flags);
+    set_ret(s, gpa, offsetof(struct pv_hc_console_read, ret), ret);
+}
+
 static bool name_ok(const char *name, size_t max)
 {
     return memchr(name, '\0', max) != NULL;
@@ -118,15 +143,18 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
         dprintf(s->log_fd, "pagevisor: process %u (%s) ended: %s 0x%08X%s%s\n", p->pid, p->name,
                 p->killed ? "killed by" : "exit status", p->exit_status,
                 status_name ? " " : "", status_name ? status_name : "");
-    if (s->exit_status == 0 && p->killed) {
-        s->exit_status = PV_EXIT_IMAGE_EXCEPTION;
-        fprintf(stderr, "pagevisor: image %s was ended by %s (0x%08X) at eip 0x%08x, %s 0x%08x\n",
-                p->name, status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
+    /* A child's crash is reported too; only images the run started decide its status. */
+    if ((s->exit_status == 0 || p->child) && p->killed) {
+        if (!p->child)
+            s->exit_status = PV_EXIT_IMAGE_EXCEPTION;
+        fprintf(stderr, "pagevisor: %s %s was ended by %s (0x%08X) at eip 0x%08x, %s 0x%08x\n",
+                p->child ? "child process" : "image", p->name,
+                status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
                 p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" : "reading",
                 p->fault_address);
         tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status);
         fflush(stderr);
-    } else if (s->exit_status == 0 && p->exit_status != 0) {
+    } else if (s->exit_status == 0 && p->exit_status != 0 && !p->child) {
         s->exit_status = image_exit_status(p->exit_status);
     }
     set_ret(s, gpa, offsetof(struct pv_hc_process_exit, ret), PV_OK);
@@ -230,6 +258,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         struct pv_hc_pagefile_info pagefile_info;
         struct pv_hc_pagefile_io pagefile_io;
         struct pv_hc_image_read image_read;
+        struct pv_hc_console_read console_read;
     } block;
     static const size_t block_size[PV_HC_MAX] = {
         [PV_HC_CONSOLE] = sizeof(struct pv_hc_console),
@@ -242,6 +271,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         [PV_HC_PAGEFILE_INFO] = sizeof(struct pv_hc_pagefile_info),
         [PV_HC_PAGEFILE_IO] = sizeof(struct pv_hc_pagefile_io),
         [PV_HC_IMAGE_READ] = sizeof(struct pv_hc_image_read),
+        [PV_HC_CONSOLE_READ] = sizeof(struct pv_hc_console_read),
     };
     if (!fetch(s, value, &block, block_size[nr])) {
         s->bad_calls++;
@@ -259,6 +289,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PAGEFILE_INFO: hc_pagefile_info(s, value); break;
     case PV_HC_PAGEFILE_IO: hc_pagefile_io(s, value, &block.pagefile_io); break;
     case PV_HC_IMAGE_READ: hc_image_read(s, value, &block.image_read); break;
+    case PV_HC_CONSOLE_READ: hc_console_read(s, value, &block.console_read); break;
     case PV_HC_MAX: break;
     }
     return HC_OK;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console_input.h"
 #include "fault_trace.h"
 #include "guest_mem.h"
 #include "image_store.h"
@@ -24,6 +25,7 @@ struct hc_state {
     struct fault_tracer *tracer; /* the fault trace ring's host end */
     struct image_store *images;  /* the image files, for demand paging of code (may be NULL) */
     struct pagefile *pagefile;   /* the backing store of paged-out pages (may be NULL) */
+    struct console_input *input; /* the guest's console input (NULL: none, always at its end) */
 
     bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */
@@ -31,6 +33,7 @@ struct hc_state {
     uint64_t calls, bad_calls;
     unsigned pagefile_failures;  /* PV_EIO answers, for rate-limiting their messages */
     unsigned long long console_bytes;
+    unsigned long long console_input_bytes;
 };
 
 enum hc_result {

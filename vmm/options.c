@@ -29,6 +29,9 @@ const char run_usage[] =
     "  --trace-format FMT  text (default), jsonl, or chrome (opens in Perfetto)\n"
     "  --stats             print faults by kind, pagefile traffic and VM exits at exit\n"
     "  --verbose           show the guest kernel's log, the VMM's own lines and --stats\n"
+    "  --parallel          start all the images at once (processes run concurrently)\n"
+    "  --child IMAGE       load IMAGE without starting it: a process starts it as its child\n"
+    "                      (PvCreateProcess by name; repeatable)\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -50,9 +53,9 @@ static int add_3gb_switch(struct run_options *o)
     return 0;
 }
 
-static int parse_images(int argc, char **argv, int first, struct run_options *o)
+static int parse_images(int argc, char **argv, int first, struct run_options *o, size_t extra)
 {
-    o->images = calloc((size_t)(argc - first) + 1, sizeof(*o->images));
+    o->images = calloc((size_t)(argc - first) + 1 + extra, sizeof(*o->images));
     if (!o->images)
         return usage_error("%s", "out of memory");
     for (int i = first; i < argc;) {
@@ -91,9 +94,13 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "pagefile-size", required_argument, 0, 'S' },
         { "inject-pagefile-errors", required_argument, 0, 'I' },
         { "trace-format", required_argument, 0, 'F' },
+        { "parallel", no_argument, 0, 'p' },
+        { "child", required_argument, 0, 'C' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
+    const char *children[PV_MAX_CHILD_IMAGES];
+    size_t nchildren = 0;
     memset(o, 0, sizeof(*o));
     o->mem = PV_DEFAULT_MEM;
     o->timeout = PV_DEFAULT_TIMEOUT;
@@ -153,6 +160,12 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             if (trace_format_parse(optarg, &o->trace_format))
                 return usage_error("--trace-format %s: need text, jsonl or chrome", optarg);
             break;
+        case 'p': o->parallel = true; break;
+        case 'C':
+            if (nchildren == PV_MAX_CHILD_IMAGES)
+                return usage_error("%s", "too many --child images");
+            children[nchildren++] = optarg;
+            break;
         case 'h': fputs(run_usage, stdout); exit(0);
         default:
             return usage_error("unknown or incomplete option %s", argv[optind - 1]);
@@ -160,7 +173,23 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
     }
     if (o->three_gb && add_3gb_switch(o) != 0)
         return -1;
-    return parse_images(argc, argv, optind, o);
+    if (parse_images(argc, argv, optind, o, nchildren) != 0)
+        return -1;
+    o->nstart = o->nimages;
+    for (size_t i = 0; i < nchildren; i++)
+        o->images[o->nimages++] = (struct image_spec){ .path = children[i], .child = true };
+    return 0;
+}
+
+char *guest_cmdline(const struct run_options *o)
+{
+    char *s;
+    char start[48] = "";
+    if (o->nstart < o->nimages)
+        snprintf(start, sizeof(start), " pv.startimages=%zu", o->nstart);
+    if (asprintf(&s, "%s%s%s", o->cmdline, o->parallel ? " pv.parallel" : "", start) < 0)
+        return NULL;
+    return s;
 }
 
 void run_options_free(struct run_options *o)

@@ -15,6 +15,7 @@
 #define PV_MAX_MEM         (1024u << 20)
 #define PV_DEFAULT_TIMEOUT 120u
 #define PV_DEFAULT_PAGEFILE (64u << 20)
+#define PV_MAX_CHILD_IMAGES 16
 
 enum runner_mode { RUNNER_AUTO, RUNNER_NEVER, RUNNER_ALWAYS };
 
@@ -22,6 +23,7 @@ struct image_spec {
     const char *path;
     char **args;     /* arguments after the path (not NUL-terminated list; use nargs) */
     int nargs;
+    bool child;      /* --child: loaded for PvCreateProcess, not started */
 };
 
 struct run_options {
@@ -40,9 +42,15 @@ struct run_options {
     size_t ninject;
     enum trace_format trace_format;
     enum runner_mode runner;
-    struct image_spec *images;
+    bool parallel;           /* --parallel: start the images at once */
+    struct image_spec *images;   /* the images to start, then the --child ones */
     size_t nimages;
+    size_t nstart;           /* how many of images start (the rest are children) */
 };
+
+/* The kernel command line the run gives the guest: --cmdline's text plus what --parallel and
+ * --child ask of the kernel. Caller frees; NULL when out of memory. */
+char *guest_cmdline(const struct run_options *o);
 
 /* Parses argv of `pagevisor run` (argv[0] = "run"). On error prints one line to stderr and
  * returns -1; the caller exits with PV_EXIT_USAGE. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "console_input.h"
 #include "disasm.h"
 #include "fault_trace.h"
 #include "hypercall.h"
@@ -40,7 +41,10 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
     }
     char err[512];
     struct mb_boot boot;
-    if (rc == 0 && mb_load(&vm->mem, kernel, o->cmdline, mods, o->nimages, &boot, err,
+    char *cmdline = guest_cmdline(o);
+    if (!cmdline)
+        rc = -1;
+    if (rc == 0 && mb_load(&vm->mem, kernel, cmdline, mods, o->nimages, &boot, err,
                            sizeof(err)) != 0) {
         fprintf(stderr, "pagevisor: %s\n", err);
         rc = -1;
@@ -57,6 +61,7 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
     for (size_t i = 0; i < o->nimages; i++)
         free((void *)mods[i].cmdline);
     free(mods);
+    free(cmdline);
     return rc;
 }
 
@@ -69,11 +74,15 @@ struct session {
     FILE *trace;
     struct fault_tracer tracer;
     struct image_store images;
+    struct console_input input;
+    bool input_open;
     struct hc_state hc;
 };
 
 static void session_close(struct session *s)
 {
+    if (s->input_open)
+        console_input_close(&s->input);
     if (s->images_open)
         image_store_close(&s->images);
     pagefile_close(&s->pagefile);
@@ -134,6 +143,9 @@ static int session_open(struct session *s, const struct run_options *o)
             &s->tracer);
     s->hc.images = &s->images;
     s->hc.pagefile = &s->pagefile;
+    console_input_init(&s->input, STDIN_FILENO);
+    s->input_open = true;
+    s->hc.input = &s->input;
     return 0;
 }
 
@@ -162,6 +174,9 @@ static int run_direct(const struct run_options *o)
                 "exit status %d\n", st.exits, st.io_exits, st.unclaimed_io,
                 (unsigned long long)s.hc.calls, (unsigned long long)s.hc.bad_calls,
                 s.images.reads, s.hc.images_run, status);
+    if (o->verbose && s.input.started)
+        fprintf(stderr, "pagevisor: the guest read %llu bytes of console input%s\n",
+                s.hc.console_input_bytes, s.input.ended ? ", to its end" : "");
     if (tracer_finish(&s.tracer) != 0 || (s.trace && fflush(s.trace) != 0)) {
         fprintf(stderr, "pagevisor: --trace %s: write failed: %s\n", o->trace_path,
                 strerror(errno));
@@ -219,6 +234,7 @@ int cmd_run(int argc, char **argv)
         }
     }
     run_options_free(&o);
+    console_input_restore();
     fflush(stdout);
     return status;
 }

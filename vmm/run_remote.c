@@ -3,7 +3,10 @@
  *
  * The kernel and the images are put into the VM under the runner's path mapping, and the
  * command is rebuilt with those paths and --runner never, so that the pagevisor inside (the
- * static twin of this one) runs the guest directly on the VM's own KVM.
+ * static twin of this one) runs the guest directly on the VM's own KVM. Our standard input is
+ * its guest's console input: the runner's stdin relay brings it what the guest asks for, read
+ * here the way a direct run reads it (console_input.c: a terminal switched on the first
+ * request, Ctrl-D as the end).
  */
 #include "run_remote.h"
 
@@ -13,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "console_input.h"
 #include "pv_abi.h"
 #include "runner.h"
 
@@ -115,7 +121,15 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
         rc = push_all(b, "--trace", RUNNER_VM_TRACE, "--trace-format",
                       o->trace_format == TRACE_JSONL ? "jsonl" :
                       o->trace_format == TRACE_CHROME ? "chrome" : "text", NULL);
-    for (size_t i = 0; i < o->nimages && rc == 0; i++) {
+    if (rc == 0 && o->parallel)
+        rc = push(b, "--parallel");
+    for (size_t i = o->nstart; i < o->nimages && rc == 0; i++) {
+        const char *image = put(files, nfiles, o->images[i].path);
+        if (!image)
+            return -1;
+        rc = push_all(b, "--child", image, NULL);
+    }
+    for (size_t i = 0; i < o->nstart && rc == 0; i++) {
         const char *image = put(files, nfiles, o->images[i].path);
         if (!image)
             return -1;
@@ -127,9 +141,19 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
     return rc;
 }
 
+static size_t read_console_input(void *ctx, void *buf, size_t cap, int *eof)
+{
+    bool ended;
+    size_t n = console_input_read(ctx, buf, cap, 0, &ended);
+    *eof = ended;
+    return n;
+}
+
 int run_remote(const struct run_options *o)
 {
     struct argv_builder b = { 0 };
+    struct console_input input;
+    console_input_init(&input, STDIN_FILENO);
     struct runner_file *files = calloc(o->nimages + 1, sizeof(*files));
     size_t nfiles = 0;
     int status = PV_EXIT_VMM_ERROR;
@@ -150,6 +174,9 @@ int run_remote(const struct run_options *o)
             .n_outputs = nout,
             .timeout_sec = o->timeout ? o->timeout + RUNNER_TIME_ALLOWANCE : 0,
             .verbose = o->verbose,
+            .stdin_read = read_console_input,
+            .stdin_ctx = &input,
+            .stdin_fd = STDIN_FILENO,
         };
         int inner;
         if (runner_run(&job, &inner) == 0)
@@ -157,6 +184,7 @@ int run_remote(const struct run_options *o)
         else if (errno == ETIMEDOUT)
             status = PV_EXIT_TIMEOUT;
     }
+    console_input_close(&input);
     for (size_t i = 0; i < nfiles; i++)
         free((void *)files[i].vm_path);
     free(files);

@@ -12,6 +12,7 @@
  *        ttyS1 (isa-serial, irq 3)  the command's stdout
  *        ttyS2 (isa-serial, irq 7)  the command's stderr
  *        virtio-serial port "pv.result"  the result stream (framing in runner.h), and BYE back
+ *        virtio-serial port "pv.stdin"   the stdin relay: requests in, input out (runner.h)
  *      Every port gets its own IRQ line (QEMU's ISA lines are not shared-safe).
  *   4. relay stdout/stderr live, parse the result stream, store output files, enforce limits;
  *      after END send BYE so the VM powers off; drain everything once QEMU is gone.
@@ -621,8 +622,8 @@ static void tail_print(const struct tail *t, const char *title)
 /* ------------------------------------------------------------------------------------------ */
 /* One run.                                                                                   */
 
-enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_N };
-static const char *const ch_name[CH_N] = { "con", "out", "err", "res" };
+enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_IN, CH_N };
+static const char *const ch_name[CH_N] = { "con", "out", "err", "res", "in" };
 
 struct run {
     const struct runner_job *job;
@@ -638,12 +639,21 @@ struct run {
     bool qemu_exited;
     int fd[CH_N];     /* our read ends of the FIFOs QEMU writes (.out) */
     int fd_res_in;    /* our write end of the result port's FIFO QEMU reads (.in) */
+    int fd_in_in;     /* our write end of the stdin port's FIFO QEMU reads: the answers */
     int fd_log;       /* QEMU's stdout+stderr */
     bool out_broken, err_broken;
 
     struct runner_frames *frames;
     struct tail console, qemu_log;
     bool bye_sent;
+
+    /* The stdin relay: the request line being read, and the request waiting for input. */
+    char in_line[64];
+    size_t in_len;
+    bool in_waiting, in_ended, in_warned;
+    size_t in_cap;
+    double in_deadline;
+
     double t_spawn, t_start, t_exit, t_end, t_bye, t_done;
 
     /* The output file being received. */
@@ -955,6 +965,23 @@ static int check_vm_path(const char *vm, bool input, char *out, size_t size)
     return 0;
 }
 
+/* The head of the job script when the command gets the stdin relay: find the port's device
+ * (its name arrives from QEMU a moment after the port itself) and name it in the environment. */
+static const char stdin_port_script[] =
+    "i=0\n"
+    "while [ $i -lt 250 ]; do\n"
+    "    for d in /sys/class/virtio-ports/*; do\n"
+    "        [ \"$(cat \"$d/name\" 2>/dev/null)\" = pv.stdin ] && [ -c \"/dev/${d##*/}\" ] &&\n"
+    "            " RUNNER_STDIN_ENV "=/dev/${d##*/}\n"
+    "    done\n"
+    "    [ -n \"$" RUNNER_STDIN_ENV "\" ] && break\n"
+    "    usleep 20000\n"
+    "    i=$((i + 1))\n"
+    "done\n"
+    "[ -n \"$" RUNNER_STDIN_ENV "\" ] ||\n"
+    "    echo 'pagevisor: KVM runner: no pv.stdin port in the VM; the command gets no input' >&2\n"
+    "export " RUNNER_STDIN_ENV "\n";
+
 static int write_initrd(struct run *r)
 {
     const struct runner_job *job = r->job;
@@ -997,12 +1024,16 @@ static int write_initrd(struct run *r)
     }
 
     /* The command, as a script for the VM's sh. */
-    cmd_cap = 64;
+    cmd_cap = sizeof(stdin_port_script) + 64;
     cmd = malloc(cmd_cap);
     if (!cmd)
         goto oom;
-    memcpy(cmd, "exec", 4);
-    cmd_len = 4;
+    if (job->stdin_read) {
+        memcpy(cmd, stdin_port_script, sizeof(stdin_port_script) - 1);
+        cmd_len = sizeof(stdin_port_script) - 1;
+    }
+    memcpy(cmd + cmd_len, "exec", 4);
+    cmd_len += 4;
     for (char *const *a = job->argv; *a; a++)
         if (quote_word(&cmd, &cmd_len, &cmd_cap, *a) < 0)
             goto oom;
@@ -1179,6 +1210,12 @@ static int make_fifos(struct run *r)
         errmsg("KVM runner: open %s: %s", path, strerror(errno));
         return -1;
     }
+    snprintf(path, sizeof(path), "%s/in.in", r->tmpdir);
+    r->fd_in_in = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (r->fd_in_in < 0) {
+        errmsg("KVM runner: open %s: %s", path, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -1236,6 +1273,10 @@ static int spawn_qemu(struct run *r)
     argv[n++] = dev[CH_RES];
     argv[n++] = "-device";
     argv[n++] = "virtserialport,bus=vs.0,nr=1,chardev=res,name=pv.result";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_IN];
+    argv[n++] = "-device";
+    argv[n++] = "virtserialport,bus=vs.0,nr=2,chardev=in,name=pv.stdin";
     argv[n] = NULL;
 
     /* The whole QEMU command line only on request: it is long, and --verbose is what the
@@ -1326,6 +1367,78 @@ static void reap_qemu(struct run *r, bool kill_it)
 
 static void remove_tmpdir(struct run *r);
 
+/* --- the stdin relay ----------------------------------------------------------------------*/
+
+static void stdin_answer(struct run *r, const char *head, const void *data, size_t len)
+{
+    /* The VM reads every answer before it asks again: the FIFO never holds more than one. */
+    if (write_fully(r->fd_in_in, head, strlen(head)) < 0 ||
+        (len && write_fully(r->fd_in_in, data, len) < 0))
+        r->in_ended = true;
+    r->in_waiting = false;
+}
+
+/* The request that waits gets what the input has now; without anything (and before its time
+ * is up) it goes on waiting. */
+static void stdin_serve(struct run *r, bool time_is_up)
+{
+    char buf[PV_CONSOLE_READ_MAX], head[48];
+    int eof = r->in_ended || !r->job->stdin_read;
+    size_t n = 0;
+
+    if (!eof)
+        n = r->job->stdin_read(r->job->stdin_ctx, buf, r->in_cap, &eof);
+    if (n > r->in_cap)
+        n = r->in_cap;
+    if (n == 0 && !eof && !time_is_up)
+        return;
+    if (eof)
+        r->in_ended = true;
+    if (n == 0 && eof) {
+        stdin_answer(r, "PV1 EOF\n", NULL, 0);
+    } else {
+        snprintf(head, sizeof(head), "PV1 DATA %zu\n", n);
+        stdin_answer(r, head, buf, n);
+    }
+}
+
+static void stdin_request(struct run *r)
+{
+    unsigned long cap, ms;
+    char extra;
+    r->in_line[r->in_len < sizeof(r->in_line) ? r->in_len : sizeof(r->in_line) - 1] = '\0';
+    if (r->in_len >= sizeof(r->in_line) || r->in_waiting ||
+        sscanf(r->in_line, "PV1 READ %lu %lu%c", &cap, &ms, &extra) != 2 || cap == 0 ||
+        cap > PV_CONSOLE_READ_MAX || ms > PV_CONSOLE_READ_WAIT_MAX) {
+        if (!r->in_warned) {
+            char shown[80];
+            printable(shown, sizeof(shown), r->in_line, strlen(r->in_line));
+            errmsg("KVM runner: bad request on the stdin port (\"%s\"); the command's input ends",
+                   shown);
+            r->in_warned = true;
+        }
+        r->in_ended = true;
+        stdin_answer(r, "PV1 EOF\n", NULL, 0);
+        return;
+    }
+    r->in_waiting = true;
+    r->in_cap = cap;
+    r->in_deadline = now_sec() + (double)ms / 1000.0;
+    stdin_serve(r, ms == 0);
+}
+
+static void stdin_feed(struct run *r, const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n') {
+            stdin_request(r);
+            r->in_len = 0;
+        } else if (r->in_len < sizeof(r->in_line)) {
+            r->in_line[r->in_len++] = buf[i]; /* a full buffer marks the line too long */
+        }
+    }
+}
+
 /* Read what one channel has. Returns bytes read (0 when nothing is waiting), -1 on errors. */
 static ssize_t pump(struct run *r, int c)
 {
@@ -1349,6 +1462,9 @@ static ssize_t pump(struct run *r, int c)
             if (write_fully(2, buf, (size_t)n) < 0)
                 r->err_broken = true;
         }
+        break;
+    case CH_IN:
+        stdin_feed(r, buf, (size_t)n);
         break;
     case CH_RES: {
         bool started = r->frames->started, exited = r->frames->exited;
@@ -1427,17 +1543,25 @@ static enum outcome relay(struct run *r)
             return FAILED;
         }
 
-        struct pollfd pfd[CH_N + 2];
+        struct pollfd pfd[CH_N + 3];
         for (int c = 0; c < CH_N; c++)
             pfd[c] = (struct pollfd){ .fd = r->fd[c], .events = POLLIN };
         pfd[CH_N] = (struct pollfd){ .fd = r->fd_log, .events = POLLIN };
         pfd[CH_N + 1] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+        /* Standard input only while the command asks for it. */
+        bool want_stdin = r->in_waiting && job->stdin_read;
+        pfd[CH_N + 2] = (struct pollfd){ .fd = want_stdin ? job->stdin_fd : -1, .events = POLLIN };
         int ms = -1;
         if (deadline) {
             double left = (deadline - t) * 1000.0 + 1;
             ms = left > 60000 ? 60000 : (int)left;
         }
-        int rc = poll(pfd, CH_N + 2, ms);
+        if (r->in_waiting) {
+            double left = (r->in_deadline - t) * 1000.0 + 1;
+            int in_ms = left < 0 ? 0 : (int)left;
+            ms = ms < 0 || in_ms < ms ? in_ms : ms;
+        }
+        int rc = poll(pfd, CH_N + 3, ms);
         if (rc < 0 && errno != EINTR) {
             errmsg("KVM runner: poll: %s", strerror(errno));
             reap_qemu(r, true);
@@ -1448,6 +1572,8 @@ static enum outcome relay(struct run *r)
             drain(r);
             return INTERRUPTED;
         }
+        if (r->in_waiting && (pfd[CH_N + 2].revents || now_sec() >= r->in_deadline))
+            stdin_serve(r, now_sec() >= r->in_deadline);
         if (rc <= 0)
             continue;
         for (int c = 0; c < CH_N; c++)
@@ -1574,7 +1700,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
         return -1;
     }
     r->job = job;
-    r->fd_log = r->fd_res_in = r->out_fd = -1;
+    r->fd_log = r->fd_res_in = r->fd_in_in = r->out_fd = -1;
     for (int c = 0; c < CH_N; c++)
         r->fd[c] = -1;
     r->console.label = "";
@@ -1666,6 +1792,8 @@ out:
             close(r->fd[c]);
     if (r->fd_res_in >= 0)
         close(r->fd_res_in);
+    if (r->fd_in_in >= 0)
+        close(r->fd_in_in);
     if (r->fd_log >= 0)
         close(r->fd_log);
     if (r->out_fd >= 0)

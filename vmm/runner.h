@@ -14,7 +14,8 @@
  * Inside the VM the command runs with cwd /pv, stdin /dev/null, PATH of busybox applets and
  * /pv/bin. Its stdout and stderr are serial ports (ttys in raw mode) relayed live to the caller's
  * stdout and stderr; its exit status, and the output files asked for, come back over a
- * virtio-serial port in the framing below.
+ * virtio-serial port in the framing below. A job may also serve its caller's standard input to
+ * the command, on request, through a second virtio-serial port (the stdin relay below).
  */
 #ifndef PV_RUNNER_H
 #define PV_RUNNER_H
@@ -36,6 +37,12 @@ struct runner_job {
     size_t n_outputs;
     unsigned timeout_sec;              /* limit on the command's run time; 0 = none */
     int verbose;                       /* echo the VM console to stderr ("runner: ...") */
+
+    /* The stdin relay: up to cap bytes of input available now (waiting for nothing); *eof set
+     * once the input has ended. NULL: every request is answered with the end of input. */
+    size_t (*stdin_read)(void *ctx, void *buf, size_t cap, int *eof);
+    void *stdin_ctx;
+    int stdin_fd;                      /* polled while a request waits for input */
 };
 
 /*
@@ -86,6 +93,20 @@ uint32_t runner_crc32(uint32_t crc, const void *buf, size_t len);
  *
  * The parser is fed the stream in pieces of any size and calls back for file data.
  */
+/*
+ * The stdin relay: a virtio-serial port named "pv.stdin". When the job has stdin_read, the
+ * command runs with RUNNER_STDIN_ENV naming the port's device, and the pagevisor inside asks
+ * for input only when its guest does, one request at a time:
+ *   PV1 READ <cap> <ms>\n     up to cap bytes (1..PV_CONSOLE_READ_MAX), waiting at most ms
+ *                             (<= PV_CONSOLE_READ_WAIT_MAX) for the first one
+ * and the host answers each request with exactly one of
+ *   PV1 DATA <n>\n            then n raw bytes (n <= cap; 0 when nothing came in time)
+ *   PV1 EOF\n                 the input has ended; so are the answers to every later request
+ * Bytes are read from the caller's input only for a request, at most cap of them, so nothing
+ * the guest did not ask for is taken from it (and a terminal is switched only when asked).
+ */
+#define RUNNER_STDIN_ENV "PAGEVISOR_RUNNER_STDIN"
+
 #define RUNNER_FRAME_LINE_MAX 4352 /* longest frame line, path included */
 
 struct runner_frames {

@@ -12,8 +12,10 @@ extern BOOLEAN HvHostServicesPresent;
 
 VOID HvInitialize(VOID);
 VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length);
+LONG HvConsoleRead(PVOID Buffer, ULONG Capacity, ULONG TimeoutMs, PULONG Count,
+                   BOOLEAN *Ended);
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
-                         ULONG FaultEip, ULONG FaultAccess, PCSTR Name);
+                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name);
 VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
                           PCSTR Name);
 VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);

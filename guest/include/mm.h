@@ -13,6 +13,7 @@
  *   0xC0000000  page tables (self-map, PDE 0x300)     0xC0300000  page directory
  *   0xC0400000  hyperspace (PDE 0x301, per process): mapping slots 1..255, working-set list
  *               from 0xC0502000 (a page, more as it grows)
+ *   0xFF800000  kernel stacks: 12 KiB each with an unmapped guard page below (mm/procsup.c)
  * User space: images from 0x00400000, the stack below 0x7FFE0000; up to MmHighestUserAddress
  * (0x7FFEFFFF, or 0xBFFEFFFF under /3GB).
  */
@@ -27,6 +28,8 @@
 #include "ws.h"
 
 #define MM_PFN_DATABASE_BASE   (KSEG0_BASE + PDE_MAPPED_VA)   /* 0x80400000 (0xC0C00000: /3GB kernel) */
+/* Kernel stacks (mm/procsup.c): 4 MiB below the HAL's reserved top 4 MiB. */
+#define MM_KERNEL_STACK_BASE   0xFF800000u
 
 /* User stack: a 1 MiB reservation below 0x7FFE0000 (a VAD). At process start its top page
  * is committed read/write and the page below it is the guard page (PAGE_GUARD); touching the
@@ -252,6 +255,7 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_WORKING_SET         0x100B  /* P2 entry index, P3 entry VA, P4 PTE or PFN */
 #define MI_BUGCHECK_SLOT_LEAK           0x100C  /* P2 slots in use, P3 bad slots, P4 pid */
 #define MI_BUGCHECK_COLLIDED_FAULT      0x100D  /* P2 PTE address, P3 PTE, P4 PFN */
+#define MI_BUGCHECK_KERNEL_STACK        0x100E  /* P2 stack top, P3 stack limit */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
@@ -371,6 +375,14 @@ struct _EPROCESS;
 NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
 NTSTATUS MmCreateUserStack(struct _EPROCESS *Process);
 VOID MmCleanProcessAddressSpace(struct _EPROCESS *Process);
+extern ULONG MmKernelStacksInUse;
+NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit);
+VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit);
+BOOLEAN MmIsKernelStackGuardPage(ULONG Va, PULONG Limit, PULONG Top);
+
+/* forksup.c: the child's user half a copy-on-write copy of the parent's (the current
+ * process); Child's address space was just created and is empty. */
+NTSTATUS MmCloneProcessAddressSpace(struct _EPROCESS *Parent, struct _EPROCESS *Child);
 
 /* section.c */
 NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
@@ -477,6 +489,7 @@ NTSTATUS ProbeForRead(PCVOID Address, SIZE_T Length, ULONG Alignment);
 NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment);
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length);
 NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length);
+NTSTATUS MmCopyStringFromUser(PCHAR Destination, PCSTR UserSource, ULONG Size);
 
 /* mmcheck.c */
 ULONG MmRunBootSelfChecks(VOID);

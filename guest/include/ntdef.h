@@ -20,6 +20,10 @@ typedef int32_t LONG, *PLONG;
 typedef uint32_t ULONG, *PULONG;
 typedef uint64_t ULONGLONG;
 typedef ULONGLONG *PULONGLONG;
+typedef int64_t LONGLONG, *PLONGLONG;
+typedef LONGLONG LARGE_INTEGER, *PLARGE_INTEGER;   /* the QuadPart is all that is used */
+typedef uint16_t WCHAR, *PWCHAR;
+typedef const WCHAR *PCWSTR;
 typedef intptr_t LONG_PTR;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR;
 typedef size_t SIZE_T, *PSIZE_T;

@@ -27,12 +27,27 @@
     X(NtCreateSection,         0x0005, 7) \
     X(NtMapViewOfSection,      0x0006, 10) \
     X(NtUnmapViewOfSection,    0x0007, 2) \
-    X(NtClose,                 0x0008, 1)
+    X(NtClose,                 0x0008, 1) \
+    X(NtCreateProcess,         0x0009, 8) \
+    X(NtQueryInformationProcess, 0x000A, 5) \
+    X(NtWaitForSingleObject,   0x000B, 3) \
+    X(NtDelayExecution,        0x000C, 2) \
+    X(NtYieldExecution,        0x000D, 0) \
+    X(NtCreateSemaphore,       0x000E, 5) \
+    X(NtOpenSemaphore,         0x000F, 3) \
+    X(NtReleaseSemaphore,      0x0010, 3) \
+    X(NtCreateEvent,           0x0011, 5) \
+    X(NtOpenEvent,             0x0012, 3) \
+    X(NtSetEvent,              0x0013, 2) \
+    X(NtResetEvent,            0x0014, 2) \
+    X(NtOpenSection,           0x0015, 3)
 
 #define PV_PV_SERVICES(X) \
     X(PvDisplayString,         0x1000, 2) \
     X(PvQueryMmCounters,       0x1001, 2) \
     X(PvQueryPhysicalPage,     0x1002, 2) \
-    X(PvSetWorkingSetLimits,   0x1003, 2)
+    X(PvSetWorkingSetLimits,   0x1003, 2) \
+    X(PvReadConsole,           0x1004, 3) \
+    X(PvCreateProcess,         0x1005, 3)
 
 #endif /* PV_NTSERVICES_H */

@@ -1,7 +1,7 @@
 /*
- * ps.h - the process object (a minimal EPROCESS: one thread, no handles yet, its VADs and
- * commit charge in Vm, its working set in Ws, its image's segments for demand paging) and
- * attaching to a process's address space.
+ * ps.h - processes: the EPROCESS (an object: its header first; its one thread; its address
+ * space's VADs, commit charge and working set; its image's segments for demand paging; its
+ * handle table) and attaching to a process's address space.
  */
 #ifndef PV_PS_H
 #define PV_PS_H
@@ -9,21 +9,29 @@
 #include "ntdef.h"
 #include "pv_abi.h"
 #include "intrin.h"
+#include "ke.h"
+#include "ob.h"
 #include "vad.h"
 #include "ws.h"
 #include "ldr.h"
 
-#define PS_MAX_HANDLES 16
+#define PS_MAX_HANDLES   32
+#define PS_MAX_PROCESSES 32     /* alive at once (each has a 16 KiB kernel stack slot) */
 
 typedef struct _KPROCESS
 {
+    DISPATCHER_HEADER Header;     /* signaled when the process has ended */
     ULONG DirectoryTableBase[2];  /* [0] page directory, [1] hyperspace page table (physical) */
 } KPROCESS;
 
 typedef struct _EPROCESS
 {
+    OBJECT_HEADER ObjectHeader;
     KPROCESS Pcb;
+    KTHREAD Thread;                         /* its only thread */
+    LIST_ENTRY ActiveProcessLinks;          /* PsActiveProcessHead while it has a thread */
     ULONG UniqueProcessId;
+    ULONG InheritedFromUniqueProcessId;
     CHAR ImageFileName[PV_NAME_MAX];
     PFN_NUMBER WorkingSetPage;
     ULONG ImageBase, ImageEnd, EntryPoint;  /* [ImageBase, ImageEnd) */
@@ -35,13 +43,19 @@ typedef struct _EPROCESS
     ULONG ImageSegmentCount;
     LDR_IMAGE_SEGMENT ImageSegments[LDR_MAX_SEGMENTS];
     NTSTATUS ExitStatus;
+    BOOLEAN Exited;                         /* its thread ran its exit path */
     BOOLEAN Killed;                         /* ended by an exception */
+    BOOLEAN AddressSpaceCreated;
+    BOOLEAN Started;                        /* reached ring 3 at least once */
+    BOOLEAN TerminationRequested;           /* NtTerminateProcess by another process */
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;
-    PVOID HandleTable[PS_MAX_HANDLES];      /* section objects (mm/section.c): handle 4*(i+1) */
+    POBJECT_HEADER HandleTable[PS_MAX_HANDLES];   /* handle 4*(i+1) */
 } EPROCESS, *PEPROCESS;
 
 extern EPROCESS PsInitialSystemProcess;
 extern PEPROCESS PsCurrentProcess;
+extern LIST_ENTRY PsActiveProcessHead;
+extern ULONG PsActiveProcessCount;
 
 FORCEINLINE PEPROCESS PsGetCurrentProcess(VOID)
 {
@@ -49,16 +63,57 @@ FORCEINLINE PEPROCESS PsGetCurrentProcess(VOID)
 }
 
 /* Switch the processor to Process's address space (CR3). The system half is shared, so the
- * kernel keeps running; hyperspace and user space become Process's. */
+ * kernel keeps running; hyperspace and user space become Process's. The thread keeps it
+ * across switches until it detaches. */
 FORCEINLINE VOID KeAttachProcess(PEPROCESS Process)
 {
     PsCurrentProcess = Process;
+    KeGetCurrentThread()->ApcStateProcess = Process;
     __writecr3(Process->Pcb.DirectoryTableBase[0]);
 }
 
 FORCEINLINE VOID KeDetachProcess(VOID)
 {
-    KeAttachProcess(&PsInitialSystemProcess);
+    KeAttachProcess(KeGetCurrentThread()->Process);
 }
+
+/* ps/create.c */
+VOID PspThreadStartup(PKTHREAD Thread);
+VOID PspThreadReaped(PKTHREAD Thread);
+/* A process for the boot module, started (its thread ready); referenced for the caller. */
+NTSTATUS PspCreateProcessForModule(PLDR_MODULE Module, PCSTR Arguments, PEPROCESS Parent,
+                                   PEPROCESS *Process);
+NTSTATUS NtCreateProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
+                         HANDLE ParentProcess, BOOLEAN InheritObjectTable, HANDLE SectionHandle,
+                         HANDLE DebugPort, HANDLE ExceptionPort);
+NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle);
+NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG InformationClass,
+                                   PVOID Information, ULONG Length, PULONG ReturnLength);
+VOID PspDeleteProcess(PVOID Object);
+
+/* ps/kill.c */
+VOID PspReportExit(PEPROCESS Process);
+NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
+DECLSPEC_NORETURN VOID PspExitThread(NTSTATUS ExitStatus);
+DECLSPEC_NORETURN VOID PspReportDeadlock(VOID);
+VOID PspCheckTermination(VOID);
+
+/* ps/psinit.c: the boot modules as processes, one after another or all at once. */
+ULONG PsRunBootImages(VOID);
+
+/* ke/wait.c services, ex/ */
+NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS NtDelayExecution(BOOLEAN Alertable, PLARGE_INTEGER DelayInterval);
+NTSTATUS NtYieldExecution(VOID);
+NTSTATUS NtCreateSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
+                           LONG InitialCount, LONG MaximumCount);
+NTSTATUS NtOpenSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess, PVOID ObjectAttributes);
+NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG PreviousCount);
+NTSTATUS NtCreateEvent(PHANDLE EventHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
+                       ULONG EventType, BOOLEAN InitialState);
+NTSTATUS NtOpenEvent(PHANDLE EventHandle, ULONG DesiredAccess, PVOID ObjectAttributes);
+NTSTATUS NtSetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTSTATUS NtResetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTSTATUS NtOpenSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes);
 
 #endif /* PV_PS_H */

@@ -6,6 +6,7 @@
  */
 #include "ke.h"
 #include "hv.h"
+#include "mm.h"
 #include "intrin.h"
 #include "ps.h"
 #include "rtl.h"
@@ -119,6 +120,21 @@ DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR 
     KeBugCheckWithTf(BugCheckCode, P1, P2, P3, P4, NULL);
 }
 
+/* A double fault with ESP in a kernel stack's guard page is that stack's overrun: say whose. */
+static VOID KiNameOverrunStack(ULONG Esp)
+{
+    PKTHREAD Thread = KeGetCurrentThread();
+    ULONG Limit, Top;
+
+    if (!MmIsKernelStackGuardPage(Esp, &Limit, &Top) &&
+        !MmIsKernelStackGuardPage(Esp - 1, &Limit, &Top))
+        return;
+    DbgPrint("ke: kernel stack overrun: esp 0x%08X in the guard page 0x%08X below the stack "
+             "0x%08X-0x%08X of thread %u (%s)\n", Esp, Limit - PAGE_SIZE, Limit, Top - 1,
+             Thread != NULL ? Thread->UniqueThreadId : 0,
+             Thread != NULL && Thread->Process != NULL ? Thread->Process->ImageFileName : "?");
+}
+
 /* Double fault (task gate): the failing context was saved in KiTss by the task switch. */
 DECLSPEC_NORETURN VOID KiDoubleFault(VOID)
 {
@@ -138,5 +154,6 @@ DECLSPEC_NORETURN VOID KiDoubleFault(VOID)
     Frame.HardwareEsp = KiTss.Esp;
     Frame.HardwareSegSs = KiTss.Ss;
     Frame.TrapNumber = 8;
+    KiNameOverrunStack(KiTss.Esp);
     KeBugCheckWithTf(UNEXPECTED_KERNEL_MODE_TRAP, 8, KiTss.Esp, KiTss.Eip, 0, &Frame);
 }

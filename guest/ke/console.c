@@ -1,10 +1,12 @@
 /*
- * console.c - console output: DbgPrint (kernel chatter, PV_CONSOLE_LOG), KiPrintStdout (the
- * kernel's process-exit lines, PV_CONSOLE_STDOUT) and the PvDisplayString system service,
- * which copies a process's text in with the fault-safe user copy.
+ * console.c - the console: output through DbgPrint (kernel chatter, PV_CONSOLE_LOG),
+ * KiPrintStdout (the kernel's process-exit lines, PV_CONSOLE_STDOUT) and the PvDisplayString
+ * system service, which copies a process's text in with the fault-safe user copy; input through
+ * the PvReadConsole system service, which polls the host for what the user typed.
  */
 #include "ke.h"
 #include "hv.h"
+#include "ps.h"
 #include "mm.h"
 #include "rtl.h"
 
@@ -64,4 +66,102 @@ NTSTATUS PvDisplayString(PCSTR Text, ULONG Length)
         Length -= Chunk;
     }
     return STATUS_SUCCESS;
+}
+
+/*
+ * Console input. The host is polled, and between polls the waiting thread sleeps a clock tick
+ * (KiYieldForInput) so that the others run. While another thread is ready the host is only
+ * asked (no wait: the only vCPU must not sit in the host); when nothing else can run it waits
+ * there up to 20 ms. Bytes the host handed over but the caller did not take (its buffer could
+ * not be written) wait here for the next read: none is lost. Threads switch only in
+ * KiYieldForInput (a page fault on the caller's buffer resolves without a switch), and nothing
+ * is pending then, so callers never see each other half done.
+ */
+#define KI_CONSOLE_POLL_MS 20
+
+static CHAR KiConsoleInputBuffer[PV_CONSOLE_READ_MAX] __attribute__((aligned(4096)));
+static ULONG KiConsoleInputStart, KiConsoleInputCount;
+static BOOLEAN KiConsoleInputEnded;
+
+/* A tick's sleep between polls; a process being terminated stops waiting for input. */
+NTSTATUS KiYieldForInput(VOID)
+{
+    if (PsGetCurrentProcess()->TerminationRequested)
+        return STATUS_PROCESS_IS_TERMINATING;
+    return KeDelayExecutionThread(1);
+}
+
+/* One poll of the host for up to Wanted bytes; nothing is pending when it is called. */
+static VOID KiPollConsoleInput(ULONG Wanted)
+{
+    ULONG Count;
+    BOOLEAN Ended;
+    LONG Result;
+
+    if (Wanted > sizeof(KiConsoleInputBuffer))
+        Wanted = sizeof(KiConsoleInputBuffer);
+    Result = HvConsoleRead(KiConsoleInputBuffer, Wanted,
+                           KiReadyQueues.Summary != 0 ? 0 : KI_CONSOLE_POLL_MS, &Count, &Ended);
+    if (Result != PV_OK)
+    {
+        DbgPrint("ke: the host refused a console read (%ld); console input ends\n", (long)Result);
+        Ended = TRUE;
+    }
+    KiConsoleInputStart = 0;
+    KiConsoleInputCount = Count;
+    KiConsoleInputEnded = Ended;
+}
+
+/* The count first, then the bytes: they leave the pending buffer only once both arrived. */
+static NTSTATUS KiDeliverConsoleInput(PVOID Buffer, ULONG Length, PULONG BytesRead)
+{
+    ULONG Count = Length < KiConsoleInputCount ? Length : KiConsoleInputCount;
+    NTSTATUS Status;
+
+    Status = MmCopyToUser(BytesRead, &Count, sizeof(Count));
+    if (NT_SUCCESS(Status))
+        Status = MmCopyToUser(Buffer, KiConsoleInputBuffer + KiConsoleInputStart, Count);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    KiConsoleInputStart += Count;
+    KiConsoleInputCount -= Count;
+    return STATUS_SUCCESS;
+}
+
+/*
+ * NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead) - system service 0x1004.
+ * Waits until console input is there, then copies up to Length bytes of it to Buffer and the
+ * count to *BytesRead. STATUS_END_OF_FILE (*BytesRead = 0) once the input has ended and nothing
+ * is left. Length 0 returns at once with *BytesRead = 0. Ranges outside user space fail with
+ * STATUS_ACCESS_VIOLATION before anything is read; a buffer that faults on the copy fails with
+ * the fault's status and keeps the bytes for the next call.
+ */
+NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead)
+{
+    ULONG Zero = 0;
+    NTSTATUS Status;
+
+    Status = ProbeForWrite(Buffer, Length, 1);
+    if (NT_SUCCESS(Status))
+        Status = ProbeForWrite(BytesRead, sizeof(*BytesRead), 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if (Length == 0)
+        return MmCopyToUser(BytesRead, &Zero, sizeof(Zero));
+    while (KiConsoleInputCount == 0)
+    {
+        if (KiConsoleInputEnded)
+        {
+            Status = MmCopyToUser(BytesRead, &Zero, sizeof(Zero));
+            return NT_SUCCESS(Status) ? STATUS_END_OF_FILE : Status;
+        }
+        KiPollConsoleInput(Length);
+        if (KiConsoleInputCount == 0 && !KiConsoleInputEnded)
+        {
+            Status = KiYieldForInput();
+            if (!NT_SUCCESS(Status))
+                return Status;
+        }
+    }
+    return KiDeliverConsoleInput(Buffer, Length, BytesRead);
 }

@@ -2,8 +2,8 @@
  * hvcall.c - host services. At boot a 32-bit `in` from PV_IDENT_PORT tells whether pagevisor
  * is the host. If so, every service is a hypercall: one 32-bit `out` of the physical address
  * of a call block (shared/pv_abi.h) to PV_HC_PORT(nr): console, process start and exit, bug
- * check, trace ring, the pagefile (its size, clustered reads and writes) and image file pages.
- * Otherwise the console is COM1, there is no pagefile and no image file (the memory manager
+ * check, trace ring, the pagefile (its size, clustered reads and writes), image file pages and
+ * console input. Otherwise the console is COM1 (output only: no console input), there is no pagefile and no image file (the memory manager
  * pages images from their boot modules instead), and the end of the run is a write to QEMU's
  * isa-debug-exit port.
  *
@@ -28,6 +28,7 @@ static struct pv_hc_trace_flush HvTraceFlushBlock __attribute__((aligned(64)));
 static struct pv_hc_pagefile_info HvPagefileInfoBlock __attribute__((aligned(64)));
 static struct pv_hc_pagefile_io HvPagefileIoBlock __attribute__((aligned(128)));
 static struct pv_hc_image_read HvImageReadBlock __attribute__((aligned(64)));
+static struct pv_hc_console_read HvConsoleReadBlock __attribute__((aligned(64)));
 static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
 
 static VOID HvCall(ULONG Number, PVOID Block)
@@ -69,6 +70,32 @@ VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length)
     }
 }
 
+/*
+ * Console input: what is there now, up to Capacity bytes (<= PV_CONSOLE_READ_MAX) into Buffer
+ * (kernel-image data: physically contiguous), waiting at most TimeoutMs for a first byte.
+ * *Ended is TRUE once the host's input has ended. Without host services there is no console
+ * input: it has ended. PV_OK or the host's PV_E* code.
+ */
+LONG HvConsoleRead(PVOID Buffer, ULONG Capacity, ULONG TimeoutMs, PULONG Count,
+                   BOOLEAN *Ended)
+{
+    *Count = 0;
+    *Ended = TRUE;
+    if (!HvHostServicesPresent)
+        return PV_OK;
+    HvConsoleReadBlock.buf_gpa = KI_IMAGE_TO_PHYSICAL(Buffer);
+    HvConsoleReadBlock.capacity = Capacity;
+    HvConsoleReadBlock.timeout_ms = TimeoutMs;
+    HvConsoleReadBlock.count = 0;
+    HvConsoleReadBlock.flags = 0;
+    HvConsoleReadBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_CONSOLE_READ, &HvConsoleReadBlock);
+    *Ended = (HvConsoleReadBlock.flags & PV_CONSOLE_READ_EOF) != 0;
+    if (HvConsoleReadBlock.ret == PV_OK)
+        *Count = HvConsoleReadBlock.count <= Capacity ? HvConsoleReadBlock.count : Capacity;
+    return HvConsoleReadBlock.ret;
+}
+
 /* image_end is exclusive: [ImageBase, ImageEnd). */
 VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
                           PCSTR Name)
@@ -88,7 +115,7 @@ VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG Ima
 }
 
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
-                         ULONG FaultEip, ULONG FaultAccess, PCSTR Name)
+                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name)
 {
     ULONG i;
 
@@ -101,6 +128,7 @@ VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULON
     HvProcessExitBlock.fault_address = FaultAddress;
     HvProcessExitBlock.fault_eip = FaultEip;
     HvProcessExitBlock.fault_write = FaultAccess;
+    HvProcessExitBlock.child = Child ? 1 : 0;
     for (i = 0; i + 1 < PV_NAME_MAX && Name[i] != '\0'; i++)
         HvProcessExitBlock.name[i] = Name[i];
     HvCall(PV_HC_PROCESS_EXIT, &HvProcessExitBlock);

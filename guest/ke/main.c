@@ -1,7 +1,8 @@
 /*
  * main.c - KiSystemStartup, the kernel's C entry (from arch/i386/boot.S, paging on, running
- * at 0x80100000, or 0xC0900000 in the /3GB kernel): host services or COM1, GDT/IDT/TSS, PICs,
- * the memory manager and its self-checks, then every boot module as a process, then shutdown.
+ * at 0x80100000, or 0xC0900000 in the /3GB kernel): host services or COM1, the dispatcher (the
+ * boot code becomes the initial system thread), GDT/IDT/TSS, PICs, the memory manager, the
+ * clock, the self-checks, then the boot modules as processes (ps/psinit.c), then shutdown.
  *
  * Kernel command-line options (the memory manager reads pv.wsmin=, pv.wsmax= and
  * pv.readcluster=, see mm/mminit.c):
@@ -21,6 +22,9 @@
  *                          With pv.largekernel=1 the code lies in a writable large page (as
  *                          in NT, see mm/largepag.c): the write goes through, the kernel says
  *                          so and goes on.
+ *   pv.selftest=kernelstack  the first process's thread recurses on its own 12 KiB kernel
+ *                          stack at its start, into the guard page below it: the double-fault
+ *                          task names the stack and stops with bug check 0x7F (8, ESP, EIP, 0).
  *   pv.selftest=triplefault  load an empty IDT and raise a breakpoint: neither the exception
  *                          nor the double fault can be delivered, so the CPU shuts down.
  *                          For tests of the host's triple-fault report.
@@ -30,6 +34,7 @@
 #include "ldr.h"
 #include "mm.h"
 #include "multiboot.h"
+#include "ps.h"
 #include "rtl.h"
 
 #define KI_SELFTEST_BUGCHECK_ADDRESS 0xE0000000u
@@ -100,7 +105,7 @@ BOOLEAN KiQueryCommandLineValue(PCSTR Option, PULONG Value)
 /* Deep enough to overflow any kernel stack; volatile so the recursion is not optimized away. */
 static volatile ULONG KiSelfTestRecursionLimit = 0x100000;
 
-static ULONG KiSelfTestRecurse(ULONG Depth)
+ULONG KiSelfTestRecurse(ULONG Depth)
 {
     volatile UCHAR Frame[256];
 
@@ -117,6 +122,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
     ULONG Checks, Images;
 
     HvInitialize();
+    KiInitializeDispatcher(&PsInitialSystemProcess.Thread, &PsInitialSystemProcess);
     KiInitializeGdt();
     KiInitializeIdt();
     HalInitializePic();
@@ -130,6 +136,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, Magic, MultibootInfoPhysical, 0, 0);
 
     MmInitSystem(MultibootInfoPhysical);
+    KiInitializeClock();
     Checks = MmRunBootSelfChecks();
     DbgPrint("mm: %u self-checks passed\n", Checks);
 
@@ -174,7 +181,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         __asm__ volatile("lidt %0; int3" : : "m"(NoIdt));
     }
 
-    Images = KiRunImages();
+    Images = PsRunBootImages();
     DbgPrint("ke: %u image(s) run, available pages %u; shutting down\n", Images,
              MmAvailablePages);
     HvShutdown(Images);

@@ -7,6 +7,7 @@
  */
 #include "ke.h"
 #include "mm.h"
+#include "ps.h"
 #include "ntservices.h"
 
 typedef NTSTATUS (*PKI_SERVICE_THUNK)(const ULONG *Arguments);
@@ -79,6 +80,85 @@ static NTSTATUS KiThunkNtClose(const ULONG *Arguments)
     return NtClose((HANDLE)(ULONG_PTR)Arguments[0]);
 }
 
+#define ARG_HANDLE(i) ((HANDLE)(ULONG_PTR)Arguments[i])
+#define ARG_PTR(T, i) ((T)(ULONG_PTR)Arguments[i])
+
+static NTSTATUS KiThunkNtCreateProcess(const ULONG *Arguments)
+{
+    return NtCreateProcess(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2), ARG_HANDLE(3),
+                           (BOOLEAN)Arguments[4], ARG_HANDLE(5), ARG_HANDLE(6), ARG_HANDLE(7));
+}
+
+static NTSTATUS KiThunkNtQueryInformationProcess(const ULONG *Arguments)
+{
+    return NtQueryInformationProcess(ARG_HANDLE(0), Arguments[1], ARG_PTR(PVOID, 2),
+                                     Arguments[3], ARG_PTR(PULONG, 4));
+}
+
+static NTSTATUS KiThunkNtWaitForSingleObject(const ULONG *Arguments)
+{
+    return NtWaitForSingleObject(ARG_HANDLE(0), (BOOLEAN)Arguments[1],
+                                 ARG_PTR(PLARGE_INTEGER, 2));
+}
+
+static NTSTATUS KiThunkNtDelayExecution(const ULONG *Arguments)
+{
+    return NtDelayExecution((BOOLEAN)Arguments[0], ARG_PTR(PLARGE_INTEGER, 1));
+}
+
+static NTSTATUS KiThunkNtYieldExecution(const ULONG *Arguments)
+{
+    (void)Arguments;
+    return NtYieldExecution();
+}
+
+static NTSTATUS KiThunkNtCreateSemaphore(const ULONG *Arguments)
+{
+    return NtCreateSemaphore(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2),
+                             (LONG)Arguments[3], (LONG)Arguments[4]);
+}
+
+static NTSTATUS KiThunkNtOpenSemaphore(const ULONG *Arguments)
+{
+    return NtOpenSemaphore(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2));
+}
+
+static NTSTATUS KiThunkNtReleaseSemaphore(const ULONG *Arguments)
+{
+    return NtReleaseSemaphore(ARG_HANDLE(0), (LONG)Arguments[1], ARG_PTR(PLONG, 2));
+}
+
+static NTSTATUS KiThunkNtCreateEvent(const ULONG *Arguments)
+{
+    return NtCreateEvent(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2), Arguments[3],
+                         (BOOLEAN)Arguments[4]);
+}
+
+static NTSTATUS KiThunkNtOpenEvent(const ULONG *Arguments)
+{
+    return NtOpenEvent(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2));
+}
+
+static NTSTATUS KiThunkNtSetEvent(const ULONG *Arguments)
+{
+    return NtSetEvent(ARG_HANDLE(0), ARG_PTR(PLONG, 1));
+}
+
+static NTSTATUS KiThunkNtResetEvent(const ULONG *Arguments)
+{
+    return NtResetEvent(ARG_HANDLE(0), ARG_PTR(PLONG, 1));
+}
+
+static NTSTATUS KiThunkNtOpenSection(const ULONG *Arguments)
+{
+    return NtOpenSection(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2));
+}
+
+static NTSTATUS KiThunkPvCreateProcess(const ULONG *Arguments)
+{
+    return PvCreateProcess(ARG_PTR(PCSTR, 0), ARG_PTR(PCSTR, 1), ARG_PTR(PHANDLE, 2));
+}
+
 static NTSTATUS KiThunkPvDisplayString(const ULONG *Arguments)
 {
     return PvDisplayString((PCSTR)(ULONG_PTR)Arguments[0], Arguments[1]);
@@ -97,6 +177,12 @@ static NTSTATUS KiThunkPvQueryPhysicalPage(const ULONG *Arguments)
 static NTSTATUS KiThunkPvSetWorkingSetLimits(const ULONG *Arguments)
 {
     return PvSetWorkingSetLimits(Arguments[0], Arguments[1]);
+}
+
+static NTSTATUS KiThunkPvReadConsole(const ULONG *Arguments)
+{
+    return PvReadConsole((PVOID)(ULONG_PTR)Arguments[0], Arguments[1],
+                         (PULONG)(ULONG_PTR)Arguments[2]);
 }
 
 #define KI_SERVICE_ENTRY(Name, Number, Count) \
@@ -135,6 +221,7 @@ VOID KiSystemService(PKTRAP_FRAME TrapFrame)
         return;
     }
     Service = &KiServiceDescriptorTable[TableIndex].Table[Index];
+    KeGetCurrentThread()->TrapFrame = TrapFrame;
 
     Status = MmCopyFromUser(Arguments, (PCVOID)(ULONG_PTR)TrapFrame->Edx,
                             Service->ArgumentCount * sizeof(ULONG));

@@ -10,6 +10,7 @@
  */
 #include "ke.h"
 #include "mm.h"
+#include "ps.h"
 #include "rtl.h"
 #include "intrin.h"
 
@@ -152,6 +153,17 @@ static NTSTATUS KiUserExceptionStatus(PKTRAP_FRAME TrapFrame)
     }
 }
 
+/* A switch the kernel made due while it ran (a more important thread woke) happens on the
+ * way back to ring 3, where the thread has nothing half done. */
+static VOID KiExitToUser(PKTRAP_FRAME TrapFrame)
+{
+    if (!KiUserTrap(TrapFrame))
+        return;
+    if (KiDispatchPending)
+        KiDispatchInterrupt();
+    PspCheckTermination();
+}
+
 VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame)
 {
     ULONG Vector = TrapFrame->TrapNumber;
@@ -160,16 +172,25 @@ VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame)
     if (Vector == KI_SYSTEM_SERVICE_VECTOR)
     {
         KiSystemService(TrapFrame);
+        KiExitToUser(TrapFrame);
         return;
     }
     if (Vector == 14)
     {
         KiTrap0E(TrapFrame);
+        KiExitToUser(TrapFrame);
+        return;
+    }
+    if (Vector == PRIMARY_VECTOR_BASE)
+    {
+        KiClockInterrupt(TrapFrame);
+        KiExitToUser(TrapFrame);
         return;
     }
     if (Vector >= PRIMARY_VECTOR_BASE && Vector < PRIMARY_VECTOR_BASE + 16)
     {
         HalHandleInterrupt(Vector);
+        KiExitToUser(TrapFrame);
         return;
     }
 

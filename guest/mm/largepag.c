@@ -134,8 +134,9 @@ static VOID MiMapKernelWithLargePage(VOID)
              KI_IMAGE_TO_PHYSICAL(KSEG0_BASE));
 }
 
-/* Code and read-only data read-only (CR0.WP holds the kernel to it), the stacks' guard pages
- * unmapped: an overflow faults, then double-faults onto the double-fault task. */
+/* Code and read-only data read-only (CR0.WP holds the kernel to it), the boot stack's guard
+ * page unmapped: an overflow faults, then double-faults onto the double-fault task. (Thread
+ * stacks have their own guard pages in their own 4 MiB, large kernel or not.) */
 static VOID MiProtectKernelPtes(VOID)
 {
     MMPTE ZeroPte = { { 0 } };
@@ -149,8 +150,6 @@ static VOID MiProtectKernelPtes(VOID)
     }
     MI_WRITE_PTE(MiAddressToPte(KiBootStackGuard), ZeroPte);
     __invlpg(KiBootStackGuard);
-    MI_WRITE_PTE(MiAddressToPte(KiTrapStackGuard), ZeroPte);
-    __invlpg(KiTrapStackGuard);
 }
 
 VOID MiInitializeKernelMapping(VOID)

@@ -15,7 +15,8 @@
  *        (P2 iteration, P3 word read, P4 word expected)
  *   9    the user half of the boot page directory is empty (P2 PDE index, P3 PDE)
  *   10   kernel code is read-only, kernel data writable, both global and supervisor-only,
- *        the stack guard pages unmapped (P2 address, P3 PTE); with pv.largekernel=1 the
+ *        the boot stack's guard page unmapped (P2 address, P3 PTE), the kernel stacks' page
+ *        table present (P4 its PDE); with pv.largekernel=1 the
  *        kernel's PDE is instead a large, global, supervisor, writable page (P2 address,
  *        P3 PDE)
  *   11   the PFN lists are consistent and hold every free page (P2 pages on lists,
@@ -220,12 +221,13 @@ ULONG MmRunBootSelfChecks(VOID)
     {
         MiCheckKernelPte((ULONG)(ULONG_PTR)&MmRunBootSelfChecks, FALSE);
         MiCheckKernelPte((ULONG)(ULONG_PTR)&MiSelfCheckData, TRUE);
-        if (MiAddressToPte(KiBootStackGuard)->u.Long != 0 ||
-            MiAddressToPte(KiTrapStackGuard)->u.Long != 0)
+        if (MiAddressToPte(KiBootStackGuard)->u.Long != 0)
             MiSelfCheckFailed(10, (ULONG_PTR)KiBootStackGuard,
-                              MiAddressToPte(KiBootStackGuard)->u.Long,
-                              MiAddressToPte(KiTrapStackGuard)->u.Long);
+                              MiAddressToPte(KiBootStackGuard)->u.Long, 0);
     }
+    if (!MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Hard.Valid)
+        MiSelfCheckFailed(10, MM_KERNEL_STACK_BASE, 0,
+                          MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Long);
     Checks++;
 
     /* 11: the PFN lists. */

@@ -239,6 +239,12 @@ static VOID MiBuildPfnDatabase(VOID)
         MiMapSystemPage(BitmapBase + i * PAGE_SIZE, MxGetNextPage());
     MiInitializePagingFile(BitmapPages != 0 ? (PULONG)(ULONG_PTR)BitmapBase : NULL, Slots);
 
+    /* The kernel stacks' page table (mm/procsup.c maps stacks in it as threads come). */
+    MI_WRITE_PTE(MiAddressToPde(MM_KERNEL_STACK_BASE), MI_MAKE_PTE(ValidKernelPde,
+                                                                   MxGetNextPage()));
+    __invlpg(MiAddressToPte(MM_KERNEL_STACK_BASE));
+    RtlZeroMemory(MiAddressToPte(MM_KERNEL_STACK_BASE), PAGE_SIZE);
+
     /* Usable frames above what the boot allocator took are free; everything else is in use
      * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes). */
     for (Page = 0; Page <= MmHighestPhysicalPage; Page++)

@@ -84,3 +84,23 @@ NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length)
         return Status;
     return MiCopyStatus(MiSafeCopy(UserDestination, Source, (ULONG)Length));
 }
+
+/* A NUL-terminated user string into Destination (Size bytes, the NUL included), a byte at a
+ * time so that a string ending just before unmapped memory is fine. STATUS_BUFFER_OVERFLOW
+ * if it does not fit. */
+NTSTATUS MmCopyStringFromUser(PCHAR Destination, PCSTR UserSource, ULONG Size)
+{
+    ULONG i;
+    NTSTATUS Status;
+
+    for (i = 0; i < Size; i++)
+    {
+        Status = MmCopyFromUser(&Destination[i], UserSource + i, 1);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        if (Destination[i] == '\0')
+            return STATUS_SUCCESS;
+    }
+    Destination[Size - 1] = '\0';
+    return STATUS_BUFFER_OVERFLOW;
+}

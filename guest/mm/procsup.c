@@ -147,8 +147,8 @@ static UCHAR MiCleanupPage[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
  * slot it had goes, then its VADs and their commitment. Page tables that left memory are
  * looked at too, for the slots their PTEs name: one on a list through hyperspace, one in the
  * pagefile read into a scratch page. If such a read fails, the slots it named cannot be found:
- * as no other process owns slots (one runs at a time), every slot that is not bad is released
- * at the end instead.
+ * when no other process is alive (so owns no slot), every slot that is not bad is released at
+ * the end instead; otherwise they stay allocated.
  */
 VOID MmCleanProcessAddressSpace(PEPROCESS Process)
 {
@@ -202,10 +202,14 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
     }
     KeFlushCurrentTb();
     MiDeleteWorkingSetList(Process);
-    if (SlotsLost)
+    if (SlotsLost && PsActiveProcessCount <= 1)
         DbgPrint("mm: %s (pid %u): a page table could not be read back; released all %u "
                  "pagefile slots in use\n", Process->ImageFileName, Process->UniqueProcessId,
                  MiReleaseAllPagefileSlots());
+    else if (SlotsLost)
+        DbgPrint("mm: %s (pid %u): a page table could not be read back; the pagefile slots it "
+                 "named stay allocated (other processes own slots too)\n",
+                 Process->ImageFileName, Process->UniqueProcessId);
     Commit = Process->Vm.CommitCharge;
     Vads = Process->Vm.VadRoot.NumberGenericTableElements;
     MiDeleteProcessVads(&Process->Vm);
@@ -249,4 +253,89 @@ VOID MmDeleteProcessAddressSpace(PEPROCESS Process)
 
     Process->Pcb.DirectoryTableBase[0] = Process->Pcb.DirectoryTableBase[1] = 0;
     Process->WorkingSetPage = 0;
+}
+
+/* ------------------------------------------------------------------------- kernel stacks */
+
+/*
+ * Kernel stacks live in their own 4 MiB of system space (MM_KERNEL_STACK_BASE, its page table
+ * made at boot, so every process's copy of the system PDEs has it): slots of four pages, the
+ * lowest never mapped (the guard page), the three above it the stack (KERNEL_STACK_SIZE).
+ * Running into the guard page faults with ESP already on it, so the CPU cannot push the
+ * fault's frame: it double-faults onto the double-fault task, which stops the system with
+ * bug check 0x7F (8, ...) naming the stack (ke/bugcheck.c) - never silent corruption.
+ */
+#define MI_KERNEL_STACK_SLOT  (KERNEL_STACK_SIZE + PAGE_SIZE)
+#define MI_KERNEL_STACK_SLOTS (PDE_MAPPED_VA / MI_KERNEL_STACK_SLOT)
+
+static UCHAR MiKernelStackSlotUsed[MI_KERNEL_STACK_SLOTS];
+ULONG MmKernelStacksInUse;
+
+NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit)
+{
+    ULONG Slot, Va, Base;
+    PFN_NUMBER PteFrame = MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Hard.PageFrameNumber;
+
+    for (Slot = 0; Slot < MI_KERNEL_STACK_SLOTS && MiKernelStackSlotUsed[Slot]; Slot++)
+        ;
+    if (Slot == MI_KERNEL_STACK_SLOTS)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (!MiEnsureAvailablePages(KERNEL_STACK_SIZE / PAGE_SIZE) ||
+        MmAvailablePages < KERNEL_STACK_SIZE / PAGE_SIZE)
+        return STATUS_INSUFFICIENT_RESOURCES;
+
+    MiKernelStackSlotUsed[Slot] = 1;
+    MmKernelStacksInUse++;
+    Base = MM_KERNEL_STACK_BASE + Slot * MI_KERNEL_STACK_SLOT + PAGE_SIZE;
+    for (Va = Base; Va < Base + KERNEL_STACK_SIZE; Va += PAGE_SIZE)
+    {
+        PFN_NUMBER Page = MiRemoveAnyPage();
+        PMMPTE PointerPte = MiAddressToPte(Va);
+
+        MiInitializePfnForOtherProcess(Page, PointerPte, PteFrame);
+        MI_WRITE_PTE(PointerPte, MI_MAKE_PTE(ValidKernelPte, Page));
+        __invlpg((PVOID)(ULONG_PTR)Va);
+    }
+    *StackLimit = Base;
+    *InitialStack = Base + KERNEL_STACK_SIZE;
+    return STATUS_SUCCESS;
+}
+
+VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit)
+{
+    ULONG Va, Slot = (StackLimit - PAGE_SIZE - MM_KERNEL_STACK_BASE) / MI_KERNEL_STACK_SLOT;
+    MMPTE ZeroPte = { { 0 } };
+
+    if (StackLimit < MM_KERNEL_STACK_BASE || Slot >= MI_KERNEL_STACK_SLOTS ||
+        !MiKernelStackSlotUsed[Slot])
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_KERNEL_STACK, InitialStack, StackLimit, 0);
+    for (Va = StackLimit; Va < InitialStack; Va += PAGE_SIZE)
+    {
+        PMMPTE PointerPte = MiAddressToPte(Va);
+        PFN_NUMBER Page = PointerPte->u.Hard.PageFrameNumber;
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+        MI_WRITE_PTE(PointerPte, ZeroPte);
+        __invlpg((PVOID)(ULONG_PTR)Va);
+        MI_SET_PFN_DELETED(Pfn1);
+        MiDecrementShareCount(Pfn1, Page);
+    }
+    MiKernelStackSlotUsed[Slot] = 0;
+    MmKernelStacksInUse--;
+}
+
+/* Is Va a kernel stack's guard page? If so, its stack's range in *Limit and *Top. */
+BOOLEAN MmIsKernelStackGuardPage(ULONG Va, PULONG Limit, PULONG Top)
+{
+    ULONG Slot, Base;
+
+    if (Va < MM_KERNEL_STACK_BASE || Va >= MM_KERNEL_STACK_BASE + PDE_MAPPED_VA)
+        return FALSE;
+    Slot = (Va - MM_KERNEL_STACK_BASE) / MI_KERNEL_STACK_SLOT;
+    Base = MM_KERNEL_STACK_BASE + Slot * MI_KERNEL_STACK_SLOT;
+    if (Slot >= MI_KERNEL_STACK_SLOTS || Va >= Base + PAGE_SIZE || !MiKernelStackSlotUsed[Slot])
+        return FALSE;
+    *Limit = Base + PAGE_SIZE;
+    *Top = Base + MI_KERNEL_STACK_SLOT;
+    return TRUE;
 }

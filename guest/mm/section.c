@@ -29,28 +29,28 @@
  * becomes the pagefile PTE); when its frame is reused, MiRestoreTransitionPte writes that
  * into the prototype PTE.
  *
- * Lifetime: a section has a handle count and a view count; when both are zero the section is
- * deleted (its pages freed, its commitment returned). Handles are per process (a small table
- * in the EPROCESS), values 4, 8, ...; at process end every view is unmapped and every handle
- * closed before the address space goes (MiDeleteProcessSections).
+ * Lifetime: a section is an object (ob.h): each handle and each view holds a reference; when
+ * the last goes the section is deleted (its pages freed, its commitment returned). A name
+ * makes it reachable from other processes (NtOpenSection). At process end every view is
+ * unmapped (MiDeleteProcessSections), then every handle closed.
  */
 #include "mm.h"
 #include "ps.h"
 #include "intrin.h"
 #include "hv.h"
+#include "ob.h"
 
 #define MI_MAX_SECTIONS           32
 #define MI_PROTOTYPE_POOL_PTES    16384u   /* 64 MiB of sections in all */
 
 typedef struct _SECTION
 {
-    BOOLEAN InUse;
+    OBJECT_HEADER ObjectHeader;  /* Type 0: a free entry */
     ULONG SizeOfSection;       /* pages */
     ULONG Protection;          /* MM_* */
     ULONG FirstPoolIndex;      /* of its prototype PTEs in MiPrototypePtePool */
     PMMPTE PrototypePte;
-    ULONG HandleCount;
-    ULONG MappedViews;
+    ULONG MappedViews;         /* each holds a reference to the object */
     BOOLEAN Reserve;           /* SEC_RESERVE: a zero prototype PTE is not committed */
     ULONG CommittedPages;      /* charged against the commit limit */
 } SECTION, *PSECTION;
@@ -64,7 +64,7 @@ ULONG MiSectionsInUse(VOID)
     ULONG Index, Count = 0;
 
     for (Index = 0; Index < MI_MAX_SECTIONS; Index++)
-        Count += MiSections[Index].InUse;
+        Count += MiSections[Index].ObjectHeader.Type != 0;
     return Count;
 }
 
@@ -95,11 +95,12 @@ static ULONG MiAllocatePrototypePtes(ULONG Pages)
     return MI_PROTOTYPE_POOL_PTES;
 }
 
-/* The section has no handle and no view left: no page of it is valid any more. Pages in
- * transition leave their list for the Free list, pagefile slots are released, the commitment
- * is returned. */
-static VOID MiDeleteSection(PSECTION Section)
+/* The section's last reference went (no handle, no view left): no page of it is valid any
+ * more. Pages in transition leave their list for the Free list, pagefile slots are released,
+ * the commitment is returned. The object manager's delete procedure for sections. */
+VOID MiDeleteSectionObject(PVOID Object)
 {
+    PSECTION Section = Object;
     ULONG Index;
 
     for (Index = 0; Index < Section->SizeOfSection; Index++)
@@ -134,28 +135,16 @@ static VOID MiDeleteSection(PSECTION Section)
         MiPrototypePteUsed[Section->FirstPoolIndex + Index] = 0;
     }
     MmTotalCommittedPages -= Section->CommittedPages;
-    Section->InUse = FALSE;
-}
-
-static VOID MiDereferenceSection(PSECTION Section)
-{
-    if (Section->HandleCount == 0 && Section->MappedViews == 0)
-        MiDeleteSection(Section);
-}
-
-/* ------------------------------------------------------------------------------- handles */
-
-static PSECTION MiReferenceSectionByHandle(HANDLE Handle)
-{
-    ULONG Value = (ULONG)(ULONG_PTR)Handle, Index = Value / 4 - 1;
-    PEPROCESS Process = PsGetCurrentProcess();
-
-    if (Value == 0 || (Value & 3) != 0 || Index >= PS_MAX_HANDLES)
-        return NULL;
-    return (PSECTION)Process->HandleTable[Index];
+    Section->ObjectHeader.Type = 0;
 }
 
 /* ------------------------------------------------------------------------------- services */
+
+static NTSTATUS MiMapViewOfSection(PSECTION Section, HANDLE ProcessHandle, PVOID *BaseAddress,
+                                   ULONG_PTR ZeroBits, SIZE_T CommitSize,
+                                   PULONGLONG SectionOffset, PSIZE_T ViewSize,
+                                   ULONG InheritDisposition, ULONG AllocationType,
+                                   ULONG Win32Protect);
 
 /*
  * NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess,
@@ -163,23 +152,21 @@ static PSECTION MiReferenceSectionByHandle(HANDLE Handle)
  *     ULONG AllocationAttributes, HANDLE FileHandle)
  * A pagefile-backed section (FileHandle NULL) of *MaximumSize bytes rounded up to pages,
  * SEC_COMMIT (every page committed, charged now) or SEC_RESERVE (pages committed later with
- * MEM_COMMIT inside a view, MiCommitViewPages). ObjectAttributes (a name) is accepted and
- * ignored for now.
+ * MEM_COMMIT inside a view, MiCommitViewPages). ObjectAttributes may name it (ob.h): another
+ * process opens it with NtOpenSection, or with NtCreateSection and OBJ_OPENIF.
  */
 NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
                          PULONGLONG MaximumSize, ULONG SectionPageProtection,
                          ULONG AllocationAttributes, HANDLE FileHandle)
 {
-    PEPROCESS Process = PsGetCurrentProcess();
+    OB_CAPTURED_NAME Name;
     ULONGLONG Size;
-    ULONG Pages, Protection, Slot, Index, Pool, Charge;
+    ULONG Pages, Protection, Index, Pool, Charge;
     BOOLEAN Reserve;
     PSECTION Section = NULL;
-    HANDLE Handle;
     NTSTATUS Status;
 
     (void)DesiredAccess;
-    (void)ObjectAttributes;
     if (SectionHandle == NULL)
         return STATUS_INVALID_PARAMETER_1;
     if (MaximumSize == NULL)
@@ -201,12 +188,14 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
     if (Size > (ULONGLONG)MI_PROTOTYPE_POOL_PTES * PAGE_SIZE)
         return STATUS_SECTION_TOO_BIG;
     Pages = (ULONG)((Size + PAGE_SIZE - 1) >> PAGE_SHIFT);
+    Status = ObCaptureObjectAttributes(ObjectAttributes, &Name);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = ObOpenIfExists(&Name, ObSectionType, SectionHandle);
+    if (Status != STATUS_SUCCESS)
+        return Status;
 
-    for (Slot = 0; Slot < PS_MAX_HANDLES && Process->HandleTable[Slot] != NULL; Slot++)
-        ;
-    if (Slot == PS_MAX_HANDLES)
-        return STATUS_TOO_MANY_OPENED_FILES;
-    for (Index = 0; Index < MI_MAX_SECTIONS && MiSections[Index].InUse; Index++)
+    for (Index = 0; Index < MI_MAX_SECTIONS && MiSections[Index].ObjectHeader.Type; Index++)
         ;
     if (Index == MI_MAX_SECTIONS)
         return STATUS_INSUFFICIENT_RESOURCES;
@@ -218,41 +207,30 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
     if (Pool == MI_PROTOTYPE_POOL_PTES)
         return STATUS_SECTION_TOO_BIG;
 
-    /* The handle goes out first: if the caller's pointer is bad nothing is left behind. */
-    Handle = (HANDLE)(ULONG_PTR)((Slot + 1) * 4);
-    Status = MmCopyToUser(SectionHandle, &Handle, sizeof(Handle));
-    if (!NT_SUCCESS(Status))
-    {
-        for (Index = Pool; Index < Pool + Pages; Index++)
-            MiPrototypePteUsed[Index] = 0;
-        return Status;
-    }
     MmTotalCommittedPages += Charge;
     Section = &MiSections[Index];
+    ObInitializeObject(Section, ObSectionType);
     Section->Reserve = Reserve;
     Section->CommittedPages = Charge;
-    Section->InUse = TRUE;
     Section->SizeOfSection = Pages;
     Section->Protection = Protection;
     Section->FirstPoolIndex = Pool;
     Section->PrototypePte = &MiPrototypePtePool[Pool];
-    Section->HandleCount = 1;
     Section->MappedViews = 0;
-    Process->HandleTable[Slot] = Section;
-    return STATUS_SUCCESS;
+    /* A bad handle pointer deletes the section again: nothing is left behind. */
+    Status = ObInsertHandleForUser(Section, SectionHandle);
+    if (NT_SUCCESS(Status))
+        ObSetObjectName(Section, &Name);
+    ObDereferenceObject(Section);
+    return Status;
 }
 
-/* NTSTATUS NtClose(HANDLE Handle): a section handle goes; the section with it if unmapped. */
-NTSTATUS NtClose(HANDLE Handle)
+/* NTSTATUS NtOpenSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess,
+ *     POBJECT_ATTRIBUTES ObjectAttributes) - service 0x0015: a named section. */
+NTSTATUS NtOpenSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectAttributes)
 {
-    PSECTION Section = MiReferenceSectionByHandle(Handle);
-
-    if (Section == NULL)
-        return STATUS_INVALID_HANDLE;
-    PsGetCurrentProcess()->HandleTable[(ULONG)(ULONG_PTR)Handle / 4 - 1] = NULL;
-    Section->HandleCount--;
-    MiDereferenceSection(Section);
-    return STATUS_SUCCESS;
+    (void)DesiredAccess;
+    return ObOpenObjectByName(ObjectAttributes, ObSectionType, SectionHandle);
 }
 
 /*
@@ -268,7 +246,25 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
                             PSIZE_T ViewSize, ULONG InheritDisposition, ULONG AllocationType,
                             ULONG Win32Protect)
 {
-    PSECTION Section = MiReferenceSectionByHandle(SectionHandle);
+    PSECTION Section;
+    NTSTATUS Status = ObReferenceObjectByHandle(SectionHandle, ObSectionType,
+                                                (PVOID *)&Section);
+
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = MiMapViewOfSection(Section, ProcessHandle, BaseAddress, ZeroBits, CommitSize,
+                                SectionOffset, ViewSize, InheritDisposition, AllocationType,
+                                Win32Protect);
+    ObDereferenceObject(Section);
+    return Status;
+}
+
+static NTSTATUS MiMapViewOfSection(PSECTION Section, HANDLE ProcessHandle, PVOID *BaseAddress,
+                                   ULONG_PTR ZeroBits, SIZE_T CommitSize,
+                                   PULONGLONG SectionOffset, PSIZE_T ViewSize,
+                                   ULONG InheritDisposition, ULONG AllocationType,
+                                   ULONG Win32Protect)
+{
     PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
     ULONGLONG Offset = 0;
     ULONG_PTR Base, Size, Highest;
@@ -276,8 +272,6 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     PMMVAD Vad;
     NTSTATUS Status;
 
-    if (Section == NULL)
-        return STATUS_INVALID_HANDLE;
     if (ProcessHandle != NtCurrentProcess())
         return STATUS_INVALID_HANDLE;
     if (ZeroBits > MI_MAX_ZERO_BITS)
@@ -356,6 +350,7 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     Vad->FirstPrototypePte = &Section->PrototypePte[FirstPage];
     MiInsertVad(&Vm->VadRoot, Vad);
     Section->MappedViews++;
+    ObReferenceObject(Section);
     return STATUS_SUCCESS;
 }
 
@@ -446,7 +441,7 @@ static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
     MiRemoveVad(&Vm->VadRoot, Vad);
     MiFreeVad(Vad);
     Section->MappedViews--;
-    MiDereferenceSection(Section);
+    ObDereferenceObject(Section);
 }
 
 /* NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress): the view holding
@@ -465,12 +460,11 @@ NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress)
     return STATUS_SUCCESS;
 }
 
-/* Process end, attached, before its PTEs are torn down: every view unmapped, every handle
- * closed. */
+/* Process end, attached, before its PTEs are torn down: every view unmapped (its handles
+ * are closed afterwards, ObKillProcess). */
 VOID MiDeleteProcessSections(PEPROCESS Process)
 {
     PMMVAD Vad;
-    ULONG Slot;
 
     while ((Vad = MiFirstVadAtOrAbove(&Process->Vm.VadRoot, 0)) != NULL)
     {
@@ -482,9 +476,6 @@ VOID MiDeleteProcessSections(PEPROCESS Process)
             break;
         MiUnmapView(&Process->Vm, Next);
     }
-    for (Slot = 0; Slot < PS_MAX_HANDLES; Slot++)
-        if (Process->HandleTable[Slot] != NULL)
-            (void)NtClose((HANDLE)(ULONG_PTR)((Slot + 1) * 4));
 }
 
 /* ------------------------------------------------------------------------------ the fault */

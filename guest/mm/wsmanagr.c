@@ -282,6 +282,29 @@ VOID MiAddToWorkingSet(ULONG_PTR Va, PFN_NUMBER PageFrameIndex, BOOLEAN PageTabl
         Ws->PeakWorkingSetSize = Wsl->Count;
 }
 
+/* Other processes give up their oldest pages too (NT's working-set manager trims every
+ * process): each is attached in turn, since its list and PTEs are only reachable from its own
+ * address space. Above their minimums first, then below. */
+static ULONG MiTrimOtherWorkingSets(ULONG Pages, BOOLEAN BelowMinimum)
+{
+    PEPROCESS Current = PsGetCurrentProcess(), Process;
+    PLIST_ENTRY Entry;
+    ULONG Done = 0;
+
+    for (Entry = PsActiveProcessHead.Flink; Entry != &PsActiveProcessHead && Done < Pages;
+         Entry = Entry->Flink)
+    {
+        Process = CONTAINING_RECORD(Entry, EPROCESS, ActiveProcessLinks);
+        if (Process == Current || !Process->AddressSpaceCreated ||
+            Process->Ws.VmWorkingSetList == NULL)
+            continue;
+        KeAttachProcess(Process);
+        Done += MiTrimOldest(&Process->Ws, Pages - Done, BelowMinimum, FALSE);
+        KeAttachProcess(Current);
+    }
+    return Done;
+}
+
 BOOLEAN MiEnsureAvailablePages(ULONG Pages)
 {
     PMMSUPPORT Ws = MiGetCurrentWorkingSet();
@@ -296,11 +319,13 @@ BOOLEAN MiEnsureAvailablePages(ULONG Pages)
             MiModifiedPageWriter(MmModifiedPageListHead.Total - PV_PAGEFILE_CLUSTER_MAX) > 0)
             continue;
         /* The oldest pages: clean ones are available at once, dirty ones soon. */
-        if (MiTrimOldest(Ws, MI_TRIM_BATCH, FALSE, FALSE) > 0)
+        if (MiTrimOldest(Ws, MI_TRIM_BATCH, FALSE, FALSE) > 0 ||
+            MiTrimOtherWorkingSets(MI_TRIM_BATCH, FALSE) > 0)
             continue;
         if (MmModifiedPageListHead.Total > 0 && MiModifiedPageWriter(0) > 0)
             continue;
-        if (MiTrimOldest(Ws, MI_TRIM_BATCH, TRUE, FALSE) > 0)
+        if (MiTrimOldest(Ws, MI_TRIM_BATCH, TRUE, FALSE) > 0 ||
+            MiTrimOtherWorkingSets(MI_TRIM_BATCH, TRUE) > 0)
             continue;
         break;
     }

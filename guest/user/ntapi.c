@@ -1,6 +1,6 @@
 /*
  * ntapi.c - the user runtime's console helpers: PvPrint formats into a buffer and writes it
- * with one PvDisplayString call. PvImageName is set by crt0.
+ * with one PvDisplayString call. PvImageName is set by crt0. RtlInitUnicodeString for names.
  */
 #include "ntapi.h"
 #include "rtl.h"
@@ -18,4 +18,15 @@ ULONG PvPrint(const char *Format, ...)
     va_end(Arguments);
     PvDisplayString(Buffer, Length);
     return Length;
+}
+
+void RtlInitUnicodeString(PUNICODE_STRING String, const WCHAR *Source)
+{
+    USHORT Length = 0;
+
+    while (Source != NULL && Source[Length] != 0)
+        Length++;
+    String->Length = (USHORT)(Length * sizeof(WCHAR));
+    String->MaximumLength = (USHORT)(String->Length + sizeof(WCHAR));
+    String->Buffer = (PWCHAR)Source;
 }

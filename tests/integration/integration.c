@@ -2,7 +2,8 @@
  * integration.c - boots every guest test case with pagevisor and checks what a user relies on:
  * the exact standard output, the exit status, and where a case asks, a line on stderr.
  *
- * Cases come from a file (tests/integration/cases.txt). Each runs as its own CUnit test with a
+ * Cases come from a file (tests/integration/cases.txt); a case's standard input is /dev/null or
+ * the file its stdin= names. Each runs as its own CUnit test with a
  * time limit. On a host whose KVM cannot run 32-bit paged guests, the whole suite re-runs
  * itself inside the KVM runner VM (booted once), unless it is already inside it. It never
  * passes by skipping: no capable KVM and no runner is a failure.
@@ -33,6 +34,8 @@ struct test_case {
     char *stderr_wants[4];
     int nwants;
     char *trace_format;    /* trace=FORMAT: run with --trace, check <case>.trace-expect */
+    bool any_order;        /* order=any: the same lines in any order (processes run at once) */
+    char *stdin_path;      /* stdin=FILE: pagevisor's standard input (else /dev/null) */
     char *args[MAX_ARGS];  /* pagevisor run arguments, image names resolved */
     int nargs;
     int line;
@@ -45,6 +48,8 @@ static const char *kernel = "build/guest/kernel.elf";
 static const char *kernel_3gb = "build/guest/kernel-3gb.elf";   /* for cases run with --3gb */
 static const char *images_dir = "build/images";
 static const char *cases_file = "tests/integration/cases.txt";
+/* Files cases read as standard input (stdin=FILE); put into the runner VM with the cases. */
+static const char *inputs_dir = "tests/integration/input";
 /* A case's expected stdout: <case>.expected in the first of these that has it. */
 static const char *expected_dirs[] = { "tests/integration/expected", "tests/images" };
 static const char *only;           /* run just this case */
@@ -112,8 +117,12 @@ static int parse_case(char *line, int lineno, struct test_case *c)
             c->stderr_wants[c->nwants++] = strdup(w[i] + 7);
         else if (strncmp(w[i], "trace=", 6) == 0)
             c->trace_format = strdup(w[i] + 6);
+        else if (strncmp(w[i], "stdin=", 6) == 0)
+            c->stdin_path = strdup(w[i] + 6);
         else if (strncmp(w[i], "timeout=", 8) == 0)
             c->timeout = (unsigned)atoi(w[i] + 8);
+        else if (strcmp(w[i], "order=any") == 0)
+            c->any_order = true;
         else {
             fprintf(stderr, "%s:%d: unknown key '%s'\n", cases_file, lineno, w[i]);
             return -1;
@@ -298,9 +307,18 @@ static void run_case(const struct test_case *c, struct outcome *o)
     for (int i = 0; i < c->nargs; i++)
         argv[n++] = c->args[i];
     argv[n] = NULL;
+    const char *in_path = c->stdin_path ? c->stdin_path : "/dev/null";
+    int in = open(in_path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        o->errlen = (size_t)snprintf(o->err, MAX_OUTPUT, "integration: stdin=%s: %s\n", in_path,
+                                     strerror(errno));
+        close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
+        return;
+    }
     double start = now();
     pid_t pid = fork();
     if (pid == 0) {
+        dup2(in, 0);
         dup2(outp[1], 1);
         dup2(errp[1], 2);
         close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
@@ -308,6 +326,7 @@ static void run_case(const struct test_case *c, struct outcome *o)
         fprintf(stderr, "exec %s: %s\n", pagevisor, strerror(errno));
         _exit(127);
     }
+    close(in);
     close(outp[1]);
     close(errp[1]);
     struct pollfd fds[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
@@ -355,13 +374,58 @@ static void show(const char *what, const char *text)
     }
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The text's lines sorted, joined: output compared as a multiset of lines. */
+static char *sorted_lines(const char *text)
+{
+    size_t n = 1, total = strlen(text);
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    char **lines = calloc(n, sizeof(*lines));
+    char *copy = strdup(text), *out = calloc(1, total + 2);
+    if (!lines || !copy || !out) {
+        free(lines);
+        free(copy);
+        free(out);
+        return NULL;
+    }
+    size_t count = 0;
+    for (char *p = copy, *save = NULL, *line; (line = strtok_r(p, "\n", &save)); p = NULL)
+        lines[count++] = line;
+    qsort(lines, count, sizeof(*lines), by_text);
+    for (size_t i = 0; i < count; i++) {
+        strcat(out, lines[i]);
+        strcat(out, "\n");
+    }
+    free(lines);
+    free(copy);
+    return out;
+}
+
+static bool same_output(const struct test_case *c, const char *expected, const char *got)
+{
+    if (!expected)
+        return false;
+    if (!c->any_order)
+        return strcmp(expected, got) == 0;
+    char *a = sorted_lines(expected), *b = sorted_lines(got);
+    bool same = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
 static void test_one_case(void)
 {
     const struct test_case *c = &cases[next_case++];
     struct outcome o;
     run_case(c, &o);
     char *expected = read_expected(c->name, ".expected");
-    bool out_ok = expected && strcmp(expected, o.out) == 0;
+    bool out_ok = same_output(c, expected, o.out);
     bool trace_ok = true;
     if (c->trace_format) {
         FILE *tf = fopen(trace_path, "r");
@@ -440,6 +504,8 @@ static int run_in_runner(char **argv, int argc)
     args[n++] = (char *)expected_dirs[1];
     args[n++] = "--put";
     args[n++] = (char *)cases_file;
+    args[n++] = "--put";
+    args[n++] = (char *)inputs_dir;
     args[n++] = "--";
     args[n++] = vm_self;
     for (int i = 1; i < argc && n < 60; i++)

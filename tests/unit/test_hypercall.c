@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hypercall.h"
@@ -121,12 +122,18 @@ static void refuses_bad_numbers_and_sizes(void)
     CU_ASSERT_EQUAL(hc.bad_calls, 2u);
 }
 
-static void put_exit(uint32_t status, uint32_t killed, const char *name)
+static void put_child_exit(uint32_t status, uint32_t killed, uint32_t child, const char *name)
 {
     struct pv_hc_process_exit p = { .pid = 1, .exit_status = status, .killed = killed,
-                                    .fault_address = 0xC0000000u, .fault_eip = 0x401000 };
+                                    .fault_address = 0xC0000000u, .fault_eip = 0x401000,
+                                    .child = child };
     strncpy(p.name, name, sizeof(p.name));
     memcpy(mem.base + BLOCK, &p, sizeof(p));
+}
+
+static void put_exit(uint32_t status, uint32_t killed, const char *name)
+{
+    put_child_exit(status, killed, 0, name);
 }
 
 static int32_t exit_ret(void)
@@ -155,6 +162,17 @@ static void process_exits_set_run_status(void)
     put_exit((uint32_t)STATUS_ACCESS_VIOLATION, 1, "av");
     hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
     CU_ASSERT_EQUAL(hc.exit_status, PV_EXIT_IMAGE_EXCEPTION);
+
+    reset();                                               /* children do not decide */
+    put_child_exit(7, 0, 1, "child");
+    hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
+    put_child_exit((uint32_t)STATUS_ACCESS_VIOLATION, 1, 1, "child");
+    hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
+    CU_ASSERT_EQUAL(hc.exit_status, 0);
+    CU_ASSERT_EQUAL(hc.images_run, 2u);
+    put_exit(0, 0, "parent");
+    hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why));
+    CU_ASSERT_EQUAL(hc.exit_status, 0);
 
     reset();
     put_exit(0xFFFFFFFFu, 0, "minus-one");                 /* exit(-1) clamps */
@@ -197,6 +215,156 @@ static void shutdown_and_bugcheck_finish_the_run(void)
     CU_ASSERT_EQUAL(hc.exit_status, PV_EXIT_BUGCHECK);
 }
 
+/* ---- PV_HC_CONSOLE_READ: the guest's console input ------------------------------------- */
+
+#define INBUF 0x3000u
+
+static struct console_input input;
+static int in_pipe[2] = { -1, -1 };
+
+/* A fresh run whose standard input is a pipe we write into. */
+static void reset_input(void)
+{
+    reset();
+    if (in_pipe[0] >= 0)
+        close(in_pipe[0]);
+    if (in_pipe[1] >= 0)
+        close(in_pipe[1]);
+    CU_ASSERT_EQUAL_FATAL(pipe(in_pipe), 0);
+    console_input_init(&input, in_pipe[0]);
+    hc.input = &input;
+}
+
+static void feed(const char *text)
+{
+    CU_ASSERT_EQUAL(write(in_pipe[1], text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* Calls PV_HC_CONSOLE_READ with a block whose OUT fields hold junk; returns ret. */
+static int32_t console_read(uint32_t buf, uint32_t capacity, uint32_t timeout_ms,
+                            uint32_t *count, uint32_t *flags)
+{
+    struct pv_hc_console_read r = { buf, capacity, timeout_ms, 0xDEADBEEFu, 0xDEADBEEFu, 12345 };
+    memcpy(mem.base + BLOCK, &r, sizeof(r));
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_CONSOLE_READ), 4, BLOCK, why, sizeof(why)),
+                    HC_OK);
+    memcpy(&r, mem.base + BLOCK, sizeof(r));
+    *count = r.count;
+    *flags = r.flags;
+    return r.ret;
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void console_read_returns_bytes_and_keeps_the_rest(void)
+{
+    uint32_t count, flags;
+    reset_input();
+    feed("hello world\n");
+    CU_ASSERT_EQUAL(console_read(INBUF, 5, 0, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 5u);
+    CU_ASSERT_EQUAL(flags, 0u);
+    CU_ASSERT_EQUAL(memcmp(mem.base + INBUF, "hello", 5), 0);
+    CU_ASSERT_EQUAL(mem.base[INBUF + 5], 0);           /* nothing past capacity */
+    CU_ASSERT_EQUAL(console_read(INBUF, PV_CONSOLE_READ_MAX, 1000, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 7u);                        /* the rest, not lost between calls */
+    CU_ASSERT_EQUAL(memcmp(mem.base + INBUF, " world\n", 7), 0);
+    CU_ASSERT_EQUAL(hc.console_input_bytes, 12u);
+    /* A buffer that ends exactly at the end of RAM is fine (the guard page after it would
+     * fault on any byte beyond). */
+    feed("xyz");
+    CU_ASSERT_EQUAL(console_read(RAM - 3, 3, 0, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 3u);
+    CU_ASSERT_EQUAL(memcmp(mem.base + RAM - 3, "xyz", 3), 0);
+}
+
+static void console_read_waits_at_most_the_timeout(void)
+{
+    uint32_t count, flags;
+    reset_input();
+    double t0 = seconds();
+    CU_ASSERT_EQUAL(console_read(INBUF, 16, 0, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 0u);                        /* nothing yet, and not the end */
+    CU_ASSERT_EQUAL(flags, 0u);
+    CU_ASSERT_EQUAL(console_read(INBUF, 16, 200, &count, &flags), PV_OK);
+    double waited = seconds() - t0;
+    CU_ASSERT_EQUAL(count, 0u);
+    CU_ASSERT_EQUAL(flags, 0u);
+    CU_ASSERT_TRUE(waited >= 0.15);
+    CU_ASSERT_TRUE(waited < 0.9);
+    /* Input that is there answers at once, whatever the timeout. */
+    feed("k");
+    t0 = seconds();
+    CU_ASSERT_EQUAL(console_read(INBUF, 16, PV_CONSOLE_READ_WAIT_MAX, &count, &flags), PV_OK);
+    CU_ASSERT_TRUE(seconds() - t0 < 0.5);
+    CU_ASSERT_EQUAL(count, 1u);
+}
+
+static void console_read_reports_the_end_of_input(void)
+{
+    uint32_t count, flags;
+    reset_input();
+    feed("last");
+    close(in_pipe[1]);
+    in_pipe[1] = -1;
+    CU_ASSERT_EQUAL(console_read(INBUF, 64, 0, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 4u);
+    CU_ASSERT_EQUAL(console_read(INBUF, 64, 1000, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 0u);
+    CU_ASSERT_EQUAL(flags, PV_CONSOLE_READ_EOF);
+    CU_ASSERT_EQUAL(console_read(INBUF, 64, 1000, &count, &flags), PV_OK); /* and stays so */
+    CU_ASSERT_EQUAL(flags, PV_CONSOLE_READ_EOF);
+    /* No input at all (a run without one) is an input that has ended. */
+    reset();
+    CU_ASSERT_EQUAL(console_read(INBUF, 64, 1000, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 0u);
+    CU_ASSERT_EQUAL(flags, PV_CONSOLE_READ_EOF);
+}
+
+static void console_read_rejects_hostile_blocks(void)
+{
+    uint32_t count, flags;
+    reset_input();
+    feed("secret");
+    CU_ASSERT_EQUAL(console_read(INBUF, 0, 0, &count, &flags), PV_EINVAL);
+    CU_ASSERT_EQUAL(console_read(INBUF, PV_CONSOLE_READ_MAX + 1, 0, &count, &flags), PV_EINVAL);
+    CU_ASSERT_EQUAL(console_read(INBUF, 0xFFFFFFFFu, 0, &count, &flags), PV_EINVAL);
+    CU_ASSERT_EQUAL(console_read(INBUF, 16, PV_CONSOLE_READ_WAIT_MAX + 1, &count, &flags),
+                    PV_EINVAL);
+    CU_ASSERT_EQUAL(console_read(INBUF, 16, 0xFFFFFFFFu, &count, &flags), PV_EINVAL);
+    CU_ASSERT_EQUAL(console_read(RAM - 2, 16, 0, &count, &flags), PV_EFAULT);  /* past RAM */
+    CU_ASSERT_EQUAL(console_read(0xFFFFFFF0u, 0x20, 0, &count, &flags), PV_EFAULT); /* wraps */
+    CU_ASSERT_EQUAL(console_read(RAM, 1, 0, &count, &flags), PV_EFAULT);
+    /* Every refused call answers count 0, no flags, and took nothing from the input. */
+    CU_ASSERT_EQUAL(count, 0u);
+    CU_ASSERT_EQUAL(flags, 0u);
+    CU_ASSERT_EQUAL(hc.console_input_bytes, 0u);
+    CU_ASSERT_EQUAL(console_read(INBUF, 64, 0, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 6u);
+    CU_ASSERT_EQUAL(memcmp(mem.base + INBUF, "secret", 6), 0);
+    /* A call block outside RAM is refused as a whole. */
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_CONSOLE_READ), 4, RAM - 8, why, sizeof(why)),
+                    HC_REJECTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "outside guest RAM"));
+}
+
+/* The buffer may overlap the call block itself: the host's answer still lands in the block
+ * and never outside RAM. */
+static void console_read_into_its_own_block(void)
+{
+    uint32_t count, flags;
+    reset_input();
+    feed("0123456789abcdefghijklmnopqrstuvwxyz");
+    CU_ASSERT_EQUAL(console_read(BLOCK, 24, 0, &count, &flags), PV_OK);
+    CU_ASSERT_EQUAL(count, 24u);
+    CU_ASSERT_EQUAL(flags, 0u);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(ident_port_answers_magic),
     UNIT_TEST(console_writes_text),
@@ -206,6 +374,11 @@ static const struct unit_test tests[] = {
     UNIT_TEST(process_exits_set_run_status),
     UNIT_TEST(process_exit_needs_terminated_name),
     UNIT_TEST(shutdown_and_bugcheck_finish_the_run),
+    UNIT_TEST(console_read_returns_bytes_and_keeps_the_rest),
+    UNIT_TEST(console_read_waits_at_most_the_timeout),
+    UNIT_TEST(console_read_reports_the_end_of_input),
+    UNIT_TEST(console_read_rejects_hostile_blocks),
+    UNIT_TEST(console_read_into_its_own_block),
 };
 
 int main(void)
@@ -218,6 +391,7 @@ int main(void)
         return 2;
     mem.base = mapping;
     mem.size = RAM;
+    unsetenv(CONSOLE_INPUT_RELAY_ENV);
     out_fd = memfd_create("guest-stdout", 0);
     if (out_fd < 0)
         return 2;

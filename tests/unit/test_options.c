@@ -132,14 +132,46 @@ static void three_gb(void)
 static void refuses_unrepresentable_arguments(void)
 {
     char *args[] = { "has space" };
-    struct image_spec img = { "a.elf", args, 1 };
+    struct image_spec img = { .path = "a.elf", .args = args, .nargs = 1 };
     CU_ASSERT_PTR_NULL(image_cmdline(&img));
     char *empty[] = { "" };
-    struct image_spec img2 = { "a.elf", empty, 1 };
+    struct image_spec img2 = { .path = "a.elf", .args = empty, .nargs = 1 };
     CU_ASSERT_PTR_NULL(image_cmdline(&img2));
 }
 
+/* --parallel and --child reach the kernel's command line; children come after the images. */
+static void parallel_and_children(void)
+{
+    struct run_options o;
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "--cmdline", "pv.wsmax=40", "--child", "c.elf",
+                                     "--parallel", "--child", "d.elf", "a.elf", "x", "--",
+                                     "b.elf"), 12, &o), 0);
+    CU_ASSERT_TRUE(o.parallel);
+    CU_ASSERT_EQUAL_FATAL(o.nimages, 4u);
+    CU_ASSERT_EQUAL(o.nstart, 2u);
+    CU_ASSERT_STRING_EQUAL(o.images[0].path, "a.elf");
+    CU_ASSERT_EQUAL(o.images[0].nargs, 1);
+    CU_ASSERT_FALSE(o.images[1].child);
+    CU_ASSERT_STRING_EQUAL(o.images[2].path, "c.elf");
+    CU_ASSERT_TRUE(o.images[2].child);
+    CU_ASSERT_STRING_EQUAL(o.images[3].path, "d.elf");
+    char *cmdline = guest_cmdline(&o);
+    CU_ASSERT_STRING_EQUAL(cmdline, "pv.wsmax=40 pv.parallel pv.startimages=2");
+    free(cmdline);
+    run_options_free(&o);
+
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "a.elf"), 2, &o), 0);
+    CU_ASSERT_FALSE(o.parallel);
+    CU_ASSERT_EQUAL(o.nstart, 1u);
+    cmdline = guest_cmdline(&o);
+    CU_ASSERT_STRING_EQUAL(cmdline, "");
+    free(cmdline);
+    run_options_free(&o);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--child"), 2, &o), -1);
+}
+
 static const struct unit_test tests[] = {
+    UNIT_TEST(parallel_and_children),
     UNIT_TEST(defaults),
     UNIT_TEST(options_and_several_images),
     UNIT_TEST(refuses_bad_values),

@@ -92,10 +92,6 @@ KiBootHyperSpacePageTable:  .skip 4096
 KiBootStackGuard:           .skip 4096
                             .skip 16384
 KiBootStackTop:
-    .globl KiTrapStackGuard, KiTrapStackTop
-KiTrapStackGuard:           .skip 4096
-                            .skip 12288
-KiTrapStackTop:
     .globl KiDoubleFaultStackTop
                             .skip 4096
 KiDoubleFaultStackTop:

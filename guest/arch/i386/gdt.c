@@ -49,9 +49,10 @@ VOID KiInitializeGdt(VOID)
     KiGdt[KGDT_TSS / 8] = KiMakeTssDescriptor(&KiTss);
     KiGdt[KGDT_DF_TSS / 8] = KiMakeTssDescriptor(&KiDoubleFaultTss);
 
-    /* Ring 3 -> ring 0 transitions land on the trap stack. No I/O permission bitmap. */
+    /* Ring 3 -> ring 0 transitions land on the running thread's kernel stack (the dispatcher
+     * sets Esp0 at every switch). No I/O permission bitmap. */
     KiTss.Ss0 = KGDT_R0_DATA;
-    KiTss.Esp0 = (ULONG)(ULONG_PTR)KiTrapStackTop;
+    KiTss.Esp0 = (ULONG)(ULONG_PTR)KiBootStackTop;
     KiTss.IoMapBase = sizeof(KTSS);
 
     /* The double-fault task runs on its own stack in the boot address space. */

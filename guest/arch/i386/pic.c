@@ -1,7 +1,7 @@
 /*
- * pic.c - the two 8259 interrupt controllers: remapped to vectors 0x20-0x2F and fully masked
- * (the kernel polls; under QEMU the PIT would otherwise raise IRQ0 on vector 8). Under
- * pagevisor there is no PIC and these port writes are ignored.
+ * pic.c - the two 8259 interrupt controllers: remapped to vectors 0x20-0x2F, every line masked
+ * but the ones a driver enables (the clock's IRQ0, ke/clock.c); end of interrupt; spurious
+ * IRQ7/IRQ15 told apart from real ones by the in-service register.
  */
 #include "ke.h"
 #include "intrin.h"
@@ -13,6 +13,14 @@
 #define PIC_EOI      0x20
 #define PIC_READ_ISR 0x0B
 
+static USHORT HalpInterruptMask = 0xFFFF;   /* bit n set: IRQn masked */
+
+static VOID HalpWriteMask(VOID)
+{
+    __outbyte(PIC1_DATA, (UCHAR)(HalpInterruptMask & 0xFF));
+    __outbyte(PIC2_DATA, (UCHAR)(HalpInterruptMask >> 8));
+}
+
 VOID HalInitializePic(VOID)
 {
     __outbyte(PIC1_COMMAND, 0x11);               /* ICW1: edge, cascade, ICW4 follows */
@@ -23,12 +31,26 @@ VOID HalInitializePic(VOID)
     __outbyte(PIC2_DATA, 0x02);
     __outbyte(PIC1_DATA, 0x01);                  /* ICW4: 8086 mode */
     __outbyte(PIC2_DATA, 0x01);
-    __outbyte(PIC1_DATA, 0xFF);                  /* mask every line */
-    __outbyte(PIC2_DATA, 0xFF);
+    HalpWriteMask();
 }
 
-/* A hardware interrupt arrived although every line is masked: a spurious IRQ7/IRQ15 (no EOI
- * for the controller that raised it) or a stray one (acknowledge it). */
+VOID HalEnableInterrupt(ULONG Irq)
+{
+    HalpInterruptMask &= (USHORT)~(1u << Irq);
+    if (Irq >= 8)
+        HalpInterruptMask &= (USHORT)~(1u << 2);   /* the cascade */
+    HalpWriteMask();
+}
+
+VOID HalEndOfInterrupt(ULONG Irq)
+{
+    if (Irq >= 8)
+        __outbyte(PIC2_COMMAND, PIC_EOI);
+    __outbyte(PIC1_COMMAND, PIC_EOI);
+}
+
+/* An interrupt no driver claimed: a spurious IRQ7/IRQ15 (no EOI for the controller that
+ * raised it) or a stray one (acknowledged and logged). */
 VOID HalHandleInterrupt(ULONG Vector)
 {
     ULONG Irq = Vector - PRIMARY_VECTOR_BASE;
@@ -43,8 +65,6 @@ VOID HalHandleInterrupt(ULONG Vector)
             __outbyte(PIC1_COMMAND, PIC_EOI);    /* the master did see the cascade */
         return;
     }
-    if (Irq >= 8)
-        __outbyte(PIC2_COMMAND, PIC_EOI);
-    __outbyte(PIC1_COMMAND, PIC_EOI);
+    HalEndOfInterrupt(Irq);
     DbgPrint("hal: unexpected interrupt, vector 0x%02X\n", Vector);
 }

@@ -1,8 +1,7 @@
 /*
  * trap.S - entry stubs for every exception, hardware interrupt and the system service
  * (int 0x2E): each builds a KTRAP_FRAME (ke.h) and calls KiDispatchTrap; KiTrapExit returns
- * with iret. Also the switch between the image runner and a user process
- * (KiStartUserProcess / KiResumeRunner) and the double-fault task entry.
+ * with iret (a new thread's first entry to ring 3 too). Also the double-fault task entry.
  */
 #define KGDT_R0_DATA 0x10
 
@@ -48,33 +47,6 @@ KiTrapExit:
     popal
     addl $8, %esp                   /* vector and error code */
     iret
-
-/* VOID KiStartUserProcess(PKTRAP_FRAME TrapFrame, PKI_RUNNER_CONTEXT Context):
- * saves the runner's callee-saved registers, then leaves through KiTrapExit with the given
- * frame (which must sit at the top of the trap stack). "Returns" when KiResumeRunner runs. */
-    .globl KiStartUserProcess
-KiStartUserProcess:
-    movl 4(%esp), %eax
-    movl 8(%esp), %edx
-    movl %ebx, 0(%edx)
-    movl %esi, 4(%edx)
-    movl %edi, 8(%edx)
-    movl %ebp, 12(%edx)
-    movl %esp, 16(%edx)
-    movl %eax, %esp
-    jmp KiTrapExit
-
-/* VOID KiResumeRunner(PKI_RUNNER_CONTEXT Context): back onto the runner's stack; the pending
- * KiStartUserProcess call returns. The trap stack is abandoned. */
-    .globl KiResumeRunner
-KiResumeRunner:
-    movl 4(%esp), %edx
-    movl 0(%edx), %ebx
-    movl 4(%edx), %esi
-    movl 8(%edx), %edi
-    movl 12(%edx), %ebp
-    movl 16(%edx), %esp
-    ret
 
 /* Double fault: entered through a task gate on its own TSS and stack. */
     .globl KiTrap08Task

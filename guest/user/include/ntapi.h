@@ -57,8 +57,102 @@ NTSTATUS NTAPI NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PV
                                   ULONG Win32Protect);
 /* The view holding BaseAddress goes (STATUS_NOT_MAPPED_VIEW if none does). */
 NTSTATUS NTAPI NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
-/* A handle goes; a section lives until its last handle and its last view are gone. */
+/* A handle goes (any object); a section lives until its last handle and its last view are
+ * gone, a process object until its last handle is closed and it has ended. */
 NTSTATUS NTAPI NtClose(HANDLE Handle);
+
+/* Names: NT's OBJECT_ATTRIBUTES with a UNICODE_STRING (UTF-16: write names as u"..."). All
+ * names share one namespace (as if in \BaseNamedObjects); up to 64 characters. */
+typedef struct _UNICODE_STRING
+{
+    USHORT Length;              /* bytes, no terminator */
+    USHORT MaximumLength;
+    PWCHAR Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+
+typedef struct _OBJECT_ATTRIBUTES
+{
+    ULONG Length;
+    HANDLE RootDirectory;
+    PUNICODE_STRING ObjectName;
+    ULONG Attributes;
+    PVOID SecurityDescriptor;
+    PVOID SecurityQualityOfService;
+} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
+
+#define OBJ_INHERIT          0x00000002u
+#define OBJ_CASE_INSENSITIVE 0x00000040u
+#define OBJ_OPENIF           0x00000080u
+
+/* NT's InitializeObjectAttributes and RtlInitUnicodeString (user runtime). */
+void RtlInitUnicodeString(PUNICODE_STRING String, const WCHAR *Source);
+#define InitializeObjectAttributes(p, n, a, r, s)      \
+    do                                                 \
+    {                                                  \
+        (p)->Length = sizeof(OBJECT_ATTRIBUTES);       \
+        (p)->RootDirectory = (r);                      \
+        (p)->ObjectName = (n);                         \
+        (p)->Attributes = (a);                         \
+        (p)->SecurityDescriptor = (s);                 \
+        (p)->SecurityQualityOfService = NULL;          \
+    } while (0)
+
+/* Opens the named section another process created (STATUS_OBJECT_NAME_NOT_FOUND if none). */
+NTSTATUS NTAPI NtOpenSection(PHANDLE SectionHandle, ULONG DesiredAccess,
+                             POBJECT_ATTRIBUTES ObjectAttributes);
+
+/* Processes. NtCreateProcess only clones the caller (ParentProcess NtCurrentProcess(),
+ * SectionHandle NULL): the child resumes where the caller is, NtCreateProcess returning
+ * STATUS_PROCESS_CLONED there; its address space is a copy-on-write copy of the parent's;
+ * InheritObjectTable copies the handles. The parent gets STATUS_SUCCESS and a handle. */
+NTSTATUS NTAPI NtCreateProcess(PHANDLE ProcessHandle, ULONG DesiredAccess,
+                               POBJECT_ATTRIBUTES ObjectAttributes, HANDLE ParentProcess,
+                               BOOLEAN InheritObjectTable, HANDLE SectionHandle,
+                               HANDLE DebugPort, HANDLE ExceptionPort);
+
+#define ProcessBasicInformation 0
+#define STILL_ACTIVE            ((NTSTATUS)0x00000103)
+typedef struct _PROCESS_BASIC_INFORMATION
+{
+    NTSTATUS ExitStatus;        /* STILL_ACTIVE while it runs */
+    PVOID PebBaseAddress;
+    ULONG AffinityMask;
+    LONG BasePriority;
+    ULONG UniqueProcessId;
+    ULONG InheritedFromUniqueProcessId;
+} PROCESS_BASIC_INFORMATION;
+NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, ULONG ProcessInformationClass,
+                                         PVOID ProcessInformation, ULONG Length,
+                                         PULONG ReturnLength);
+
+/* Waits for a process (its end), a semaphore (takes one), an event. Timeout NULL: forever;
+ * else 100 ns units, negative = from now (STATUS_TIMEOUT when it passes; 0 only tests). */
+NTSTATUS NTAPI NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS NTAPI NtDelayExecution(BOOLEAN Alertable, PLARGE_INTEGER DelayInterval);
+NTSTATUS NTAPI NtYieldExecution(void);
+
+/* Semaphores: InitialCount <= MaximumCount; NtReleaseSemaphore beyond the maximum is
+ * STATUS_SEMAPHORE_LIMIT_EXCEEDED. A name in use: STATUS_OBJECT_NAME_COLLISION, or with
+ * OBJ_OPENIF the existing one (STATUS_OBJECT_NAME_EXISTS). */
+NTSTATUS NTAPI NtCreateSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess,
+                                 POBJECT_ATTRIBUTES ObjectAttributes, LONG InitialCount,
+                                 LONG MaximumCount);
+NTSTATUS NTAPI NtOpenSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess,
+                               POBJECT_ATTRIBUTES ObjectAttributes);
+NTSTATUS NTAPI NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount,
+                                  PLONG PreviousCount);
+
+/* Events: NotificationEvent (stays set, wakes every waiter) or SynchronizationEvent (wakes
+ * one, which takes the signal). */
+#define NotificationEvent    0
+#define SynchronizationEvent 1
+NTSTATUS NTAPI NtCreateEvent(PHANDLE EventHandle, ULONG DesiredAccess,
+                             POBJECT_ATTRIBUTES ObjectAttributes, ULONG EventType,
+                             BOOLEAN InitialState);
+NTSTATUS NTAPI NtOpenEvent(PHANDLE EventHandle, ULONG DesiredAccess,
+                           POBJECT_ATTRIBUTES ObjectAttributes);
+NTSTATUS NTAPI NtSetEvent(HANDLE EventHandle, PLONG PreviousState);
+NTSTATUS NTAPI NtResetEvent(HANDLE EventHandle, PLONG PreviousState);
 
 /* ---------------------------------------------------------------- pagevisor's own services */
 
@@ -80,6 +174,21 @@ NTSTATUS NTAPI PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber)
  * oldest one out (FIFO). (0xFFFFFFFF, 0xFFFFFFFF) keeps the limits and empties the working
  * set instead. */
 NTSTATUS NTAPI PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
+
+/* A new process (the caller's child) for a boot module named by its image name (the file name
+ * without ".elf", as argv[0] shows it; `pagevisor run --child FILE` loads one without
+ * starting it), Arguments its command line after the name (NULL: none). A process handle
+ * back; STATUS_OBJECT_NAME_NOT_FOUND for an unknown image. */
+NTSTATUS NTAPI PvCreateProcess(const char *ImageName, const char *Arguments,
+                               PHANDLE ProcessHandle);
+/* Reads what the user typed (or piped) into pagevisor's standard input: waits until at least
+ * one byte is there, then returns up to Length bytes of what is available (*BytesRead says
+ * how many). STATUS_END_OF_FILE (with *BytesRead 0) once the input has ended and nothing of
+ * it is left; a Length of 0 returns at once. STATUS_ACCESS_VIOLATION for a buffer or BytesRead
+ * outside user memory, or a buffer that cannot be written: bytes that could not be delivered
+ * are kept for the next call. On a terminal keys arrive one by one, without echo; Ctrl-D ends
+ * the input. Without pagevisor (another Multiboot loader) the input is always at its end. */
+NTSTATUS NTAPI PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
 
 /* ------------------------------------------------------------------------ runtime (libntuser) */
 
