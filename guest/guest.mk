@@ -1,12 +1,15 @@
 # guest/guest.mk - the guest side: the kernel (build/guest/kernel.elf, i386 Multiboot ELF32
-# linked at 0x80100000, loaded at 1 MiB), the user runtime (build/guest/user/) and one test
+# linked at 0x80100000, loaded at 1 MiB; build/guest/kernel-3gb.elf, the same linked at
+# 0xC0900000 for /3GB), the user runtime (build/guest/user/) and one test
 # image per tests/images/NAME.c (build/images/NAME.elf, static ELF32 at 0x00400000).
 # Included by the top-level Makefile, which defines GUEST_CC, GUEST_CFLAGS, GUEST_LD, Q, say.
 
 GUEST_KERNEL := $(BUILD)/guest/kernel.elf
+# The same kernel linked above hyperspace (0xC0900000) for /3GB (pagevisor run --3gb).
+GUEST_KERNEL_3GB := $(BUILD)/guest/kernel-3gb.elf
 GUEST_IMAGE_SOURCES := $(sort $(wildcard tests/images/*.c))
 GUEST_IMAGES := $(patsubst tests/images/%.c,$(BUILD)/images/%.elf,$(GUEST_IMAGE_SOURCES))
-export GUEST_KERNEL GUEST_IMAGES
+export GUEST_KERNEL GUEST_KERNEL_3GB GUEST_IMAGES
 
 GUEST_AR ?= ar
 
@@ -14,6 +17,7 @@ GUEST_KERNEL_SOURCES := $(sort $(wildcard guest/arch/i386/*.S guest/arch/i386/*.
                           guest/ke/*.c guest/ex/*.c guest/ob/*.c guest/ps/*.c \
                           guest/mm/*.c guest/ldr/*.c guest/rtl/*.c))
 GUEST_KERNEL_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
+GUEST_KERNEL_3GB_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel-3gb/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_LDS := guest/arch/i386/kernel.ld
 GUEST_KERNEL_CFLAGS := $(GUEST_CFLAGS) -Iguest/include -fno-strict-aliasing -MMD -MP
 
@@ -31,8 +35,8 @@ GUEST_USER_CFLAGS := $(GUEST_CFLAGS) -fstack-clash-protection -Iguest/include \
 GUEST_IMAGE_CFLAGS := $(GUEST_CFLAGS) -fstack-clash-protection -Iguest/user/include -MMD -MP
 
 .PHONY: guest guest-qemu-test
-all: $(GUEST_KERNEL) $(GUEST_IMAGES)
-guest: $(GUEST_KERNEL) $(GUEST_IMAGES)
+all: $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(GUEST_IMAGES)
+guest: $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(GUEST_IMAGES)
 
 # Boot the kernel and every image under QEMU's emulator (see tests/multiboot-qemu.sh).
 guest-qemu-test: $(GUEST_KERNEL) $(GUEST_IMAGES)
@@ -48,9 +52,33 @@ $(BUILD)/guest/kernel/%.o: guest/%.S
 	@mkdir -p $(@D)
 	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -c -o $@ $<
 
-$(GUEST_KERNEL): $(GUEST_KERNEL_OBJECTS) $(GUEST_KERNEL_LDS)
+$(BUILD)/guest/kernel-3gb/%.o: guest/%.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -DPV_KERNEL_3GB -c -o $@ $<
+
+$(BUILD)/guest/kernel-3gb/%.o: guest/%.S
+	$(call say,AS,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -DPV_KERNEL_3GB -c -o $@ $<
+
+# The link map through the C preprocessor (-undef: no "i386" macro) for each link base.
+$(BUILD)/guest/kernel.ld: $(GUEST_KERNEL_LDS)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) -E -P -undef -x c -o $@ $<
+
+$(BUILD)/guest/kernel-3gb.ld: $(GUEST_KERNEL_LDS)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) -E -P -undef -x c -DPV_KERNEL_3GB -o $@ $<
+
+$(GUEST_KERNEL): $(GUEST_KERNEL_OBJECTS) $(BUILD)/guest/kernel.ld
 	$(call say,LD,$@)
-	$(Q)$(GUEST_LD) -T $(GUEST_KERNEL_LDS) -z max-page-size=0x1000 -o $@ $(GUEST_KERNEL_OBJECTS)
+	$(Q)$(GUEST_LD) -T $(BUILD)/guest/kernel.ld -z max-page-size=0x1000 -o $@ $(GUEST_KERNEL_OBJECTS)
+
+$(GUEST_KERNEL_3GB): $(GUEST_KERNEL_3GB_OBJECTS) $(BUILD)/guest/kernel-3gb.ld
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) -T $(BUILD)/guest/kernel-3gb.ld -z max-page-size=0x1000 -o $@ \
+		$(GUEST_KERNEL_3GB_OBJECTS)
 
 $(BUILD)/guest/user/%.o: guest/%.c
 	$(call say,CC,$@)
@@ -80,5 +108,5 @@ $(BUILD)/images/%.elf: $(BUILD)/images/%.o $(GUEST_USER_CRT0) $(GUEST_USER_LIB) 
 .PRECIOUS: $(BUILD)/images/%.o
 .SECONDARY: $(GUEST_USER_CRT0)
 
--include $(GUEST_KERNEL_OBJECTS:.o=.d) $(GUEST_USER_OBJECTS:.o=.d) $(GUEST_USER_CRT0:.o=.d) \
+-include $(GUEST_KERNEL_OBJECTS:.o=.d) $(GUEST_KERNEL_3GB_OBJECTS:.o=.d) $(GUEST_USER_OBJECTS:.o=.d) $(GUEST_USER_CRT0:.o=.d) \
          $(GUEST_IMAGES:.elf=.d)

@@ -17,11 +17,18 @@
 #define PDE_MAPPED_VA           0x400000u          /* 4 MiB mapped by one PDE */
 #define PTE_PER_PAGE            1024u
 
-/* User/system split (NT 2 GB / 2 GB). */
+/* User/system split: NT's default 2 GB / 2 GB. The guest kernel keeps the split in variables
+ * (MmHighestUserAddress, MmUserProbeAddress, MmSystemRangeStart) that the /3GB boot option
+ * moves to the _3GB values; the host uses the defaults (nothing on the host depends on the
+ * split so far). */
 #define MM_LOWEST_USER_ADDRESS  0x00010000u
 #define MM_HIGHEST_USER_ADDRESS 0x7FFEFFFFu
 #define MM_USER_PROBE_ADDRESS   0x7FFF0000u        /* 64 KiB no-access guard below 2 GB */
 #define MM_SYSTEM_RANGE_START   0x80000000u
+#define MM_HIGHEST_USER_ADDRESS_3GB 0xBFFEFFFFu
+#define MM_USER_PROBE_ADDRESS_3GB   0xBFFF0000u
+#define MM_SYSTEM_RANGE_START_3GB   0xC0000000u
+#define MM_LOWEST_SYSTEM_ADDRESS    0xC0800000u    /* above the self-map and hyperspace */
 
 /* Self-map: PDE 0x300 points at the page directory itself. */
 #define PTE_BASE                0xC0000000u
@@ -40,8 +47,15 @@
 #define MI_MAPPING_RANGE_END    (MI_MAPPING_RANGE_START + MI_HYPERSPACE_PTES * PAGE_SIZE)
 #define MI_WORKING_SET_LIST     0xC0502000u
 
-/* Where pagevisor's kernel lives: linked at 0x80100000, loaded at physical 1 MiB. */
+/* Where pagevisor's kernel lives: linked at 0x80100000, loaded at physical 1 MiB, mapped
+ * linearly (virtual = KSEG0_BASE + physical). The /3GB kernel (kernel-3gb.elf, built with
+ * PV_KERNEL_3GB) is the same code linked above hyperspace, at 0xC0900000: NT's "virtual bias"
+ * moves the boot images out of the 3 GB user space the same way. */
+#ifdef PV_KERNEL_3GB
+#define KSEG0_BASE              MM_LOWEST_SYSTEM_ADDRESS
+#else
 #define KSEG0_BASE              0x80000000u
+#endif
 #define KERNEL_PHYS_BASE        0x00100000u
 #define KERNEL_VIRT_BASE        (KSEG0_BASE + KERNEL_PHYS_BASE)
 

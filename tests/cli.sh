@@ -29,6 +29,11 @@ run "$PV" run;              check run-no-image 118 $status "$out" 'no IMAGE give
 run "$PV" run --mem 1M x;   check run-bad-mem 118 $status "$out" '--mem 1M: need a page-aligned size'
 run "$PV" run --runner x y; check run-bad-runner 118 $status "$out" '--runner x: need auto, never or always'
 run "$PV" run --help;       check run-help 0 $status "$out" '--timeout SECONDS'
+run "$PV" run --help;       check run-help-3gb 0 $status "$out" '--3gb +3 GB user space'
+# --3gb with a kernel linked inside the third gigabyte is refused before anything boots.
+run "$PV" run --3gb --kernel build/guest/kernel.elf x.elf
+check run-3gb-wrong-kernel 118 $status "$out" \
+    '--3gb needs a kernel linked above 0xC0800000 .* is linked at 0x80100000'
 
 run "$PV" probe; probe_status=$status; probe_out=$out
 check probe-answers $([[ $probe_status -eq 0 ]] && echo 0 || echo 116) $probe_status "$probe_out" \

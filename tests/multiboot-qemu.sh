@@ -14,10 +14,12 @@
 #      fault on the kernel stack guard page, handled by the double-fault task), and so does
 #      pv.selftest=kernelstack (a thread's own 12 KiB stack, named in the report);
 #   (images marked ORDER-ANY run several processes at once: their lines are compared sorted)
-#   6. the scheduler under QEMU's PIT: two preempt images at once (pv.parallel) finish.
+#   6. the scheduler under QEMU's PIT: two preempt images at once (pv.parallel) finish;
+#   7. the /3GB kernel (kernel-3gb.elf) with /3GB: 3gb-user-space uses memory above 2 GB.
 # QEMU ends through isa-debug-exit: status 1 when the kernel finished, 3 after a bug check.
 # Each boot has a 60 s limit. Exit status 0 when everything matched, 1 otherwise.
-# Usage: tests/multiboot-qemu.sh   (after `make`; KERNEL=, IMAGES_DIR=, QEMU= override)
+# Usage: tests/multiboot-qemu.sh   (after `make`; KERNEL=, KERNEL_3GB=, IMAGES_DIR=, QEMU=
+# override)
 set -u
 cd "$(dirname "$0")/.."
 
@@ -148,6 +150,18 @@ boot "$WORK/preempt.out" 16 "pv.parallel" "$IMAGES_DIR/preempt.elf a" "$IMAGES_D
 [ "$(grep -a -c -F '(preempt) saw the other run' "$WORK/preempt.out")" -eq 2 ] &&
     pass "two preempt images at once both saw the other run" ||
     fail "two preempt images at once: not both saw the other run"
+
+# 7. The /3GB kernel (linked at 0xC0900000) with /3GB: memory above 2 GB for the image.
+KERNEL_3GB=${KERNEL_3GB:-${GUEST_KERNEL_3GB:-build/guest/kernel-3gb.elf}}
+if [ -f "$KERNEL_3GB" ]; then
+    KERNEL=$KERNEL_3GB boot "$WORK/3gb.out" 16 "/3GB" "$IMAGES_DIR/3gb-user-space.elf 3gb"
+    [ $status -eq 1 ] || fail "/3GB: QEMU exit status $status, expected 1"
+    check_line "$WORK/3gb.out" "system space from 0xC0000000 (/3GB), kernel at 0xC0900000"
+    check_line "$WORK/3gb.out" "(3gb-user-space) 0xA0000000-0xA00FFFFF written and read back"
+    check_line "$WORK/3gb.out" "3gb-user-space: exit(0)"
+else
+    fail "$KERNEL_3GB not found: run make first"
+fi
 
 if [ $failures -ne 0 ]; then
     echo "multiboot-qemu: $failures check(s) FAILED"

@@ -194,7 +194,10 @@ static void print_chain(FILE *f, const struct guest_mem *m, uint32_t cr3, uint32
             pte_describe(w.pde, true, d, sizeof(d)));
     if (r == PT_WALK_PDE_NOT_PRESENT)
         fprintf(f, "  PTE at %08X  (no page table)\n", MI_PTE_VA(va));
-    else if (!w.large)
+    else if (w.large)
+        fprintf(f, "  PTE at %08X  (none: %s)\n", MI_PTE_VA(va),
+                pte_large_page_note(w.pde, va, d, sizeof(d)));
+    else
         fprintf(f, "  PTE at %08X  contains %08X  %s\n", MI_PTE_VA(va), w.pte,
                 pte_describe(w.pte, false, d, sizeof(d)));
 }

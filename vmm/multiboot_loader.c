@@ -129,6 +129,23 @@ static int find_entry(const Elf32_Ehdr *eh, const Elf32_Phdr *ph, uint32_t *entr
     return -1;
 }
 
+int mb_kernel_link_base(const uint8_t *img, size_t len, uint32_t *base, char *err,
+                        size_t errlen)
+{
+    if (check_ehdr(img, len, err, errlen))
+        return -1;
+    const Elf32_Ehdr *eh = (const void *)img;
+    const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
+    uint64_t lo = UINT64_MAX;
+    for (unsigned i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0 && ph[i].p_vaddr < lo)
+            lo = ph[i].p_vaddr;
+    if (lo == UINT64_MAX)
+        return fail(err, errlen, "no loadable segment");
+    *base = (uint32_t)lo;
+    return 0;
+}
+
 int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct mb_boot *boot,
                    char *err, size_t errlen)
 {

@@ -50,6 +50,11 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
 int mb_load(struct guest_mem *m, const char *kernel_path, const char *cmdline,
             const struct mb_module *mods, size_t n, struct mb_boot *boot, char *err, size_t errlen);
 
+/* The lowest virtual address of the ELF32 kernel's loadable segments (0x80100000 for the
+ * default kernel, 0xC0900000 for the /3GB one). -1 with a reason when img is no usable ELF. */
+int mb_kernel_link_base(const uint8_t *img, size_t len, uint32_t *base, char *err,
+                        size_t errlen);
+
 /* Read a whole file, refusing files larger than max bytes. Returns NULL with err set. */
 uint8_t *read_file_bounded(const char *path, size_t max, size_t *len, char *err, size_t errlen);
 

@@ -16,6 +16,8 @@ const char run_usage[] =
     "  --mem SIZE          guest RAM (default 16M; 2M to 1G; suffixes K, M, G)\n"
     "  --kernel PATH       guest kernel (default: guest/kernel.elf beside pagevisor)\n"
     "  --cmdline TEXT      guest kernel command line\n"
+    "  --3gb               3 GB user space: /3GB on the kernel command line and the kernel\n"
+    "                      linked above 0xC0800000 (default: guest/kernel-3gb.elf)\n"
     "  --timeout SECONDS   stop a guest that runs longer (default 120; 0 = no limit)\n"
     "  --runner MODE       auto, never or always: run inside the KVM runner VM when this\n"
     "                      host's KVM cannot run 32-bit paged guests (default auto)\n"
@@ -38,6 +40,17 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(see pagevisor run --help)\n");
     return -1;
+}
+
+/* --3gb: NT's boot.ini switch goes first on the kernel command line. */
+static int add_3gb_switch(struct run_options *o)
+{
+    if (asprintf(&o->cmdline_owned, "/3GB%s%s", o->cmdline[0] ? " " : "", o->cmdline) < 0) {
+        o->cmdline_owned = NULL;
+        return usage_error("%s", "out of memory");
+    }
+    o->cmdline = o->cmdline_owned;
+    return 0;
 }
 
 static int parse_images(int argc, char **argv, int first, struct run_options *o, size_t extra)
@@ -70,6 +83,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
     static const struct option longopts[] = {
         { "mem", required_argument, 0, 'm' },
         { "kernel", required_argument, 0, 'k' },
+        { "3gb", no_argument, 0, '3' },
         { "cmdline", required_argument, 0, 'c' },
         { "timeout", required_argument, 0, 't' },
         { "runner", required_argument, 0, 'r' },
@@ -106,6 +120,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
                 return usage_error("--mem %s: need a page-aligned size from 2M to 1G", optarg);
             break;
         case 'k': o->kernel = optarg; break;
+        case '3': o->three_gb = true; break;
         case 'c': o->cmdline = optarg; break;
         case 't': {
             unsigned long t = strtoul(optarg, &end, 10);
@@ -156,6 +171,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             return usage_error("unknown or incomplete option %s", argv[optind - 1]);
         }
     }
+    if (o->three_gb && add_3gb_switch(o) != 0)
+        return -1;
     if (parse_images(argc, argv, optind, o, nchildren) != 0)
         return -1;
     o->nstart = o->nimages;
@@ -177,6 +194,9 @@ char *guest_cmdline(const struct run_options *o)
 
 void run_options_free(struct run_options *o)
 {
+    free(o->cmdline_owned);
+    o->cmdline_owned = NULL;
+    o->cmdline = "";
     free(o->images);
     o->images = NULL;
     o->nimages = 0;
@@ -203,17 +223,25 @@ char *image_cmdline(const struct image_spec *img)
     return s;
 }
 
-const char *default_kernel_path(void)
+const char *default_kernel_path(bool three_gb)
 {
     static char path[PATH_MAX + 32];
+    const char *name = three_gb ? "kernel-3gb.elf" : "kernel.elf";
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return "build/guest/kernel.elf";
+    if (n <= 0) {
+        snprintf(path, sizeof(path), "build/guest/%s", name);
+        return path;
+    }
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = '\0';
-    snprintf(path, sizeof(path), "%s/guest/kernel.elf", exe);
+    snprintf(path, sizeof(path), "%s/guest/%s", exe, name);
     return path;
+}
+
+const char *run_kernel_path(const struct run_options *o)
+{
+    return o->kernel ? o->kernel : default_kernel_path(o->three_gb);
 }

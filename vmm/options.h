@@ -29,7 +29,9 @@ struct image_spec {
 struct run_options {
     uint64_t mem;
     const char *kernel;      /* NULL: the kernel built beside the pagevisor binary */
-    const char *cmdline;     /* kernel command line, "" if none */
+    const char *cmdline;     /* kernel command line, "" if none (with --3gb: "/3GB ...") */
+    bool three_gb;           /* --3gb: /3GB on the command line, the kernel linked for it */
+    char *cmdline_owned;     /* what cmdline points at when --3gb built it */
     unsigned timeout;        /* seconds, 0 = none */
     bool verbose;
     bool stats;              /* --stats: print the run's counters at exit */
@@ -59,8 +61,12 @@ void run_options_free(struct run_options *o);
  * represented (whitespace). Caller frees. */
 char *image_cmdline(const struct image_spec *img);
 
-/* The guest kernel built beside this executable (DIR/guest/kernel.elf for DIR/pagevisor). */
-const char *default_kernel_path(void);
+/* The guest kernel built beside this executable (DIR/guest/kernel.elf for DIR/pagevisor, or
+ * DIR/guest/kernel-3gb.elf, the kernel linked above 0xC0800000, for /3GB). */
+const char *default_kernel_path(bool three_gb);
+
+/* The kernel a run boots: --kernel, else the default for its split. */
+const char *run_kernel_path(const struct run_options *o);
 
 extern const char run_usage[];
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "nt_layout.h"
 #include "nt_pte.h"
 
 void pte_flag_letters(uint32_t pte, bool is_pde, char out[10])
@@ -38,6 +39,18 @@ const char *pte_protection_name(uint32_t protection, char *buf, size_t len)
     return buf;
 }
 
+bool pde_is_large(uint32_t pde)
+{
+    return (pde & (PTE_VALID | PTE_LARGE_PAGE)) == (PTE_VALID | PTE_LARGE_PAGE);
+}
+
+const char *pte_large_page_note(uint32_t pde, uint32_t va, char *buf, size_t len)
+{
+    uint32_t pa = (pde & PDE_LARGE_FRAME_MASK) | (va & (PDE_MAPPED_VA - 1));
+    snprintf(buf, len, "LARGE PAGE pfn %x", PTE_PFN(pa));
+    return buf;
+}
+
 const char *pte_kind_name(uint32_t pte)
 {
     switch (mi_pte_kind(pte)) {
@@ -59,8 +72,12 @@ const char *pte_describe(uint32_t pte, bool is_pde, char *buf, size_t len)
     switch (mi_pte_kind(pte)) {
     case MI_PTE_VALID:
         pte_flag_letters(pte, is_pde, flags);
-        snprintf(buf, len, "pfn %x %s%s", PTE_PFN(pte), flags,
-                 (!is_pde && (pte & PTE_COPY_ON_WRITE)) ? " CopyOnWrite" : "");
+        if (is_pde && pde_is_large(pte))
+            snprintf(buf, len, "pfn %x %s LARGE PAGE", PTE_PFN(pte & PDE_LARGE_FRAME_MASK),
+                     flags);
+        else
+            snprintf(buf, len, "pfn %x %s%s", PTE_PFN(pte), flags,
+                     (!is_pde && (pte & PTE_COPY_ON_WRITE)) ? " CopyOnWrite" : "");
         break;
     case MI_PTE_ZERO:
         /* A zero user PTE defers to the VAD; a zero PDE just means no page table. */

@@ -17,6 +17,7 @@
 #include "kvm_probe.h"
 #include "multiboot.h"
 #include "multiboot_loader.h"
+#include "nt_layout.h"
 #include "options.h"
 #include "pagefile.h"
 #include "run_remote.h"
@@ -109,7 +110,7 @@ static int session_open(struct session *s, const struct run_options *o)
     }
     vm_create(&s->vm, s->kvm_fd, o->mem);
     s->vm_created = true;
-    if (load_guest(&s->vm, o, o->kernel ? o->kernel : default_kernel_path()) != 0)
+    if (load_guest(&s->vm, o, run_kernel_path(o)) != 0)
         return PV_EXIT_VMM_ERROR;
     if (disasm_open() != 0)
         return PV_EXIT_VMM_ERROR;
@@ -186,11 +187,35 @@ static int run_direct(const struct run_options *o)
     return status;
 }
 
+/* --3gb gives user space the third gigabyte: a kernel linked there (the default kernel, at
+ * 0x80100000) cannot run so. A kernel that cannot be read is left to the load to report. */
+static bool kernel_fits_3gb(const char *path)
+{
+    char why[256];
+    size_t len;
+    uint32_t base;
+    uint8_t *img = read_file_bounded(path, PV_MAX_MEM, &len, why, sizeof(why));
+    if (!img)
+        return true;
+    int rc = mb_kernel_link_base(img, len, &base, why, sizeof(why));
+    free(img);
+    if (rc != 0 || base >= MM_LOWEST_SYSTEM_ADDRESS)
+        return true;
+    fprintf(stderr, "pagevisor run: --3gb needs a kernel linked above 0x%08X (user space then "
+            "reaches 0xBFFEFFFF), but %s is linked at 0x%08X\n(see pagevisor run --help)\n",
+            MM_LOWEST_SYSTEM_ADDRESS, path, base);
+    return false;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_options o;
     if (run_options_parse(argc, argv, &o) != 0)
         return PV_EXIT_USAGE;
+    if (o.three_gb && !kernel_fits_3gb(run_kernel_path(&o))) {
+        run_options_free(&o);
+        return PV_EXIT_USAGE;
+    }
     int status;
     char why[256];
     if (o.runner == RUNNER_ALWAYS) {

@@ -97,7 +97,7 @@ static const char *put(struct runner_file *files, size_t *nfiles, const char *ho
 static int build_command(const struct run_options *o, struct argv_builder *b,
                          struct runner_file *files, size_t *nfiles)
 {
-    const char *kernel = put(files, nfiles, o->kernel ? o->kernel : default_kernel_path());
+    const char *kernel = put(files, nfiles, run_kernel_path(o));
     if (!kernel)
         return -1;
     char mem[32], timeout[32];

@@ -105,7 +105,14 @@ static void text_record(FILE *f, const struct fault_event *e)
         fprintf(f, " (status %08X)", e->status);
     fprintf(f, "\n");
     text_entry(f, "PDE", MI_PDE_VA(e->cr2), e->pde_before, e->pde_after, true, true);
-    text_entry(f, "PTE", MI_PTE_VA(e->cr2), e->pte_before, e->pte_after, e->pte_known, false);
+    if (pde_is_large(e->pde_before)) {
+        char note[40];
+        fprintf(f, "    PTE at %08X  (none: %s)\n", MI_PTE_VA(e->cr2),
+                pte_large_page_note(e->pde_before, e->cr2, note, sizeof(note)));
+    } else {
+        text_entry(f, "PTE", MI_PTE_VA(e->cr2), e->pte_before, e->pte_after, e->pte_known,
+                   false);
+    }
     if (e->insn_ok) {
         fprintf(f, "    %08X: %-20s %s", e->eip, e->insn.bytes, e->insn.text);
         if (e->insn.has_mem)
@@ -115,6 +122,23 @@ static void text_record(FILE *f, const struct fault_event *e)
     } else {
         fprintf(f, "    %08X: (instruction not readable)\n", e->eip);
     }
+}
+
+static void json_insn(FILE *f, const struct fault_event *e)
+{
+    if (!e->insn_ok) {
+        fprintf(f, "null");
+        return;
+    }
+    fprintf(f, "{\"address\":\"0x%08X\",\"bytes\":", e->eip);
+    json_string(f, e->insn.bytes);
+    fprintf(f, ",\"text\":");
+    json_string(f, e->insn.text);
+    if (e->insn.has_mem)
+        fprintf(f, ",\"mem_ea\":\"0x%08X\",\"ea_matches_cr2\":%s}", e->insn.mem_ea,
+                e->insn.mem_ea == e->cr2 ? "true" : "false");
+    else
+        fprintf(f, ",\"mem_ea\":null}");
 }
 
 static void json_fields(FILE *f, const struct fault_event *e)
@@ -138,6 +162,14 @@ static void json_fields(FILE *f, const struct fault_event *e)
     fprintf(f, ",\"after_decoded\":");
     json_string(f, pte_describe(e->pde_after, true, a, sizeof(a)));
     fprintf(f, "},\"pte\":{\"va\":\"0x%08X\",", MI_PTE_VA(e->cr2));
+    if (pde_is_large(e->pde_before)) {
+        /* No PTE: the PDE maps a 4 MiB page. */
+        fprintf(f, "\"large_page\":");
+        json_string(f, pte_large_page_note(e->pde_before, e->cr2, b, sizeof(b)));
+        fprintf(f, ",\"before\":null,\"after\":null},\"insn\":");
+        json_insn(f, e);
+        return;
+    }
     if (e->pte_known) {
         fprintf(f, "\"before\":\"0x%08X\",\"before_kind\":\"%s\",\"before_decoded\":",
                 e->pte_before, pte_kind_name(e->pte_before));
@@ -149,19 +181,7 @@ static void json_fields(FILE *f, const struct fault_event *e)
     fprintf(f, "\"after\":\"0x%08X\",\"after_decoded\":", e->pte_after);
     json_string(f, pte_describe(e->pte_after, false, a, sizeof(a)));
     fprintf(f, "},\"insn\":");
-    if (!e->insn_ok) {
-        fprintf(f, "null");
-        return;
-    }
-    fprintf(f, "{\"address\":\"0x%08X\",\"bytes\":", e->eip);
-    json_string(f, e->insn.bytes);
-    fprintf(f, ",\"text\":");
-    json_string(f, e->insn.text);
-    if (e->insn.has_mem)
-        fprintf(f, ",\"mem_ea\":\"0x%08X\",\"ea_matches_cr2\":%s}", e->insn.mem_ea,
-                e->insn.mem_ea == e->cr2 ? "true" : "false");
-    else
-        fprintf(f, ",\"mem_ea\":null}");
+    json_insn(f, e);
 }
 
 static void chrome_record(struct trace_writer *w, const struct fault_event *e)

@@ -7,6 +7,7 @@
 
 #include "ntdef.h"
 #include "ntstatusex.h"
+#include "nt_layout.h"
 
 /* Interrupt request levels (NT's x86 values). User mode and system services run at
  * PASSIVE_LEVEL, the page-fault path holds the working set at APC_LEVEL, the dispatcher
@@ -220,7 +221,7 @@ extern UCHAR KiDoubleFaultStackTop[];
 extern UCHAR __KernelStart[], __KernelWritableStart[], __KernelEnd[];
 
 /* The physical address of a kernel-image address (the image is mapped linearly). */
-#define KI_IMAGE_TO_PHYSICAL(Va) ((ULONG)(ULONG_PTR)(Va) - 0x80000000u)
+#define KI_IMAGE_TO_PHYSICAL(Va) ((ULONG)(ULONG_PTR)(Va) - KSEG0_BASE)
 
 /* arch/i386 */
 VOID KiInitializeGdt(VOID);

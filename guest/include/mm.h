@@ -2,15 +2,20 @@
  * mm.h - the memory manager: PTE and PFN database structures, the page lists, the system
  * address-space layout, and the Mm (exported) / Mi (internal) routines.
  *
- * System space of this kernel (every PDE below is created at boot, see mm/mminit.c):
- *   0x80100000  kernel image (physical 1 MiB, linear), 4 KiB PTEs, global, supervisor
- *   0x80400000  PFN database (MmPfnDatabase), as many page tables as it needs; a page after
- *               it, the pagefile's slot bitmap (MmPagingFile)
+ * System space of this kernel (every PDE below is created at boot, see mm/mminit.c; the /3GB
+ * kernel, kernel-3gb.elf, has the kernel at 0xC0900000 and the PFN database at 0xC0C00000,
+ * and with /3GB system space starts at 0xC0000000):
+ *   0x80100000  kernel image (physical 1 MiB, linear), 4 KiB PTEs, global, supervisor (or
+ *               one large page for 0x80000000-0x803FFFFF with pv.largekernel=1)
+ *   0x80400000  PFN database (MmPfnDatabase): large pages for its whole 4 MiB chunks where
+ *               physical memory allows, 4 KiB PTEs for the rest; a page after it, the
+ *               pagefile's slot bitmap (MmPagingFile)
  *   0xC0000000  page tables (self-map, PDE 0x300)     0xC0300000  page directory
  *   0xC0400000  hyperspace (PDE 0x301, per process): mapping slots 1..255, working-set list
  *               from 0xC0502000 (a page, more as it grows)
  *   0xFF800000  kernel stacks: 12 KiB each with an unmapped guard page below (mm/procsup.c)
- * User space: images from 0x00400000, the stack below 0x7FFE0000.
+ * User space: images from 0x00400000, the stack below 0x7FFE0000; up to MmHighestUserAddress
+ * (0x7FFEFFFF, or 0xBFFEFFFF under /3GB).
  */
 #ifndef PV_MM_H
 #define PV_MM_H
@@ -22,7 +27,7 @@
 #include "vad.h"
 #include "ws.h"
 
-#define MM_PFN_DATABASE_BASE   0x80400000u
+#define MM_PFN_DATABASE_BASE   (KSEG0_BASE + PDE_MAPPED_VA)   /* 0x80400000 (0xC0C00000: /3GB kernel) */
 /* Kernel stacks (mm/procsup.c): 4 MiB below the HAL's reserved top 4 MiB. */
 #define MM_KERNEL_STACK_BASE   0xFF800000u
 
@@ -98,6 +103,13 @@ _Static_assert(sizeof(MMPTE) == 4, "MMPTE is one 32-bit entry");
 #define MiPdeToPte(Pde)      ((PMMPTE)(ULONG_PTR)MI_PTE_VA_TO_ADDRESS(MI_ULONG(Pde)))
 #define MiGetPdeOffset(Va)   MI_PDE_INDEX(Va)
 #define MiAddressToPteOffset(Va) MI_PTE_INDEX(Va)
+
+/* The user/system split as this boot has it (2 GB, or 3 GB with /3GB: vad.h's variables).
+ * nt_layout.h's MI_IS_USER_ADDRESS/MI_IS_SYSTEM_ADDRESS are the 2 GB defaults. */
+#define MI_IS_USER_VA(Va)    (MI_ULONG(Va) >= MM_LOWEST_USER_ADDRESS && \
+                              MI_ULONG(Va) <= MmHighestUserAddress)
+#define MI_IS_SYSTEM_VA(Va)  (MI_ULONG(Va) >= MmSystemRangeStart)
+#define MI_FIRST_SYSTEM_PDE  MiGetPdeOffset(MmSystemRangeStart)  /* 0x200, or 0x300 */
 
 /* PTE templates (mm/mminit.c). */
 extern const MMPTE ValidKernelPte;      /* V|W|A|D|G: system pages, shared by every process */
@@ -346,6 +358,19 @@ extern PFN_NUMBER MmSystemPageDirectory;
 extern ULONG MmPagefileSlots;
 VOID MmInitSystem(ULONG MultibootInfoPhysical);
 ULONG MmGetPhysicalAddress(PCVOID VirtualAddress);
+/* The boot allocator (before the PFN database): frames handed out upward from MxNextPage. */
+extern PFN_NUMBER MxNextPage, MxPagesUsed;
+BOOLEAN MiIsUsablePage(PFN_NUMBER Page);
+
+/* largepag.c: 4 MiB pages for boot-time system memory */
+extern BOOLEAN MmLargeKernel;           /* pv.largekernel=1: the image in one large page */
+BOOLEAN MiIsLargeRunPage(PFN_NUMBER Page);
+MMPTE MiMakeLargePde(PFN_NUMBER FirstPage);
+/* Maps whole 4 MiB chunks of [Va, Va + Pages pages) with large pages while free aligned
+ * physical runs last (zeroed); returns the pages mapped, the rest is the caller's. */
+ULONG MiMapLargeSystemRange(ULONG Va, ULONG Pages, PCSTR What);
+VOID MiInitializeKernelMapping(VOID);
+VOID MiInitializeLargePagePfns(PMMPTE PointerPde, PFN_NUMBER PageDirectory);
 
 /* procsup.c */
 struct _EPROCESS;
@@ -426,7 +451,7 @@ NTSTATUS MiCopyOnWrite(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va, ULONG Pro
 
 /* userpte.c (also the primitives vad.h lists for virtual.c) */
 #define MI_IS_USER_PAGE_TABLE_ADDRESS(Va) \
-    ((ULONG)(Va) >= PTE_BASE && (ULONG)(Va) < MI_PTE_VA(MM_SYSTEM_RANGE_START))
+    ((ULONG)(Va) >= PTE_BASE && (ULONG)(Va) < MI_PTE_VA(MmSystemRangeStart))
 extern ULONG MmPageTablesCreated;
 NTSTATUS MiMakeUserPageTableValid(ULONG_PTR Va);
 MMPTE MiMakeUserValidPte(PFN_NUMBER PageFrameIndex, ULONG Protection, BOOLEAN Dirty);

@@ -25,8 +25,13 @@
 #include "nt_layout.h"
 #include "nt_pte.h"
 
+/* The user/system split (mm/virtual.c; MmInitSystem moves it for /3GB): the highest user
+ * address 0x7FFEFFFF (0xBFFEFFFF), the first address a probe refuses 0x7FFF0000 (0xBFFF0000),
+ * the start of system space 0x80000000 (0xC0000000). */
+extern ULONG MmHighestUserAddress, MmUserProbeAddress, MmSystemRangeStart;
+
 #define MM_VIRTMEM_GRANULARITY  0x10000u                                    /* 64 KiB */
-#define MM_HIGHEST_VAD_ADDRESS  (MM_HIGHEST_USER_ADDRESS - 16u * PAGE_SIZE) /* 0x7FFDFFFF */
+#define MM_HIGHEST_VAD_ADDRESS  (MmHighestUserAddress - 16u * PAGE_SIZE) /* 0x7FFDFFFF */
 #define MI_MAX_ZERO_BITS        21u
 #define MM_INVALID_PROTECTION   0xFFFFFFFFu
 #define MM_PROTECT_SPECIAL      0x18u   /* the NOCACHE/GUARD bits of a protection code */

@@ -1,8 +1,8 @@
 /*
  * main.c - KiSystemStartup, the kernel's C entry (from arch/i386/boot.S, paging on, running
- * at 0x80100000): host services or COM1, the dispatcher (the boot code becomes the initial
- * system thread), GDT/IDT/TSS, PICs, the memory manager, the clock, the self-checks, then the
- * boot modules as processes (ps/psinit.c), then shutdown.
+ * at 0x80100000, or 0xC0900000 in the /3GB kernel): host services or COM1, the dispatcher (the
+ * boot code becomes the initial system thread), GDT/IDT/TSS, PICs, the memory manager, the
+ * clock, the self-checks, then the boot modules as processes (ps/psinit.c), then shutdown.
  *
  * Kernel command-line options (the memory manager reads pv.wsmin=, pv.wsmax= and
  * pv.readcluster=, see mm/mminit.c):
@@ -19,6 +19,9 @@
  *                          0x0A IRQL_NOT_LESS_OR_EQUAL (0xE0000000, 2, 0, EIP).
  *   pv.selftest=readonly   write to the kernel's own code (read-only, CR0.WP): bug check 0xBE
  *                          ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
+ *                          With pv.largekernel=1 the code lies in a writable large page (as
+ *                          in NT, see mm/largepag.c): the write goes through, the kernel says
+ *                          so and goes on.
  *   pv.selftest=kernelstack  the first process's thread recurses on its own 12 KiB kernel
  *                          stack at its start, into the guard page below it: the double-fault
  *                          task names the stack and stops with bug check 0x7F (8, ESP, EIP, 0).
@@ -161,6 +164,8 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         DbgPrint("ke: pv.selftest=readonly: writing to kernel code at 0x%08X\n",
                  (ULONG)(ULONG_PTR)Code);
         *Code = *Code;
+        DbgPrint("ke: pv.selftest=readonly: the write went through: kernel code is not "
+                 "write-protected under a large page\n");
     }
 
     if (KiCommandLineHasOption("pv.selftest=stackoverflow"))

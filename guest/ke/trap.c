@@ -61,7 +61,7 @@ static VOID KiTrap0E(PKTRAP_FRAME TrapFrame)
     {
         /* A fault-safe copy touching a bad user address resumes at its fixup, which returns
          * the fault's status (access violation, guard page, stack overflow). */
-        if (Cr2 < MM_SYSTEM_RANGE_START && KiFindExceptionFixup(TrapFrame))
+        if (Cr2 < MmSystemRangeStart && KiFindExceptionFixup(TrapFrame))
         {
             MmUserCopyFaultStatus = Status;
             return;

@@ -5,7 +5,8 @@
  *   1-5  for sample addresses (kernel code, kernel data, PFN database, stack, a hyperspace
  *        mapping) the PDE and PTE read through the self-map (MiAddressToPde/MiAddressToPte)
  *        equal the ones found by walking the page directory physically through hyperspace
- *        (P2 = address, P3 = self-map value, P4 = walked value; P3/P4 are PDEs if they differ)
+ *        (P2 = address, P3 = self-map value, P4 = walked value; P3/P4 are PDEs if they differ);
+ *        under a large PDE only the PDEs (there is no page table to read)
  *   6    the self-map PDE at 0xC0300C00 holds the page directory's own frame (P2 PDE, P3 CR3)
  *   7    a pattern written through one hyperspace mapping of a frame reads back through
  *        another mapping of it at a different address (P2 first VA, P3 second VA, P4 word)
@@ -14,11 +15,16 @@
  *        (P2 iteration, P3 word read, P4 word expected)
  *   9    the user half of the boot page directory is empty (P2 PDE index, P3 PDE)
  *   10   kernel code is read-only, kernel data writable, both global and supervisor-only,
- *        the boot stack's guard page unmapped, the kernel stacks' page table present
- *        (P2 address, P3 PTE, P4 that PDE)
+ *        the boot stack's guard page unmapped (P2 address, P3 PTE), the kernel stacks' page
+ *        table present (P4 its PDE); with pv.largekernel=1 the
+ *        kernel's PDE is instead a large, global, supervisor, writable page (P2 address,
+ *        P3 PDE)
  *   11   the PFN lists are consistent and hold every free page (P2 pages on lists,
  *        P3 MmAvailablePages)
  *   12   MmGetPhysicalAddress of a kernel address is its linear physical address
+ *   13   every large system PDE is global and supervisor-only, maps a 4 MiB-aligned frame,
+ *        MmGetPhysicalAddress inside it adds the offset, and the PFN of each system frame
+ *        under it points back at the PDE (P2 address, P3 PDE, P4 what differed)
  * and, at every process creation (MmCreateProcessAddressSpace):
  *   20   the new directory's system PDEs equal the current ones, 0x300/0x301 are its own
  *        self-map and hyperspace table, its user half is empty (P2 PDE index, P3 new, P4 old)
@@ -41,7 +47,7 @@ static VOID MiWalkPhysically(ULONG Va, PULONG Pde, PULONG Pte)
     *Pde = Table[MI_PDE_INDEX(Va)].u.Long;
     MiUnmapPageInHyperSpace(Table);
     *Pte = 0;
-    if ((*Pde & PTE_VALID) == 0)
+    if ((*Pde & PTE_VALID) == 0 || (*Pde & PTE_LARGE_PAGE) != 0)
         return;
     Table = MiMapPageInHyperSpace(PTE_PFN(*Pde));
     *Pte = Table[MI_PTE_INDEX(Va)].u.Long;
@@ -53,10 +59,12 @@ static VOID MiCheckSelfMapAgainstWalk(ULONG Check, ULONG Va)
     ULONG WalkedPde, WalkedPte, SelfPde, SelfPte;
 
     SelfPde = MI_READ_PTE(MiAddressToPde(Va)).u.Long;
-    SelfPte = (SelfPde & PTE_VALID) ? MI_READ_PTE(MiAddressToPte(Va)).u.Long : 0;
     MiWalkPhysically(Va, &WalkedPde, &WalkedPte);
-    if (SelfPde != WalkedPde)
+    if (SelfPde != WalkedPde || (SelfPde & PTE_VALID) == 0)
         MiSelfCheckFailed(Check, Va, SelfPde, WalkedPde);
+    if (SelfPde & PTE_LARGE_PAGE)
+        return;   /* the "PTE" in the self-map would be the large page's own data */
+    SelfPte = MI_READ_PTE(MiAddressToPte(Va)).u.Long;
     if (SelfPte != WalkedPte || (SelfPte & PTE_VALID) == 0)
         MiSelfCheckFailed(Check, Va, SelfPte, WalkedPte);
 }
@@ -108,6 +116,53 @@ static VOID MiCheckHyperSpaceCountdown(VOID)
     MiInsertPageInFreeList(Pages[1]);
 }
 
+static VOID MiCheckLargeKernelPde(VOID)
+{
+    MMPTE TempPde = MI_READ_PTE(MiAddressToPde(KSEG0_BASE));
+
+    if (!TempPde.u.Hard.Valid || !TempPde.u.Hard.LargePage || !TempPde.u.Hard.Global ||
+        TempPde.u.Hard.Owner || !TempPde.u.Hard.Write)
+        MiSelfCheckFailed(10, KSEG0_BASE, TempPde.u.Long, 0);
+}
+
+/* 13: one large system PDE (see the top comment). */
+static VOID MiCheckLargePde(ULONG Pde)
+{
+    ULONG Va = Pde << PDE_SHIFT, Probe = Va + 0x2345Cu;
+    MMPTE TempPde = MI_READ_PTE(&((PMMPTE)PDE_BASE)[Pde]);
+    PFN_NUMBER First = TempPde.u.Hard.PageFrameNumber, Page;
+
+    if (!TempPde.u.Hard.Global || TempPde.u.Hard.Owner ||
+        (First & ((PDE_MAPPED_VA >> PAGE_SHIFT) - 1)) != 0)
+        MiSelfCheckFailed(13, Va, TempPde.u.Long, 0);
+    if (MmGetPhysicalAddress((PCVOID)(ULONG_PTR)Probe) != PTE_FROM_PFN(First) + (Probe - Va))
+        MiSelfCheckFailed(13, Probe, TempPde.u.Long,
+                          MmGetPhysicalAddress((PCVOID)(ULONG_PTR)Probe));
+    for (Page = First; Page < First + (PDE_MAPPED_VA >> PAGE_SHIFT); Page++)
+    {
+        if (MiIsLargeRunPage(Page) &&
+            MI_PFN_ELEMENT(Page)->PteAddress != &((PMMPTE)PDE_BASE)[Pde])
+            MiSelfCheckFailed(13, Va, TempPde.u.Long, Page);
+    }
+}
+
+static ULONG MiCheckLargePdes(VOID)
+{
+    ULONG Pde, Large = 0;
+
+    for (Pde = MI_SYSTEM_PDE_FIRST; Pde < PTE_PER_PAGE; Pde++)
+    {
+        MMPTE TempPde = MI_READ_PTE(&((PMMPTE)PDE_BASE)[Pde]);
+
+        if (TempPde.u.Hard.Valid && TempPde.u.Hard.LargePage)
+        {
+            MiCheckLargePde(Pde);
+            Large++;
+        }
+    }
+    return Large;
+}
+
 static VOID MiCheckKernelPte(ULONG Va, BOOLEAN Writable)
 {
     MMPTE TempPte = MI_READ_PTE(MiAddressToPte(Va));
@@ -150,20 +205,28 @@ ULONG MmRunBootSelfChecks(VOID)
     Checks++;
 
     /* 9: no user mappings left in the boot directory. */
-    for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
+    for (Pde = 0; Pde < MI_FIRST_SYSTEM_PDE; Pde++)
     {
         if (((PMMPTE)PDE_BASE)[Pde].u.Long != 0)
             MiSelfCheckFailed(9, Pde, ((PMMPTE)PDE_BASE)[Pde].u.Long, 0);
     }
     Checks++;
 
-    /* 10: kernel image protection. */
-    MiCheckKernelPte((ULONG)(ULONG_PTR)&MmRunBootSelfChecks, FALSE);
-    MiCheckKernelPte((ULONG)(ULONG_PTR)&MiSelfCheckData, TRUE);
-    if (MiAddressToPte(KiBootStackGuard)->u.Long != 0 ||
-        !MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Hard.Valid)
-        MiSelfCheckFailed(10, (ULONG_PTR)KiBootStackGuard,
-                          MiAddressToPte(KiBootStackGuard)->u.Long,
+    /* 10: kernel image protection (or its large page). */
+    if (MmLargeKernel)
+    {
+        MiCheckLargeKernelPde();
+    }
+    else
+    {
+        MiCheckKernelPte((ULONG)(ULONG_PTR)&MmRunBootSelfChecks, FALSE);
+        MiCheckKernelPte((ULONG)(ULONG_PTR)&MiSelfCheckData, TRUE);
+        if (MiAddressToPte(KiBootStackGuard)->u.Long != 0)
+            MiSelfCheckFailed(10, (ULONG_PTR)KiBootStackGuard,
+                              MiAddressToPte(KiBootStackGuard)->u.Long, 0);
+    }
+    if (!MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Hard.Valid)
+        MiSelfCheckFailed(10, MM_KERNEL_STACK_BASE, 0,
                           MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Long);
     Checks++;
 
@@ -179,6 +242,10 @@ ULONG MmRunBootSelfChecks(VOID)
                           KI_IMAGE_TO_PHYSICAL(&MiSelfCheckData));
     Checks++;
 
+    /* 13: large pages. */
+    DbgPrint("mm: self-check: %u large system PDEs\n", MiCheckLargePdes());
+    Checks++;
+
     return Checks;
 }
 
@@ -190,7 +257,7 @@ VOID MiCheckNewProcessPageDirectory(PFN_NUMBER PageDirectoryIndex, PFN_NUMBER Hy
 
     for (Pde = 0; Pde < PTE_PER_PAGE; Pde++)
     {
-        if (Pde < MI_SYSTEM_PDE_FIRST)
+        if (Pde < MI_FIRST_SYSTEM_PDE)
             Expected = 0;
         else if (Pde == MI_SELFMAP_PDE_INDEX)
             Expected = MI_MAKE_PTE(ValidKernelPteLocal, PageDirectoryIndex).u.Long;

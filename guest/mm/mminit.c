@@ -1,9 +1,10 @@
 /*
  * mminit.c - memory manager initialization (MmInitSystem). From the boot page directory that
  * boot.S built it removes the temporary identity map (the user half of the boot directory is
- * then empty), makes the kernel's code and read-only data read-only, unmaps the stack guard
- * pages, reads the Multiboot information through hyperspace, and builds the PFN database at
- * 0x80400000 from the memory map: frames holding the kernel, the Multiboot data and the
+ * then empty), reads the Multiboot information through hyperspace, maps the kernel image
+ * (4 KiB PTEs with read-only code and unmapped stack guard pages, or one large page with
+ * pv.largekernel=1: mm/largepag.c), and builds the PFN database at 0x80400000 (with large
+ * pages for every whole 4 MiB of it, where physical memory allows) from the memory map: frames holding the kernel, the Multiboot data and the
  * modules are in use, frames below 1 MiB are left unused, the rest go to the Free list.
  *
  * Every system page table the kernel will ever use is allocated here, at boot (the kernel's,
@@ -18,6 +19,8 @@
  * 300 pages down to 40/80/150 on small/medium/large systems; pagefile reads of 3/5/8 pages
  * around a fault) and the working-set defaults; last, the system commit limit (RAM available
  * then, less a reserve, plus the pagefile) and the fault trace ring (mm/faulttrace.c).
+ *
+ * /3GB moves the user/system split (MiInitializeSystemRange), in the kernel built for it.
  *
  * Kernel command-line options (pages): pv.wsmin=N and pv.wsmax=N, every process's working-set
  * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read; pv.burnpages=N, pages
@@ -52,8 +55,8 @@ extern MMPTE KiBootPageDirectory[], KiBootKernelPageTable[], KiBootHyperSpacePag
 
 /* Boot-time page allocator (before the PFN database exists): hands out usable frames upward
  * from 1 MiB. Every usable frame below MxNextPage has been handed out. */
-static PFN_NUMBER MxNextPage = 0x100;
-static PFN_NUMBER MxPagesUsed;
+PFN_NUMBER MxNextPage = 0x100;
+PFN_NUMBER MxPagesUsed;
 
 ULONG MmGetPhysicalAddress(PCVOID VirtualAddress)
 {
@@ -98,10 +101,11 @@ static BOOLEAN MiIsReservedPage(PFN_NUMBER Page)
     return FALSE;
 }
 
-/* RAM at or above 1 MiB that holds nothing the loader gave us. */
-static BOOLEAN MiIsUsablePage(PFN_NUMBER Page)
+/* RAM at or above 1 MiB that holds nothing the loader gave us and no large page took. */
+BOOLEAN MiIsUsablePage(PFN_NUMBER Page)
 {
-    return Page >= 0x100 && MiIsRamPage(Page) && !MiIsReservedPage(Page);
+    return Page >= 0x100 && MiIsRamPage(Page) && !MiIsReservedPage(Page) &&
+           !MiIsLargeRunPage(Page);
 }
 
 static PFN_NUMBER MxGetNextPage(VOID)
@@ -136,7 +140,7 @@ static VOID MiMapSystemPage(ULONG Va, PFN_NUMBER Page)
 
 static VOID MiInitializeBootPageDirectory(VOID)
 {
-    ULONG Va, Pde;
+    ULONG Pde;
     MMPTE ZeroPte = { { 0 } };
 
     /* The identity map boot.S needed to turn paging on: user space is empty from now on. */
@@ -144,25 +148,42 @@ static VOID MiInitializeBootPageDirectory(VOID)
         MI_WRITE_PTE(&((PMMPTE)PDE_BASE)[Pde], ZeroPte);
     KeFlushCurrentTb();
 
-    /* Code, read-only data and the exception table: read-only (CR0.WP holds the kernel to it). */
-    for (Va = (ULONG)(ULONG_PTR)__KernelStart; Va < (ULONG)(ULONG_PTR)__KernelWritableStart;
-         Va += PAGE_SIZE)
-    {
-        MiAddressToPte(Va)->u.Hard.Write = 0;
-        __invlpg((PVOID)(ULONG_PTR)Va);
-    }
-
-    /* The guard page below the boot stack: an overflow faults, then double-faults onto the
-     * double-fault task instead of overwriting kernel data. */
-    MI_WRITE_PTE(MiAddressToPte(KiBootStackGuard), ZeroPte);
-    __invlpg(KiBootStackGuard);
-
     MmSystemPageDirectory = KI_IMAGE_TO_PHYSICAL(KiBootPageDirectory) >> PAGE_SHIFT;
     PsInitialSystemProcess.Pcb.DirectoryTableBase[0] = PTE_FROM_PFN(MmSystemPageDirectory);
     PsInitialSystemProcess.Pcb.DirectoryTableBase[1] =
         KI_IMAGE_TO_PHYSICAL(KiBootHyperSpacePageTable);
     PsInitialSystemProcess.UniqueProcessId = 4;
     memcpy(PsInitialSystemProcess.ImageFileName, "System", 7);
+}
+
+/* /3GB, NT's boot.ini switch: user space up to 0xBFFEFFFF (probes refuse 0xBFFF0000 on),
+ * system space from 0xC0000000, the self-map and hyperspace where they are. Only a kernel
+ * that lives above them (kernel-3gb.elf, linked at 0xC0900000: NT's virtual bias) can give up
+ * 0x80000000-0xBFFFFFFF; the 2 GB kernel says so and keeps the 2 GB split. The user stack
+ * stays below 0x7FFE0000 either way (NT keeps the default placement low). */
+static VOID MiInitializeSystemRange(VOID)
+{
+    if (KiCommandLineHasOption("/3GB") || KiCommandLineHasOption("/3gb"))
+    {
+        if (KSEG0_BASE >= MM_LOWEST_SYSTEM_ADDRESS)
+        {
+            MmHighestUserAddress = MM_HIGHEST_USER_ADDRESS_3GB;
+            MmUserProbeAddress = MM_USER_PROBE_ADDRESS_3GB;
+            MmSystemRangeStart = MM_SYSTEM_RANGE_START_3GB;
+        }
+        else
+        {
+            DbgPrint("mm: /3GB ignored: this kernel is linked at 0x%08X, inside the third "
+                     "gigabyte; /3GB needs the kernel linked above 0x%08X (kernel-3gb.elf, "
+                     "pagevisor run --3gb)\n", (ULONG)(ULONG_PTR)__KernelStart,
+                     MM_LOWEST_SYSTEM_ADDRESS);
+        }
+    }
+    DbgPrint("mm: user space 0x%08X-0x%08X (probes refuse 0x%08X on), system space from "
+             "0x%08X%s, kernel at 0x%08X\n", MM_LOWEST_USER_ADDRESS, MmHighestUserAddress,
+             MmUserProbeAddress, MmSystemRangeStart,
+             MmSystemRangeStart == MM_SYSTEM_RANGE_START ? "" : " (/3GB)",
+             (ULONG)(ULONG_PTR)__KernelStart);
 }
 
 static VOID MiFindHighestPage(VOID)
@@ -206,7 +227,7 @@ static VOID MiBuildPfnDatabase(VOID)
     ULONG i, Pde, Pte, Low = 0, Reserved = 0, Free;
     PFN_NUMBER Page;
 
-    for (i = 0; i < Pages; i++)
+    for (i = MiMapLargeSystemRange(MM_PFN_DATABASE_BASE, Pages, "PFN database"); i < Pages; i++)
     {
         ULONG Va = MM_PFN_DATABASE_BASE + i * PAGE_SIZE;
         MiMapSystemPage(Va, MxGetNextPage());
@@ -215,7 +236,7 @@ static VOID MiBuildPfnDatabase(VOID)
     MmPfnDatabase = (PMMPFN)(ULONG_PTR)MM_PFN_DATABASE_BASE;
 
     /* The pagefile's slot bitmap, a page after the PFN database. */
-    for (i = 0; i < BitmapPages; i++)
+    for (i = MiMapLargeSystemRange(BitmapBase, BitmapPages, "pagefile bitmap"); i < BitmapPages; i++)
         MiMapSystemPage(BitmapBase + i * PAGE_SIZE, MxGetNextPage());
     MiInitializePagingFile(BitmapPages != 0 ? (PULONG)(ULONG_PTR)BitmapBase : NULL, Slots);
 
@@ -256,6 +277,11 @@ static VOID MiBuildPfnDatabase(VOID)
 
         if (!PointerPde->u.Hard.Valid || Pde == MI_SELFMAP_PDE_INDEX)
             continue;
+        if (PointerPde->u.Hard.LargePage)
+        {
+            MiInitializeLargePagePfns(PointerPde, MmSystemPageDirectory);
+            continue;
+        }
         MiSetSystemPfn(PointerPde->u.Hard.PageFrameNumber, PointerPde, MmSystemPageDirectory);
         PointerPte = MiPdeToPte(PointerPde);
         for (Pte = 0; Pte < PTE_PER_PAGE; Pte++)
@@ -419,6 +445,8 @@ VOID MmInitSystem(ULONG MultibootInfoPhysical)
     MiInitializeBootPageDirectory();
     MiInitializeHyperSpace();
     LdrReadMultibootInformation(MultibootInfoPhysical);
+    MiInitializeSystemRange();
+    MiInitializeKernelMapping();
 
     DbgPrint("ldr: boot loader \"%s\", command line \"%s\", mem_lower %u KiB, mem_upper %u KiB\n",
              KeLoaderBlock.BootLoaderName, KeLoaderBlock.CommandLine, KeLoaderBlock.MemLowerKb,

@@ -78,7 +78,7 @@ NTSTATUS PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber)
     ULONG Va = (ULONG)(ULONG_PTR)VirtualAddress, Pfn = 0;
     MMPTE TempPte;
 
-    if (Va >= MM_USER_PROBE_ADDRESS)
+    if (Va >= MmUserProbeAddress)
         return STATUS_INVALID_PARAMETER_1;
     /* A page table that left memory maps nothing valid: no need to bring it back. */
     TempPte.u.Long = 0;

@@ -279,8 +279,8 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
     PMMVAD Vad;
     NTSTATUS Status;
 
-    if (!MI_IS_USER_ADDRESS(Va))
-        return STATUS_ACCESS_VIOLATION;   /* the low 64 KiB and the guard area below 2 GiB */
+    if (!MI_IS_USER_VA(Va))
+        return STATUS_ACCESS_VIOLATION;   /* the low 64 KiB and the guard area below system space */
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(Va));
     Fault->Vad = Vad;
 
@@ -393,7 +393,7 @@ NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,
     MiBeginFaultRecord(&Fault, FaultCode, Va, Mode, TrapFrame);
     if (Irql >= DISPATCH_LEVEL)
         Status = MiRaisedIrqlFault(&Fault, Irql);
-    else if (MI_IS_SYSTEM_ADDRESS(Va))
+    else if (MI_IS_SYSTEM_VA(Va))
         Status = MiSystemFault(&Fault);
     else
         Status = MiUserFault(&Fault);

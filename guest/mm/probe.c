@@ -1,7 +1,7 @@
 /*
  * probe.c - the kernel's only way to touch user memory on behalf of a system call.
  * ProbeForRead/ProbeForWrite check that a range lies wholly in user space (below
- * MM_USER_PROBE_ADDRESS, no wrap); MmCopyFromUser/MmCopyToUser then copy with one
+ * MmUserProbeAddress, no wrap); MmCopyFromUser/MmCopyToUser then copy with one
  * `rep movsb` whose address is in the exception fixup table: if it faults on a user address,
  * KiTrap0E resumes after it and the copy returns STATUS_ACCESS_VIOLATION instead of the
  * kernel bug-checking. (NT raises an exception from the probe; here it returns a status.)
@@ -26,7 +26,7 @@ static NTSTATUS MiProbe(PCVOID Address, SIZE_T Length, ULONG Alignment)
         return STATUS_SUCCESS;
     if (Alignment > 1 && (Start & (Alignment - 1)) != 0)
         return STATUS_DATATYPE_MISALIGNMENT;
-    if (End < Start || End > MM_USER_PROBE_ADDRESS)
+    if (End < Start || End > MmUserProbeAddress)
         return STATUS_ACCESS_VIOLATION;
     return STATUS_SUCCESS;
 }

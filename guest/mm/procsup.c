@@ -1,8 +1,9 @@
 /*
  * procsup.c - process address spaces. MmCreateProcessAddressSpace takes three zeroed pages (a
  * page directory, a hyperspace page table, a working-set list page), fills the new directory
- * through hyperspace (system PDEs 0x200-0x3FF copied from the current one, the self-map PDE
- * 0x300, the hyperspace PDE 0x301) and puts the working-set list page at MI_WORKING_SET_LIST
+ * through hyperspace (system PDEs, from MmSystemRangeStart's to 0x3FF: 0x200-0x3FF, or
+ * 0x300-0x3FF under /3GB, copied from the current one; the self-map PDE 0x300, the
+ * hyperspace PDE 0x301) and puts the working-set list page at MI_WORKING_SET_LIST
  * (an empty list, the run's default limits: mm/wsmanagr.c). While attached, the image loader
  * writes the image's PTEs (ldr/elf.c) and MmCreateUserStack reserves and commits the stack
  * (VADs: mm/virtual.c). At the end MmCleanProcessAddressSpace (attached) frees every user page,
@@ -52,8 +53,8 @@ NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
     /* Page directory: system half from the current directory, then its own self-map and
      * hyperspace (neither global: they differ per process). User half stays zero. */
     PageDirectory = MiMapPageInHyperSpace(PageDirectoryIndex);
-    memcpy(&PageDirectory[MI_SYSTEM_PDE_FIRST], &((PMMPTE)PDE_BASE)[MI_SYSTEM_PDE_FIRST],
-           (PTE_PER_PAGE - MI_SYSTEM_PDE_FIRST) * sizeof(MMPTE));
+    memcpy(&PageDirectory[MI_FIRST_SYSTEM_PDE], &((PMMPTE)PDE_BASE)[MI_FIRST_SYSTEM_PDE],
+           (PTE_PER_PAGE - MI_FIRST_SYSTEM_PDE) * sizeof(MMPTE));
     MI_WRITE_PTE(&PageDirectory[MI_SELFMAP_PDE_INDEX],
                  MI_MAKE_PTE(ValidKernelPteLocal, PageDirectoryIndex));
     MI_WRITE_PTE(&PageDirectory[MI_HYPERSPACE_PDE_INDEX],
@@ -64,8 +65,8 @@ NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
     if (!MiNewProcessChecked)
     {
         MiNewProcessChecked = TRUE;
-        DbgPrint("mm: self-check: first process page directory: system PDEs 0x200-0x3FF equal "
-                 "the boot ones, self-map and hyperspace PDEs its own\n");
+        DbgPrint("mm: self-check: first process page directory: system PDEs 0x%X-0x3FF equal "
+                 "the boot ones, self-map and hyperspace PDEs its own\n", MI_FIRST_SYSTEM_PDE);
     }
 
     Process->Pcb.DirectoryTableBase[0] = PTE_FROM_PFN(PageDirectoryIndex);
@@ -163,7 +164,7 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
 
     MiDeleteProcessSections(Process);
     MiCheckWorkingSet(Process);
-    for (Pde = 0; Pde < MI_SYSTEM_PDE_FIRST; Pde++)
+    for (Pde = 0; Pde < MI_FIRST_SYSTEM_PDE; Pde++)
     {
         PMMPTE PointerPde = &((PMMPTE)PDE_BASE)[Pde];
         MMPTE TempPde = MI_READ_PTE(PointerPde);

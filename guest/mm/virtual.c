@@ -20,11 +20,20 @@
  * same value written back through the fault-safe copy), so a bad pointer fails the call with
  * STATUS_ACCESS_VIOLATION before anything changes. Only NtCurrentProcess() is a valid handle.
  *
+ * User space ends at MmHighestUserAddress (0x7FFEFFFF, or 0xBFFEFFFF under /3GB); VADs end
+ * 64 KiB below it (MM_HIGHEST_VAD_ADDRESS), and the free-range search, bottom-up or top-down,
+ * runs up to there: under /3GB a process can reserve and commit memory above 2 GB.
+ *
  * Statuses follow NT (ReactOS' ARM3 virtual.c and its API tests, Wine's tests; vm-test-suites.md
  * 4.3); where NT was unclear the choice is written next to the check. No hardware here: the
  * host unit tests compile this file with fake primitives (tests/unit/test_vad.c).
  */
 #include "../include/vad.h"
+
+/* NT's 2 GB split until MmInitSystem sees /3GB (mm/mminit.c). */
+ULONG MmHighestUserAddress = MM_HIGHEST_USER_ADDRESS;
+ULONG MmUserProbeAddress = MM_USER_PROBE_ADDRESS;
+ULONG MmSystemRangeStart = MM_SYSTEM_RANGE_START;
 
 ULONG MmTotalCommittedPages;
 ULONG MmTotalCommitLimit;
@@ -526,9 +535,9 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
     Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (Base > MM_HIGHEST_USER_ADDRESS)
+    if (Base > MmHighestUserAddress)
         return STATUS_INVALID_PARAMETER_2;
-    if ((ULONG_PTR)MM_HIGHEST_USER_ADDRESS - Base + 1 < Size)
+    if ((ULONG_PTR)MmHighestUserAddress - Base + 1 < Size)
         return STATUS_INVALID_PARAMETER_3;
 
     Vm = MiGetCurrentProcessVm();
@@ -643,9 +652,9 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
         return Status;
     if (ProcessHandle != NtCurrentProcess())
         return STATUS_INVALID_HANDLE;
-    if (Base > MM_HIGHEST_USER_ADDRESS)
+    if (Base > MmHighestUserAddress)
         return STATUS_INVALID_PARAMETER_2;
-    if (Size == 0 || (ULONG_PTR)MM_HIGHEST_USER_ADDRESS - Base + 1 < Size)
+    if (Size == 0 || (ULONG_PTR)MmHighestUserAddress - Base + 1 < Size)
         return STATUS_INVALID_PARAMETER_3;
 
     Vm = MiGetCurrentProcessVm();

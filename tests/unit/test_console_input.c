@@ -106,6 +106,9 @@ static int child_ends(int how)
         struct console_input in;
         char buf[4];
         bool eof;
+        /* A group of its own whose parent (this test) is in the session: never orphaned, so
+         * SIGTSTP stops it even when the test itself runs in an orphaned group (CI, nohup). */
+        setpgid(0, 0);
         console_input_init(&in, slave);
         console_input_read(&in, buf, sizeof(buf), 0, &eof);
         if (write(sync[1], "r", 1) != 1 || read(go[0], buf, 1) != 1)
@@ -159,6 +162,9 @@ static void stop_and_continue(void)
         struct console_input in;
         char buf[4];
         bool eof;
+        /* A group of its own whose parent (this test) is in the session: never orphaned, so
+         * SIGTSTP stops it even when the test itself runs in an orphaned group (CI, nohup). */
+        setpgid(0, 0);
         console_input_init(&in, slave);
         console_input_read(&in, buf, sizeof(buf), 0, &eof);
         if (write(sync[1], "r", 1) != 1)
@@ -171,8 +177,14 @@ static void stop_and_continue(void)
     CU_ASSERT_EQUAL(read(sync[0], &c, 1), 1);
     CU_ASSERT_EQUAL(lflag() & ICANON, 0u);
     kill(pid, SIGTSTP);
-    CU_ASSERT_EQUAL(waitpid(pid, &status, WUNTRACED), pid);
-    CU_ASSERT_TRUE(WIFSTOPPED(status));
+    pid_t got = 0;
+    for (int i = 0; i < 500 && got == 0; i++) {   /* 5 s at most: a failure, never a hang */
+        got = waitpid(pid, &status, WUNTRACED | WNOHANG);
+        if (got == 0)
+            usleep(10000);
+    }
+    CU_ASSERT_EQUAL(got, pid);
+    CU_ASSERT_TRUE(got == pid && WIFSTOPPED(status));
     CU_ASSERT_TRUE(same_modes());                       /* the shell's while stopped */
     kill(pid, SIGCONT);
     for (int i = 0; i < 200 && (lflag() & ICANON); i++)

@@ -191,6 +191,36 @@ static void crash_report_names_the_fault(void)
     free(trace_text);
 }
 
+/* A ring-3 read of kernel code under the kernel's large PDE (pv.largekernel=1): the chain
+ * shows the PDE as the translation and no PTE, never the large page's data as a PTE. */
+static void crash_report_of_a_large_page(void)
+{
+    struct fault_tracer t;
+    start(&t, TRACE_TEXT);
+    put32(PD + 0x200 * 4, 0x000001E3u);             /* 0x80000000-0x803FFFFF -> 0-4 MiB */
+    put32(0x00100000u, 0xDEADBEEFu);                /* what a PTE read would wrongly see */
+    write_record(PV_FAULT_ACCESS_VIOLATION, 0x80100000u);
+    slot(0)->status = 0xC0000005u;
+    slot(0)->error_code = 5;
+    slot(0)->pde_before = slot(0)->pde_after = 0x000001E3u;
+    slot(0)->pte_before = slot(0)->pte_after = 0;
+    slot(0)->flags = 0;
+    tracer_drain(&t);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    tracer_crash_report(&t, f, 7, 0xC0000005u);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "PDE at C0300800  contains 000001E3  pfn 0 GLDA--KWV "
+                                        "LARGE PAGE\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "PTE at C0200400  (none: LARGE PAGE pfn 100)\n"));
+    CU_ASSERT_PTR_NULL(strstr(text, "DEADBEEF"));
+    free(text);
+    stop(&t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, "PTE at C0200400  (none: LARGE PAGE pfn 100)"));
+    free(trace_text);
+}
+
 static void hypercalls_reach_the_tracer(void)
 {
     struct fault_tracer t;
@@ -226,6 +256,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(hostile_ring_is_not_followed),
     UNIT_TEST(setup_refuses_bad_rings),
     UNIT_TEST(crash_report_names_the_fault),
+    UNIT_TEST(crash_report_of_a_large_page),
     UNIT_TEST(hypercalls_reach_the_tracer),
 };
 

@@ -99,6 +99,22 @@ static void translates_virtual_entry(void)
     CU_ASSERT_EQUAL(boot.entry, 0x00100020u);
 }
 
+/* The lowest link address of the loadable segments: what pagevisor run --3gb checks. */
+static void reports_link_base(void)
+{
+    size_t len = build_kernel();
+    uint32_t base = 0;
+    CU_ASSERT_EQUAL_FATAL(mb_kernel_link_base(img, len, &base, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(base, 0x80100000u);
+    phdr(0)->p_vaddr = 0xC0900000u;
+    CU_ASSERT_EQUAL_FATAL(mb_kernel_link_base(img, len, &base, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(base, 0xC0900000u);
+    phdr(0)->p_type = PT_NOTE;
+    CU_ASSERT_EQUAL(mb_kernel_link_base(img, len, &base, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no loadable segment"));
+    CU_ASSERT_EQUAL(mb_kernel_link_base(img, 20, &base, err, sizeof(err)), -1);
+}
+
 /* Expect a refusal whose message contains `needle`. */
 static void expect_refusal(size_t len, const char *needle)
 {
@@ -276,6 +292,7 @@ static void parses_sizes(void)
 static const struct unit_test tests[] = {
     UNIT_TEST(loads_good_kernel),
     UNIT_TEST(translates_virtual_entry),
+    UNIT_TEST(reports_link_base),
     UNIT_TEST(refuses_truncated_files),
     UNIT_TEST(refuses_wrong_class_and_machine),
     UNIT_TEST(refuses_missing_or_bad_multiboot_header),

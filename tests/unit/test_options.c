@@ -1,4 +1,5 @@
 /* test_options.c - the `pagevisor run` command line: options, image lists, module lines. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,36 @@ static void backing_store_options(void)
     CU_ASSERT_EQUAL(parse(ARGV("run", "--trace-format", "xml", "a.elf"), 4, &o), -1);
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+static void three_gb(void)
+{
+    struct run_options o;
+    /* /3GB goes first on the kernel command line; the kernel defaults to kernel-3gb.elf. */
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "--cmdline", "pv.wsmax=64", "--3gb", "a.elf"), 5, &o),
+                          0);
+    CU_ASSERT_TRUE(o.three_gb);
+    CU_ASSERT_STRING_EQUAL(o.cmdline, "/3GB pv.wsmax=64");
+    const char *k = run_kernel_path(&o);
+    CU_ASSERT(ends_with(k, "/guest/kernel-3gb.elf"));
+    run_options_free(&o);
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "--3gb", "--kernel", "k.elf", "a.elf"), 5, &o), 0);
+    CU_ASSERT_STRING_EQUAL(o.cmdline, "/3GB");
+    CU_ASSERT_STRING_EQUAL(run_kernel_path(&o), "k.elf");      /* --kernel still wins */
+    run_options_free(&o);
+    /* Without it: no /3GB and the default kernel. */
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "a.elf"), 2, &o), 0);
+    CU_ASSERT_FALSE(o.three_gb);
+    CU_ASSERT_STRING_EQUAL(o.cmdline, "");
+    k = run_kernel_path(&o);
+    CU_ASSERT(ends_with(k, "/guest/kernel.elf"));
+    run_options_free(&o);
+}
+
 static void refuses_unrepresentable_arguments(void)
 {
     char *args[] = { "has space" };
@@ -146,5 +177,6 @@ static const struct unit_test tests[] = {
     UNIT_TEST(refuses_bad_values),
     UNIT_TEST(backing_store_options),
     UNIT_TEST(refuses_unrepresentable_arguments),
+    UNIT_TEST(three_gb),
 };
 UNIT_MAIN("options", tests)

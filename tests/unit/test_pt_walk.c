@@ -78,6 +78,55 @@ static void self_map_reaches_page_tables(void)
     CU_ASSERT_EQUAL(w.gpa, PD + 0xC00);
 }
 
+/* The kernel's large page as pv.largekernel=1 makes it: PDE 0x200, global, frame 0. */
+static void large_pde_is_the_translation(void)
+{
+    build_tables();
+    put32(PD + 0x200 * 4, 0x00000000u | 0x1E3u);
+    struct pt_walk w;
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0x80000000u, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, 0u);
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0x803FFFFFu, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, 0x003FFFFFu);
+    CU_ASSERT_TRUE(w.large);
+    CU_ASSERT_EQUAL(w.pde, 0x1E3u);
+    CU_ASSERT_EQUAL(w.pde_gpa, PD + 0x800);
+    CU_ASSERT_EQUAL(w.pte_gpa, 0u);   /* no PTE was read */
+    /* Bits 12-21 of a large PDE are not part of the frame (PAT, reserved). */
+    put32(PD + 0x200 * 4, 0x00401000u | 0x1E3u);
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0x80001234u, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, 0x00401234u);
+}
+
+/* A large page whose frame lies beyond guest RAM translates, but reading through it stops. */
+static void large_pde_outside_ram_is_not_read(void)
+{
+    build_tables();
+    put32(PD + 0x201 * 4, 0x7FC00000u | 0x1E3u);
+    struct pt_walk w;
+    CU_ASSERT_EQUAL_FATAL(pt_walk(&mem, PD, true, 0x80400010u, &w), PT_WALK_OK);
+    CU_ASSERT_EQUAL(w.gpa, 0x7FC00010u);
+    uint8_t buf[8];
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, true, PD, true, 0x80400010u, buf, 8), 0u);
+}
+
+/* A read crossing from a large page into a 4 KiB one and across the 4 MiB boundary. */
+static void reads_across_large_and_small_pages(void)
+{
+    build_tables();
+    put32(PD + 0x200 * 4, 0x00400000u | 0x1E3u);          /* 0x80000000 -> 0x400000 */
+    put32(PD + 0x201 * 4, PT | PTE_VALID | PTE_WRITE);    /* 0x80400000: 4 KiB PTEs */
+    put32(PT + 0 * 4, 0x00235000u | PTE_VALID);           /* 0x80400000 -> 0x235000 */
+    memset(mem.base + 0x7FFFFC, 0x33, 4);
+    memset(mem.base + 0x235000, 0x44, 4);
+    uint8_t buf[8];
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, true, PD, true, 0x803FFFFCu, buf, 8), 8u);
+    CU_ASSERT_EQUAL(buf[0], 0x33);
+    CU_ASSERT_EQUAL(buf[3], 0x33);
+    CU_ASSERT_EQUAL(buf[4], 0x44);
+    CU_ASSERT_EQUAL(buf[7], 0x44);
+}
+
 static void reads_across_pages(void)
 {
     build_tables();
@@ -101,6 +150,9 @@ static const struct unit_test tests[] = {
     UNIT_TEST(refuses_tables_outside_ram),
     UNIT_TEST(self_map_reaches_page_tables),
     UNIT_TEST(reads_across_pages),
+    UNIT_TEST(large_pde_is_the_translation),
+    UNIT_TEST(large_pde_outside_ram_is_not_read),
+    UNIT_TEST(reads_across_large_and_small_pages),
 };
 
 int main(void)

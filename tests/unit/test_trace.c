@@ -19,7 +19,12 @@ static void flag_letters_match_windbg_example(void)
     CU_ASSERT_STRING_EQUAL(pte_describe(0x0001D067u, false, buf, sizeof(buf)),
                            "pfn 1d --DA--UWV");
     CU_ASSERT_STRING_EQUAL(pte_describe(0x004000E3u, true, buf, sizeof(buf)),
-                           "pfn 400 -LDA--KWV");
+                           "pfn 400 -LDA--KWV LARGE PAGE");
+    /* A global supervisor large PDE; bit 7 of a PTE is not "L" (it is PAT there). */
+    CU_ASSERT_STRING_EQUAL(pte_describe(0x008001E3u, true, buf, sizeof(buf)),
+                           "pfn 800 GLDA--KWV LARGE PAGE");
+    CU_ASSERT_STRING_EQUAL(pte_describe(0x008001E3u, false, buf, sizeof(buf)),
+                           "pfn 800 G-DA--KWV");
     CU_ASSERT_STRING_EQUAL(pte_describe(0x0001D225u, false, buf, sizeof(buf)),
                            "pfn 1d ---A--URV CopyOnWrite");
 }
@@ -71,6 +76,58 @@ static struct fault_event sample_event(void)
     r.eax = 0x00500000u;
     e.insn_ok = disasm_one(code, sizeof(code), e.eip, &r, &e.insn) == 0;
     return e;
+}
+
+/* A ring-3 read of 0x80523456, under the kernel's large PDE (pfn 0): an access violation. */
+static struct fault_event large_page_event(void)
+{
+    struct fault_event e = sample_event();
+    e.cr2 = 0x80523456u;
+    e.error_code = 5;
+    e.pde_before = e.pde_after = 0x004001E3u;
+    e.pte_before = e.pte_after = 0;
+    e.pte_known = false;
+    e.resolution = PV_FAULT_ACCESS_VIOLATION;
+    e.status = 0xC0000005u;
+    e.insn_ok = false;
+    return e;
+}
+
+static char *write_event(enum trace_format format, const struct fault_event *e)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct trace_writer w;
+    trace_begin(&w, f, format);
+    trace_record(&w, e);
+    CU_ASSERT_EQUAL(trace_end(&w), 0);
+    fclose(f);
+    return text;
+}
+
+static void large_pde_has_no_pte(void)
+{
+    char buf[64];
+    CU_ASSERT_TRUE(pde_is_large(0x004001E3u));
+    CU_ASSERT_FALSE(pde_is_large(0x00400163u));
+    CU_ASSERT_FALSE(pde_is_large(0x00400080u));   /* not valid: no page at all */
+    CU_ASSERT_STRING_EQUAL(pte_large_page_note(0x004001E3u, 0x80523456u, buf, sizeof(buf)),
+                           "LARGE PAGE pfn 523");
+
+    struct fault_event e = large_page_event();
+    char *t = write_event(TRACE_TEXT, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "PDE at C0300804  contains 004001E3  pfn 400 GLDA--KWV "
+                                     "LARGE PAGE  (unchanged)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "PTE at C020148C  (none: LARGE PAGE pfn 523)"));
+    free(t);
+    t = write_event(TRACE_JSONL, &e);
+    char *line = strtok(t, "\n");
+    CU_ASSERT_TRUE_FATAL(line != NULL);
+    CU_ASSERT_TRUE(json_is_valid(line));
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"pte\":{\"va\":\"0xC020148C\",\"large_page\":"
+                                        "\"LARGE PAGE pfn 523\",\"before\":null,\"after\":null}"));
+    free(t);
 }
 
 static char *write_trace(enum trace_format format, int n)
@@ -196,6 +253,7 @@ static void formats_and_names(void)
 static const struct unit_test tests[] = {
     UNIT_TEST(flag_letters_match_windbg_example),
     UNIT_TEST(invalid_ptes_are_decoded),
+    UNIT_TEST(large_pde_has_no_pte),
     UNIT_TEST(text_format_reads_like_pte),
     UNIT_TEST(jsonl_lines_parse),
     UNIT_TEST(chrome_document_parses),

@@ -20,8 +20,9 @@
 
 /* ------------------------------------------------------------------ fake page table & shims */
 
-#define USER_PAGES (0x80000000u >> PAGE_SHIFT)
-#define USER_TABLES (0x80000000u >> PDE_SHIFT)
+/* Room for the 3 GB user space of /3GB (MmHighestUserAddress 0xBFFEFFFF). */
+#define USER_PAGES (MM_SYSTEM_RANGE_START_3GB >> PAGE_SHIFT)
+#define USER_TABLES (MM_SYSTEM_RANGE_START_3GB >> PDE_SHIFT)
 
 static uint32_t fake_pte[USER_PAGES];
 static uint32_t fake_prot[USER_PAGES];      /* protection of resident pages */
@@ -38,7 +39,7 @@ PMMPROCESS_VM MiGetCurrentProcessVm(VOID)
 
 ULONG MiReadUserPte(ULONG_PTR Va, BOOLEAN *TableExists)
 {
-    CU_ASSERT_FATAL(Va < 0x80000000u);
+    CU_ASSERT_FATAL(Va <= MmHighestUserAddress);
     *TableExists = fake_table[Va >> PDE_SHIFT];
     return *TableExists ? fake_pte[Va >> PAGE_SHIFT] : 0;
 }
@@ -815,6 +816,45 @@ static void commitment_limit(void)
     CU_ASSERT_EQUAL(MiVadsInUse(), 0);
 }
 
+/* /3GB moves the split: memory above 2 GB can be reserved, committed and touched, the free-
+ * range search runs up to 0xBFFDFFFF; back at 2 GB the same requests are refused. */
+static void three_gb_user_space(void)
+{
+    ULONG_PTR high = 0xA0000000u, top = 0xBFFD0000u, down = 0, bad;
+
+    MmHighestUserAddress = MM_HIGHEST_USER_ADDRESS_3GB;
+    MmUserProbeAddress = MM_USER_PROBE_ADDRESS_3GB;
+    MmSystemRangeStart = MM_SYSTEM_RANGE_START_3GB;
+    reset();
+    CU_ASSERT_EQUAL(alloc(&high, 0x100000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
+                    STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(high, 0xA0000000u);
+    CU_ASSERT_TRUE(touch(0xA00FF000u, true));
+    CU_ASSERT_EQUAL(alloc(&top, 0x10000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
+                    STATUS_SUCCESS);
+    CU_ASSERT_TRUE(touch(0xBFFDF000u, true));
+    bad = 0xBFFE0000u;
+    CU_ASSERT_EQUAL(alloc(&bad, 0x1000, MEM_RESERVE, PAGE_READWRITE), STATUS_INVALID_PARAMETER_2);
+    bad = 0xBFFD0000u;   /* ends past 0xBFFDFFFF */
+    CU_ASSERT_EQUAL(alloc(&bad, 0x20000, MEM_RESERVE, PAGE_READWRITE), STATUS_INVALID_PARAMETER_4);
+    CU_ASSERT_EQUAL(alloc(&down, 0x10000, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE),
+                    STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(down, 0xBFFC0000u);
+    CU_ASSERT_EQUAL(vfree(high, 0, MEM_RELEASE), STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(MmTotalCommittedPages, 16u);
+
+    MmHighestUserAddress = MM_HIGHEST_USER_ADDRESS;
+    MmUserProbeAddress = MM_USER_PROBE_ADDRESS;
+    MmSystemRangeStart = MM_SYSTEM_RANGE_START;
+    reset();
+    high = 0xA0000000u;
+    CU_ASSERT_EQUAL(alloc(&high, 0x10000, MEM_RESERVE, PAGE_READWRITE), STATUS_INVALID_PARAMETER_2);
+    down = 0;
+    CU_ASSERT_EQUAL(alloc(&down, 0x10000, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE),
+                    STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(down, 0x7FFD0000u);
+}
+
 static void stack_like_guard_commit(void)
 {
     reset();
@@ -867,6 +907,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(query_regions),
     UNIT_TEST(commitment_limit),
     UNIT_TEST(stack_like_guard_commit),
+    UNIT_TEST(three_gb_user_space),
 };
 
 UNIT_MAIN("vad", tests)

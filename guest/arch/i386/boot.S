@@ -1,10 +1,15 @@
 /*
  * boot.S - Multiboot entry: runs with paging off at the physical address, builds the boot page
- * directory (temporary identity map, kernel image with 4 KiB global PTEs, self-map PDE 0x300,
- * hyperspace PDE 0x301), turns on CR4.PSE|PGE and CR0.PG|WP, jumps to the kernel's virtual
+ * directory (temporary identity map, kernel image with 4 KiB global PTEs at KSEG0_BASE: PDE
+ * 0x200, or 0x302 in the /3GB kernel; self-map PDE 0x300, hyperspace PDE 0x301), turns on CR4.PSE|PGE and CR0.PG|WP, jumps to the kernel's virtual
  * address and calls KiSystemStartup(magic, mbi). Also holds the boot page tables and stacks.
  */
+#ifdef PV_KERNEL_3GB
+#define KSEG0_BASE      0xC0800000          /* the /3GB kernel: above hyperspace (nt_layout.h) */
+#else
 #define KSEG0_BASE      0x80000000
+#endif
+#define KSEG0_PDE       ((KSEG0_BASE >> 22) * 4)   /* offset of the kernel's PDE */
 #define V2P(x)          ((x) - KSEG0_BASE)
 #define MB_MAGIC        0x1BADB002
 #define MB_FLAGS        0x00000003          /* PAGE_ALIGN | MEMORY_INFO, no a.out kludge */
@@ -39,7 +44,7 @@ KiSystemEntry:
     /* Boot page directory. */
     movl $V2P(KiBootPageDirectory), %edx
     movl $PDE_LARGE_RW, 0x000(%edx)
-    movl $V2P(KiBootKernelPageTable) + PDE_KERNEL, 0x800(%edx)
+    movl $V2P(KiBootKernelPageTable) + PDE_KERNEL, KSEG0_PDE(%edx)
     movl $V2P(KiBootPageDirectory) + PDE_KERNEL, 0xC00(%edx)
     movl $V2P(KiBootHyperSpacePageTable) + PDE_KERNEL, 0xC04(%edx)
 
