@@ -472,10 +472,14 @@ static VOID MiUnmapView(PMMPROCESS_VM Vm, PMMVAD Vad)
     ObDereferenceObject(Section);
 }
 
-/* A clone's copy of a view (mm/forksup.c): the section has one view more. */
+/* A clone's copy of a view (mm/forksup.c): the section has one view more, and the view holds
+ * a reference to it like any other. */
 VOID MiReferenceSectionView(PMMVAD Vad)
 {
-    Vad->Section->MappedViews++;
+    PSECTION Section = Vad->Section;
+
+    Section->MappedViews++;
+    ObReferenceObject(Section);
 }
 
 /* NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress): the view holding
