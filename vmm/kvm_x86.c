@@ -72,13 +72,10 @@ void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size)
         err(PV_EXIT_VMM_ERROR, "KVM_CREATE_VM");
     /* Only Intel needs it, and older kernels refuse it on AMD: not fatal. */
     (void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
-    /* The guest's clock: KVM's in-kernel 8259s, I/O APIC and local APIC, and an 8254 PIT
-     * (the guest programs channel 0 for its scheduler tick). Before the vCPU exists. */
+    /* KVM's in-kernel 8259s, I/O APIC and local APIC, before the vCPU exists: the clock's IRQ 0
+     * goes in there (vmm/pit.c emulates the PIT itself). */
     if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
         err(PV_EXIT_VMM_ERROR, "KVM_CREATE_IRQCHIP");
-    struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-    if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-        err(PV_EXIT_VMM_ERROR, "KVM_CREATE_PIT2");
 
     void *ram = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "crash_report.h"
+#include "pit.h"
 
 static volatile sig_atomic_t timed_out;
 static struct kvm_run *volatile running;
@@ -101,7 +102,7 @@ static void dump_vcpu(struct vm *vm, const char *what)
     fflush(stderr);
 }
 
-static void io_exit(struct vm *vm, struct hc_state *hc, struct vcpu_stats *st)
+static void io_exit(struct vm *vm, struct hc_state *hc, struct pit *pit, struct vcpu_stats *st)
 {
     struct kvm_run *run = vm->run;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -117,6 +118,8 @@ static void io_exit(struct vm *vm, struct hc_state *hc, struct vcpu_stats *st)
             continue;
         }
         memcpy(&value, data, size);
+        if (size == 1 && pit_out(pit, run->io.port, (uint8_t)value))
+            continue;
         char why[200];
         switch (hc_out(hc, run->io.port, size, value, why, sizeof(why))) {
         case HC_OK:
@@ -134,14 +137,15 @@ static void io_exit(struct vm *vm, struct hc_state *hc, struct vcpu_stats *st)
 }
 
 /* Handles one exit; returns -1 to keep running or the run's exit status. */
-static int handle_exit(struct vm *vm, struct hc_state *hc, struct vcpu_stats *st)
+static int handle_exit(struct vm *vm, struct hc_state *hc, struct pit *pit,
+                       struct vcpu_stats *st)
 {
     struct kvm_run *run = vm->run;
     char what[160];
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
         st->io_exits++;
-        io_exit(vm, hc, st);
+        io_exit(vm, hc, pit, st);
         return hc->finished ? hc->exit_status : -1;
     case KVM_EXIT_SHUTDOWN:
         dump_vcpu(vm, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
@@ -181,11 +185,15 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     memset(st, 0, sizeof(*st));
     timed_out = 0;
     running = vm->run;
+    struct pit pit;
+    pit_init(&pit, vm->vm_fd, vm->run);
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;
     while (status < 0) {
+        pit_deliver(&pit);
         int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        vm->run->immediate_exit = 0;
         if (rc < 0 && errno != EINTR) {
             warn("KVM_RUN");
             status = PV_EXIT_VMM_ERROR;
@@ -204,8 +212,10 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
         if (rc < 0)
             continue;
         st->exits++;
-        status = handle_exit(vm, hc, st);
+        status = handle_exit(vm, hc, &pit, st);
     }
     disarm_timeout();
+    st->clock_ticks = pit.ticks;
+    pit_free(&pit);
     return status;
 }

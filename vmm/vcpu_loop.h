@@ -11,6 +11,7 @@
 
 struct vcpu_stats {
     unsigned long long exits, io_exits, unclaimed_io;
+    unsigned long long clock_ticks;   /* IRQ 0 pulses the emulated PIT delivered */
 };
 
 /* Runs until the guest shuts down, bug-checks, faults fatally or runs out of time. Returns the
