@@ -231,6 +231,7 @@ extern KTSS KiTss;
 VOID HalInitializePic(VOID);
 VOID HalHandleInterrupt(ULONG Vector);
 VOID HalEnableInterrupt(ULONG Irq);
+VOID HalDisableInterrupt(ULONG Irq);
 VOID HalEndOfInterrupt(ULONG Irq);
 VOID HalSerialInitialize(VOID);
 VOID HalSerialWrite(PCSTR Text, ULONG Length);
@@ -318,6 +319,10 @@ VOID KiAbortWait(PKTHREAD Thread);
 
 /* ke/clock.c: the PIT and the clock interrupt */
 VOID KiInitializeClock(VOID);
+/* The clock runs while a thread is ready beside the running one or a wait has a timeout. */
+VOID KiStartClockIfNeeded(VOID);
+VOID KiStopClockIfIdle(VOID);
+extern ULONG KiClockStarts;
 VOID KiClockInterrupt(PKTRAP_FRAME TrapFrame);
 
 /* ps/: processes (see ps.h) */

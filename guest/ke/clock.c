@@ -4,6 +4,12 @@
  * charges the running thread a tick of its quantum; a thread whose quantum is spent, with
  * another of its priority ready, gives way (ke/dispatch.c) when the interrupt returns to ring
  * 3 or to the idle loop. Under pagevisor the PIT and the 8259s are KVM's in-kernel devices.
+ *
+ * The clock runs only while it has work: another thread is ready beside the running one (its
+ * quantum must be counted), or a thread waits with a timeout. It stops as soon as it has none
+ * (at a tick, or when a switch leaves nothing ready): a lone process takes no clock
+ * interrupts, hence no VM exits and no interrupt injections for them. KeTickCount counts the
+ * ticks the clock made.
  */
 #include "ke.h"
 #include "intrin.h"
@@ -12,15 +18,50 @@
 #define PIT_COMMAND    0x43
 #define PIT_INPUT_HZ   1193182u
 #define PIT_RATE_GENERATOR_LOHI 0x34   /* channel 0, lobyte/hibyte, mode 2, binary */
+#define PIT_ONE_SHOT_LOHI       0x30   /* channel 0, lobyte/hibyte, mode 0, binary */
+
+static BOOLEAN KiClockRunning;
+ULONG KiClockStarts;
+
+static VOID KiProgramPit(UCHAR Mode, ULONG Count)
+{
+    __outbyte(PIT_COMMAND, Mode);
+    __outbyte(PIT_CHANNEL0, (UCHAR)(Count & 0xFF));
+    __outbyte(PIT_CHANNEL0, (UCHAR)(Count >> 8));
+}
+
+static BOOLEAN KiClockHasWork(VOID)
+{
+    return KiReadyQueues.Summary != 0 || KiThreadsWaitingWithTimeout() != 0;
+}
+
+VOID KiStartClockIfNeeded(VOID)
+{
+    if (KiClockRunning || !KiClockHasWork())
+        return;
+    KiClockRunning = TRUE;
+    KiClockStarts++;
+    KiProgramPit(PIT_RATE_GENERATOR_LOHI, (PIT_INPUT_HZ + KI_CLOCK_HZ / 2) / KI_CLOCK_HZ);
+    HalEnableInterrupt(0);
+}
+
+/* A mode command with no count stops channel 0 until a count is loaded: no late tick. */
+static VOID KiStopClock(VOID)
+{
+    HalDisableInterrupt(0);
+    __outbyte(PIT_COMMAND, PIT_ONE_SHOT_LOHI);
+    KiClockRunning = FALSE;
+}
+
+VOID KiStopClockIfIdle(VOID)
+{
+    if (KiClockRunning && !KiClockHasWork())
+        KiStopClock();
+}
 
 VOID KiInitializeClock(VOID)
 {
-    ULONG Divisor = (PIT_INPUT_HZ + KI_CLOCK_HZ / 2) / KI_CLOCK_HZ;
-
-    __outbyte(PIT_COMMAND, PIT_RATE_GENERATOR_LOHI);
-    __outbyte(PIT_CHANNEL0, (UCHAR)(Divisor & 0xFF));
-    __outbyte(PIT_CHANNEL0, (UCHAR)(Divisor >> 8));
-    HalEnableInterrupt(0);
+    KiStopClock();
 }
 
 VOID KiClockInterrupt(PKTRAP_FRAME TrapFrame)
@@ -36,6 +77,7 @@ VOID KiClockInterrupt(PKTRAP_FRAME TrapFrame)
         KiReadyQueues.Summary != 0)
         KiDispatchPending = TRUE;
     HalEndOfInterrupt(0);
+    KiStopClockIfIdle();
     KeLowerIrql(OldIrql);
 
     /* Only ring 3 and the idle loop take interrupts; both are at PASSIVE_LEVEL. */

@@ -38,6 +38,7 @@ VOID KiReadyThread(PKTHREAD Thread)
     KiInsertReadyQueue(&KiReadyQueues, Thread, FALSE);
     if (KiCurrentThread != NULL && Thread->Priority > KiCurrentThread->Priority)
         KiDispatchPending = TRUE;
+    KiStartClockIfNeeded();   /* two threads want the processor: quanta count again */
 }
 
 static VOID KiSaveNpx(PKTHREAD Thread)
@@ -82,6 +83,7 @@ VOID KiSwapThread(VOID)
         return;
     }
 
+    KiStopClockIfIdle();   /* the last ready thread is leaving the queue: no quanta to count */
     OldThread->WaitIrql = OldIrql;
     if (KiThreadUsesNpx(OldThread))
         KiSaveNpx(OldThread);

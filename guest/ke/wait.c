@@ -124,6 +124,7 @@ NTSTATUS KeWaitForSingleObject(PDISPATCHER_HEADER Object, const ULONG *TimeoutTi
         if (Thread->WaitDeadline == 0)
             Thread->WaitDeadline = 1;
         InsertTailList(&KiTimerListHead, &Thread->TimerListEntry);
+        KiStartClockIfNeeded();
     }
     Thread->State = Waiting;
     KiSwapThread();

@@ -16,7 +16,7 @@
 
 PKTHREAD KiCurrentThread;
 static PKTHREAD readied[16];
-static unsigned nreadied, swaps;
+static unsigned nreadied, swaps, clock_starts;
 
 void KeBugCheckEx(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
 {
@@ -26,6 +26,12 @@ void KeBugCheckEx(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PT
 }
 
 KIRQL KeGetCurrentIrql(VOID) { return PASSIVE_LEVEL; }
+
+/* ke/clock.c starts the clock for a timed wait. */
+VOID KiStartClockIfNeeded(VOID)
+{
+    clock_starts++;
+}
 
 VOID KiReadyThread(PKTHREAD Thread)
 {
@@ -50,7 +56,7 @@ static void reset(void)
         InitializeListHead(&threads[i].TimerListEntry);
         threads[i].UniqueThreadId = i;
     }
-    nreadied = swaps = 0;
+    nreadied = swaps = clock_starts = 0;
     KeTickCount = 0;
 }
 
@@ -186,6 +192,7 @@ static void test_timed_waits_expire(void)
     block(1, &e.Header, &two);
     block(2, &e.Header, NULL);
     CU_ASSERT_EQUAL(KiThreadsWaitingWithTimeout(), 2);
+    CU_ASSERT_EQUAL(clock_starts, 2);                              /* a timed wait needs it */
     KeTickCount = 101;
     KiExpireTimers();
     CU_ASSERT_EQUAL(nreadied, 0);

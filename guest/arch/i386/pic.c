@@ -42,6 +42,12 @@ VOID HalEnableInterrupt(ULONG Irq)
     HalpWriteMask();
 }
 
+VOID HalDisableInterrupt(ULONG Irq)
+{
+    HalpInterruptMask |= (USHORT)(1u << Irq);
+    HalpWriteMask();
+}
+
 VOID HalEndOfInterrupt(ULONG Irq)
 {
     if (Irq >= 8)
