@@ -3,7 +3,8 @@
  * (vector 0x20). Each tick counts KeTickCount, ends timed waits whose time has come, and
  * charges the running thread a tick of its quantum; a thread whose quantum is spent, with
  * another of its priority ready, gives way (ke/dispatch.c) when the interrupt returns to ring
- * 3 or to the idle loop. Under pagevisor the PIT and the 8259s are KVM's in-kernel devices.
+ * 3 or to the idle loop. Under pagevisor the 8259s are KVM's in-kernel devices and the PIT is
+ * pagevisor's own (vmm/pit.c); under QEMU both are QEMU's.
  *
  * The clock runs only while it has work: another thread is ready beside the running one (its
  * quantum must be counted), or a thread waits with a timeout. It stops as soon as it has none

@@ -148,11 +148,12 @@ static BOOLEAN MiIsWriteCopyProtection(ULONG Protection)
     return Access == MM_WRITECOPY || Access == MM_EXECUTE_WRITECOPY;
 }
 
-static NTSTATUS MiMapViewOfSection(PSECTION Section, HANDLE ProcessHandle, PVOID *BaseAddress,
+static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *BaseAddress,
                                    ULONG_PTR ZeroBits, SIZE_T CommitSize,
                                    PULONGLONG SectionOffset, PSIZE_T ViewSize,
                                    ULONG InheritDisposition, ULONG AllocationType,
                                    ULONG Win32Protect);
+static NTSTATUS MiReferenceTargetProcess(HANDLE ProcessHandle, PEPROCESS *Process);
 
 /*
  * NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess,
@@ -246,7 +247,8 @@ NTSTATUS NtOpenSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID ObjectA
  *     ULONG_PTR ZeroBits, SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize,
  *     SECTION_INHERIT InheritDisposition, ULONG AllocationType, ULONG Win32Protect)
  * A view of [*SectionOffset, +*ViewSize) (offset a multiple of 64 KiB, size 0: to the end)
- * in the current process at *BaseAddress (64 KiB aligned) or, if NULL, at a free address
+ * in the process ProcessHandle names (the caller's, or another one: the kernel attaches to
+ * it for the mapping) at *BaseAddress (64 KiB aligned) or, if NULL, at a free address
  * (MEM_TOP_DOWN: the highest).
  */
 NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress,
@@ -255,33 +257,54 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
                             ULONG Win32Protect)
 {
     PSECTION Section;
+    PEPROCESS Process;
     NTSTATUS Status = ObReferenceObjectByHandle(SectionHandle, ObSectionType,
                                                 (PVOID *)&Section);
 
     if (!NT_SUCCESS(Status))
         return Status;
-    Status = MiMapViewOfSection(Section, ProcessHandle, BaseAddress, ZeroBits, CommitSize,
-                                SectionOffset, ViewSize, InheritDisposition, AllocationType,
-                                Win32Protect);
+    Status = MiReferenceTargetProcess(ProcessHandle, &Process);
+    if (NT_SUCCESS(Status))
+    {
+        Status = MiMapViewOfSection(Section, Process, BaseAddress, ZeroBits, CommitSize,
+                                    SectionOffset, ViewSize, InheritDisposition,
+                                    AllocationType, Win32Protect);
+        ObDereferenceObject(Process);
+    }
     ObDereferenceObject(Section);
     return Status;
 }
 
-static NTSTATUS MiMapViewOfSection(PSECTION Section, HANDLE ProcessHandle, PVOID *BaseAddress,
+/* The process a handle names, referenced, if it still has an address space to map into. */
+static NTSTATUS MiReferenceTargetProcess(HANDLE ProcessHandle, PEPROCESS *Process)
+{
+    NTSTATUS Status = ObReferenceObjectByHandle(ProcessHandle, ObProcessType, (PVOID *)Process);
+
+    if (NT_SUCCESS(Status) && (!(*Process)->AddressSpaceCreated || (*Process)->Exited))
+    {
+        ObDereferenceObject(*Process);
+        Status = STATUS_PROCESS_IS_TERMINATING;
+    }
+    return Status;
+}
+
+/* The view's VAD in the current (possibly attached) address space. */
+static NTSTATUS MiInsertView(PSECTION Section, ULONG_PTR *BaseOut, ULONG_PTR Size,
+                             ULONG FirstPage, ULONG Protection, ULONG_PTR ZeroBits,
+                             ULONG InheritDisposition, ULONG AllocationType);
+
+static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *BaseAddress,
                                    ULONG_PTR ZeroBits, SIZE_T CommitSize,
                                    PULONGLONG SectionOffset, PSIZE_T ViewSize,
                                    ULONG InheritDisposition, ULONG AllocationType,
                                    ULONG Win32Protect)
 {
-    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    PEPROCESS Caller = PsGetCurrentProcess();
     ULONGLONG Offset = 0;
-    ULONG_PTR Base, Size, Highest;
+    ULONG_PTR Base, Size;
     ULONG Protection, FirstPage;
-    PMMVAD Vad;
     NTSTATUS Status;
 
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_INVALID_HANDLE;
     if (ZeroBits > MI_MAX_ZERO_BITS)
         return STATUS_INVALID_PARAMETER_4;
     if (InheritDisposition != ViewShare && InheritDisposition != ViewUnmap)
@@ -317,6 +340,35 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, HANDLE ProcessHandle, PVOID
     if (CommitSize > Size)
         return STATUS_INVALID_PARAMETER_5;
 
+    /* The caller's pointers must take the results before a view exists anywhere: written
+     * back now, they cannot fail afterwards (the caller's only thread is in this call). */
+    Status = MmCopyToUser(BaseAddress, &Base, sizeof(Base));
+    if (NT_SUCCESS(Status))
+        Status = MmCopyToUser(ViewSize, &Size, sizeof(Size));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if (Process != Caller)
+        KeAttachProcess(Process);
+    Status = MiInsertView(Section, &Base, Size, FirstPage, Protection, ZeroBits,
+                          InheritDisposition, AllocationType);
+    if (Process != Caller)
+        KeAttachProcess(Caller);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    (void)MmCopyToUser(BaseAddress, &Base, sizeof(Base));
+    (void)MmCopyToUser(ViewSize, &Size, sizeof(Size));
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS MiInsertView(PSECTION Section, ULONG_PTR *BaseOut, ULONG_PTR Size,
+                             ULONG FirstPage, ULONG Protection, ULONG_PTR ZeroBits,
+                             ULONG InheritDisposition, ULONG AllocationType)
+{
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    ULONG_PTR Base = *BaseOut, Highest;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
     Highest = ZeroBits != 0 ? (0xFFFFFFFFu >> ZeroBits) : MM_HIGHEST_VAD_ADDRESS;
     if (Highest > MM_HIGHEST_VAD_ADDRESS)
         Highest = MM_HIGHEST_VAD_ADDRESS;
@@ -337,12 +389,7 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, HANDLE ProcessHandle, PVOID
         if (!NT_SUCCESS(Status))
             return Status;
     }
-    /* Out first, so that a bad pointer leaves no view behind. */
-    Status = MmCopyToUser(BaseAddress, &Base, sizeof(Base));
-    if (NT_SUCCESS(Status))
-        Status = MmCopyToUser(ViewSize, &Size, sizeof(Size));
-    if (!NT_SUCCESS(Status))
-        return Status;
+    *BaseOut = Base;
     Vad = MiAllocateVad();
     if (Vad == NULL)
         return STATUS_NO_MEMORY;
@@ -486,16 +533,25 @@ VOID MiReferenceSectionView(PMMVAD Vad)
  * BaseAddress goes; touching it afterwards is an access violation. */
 NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress)
 {
-    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    PEPROCESS Caller = PsGetCurrentProcess(), Process;
+    PMMPROCESS_VM Vm;
     PMMVAD Vad;
+    NTSTATUS Status = MiReferenceTargetProcess(ProcessHandle, &Process);
 
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_INVALID_HANDLE;
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if (Process != Caller)
+        KeAttachProcess(Process);
+    Vm = MiGetCurrentProcessVm();
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN((ULONG_PTR)BaseAddress));
     if (Vad == NULL || !MI_IS_VIEW_VAD(Vad))
-        return STATUS_NOT_MAPPED_VIEW;
-    MiUnmapView(Vm, Vad);
-    return STATUS_SUCCESS;
+        Status = STATUS_NOT_MAPPED_VIEW;
+    else
+        MiUnmapView(Vm, Vad);
+    if (Process != Caller)
+        KeAttachProcess(Caller);
+    ObDereferenceObject(Process);
+    return Status;
 }
 
 /* Process end, attached, before its PTEs are torn down: every view unmapped (its handles

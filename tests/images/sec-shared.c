@@ -3,7 +3,10 @@
  * (this image again, started with PvCreateProcess) opens it by name and maps it once; writes
  * through any of the three views are seen through the others, on one physical page. Then the
  * lifetime: the parent closes its handle (the name goes with it: a new child cannot open it),
- * its views keep the data; unmapping one view leaves the other readable.
+ * its views keep the data; unmapping one view leaves the other readable. A view can also be
+ * mapped into another process by its handle: the parent maps one into a "mapped" child at
+ * 0x50000000 (and one at 0x51000000 that it unmaps again) while the child waits on an event;
+ * the child finds the first with the parent's data and nothing at the second.
  * Expected: the parent's steps and the children's, interleaved; exit lines 0x51, 0x52, 0.
  * ORDER-ANY
  */
@@ -17,6 +20,38 @@ static void SectionName(OBJECT_ATTRIBUTES *Attributes, UNICODE_STRING *Name)
     InitializeObjectAttributes(Attributes, Name, 0, NULL, NULL);
 }
 
+static HANDLE MappedEvent(void)
+{
+    OBJECT_ATTRIBUTES Attributes;
+    UNICODE_STRING Name;
+    HANDLE Event;
+
+    RtlInitUnicodeString(&Name, u"sec-shared-mapped");
+    InitializeObjectAttributes(&Attributes, &Name, OBJ_OPENIF, NULL, NULL);
+    if (NtCreateEvent(&Event, 0, &Attributes, NotificationEvent, FALSE) < 0)
+        fail("the sec-shared-mapped event");
+    return Event;
+}
+
+/* The parent mapped a view into this process while it waited. */
+static int MappedChild(void)
+{
+    MEMORY_BASIC_INFORMATION Info;
+    SIZE_T Length;
+    volatile ULONG *Words = (volatile ULONG *)0x50000000u;
+
+    check_status(NtWaitForSingleObject(MappedEvent(), FALSE, NULL), STATUS_SUCCESS,
+                 "mapped child: the parent says the view is there");
+    CHECK(Words[0] == 0xA0000000u && Words[1024] == 0xA0000400u,
+          "mapped child: 0x50000000 holds the parent's data");
+    Words[3 * 1024 + 2] = 0x3A9ED000u;
+    check_status(NtQueryVirtualMemory(NtCurrentProcess(), (PVOID)0x51000000u,
+                                      MemoryBasicInformation, &Info, sizeof(Info), &Length),
+                 STATUS_SUCCESS, "mapped child: query 0x51000000");
+    CHECK(Info.State == MEM_FREE, "mapped child: the view the parent unmapped is gone");
+    return 0x53;
+}
+
 static int Child(const char *Role)
 {
     OBJECT_ATTRIBUTES Attributes;
@@ -27,6 +62,8 @@ static int Child(const char *Role)
     volatile ULONG *Words;
     ULONG i;
 
+    if (strcmp(Role, "mapped") == 0)
+        return MappedChild();
     SectionName(&Attributes, &Name);
     if (strcmp(Role, "gone") == 0)
     {
@@ -66,6 +103,41 @@ static void RunChild(const char *Role, NTSTATUS Expected)
     NtClose(Process);
 }
 
+/* A view mapped into another process by its handle, and one mapped and unmapped again. */
+static void MapIntoChild(HANDLE Section)
+{
+    PROCESS_BASIC_INFORMATION Info;
+    HANDLE Process, Event = MappedEvent();
+    PVOID Base = (PVOID)0x50000000u, Other = (PVOID)0x51000000u;
+    SIZE_T Size = 0, OtherSize = 0x10000;
+    ULONG Length;
+
+    check_status(PvCreateProcess("sec-shared", "mapped", &Process), STATUS_SUCCESS,
+                 "start the mapped child");
+    check_status(NtMapViewOfSection(Section, Process, &Base, 0, 0, NULL, &Size, ViewUnmap, 0,
+                                    PAGE_READWRITE),
+                 STATUS_SUCCESS, "map a view into the child at 0x50000000");
+    CHECK(Base == (PVOID)0x50000000u && Size == SECTION_SIZE, "its base and size come back");
+    check_status(NtMapViewOfSection(Section, Process, &Other, 0, 0, NULL, &OtherSize,
+                                    ViewUnmap, 0, PAGE_READWRITE),
+                 STATUS_SUCCESS, "map another at 0x51000000");
+    check_status(NtUnmapViewOfSection(Process, Other), STATUS_SUCCESS,
+                 "unmap that one from the child");
+    check_status(NtUnmapViewOfSection(Process, Other), STATUS_NOT_MAPPED_VIEW,
+                 "unmapping it again");
+    check_status(NtSetEvent(Event, NULL), STATUS_SUCCESS, "tell the child");
+    check_status(NtWaitForSingleObject(Process, FALSE, NULL), STATUS_SUCCESS, "wait for it");
+    check_status(NtQueryInformationProcess(Process, ProcessBasicInformation, &Info,
+                                           sizeof(Info), &Length),
+                 STATUS_SUCCESS, "its exit status");
+    CHECK(Info.ExitStatus == 0x53, "it exited with 0x53");
+    check_status(NtMapViewOfSection(Section, Process, &Base, 0, 0, NULL, &Size, ViewUnmap, 0,
+                                    PAGE_READWRITE),
+                 STATUS_PROCESS_IS_TERMINATING, "no view into a process that has ended");
+    NtClose(Process);
+    NtClose(Event);
+}
+
 int main(int argc, char **argv)
 {
     OBJECT_ATTRIBUTES Attributes;
@@ -101,6 +173,9 @@ int main(int argc, char **argv)
     check_status(PvQueryPhysicalPage((PVOID)&A[2048], &Frame1), STATUS_SUCCESS, "frame 1");
     check_status(PvQueryPhysicalPage((PVOID)&B[2048], &Frame2), STATUS_SUCCESS, "frame 2");
     CHECK(Frame1 != 0 && Frame1 == Frame2, "one physical page behind both views");
+    MapIntoChild(Section);
+    CHECK(A[3 * 1024 + 2] == 0x3A9ED000u,
+          "the child's write through the view mapped for it is seen here");
     check_status(NtClose(Section), STATUS_SUCCESS, "close the section handle");
     RunChild("gone", 0x52);
     CHECK(A[0] == 0xA0000000u && B[3072] == 0xA0000C00u, "the views still hold the data");
