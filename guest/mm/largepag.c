@@ -14,13 +14,15 @@
  *     rest stays on 4 KiB PTEs. The PFN database fills 4 MiB from about 680 MiB of RAM on
  *     (24 bytes an entry), so smaller guests keep 4 KiB PTEs there: a large page of which
  *     most would be unused RAM is not worth its 4 MiB.
- *   kernel image: by default on 4 KiB PTEs, so that its code and read-only data stay read-only
- *     (pv.selftest=readonly: bug check 0xBE) and the boot and trap stacks keep their unmapped
- *     guard pages (pv.selftest=stackoverflow: bug check 0x7F). With pv.largekernel=1, NT's
- *     large-system behaviour: PDE 0x200 becomes one global large page mapping physical 0-4 MiB
- *     at 0x80000000 (the image is linked at KSEG0_BASE + physical), one TB entry for the whole
- *     kernel; then nothing in it is read-only and the stack guard pages are gone, as in NT.
- *     pv.selftest=stackoverflow needs the guard page, so it keeps the 4 KiB PTEs.
+ *   kernel image: by default one large page, as alignment allows (NT's large-system
+ *     behaviour): PDE 0x200 becomes one global large page mapping physical 0-4 MiB at
+ *     0x80000000 (the image is linked at KSEG0_BASE + physical), one TB entry for the whole
+ *     kernel; then nothing in it is read-only and the boot stack's guard page is gone, as in
+ *     NT (thread stacks keep theirs: they live in their own 4 MiB on 4 KiB PTEs). The
+ *     self-tests of those protections (pv.selftest=readonly: bug check 0xBE;
+ *     pv.selftest=stackoverflow: 0x7F) keep 4 KiB PTEs, read-only code and the guard page, and
+ *     so does pv.largekernel=0; pv.largekernel=1 asks for the large page even with the
+ *     readonly self-test (its write then goes through).
  *
  * The frames under a large PDE are ActiveAndValid with PteAddress = the PDE; the large runs
  * taken for system memory are never handed out by the boot allocator or put on a list. Free
@@ -128,9 +130,9 @@ static VOID MiMapKernelWithLargePage(VOID)
 
     MI_WRITE_PTE(PointerPde, MiMakeLargePde(KI_IMAGE_TO_PHYSICAL(KSEG0_BASE) >> PAGE_SHIFT));
     MiFlushEntireTb();
-    DbgPrint("mm: large page: PDE 0x%03X 0x%08X-0x%08X -> physical 0x%08X (kernel image; "
-             "pv.largekernel: its code is not write-protected, its stacks have no guard "
-             "pages)\n", MI_PDE_INDEX(KSEG0_BASE), KSEG0_BASE, KSEG0_BASE + PDE_MAPPED_VA - 1,
+    DbgPrint("mm: large page: PDE 0x%03X 0x%08X-0x%08X -> physical 0x%08X (kernel image: "
+             "its code is not write-protected, the boot stack has no guard page; "
+             "pv.largekernel=0 keeps 4 KiB PTEs)\n", MI_PDE_INDEX(KSEG0_BASE), KSEG0_BASE, KSEG0_BASE + PDE_MAPPED_VA - 1,
              KI_IMAGE_TO_PHYSICAL(KSEG0_BASE));
 }
 
@@ -156,7 +158,14 @@ VOID MiInitializeKernelMapping(VOID)
 {
     ULONG Value;
 
-    MmLargeKernel = KiQueryCommandLineValue("pv.largekernel", &Value) && Value != 0;
+    /* By default the kernel is one large page, as alignment allows; the self-tests of what
+     * only 4 KiB PTEs give (read-only code, the boot stack's guard page) keep them, as does
+     * pv.largekernel=0. */
+    if (KiQueryCommandLineValue("pv.largekernel", &Value))
+        MmLargeKernel = Value != 0;
+    else
+        MmLargeKernel = !KiCommandLineHasOption("pv.selftest=readonly") &&
+                        !KiCommandLineHasOption("pv.selftest=stackoverflow");
     if (MmLargeKernel && KiCommandLineHasOption("pv.selftest=stackoverflow"))
     {
         DbgPrint("mm: pv.largekernel ignored: pv.selftest=stackoverflow needs the stack's "
