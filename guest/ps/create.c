@@ -158,17 +158,16 @@ static VOID PspStartProcess(PEPROCESS Process)
     KiReadyThread(&Process->Thread);
 }
 
-NTSTATUS PspCreateProcessForModule(PLDR_MODULE Module, PCSTR Arguments, PEPROCESS Parent,
-                                   PEPROCESS *Created)
+/* A process object with an empty address space (*Created stays NULL only when the pool is
+ * full; a process whose address space could not be made is abandoned, signaled). */
+static NTSTATUS PspCreateProcessObject(PEPROCESS Parent, PCSTR Name, PEPROCESS *Created)
 {
-    PEPROCESS Process = PspAllocateProcess(Parent, Module->Name);
-    KTRAP_FRAME TrapFrame;
+    PEPROCESS Process = PspAllocateProcess(Parent, Name);
     NTSTATUS Status;
 
-    *Created = NULL;
+    *Created = Process;
     if (Process == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    *Created = Process;
     Status = MmCreateProcessAddressSpace(Process);
     if (!NT_SUCCESS(Status))
     {
@@ -176,6 +175,19 @@ NTSTATUS PspCreateProcessForModule(PLDR_MODULE Module, PCSTR Arguments, PEPROCES
         return Status;
     }
     Process->AddressSpaceCreated = TRUE;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS PspCreateProcessForModule(PLDR_MODULE Module, PCSTR Arguments, PEPROCESS Parent,
+                                   PEPROCESS *Created)
+{
+    PEPROCESS Process;
+    KTRAP_FRAME TrapFrame;
+    NTSTATUS Status = PspCreateProcessObject(Parent, Module->Name, Created);
+
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Process = *Created;
     KeAttachProcess(Process);
     Status = LdrLoadImage(Process, Module);
     if (NT_SUCCESS(Status))
@@ -276,21 +288,14 @@ NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle
 /* The clone's first run resumes the caller's system call with STATUS_PROCESS_CLONED. */
 static NTSTATUS PspCloneProcess(PEPROCESS Parent, BOOLEAN InheritHandles, PEPROCESS *Created)
 {
-    PEPROCESS Process = PspAllocateProcess(Parent, Parent->ImageFileName);
+    PEPROCESS Process;
     KTRAP_FRAME TrapFrame = *KeGetCurrentThread()->TrapFrame;
-    NTSTATUS Status;
+    NTSTATUS Status = PspCreateProcessObject(Parent, Parent->ImageFileName, Created);
     ULONG Index;
 
-    *Created = Process;
-    if (Process == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    Status = MmCreateProcessAddressSpace(Process);
     if (!NT_SUCCESS(Status))
-    {
-        PspAbandonProcess(Process, Status, FALSE);
         return Status;
-    }
-    Process->AddressSpaceCreated = TRUE;
+    Process = *Created;
     Process->ImageBase = Parent->ImageBase;
     Process->ImageEnd = Parent->ImageEnd;
     Process->EntryPoint = Parent->EntryPoint;
