@@ -6,6 +6,7 @@
 #define PV_KVM_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "guest_mem.h"
@@ -27,9 +28,10 @@ enum kvm_open_result {
 /* Open /dev/kvm. On failure writes one line naming the cause into why. */
 enum kvm_open_result kvm_open(int *fd, char *why, size_t whylen);
 
-/* Create the VM, its RAM and its vCPU. Exits with PV_EXIT_VMM_ERROR naming the ioctl that
- * failed: these fail only on a broken host, never because of what a guest does. */
-void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size);
+/* Create the VM, its RAM, KVM's in-kernel interrupt controllers if asked (then HLT waits for an
+ * interrupt inside KVM instead of exiting) and its vCPU. Exits with PV_EXIT_VMM_ERROR naming
+ * the ioctl that failed: these fail only on a broken host, never because of what a guest does. */
+void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_controllers);
 void vm_destroy(struct vm *vm);
 
 /* Flat 32-bit protected mode, paging off, as the Multiboot spec prescribes at kernel entry. */

@@ -63,7 +63,7 @@ static void vcpu_set_cpuid(struct vm *vm)
     free(cpuid);
 }
 
-void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size)
+void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_controllers)
 {
     memset(vm, 0, sizeof(*vm));
     vm->kvm_fd = kvm_fd;
@@ -73,8 +73,9 @@ void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size)
     /* Only Intel needs it, and older kernels refuse it on AMD: not fatal. */
     (void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     /* KVM's in-kernel 8259s, I/O APIC and local APIC, before the vCPU exists: the clock's IRQ 0
-     * goes in there (vmm/pit.c emulates the PIT itself). */
-    if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+     * goes in there (vmm/pit.c emulates the PIT itself). With them HLT no longer exits to
+     * userspace, so guests that stop with HLT (the probe's, the benchmark's) go without. */
+    if (interrupt_controllers && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
         err(PV_EXIT_VMM_ERROR, "KVM_CREATE_IRQCHIP");
 
     void *ram = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,

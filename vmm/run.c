@@ -108,7 +108,7 @@ static int session_open(struct session *s, const struct run_options *o)
         fprintf(stderr, "pagevisor: %s\n", why);
         return PV_EXIT_INCAPABLE;
     }
-    vm_create(&s->vm, s->kvm_fd, o->mem);
+    vm_create(&s->vm, s->kvm_fd, o->mem, true);
     s->vm_created = true;
     if (load_guest(&s->vm, o, run_kernel_path(o)) != 0)
         return PV_EXIT_VMM_ERROR;
