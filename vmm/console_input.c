@@ -112,9 +112,17 @@ static void switch_terminal(int fd)
     tty_reading.c_cc[VTIME] = 0;
     tty_eof_char = tty_saved.c_cc[VEOF];
     install_handlers();
+    /* The fatal signals wait while the terminal switches and the flag says so: one landing in
+     * between would find the terminal switched and the flag not yet set, and leave it so. */
+    sigset_t block, previous;
+    sigemptyset(&block);
+    for (size_t i = 0; i < N_FATAL; i++)
+        sigaddset(&block, fatal_signals[i]);
+    sigprocmask(SIG_BLOCK, &block, &previous);
     /* TCSANOW, not TCSAFLUSH: what the user typed ahead is input too. */
     if (tcsetattr(fd, TCSANOW, &tty_reading) == 0)
         tty_switched = 1;
+    sigprocmask(SIG_SETMASK, &previous, NULL);
 }
 
 void console_input_init(struct console_input *in, int fd)
