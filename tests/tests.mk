@@ -5,7 +5,7 @@ UNIT_SRCS   := $(filter-out tests/unit/test_runner.c,$(wildcard tests/unit/test_
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Ivmm -Itests/unit
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(VMM_SAN_OBJS) | deps-test
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/pfn_fixture.h $(VMM_SAN_OBJS) | deps-test
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -o $@ $< $(VMM_SAN_OBJS) -lcunit $(VMM_LIBS)

@@ -22,17 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pfn_fixture.h"
 #include "unit.h"
 
 /* ------------------------------------------------------------------------------- shims */
 
-MMINFO_COUNTERS MmInfoCounters;
 
-#define PAGES       64u
 #define TABLES      4u
-#define TABLE_FRAME 60u   /* frames 60..63 are the fake page tables */
 
-static MMPFN pfn_db[PAGES];
 static uint32_t tables[TABLES][PTE_PER_PAGE] __attribute__((aligned(4096)));
 static uint32_t zeroed[PAGES];            /* how often each frame was zeroed */
 static unsigned mappings;                 /* hyperspace mappings not yet undone */
@@ -85,29 +82,9 @@ VOID MiZeroPhysicalPage(PFN_NUMBER Page)
 /* Every frame below TABLE_FRAME (but 0) on the Free list, the fake tables active. */
 static void reset(ULONG pagefile_slots)
 {
-    static ULONG bitmap[(MI_PAGEFILE_MAX_SLOTS + 31) / 32];
-
-    memset(pfn_db, 0, sizeof(pfn_db));
     memset(tables, 0, sizeof(tables));
     memset(zeroed, 0, sizeof(zeroed));
-    memset(&MmInfoCounters, 0, sizeof(MmInfoCounters));
-    MmPfnDatabase = pfn_db;
-    MmHighestPhysicalPage = PAGES - 1;
-    MmAvailablePages = 0;
-    for (unsigned l = ZeroedPageList; l <= BadPageList; l++) {
-        MmPageLocationList[l]->Total = 0;
-        MmPageLocationList[l]->Flink = MmPageLocationList[l]->Blink = LIST_HEAD;
-    }
-    for (PFN_NUMBER p = 0; p < PAGES; p++) {
-        pfn_db[p].u3.e1.PageLocation = ActiveAndValid;
-        if (p >= TABLE_FRAME) {
-            pfn_db[p].u2.ShareCount = 1;   /* its own PDE */
-            pfn_db[p].u3.ReferenceCount = 1;
-        }
-    }
-    for (PFN_NUMBER p = 1; p < TABLE_FRAME; p++)
-        MiInsertPageInFreeList(p);
-    MiInitializePagingFile(bitmap, pagefile_slots);
+    pfn_fixture_reset(pagefile_slots);
     mappings = 0;
 }
 

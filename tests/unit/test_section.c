@@ -18,14 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pfn_fixture.h"
 #include "unit.h"
 
-MMINFO_COUNTERS MmInfoCounters;
 
-#define PAGES       64u
-#define TABLE_FRAME 60u   /* frames 60..63: process page tables (active, their own share) */
 
-static MMPFN pfn_db[PAGES];
 static MMPTE prototypes[16];              /* a segment's prototype PTEs */
 static unsigned mappings;                 /* hyperspace mappings made: must stay 0 */
 
@@ -55,28 +52,8 @@ VOID MiZeroPhysicalPage(PFN_NUMBER Page)
 
 static void reset(ULONG pagefile_slots)
 {
-    static ULONG bitmap[(MI_PAGEFILE_MAX_SLOTS + 31) / 32];
-
-    memset(pfn_db, 0, sizeof(pfn_db));
     memset(prototypes, 0, sizeof(prototypes));
-    memset(&MmInfoCounters, 0, sizeof(MmInfoCounters));
-    MmPfnDatabase = pfn_db;
-    MmHighestPhysicalPage = PAGES - 1;
-    MmAvailablePages = 0;
-    for (unsigned l = ZeroedPageList; l <= BadPageList; l++) {
-        MmPageLocationList[l]->Total = 0;
-        MmPageLocationList[l]->Flink = MmPageLocationList[l]->Blink = LIST_HEAD;
-    }
-    for (PFN_NUMBER p = 0; p < PAGES; p++) {
-        pfn_db[p].u3.e1.PageLocation = ActiveAndValid;
-        if (p >= TABLE_FRAME) {
-            pfn_db[p].u2.ShareCount = 1;
-            pfn_db[p].u3.ReferenceCount = 1;
-        }
-    }
-    for (PFN_NUMBER p = 1; p < TABLE_FRAME; p++)
-        MiInsertPageInFreeList(p);
-    MiInitializePagingFile(bitmap, pagefile_slots);
+    pfn_fixture_reset(pagefile_slots);
     mappings = 0;
 }
 
