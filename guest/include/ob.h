@@ -10,11 +10,9 @@
 
 #include "ntdef.h"
 #include "ke.h"
+#include "ntobapi.h"
 
 #define OB_MAX_NAME          64      /* WCHARs */
-#define OBJ_INHERIT          0x00000002u
-#define OBJ_OPENIF           0x00000080u
-#define OBJ_CASE_INSENSITIVE 0x00000040u
 
 typedef enum _OB_TYPE_INDEX
 {
@@ -42,24 +40,6 @@ typedef struct _OBJECT_TYPE_INFO
     VOID (*DeleteProcedure)(PVOID Object);   /* the last reference went */
     VOID (*CloseProcedure)(PVOID Object, struct _EPROCESS *Process);   /* a handle went */
 } OBJECT_TYPE_INFO;
-
-/* NT's OBJECT_ATTRIBUTES and UNICODE_STRING, as user mode passes them. */
-typedef struct _UNICODE_STRING
-{
-    USHORT Length;              /* bytes, without a terminator */
-    USHORT MaximumLength;
-    PWCHAR Buffer;
-} UNICODE_STRING, *PUNICODE_STRING;
-
-typedef struct _OBJECT_ATTRIBUTES
-{
-    ULONG Length;
-    HANDLE RootDirectory;
-    PUNICODE_STRING ObjectName;
-    ULONG Attributes;
-    PVOID SecurityDescriptor;
-    PVOID SecurityQualityOfService;
-} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
 
 /* A name captured from user mode. */
 typedef struct _OB_CAPTURED_NAME

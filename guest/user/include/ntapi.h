@@ -13,6 +13,7 @@
 #include "../../include/ntdef.h"
 #include "../../include/ntstatusex.h"
 #include "../../include/ntmmapi.h"
+#include "../../include/ntobapi.h"
 
 /* ---------------------------------------------------------------------- NT native services */
 
@@ -61,28 +62,9 @@ NTSTATUS NTAPI NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
  * gone, a process object until its last handle is closed and it has ended. */
 NTSTATUS NTAPI NtClose(HANDLE Handle);
 
-/* Names: NT's OBJECT_ATTRIBUTES with a UNICODE_STRING (UTF-16: write names as u"..."). All
- * names share one namespace (as if in \BaseNamedObjects); up to 64 characters. */
-typedef struct _UNICODE_STRING
-{
-    USHORT Length;              /* bytes, no terminator */
-    USHORT MaximumLength;
-    PWCHAR Buffer;
-} UNICODE_STRING, *PUNICODE_STRING;
-
-typedef struct _OBJECT_ATTRIBUTES
-{
-    ULONG Length;
-    HANDLE RootDirectory;
-    PUNICODE_STRING ObjectName;
-    ULONG Attributes;
-    PVOID SecurityDescriptor;
-    PVOID SecurityQualityOfService;
-} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
-
-#define OBJ_INHERIT          0x00000002u
-#define OBJ_CASE_INSENSITIVE 0x00000040u
-#define OBJ_OPENIF           0x00000080u
+/* Names: NT's OBJECT_ATTRIBUTES with a UNICODE_STRING (UTF-16: write names as u"...";
+ * ntobapi.h). All names share one namespace (as if in \BaseNamedObjects); up to 64
+ * characters. */
 
 /* NT's InitializeObjectAttributes and RtlInitUnicodeString (user runtime). */
 void RtlInitUnicodeString(PUNICODE_STRING String, const WCHAR *Source);
