@@ -19,6 +19,7 @@
 #include "ob.h"
 #include "ps.h"
 #include "rtl.h"
+#include "ntpsapi.h"
 
 EPROCESS PsInitialSystemProcess;
 PEPROCESS PsCurrentProcess = &PsInitialSystemProcess;
@@ -27,21 +28,6 @@ ULONG PsActiveProcessCount;
 
 static EPROCESS PspProcessPool[PS_MAX_PROCESSES];
 static ULONG PspNextProcessId = 8;   /* NT-style ids: multiples of 4, 4 being System */
-
-#define ProcessBasicInformation 0
-
-typedef struct _PROCESS_BASIC_INFORMATION
-{
-    NTSTATUS ExitStatus;
-    PVOID PebBaseAddress;
-    ULONG AffinityMask;
-    LONG BasePriority;
-    ULONG UniqueProcessId;
-    ULONG InheritedFromUniqueProcessId;
-} PROCESS_BASIC_INFORMATION;
-
-/* STATUS_PENDING in ExitStatus: still running (NT's STILL_ACTIVE). */
-#define PSP_STILL_ACTIVE ((NTSTATUS)0x00000103)
 
 /*
  * Put argc/argv on the new process's stack the usual i386 way (the process is attached, its
@@ -100,7 +86,7 @@ static PEPROCESS PspAllocateProcess(PEPROCESS Parent, PCSTR Name)
     Process->UniqueProcessId = PspNextProcessId;
     PspNextProcessId += 4;
     Process->InheritedFromUniqueProcessId = Parent != NULL ? Parent->UniqueProcessId : 0;
-    Process->ExitStatus = PSP_STILL_ACTIVE;
+    Process->ExitStatus = STILL_ACTIVE;
     RtlFormatString(Process->ImageFileName, sizeof(Process->ImageFileName), "%s", Name);
     return Process;
 }
@@ -241,6 +227,18 @@ VOID PspThreadReaped(PKTHREAD Thread)
 
 /* ------------------------------------------------------------------------------- services */
 
+/* A creation's end: a started process's handle to the caller; the creator's reference goes
+ * either way (an abandoned process is then freed). */
+static NTSTATUS PspGiveProcessHandle(PEPROCESS Process, NTSTATUS Status, PHANDLE ProcessHandle)
+{
+    if (Process == NULL)
+        return Status;
+    if (NT_SUCCESS(Status))
+        Status = ObInsertHandleForUser(Process, ProcessHandle);
+    ObDereferenceObject(Process);
+    return Status;
+}
+
 /*
  * NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle) -
  * service 0x1005. ImageName is a boot module's name (its file name without ".elf", as argv[0]
@@ -277,12 +275,7 @@ NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle
         RtlFormatString(Full, sizeof(Full), "%s %s", Module->Name, CommandLine);
         Status = PspCreateProcessForModule(Module, Full, PsGetCurrentProcess(), &Process);
     }
-    if (Process == NULL)
-        return Status;
-    if (NT_SUCCESS(Status))
-        Status = ObInsertHandleForUser(Process, ProcessHandle);
-    ObDereferenceObject(Process);
-    return Status;
+    return PspGiveProcessHandle(Process, Status, ProcessHandle);
 }
 
 /* The clone's first run resumes the caller's system call with STATUS_PROCESS_CLONED. */
@@ -363,12 +356,7 @@ NTSTATUS NtCreateProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, PVOID Objec
     if (!NT_SUCCESS(Status))
         return Status;
     Status = PspCloneProcess(Parent, InheritObjectTable, &Process);
-    if (Process == NULL)
-        return Status;
-    if (NT_SUCCESS(Status))
-        Status = ObInsertHandleForUser(Process, ProcessHandle);
-    ObDereferenceObject(Process);
-    return Status;
+    return PspGiveProcessHandle(Process, Status, ProcessHandle);
 }
 
 NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG InformationClass,

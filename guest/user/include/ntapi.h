@@ -14,6 +14,7 @@
 #include "../../include/ntstatusex.h"
 #include "../../include/ntmmapi.h"
 #include "../../include/ntobapi.h"
+#include "../../include/ntpsapi.h"
 
 /* ---------------------------------------------------------------------- NT native services */
 
@@ -92,17 +93,8 @@ NTSTATUS NTAPI NtCreateProcess(PHANDLE ProcessHandle, ULONG DesiredAccess,
                                BOOLEAN InheritObjectTable, HANDLE SectionHandle,
                                HANDLE DebugPort, HANDLE ExceptionPort);
 
-#define ProcessBasicInformation 0
-#define STILL_ACTIVE            ((NTSTATUS)0x00000103)
-typedef struct _PROCESS_BASIC_INFORMATION
-{
-    NTSTATUS ExitStatus;        /* STILL_ACTIVE while it runs */
-    PVOID PebBaseAddress;
-    ULONG AffinityMask;
-    LONG BasePriority;
-    ULONG UniqueProcessId;
-    ULONG InheritedFromUniqueProcessId;
-} PROCESS_BASIC_INFORMATION;
+/* ProcessBasicInformation: PROCESS_BASIC_INFORMATION (ntpsapi.h), ExitStatus STILL_ACTIVE
+ * while the process runs. */
 NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, ULONG ProcessInformationClass,
                                          PVOID ProcessInformation, ULONG Length,
                                          PULONG ReturnLength);
