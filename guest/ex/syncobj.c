@@ -64,18 +64,6 @@ static NTSTATUS ExpCreateSyncObject(PHANDLE UserHandle, PVOID UserAttributes, OB
     return STATUS_SUCCESS;
 }
 
-/* The new object gets its handle (and name) or goes again. */
-static NTSTATUS ExpInsertSyncObject(PEX_SYNC_OBJECT Object, const OB_CAPTURED_NAME *Name,
-                                    PHANDLE UserHandle)
-{
-    NTSTATUS Status = ObInsertHandleForUser(Object, UserHandle);
-
-    if (NT_SUCCESS(Status))
-        ObSetObjectName(Object, Name);
-    ObDereferenceObject(Object);   /* the creator's reference: the handle holds its own */
-    return Status;
-}
-
 NTSTATUS NtCreateSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess, PVOID ObjectAttributes,
                            LONG InitialCount, LONG MaximumCount)
 {
@@ -93,7 +81,7 @@ NTSTATUS NtCreateSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess, PVOID O
     if (Object == NULL)
         return Status;
     KeInitializeSemaphore(&Object->u.Semaphore, InitialCount, MaximumCount);
-    return ExpInsertSyncObject(Object, &Name, SemaphoreHandle);
+    return ObInsertObject(Object, &Name, SemaphoreHandle);
 }
 
 NTSTATUS NtOpenSemaphore(PHANDLE SemaphoreHandle, ULONG DesiredAccess, PVOID ObjectAttributes)
@@ -138,7 +126,7 @@ NTSTATUS NtCreateEvent(PHANDLE EventHandle, ULONG DesiredAccess, PVOID ObjectAtt
         return Status;
     KeInitializeEvent(&Object->u.Event, EventType == NotificationEvent ?
                       EventNotificationObject : EventSynchronizationObject, InitialState != 0);
-    return ExpInsertSyncObject(Object, &Name, EventHandle);
+    return ObInsertObject(Object, &Name, EventHandle);
 }
 
 NTSTATUS NtOpenEvent(PHANDLE EventHandle, ULONG DesiredAccess, PVOID ObjectAttributes)

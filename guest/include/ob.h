@@ -73,6 +73,9 @@ NTSTATUS ObCaptureObjectAttributes(PVOID UserAttributes, POB_CAPTURED_NAME Name)
 /* A live object of that name, referenced, or NULL. */
 PVOID ObLookupObjectByName(const OB_CAPTURED_NAME *Name);
 VOID ObSetObjectName(PVOID Object, const OB_CAPTURED_NAME *Name);
+/* A new object (the creator's reference) to user mode: a handle, then its name; the
+ * creator's reference goes, so a failure to hand out the handle deletes the object again. */
+NTSTATUS ObInsertObject(PVOID Object, const OB_CAPTURED_NAME *Name, PHANDLE UserHandle);
 /* The NtCreateXxx rule for a name already in use: with OBJ_OPENIF the existing object (of
  * the same type) is opened, STATUS_OBJECT_NAME_EXISTS; else STATUS_OBJECT_NAME_COLLISION.
  * STATUS_SUCCESS when the name is free (or there is none): the caller creates. */

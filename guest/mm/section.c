@@ -227,11 +227,7 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
     Section->PrototypePte = &MiPrototypePtePool[Pool];
     Section->MappedViews = 0;
     /* A bad handle pointer deletes the section again: nothing is left behind. */
-    Status = ObInsertHandleForUser(Section, SectionHandle);
-    if (NT_SUCCESS(Status))
-        ObSetObjectName(Section, &Name);
-    ObDereferenceObject(Section);
-    return Status;
+    return ObInsertObject(Section, &Name, SectionHandle);
 }
 
 /* NTSTATUS NtOpenSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess,

@@ -93,6 +93,16 @@ VOID ObSetObjectName(PVOID Object, const OB_CAPTURED_NAME *Name)
     InsertTailList(&ObpNamespace, &Header->NameLink);
 }
 
+NTSTATUS ObInsertObject(PVOID Object, const OB_CAPTURED_NAME *Name, PHANDLE UserHandle)
+{
+    NTSTATUS Status = ObInsertHandleForUser(Object, UserHandle);
+
+    if (NT_SUCCESS(Status))
+        ObSetObjectName(Object, Name);
+    ObDereferenceObject(Object);   /* the creator's reference: the handle holds its own */
+    return Status;
+}
+
 NTSTATUS ObOpenIfExists(const OB_CAPTURED_NAME *Name, OB_TYPE_INDEX Type, PHANDLE UserHandle)
 {
     POBJECT_HEADER Existing = ObLookupObjectByName(Name);
