@@ -17,6 +17,12 @@ endif
 BUILD   := build
 SHELL   := /bin/bash
 
+# Build in parallel by default, one job per CPU; `make -jN` (or -j1) on the command line wins.
+# The test suites themselves run one after another (see `test` in tests/tests.mk).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 HOST_CC     ?= gcc
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ishared -D_GNU_SOURCE $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
@@ -42,8 +48,7 @@ include bench/bench.mk
 # the guest's and the host's summaries of faults by kind and pagefile traffic. Where this
 # host's KVM cannot run 32-bit paged guests it runs in the KVM runner VM.
 DEMO_IMAGES := --mem 6M $(BUILD)/images/demo-paging.elf summary
-run: deps-build all
-	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/ensure-packages.sh runner && tests/kvm-runner/prepare.sh; fi
+run: deps-build $(PAGEVISOR) $(PAGEVISOR_STATIC) $(GUEST_KERNEL) $(BUILD)/images/demo-paging.elf guest-host
 	$(Q)$(PAGEVISOR) run --verbose $(DEMO_IMAGES)
 
 clean:

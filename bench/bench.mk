@@ -28,14 +28,14 @@ BENCH_FS_OBJS    := $(patsubst bench/full/%.c,$(BENCH_DIR)/full/%.o,$(wildcard b
 BENCH_FS_DEPS    := $(BENCH_FS) $(BENCH_IMAGES) $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
 
 .PHONY: bench bench-host-path bench-full-system
-bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS)
+bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) guest-host
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 
 bench-host-path: $(BENCH_HOST_PATH)
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
 
-bench-full-system: $(BENCH_FS_DEPS)
+bench-full-system: $(BENCH_FS_DEPS) guest-host
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 
 $(BENCH_DIR)/%.o: bench/%.c $(wildcard bench/*.h bench/guest/*.h vmm/*.h shared/*.h) | deps-build

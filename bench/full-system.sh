@@ -35,10 +35,6 @@ if "$PAGEVISOR" probe >/dev/null 2>&1; then
     "$DRIVER" --pagevisor "$PAGEVISOR" "${args[@]}" --where "directly on this host" \
         --host "$host" "$@" || status=$?
 else
-    # As `make run` does: the runner needs qemu-system-x86 and its cached kernel/initramfs.
-    if ! tests/kvm-runner/prepare.sh --check >/dev/null 2>&1; then
-        tests/ensure-packages.sh runner && tests/kvm-runner/prepare.sh
-    fi
     echo "full system: this host's KVM cannot run 32-bit paged guests ($kvm); running in the" \
          "KVM runner VM"
     status=0

@@ -38,8 +38,7 @@ $(INTEGRATION_STATIC): tests/integration/integration.c | deps-test
 .PHONY: integration multiboot-qemu
 # On a host whose KVM cannot run 32-bit paged guests the suite runs in the KVM runner VM,
 # which is prepared (downloaded once, cached) first.
-integration: all $(INTEGRATION) $(INTEGRATION_STATIC)
-	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/kvm-runner/prepare.sh; fi
+integration: all $(INTEGRATION) $(INTEGRATION_STATIC) guest-host
 	$(Q)$(INTEGRATION) $(if $(CASE),--only=$(CASE))
 
 # The same kernel under another Multiboot loader: QEMU's -kernel.
@@ -59,12 +58,25 @@ $(CONSOLE_TTY): tests/console-tty.c
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
 
 .PHONY: console-tty
-console-tty: all $(CONSOLE_TTY)
-	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/kvm-runner/prepare.sh; fi
+console-tty: all $(CONSOLE_TTY) guest-host
 	$(Q)$(CONSOLE_TTY) $(PAGEVISOR) $(BUILD)/guest/kernel.elf $(BUILD)/images/console-echo.elf
 
 .PHONY: san-smoke
-san-smoke: all $(PAGEVISOR_SAN)
+san-smoke: all $(PAGEVISOR_SAN) guest-host
 	$(Q)tests/san-smoke.sh $(PAGEVISOR_SAN)
 
-test: deps-test all unit-tests cli-tests san-smoke multiboot-qemu integration console-tty
+# `make test`: everything is built first (in parallel), the runner prepared where this host
+# needs it, then each suite runs in turn, all of them even when one fails. Each suite writes
+# JUnit XML into $(TEST_RESULTS); the last line totals them.
+TEST_RESULTS := $(BUILD)/test-results
+TEST_SUITES  := unit-tests cli-tests san-smoke multiboot-qemu integration console-tty
+.PHONY: test test-build
+test-build: deps-test all $(UNIT_TESTS) $(PAGEVISOR_SAN) $(INTEGRATION) $(INTEGRATION_STATIC) \
+            $(CONSOLE_TTY) guest-host
+test:
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)rm -rf $(TEST_RESULTS); mkdir -p $(TEST_RESULTS); status=0; \
+	for s in $(TEST_SUITES); do \
+		echo "== $$s"; $(MAKE) --no-print-directory $$s || { echo "== $$s FAILED"; status=1; }; \
+	done; \
+	tests/summary.sh $(TEST_RESULTS) || status=1; exit $$status

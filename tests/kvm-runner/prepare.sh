@@ -4,10 +4,15 @@
 #
 #   tests/kvm-runner/prepare.sh          fetch and build what is missing (idempotent, fast when done)
 #   tests/kvm-runner/prepare.sh --check  only say whether the runner is ready (exit 0 ready, 1 not)
+#   tests/kvm-runner/prepare.sh --if-needed PAGEVISOR
+#                      nothing when PAGEVISOR's probe finds a KVM that runs the guest directly;
+#                      else say why the runner is needed, install QEMU (as root), prepare it.
+#                      Every make target that boots a guest goes through this one step.
 #
 # Everything comes from Debian packages: linux-image-6.1.0-NN-amd64 (the one linux-image-amd64
 # depends on) for vmlinuz and the kvm modules, busybox-static for the userland. Packages are
-# downloaded into the cache with `apt-get download` (never installed, never fetched twice).
+# downloaded with `apt-get download` (never installed) into a scratch folder, unpacked, and
+# deleted: the cache keeps what the VM boots, not the .deb files as well.
 #
 # The cache, shared with the C side (vmm/runner.c):
 #   # Without HOME (a service or CI may run us so), the home directory from the passwd database.
@@ -19,7 +24,7 @@ CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
 #                         decompressing the bzImage. Made when xz and readelf are there.
 #   CACHE/base.cpio.gz    initramfs: busybox + applet links, /init, the kvm and virtio modules
 #   CACHE/VERSION         which kernel (and busybox) the runner holds
-#   CACHE/debs/           the downloaded .deb files
+#   CACHE/prepare.*/      scratch space while preparing (the downloads), removed at the end
 #   CACHE/base/           the staging tree of base.cpio.gz (without /init)
 #   CACHE/base.stamp      checksum of what base.cpio.gz was built from (rebuilt when init changes)
 # Preparing needs apt (and the Debian archive the first time); running needs qemu-system-x86.
@@ -51,6 +56,21 @@ is_ready() {
     [[ -s $CACHE/vmlinuz && -s $CACHE/base.cpio.gz && -s $CACHE/VERSION && -f $CACHE/base.stamp ]] &&
         [[ $(cat "$CACHE/base.stamp") == "$(base_stamp)" ]]
 }
+
+if [[ ${1:-} == --if-needed ]]; then
+    [[ $# -eq 2 ]] || { echo "usage: $0 --if-needed PAGEVISOR" >&2; exit 2; }
+    # The probe's one line says what this host's KVM lacks; capable hosts need nothing here.
+    if why=$("$2" probe 2>&1); then
+        exit 0
+    fi
+    shift 2
+    if ! is_ready; then
+        say "this host cannot run the 32-bit paged guest directly:"
+        say "  ${why#pagevisor: }"
+        say "so guests run inside the KVM runner, a small Linux VM under QEMU whose KVM can."
+    fi
+    "$here/../ensure-packages.sh" runner || exit 1
+fi
 
 if [[ ${1:-} == --check ]]; then
     status=0
@@ -133,7 +153,7 @@ if is_ready; then
     exit 0
 fi
 
-mkdir -p "$CACHE/debs"
+mkdir -p "$CACHE"
 # One preparation at a time (parallel make, two shells); the second finds the work done.
 exec 9>"$CACHE/.lock"
 if command -v flock >/dev/null; then
@@ -178,8 +198,7 @@ if [[ -z $kpkg ]] || ! have_candidate busybox-static; then
 fi
 [[ -n $kpkg ]] || die "cannot resolve the kernel package from \`apt-cache depends linux-image-amd64\`"
 
-# Whether a .deb is whole: its control data reads, and its SHA256 is the one apt lists for that
-# version (when apt still lists it; a superseded version is trusted as downloaded).
+# Whether a .deb is whole: its control data reads, and its SHA256 is the one apt lists.
 deb_ok() {
     local pkg ver want info
     pkg=$(dpkg-deb -f "$1" Package 2>/dev/null) && ver=$(dpkg-deb -f "$1" Version 2>/dev/null) || return 1
@@ -187,50 +206,66 @@ deb_ok() {
     want=$(sed -n 's/^SHA256: //p' <<<"$info" | sed -n 1p)
     [[ -z $want || $(sha256sum "$1" | cut -d' ' -f1) == "$want" ]]
 }
+# A package's download size in bytes, as apt lists it (0 when it does not say).
+deb_size() {
+    local info
+    info=$(apt-cache show "$1" 2>/dev/null) || true
+    info=$(sed -n 's/^Size: //p' <<<"$info" | sed -n 1p)
+    echo "${info:-0}"
+}
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 
-# The .deb of a package in the cache, or nothing. apt-get download names files
-# NAME_VERSION_ARCH.deb, with the epoch's colon written %3a. A broken one (an interrupted
-# download) is deleted.
-cached_deb() {
-    local f
-    for f in "$CACHE/debs/$1"_*.deb; do
-        [[ -s $f ]] || continue
-        if deb_ok "$f"; then
-            echo "$f"
+# Downloads one package into DIR, showing how far it got while apt works (on a terminal one
+# line that updates; elsewhere a line every 5 s). Prints the .deb's path.
+fetch() {
+    local pkg=$1 dir=$2 size=$3 pid f got last=$SECONDS now deb
+    # apt-get download writes into the current directory under the final name. As root it
+    # warns that the _apt user cannot write there (it downloads unsandboxed); that is harmless.
+    (cd "$dir" && apt-get download -q "$pkg" 2>&1 |
+        grep -v -e '^W: Download is performed unsandboxed' -e '^Get:' -e '^Fetched' >&2) &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        got=0
+        for f in "$dir/$pkg"_*.deb; do [[ -f $f ]] && got=$(stat -c %s "$f"); done
+        now=$SECONDS
+        if [[ -t 2 ]]; then
+            printf '\rrunner:   %s: %s of %s ' "$pkg" "$(mb "$got")" "$(mb "$size")" >&2
+        elif ((now - last >= 5)); then
+            say "  $pkg: $(mb "$got") of $(mb "$size")" >&2
+            last=$now
+        fi
+    done
+    wait "$pid" || true
+    [[ -t 2 ]] && printf '\n' >&2
+    for deb in "$dir/$pkg"_*.deb; do
+        if [[ -s $deb ]] && deb_ok "$deb"; then
+            echo "$deb"
             return 0
         fi
-        say "removing broken $(basename "$f")" >&2
-        rm -f "$f"
     done
-    return 0
+    die "apt-get download $pkg failed, or what it wrote is not the package apt lists"
 }
-fetch() {
-    local deb
-    deb=$(cached_deb "$1")
-    if [[ -z $deb ]]; then
-        say "downloading $1" >&2
-        # apt-get download writes into the current directory. As root it warns that the _apt
-        # user cannot write there (it downloads unsandboxed); that is harmless.
-        (cd "$CACHE/debs" && apt-get download -q "$1" 2>&1 | grep -v -e '^W: Download is performed unsandboxed' -e '^Get:' -e '^Fetched' >&2) || true
-        deb=$(cached_deb "$1")
-        [[ -n $deb ]] || die "apt-get download $1 failed"
-    fi
-    echo "$deb"
-}
-kdeb=$(fetch "$kpkg")
-bdeb=$(fetch busybox-static)
-# Older kernels and busyboxes are not needed any more.
-for f in "$CACHE/debs"/linux-image-*.deb "$CACHE/debs"/busybox-static_*.deb; do
-    [[ -e $f && $f != "$kdeb" && $f != "$bdeb" ]] && rm -f "$f"
-done
 
+# A cache from before kept the .deb files; they are not needed.
+rm -rf "$CACHE/debs"
 work=$(mktemp -d "$CACHE/prepare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/debs"
+ksize=$(deb_size "$kpkg")
+bsize=$(deb_size busybox-static)
+say "downloading from the Debian archive: $kpkg ($(mb "$ksize")), busybox-static ($(mb "$bsize"))"
+say "  (kept in $CACHE: the kernel and 10 of its modules, busybox; about 45 MB)"
+t0=$SECONDS
+kdeb=$(fetch "$kpkg" "$work/debs" "$ksize")
+bdeb=$(fetch busybox-static "$work/debs" "$bsize")
+say "  downloaded in $((SECONDS - t0)) s"
 
 # Unpack only what is needed from the kernel package: its tree is 400 MB of modules, of which
 # the runner needs four. (dpkg -x would unpack all of it; dpkg-deb --fsys-tarfile is the same
 # data stream, filtered by tar.)
-say "unpacking $(basename "$kdeb")"
+t0=$SECONDS
+say "unpacking $(basename "$kdeb"): the kernel and ${#MODULES[@]} modules"
 patterns=('./boot/vmlinuz-*')
 for m in "${MODULES[@]}"; do patterns+=("./lib/modules/*/kernel/$m"); done
 dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$work" --wildcards "${patterns[@]}" ||
@@ -238,6 +273,7 @@ dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$work" --wildcards "${patterns[@]}"
 say "unpacking $(basename "$bdeb")"
 mkdir -p "$work/bb"
 dpkg-deb -x "$bdeb" "$work/bb" || die "cannot unpack $bdeb"
+say "  unpacked in $((SECONDS - t0)) s"
 
 vmlinuz=$(find "$work/boot" -name 'vmlinuz-*' | head -n1)
 [[ -n $vmlinuz ]] || die "no vmlinuz in $kdeb"
