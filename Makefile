@@ -19,7 +19,7 @@ SHELL   := /bin/bash
 
 # Build in parallel by default, one job per CPU; `make -jN` (or -j1) on the command line wins.
 # The test suites themselves run one after another (see `test` in tests/tests.mk).
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 

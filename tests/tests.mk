@@ -71,7 +71,8 @@ san-smoke: all $(PAGEVISOR_SAN) guest-host
 TEST_RESULTS := $(BUILD)/test-results
 TEST_SUITES  := unit-tests cli-tests san-smoke multiboot-qemu integration console-tty
 .PHONY: test test-build
-test-build: deps-test all $(UNIT_TESTS) $(PAGEVISOR_SAN) $(INTEGRATION) $(INTEGRATION_STATIC) \
+.SECONDEXPANSION:
+test-build: deps-test all $$(UNIT_TESTS) $(PAGEVISOR_SAN) $(INTEGRATION) $(INTEGRATION_STATIC) \
             $(CONSOLE_TTY) guest-host
 test:
 	$(Q)$(MAKE) --no-print-directory test-build
