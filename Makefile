@@ -51,6 +51,11 @@ DEMO_IMAGES := --mem 6M $(BUILD)/images/demo-paging.elf summary
 run: deps-build $(PAGEVISOR) $(PAGEVISOR_STATIC) $(GUEST_KERNEL) $(BUILD)/images/demo-paging.elf guest-host
 	$(Q)$(PAGEVISOR) run --verbose $(DEMO_IMAGES)
 
+# The README's sample outputs, rewritten from real runs (docs/samples.sh).
+.PHONY: readme-samples
+readme-samples: all guest-host
+	$(Q)docs/samples.sh README.md
+
 clean:
 	rm -rf $(BUILD)
 
