@@ -3,8 +3,9 @@
 # selection by globs, --shard=K/N (the shards of the real case list together hold every case
 # exactly once), --list, usage errors, and with a stand-in for pagevisor (a script that plays
 # the guest's output), the unified diff of a failure, --update and --update=force, and the
-# JUnit XML report (checked with xmllint).
-# Usage: tests/integration-runner.sh [INTEGRATION]   (default build/tests/integration)
+# JUnit XML report (checked with xmllint), and the JUnit XML of tests/junit.sh and unit.h.
+# Usage: tests/integration-runner.sh [INTEGRATION]   (default build/tests/integration; a unit
+# test binary, UNIT_TEST, default build/tests/unit/test_udiff, for unit.h's report)
 set -u
 cd "$(dirname "$0")/.."
 . tests/junit.sh
@@ -190,6 +191,37 @@ PAGEVISOR_TEST_RESULTS=$work/env-results fake_run --shard=1/2
 [[ -f $work/env-results/integration-shard-1-of-2.xml ]] &&
     grep -q 'tests="3"' "$work/env-results/integration-shard-1-of-2.xml"
 check junit-default-path-per-shard $? "$(ls "$work/env-results" 2>&1)"
+
+# --- the other JUnit writers: tests/junit.sh (shell suites) and unit.h (unit tests) ----------
+(
+    PAGEVISOR_TEST_RESULTS=$work/sh
+    junit_begin 'shell <suite>'
+    junit_case 'passes & "quotes"' 0
+    junit_case $'fails <\x01\xff>' 1 $'first line & more\nsecond <line>\x1b[0m'
+    junit_case 'fails without message' 3
+    junit_end
+)
+xml=$work/sh/'shell <suite>'.xml
+if command -v xmllint >/dev/null; then
+    xmllint --noout "$xml" 2>"$work/xmlerr" &&
+        grep -q 'tests="3" failures="2"' "$xml" &&
+        grep -qF '<testcase classname="shell &lt;suite&gt;" name="passes &amp; &quot;quotes&quot;" time="' "$xml" &&
+        grep -qF '<failure message="first line &amp; more">first line &amp; more' "$xml" &&
+        grep -qF '<failure message="failed (status 3)">' "$xml"
+    check junit-sh-well-formed $? "$(cat "$work/xmlerr" "$xml" 2>&1)"
+    unit=${UNIT_TEST:-build/tests/unit/test_udiff}
+    if [[ -x $unit ]]; then
+        PAGEVISOR_TEST_RESULTS=$work/unit "$unit" >/dev/null 2>&1
+        xml=$(ls "$work"/unit/unit-*.xml 2>/dev/null | head -1)
+        [[ -n $xml ]] && xmllint --noout "$xml" 2>"$work/xmlerr" &&
+            grep -q '<testsuite name="[a-z_]*" tests="[1-9][0-9]*" failures="0"' "$xml"
+        check junit-unit-well-formed $? "$(cat "$work/xmlerr" "$xml" 2>&1)"
+    else
+        check junit-unit-well-formed 1 "$unit not built"
+    fi
+else
+    check junit-xml-well-formed 1 "xmllint not installed (Debian package libxml2-utils)"
+fi
 
 junit_end
 echo "integration-runner: $passed passed, $failed failed"
