@@ -576,7 +576,7 @@ static void test_one_case(void)
         char path[600];
         expected_path(c->name, path, sizeof(path));
         if (write_file(path, o.out, o.outlen) == 0) {
-            fprintf(stdout, "\n      rewrote %s from this run's stdout", path);
+            fprintf(stdout, "\n      rewrote %s from this run's stdout\n", path);
             rewritten = out_ok = true;
             n_updated++;
         }
