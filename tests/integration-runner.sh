@@ -193,6 +193,15 @@ FAKE_RESULTS=$work/env-results fake_run --shard=1/2
     grep -q 'tests="3"' "$work/env-results/integration-shard-1-of-2.xml"
 check junit-default-path-per-shard $? "$(ls "$work/env-results" 2>&1)"
 
+# A suite that never finished (here a "pagevisor" that fails its probe and the runner) still
+# leaves a report that says so.
+"$IT" --pagevisor=/bin/false --only=hello --junit="$work/dead/integration.xml" >"$work/out" 2>&1
+status=$?
+[[ $status != 0 ]] &&
+    grep -qF '<failure message="the suite did not finish in the KVM runner VM (/bin/false exit status 1)"' \
+        "$work/dead/integration.xml"
+check junit-when-the-suite-did-not-finish $? "status $status; $(cat "$work/out" "$work/dead/integration.xml" 2>&1)"
+
 # --- the other JUnit writers: tests/junit.sh (shell suites) and unit.h (unit tests) ----------
 (
     PAGEVISOR_TEST_RESULTS=$work/sh
