@@ -677,12 +677,12 @@ static int run_in_runner(char **argv, int argc)
     const char *self_static = getenv("INTEGRATION_STATIC");
     if (!self_static)
         self_static = "build/tests/integration-static";
-    static const char vm_junit[] = ".pv-results/integration.xml";
+#define VM_JUNIT ".pv-results/integration.xml" /* the report inside the VM */
     char **args = calloc((size_t)argc + 2 * (size_t)ncases + 40, sizeof(*args));
     char **owned = calloc((size_t)ncases + 2, sizeof(*owned));
+    int n = 0, n_owned = 0, rc = 2;
     if (!args || !owned)
-        return 2;
-    int n = 0, n_owned = 0;
+        goto done;
     char vm_self[512], timeout[16];
     snprintf(vm_self, sizeof(vm_self), "/pv/%s", self_static);
     snprintf(timeout, sizeof(timeout), "%u", 600 + (unsigned)ncases * (default_timeout + 10));
@@ -709,11 +709,11 @@ static int run_in_runner(char **argv, int argc)
     if (junit_path) {
         if (junit_make_dirs(junit_path) < 0 || (unlink(junit_path) < 0 && errno != ENOENT)) {
             fprintf(stderr, "integration: cannot write %s: %s\n", junit_path, strerror(errno));
-            return 2;
+            goto done;
         }
         args[n++] = "--get";
-        if (asprintf(&owned[n_owned], "%s=%s", vm_junit, junit_path) < 0)
-            return 2;
+        if (asprintf(&owned[n_owned], "%s=%s", VM_JUNIT, junit_path) < 0)
+            goto done;
         args[n++] = owned[n_owned++];
     }
     /* Each case's expected file, as the VM's copy may be rewritten (the same path inside). */
@@ -730,7 +730,7 @@ static int run_in_runner(char **argv, int argc)
             args[n++] = argv[i];
     args[n++] = "--pagevisor=/pv/bin/pagevisor";
     if (junit_path)
-        args[n++] = "--junit=.pv-results/integration.xml";
+        args[n++] = "--junit=" VM_JUNIT;
     args[n++] = "--inside-runner";
     args[n] = NULL;
     printf("integration: this host's KVM cannot run 32-bit paged guests; running the suite in the "
@@ -745,13 +745,14 @@ static int run_in_runner(char **argv, int argc)
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    int rc = pid < 0 ? 2 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    rc = pid < 0 ? 2 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     char what[200];
     snprintf(what, sizeof(what), "the suite did not finish in the KVM runner VM (%s exit status %d)",
              pagevisor, rc);
     junit_error(what);
     if (junit_path && access(junit_path, F_OK) == 0)
         printf("JUnit report: %s\n", junit_path);
+done:
     while (n_owned > 0)
         free(owned[--n_owned]);
     free(owned);
