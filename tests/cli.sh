@@ -2,20 +2,24 @@
 # cli.sh - the pagevisor command line on this host, without booting a guest: help, version,
 # usage errors, the KVM probe, and the capability errors of `--runner never` (including a host
 # without /dev/kvm and a user without permission on it, simulated where we are root).
-# Usage: tests/cli.sh [PAGEVISOR]
+# Usage: tests/cli.sh [PAGEVISOR]   (JUnit XML to $PAGEVISOR_TEST_RESULTS/cli.xml when set)
 set -u
 PV=${1:-build/pagevisor}
 PV=$(readlink -f "$PV")
 passed=0 failed=0
+. "$(dirname "$0")/junit.sh"
+junit_begin cli
 
 check() { # NAME EXPECTED_STATUS ACTUAL_STATUS OUTPUT PATTERN
     local name=$1 want=$2 got=$3 out=$4 pattern=$5
     if [[ $got -eq $want ]] && grep -qE -- "$pattern" <<<"$out"; then
         echo "  $name ... passed"; passed=$((passed + 1))
+        junit_case "$name" 0
     else
         echo "  $name ... FAILED (status $got, expected $want; output must match /$pattern/)"
         sed 's/^/      | /' <<<"$out"
         failed=$((failed + 1))
+        junit_case "$name" 1 "status $got, expected $want; output must match /$pattern/"$'\n'"$out"
     fi
 }
 
@@ -44,7 +48,12 @@ if [[ $probe_status -ne 0 ]]; then
     cause=$(sed -E 's/.*\): //' <<<"$probe_out")
     run "$PV" run --runner never build/images/hello.elf
     check runner-never-incapable 116 $status "$out" "cannot run 32-bit paged guests on this host: .*--runner never"
-    grep -qF -- "$cause" <<<"$out" || { echo "  (runner-never message does not repeat the probe's cause)"; failed=$((failed + 1)); }
+    if grep -qF -- "$cause" <<<"$out"; then
+        passed=$((passed + 1)); junit_case runner-never-repeats-probe-cause 0
+    else
+        echo "  (runner-never message does not repeat the probe's cause)"; failed=$((failed + 1))
+        junit_case runner-never-repeats-probe-cause 1 "the message does not repeat the probe's cause: $cause"
+    fi
 fi
 
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
@@ -59,5 +68,6 @@ if [[ $(id -u) -eq 0 ]] && [[ -e /dev/kvm ]] && command -v setpriv >/dev/null &&
     check kvm-permission-denied 116 $status "$out" 'permission denied on /dev/kvm'
 fi
 
+junit_end
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

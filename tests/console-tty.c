@@ -11,6 +11,7 @@
  * show). On a host whose KVM cannot run the guest, pagevisor goes through the KVM runner VM,
  * so the runner's stdin relay is what is tested there.
  * Usage: console-tty PAGEVISOR KERNEL IMAGE   (exit status 0 when every check passed)
+ * With PAGEVISOR_TEST_RESULTS set, the checks also go to $PAGEVISOR_TEST_RESULTS/console-tty.xml.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "junit.h"
+
 #define BOOT_LIMIT 180.0 /* s until the guest asks for input (a runner boot on a busy host) */
 #define RUN_LIMIT  240.0 /* s for a whole run */
 
 static const char *pagevisor, *kernel, *image;
 static int failures;
+static struct junit_suite junit = { .name = "console-tty" };
+static double last_check;
 
 struct session {
     int master, slave;
@@ -52,6 +57,11 @@ static void check(bool ok, const char *scenario, const char *what)
     printf("  %s: %s ... %s\n", scenario, what, ok ? "passed" : "FAILED");
     if (!ok)
         failures++;
+    char name[256];
+    snprintf(name, sizeof(name), "%s: %s", scenario, what);
+    double t = now();
+    junit_add(&junit, name, last_check ? t - last_check : 0, ok ? NULL : name, NULL);
+    last_check = t;
 }
 
 /* pagevisor on a fresh pseudo-terminal in cooked mode, as its controlling terminal. */
@@ -213,10 +223,16 @@ int main(int argc, char **argv)
     kernel = argv[2];
     image = argv[3];
     signal(SIGPIPE, SIG_IGN);
+    last_check = now();
     keys();
     interrupted("ctrl-c", "120", 3, SIGINT, 0);
     interrupted("sigterm", "120", SIGTERM, SIGTERM, 0);
     interrupted("timeout", "3", 0, 0, 115);
     printf("console-tty: %s\n", failures ? "FAILED" : "all checks passed");
+    char *junit_path = junit_results_path("console-tty.xml");
+    if (junit_path)
+        junit_write(&junit, junit_path);
+    free(junit_path);
+    junit_free(&junit);
     return failures ? 1 : 0;
 }

@@ -29,16 +29,20 @@ QEMU=${QEMU:-qemu-system-i386}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 failures=0
+. tests/junit.sh
+junit_begin multiboot-qemu
 
-fail() { echo "multiboot-qemu: FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "multiboot-qemu: ok: $*"; }
+fail() { echo "multiboot-qemu: FAIL: $*"; failures=$((failures + 1)); junit_case "$*" 1 "$*"; }
+pass() { echo "multiboot-qemu: ok: $*"; junit_case "$*" 0; }
 
 if ! command -v "$QEMU" >/dev/null 2>&1; then
-    echo "multiboot-qemu: $QEMU not found (Debian package qemu-system-x86)"
+    fail "$QEMU not found (Debian package qemu-system-x86)"
+    junit_end
     exit 1
 fi
 if [ ! -f "$KERNEL" ]; then
-    echo "multiboot-qemu: $KERNEL not found: run make first"
+    fail "$KERNEL not found: run make first"
+    junit_end
     exit 1
 fi
 
@@ -163,6 +167,7 @@ else
     fail "$KERNEL_3GB not found: run make first"
 fi
 
+junit_end
 if [ $failures -ne 0 ]; then
     echo "multiboot-qemu: $failures check(s) FAILED"
     exit 1

@@ -12,16 +12,19 @@ export PAGEVISOR_STATIC=${PAGEVISOR_STATIC:-build/pagevisor-static}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0 failed=0
+. "$(dirname "$0")/junit.sh"
+junit_begin san-smoke
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 report() { # NAME OK
     if [[ $2 == 0 ]]; then echo "  $1 ... passed"; passed=$((passed + 1))
     else echo "  $1 ... FAILED"; failed=$((failed + 1)); fi
+    junit_case "$1" "$2"
 }
 no_sanitizer_report() { ! grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$1"; }
 
-tests/cli.sh "$SAN" >"$work/cli.out" 2>&1
+PAGEVISOR_TEST_RESULTS= tests/cli.sh "$SAN" >"$work/cli.out" 2>&1  # its report is cli.xml's
 status=$?
 no_sanitizer_report "$work/cli.out" && [[ $status == 0 ]]; report cli-under-sanitizers $?
 [[ $status == 0 ]] || sed 's/^/      | /' "$work/cli.out"
@@ -65,5 +68,6 @@ tail -c +17 tests/integration/input/console-lines.txt >"$work/want-rest"
 report run-console-input-leaves-the-rest $?
 [[ $status == 0 ]] || sed 's/^/      | /' "$work/limit.err"
 
+junit_end
 echo "san-smoke: $passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -5,7 +5,10 @@ UNIT_SRCS   := $(filter-out tests/unit/test_runner.c,$(wildcard tests/unit/test_
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Ivmm -Itests/unit
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/pfn_fixture.h $(VMM_SAN_OBJS) | deps-test
+# Every suite writes its JUnit XML report here (tests/junit.h, tests/junit.sh).
+export PAGEVISOR_TEST_RESULTS ?= $(abspath $(BUILD)/test-results)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/pfn_fixture.h tests/junit.h tests/integration/udiff.h $(VMM_SAN_OBJS) | deps-test
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -o $@ $< $(VMM_SAN_OBJS) -lcunit $(VMM_LIBS)
@@ -25,12 +28,12 @@ unit-tests: $(UNIT_TESTS)
 INTEGRATION        := $(BUILD)/tests/integration
 INTEGRATION_STATIC := $(BUILD)/tests/integration-static
 
-$(INTEGRATION): tests/integration/integration.c | deps-test
+$(INTEGRATION): tests/integration/integration.c tests/integration/udiff.h tests/junit.h | deps-test
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< -lcunit
 
-$(INTEGRATION_STATIC): tests/integration/integration.c | deps-test
+$(INTEGRATION_STATIC): tests/integration/integration.c tests/integration/udiff.h tests/junit.h | deps-test
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -static -o $@ $< -l:libcunit.a
@@ -39,7 +42,15 @@ $(INTEGRATION_STATIC): tests/integration/integration.c | deps-test
 # On a host whose KVM cannot run 32-bit paged guests the suite runs in the KVM runner VM,
 # which is prepared (downloaded once, cached) first.
 integration: all $(INTEGRATION) $(INTEGRATION_STATIC) guest-host
-	$(Q)$(INTEGRATION) $(if $(CASE),--only=$(CASE))
+	$(Q)$(INTEGRATION) $(if $(CASE),--only='$(CASE)') $(if $(SHARD),--shard=$(SHARD)) $(if $(filter-out 0,$(UPDATE)),--update$(if $(filter force,$(UPDATE)),=force))
+
+# The integration runner and the CI workflow checked without booting a guest: case globs,
+# --shard, --list, the diff, --update and JUnit XML (with a stand-in pagevisor), and
+# .github/workflows/test.yml's YAML and shard matrix.
+.PHONY: harness-tests
+harness-tests: $(INTEGRATION) $(BUILD)/tests/unit/test_udiff
+	$(Q)UNIT_TEST=$(BUILD)/tests/unit/test_udiff tests/integration-runner.sh $(INTEGRATION)
+	$(Q)tests/ci-workflow.sh
 
 # The same kernel under another Multiboot loader: QEMU's -kernel.
 multiboot-qemu: all
@@ -52,7 +63,7 @@ cli-tests: all
 # Console input from a real terminal (a pseudo-terminal): keys, Ctrl-D, Ctrl-C, SIGTERM and
 # --timeout, with the terminal's modes checked afterwards. Boots the guest four times.
 CONSOLE_TTY := $(BUILD)/tests/console-tty
-$(CONSOLE_TTY): tests/console-tty.c
+$(CONSOLE_TTY): tests/console-tty.c tests/junit.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $<
@@ -68,15 +79,15 @@ san-smoke: all $(PAGEVISOR_SAN) guest-host
 # `make test`: everything is built first (in parallel), the runner prepared where this host
 # needs it, then each suite runs in turn, all of them even when one fails. Each suite writes
 # JUnit XML into $(TEST_RESULTS); the last line totals them.
-TEST_RESULTS := $(BUILD)/test-results
-TEST_SUITES  := unit-tests cli-tests san-smoke multiboot-qemu integration console-tty
+TEST_RESULTS := $(PAGEVISOR_TEST_RESULTS)
+TEST_SUITES  := unit-tests harness-tests cli-tests san-smoke multiboot-qemu integration console-tty
 .PHONY: test test-build
 .SECONDEXPANSION:
 test-build: deps-test all $$(UNIT_TESTS) $(PAGEVISOR_SAN) $(INTEGRATION) $(INTEGRATION_STATIC) \
             $(CONSOLE_TTY) guest-host
 test:
 	$(Q)$(MAKE) --no-print-directory test-build
-	$(Q)rm -rf $(TEST_RESULTS); mkdir -p $(TEST_RESULTS); status=0; \
+	$(Q)mkdir -p $(TEST_RESULTS); rm -rf $(TEST_RESULTS)/*.xml $(TEST_RESULTS)/*-failures; status=0; \
 	for s in $(TEST_SUITES); do \
 		echo "== $$s"; $(MAKE) --no-print-directory $$s || { echo "== $$s FAILED"; status=1; }; \
 	done; \

@@ -17,6 +17,7 @@
 
 #include "cpio.h"
 #include "runner.h"
+#include "unit.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* A newc reader, written from the format (not from the writer).                              */
@@ -634,10 +635,7 @@ static void test_frames_vm_error(void)
 
 /* ------------------------------------------------------------------------------------------ */
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
     { "cpio round trip", test_cpio_roundtrip },
     { "cpio refuses bad entries", test_cpio_refuses },
     { "cpio path normalization", test_cpio_normalize },
@@ -650,30 +648,4 @@ static const struct {
     { "result stream: VM error", test_frames_vm_error },
 };
 
-int main(void)
-{
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_pSuite suite = CU_add_suite("runner", NULL, NULL);
-    for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-            suite = NULL;
-    if (!suite) {
-        fprintf(stderr, "test_runner: cannot register tests: %s\n", CU_get_error_msg());
-        CU_cleanup_registry();
-        return 2;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    /* The counts, read before CU_cleanup_registry() resets them. */
-    unsigned ran = CU_get_number_of_tests_run();
-    unsigned failures = CU_get_number_of_failures();
-    unsigned tests_failed = CU_get_number_of_tests_failed();
-    unsigned suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    unsigned failed = tests_failed + suites_failed;
-    printf("runner: %u passed, %u failed\n", ran - (tests_failed > ran ? ran : tests_failed), failed);
-    if (ran == 0)
-        return 3;
-    return (failures + tests_failed + suites_failed) ? 1 : 0;
-}
+UNIT_MAIN("runner", tests)
