@@ -5,7 +5,8 @@
 #     PREFIX/bin/pagevisor, PREFIX/bin/pagevisor-cc
 #     PREFIX/lib/pagevisor/{pagevisor-static,kernel.elf,kernel-3gb.elf,crt0.o,libntuser.a,image.ld}
 #     PREFIX/include/pagevisor/ntapi.h and the headers it includes
-#     PREFIX/lib/pkgconfig/pagevisor.pc, PREFIX/share/man/man1/pagevisor{,-cc}.1
+#     PREFIX/lib/pkgconfig/pagevisor.pc (and pagevisor-sse.pc: the same with SSE and x87
+#     floating point), PREFIX/share/man/man1/pagevisor{,-cc}.1
 #   make uninstall      removes exactly those files
 #   make install-test   installs into a temporary prefix and builds and runs an image there
 # The staged pieces are built under build/sdk/ first. Included by the top-level Makefile.
@@ -21,9 +22,12 @@ SDK_VERSION := $(shell sed -n 's/^\#define PV_VERSION "\(.*\)"/\1/p' vmm/main.c)
 SDK_GCC_INCLUDE := $(shell $(GUEST_CC) -m32 -print-file-name=include)
 SDK_IMAGE_CFLAGS := $(filter-out -Ishared -Iguest/user/include -MMD -MP -Werror -isystem \
                       $(SDK_GCC_INCLUDE),$(GUEST_IMAGE_CFLAGS))
+# Images that use SSE (the kernel keeps each thread's SSE and x87 state): what pagevisor-cc
+# -msse2 uses.
+SDK_SSE_CFLAGS := $(patsubst -mgeneral-regs-only,-msse2 -mfpmath=sse,$(SDK_IMAGE_CFLAGS))
 
 SDK_CC      := $(SDK_DIR)/pagevisor-cc
-SDK_PC      := $(SDK_DIR)/pagevisor.pc
+SDK_PC      := $(SDK_DIR)/pagevisor.pc $(SDK_DIR)/pagevisor-sse.pc
 SDK_HEADERS := $(SDK_DIR)/include/pagevisor/.staged
 SDK_MAN     := sdk/pagevisor.1 sdk/pagevisor-cc.1
 SDK_LIBEXEC := $(PAGEVISOR_STATIC) $(GUEST_KERNEL) $(GUEST_KERNEL_3GB)
@@ -38,11 +42,15 @@ $(SDK_CC): sdk/pagevisor-cc.in sdk/install.mk guest/guest.mk Makefile
 	@mkdir -p $(@D)
 	$(Q)sed 's|@IMAGE_CFLAGS@|$(SDK_IMAGE_CFLAGS)|' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
+$(SDK_DIR)/pagevisor.pc: SDK_PC_NAME := pagevisor
+$(SDK_DIR)/pagevisor.pc: SDK_PC_CFLAGS := $(SDK_IMAGE_CFLAGS)
+$(SDK_DIR)/pagevisor-sse.pc: SDK_PC_NAME := pagevisor-sse
+$(SDK_DIR)/pagevisor-sse.pc: SDK_PC_CFLAGS := $(SDK_SSE_CFLAGS)
 $(SDK_PC): sdk/pagevisor.pc.in sdk/install.mk guest/guest.mk Makefile vmm/main.c
 	$(call say,GEN,$@)
 	@mkdir -p $(@D)
-	$(Q)sed -e 's|@IMAGE_CFLAGS@|$(SDK_IMAGE_CFLAGS)|' -e 's|@GCC_INCLUDE@|$(SDK_GCC_INCLUDE)|' \
-		-e 's|@VERSION@|$(SDK_VERSION)|' $< >$@.tmp && mv $@.tmp $@
+	$(Q)sed -e 's|@IMAGE_CFLAGS@|$(SDK_PC_CFLAGS)|' -e 's|@GCC_INCLUDE@|$(SDK_GCC_INCLUDE)|' \
+		-e 's|@VERSION@|$(SDK_VERSION)|' -e 's|@NAME@|$(SDK_PC_NAME)|' $< >$@.tmp && mv $@.tmp $@
 
 # ntapi.h and every header it includes from the tree (gcc -MM finds them), side by side in one
 # directory: ntapi.h's "../../include/NAME" becomes "NAME".
@@ -76,6 +84,7 @@ uninstall:
 	$(call say,RM,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/pagevisor $(DESTDIR)$(PREFIX)/bin/pagevisor-cc \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/pagevisor.pc \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/pagevisor-sse.pc \
 		$(DESTDIR)$(PREFIX)/share/man/man1/pagevisor.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man1/pagevisor-cc.1
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/lib/pagevisor $(DESTDIR)$(PREFIX)/include/pagevisor

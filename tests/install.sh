@@ -28,6 +28,7 @@ check make-install 0 $status "$out"
 want=(bin/pagevisor bin/pagevisor-cc lib/pagevisor/pagevisor-static lib/pagevisor/kernel.elf
       lib/pagevisor/kernel-3gb.elf lib/pagevisor/crt0.o lib/pagevisor/libntuser.a
       lib/pagevisor/image.ld include/pagevisor/ntapi.h lib/pkgconfig/pagevisor.pc
+      lib/pkgconfig/pagevisor-sse.pc
       share/man/man1/pagevisor.1 share/man/man1/pagevisor-cc.1)
 missing=()
 for f in "${want[@]}"; do [[ -f $prefix/$f ]] || missing+=("$f"); done
@@ -129,6 +130,13 @@ if command -v pkg-config >/dev/null; then
     # shellcheck disable=SC2086
     run gcc -o "$out_dir/pc.elf" "$work/pc-my.o" "$work/pc-util.o" $libs
     check pkg-config-link 0 $status "$out"
+    # pagevisor-sse: floating point in SSE registers.
+    # shellcheck disable=SC2046
+    run gcc $(pkg-config --cflags pagevisor-sse) -c -o "$work/pcflt.o" "$src/flt.c"
+    check pkg-config-sse-compile 0 $status "$out"
+    # shellcheck disable=SC2046
+    run gcc -o "$out_dir/pcflt.elf" "$work/pcflt.o" $(pkg-config --libs pagevisor-sse)
+    check pkg-config-sse-link 0 $status "$out"
     unset PKG_CONFIG_PATH
 else
     bad pkg-config "pkg-config is not installed (tests/ensure-packages.sh test)"
@@ -150,10 +158,14 @@ flt: exit(0)
 (pc) 1 + 2 + ... + 10 = 55
 (pc) end
 pc: exit(42)
+(pcflt) 1.5f + 2.25f = 375/100
+(pcflt) 10.0 / 4.0 = 25/10
+pcflt: exit(0)
 EOF
 images=("$out_dir/my.elf" 0 zero -- "$out_dir/flt.elf")
 [[ -f $out_dir/pc.elf ]] || cp "$out_dir/my.elf" "$out_dir/pc.elf"
-images+=(-- "$out_dir/pc.elf" 42)
+[[ -f $out_dir/pcflt.elf ]] || cp "$out_dir/flt.elf" "$out_dir/pcflt.elf"
+images+=(-- "$out_dir/pc.elf" 42 -- "$out_dir/pcflt.elf")
 "$prefix/bin/pagevisor" run "${images[@]}" >"$work/stdout" 2>"$work/stderr"
 status=$?
 if [[ $status -eq 42 ]] && diff -u "$work/expected" "$work/stdout" >"$work/diff"; then
@@ -226,6 +238,23 @@ for word in PAGEVISOR_CACHE XDG_CACHE_HOME PAGEVISOR_STATIC --3gb --trace-format
     grep -qF -- "$word" <<<"$man_text" || missing_section+=" $word"
 done
 [[ -z ${missing_section:-} ]] && ok man-pagevisor-contents || bad man-pagevisor-contents "lacks:${missing_section}"
+# The page keeps up with the program: every option `run --help` lists, every command and exit
+# status `--help` lists, and every option `pagevisor-cc --help` names.
+undocumented=
+for opt in $("$prefix/bin/pagevisor" run --help | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u); do
+    grep -qF -- "$opt" <<<"$man_text" || undocumented+=" $opt"
+done
+for word in $("$prefix/bin/pagevisor" --help | sed -nE 's/^  ([a-z]+) .*/\1/p') \
+            $("$prefix/bin/pagevisor" --help | grep -oE '\b1[01][0-9]\b' | sort -u); do
+    grep -qwF -- "$word" <<<"$man_text" || undocumented+=" $word"
+done
+[[ -z $undocumented ]] && ok man-pagevisor-matches-help || bad man-pagevisor-matches-help "not in pagevisor.1:$undocumented"
+cc_text=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$prefix/share/man/man1/pagevisor-cc.1" 2>/dev/null)
+undocumented=
+for opt in $("$prefix/bin/pagevisor-cc" --help | grep -oE -- '(^|[ ([])-[a-zA-Z][a-zA-Z0-9.=-]*' | sed -e 's/^[ ([]//' -e 's/[.]*$//' | sort -u); do
+    grep -qF -- "$opt" <<<"$cc_text" || undocumented+=" $opt"
+done
+[[ -z $undocumented ]] && ok man-pagevisor-cc-matches-help || bad man-pagevisor-cc-matches-help "not in pagevisor-cc.1:$undocumented"
 
 echo "install: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
