@@ -4,6 +4,7 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=staging-dir]
 #     PREFIX/bin/pagevisor, PREFIX/bin/pagevisor-cc
 #     PREFIX/lib/pagevisor/{pagevisor-static,kernel.elf,kernel-3gb.elf,crt0.o,libntuser.a,image.ld}
+#     PREFIX/lib/pagevisor/runner/{prepare.sh,init}: what prepares the KVM runner's cache
 #     PREFIX/include/pagevisor/ntapi.h and the headers it includes
 #     PREFIX/lib/pkgconfig/pagevisor.pc (and pagevisor-sse.pc: the same with SSE and x87
 #     floating point), PREFIX/share/man/man1/pagevisor{,-cc}.1
@@ -32,6 +33,7 @@ SDK_HEADERS := $(SDK_DIR)/include/pagevisor/.staged
 SDK_MAN     := sdk/pagevisor.1 sdk/pagevisor-cc.1
 SDK_LIBEXEC := $(PAGEVISOR_STATIC) $(GUEST_KERNEL) $(GUEST_KERNEL_3GB)
 SDK_LIBS    := $(GUEST_USER_CRT0) $(GUEST_USER_LIB) $(GUEST_USER_LDS)
+SDK_RUNNER  := tests/kvm-runner/prepare.sh tests/kvm-runner/init
 
 .PHONY: sdk install uninstall install-test
 all: $(SDK_CC) $(SDK_PC) $(SDK_HEADERS)
@@ -67,15 +69,18 @@ $(SDK_HEADERS): guest/user/include/ntapi.h $(wildcard guest/include/*.h shared/*
 	if grep -n '#include "\.\.' $(@D)/*.h; then echo "install: a staged header still includes ../" >&2; exit 1; fi
 	$(Q)touch $@
 
-install: $(PAGEVISOR) $(SDK_LIBEXEC) $(SDK_LIBS) $(SDK_CC) $(SDK_PC) $(SDK_HEADERS) $(SDK_MAN)
+install: $(PAGEVISOR) $(SDK_LIBEXEC) $(SDK_LIBS) $(SDK_CC) $(SDK_PC) $(SDK_HEADERS) $(SDK_MAN) \
+         $(SDK_RUNNER)
 	$(call say,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pagevisor \
+	$(Q)$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pagevisor/runner \
 		$(DESTDIR)$(PREFIX)/include/pagevisor $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/share/man/man1
 	$(Q)$(INSTALL) -m 755 $(PAGEVISOR) $(SDK_CC) $(DESTDIR)$(PREFIX)/bin/
 	$(Q)$(INSTALL) -m 755 $(PAGEVISOR_STATIC) $(DESTDIR)$(PREFIX)/lib/pagevisor/
 	$(Q)$(INSTALL) -m 644 $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(SDK_LIBS) \
 		$(DESTDIR)$(PREFIX)/lib/pagevisor/
+	$(Q)$(INSTALL) -m 755 tests/kvm-runner/prepare.sh $(DESTDIR)$(PREFIX)/lib/pagevisor/runner/
+	$(Q)$(INSTALL) -m 644 tests/kvm-runner/init $(DESTDIR)$(PREFIX)/lib/pagevisor/runner/
 	$(Q)$(INSTALL) -m 644 $(SDK_DIR)/include/pagevisor/*.h $(DESTDIR)$(PREFIX)/include/pagevisor/
 	$(Q)$(INSTALL) -m 644 $(SDK_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	$(Q)$(INSTALL) -m 644 $(SDK_MAN) $(DESTDIR)$(PREFIX)/share/man/man1/

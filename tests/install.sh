@@ -28,11 +28,11 @@ check make-install 0 $status "$out"
 want=(bin/pagevisor bin/pagevisor-cc lib/pagevisor/pagevisor-static lib/pagevisor/kernel.elf
       lib/pagevisor/kernel-3gb.elf lib/pagevisor/crt0.o lib/pagevisor/libntuser.a
       lib/pagevisor/image.ld include/pagevisor/ntapi.h lib/pkgconfig/pagevisor.pc
-      lib/pkgconfig/pagevisor-sse.pc
+      lib/pkgconfig/pagevisor-sse.pc lib/pagevisor/runner/prepare.sh lib/pagevisor/runner/init
       share/man/man1/pagevisor.1 share/man/man1/pagevisor-cc.1)
 missing=()
 for f in "${want[@]}"; do [[ -f $prefix/$f ]] || missing+=("$f"); done
-for f in bin/pagevisor bin/pagevisor-cc lib/pagevisor/pagevisor-static; do
+for f in bin/pagevisor bin/pagevisor-cc lib/pagevisor/pagevisor-static lib/pagevisor/runner/prepare.sh; do
     [[ -x $prefix/$f ]] || missing+=("$f (not executable)")
 done
 [[ ${#missing[@]} -eq 0 ]] && ok installed-files || bad installed-files "missing: ${missing[*]}"
@@ -40,6 +40,12 @@ done
 run gcc -fsyntax-only -m32 -ffreestanding -nostdinc -isystem "$(gcc -m32 -print-file-name=include)" \
     -I "$prefix/include/pagevisor" -x c - <<<'#include <ntapi.h>'
 check headers-self-contained 0 $status "$out"
+
+# The installed runner script is the tree's: it knows the runner cache the tree prepared.
+if [[ -s ${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner/base.stamp ]]; then
+    run "$prefix/lib/pagevisor/runner/prepare.sh" --check
+    check installed-runner-prepare-check 0 $status "$out" '^runner: ready in '
+fi
 
 # --- an image outside the tree ---------------------------------------------------------------
 src=$work/src out_dir=$work/out

@@ -11,6 +11,7 @@ static const char *const piece_names[] = {
     [PV_PIECE_KERNEL] = "kernel.elf",
     [PV_PIECE_KERNEL_3GB] = "kernel-3gb.elf",
     [PV_PIECE_STATIC] = "pagevisor-static",
+    [PV_PIECE_RUNNER_PREPARE] = "runner/prepare.sh",
 };
 
 static bool is_dir(const char *path)
@@ -51,12 +52,19 @@ int pv_piece_locate(const char *exe, enum pv_piece piece, struct pv_piece_where 
         snprintf(w->provider, sizeof(w->provider),
                  "run `make install PREFIX=%.*s` in pagevisor's source tree", plen ? plen : 1,
                  plen ? dir : "/");
+        w->installed = true;
         return 0;
     }
-    int n = piece == PV_PIECE_STATIC ? snprintf(w->path, sizeof(w->path), "%s/%s", dir, name)
-                                     : snprintf(w->path, sizeof(w->path), "%s/guest/%s", dir, name);
+    int n;
+    if (piece == PV_PIECE_STATIC)
+        n = snprintf(w->path, sizeof(w->path), "%s/%s", dir, name);
+    else if (piece == PV_PIECE_RUNNER_PREPARE)
+        n = snprintf(w->path, sizeof(w->path), "%s/../tests/kvm-runner/prepare.sh", dir);
+    else
+        n = snprintf(w->path, sizeof(w->path), "%s/guest/%s", dir, name);
     if (!fits(n, sizeof(w->path)))
         return -1;
+    w->installed = false;
     snprintf(w->provider, sizeof(w->provider), "run `make` in pagevisor's source tree");
     return 0;
 }

@@ -3,9 +3,9 @@
  * static twin that runs inside the KVM runner VM. Two layouts, told apart by where the
  * executable is:
  *   build tree  DIR/pagevisor      DIR/guest/kernel.elf, DIR/guest/kernel-3gb.elf,
- *                                  DIR/pagevisor-static
+ *                                  DIR/pagevisor-static, DIR/../tests/kvm-runner/prepare.sh
  *   install     PREFIX/bin/pagevisor  PREFIX/lib/pagevisor/{kernel.elf,kernel-3gb.elf,
- *                                  pagevisor-static}
+ *                                  pagevisor-static,runner/prepare.sh}
  * An executable in a directory named bin with no guest/ beside it is an install; anything else
  * (build/pagevisor, a unit test binary) is the build tree's layout.
  */
@@ -15,11 +15,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum pv_piece { PV_PIECE_KERNEL, PV_PIECE_KERNEL_3GB, PV_PIECE_STATIC };
+enum pv_piece {
+    PV_PIECE_KERNEL,
+    PV_PIECE_KERNEL_3GB,
+    PV_PIECE_STATIC,
+    PV_PIECE_RUNNER_PREPARE,   /* the script that prepares the KVM runner's cache */
+};
 
 struct pv_piece_where {
     char path[4096];       /* where the piece belongs */
     char provider[4200];   /* the command that puts it there */
+    bool installed;        /* the install's layout (else the build tree's) */
 };
 
 /* Where piece belongs for the executable at exe (an absolute path). Returns 0, or -1 when the

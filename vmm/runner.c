@@ -777,8 +777,13 @@ static int find_ingredients(struct run *r)
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "%s/%s", r->cache, need[i]);
         if (access(path, R_OK) != 0) {
-            errmsg("KVM runner not prepared (no %s): run `make runner` (or tests/kvm-runner/prepare.sh)",
-                   tilde(path, shown, sizeof(shown)));
+            struct pv_piece_where prep;
+            if (pv_piece_locate_self(PV_PIECE_RUNNER_PREPARE, &prep) == 0 && prep.installed)
+                errmsg("KVM runner not prepared (no %s): run %s", tilde(path, shown, sizeof(shown)),
+                       prep.path);
+            else
+                errmsg("KVM runner not prepared (no %s): run `make runner` (or tests/kvm-runner/prepare.sh)",
+                       tilde(path, shown, sizeof(shown)));
             return -1;
         }
     }

@@ -33,6 +33,9 @@ static void build_tree(void)
     CU_ASSERT_STRING_EQUAL(w.path, "/src/pv/build/guest/kernel-3gb.elf");
     CU_ASSERT_EQUAL(pv_piece_locate("/src/pv/build/pagevisor", PV_PIECE_STATIC, &w), 0);
     CU_ASSERT_STRING_EQUAL(w.path, "/src/pv/build/pagevisor-static");
+    CU_ASSERT_FALSE(w.installed);
+    CU_ASSERT_EQUAL(pv_piece_locate("/src/pv/build/pagevisor", PV_PIECE_RUNNER_PREPARE, &w), 0);
+    CU_ASSERT_STRING_EQUAL(w.path, "/src/pv/build/../tests/kvm-runner/prepare.sh");
     /* A copy in any directory not named bin keeps the build tree's layout. */
     CU_ASSERT_EQUAL(pv_piece_locate("/tmp/copy/pagevisor", PV_PIECE_STATIC, &w), 0);
     CU_ASSERT_STRING_EQUAL(w.path, "/tmp/copy/pagevisor-static");
@@ -48,6 +51,9 @@ static void installed(void)
     CU_ASSERT_STRING_EQUAL(w.path, "/opt/pv/lib/pagevisor/kernel-3gb.elf");
     CU_ASSERT_EQUAL(pv_piece_locate("/opt/pv/bin/pagevisor", PV_PIECE_STATIC, &w), 0);
     CU_ASSERT_STRING_EQUAL(w.path, "/opt/pv/lib/pagevisor/pagevisor-static");
+    CU_ASSERT_TRUE(w.installed);
+    CU_ASSERT_EQUAL(pv_piece_locate("/opt/pv/bin/pagevisor", PV_PIECE_RUNNER_PREPARE, &w), 0);
+    CU_ASSERT_STRING_EQUAL(w.path, "/opt/pv/lib/pagevisor/runner/prepare.sh");
     CU_ASSERT_EQUAL(pv_piece_locate("/bin/pagevisor", PV_PIECE_KERNEL, &w), 0);
     CU_ASSERT_STRING_EQUAL(w.path, "/lib/pagevisor/kernel.elf");
     CU_ASSERT_STRING_EQUAL(w.provider, "run `make install PREFIX=/` in pagevisor's source tree");
