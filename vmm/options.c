@@ -10,6 +10,7 @@
 
 #include "guest_mem.h"
 #include "pagefile.h"
+#include "prefix.h"
 
 const char run_usage[] =
     "usage: pagevisor run [OPTIONS] IMAGE [ARGS...] [-- IMAGE [ARGS...]]...\n"
@@ -225,20 +226,11 @@ char *image_cmdline(const struct image_spec *img)
 
 const char *default_kernel_path(bool three_gb)
 {
-    static char path[PATH_MAX + 32];
-    const char *name = three_gb ? "kernel-3gb.elf" : "kernel.elf";
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) {
-        snprintf(path, sizeof(path), "build/guest/%s", name);
-        return path;
-    }
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(path, sizeof(path), "%s/guest/%s", exe, name);
-    return path;
+    static struct pv_piece_where w;
+    if (pv_piece_locate_self(three_gb ? PV_PIECE_KERNEL_3GB : PV_PIECE_KERNEL, &w) != 0)
+        snprintf(w.path, sizeof(w.path), "build/guest/%s",
+                 three_gb ? "kernel-3gb.elf" : "kernel.elf");
+    return w.path;
 }
 
 const char *run_kernel_path(const struct run_options *o)

@@ -61,8 +61,9 @@ void run_options_free(struct run_options *o);
  * represented (whitespace). Caller frees. */
 char *image_cmdline(const struct image_spec *img);
 
-/* The guest kernel built beside this executable (DIR/guest/kernel.elf for DIR/pagevisor, or
- * DIR/guest/kernel-3gb.elf, the kernel linked above 0xC0800000, for /3GB). */
+/* The guest kernel beside this executable (DIR/guest/kernel.elf for DIR/pagevisor in the build
+ * tree, PREFIX/lib/pagevisor/kernel.elf for PREFIX/bin/pagevisor; kernel-3gb.elf, the kernel
+ * linked above 0xC0800000, for /3GB): see prefix.h. */
 const char *default_kernel_path(bool three_gb);
 
 /* The kernel a run boots: --kernel, else the default for its split. */

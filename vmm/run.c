@@ -20,6 +20,7 @@
 #include "nt_layout.h"
 #include "options.h"
 #include "pagefile.h"
+#include "prefix.h"
 #include "run_remote.h"
 #include "run_stats.h"
 #include "vcpu_loop.h"
@@ -212,6 +213,10 @@ int cmd_run(int argc, char **argv)
     struct run_options o;
     if (run_options_parse(argc, argv, &o) != 0)
         return PV_EXIT_USAGE;
+    if (!o.kernel && !pv_default_kernel_present(o.three_gb)) {
+        run_options_free(&o);
+        return PV_EXIT_VMM_ERROR;
+    }
     if (o.three_gb && !kernel_fits_3gb(run_kernel_path(&o))) {
         run_options_free(&o);
         return PV_EXIT_USAGE;

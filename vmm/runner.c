@@ -25,6 +25,7 @@
  */
 #include "runner.h"
 #include "cpio.h"
+#include "prefix.h"
 #include "pv_abi.h"
 
 #include <dirent.h>
@@ -776,8 +777,13 @@ static int find_ingredients(struct run *r)
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "%s/%s", r->cache, need[i]);
         if (access(path, R_OK) != 0) {
-            errmsg("KVM runner not prepared (no %s): run `make runner` (or tests/kvm-runner/prepare.sh)",
-                   tilde(path, shown, sizeof(shown)));
+            struct pv_piece_where prep;
+            if (pv_piece_locate_self(PV_PIECE_RUNNER_PREPARE, &prep) == 0 && prep.installed)
+                errmsg("KVM runner not prepared (no %s): run %s", tilde(path, shown, sizeof(shown)),
+                       prep.path);
+            else
+                errmsg("KVM runner not prepared (no %s): run `make runner` (or tests/kvm-runner/prepare.sh)",
+                       tilde(path, shown, sizeof(shown)));
             return -1;
         }
     }
@@ -792,35 +798,26 @@ static int find_ingredients(struct run *r)
     }
 
     const char *env = getenv("PAGEVISOR_STATIC");
+    struct pv_piece_where twin = { .provider = "" };
     if (env && strcmp(env, "none") == 0) {
         r->pv_static[0] = '\0';
         return 0;
     }
     if (env && *env) {
         snprintf(r->pv_static, sizeof(r->pv_static), "%s", env);
-    } else {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n < 0) {
-            errmsg("KVM runner: cannot read /proc/self/exe: %s", strerror(errno));
-            return -1;
-        }
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash)
-            *slash = '\0';
-        if (!fmt_ok(r->pv_static, sizeof(r->pv_static), "%s/pagevisor-static", self)) {
-            errmsg("KVM runner: path of %s too long", self);
-            return -1;
-        }
+    } else if (pv_piece_locate_self(PV_PIECE_STATIC, &twin) != 0 ||
+               !fmt_ok(r->pv_static, sizeof(r->pv_static), "%s", twin.path)) {
+        errmsg("KVM runner: the path of the static pagevisor beside pagevisor is too long "
+               "(set PAGEVISOR_STATIC)");
+        return -1;
     }
     int fd = open(r->pv_static, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (env && *env)
             errmsg("KVM runner: PAGEVISOR_STATIC=%s: %s", r->pv_static, strerror(errno));
         else
-            errmsg("KVM runner: no static pagevisor for the VM (%s): run `make build/pagevisor-static` "
-                   "(or set PAGEVISOR_STATIC)", r->pv_static);
+            errmsg("KVM runner: no static pagevisor for the VM at %s (%s, or set PAGEVISOR_STATIC)",
+                   r->pv_static, twin.provider);
         return -1;
     }
     int dyn = elf_is_dynamic(fd);

@@ -8,7 +8,8 @@
  *     ${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner/{vmlinuz,base.cpio.gz}
  *   - qemu-system-x86_64 on PATH (Debian package qemu-system-x86)
  *   - a statically linked pagevisor, put at /pv/bin/pagevisor in the VM:
- *     $PAGEVISOR_STATIC, else <directory of /proc/self/exe>/pagevisor-static
+ *     $PAGEVISOR_STATIC, else pagevisor-static beside pagevisor (build/pagevisor-static, or
+ *     PREFIX/lib/pagevisor/pagevisor-static for PREFIX/bin/pagevisor: see prefix.h)
  *     (PAGEVISOR_STATIC=none puts none in)
  *
  * Inside the VM the command runs with cwd /pv, stdin /dev/null, PATH of busybox applets and

@@ -172,7 +172,7 @@ typedef enum _KTHREAD_STATE
 
 /* Kernel stacks: 12 KiB (NT's x86 KERNEL_STACK_SIZE) with an unmapped guard page below. */
 #define KERNEL_STACK_SIZE    0x3000u
-#define KI_NPX_SAVE_AREA     108u  /* FNSAVE's 32-bit protected-mode image */
+#define KI_NPX_SAVE_AREA     512u  /* FXSAVE's image: x87, MXCSR and XMM0-7 */
 
 typedef struct _KTHREAD
 {
@@ -185,7 +185,7 @@ typedef struct _KTHREAD
     UCHAR State;                /* KTHREAD_STATE */
     UCHAR Priority;
     UCHAR Quantum;              /* clock ticks left */
-    BOOLEAN NpxInitialized;     /* NpxState holds the thread's x87 state */
+    BOOLEAN NpxInitialized;     /* NpxState holds the thread's x87 and SSE state */
     KIRQL WaitIrql;             /* the IRQL the thread switched away at */
     NTSTATUS WaitStatus;        /* why the last wait ended */
     KWAIT_BLOCK WaitBlock;      /* waits are on one object at a time */
@@ -195,7 +195,7 @@ typedef struct _KTHREAD
     struct _EPROCESS *ApcStateProcess;  /* the address space it runs in (attached) */
     ULONG UniqueThreadId;
     PKTRAP_FRAME TrapFrame;     /* of the system call it is in */
-    UCHAR NpxState[KI_NPX_SAVE_AREA];
+    UCHAR NpxState[KI_NPX_SAVE_AREA + 15];   /* FXSAVE needs 16-byte alignment: KiNpxArea */
 } KTHREAD, *PKTHREAD;
 
 /* Ready queues: one FIFO per priority and a bit per non-empty list (ke/readyq.c; pure C). */

@@ -4,7 +4,7 @@
  * processor until it waits, ends, or its quantum runs out at a clock tick with another thread
  * of its priority ready (ke/clock.c). Switching loads the next thread's address space (CR3:
  * global system translations survive it), its kernel stack top into TSS.Esp0 (where its ring-3
- * traps land) and its x87 state. The idle thread runs when nothing is ready: it halts with
+ * traps land) and its x87 and SSE state (FXSAVE/FXRSTOR). The idle thread runs when nothing is ready: it halts with
  * interrupts on until the clock or a device makes a thread ready, and notices a system whose
  * every thread waits for something that nothing can signal any more.
  *
@@ -41,26 +41,35 @@ VOID KiReadyThread(PKTHREAD Thread)
     KiStartClockIfNeeded();   /* two threads want the processor: quanta count again */
 }
 
+/* The FXSAVE image inside the thread's (not necessarily aligned) save area. */
+static PUCHAR KiNpxArea(PKTHREAD Thread)
+{
+    return (PUCHAR)(((ULONG_PTR)Thread->NpxState + 15) & ~(ULONG_PTR)15);
+}
+
 static VOID KiSaveNpx(PKTHREAD Thread)
 {
     if (Thread->NpxInitialized)
-        __asm__ volatile("fnsave %0" : "=m"(Thread->NpxState));
+        __asm__ volatile("fxsave (%0)" : : "r"(KiNpxArea(Thread)) : "memory");
 }
 
+/* A thread's first state is FNINIT's x87 state, MXCSR's reset value (every SIMD exception
+ * masked, round to nearest) and zeroed XMM registers: nothing of the thread that ran before. */
 static VOID KiRestoreNpx(PKTHREAD Thread)
 {
+    PUCHAR Area = KiNpxArea(Thread);
     if (!Thread->NpxInitialized)
     {
-        __asm__ volatile("fninit");
+        RtlZeroMemory(Area, KI_NPX_SAVE_AREA);
+        *(PUSHORT)(Area + 0) = 0x037F;     /* FCW: FNINIT's control word */
+        *(PULONG)(Area + 24) = 0x1F80;     /* MXCSR */
         Thread->NpxInitialized = TRUE;
     }
-    else
-    {
-        __asm__ volatile("frstor %0" : : "m"(Thread->NpxState));
-    }
+    __asm__ volatile("fxrstor (%0)" : : "r"(Area) : "memory");
 }
 
-/* Only threads that run user code have x87 state to keep. */
+/* Only threads that run user code have x87 and SSE state to keep (the kernel is built
+ * -mgeneral-regs-only and never touches either). */
 static BOOLEAN KiThreadUsesNpx(PKTHREAD Thread)
 {
     return Thread != &KiIdleThread && Thread->Process != &PsInitialSystemProcess;

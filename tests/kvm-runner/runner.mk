@@ -6,10 +6,10 @@
 #
 # RUNNER_OBJS: the runner's host code, linked into build/pagevisor (and its static twin).
 
-RUNNER_SRCS := vmm/runner.c vmm/cpio.c
+RUNNER_SRCS := vmm/runner.c vmm/cpio.c vmm/prefix.c
 RUNNER_OBJS := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(RUNNER_SRCS))
 
-$(RUNNER_OBJS): $(BUILD)/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h shared/pv_abi.h
+$(RUNNER_OBJS): $(BUILD)/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h vmm/prefix.h shared/pv_abi.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -c $< -o $@
@@ -19,7 +19,7 @@ RUNNER_SAN_FLAGS := $(if $(SAN_FLAGS),$(SAN_FLAGS),-fsanitize=address,undefined 
 RUNNER_TEST := $(BUILD)/tests/unit/test_runner
 RUNNER_TEST_OBJS := $(patsubst vmm/%.c,$(BUILD)/runner-san/vmm/%.o,$(RUNNER_SRCS))
 
-$(RUNNER_TEST_OBJS): $(BUILD)/runner-san/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h shared/pv_abi.h
+$(RUNNER_TEST_OBJS): $(BUILD)/runner-san/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h vmm/prefix.h shared/pv_abi.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(RUNNER_SAN_FLAGS) -c $< -o $@

@@ -1,7 +1,8 @@
 /*
  * boot.S - Multiboot entry: runs with paging off at the physical address, builds the boot page
  * directory (temporary identity map, kernel image with 4 KiB global PTEs at KSEG0_BASE: PDE
- * 0x200, or 0x302 in the /3GB kernel; self-map PDE 0x300, hyperspace PDE 0x301), turns on CR4.PSE|PGE and CR0.PG|WP, jumps to the kernel's virtual
+ * 0x200, or 0x302 in the /3GB kernel; self-map PDE 0x300, hyperspace PDE 0x301), turns on CR4.PSE|PGE, CR4.OSFXSR|OSXMMEXCPT (SSE
+ * for user code, its state kept per thread with FXSAVE: ke/dispatch.c) and CR0.PG|WP, jumps to the kernel's virtual
  * address and calls KiSystemStartup(magic, mbi). Also holds the boot page tables and stacks.
  */
 #ifdef PV_KERNEL_3GB
@@ -16,7 +17,7 @@
 #define PDE_LARGE_RW    0x00000083          /* V|W|PS: 4 MiB page (temporary identity map) */
 #define PDE_KERNEL      0x00000063          /* V|W|A|D */
 #define PTE_KERNEL_G    0x00000163          /* V|W|A|D|G */
-#define CR4_PSE_PGE     0x00000090
+#define CR4_PSE_PGE_SSE 0x00000690          /* PSE|PGE|OSFXSR|OSXMMEXCPT */
 #define CR0_PG_WP_NE    0x80010020
 
     .section .multiboot, "a"
@@ -62,7 +63,7 @@ KiSystemEntry:
 
     /* Paging on. */
     movl %cr4, %eax
-    orl $CR4_PSE_PGE, %eax
+    orl $CR4_PSE_PGE_SSE, %eax
     movl %eax, %cr4
     movl %edx, %cr3
     movl %cr0, %eax
