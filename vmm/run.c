@@ -221,11 +221,7 @@ int cmd_run(int argc, char **argv)
     /* Everything a user can get wrong is found here, before a VM (or the runner) starts. */
     if (!o.from_host)
         cmdline_warnings(o.cmdline, stderr);
-    if (run_preflight(&o) != 0) {
-        run_options_free(&o);
-        return PV_EXIT_USAGE;
-    }
-    if (o.three_gb && !kernel_fits_3gb(run_kernel_path(&o))) {
+    if ((o.three_gb && !kernel_fits_3gb(run_kernel_path(&o))) || run_preflight(&o) != 0) {
         run_options_free(&o);
         return PV_EXIT_USAGE;
     }
