@@ -265,6 +265,7 @@ int cmd_probe(int argc, char **argv)
            kvm_probe_result_name(p), why);
     printf("pagevisor: `pagevisor run` still works here: it runs the guest inside the KVM runner "
            "VM (Linux with a KVM that can, under QEMU's emulator; a few seconds more per run), "
-           "which `make runner` (tests/kvm-runner/prepare.sh) prepares once\n");
+           "which `make runner` in the source tree (tests/kvm-runner/prepare.sh) prepares "
+           "once\n");
     return PV_EXIT_INCAPABLE;
 }
