@@ -79,6 +79,22 @@ refused kernel-directory "pagevisor run: --kernel $tmp/dir.elf: a directory, not
 refused kernel-not-multiboot "pagevisor run: --kernel $hello: no Multiboot header in the first 8192 bytes" --kernel "$hello" "$hello"
 refused image-arg-empty "pagevisor run: $hello: image arguments may not be empty or contain whitespace (Multiboot command lines are split on spaces)" "$hello" a ''
 
+# No false refusals: every built image, and both kernels, pass the checks (the refusal that
+# follows is the --trace path's, checked last).
+bad=""
+for image in build/images/*.elf; do
+    run "$PV" run --trace /nonexistent/t "$image"
+    [[ "$out" == "pagevisor run: --trace /nonexistent/t: no such directory /nonexistent" ]] ||
+        bad+="$out"$'\n'
+done
+for kernel in build/guest/kernel.elf build/guest/kernel-3gb.elf; do
+    run "$PV" run --kernel "$kernel" --trace /nonexistent/t "$hello"
+    [[ "$out" == "pagevisor run: --trace /nonexistent/t: no such directory /nonexistent" ]] ||
+        bad+="$out"$'\n'
+done
+check images-and-kernels-accepted 0 $([[ -z $bad && -e build/images/hello.elf ]]; echo $?) \
+    "${bad:-all accepted}" '^all accepted$'
+
 # --trace and --pagefile paths that cannot be written, refused before the run; a user's file
 # is neither created nor truncated by a refused run.
 refused trace-no-dir "pagevisor run: --trace $tmp/none/t.txt: no such directory $tmp/none" --trace "$tmp/none/t.txt" "$hello"

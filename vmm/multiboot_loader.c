@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "multiboot.h"
+#include "nt_layout.h"
 
 #define PAGE_ALIGN_UP(x) (((uint64_t)(x) + 0xFFFu) & ~(uint64_t)0xFFFu)
 
@@ -247,6 +248,25 @@ int mb_check_elf(const uint8_t *img, size_t len, bool kernel, char *err, size_t 
     }
     if (loads == 0)
         return fail(err, errlen, "no loadable segment");
+    uint32_t entry;
+    if (kernel && find_entry(eh, ph, &entry))
+        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
+    if (kernel)
+        return 0;
+    /* An image runs in user space, from its entry point (the guest's loader refuses others). */
+    bool entry_in = false;
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+            continue;
+        if (ph[i].p_vaddr < MM_LOWEST_USER_ADDRESS)
+            return fail(err, errlen, "segment %u is linked at 0x%x, below user space (0x%x on)",
+                        i, ph[i].p_vaddr, MM_LOWEST_USER_ADDRESS);
+        if (eh->e_entry >= ph[i].p_vaddr && (uint64_t)eh->e_entry < (uint64_t)ph[i].p_vaddr +
+            ph[i].p_memsz)
+            entry_in = true;
+    }
+    if (!entry_in)
+        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
     return 0;
 }
 

@@ -291,14 +291,32 @@ static void expect_check(size_t len, bool kernel, const char *needle)
         fprintf(stderr, "\n    got \"%s\", wanted \"%s\"\n", err, needle);
 }
 
+/* The test kernel as an image: its entry point virtual, as an image's is. */
+static size_t build_image(void)
+{
+    size_t len = build_kernel();
+    ((Elf32_Ehdr *)img)->e_entry = 0x80100010u;
+    return len;
+}
+
 static void checks_executables_before_boot(void)
 {
     size_t len = build_kernel();
     expect_check(len, true, NULL);
+    ((Elf32_Ehdr *)img)->e_entry = 0x00300000u;
+    expect_check(len, true, "entry point 0x300000 lies in no loadable segment");
+    len = build_image();
     expect_check(len, false, NULL);
     ((struct multiboot_header *)(img + TEXT_OFF))->checksum += 1;
     expect_check(len, true, "no Multiboot header");
     expect_check(len, false, NULL);              /* an image needs none */
+    len = build_image();
+    ((Elf32_Ehdr *)img)->e_entry = 0x00100010u;
+    expect_check(len, false, "entry point 0x100010 lies in no loadable segment");
+    len = build_image();
+    phdr(0)->p_vaddr = 0x1000u;
+    ((Elf32_Ehdr *)img)->e_entry = 0x1010u;
+    expect_check(len, false, "segment 0 is linked at 0x1000, below user space (0x10000 on)");
     len = build_kernel();
     img[EI_CLASS] = ELFCLASS64;
     expect_check(len, false, "a 64-bit ELF file (ELFCLASS64)");
