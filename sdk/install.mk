@@ -96,6 +96,5 @@ uninstall:
 
 # Installs into a temporary prefix (and a DESTDIR staging), then builds an image outside the
 # tree with the installed pagevisor-cc and pkg-config and runs it with the installed pagevisor.
-install-test: deps-test all
-	$(Q)if ! $(PAGEVISOR) probe >/dev/null 2>&1; then tests/kvm-runner/prepare.sh; fi
+install-test: deps-test all guest-host
 	$(Q)tests/install.sh

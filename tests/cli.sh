@@ -1,7 +1,10 @@
 #!/bin/bash
-# cli.sh - the pagevisor command line on this host, without booting a guest: help, version,
-# usage errors, the KVM probe, and the capability errors of `--runner never` (including a host
-# without /dev/kvm and a user without permission on it, simulated where we are root).
+# cli.sh - the pagevisor command line on this host: help, version, usage errors, mistakes found
+# before anything boots (images, kernel, --trace/--pagefile paths, --cmdline's pv.* keys), the
+# KVM probe, and the capability errors of `--runner never` (including a host without /dev/kvm
+# and a user without permission on it, simulated where we are root), all without booting a
+# guest; then three real runs of the hello image (traces to stdout and to a pipe, a load error)
+# that boot it, through the KVM runner where this host needs it.
 # Usage: tests/cli.sh [PAGEVISOR]   (JUnit XML to $PAGEVISOR_TEST_RESULTS/cli.xml when set)
 set -u
 PV=${1:-build/pagevisor}
@@ -24,6 +27,10 @@ check() { # NAME EXPECTED_STATUS ACTUAL_STATUS OUTPUT PATTERN
 }
 
 run() { out=$("$@" 2>&1); status=$?; }
+# A further check of a case already reported, that failed: counted and recorded on its own.
+extra_failure() { # NAME MESSAGE
+    echo "  ($1: $2)"; failed=$((failed + 1)); junit_case "$1" 1 "$2"
+}
 
 run "$PV" --help;           check help 0 $status "$out" '^usage: pagevisor COMMAND'
 run "$PV" --version;        check version 0 $status "$out" '^pagevisor [0-9]+\.[0-9]+'
@@ -39,13 +46,118 @@ run "$PV" run --3gb --kernel build/guest/kernel.elf x.elf
 check run-3gb-wrong-kernel 118 $status "$out" \
     '--3gb needs a kernel linked above 0xC0800000 .* is linked at 0x80100000'
 
+# --- Mistakes found before anything boots -----------------------------------------------------
+# Each is refused with status 118 and exactly one line naming the file as given; --verbose is
+# on, so a VM or the KVM runner starting would have printed more (the kernel's load, "running
+# in the KVM runner VM"): the whole output must be that one line.
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+hello=build/images/hello.elf
+
+refused() { # NAME EXPECTED_OUTPUT ARGS-OF-RUN...
+    local name=$1 want=$2
+    shift 2
+    run "$PV" run --verbose "$@"
+    if [[ $status -eq 118 && ( "$out" == "$want" || ( -n ${regex:-} && "$out" != *$'\n'* &&
+          "$out" =~ ^$want$ ) ) ]]; then
+        echo "  $name ... passed"; passed=$((passed + 1))
+        junit_case "$name" 0
+    else
+        echo "  $name ... FAILED (status $status, expected 118 and exactly: $want)"
+        sed 's/^/      | /' <<<"$out"
+        failed=$((failed + 1))
+        junit_case "$name" 1 "status $status, expected 118 and exactly: $want"$'\n'"$out"
+    fi
+}
+
+echo "not an executable" >"$tmp/notelf.elf"
+mkdir "$tmp/dir.elf"
+cp "$(type -P true)" "$tmp/elf64.elf"
+cp "$hello" "$tmp/arm.elf"
+printf '\x28\x00' | dd of="$tmp/arm.elf" bs=1 seek=18 conv=notrunc status=none  # e_machine EM_ARM
+obj=$(ls build/images/*.o | head -1)
+refused image-not-elf "pagevisor run: $tmp/notelf.elf: not an ELF file" "$tmp/notelf.elf"
+refused image-directory "pagevisor run: $tmp/dir.elf: a directory, not a file" "$tmp/dir.elf"
+refused image-missing "pagevisor run: no/such.elf: No such file or directory" no/such.elf
+refused image-elf64 "pagevisor run: $tmp/elf64.elf: a 64-bit ELF file (ELFCLASS64), not ELFCLASS32: pagevisor loads 32-bit i386 executables" "$tmp/elf64.elf"
+refused image-not-i386 "pagevisor run: $tmp/arm.elf: built for ELF machine 40 (32-bit ARM), not EM_386 (i386)" "$tmp/arm.elf"
+refused image-object-file "pagevisor run: $obj: ELF type 1 (an object file) is not ET_EXEC (an executable linked at fixed addresses)" "$obj"
+refused second-image-bad "pagevisor run: $tmp/notelf.elf: not an ELF file" "$hello" -- "$tmp/notelf.elf"
+refused child-missing "pagevisor run: --child no/child.elf: No such file or directory" --child no/child.elf "$hello"
+refused kernel-not-elf "pagevisor run: --kernel $tmp/notelf.elf: not an ELF file" --kernel "$tmp/notelf.elf" "$hello"
+refused kernel-directory "pagevisor run: --kernel $tmp/dir.elf: a directory, not a file" --kernel "$tmp/dir.elf" "$hello"
+refused kernel-not-multiboot "pagevisor run: --kernel $hello: no Multiboot header in the first 8192 bytes" --kernel "$hello" "$hello"
+refused image-arg-empty "pagevisor run: $hello: image arguments may not be empty or contain whitespace (Multiboot command lines are split on spaces)" "$hello" a ''
+
+# No false refusals: every built image, and both kernels, pass the checks (the refusal that
+# follows is the --trace path's, checked last).
+bad=""
+for image in build/images/*.elf; do
+    run "$PV" run --trace /nonexistent/t "$image"
+    [[ "$out" == "pagevisor run: --trace /nonexistent/t: no such directory /nonexistent" ]] ||
+        bad+="$out"$'\n'
+done
+for kernel in build/guest/kernel.elf build/guest/kernel-3gb.elf; do
+    run "$PV" run --kernel "$kernel" --trace /nonexistent/t "$hello"
+    [[ "$out" == "pagevisor run: --trace /nonexistent/t: no such directory /nonexistent" ]] ||
+        bad+="$out"$'\n'
+done
+check images-and-kernels-accepted 0 $([[ -z $bad && -e build/images/hello.elf ]]; echo $?) \
+    "${bad:-all accepted}" '^all accepted$'
+
+# --trace and --pagefile paths that cannot be written, refused before the run; a user's file
+# is neither created nor truncated by a refused run.
+refused trace-no-dir "pagevisor run: --trace $tmp/none/t.txt: no such directory $tmp/none" --trace "$tmp/none/t.txt" "$hello"
+# (root may open /proc/version for writing, but a write fails; others may not open it.)
+regex=1 refused trace-proc "pagevisor run: --trace /proc/version: cannot write it: (Input/output error|Permission denied)" --trace /proc/version "$hello"
+regex=1 refused trace-proc-new "pagevisor run: --trace /proc/pv-trace: cannot create it: (No such file or directory|Permission denied)" --trace /proc/pv-trace "$hello"
+refused trace-directory "pagevisor run: --trace $tmp: a directory, not a file" --trace "$tmp" "$hello"
+refused pagefile-device "pagevisor run: --pagefile /dev/null: not a regular file (a pagefile must be one)" --pagefile /dev/null "$hello"
+refused pagefile-no-dir "pagevisor run: --pagefile $tmp/none/pf: no such directory $tmp/none" --pagefile "$tmp/none/pf" "$hello"
+mkdir "$tmp/ro"
+if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
+    run unshare -m bash -c "mount -t tmpfs -o ro none '$tmp/ro' && '$PV' run --verbose --trace '$tmp/ro/t.txt' $hello"
+else
+    chmod 555 "$tmp/ro"
+    run "$PV" run --verbose --trace "$tmp/ro/t.txt" "$hello"
+fi
+check trace-read-only 118 $status "$out" "^pagevisor run: --trace $tmp/ro/t.txt: cannot create it: (Read-only file system|Permission denied)\$"
+echo "the user's data" >"$tmp/keep.txt"
+run "$PV" run --trace "$tmp/keep.txt" "$tmp/notelf.elf"
+run "$PV" run --trace "$tmp/keep.txt" --pagefile /dev/null "$hello"
+run "$PV" run --trace "$tmp/new.txt" --pagefile "$tmp/keep.txt" --kernel "$tmp/notelf.elf" "$hello"
+check refusal-keeps-files 0 $([[ "$(cat "$tmp/keep.txt")" == "the user's data" && ! -e "$tmp/new.txt" ]]; echo $?) \
+    "$(cat "$tmp/keep.txt"; ls "$tmp")" "the user's data"
+run "$PV" run --trace-format jsonl "$hello"
+check trace-format-without-trace 118 $status "$out" '^pagevisor run: --trace-format needs --trace FILE$'
+
+# pv.* words of --cmdline the guest kernel would ignore or clamp are named in a warning (the
+# refusal of the missing image then keeps the VM from starting).
+refused cmdline-unknown-key "pagevisor run: warning: --cmdline pv.wmax=40: unknown key pv.wmax, which the guest kernel ignores (it knows pv.burnpages, pv.readcluster, pv.wsmin, pv.wsmax, pv.cloneblocks, pv.largekernel, pv.startimages, pv.parallel, pv.debugclone, pv.selftest)
+pagevisor run: no/such.elf: No such file or directory" --cmdline "/3GB pv.wmax=40" no/such.elf
+refused cmdline-out-of-range "pagevisor run: warning: --cmdline pv.readcluster=40: out of range 1-16; the guest kernel uses 16 instead
+pagevisor run: no/such.elf: No such file or directory" --cmdline "pv.wsmax=64 pv.readcluster=40" no/such.elf
+refused cmdline-not-a-number "pagevisor run: warning: --cmdline pv.wsmin=lots: pv.wsmin needs a number (pv.wsmin=N, decimal or 0x hexadecimal); the guest kernel ignores this word
+pagevisor run: no/such.elf: No such file or directory" --cmdline "pv.wsmin=lots" no/such.elf
+# The host's list (shared/pv_cmdline.h) knows every pv.KEY the guest kernel's sources read.
+keys=$(grep -rhoE --include='*.c' '"pv\.[a-z]+' guest | tr -d '"' | sort -u)
+run "$PV" run --cmdline "$(echo $keys)" no/such.elf
+check cmdline-keys-agree-with-guest 118 $status "$out" '^pagevisor run: no/such.elf: No such file'
+if [[ $(wc -w <<<"$keys") -lt 8 ]] || grep -q 'unknown key' <<<"$out"; then
+    extra_failure guest-keys-listed "guest keys: $(echo $keys); $(grep 'unknown key' <<<"$out")"
+fi
+
 run "$PV" probe; probe_status=$status; probe_out=$out
 check probe-answers $([[ $probe_status -eq 0 ]] && echo 0 || echo 116) $probe_status "$probe_out" \
     'runs 32-bit paged guests|cannot run 32-bit paged guests'
 
 if [[ $probe_status -ne 0 ]]; then
     # The cause the probe found is the one `--runner never` names, with its own exit status.
-    cause=$(sed -E 's/.*\): //' <<<"$probe_out")
+    cause=$(head -1 <<<"$probe_out" | sed -E 's/.*\): //')
+    # ... and says plainly that `pagevisor run` still works, through the runner.
+    check probe-says-run-works 116 $probe_status "$probe_out" \
+        '^pagevisor: `pagevisor run` still works here: it runs the guest inside the KVM runner VM.*`make runner`'
+
     run "$PV" run --runner never build/images/hello.elf
     check runner-never-incapable 116 $status "$out" "cannot run 32-bit paged guests on this host: .*--runner never"
     if grep -qF -- "$cause" <<<"$out"; then
@@ -67,6 +179,28 @@ if [[ $(id -u) -eq 0 ]] && [[ -e /dev/kvm ]] && command -v setpriv >/dev/null &&
     run setpriv --reuid=nobody --regid=nogroup --clear-groups "$PV" run --runner never build/images/hello.elf
     check kvm-permission-denied 116 $status "$out" 'permission denied on /dev/kvm'
 fi
+
+# --- Three real runs (they boot the hello image; through the KVM runner where this host needs it)
+# A trace to our standard output, here a file: the trace records and the guest's own output
+# both arrive, neither overwriting the other.
+"$PV" run --trace /dev/stdout --trace-format jsonl "$hello" >"$tmp/out" 2>"$tmp/err"
+check trace-to-stdout 0 $? "$(cat "$tmp/out" "$tmp/err")" '^\(hello\) Hello from ring 3 of pagevisor!'
+grep -q '^{"type":"fault","seq":1,' "$tmp/out" && grep -q '^{"type":"statistics","faults":' "$tmp/out" ||
+    extra_failure trace-to-stdout-records "no trace records in standard output"
+# A trace to a pipe (/dev/fd/3), with an absolute image path: nothing names the runner's
+# /pv/... paths, not even the guest kernel's log.
+"$PV" run --verbose --trace /dev/fd/3 "$PWD/$hello" 3>&1 >"$tmp/out" 2>"$tmp/err" | cat >"$tmp/pipe"
+check trace-to-pipe 0 ${PIPESTATUS[0]} "$(cat "$tmp/pipe")" '^#1 .*\(hello\)'
+grep -q '^(hello) end' "$tmp/out" && ! grep -q '^#1 ' "$tmp/out" ||
+    extra_failure trace-to-pipe-output "the guest's output is not as expected"
+grep -q "$PWD/$hello" "$tmp/err" && ! grep -n '/pv/' "$tmp/err" ||
+    extra_failure trace-to-pipe-paths "--verbose names /pv/ paths or not the image's"
+# A mistake found only at load (an image too large for --mem) is named as given too.
+cp "$hello" "$tmp/big.elf"
+head -c 1048576 /dev/zero >>"$tmp/big.elf"
+run "$PV" run --mem 2M "$tmp/big.elf"
+check load-error-named 117 $status "$out" "^pagevisor: $tmp/big.elf \\(1050 KiB\\) does not fit in guest RAM"
+! grep -n '/pv/' <<<"$out" || extra_failure load-error-no-vm-path "a /pv/ path"
 
 junit_end
 echo "cli: $passed passed, $failed failed"

@@ -12,8 +12,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pv-install.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 prefix=$work/prefix
 
-ok()   { echo "  $1 ... passed"; passed=$((passed + 1)); }
-bad()  { echo "  $1 ... FAILED: $2"; [[ -n ${3:-} ]] && sed 's/^/      | /' <<<"$3"; failed=$((failed + 1)); }
+. tests/junit.sh
+junit_begin install
+ok()   { echo "  $1 ... passed"; passed=$((passed + 1)); junit_case "$1" 0; }
+bad()  {
+    echo "  $1 ... FAILED: $2"; [[ -n ${3:-} ]] && sed 's/^/      | /' <<<"$3"; failed=$((failed + 1))
+    junit_case "$1" 1 "$2"$'\n'"${3:-}"
+}
 # check NAME WANT_STATUS STATUS OUTPUT [PATTERN]
 check() {
     if [[ $3 -ne $2 ]]; then bad "$1" "status $3, expected $2" "$4"
@@ -262,5 +267,6 @@ for opt in $("$prefix/bin/pagevisor-cc" --help | grep -oE -- '(^|[ ([])-[a-zA-Z]
 done
 [[ -z $undocumented ]] && ok man-pagevisor-cc-matches-help || bad man-pagevisor-cc-matches-help "not in pagevisor-cc.1:$undocumented"
 
+junit_end
 echo "install: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -57,7 +57,7 @@ multiboot-qemu: all
 	$(Q)tests/multiboot-qemu.sh
 
 .PHONY: cli-tests
-cli-tests: all
+cli-tests: all guest-host
 	$(Q)tests/cli.sh $(PAGEVISOR)
 
 # Console input from a real terminal (a pseudo-terminal): keys, Ctrl-D, Ctrl-C, SIGTERM and
@@ -80,7 +80,8 @@ san-smoke: all $(PAGEVISOR_SAN) guest-host
 # needs it, then each suite runs in turn, all of them even when one fails. Each suite writes
 # JUnit XML into $(TEST_RESULTS); the last line totals them.
 TEST_RESULTS := $(PAGEVISOR_TEST_RESULTS)
-TEST_SUITES  := unit-tests harness-tests cli-tests san-smoke multiboot-qemu integration console-tty
+TEST_SUITES  := unit-tests harness-tests cli-tests san-smoke multiboot-qemu integration console-tty \
+                install-test
 .PHONY: test test-build
 .SECONDEXPANSION:
 test-build: deps-test all $$(UNIT_TESTS) $(PAGEVISOR_SAN) $(INTEGRATION) $(INTEGRATION_STATIC) \

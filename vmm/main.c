@@ -28,7 +28,9 @@ static const char usage[] =
     "  112 an image was ended by an exception   113 guest bug check\n"
     "  114 triple fault                          115 timeout\n"
     "  116 no KVM able to run the guest          117 VMM error\n"
-    "  118 bad command line\n";
+    "  118 bad command line, or a file it names that cannot be used: an IMAGE or\n"
+    "      --child/--kernel file that is missing or no static i386 ELF executable, a\n"
+    "      --trace/--pagefile path that cannot be written (found before anything boots)\n";
 
 int main(int argc, char **argv)
 {

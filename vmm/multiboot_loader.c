@@ -7,6 +7,7 @@
 #include "multiboot_loader.h"
 
 #include <elf.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "multiboot.h"
+#include "nt_layout.h"
 
 #define PAGE_ALIGN_UP(x) (((uint64_t)(x) + 0xFFFu) & ~(uint64_t)0xFFFu)
 
@@ -44,27 +46,60 @@ static const struct multiboot_header *find_mb_header(const uint8_t *img, size_t 
     return NULL;
 }
 
+static const char *machine_name(unsigned machine)
+{
+    switch (machine) {
+    case EM_X86_64: return " (x86-64)";
+    case EM_ARM: return " (32-bit ARM)";
+    case EM_AARCH64: return " (AArch64)";
+    case EM_RISCV: return " (RISC-V)";
+    default: return "";
+    }
+}
+
 static int check_ehdr(const uint8_t *img, size_t len, char *err, size_t errlen)
 {
     const Elf32_Ehdr *eh = (const void *)img;
     if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, "not an ELF file");
+    if (img[EI_CLASS] == ELFCLASS64)
+        return fail(err, errlen, "a 64-bit ELF file (ELFCLASS64), not ELFCLASS32: pagevisor "
+                    "loads 32-bit i386 executables");
     if (img[EI_CLASS] != ELFCLASS32)
-        return fail(err, errlen, "ELF class %u is not ELFCLASS32 (a 32-bit kernel is needed)",
-                    img[EI_CLASS]);
+        return fail(err, errlen, "ELF class %u is not ELFCLASS32 (a 32-bit i386 executable is "
+                    "needed)", img[EI_CLASS]);
     if (len < sizeof(Elf32_Ehdr))
         return fail(err, errlen, "truncated ELF header (%zu bytes)", len);
     if (img[EI_DATA] != ELFDATA2LSB)
         return fail(err, errlen, "not a little-endian ELF file");
     if (eh->e_machine != EM_386)
-        return fail(err, errlen, "ELF machine %u is not EM_386", eh->e_machine);
+        return fail(err, errlen, "built for ELF machine %u%s, not EM_386 (i386)", eh->e_machine,
+                    machine_name(eh->e_machine));
     if (eh->e_type != ET_EXEC)
-        return fail(err, errlen, "ELF type %u is not ET_EXEC", eh->e_type);
+        return fail(err, errlen, "ELF type %u%s is not ET_EXEC (an executable linked at fixed "
+                    "addresses)", eh->e_type, eh->e_type == ET_REL ? " (an object file)" :
+                    eh->e_type == ET_DYN ? " (a shared object or PIE)" : "");
     if (eh->e_phnum == 0 || eh->e_phentsize != sizeof(Elf32_Phdr))
         return fail(err, errlen, "no usable program headers (phnum %u, phentsize %u)",
                     eh->e_phnum, eh->e_phentsize);
     if ((uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len)
         return fail(err, errlen, "truncated: program headers end past the file (%zu bytes)", len);
+    return 0;
+}
+
+/* The Multiboot header of a kernel, and the features of it pagevisor does not provide. */
+static int check_mb_header(const uint8_t *img, size_t len, char *err, size_t errlen)
+{
+    const struct multiboot_header *mh = find_mb_header(img, len);
+    if (!mh)
+        return fail(err, errlen, "no Multiboot header in the first %u bytes",
+                    MULTIBOOT_SEARCH_BYTES);
+    if (mh->flags & MULTIBOOT_VIDEO_MODE)
+        return fail(err, errlen, "kernel asks for a video mode (Multiboot flag 2), which "
+                    "pagevisor does not provide");
+    if (mh->flags & MULTIBOOT_AOUT_KLUDGE)
+        return fail(err, errlen, "kernel uses the a.out kludge (Multiboot flag 16); pagevisor "
+                    "loads ELF program headers only");
     return 0;
 }
 
@@ -151,16 +186,8 @@ int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct m
 {
     if (check_ehdr(img, len, err, errlen))
         return -1;
-    const struct multiboot_header *mh = find_mb_header(img, len);
-    if (!mh)
-        return fail(err, errlen, "no Multiboot header in the first %u bytes",
-                    MULTIBOOT_SEARCH_BYTES);
-    if (mh->flags & MULTIBOOT_VIDEO_MODE)
-        return fail(err, errlen, "kernel asks for a video mode (Multiboot flag 2), which "
-                    "pagevisor does not provide");
-    if (mh->flags & MULTIBOOT_AOUT_KLUDGE)
-        return fail(err, errlen, "kernel uses the a.out kludge (Multiboot flag 16); pagevisor "
-                    "loads ELF program headers only");
+    if (check_mb_header(img, len, err, errlen))
+        return -1;
 
     const Elf32_Ehdr *eh = (const void *)img;
     const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
@@ -191,6 +218,69 @@ int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct m
     }
     boot->kernel_start = (uint32_t)lo;
     boot->kernel_end = (uint32_t)hi;
+    return 0;
+}
+
+int mb_check_elf(const uint8_t *img, size_t len, bool kernel, char *err, size_t errlen)
+{
+    if (check_ehdr(img, len, err, errlen))
+        return -1;
+    if (kernel && check_mb_header(img, len, err, errlen))
+        return -1;
+    const Elf32_Ehdr *eh = (const void *)img;
+    const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
+    unsigned loads = 0;
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
+            return fail(err, errlen, "dynamically linked (it has a %s segment); pagevisor runs "
+                        "static executables", ph[i].p_type == PT_INTERP ? "PT_INTERP" :
+                        "PT_DYNAMIC");
+        if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+            continue;
+        if ((uint64_t)ph[i].p_offset + ph[i].p_filesz > len)
+            return fail(err, errlen, "truncated: segment %u needs file bytes 0x%x-0x%llx, file "
+                        "has %zu", i, ph[i].p_offset,
+                        (unsigned long long)ph[i].p_offset + ph[i].p_filesz, len);
+        if (ph[i].p_filesz > ph[i].p_memsz)
+            return fail(err, errlen, "segment %u has filesz 0x%x > memsz 0x%x", i,
+                        ph[i].p_filesz, ph[i].p_memsz);
+        loads++;
+    }
+    if (loads == 0)
+        return fail(err, errlen, "no loadable segment");
+    uint32_t entry;
+    if (kernel && find_entry(eh, ph, &entry))
+        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
+    if (kernel)
+        return 0;
+    /* An image runs in user space, from its entry point (the guest's loader refuses others). */
+    bool entry_in = false;
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+            continue;
+        if (ph[i].p_vaddr < MM_LOWEST_USER_ADDRESS)
+            return fail(err, errlen, "segment %u is linked at 0x%x, below user space (0x%x on)",
+                        i, ph[i].p_vaddr, MM_LOWEST_USER_ADDRESS);
+        if (eh->e_entry >= ph[i].p_vaddr && (uint64_t)eh->e_entry < (uint64_t)ph[i].p_vaddr +
+            ph[i].p_memsz)
+            entry_in = true;
+    }
+    if (!entry_in)
+        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
+    return 0;
+}
+
+int mb_check_file(const char *path, bool kernel, size_t max, char *err, size_t errlen)
+{
+    char why[256];
+    size_t len;
+    uint8_t *img = read_file_bounded(path, max, &len, err, errlen);
+    if (!img)
+        return -1;
+    int rc = mb_check_elf(img, len, kernel, why, sizeof(why));
+    free(img);
+    if (rc)
+        return fail(err, errlen, "%s: %s", path, why);
     return 0;
 }
 
@@ -292,14 +382,15 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
 
 uint8_t *read_file_bounded(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block */
     if (fd < 0) {
         fail(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    struct stat st;
+    struct stat st = { 0 };
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        fail(err, errlen, "%s: not a regular file", path);
+        fail(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "a directory, not a file" :
+             "not a regular file");
         close(fd);
         return NULL;
     }

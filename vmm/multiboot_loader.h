@@ -6,6 +6,7 @@
 #ifndef PV_MULTIBOOT_LOADER_H
 #define PV_MULTIBOOT_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,16 @@ int mb_load(struct guest_mem *m, const char *kernel_path, const char *cmdline,
  * default kernel, 0xC0900000 for the /3GB one). -1 with a reason when img is no usable ELF. */
 int mb_kernel_link_base(const uint8_t *img, size_t len, uint32_t *base, char *err,
                         size_t errlen);
+
+/* Whether img[0..len) is an executable pagevisor can load: ELF32, little-endian, EM_386,
+ * ET_EXEC, statically linked, with a loadable segment inside the file; a kernel also needs a
+ * Multiboot header asking for nothing pagevisor lacks. The checks mb_load_kernel starts with
+ * (and the guest's image loader repeats), made before anything boots. -1 with a reason. */
+int mb_check_elf(const uint8_t *img, size_t len, bool kernel, char *err, size_t errlen);
+
+/* mb_check_elf on the file at path (no larger than max bytes); the reason starts with path
+ * as given: "foo.elf: not an ELF file", "dir: a directory, not a file". */
+int mb_check_file(const char *path, bool kernel, size_t max, char *err, size_t errlen);
 
 /* Read a whole file, refusing files larger than max bytes. Returns NULL with err set. */
 uint8_t *read_file_bounded(const char *path, size_t max, size_t *len, char *err, size_t errlen);

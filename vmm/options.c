@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "guest_mem.h"
 #include "pagefile.h"
 #include "prefix.h"
+#include "pv_cmdline.h"
 
 const char run_usage[] =
     "usage: pagevisor run [OPTIONS] IMAGE [ARGS...] [-- IMAGE [ARGS...]]...\n"
@@ -27,13 +29,16 @@ const char run_usage[] =
     "  --inject-pagefile-errors SPEC  make chosen pagefile reads or writes fail, e.g.\n"
     "                      read:nth=3, write:slots=5,9-12, rw:rate=0.01,seed=7 (repeatable)\n"
     "  --trace FILE        write one record per guest page fault to FILE\n"
-    "  --trace-format FMT  text (default), jsonl, or chrome (opens in Perfetto)\n"
+    "  --trace-format FMT  text (default), jsonl, or chrome (opens in Perfetto); needs --trace\n"
     "  --stats             print faults by kind, pagefile traffic and VM exits at exit\n"
     "  --verbose           show the guest kernel's log, the VMM's own lines and --stats\n"
     "  --parallel          start all the images at once (processes run concurrently)\n"
     "  --child IMAGE       load IMAGE without starting it: a process starts it as its child\n"
     "                      (PvCreateProcess by name; repeatable)\n"
-    "Images run one after another, each in its own process; a lone -- separates them.\n";
+    "Images run one after another, each in its own process; a lone -- separates them.\n"
+    "Before anything boots, the kernel and every image must be a static i386 ELF executable\n"
+    "and the --trace and --pagefile paths writable; otherwise the run stops with status 118.\n"
+    "--trace /dev/stdout (or /dev/stderr, a pipe, a FIFO) works, through the runner too.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -79,6 +84,8 @@ static int parse_images(int argc, char **argv, int first, struct run_options *o,
     return 0;
 }
 
+static int resolve_names(struct run_options *o);
+
 int run_options_parse(int argc, char **argv, struct run_options *o)
 {
     static const struct option longopts[] = {
@@ -98,10 +105,15 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "parallel", no_argument, 0, 'p' },
         { "child", required_argument, 0, 'C' },
         { "help", no_argument, 0, 'h' },
+        /* Internal: --name WHAT=PATH, WHAT one of kernel, trace, pagefile, imageN (N counting
+         * from 0 in the order of o->images): what messages call that file. The KVM runner
+         * path passes the user's paths so that messages from inside the VM name them so. */
+        { "name", required_argument, 0, 'N' },
         { 0, 0, 0, 0 },
     };
     const char *children[PV_MAX_CHILD_IMAGES];
     size_t nchildren = 0;
+    bool format_given = false;
     memset(o, 0, sizeof(*o));
     o->mem = PV_DEFAULT_MEM;
     o->timeout = PV_DEFAULT_TIMEOUT;
@@ -160,7 +172,17 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         case 'F':
             if (trace_format_parse(optarg, &o->trace_format))
                 return usage_error("--trace-format %s: need text, jsonl or chrome", optarg);
+            format_given = true;
             break;
+        case 'N': {
+            const char **v = realloc(o->name_specs, (o->nname_specs + 1) * sizeof(*v));
+            if (!v)
+                return usage_error("%s", "out of memory");
+            o->name_specs = v;
+            o->name_specs[o->nname_specs++] = optarg;
+            o->from_host = true;
+            break;
+        }
         case 'p': o->parallel = true; break;
         case 'C':
             if (nchildren == PV_MAX_CHILD_IMAGES)
@@ -172,6 +194,10 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             return usage_error("unknown or incomplete option %s", argv[optind - 1]);
         }
     }
+    if (format_given && !o->trace_path) {
+        run_options_free(o);
+        return usage_error("%s", "--trace-format needs --trace FILE");
+    }
     if (o->three_gb && add_3gb_switch(o) != 0)
         return -1;
     if (parse_images(argc, argv, optind, o, nchildren) != 0)
@@ -179,6 +205,39 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
     o->nstart = o->nimages;
     for (size_t i = 0; i < nchildren; i++)
         o->images[o->nimages++] = (struct image_spec){ .path = children[i], .child = true };
+    o->trace_name = o->trace_path;
+    o->pagefile_name = o->pagefile_path;
+    for (size_t i = 0; i < o->nimages; i++)
+        o->images[i].name = o->images[i].path;
+    return resolve_names(o);
+}
+
+/* --name WHAT=PATH, once the images are known. */
+static int resolve_names(struct run_options *o)
+{
+    for (size_t i = 0; i < o->nname_specs; i++) {
+        const char *spec = o->name_specs[i], *eq = strchr(spec, '=');
+        size_t n = eq ? (size_t)(eq - spec) : 0;
+        char *end;
+        unsigned long idx;
+        if (!eq || !eq[1])
+            ;
+        else if (n == 6 && strncmp(spec, "kernel", 6) == 0)
+            o->kernel_name = eq + 1;
+        else if (n == 5 && strncmp(spec, "trace", 5) == 0)
+            o->trace_name = eq + 1;
+        else if (n == 8 && strncmp(spec, "pagefile", 8) == 0)
+            o->pagefile_name = eq + 1;
+        else if (n > 5 && strncmp(spec, "image", 5) == 0 && spec[5] >= '0' && spec[5] <= '9' &&
+                 (idx = strtoul(spec + 5, &end, 10)) < o->nimages && end == eq)
+            o->images[idx].name = eq + 1;
+        else
+            eq = NULL;
+        if (!eq) {
+            run_options_free(o);
+            return usage_error("--name %s: need kernel, trace, pagefile or imageN=PATH", spec);
+        }
+    }
     return 0;
 }
 
@@ -201,22 +260,27 @@ void run_options_free(struct run_options *o)
     free(o->images);
     o->images = NULL;
     o->nimages = 0;
+    free(o->name_specs);
+    o->name_specs = NULL;
+    o->nname_specs = 0;
 }
 
 char *image_cmdline(const struct image_spec *img)
 {
-    size_t len = strlen(img->path) + 1;
+    /* The user's name for it: inside the KVM runner the guest sees what it would see here. */
+    const char *path = img->name ? img->name : img->path;
+    size_t len = strlen(path) + 1;
     for (int i = 0; i < img->nargs; i++) {
         if (img->args[i][0] == '\0' || strpbrk(img->args[i], " \t\n\r"))
             return NULL;
         len += strlen(img->args[i]) + 1;
     }
-    if (strpbrk(img->path, " \t\n\r"))
+    if (strpbrk(path, " \t\n\r"))
         return NULL;
     char *s = malloc(len);
     if (!s)
         return NULL;
-    strcpy(s, img->path);
+    strcpy(s, path);
     for (int i = 0; i < img->nargs; i++) {
         strcat(s, " ");
         strcat(s, img->args[i]);
@@ -236,4 +300,128 @@ const char *default_kernel_path(bool three_gb)
 const char *run_kernel_path(const struct run_options *o)
 {
     return o->kernel ? o->kernel : default_kernel_path(o->three_gb);
+}
+
+const char *run_kernel_name(const struct run_options *o)
+{
+    return o->kernel_name ? o->kernel_name : run_kernel_path(o);
+}
+
+/* The kernel's reading of a number (KiQueryCommandLineValue): decimal or 0x-hexadecimal digits
+ * to the end of the word. -1 when it would ignore the word, 1 when the value wraps 32 bits. */
+static int kernel_number(const char *s, size_t len, uint64_t *value)
+{
+    unsigned base = 10;
+    size_t i = 0, digits = 0;
+    *value = 0;
+    if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    for (; i < len; i++, digits++) {
+        unsigned d;
+        if (s[i] >= '0' && s[i] <= '9')
+            d = (unsigned)(s[i] - '0');
+        else if (base == 16 && s[i] >= 'a' && s[i] <= 'f')
+            d = (unsigned)(s[i] - 'a' + 10);
+        else if (base == 16 && s[i] >= 'A' && s[i] <= 'F')
+            d = (unsigned)(s[i] - 'A' + 10);
+        else
+            return -1;
+        *value = *value * base + d;
+        if (*value > 0xFFFFFFFFu)
+            *value = 0x100000000ull; /* stays above the limit */
+    }
+    return digits == 0 ? -1 : *value > 0xFFFFFFFFu;
+}
+
+struct pv_key {
+    const char *name;
+    int kind;
+    uint32_t min, max;
+    const char *choices;
+};
+
+#define PV_KEY_ENTRY(name, kind, min, max, choices) { name, kind, min, max, choices },
+static const struct pv_key pv_keys[] = { PV_CMDLINE_KEYS(PV_KEY_ENTRY) };
+
+static bool has_choice(const char *choices, const char *word, size_t len)
+{
+    for (const char *c = choices; *c;) {
+        size_t n = strcspn(c, " ");
+        if (n == len && strncmp(c, word, len) == 0)
+            return true;
+        c += n;
+        c += strspn(c, " ");
+    }
+    return false;
+}
+
+static void warn(FILE *out, int *count, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(FILE *out, int *count, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pagevisor run: warning: --cmdline ", out);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+    va_end(ap);
+    (*count)++;
+}
+
+int cmdline_warnings(const char *cmdline, FILE *out)
+{
+    int count = 0;
+    for (const char *w = cmdline; *w;) {
+        w += strspn(w, " \t");
+        size_t len = strcspn(w, " \t");
+        if (len == 0)
+            break;
+        const char *word = w;
+        w += len;
+        if (len < 3 || strncmp(word, "pv.", 3) != 0)
+            continue;
+        const char *eq = memchr(word, '=', len);
+        size_t klen = eq ? (size_t)(eq - word) : len;
+        const char *val = eq ? eq + 1 : NULL;
+        size_t vlen = eq ? len - klen - 1 : 0;
+        int wl = (int)len, kl = (int)klen;
+        const struct pv_key *k = NULL;
+        for (size_t i = 0; i < sizeof(pv_keys) / sizeof(pv_keys[0]); i++)
+            if (strlen(pv_keys[i].name) == klen && strncmp(pv_keys[i].name, word, klen) == 0)
+                k = &pv_keys[i];
+        if (!k) {
+            char known[512] = "";
+            for (size_t i = 0; i < sizeof(pv_keys) / sizeof(pv_keys[0]); i++)
+                snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+                         i ? ", " : "", pv_keys[i].name);
+            warn(out, &count, "%.*s: unknown key %.*s, which the guest kernel ignores (it knows "
+                 "%s)", wl, word, kl, word, known);
+            continue;
+        }
+        if (k->kind == PV_KEY_FLAG) {
+            if (val)
+                warn(out, &count, "%.*s: %s takes no value; the guest kernel ignores this word "
+                     "(write %s)", wl, word, k->name, k->name);
+            continue;
+        }
+        if (k->kind == PV_KEY_CHOICE) {
+            if (!val || !has_choice(k->choices, val, vlen))
+                warn(out, &count, "%.*s: the guest kernel ignores it (%s=WORD takes one of: %s)",
+                     wl, word, k->name, k->choices);
+            continue;
+        }
+        uint64_t v;
+        int rc = val ? kernel_number(val, vlen, &v) : -1;
+        if (rc < 0)
+            warn(out, &count, "%.*s: %s needs a number (%s=N, decimal or 0x hexadecimal); the "
+                 "guest kernel ignores this word", wl, word, k->name, k->name);
+        else if (rc > 0)
+            warn(out, &count, "%.*s: out of range %u-%u; above 32 bits, the guest kernel's "
+                 "reading of it wraps", wl, word, k->min, k->max);
+        else if (v < k->min || v > k->max)
+            warn(out, &count, "%.*s: out of range %u-%u; the guest kernel uses %u instead", wl,
+                 word, k->min, k->max, v < k->min ? k->min : k->max);
+    }
+    return count;
 }

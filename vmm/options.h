@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "trace.h"
 
@@ -21,6 +22,7 @@ enum runner_mode { RUNNER_AUTO, RUNNER_NEVER, RUNNER_ALWAYS };
 
 struct image_spec {
     const char *path;
+    const char *name;  /* what messages call it: the path as the user gave it (see --name) */
     char **args;     /* arguments after the path (not NUL-terminated list; use nargs) */
     int nargs;
     bool child;      /* --child: loaded for PvCreateProcess, not started */
@@ -43,6 +45,13 @@ struct run_options {
     enum trace_format trace_format;
     enum runner_mode runner;
     bool parallel;           /* --parallel: start the images at once */
+    const char *kernel_name;     /* what messages call these files: the user's paths (--name) */
+    const char *trace_name;
+    const char *pagefile_name;
+    bool from_host;          /* --name given: a re-run inside the KVM runner for a host
+                              * pagevisor, which has checked the command line already */
+    const char **name_specs; /* --name WHAT=PATH as given, resolved once the images are known */
+    size_t nname_specs;
     struct image_spec *images;   /* the images to start, then the --child ones */
     size_t nimages;
     size_t nstart;           /* how many of images start (the rest are children) */
@@ -57,8 +66,8 @@ char *guest_cmdline(const struct run_options *o);
 int run_options_parse(int argc, char **argv, struct run_options *o);
 void run_options_free(struct run_options *o);
 
-/* "PATH ARG..." as the module's Multiboot command line; NULL when an argument cannot be
- * represented (whitespace). Caller frees. */
+/* "PATH ARG..." as the module's Multiboot command line, PATH the image's name (else its path);
+ * NULL when an argument cannot be represented (whitespace). Caller frees. */
 char *image_cmdline(const struct image_spec *img);
 
 /* The guest kernel beside this executable (DIR/guest/kernel.elf for DIR/pagevisor in the build
@@ -68,6 +77,15 @@ const char *default_kernel_path(bool three_gb);
 
 /* The kernel a run boots: --kernel, else the default for its split. */
 const char *run_kernel_path(const struct run_options *o);
+
+/* What messages call the kernel: the path the user gave, or the default kernel's path. */
+const char *run_kernel_name(const struct run_options *o);
+
+/* Warnings about the pv.* words of a kernel command line: a key the guest kernel does not
+ * know (shared/pv_cmdline.h), a flag given a value, a number that is no number or lies
+ * outside the kernel's range, a choice it does not have. One line each to out, starting
+ * "pagevisor run: warning: "; returns how many. */
+int cmdline_warnings(const char *cmdline, FILE *out);
 
 extern const char run_usage[];
 

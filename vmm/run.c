@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include "nt_layout.h"
 #include "options.h"
 #include "pagefile.h"
+#include "preflight.h"
+#include "runner.h"
 #include "prefix.h"
 #include "run_remote.h"
 #include "run_stats.h"
@@ -36,7 +39,8 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
         mods[i].cmdline = image_cmdline(&o->images[i]);
         if (!mods[i].cmdline) {
             fprintf(stderr, "pagevisor: %s: image arguments may not be empty or contain "
-                    "whitespace (Multiboot command lines are split on spaces)\n", mods[i].path);
+                    "whitespace (Multiboot command lines are split on spaces)\n",
+                    o->images[i].name);
             rc = -1;
         }
     }
@@ -47,7 +51,9 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
         rc = -1;
     if (rc == 0 && mb_load(&vm->mem, kernel, cmdline, mods, o->nimages, &boot, err,
                            sizeof(err)) != 0) {
-        fprintf(stderr, "pagevisor: %s\n", err);
+        char named[sizeof(err)];
+        name_paths(o, err, named, sizeof(named));
+        fprintf(stderr, "pagevisor: %s\n", named);
         rc = -1;
     }
     if (rc == 0) {
@@ -55,7 +61,7 @@ static int load_guest(struct vm *vm, const struct run_options *o, const char *ke
         vcpu_set_entry(vm, boot.entry, MULTIBOOT_BOOTLOADER_MAGIC, boot.mbi_gpa);
         if (o->verbose)
             fprintf(stderr, "pagevisor: kernel %s at 0x%x-0x%x, entry 0x%x, %zu image(s) up to "
-                    "0x%x, %llu MiB RAM\n", kernel, boot.kernel_start, boot.kernel_end,
+                    "0x%x, %llu MiB RAM\n", run_kernel_name(o), boot.kernel_start, boot.kernel_end,
                     boot.entry, o->nimages, boot.modules_end,
                     (unsigned long long)(vm->mem.size >> 20));
     }
@@ -116,8 +122,8 @@ static int session_open(struct session *s, const struct run_options *o)
     if (disasm_open() != 0)
         return PV_EXIT_VMM_ERROR;
     s->disasm_open = true;
-    if (o->trace_path && !(s->trace = fopen(o->trace_path, "w"))) {
-        fprintf(stderr, "pagevisor: --trace %s: %s\n", o->trace_path, strerror(errno));
+    if (o->trace_path && !(s->trace = open_trace_file(o->trace_path))) {
+        fprintf(stderr, "pagevisor: --trace %s: %s\n", o->trace_name, strerror(errno));
         return PV_EXIT_VMM_ERROR;
     }
     tracer_init(&s->tracer, &s->vm.mem, s->trace, o->trace_format, vcpu_read_tsc(&s->vm),
@@ -132,7 +138,9 @@ static int session_open(struct session *s, const struct run_options *o)
     if (!s->images_open)
         return PV_EXIT_VMM_ERROR;
     if (pagefile_open(&s->pagefile, o->pagefile_path, o->pagefile_size, why, sizeof(why)) != 0) {
-        fprintf(stderr, "pagevisor: pagefile: %s\n", why);
+        char named[sizeof(why)];
+        name_paths(o, why, named, sizeof(named));
+        fprintf(stderr, "pagevisor: pagefile: %s\n", named);
         return PV_EXIT_VMM_ERROR;
     }
     for (size_t i = 0; i < o->ninject; i++)
@@ -179,7 +187,7 @@ static int run_direct(const struct run_options *o)
         fprintf(stderr, "pagevisor: the guest read %llu bytes of console input%s\n",
                 s.hc.console_input_bytes, s.input.ended ? ", to its end" : "");
     if (tracer_finish(&s.tracer) != 0 || (s.trace && fflush(s.trace) != 0)) {
-        fprintf(stderr, "pagevisor: --trace %s: write failed: %s\n", o->trace_path,
+        fprintf(stderr, "pagevisor: --trace %s: write failed: %s\n", o->trace_name,
                 strerror(errno));
         if (status == 0)
             status = PV_EXIT_VMM_ERROR;
@@ -213,11 +221,14 @@ int cmd_run(int argc, char **argv)
     struct run_options o;
     if (run_options_parse(argc, argv, &o) != 0)
         return PV_EXIT_USAGE;
+    /* Everything a user can get wrong is found here, before a VM (or the runner) starts. */
+    if (!o.from_host)
+        cmdline_warnings(o.cmdline, stderr);
     if (!o.kernel && !pv_default_kernel_present(o.three_gb)) {
         run_options_free(&o);
         return PV_EXIT_VMM_ERROR;
     }
-    if (o.three_gb && !kernel_fits_3gb(run_kernel_path(&o))) {
+    if ((o.three_gb && !kernel_fits_3gb(run_kernel_path(&o))) || run_preflight(&o) != 0) {
         run_options_free(&o);
         return PV_EXIT_USAGE;
     }
@@ -259,5 +270,9 @@ int cmd_probe(int argc, char **argv)
     }
     printf("pagevisor: this host's KVM cannot run 32-bit paged guests (%s): %s\n",
            kvm_probe_result_name(p), why);
+    char how[PATH_MAX + 64];
+    printf("pagevisor: `pagevisor run` still works here: it runs the guest inside the KVM runner "
+           "VM (Linux with a KVM that can, under QEMU's emulator; a few seconds more per run), "
+           "which %s prepares once\n", runner_prepare_command(how, sizeof(how)));
     return PV_EXIT_INCAPABLE;
 }

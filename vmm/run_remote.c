@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "console_input.h"
+#include "preflight.h"
 #include "pv_abi.h"
 #include "runner.h"
 
@@ -94,6 +95,29 @@ static const char *put(struct runner_file *files, size_t *nfiles, const char *ho
     return vm_path;
 }
 
+/* Where the pagevisor inside writes the trace: a trace to our standard output or error goes
+ * to its own, which the runner relays to ours as the run goes; any other is written to a file
+ * in the VM and copied back to the user's path at the end. */
+static const char *vm_trace_path(const struct run_options *o)
+{
+    switch (output_path_std_fd(o->trace_path)) {
+    case 1: return "/proc/self/fd/1"; /* the VM has no /dev/stdout */
+    case 2: return "/proc/self/fd/2";
+    default: return RUNNER_VM_TRACE;
+    }
+}
+
+/* --name WHAT=PATH: what the pagevisor inside calls a file in its messages. */
+static int push_name(struct argv_builder *b, const char *what, const char *path)
+{
+    char *arg;
+    if (asprintf(&arg, "--name=%s=%s", what, path) < 0)
+        return -1;
+    int rc = push(b, arg);
+    free(arg);
+    return rc;
+}
+
 static int build_command(const struct run_options *o, struct argv_builder *b,
                          struct runner_file *files, size_t *nfiles)
 {
@@ -117,8 +141,19 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
         rc = push_all(b, "--pagefile", RUNNER_VM_PAGEFILE, NULL);
     for (size_t i = 0; rc == 0 && i < o->ninject; i++)
         rc = push_all(b, "--inject-pagefile-errors", o->inject[i], NULL);
+    if (rc == 0)
+        rc = push_name(b, "kernel", run_kernel_name(o));
+    for (size_t i = 0; i < o->nimages && rc == 0; i++) {
+        char what[32];
+        snprintf(what, sizeof(what), "image%zu", i);
+        rc = push_name(b, what, o->images[i].name);
+    }
+    if (rc == 0 && o->pagefile_path)
+        rc = push_name(b, "pagefile", o->pagefile_name);
     if (rc == 0 && o->trace_path)
-        rc = push_all(b, "--trace", RUNNER_VM_TRACE, "--trace-format",
+        rc = push_name(b, "trace", o->trace_name);
+    if (rc == 0 && o->trace_path)
+        rc = push_all(b, "--trace", vm_trace_path(o), "--trace-format",
                       o->trace_format == TRACE_JSONL ? "jsonl" :
                       o->trace_format == TRACE_CHROME ? "chrome" : "text", NULL);
     if (rc == 0 && o->parallel)
@@ -162,7 +197,7 @@ int run_remote(const struct run_options *o)
     } else {
         struct runner_file outputs[2];
         size_t nout = 0;
-        if (o->trace_path)
+        if (o->trace_path && strcmp(vm_trace_path(o), RUNNER_VM_TRACE) == 0)
             outputs[nout++] = (struct runner_file){ o->trace_path, RUNNER_VM_TRACE, 0 };
         if (o->pagefile_path)
             outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE, 0600 };

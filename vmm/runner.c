@@ -765,6 +765,16 @@ static int runner_cache_dir(char *buf, size_t size)
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+const char *runner_prepare_command(char *buf, size_t size)
+{
+    struct pv_piece_where prep;
+    if (pv_piece_locate_self(PV_PIECE_RUNNER_PREPARE, &prep) == 0 && prep.installed)
+        snprintf(buf, size, "%s", prep.path);
+    else
+        snprintf(buf, size, "`make runner` in the source tree (tests/kvm-runner/prepare.sh)");
+    return buf;
+}
+
 static int find_ingredients(struct run *r)
 {
     char path[PATH_MAX + 32], shown[PATH_MAX + 32];
@@ -777,13 +787,9 @@ static int find_ingredients(struct run *r)
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "%s/%s", r->cache, need[i]);
         if (access(path, R_OK) != 0) {
-            struct pv_piece_where prep;
-            if (pv_piece_locate_self(PV_PIECE_RUNNER_PREPARE, &prep) == 0 && prep.installed)
-                errmsg("KVM runner not prepared (no %s): run %s", tilde(path, shown, sizeof(shown)),
-                       prep.path);
-            else
-                errmsg("KVM runner not prepared (no %s): run `make runner` (or tests/kvm-runner/prepare.sh)",
-                       tilde(path, shown, sizeof(shown)));
+            char how[PATH_MAX + 64];
+            errmsg("KVM runner not prepared (no %s): run %s", tilde(path, shown, sizeof(shown)),
+                   runner_prepare_command(how, sizeof(how)));
             return -1;
         }
     }
@@ -1171,13 +1177,20 @@ done:
     return rc;
 }
 
+/* An output the command did not write: named by the host path the user asked for, not by
+ * where it would have been in the VM. */
 static void out_missing(void *ctx, const char *vm_path)
 {
     struct run *r = ctx;
-    (void)r;
+    char vm[PATH_MAX];
+    const char *shown = vm_path;
+    for (size_t i = 0; i < r->job->n_outputs; i++)
+        if (check_vm_path(r->job->outputs[i].vm_path, false, vm, sizeof(vm)) == 0 &&
+            strcmp(vm, vm_path) == 0)
+            shown = r->job->outputs[i].host_path;
     fflush(stdout);
     fprintf(stderr, "%s: KVM runner: warning: the command did not create %s; nothing copied back\n",
-            prog, vm_path);
+            prog, shown);
 }
 
 /* --- QEMU ----------------------------------------------------------------------------------*/

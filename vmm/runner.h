@@ -68,6 +68,10 @@ int runner_run(const struct runner_job *job, int *exit_status);
  */
 int runner_vm_path(const char *host_path, char *buf, size_t size);
 
+/* The command that prepares the runner's cache, for messages: the installed prepare.sh beside
+ * an installed pagevisor, else `make runner` in the source tree. */
+const char *runner_prepare_command(char *buf, size_t size);
+
 /*
  * `pagevisor runner [--put PATH]... [--get VMPATH=HOSTPATH]... [--timeout SEC] [--verbose]
  *  -- COMMAND [ARGS...]`. argv[0] is the subcommand's name. Returns the exit status for the

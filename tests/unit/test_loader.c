@@ -1,5 +1,7 @@
 /* test_loader.c - the Multiboot/ELF loader with good and malformed kernels and modules. */
 #include <elf.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -272,6 +274,117 @@ static void reports_missing_files(void)
     unlink(path);
 }
 
+/* mb_check_elf: the checks made before anything boots, on a kernel and on an image. */
+static void expect_check(size_t len, bool kernel, const char *needle)
+{
+    err[0] = '\0';
+    int rc = mb_check_elf(img, len, kernel, err, sizeof(err));
+    if (!needle) {
+        CU_ASSERT_EQUAL(rc, 0);
+        if (rc != 0)
+            fprintf(stderr, "\n    refused: \"%s\"\n", err);
+        return;
+    }
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, needle));
+    if (!strstr(err, needle))
+        fprintf(stderr, "\n    got \"%s\", wanted \"%s\"\n", err, needle);
+}
+
+/* The test kernel as an image: its entry point virtual, as an image's is. */
+static size_t build_image(void)
+{
+    size_t len = build_kernel();
+    ((Elf32_Ehdr *)img)->e_entry = 0x80100010u;
+    return len;
+}
+
+static void checks_executables_before_boot(void)
+{
+    size_t len = build_kernel();
+    expect_check(len, true, NULL);
+    ((Elf32_Ehdr *)img)->e_entry = 0x00300000u;
+    expect_check(len, true, "entry point 0x300000 lies in no loadable segment");
+    len = build_image();
+    expect_check(len, false, NULL);
+    ((struct multiboot_header *)(img + TEXT_OFF))->checksum += 1;
+    expect_check(len, true, "no Multiboot header");
+    expect_check(len, false, NULL);              /* an image needs none */
+    len = build_image();
+    ((Elf32_Ehdr *)img)->e_entry = 0x00100010u;
+    expect_check(len, false, "entry point 0x100010 lies in no loadable segment");
+    len = build_image();
+    phdr(0)->p_vaddr = 0x1000u;
+    ((Elf32_Ehdr *)img)->e_entry = 0x1010u;
+    expect_check(len, false, "segment 0 is linked at 0x1000, below user space (0x10000 on)");
+    len = build_kernel();
+    img[EI_CLASS] = ELFCLASS64;
+    expect_check(len, false, "a 64-bit ELF file (ELFCLASS64)");
+    len = build_kernel();
+    ((Elf32_Ehdr *)img)->e_machine = EM_X86_64;
+    expect_check(len, false, "built for ELF machine 62 (x86-64), not EM_386 (i386)");
+    len = build_kernel();
+    ((Elf32_Ehdr *)img)->e_type = ET_REL;
+    expect_check(len, false, "ELF type 1 (an object file) is not ET_EXEC");
+    len = build_kernel();
+    ((Elf32_Ehdr *)img)->e_type = ET_DYN;
+    expect_check(len, false, "(a shared object or PIE) is not ET_EXEC");
+    len = build_kernel();
+    phdr(0)->p_type = PT_NOTE;
+    expect_check(len, false, "no loadable segment");
+    len = build_kernel();
+    phdr(0)->p_memsz = 0;
+    expect_check(len, false, "no loadable segment");
+    len = build_kernel();
+    ((Elf32_Ehdr *)img)->e_phnum = 2;
+    phdr(1)->p_type = PT_INTERP;
+    expect_check(len, false, "dynamically linked (it has a PT_INTERP segment)");
+    len = build_kernel();
+    expect_check(len - 1, false, "truncated: segment 0");
+    expect_check(3, false, "not an ELF file");
+    memcpy(img, "#!/bin/sh\n", 10);
+    expect_check(len, false, "not an ELF file");
+}
+
+/* mb_check_file names the file as given, whatever is wrong with it. */
+static void checks_files_before_boot(void)
+{
+    char dir[] = "/tmp/pv-test-check-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char path[64];
+    CU_ASSERT_EQUAL(mb_check_file(dir, false, RAM, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ": a directory, not a file"));
+    CU_ASSERT_EQUAL(strncmp(err, dir, strlen(dir)), 0);
+
+    snprintf(path, sizeof(path), "%s/fifo.elf", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);  /* must not wait for a writer */
+    CU_ASSERT_EQUAL(mb_check_file(path, false, RAM, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "fifo.elf: not a regular file"));
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/k.elf", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    size_t len = build_kernel();
+    fwrite(img, 1, len, f);
+    fclose(f);
+    CU_ASSERT_EQUAL(mb_check_file(path, true, RAM, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(mb_check_file(path, true, len - 1, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "larger than guest RAM allows"));
+    f = fopen(path, "w");
+    fputs("hello\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(mb_check_file(path, false, RAM, err, sizeof(err)), -1);
+    char want[128];
+    snprintf(want, sizeof(want), "%s: not an ELF file", path);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    unlink(path);
+    CU_ASSERT_EQUAL(mb_check_file(path, false, RAM, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s: No such file or directory", path);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    rmdir(dir);
+}
+
 static void parses_sizes(void)
 {
     uint64_t v;
@@ -303,6 +416,8 @@ static const struct unit_test tests[] = {
     UNIT_TEST(refuses_modules_too_large_for_ram),
     UNIT_TEST(reports_missing_files),
     UNIT_TEST(parses_sizes),
+    UNIT_TEST(checks_executables_before_boot),
+    UNIT_TEST(checks_files_before_boot),
 };
 
 int main(void)

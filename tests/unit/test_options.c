@@ -170,7 +170,105 @@ static void parallel_and_children(void)
     CU_ASSERT_EQUAL(parse(ARGV("run", "--child"), 2, &o), -1);
 }
 
+/* --trace-format says how to write --trace's file: alone it is a mistake. */
+static void trace_format_needs_trace(void)
+{
+    struct run_options o;
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--trace-format", "jsonl", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "--trace-format", "jsonl", "--trace", "t", "a.elf"),
+                                6, &o), 0);
+    CU_ASSERT_EQUAL(o.trace_format, TRACE_JSONL);
+    run_options_free(&o);
+}
+
+/* --name WHAT=PATH: what messages (and the guest) call a file; the default is its path. */
+static void names_of_files(void)
+{
+    struct run_options o;
+    char **v = ARGV("run", "--kernel", "/pv/k", "--trace", "/tmp/t", "--name", "kernel=my/k.elf",
+                    "--name=trace=/dev/stdout", "--name", "image1=/home/u/c.elf", "--child",
+                    "/pv/root/c.elf", "/pv/root/a.elf", "x");
+    CU_ASSERT_EQUAL_FATAL(parse(v, 14, &o), 0);
+    CU_ASSERT_TRUE(o.from_host);
+    CU_ASSERT_STRING_EQUAL(run_kernel_name(&o), "my/k.elf");
+    CU_ASSERT_STRING_EQUAL(run_kernel_path(&o), "/pv/k");
+    CU_ASSERT_STRING_EQUAL(o.trace_name, "/dev/stdout");
+    CU_ASSERT_STRING_EQUAL(o.images[0].name, "/pv/root/a.elf");
+    CU_ASSERT_STRING_EQUAL(o.images[1].name, "/home/u/c.elf");
+    CU_ASSERT_STRING_EQUAL(o.images[1].path, "/pv/root/c.elf");
+    o.images[0].name = "/home/u/a.elf";
+    char *line = image_cmdline(&o.images[0]);
+    CU_ASSERT_STRING_EQUAL(line, "/home/u/a.elf x");   /* the guest sees the user's path */
+    free(line);
+    run_options_free(&o);
+
+    CU_ASSERT_EQUAL_FATAL(parse(ARGV("run", "a.elf"), 2, &o), 0);
+    CU_ASSERT_FALSE(o.from_host);
+    CU_ASSERT_STRING_EQUAL(o.images[0].name, "a.elf");
+    CU_ASSERT_PTR_NULL(o.trace_name);
+    run_options_free(&o);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--name", "image1=x", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--name", "kernel", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--name", "imagex=y", "a.elf"), 4, &o), -1);
+    CU_ASSERT_EQUAL(parse(ARGV("run", "--name", "bogus=y", "a.elf"), 4, &o), -1);
+}
+
+/* The warnings of cmdline_warnings, as text. */
+static char *warnings(const char *cmdline, int *count)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    *count = cmdline_warnings(cmdline, f);
+    fclose(f);
+    return text;
+}
+
+static void expect_warning(const char *cmdline, const char *line)
+{
+    int n;
+    char *text = warnings(cmdline, &n);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, line));
+    if (n != 1 || !strstr(text, line))
+        fprintf(stderr, "\n    %s: got \"%s\", wanted \"%s\"\n", cmdline, text, line);
+    free(text);
+}
+
+static void cmdline_keys_checked(void)
+{
+    int n;
+    char *text = warnings("/3GB pv.wsmax=40 pv.wsmin=0x10 pv.readcluster=16 pv.parallel "
+                          "pv.selftest=irql pv.largekernel=0 other=1 pvfoo", &n);
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_STRING_EQUAL(text, "");
+    free(text);
+    expect_warning("pv.foo=1", "pagevisor run: warning: --cmdline pv.foo=1: unknown key pv.foo, "
+                   "which the guest kernel ignores (it knows pv.burnpages, ");
+    expect_warning("  pv.wmax=3\t", "--cmdline pv.wmax=3: unknown key pv.wmax");
+    expect_warning("pv.readcluster=40", "--cmdline pv.readcluster=40: out of range 1-16; the "
+                   "guest kernel uses 16 instead\n");
+    expect_warning("pv.cloneblocks=0", "pv.cloneblocks=0: out of range 1-8191; the guest kernel "
+                   "uses 1 instead");
+    expect_warning("pv.wsmax=5", "pv.wsmax=5: out of range 16-4294967295");
+    expect_warning("pv.wsmax=4294967296", "pv.wsmax=4294967296: out of range 16-4294967295; "
+                   "above 32 bits");
+    expect_warning("pv.wsmax=12k", "pv.wsmax=12k: pv.wsmax needs a number");
+    expect_warning("pv.wsmax", "pv.wsmax: pv.wsmax needs a number");
+    expect_warning("pv.wsmax=0x", "pv.wsmax=0x: pv.wsmax needs a number");
+    expect_warning("pv.parallel=1", "pv.parallel=1: pv.parallel takes no value");
+    expect_warning("pv.selftest=bogus", "pv.selftest=bogus: the guest kernel ignores it "
+                   "(pv.selftest=WORD takes one of: bugcheck ");
+    expect_warning("pv.selftest", "pv.selftest: the guest kernel ignores it");
+    text = warnings("pv.a pv.b=2 pv.readcluster=0", &n);
+    CU_ASSERT_EQUAL(n, 3);
+    free(text);
+}
+
 static const struct unit_test tests[] = {
+    UNIT_TEST(trace_format_needs_trace),
+    UNIT_TEST(names_of_files),
+    UNIT_TEST(cmdline_keys_checked),
     UNIT_TEST(parallel_and_children),
     UNIT_TEST(defaults),
     UNIT_TEST(options_and_several_images),
