@@ -37,8 +37,11 @@ $(PAGEVISOR_STATIC): $(VMM_OBJS)
 # The whole host program with ASan and UBSan, for the sanitizer smoke test (tests/san-smoke.sh).
 PAGEVISOR_SAN := $(BUILD)/san/pagevisor
 
+# Beside it, links to the kernels and the static twin: build/san/ is laid out like build/, so
+# the sanitized pagevisor finds its default kernel as build/pagevisor does.
 $(PAGEVISOR_SAN): $(VMM_SAN_OBJS) $(BUILD)/san/vmm/main.o
 	$(call say,LD,$@)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(VMM_LIBS)
+	$(Q)ln -sfn ../guest $(BUILD)/san/guest && ln -sf ../pagevisor-static $(BUILD)/san/pagevisor-static
 
 .SECONDARY: $(VMM_SAN_OBJS) $(BUILD)/san/vmm/main.o
