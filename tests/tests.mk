@@ -51,6 +51,7 @@ integration: all $(INTEGRATION) $(INTEGRATION_STATIC) guest-host
 harness-tests: $(INTEGRATION) $(BUILD)/tests/unit/test_udiff
 	$(Q)UNIT_TEST=$(BUILD)/tests/unit/test_udiff tests/integration-runner.sh $(INTEGRATION)
 	$(Q)tests/ci-workflow.sh
+	$(Q)tests/summary-check.sh
 
 # The same kernel under another Multiboot loader: QEMU's -kernel.
 multiboot-qemu: all
