@@ -25,6 +25,7 @@
  */
 #include "runner.h"
 #include "cpio.h"
+#include "input_wait.h"
 #include "pv_abi.h"
 
 #include <dirent.h>
@@ -653,6 +654,7 @@ struct run {
     bool in_waiting, in_ended, in_warned;
     size_t in_cap;
     double in_deadline;
+    struct input_wait in_wait; /* time the command waited for input: not charged to it */
 
     double t_spawn, t_start, t_exit, t_end, t_bye, t_done;
 
@@ -1376,6 +1378,8 @@ static void stdin_answer(struct run *r, const char *head, const void *data, size
         (len && write_fully(r->fd_in_in, data, len) < 0))
         r->in_ended = true;
     r->in_waiting = false;
+    input_wait_answer(&r->in_wait, input_wait_clock(),
+                      len == 0 && strncmp(head, "PV1 DATA", 8) == 0);
 }
 
 /* The request that waits gets what the input has now; without anything (and before its time
@@ -1519,7 +1523,9 @@ static enum outcome relay(struct run *r)
             deadline = r->t_exit + RUNNER_RESULT_LIMIT;
             phase = "results";
         } else if (r->frames->started) {
-            deadline = job->timeout_sec ? r->t_start + job->timeout_sec : 0;
+            /* Time the command spent waiting for its input is not charged to it. */
+            deadline = job->timeout_sec ? r->t_start + job->timeout_sec +
+                                          input_wait_total(&r->in_wait, input_wait_clock()) : 0;
             phase = "command";
         } else {
             deadline = r->t_spawn + RUNNER_BOOT_LIMIT;

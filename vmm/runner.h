@@ -53,7 +53,8 @@ struct runner_job {
  * re-raised after cleanup).
  *
  * The timeout counts from the moment the command starts in the VM (boot is not charged to
- * it); booting and sending the results back have their own generous limits. An output file
+ * it, nor the time the command waits for input over the stdin relay: input_wait.h); booting
+ * and sending the results back have their own generous limits. An output file
  * the command did not create is reported with a warning and left alone on the host.
  * All temporary files live in one directory under $TMPDIR (or /tmp) removed before returning.
  */

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 
+#include "console_input.h"
 #include "crash_report.h"
 #include "pit.h"
 
@@ -23,15 +24,37 @@ static void on_alarm(int sig)
         running->immediate_exit = 1; /* in case the signal lands just before KVM_RUN */
 }
 
-static void arm_timeout(unsigned seconds)
+static void arm_timeout(double seconds)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_alarm;   /* no SA_RESTART: KVM_RUN must return EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = { .it_value = { .tv_sec = seconds } };
+    if (seconds < 0.01)
+        seconds = 0.01;
+    struct itimerval it = { .it_value = { .tv_sec = (time_t)seconds,
+                                          .tv_usec = (suseconds_t)((seconds - (time_t)seconds) *
+                                                                   1e6) } };
     setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Seconds the guest has waited for console input (not counted by --timeout). */
+static double input_waited(const struct hc_state *hc)
+{
+    return hc->input ? input_wait_total(&hc->input->wait, input_wait_clock()) : 0;
+}
+
+/* The alarm went off: true when time spent waiting for console input leaves the guest time
+ * still, after arming the alarm again for what is left. */
+static bool timeout_extended(const struct hc_state *hc, double start, unsigned timeout_sec)
+{
+    double used = input_wait_clock() - start - input_waited(hc);
+    if (used >= (double)timeout_sec)
+        return false;
+    timed_out = 0;
+    arm_timeout((double)timeout_sec - used);
+    return true;
 }
 
 static void disarm_timeout(void)
@@ -187,6 +210,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     running = vm->run;
     struct pit pit;
     pit_init(&pit, vm->vm_fd, vm->run);
+    double start = input_wait_clock();
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;
@@ -199,9 +223,14 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
             status = PV_EXIT_VMM_ERROR;
             break;
         }
-        if (timed_out) {
-            char what[96];
-            snprintf(what, sizeof(what), "guest timed out after %u s (--timeout)", timeout_sec);
+        if (timed_out && !timeout_extended(hc, start, timeout_sec)) {
+            char what[160];
+            double waited = input_waited(hc);
+            int n = snprintf(what, sizeof(what), "guest timed out after %u s (--timeout)",
+                             timeout_sec);
+            if (waited >= 0.1 && n > 0 && (size_t)n < sizeof(what))
+                snprintf(what + n, sizeof(what) - (size_t)n, ", not counting %.1f s spent "
+                         "waiting for console input", waited);
             dump_vcpu(vm, what);
             status = PV_EXIT_TIMEOUT;
             break;
