@@ -109,7 +109,7 @@ static bool is_reset_state(const struct pv_regs *r)
 }
 
 /* kvmtool style: what happened, the registers, the code around EIP. */
-static void dump_vcpu(struct vm *vm, const char *what)
+static void dump_vcpu(struct vm *vm, const struct hc_state *hc, const char *what)
 {
     struct pv_regs r;
     get_regs(vm, &r);
@@ -120,8 +120,10 @@ static void dump_vcpu(struct vm *vm, const char *what)
         fflush(stderr);
         return;
     }
+    const struct symbolizer *syms = hc->tracer ? hc->tracer->syms : NULL;
+    const char *process = hc->tracer ? tracer_process_by_cr3(hc->tracer, r.cr3) : NULL;
     crash_print_regs(stderr, &r);
-    crash_print_code(stderr, &vm->mem, &r);
+    crash_print_code_sym(stderr, &vm->mem, &r, syms, process);
     fflush(stderr);
 }
 
@@ -171,34 +173,34 @@ static int handle_exit(struct vm *vm, struct hc_state *hc, struct pit *pit,
         io_exit(vm, hc, pit, st);
         return hc->finished ? hc->exit_status : -1;
     case KVM_EXIT_SHUTDOWN:
-        dump_vcpu(vm, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
+        dump_vcpu(vm, hc, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
         return PV_EXIT_TRIPLE_FAULT;
     case KVM_EXIT_HLT:
-        dump_vcpu(vm, "guest halted with interrupts off and no shutdown call (KVM_EXIT_HLT)");
+        dump_vcpu(vm, hc, "guest halted with interrupts off and no shutdown call (KVM_EXIT_HLT)");
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_FAIL_ENTRY:
         snprintf(what, sizeof(what), "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
                  "hardware reason 0x%llx)",
                  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_INTERNAL_ERROR:
         snprintf(what, sizeof(what), "KVM internal error (KVM_EXIT_INTERNAL_ERROR, suberror %u)",
                  run->internal.suberror);
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_MMIO:
         snprintf(what, sizeof(what), "guest %s physical address 0x%llx outside its RAM "
                  "(KVM_EXIT_MMIO)", run->mmio.is_write ? "wrote" : "read",
                  (unsigned long long)run->mmio.phys_addr);
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_INTR:
         return -1;
     default:
         snprintf(what, sizeof(what), "unexpected KVM exit %u (KVM_EXIT_%s)", run->exit_reason,
                  kvm_exit_name(run->exit_reason));
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     }
 }
@@ -231,7 +233,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
             if (waited >= 0.1 && n > 0 && (size_t)n < sizeof(what))
                 snprintf(what + n, sizeof(what) - (size_t)n, ", not counting %.1f s spent "
                          "waiting for console input", waited);
-            dump_vcpu(vm, what);
+            dump_vcpu(vm, hc, what);
             status = PV_EXIT_TIMEOUT;
             break;
         }

@@ -127,7 +127,7 @@ static void put_child_exit(uint32_t status, uint32_t killed, uint32_t child, con
     struct pv_hc_process_exit p = { .pid = 1, .exit_status = status, .killed = killed,
                                     .fault_address = 0xC0000000u, .fault_eip = 0x401000,
                                     .child = child };
-    strncpy(p.name, name, sizeof(p.name));
+    memcpy(p.name, name, strnlen(name, sizeof(p.name)));
     memcpy(mem.base + BLOCK, &p, sizeof(p));
 }
 
