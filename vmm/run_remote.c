@@ -24,13 +24,24 @@
 
 /* Where the trace is written inside the VM, to be copied back to --trace's path. */
 #define RUNNER_VM_TRACE "/tmp/pagevisor-trace"
-/* A kept pagefile is written here inside the VM and copied back to --pagefile's path. */
+/* A kept pagefile is written here inside the VM, packed (sparse_file.h) after the run into
+ * RUNNER_VM_PAGEFILE_PACKED, and written back sparse to --pagefile's path: only the pages in it
+ * cross, not its whole size. */
 #define RUNNER_VM_PAGEFILE "/tmp/pagevisor-pagefile"
+#define RUNNER_VM_PAGEFILE_PACKED RUNNER_VM_PAGEFILE ".packed"
 /* The runner puts the static pagevisor here. */
 #define RUNNER_VM_PAGEVISOR "/pv/bin/pagevisor"
 /* The runner charges only the command's own run time to the timeout; allow for the VM's nested
  * KVM being slower than the guest's own limit assumes. */
 #define RUNNER_TIME_ALLOWANCE 60u
+
+/* With a kept pagefile the command runs under sh, which packs the pagefile after it. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char pack_script[] =
+    "\"$@\"; s=$?; if [ -e " RUNNER_VM_PAGEFILE " ]; then " RUNNER_VM_PAGEVISOR " sparse-pack "
+    RUNNER_VM_PAGEFILE " " RUNNER_VM_PAGEFILE_PACKED " || s=" STR(PV_EXIT_VMM_ERROR) "; fi; "
+    "exit $s";
 
 struct argv_builder {
     char **v;
@@ -103,7 +114,8 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
     char mem[32], timeout[32];
     snprintf(mem, sizeof(mem), "%llu", (unsigned long long)o->mem);
     snprintf(timeout, sizeof(timeout), "%u", o->timeout);
-    int rc = push_all(b, RUNNER_VM_PAGEVISOR, "run", "--runner", "never", "--kernel", kernel,
+    int rc = o->pagefile_path ? push_all(b, "/bin/sh", "-c", pack_script, "sh", NULL) : 0;
+    rc = rc ? rc : push_all(b, RUNNER_VM_PAGEVISOR, "run", "--runner", "never", "--kernel", kernel,
                       "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
     if (rc == 0 && o->verbose)
         rc = push(b, "--verbose");
@@ -163,9 +175,10 @@ int run_remote(const struct run_options *o)
         struct runner_file outputs[2];
         size_t nout = 0;
         if (o->trace_path)
-            outputs[nout++] = (struct runner_file){ o->trace_path, RUNNER_VM_TRACE, 0 };
+            outputs[nout++] = (struct runner_file){ o->trace_path, RUNNER_VM_TRACE, 0, 0 };
         if (o->pagefile_path)
-            outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE, 0600 };
+            outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE_PACKED,
+                                                    0600, 1 };
         struct runner_job job = {
             .argv = b.v,
             .inputs = files,

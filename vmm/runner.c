@@ -26,6 +26,7 @@
 #include "runner.h"
 #include "cpio.h"
 #include "input_wait.h"
+#include "sparse_file.h"
 #include "pv_abi.h"
 
 #include <dirent.h>
@@ -661,6 +662,8 @@ struct run {
     /* The output file being received. */
     int out_fd; /* an unlinked temp file */
     size_t out_idx;
+    uint64_t out_size, out_got; /* for the progress line of a big file */
+    double out_shown;           /* when progress was last shown; 0: not shown */
     bool *out_done;
     char store_error[PATH_MAX + 128];
 };
@@ -1092,10 +1095,26 @@ done:
 
 /* --- output files --------------------------------------------------------------------------*/
 
+/* A file this big shows its progress on a terminal while it comes back. */
+#define RUNNER_PROGRESS_BYTES (32u << 20)
+
+static void out_progress(struct run *r, bool last)
+{
+    double t = now_sec();
+    if (r->out_size < RUNNER_PROGRESS_BYTES || !isatty(2) || (!last && t - r->out_shown < 0.5))
+        return;
+    if (last && !r->out_shown)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "\r%s: KVM runner: copying back %s: %llu of %llu MiB%s", prog,
+            r->job->outputs[r->out_idx].host_path, (unsigned long long)(r->out_got >> 20),
+            (unsigned long long)(r->out_size >> 20), last ? "\n" : "");
+    r->out_shown = t;
+}
+
 static int out_begin(void *ctx, const char *vm_path, uint64_t size)
 {
     struct run *r = ctx;
-    (void)size;
     for (size_t i = 0; i < r->job->n_outputs; i++) {
         char vm[PATH_MAX], tmp[PATH_MAX];
         if (check_vm_path(r->job->outputs[i].vm_path, false, vm, sizeof(vm)) == 0 &&
@@ -1108,6 +1127,9 @@ static int out_begin(void *ctx, const char *vm_path, uint64_t size)
                 return -1;
             }
             unlink(tmp);
+            r->out_size = size;
+            r->out_got = 0;
+            r->out_shown = 0;
             return 0;
         }
     }
@@ -1123,6 +1145,8 @@ static int out_data(void *ctx, const void *buf, size_t len)
                  strerror(errno));
         return -1;
     }
+    r->out_got += len;
+    out_progress(r, false);
     return 0;
 }
 
@@ -1147,6 +1171,13 @@ static int out_end(void *ctx, const char *vm_path)
         snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
         goto done;
     }
+    out_progress(r, true);
+    if (r->job->outputs[r->out_idx].sparse_packed) {
+        /* Only the data comes back; the holes stay holes on the host too. */
+        if (sparse_unpack(r->out_fd, dst, host, r->store_error, sizeof(r->store_error)) != 0)
+            goto done;
+        goto written;
+    }
     char buf[1 << 16];
     for (;;) {
         ssize_t n = pread(r->out_fd, buf, sizeof(buf), off);
@@ -1160,6 +1191,7 @@ static int out_end(void *ctx, const char *vm_path)
             break;
         off += n;
     }
+written:
     if (close(dst) < 0) {
         dst = -1;
         snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));

@@ -27,6 +27,8 @@ struct runner_file {
     const char *host_path; /* file (or, for inputs, directory: put recursively) on the host */
     const char *vm_path;   /* absolute path in the VM; inputs must lie under /pv/ */
     unsigned mode;         /* outputs: permissions of the host file (0: 0666 & ~umask) */
+    int sparse_packed;     /* outputs: the VM file is a packed sparse file (sparse_file.h),
+                            * written to the host file with its holes */
 };
 
 struct runner_job {
