@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crash_report.h"
 #include "nt_layout.h"
@@ -167,6 +168,7 @@ void tracer_drain(struct fault_tracer *t)
         return;
     }
     const uint8_t *records = base + sizeof(h);
+    bool wrote = false;
     for (; tail != head; tail++) {
         struct pv_fault_record r;
         memcpy(&r, records + (size_t)(tail & (t->capacity - 1)) * sizeof(r), sizeof(r));
@@ -186,9 +188,19 @@ void tracer_drain(struct fault_tracer *t)
             struct fault_event e;
             to_event(t, &r, &e);
             trace_record(&t->writer, &e);
+            wrote = true;
         }
     }
     memcpy(base + offsetof(struct pv_trace_ring, tail), &tail, sizeof(tail));
+    if (wrote) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        if (now - t->flushed >= TRACE_FLUSH_SECONDS) {
+            fflush(t->writer.f);
+            t->flushed = now;
+        }
+    }
 }
 
 static void print_chain(FILE *f, const struct guest_mem *m, uint32_t cr3, uint32_t va)

@@ -37,6 +37,7 @@ struct fault_tracer {
     struct pv_fault_record last_fatal; /* the last access violation or bug-check fault */
     bool have_last_fatal;
     const struct symbolizer *syms;   /* names functions in reports and text traces (or NULL) */
+    double flushed;                  /* when the trace file was last flushed (monotonic s) */
 };
 
 void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
@@ -51,7 +52,10 @@ const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid);
 /* The name of the process whose page directory is cr3 (the last started), or NULL. */
 const char *tracer_process_by_cr3(const struct fault_tracer *t, uint32_t cr3);
 
-/* Consume every record the guest has written since the last drain. Called at every VM exit. */
+/* Consume every record the guest has written since the last drain. Called at every VM exit.
+ * The trace file is flushed at most every TRACE_FLUSH_SECONDS while records come, so that a
+ * reader (tail -f, or the KVM runner's live port) sees them as the run goes on. */
+#define TRACE_FLUSH_SECONDS 0.25
 void tracer_drain(struct fault_tracer *t);
 
 /* The crash report of a process ended by a fault: status, registers, the decoded instruction

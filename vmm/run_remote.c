@@ -22,7 +22,8 @@
 #include "pv_abi.h"
 #include "runner.h"
 
-/* Where the trace is written inside the VM, to be copied back to --trace's path. */
+/* Where the trace is written inside the VM: a link to the runner's live port, so that the
+ * records reach --trace's path on the host as the run goes on. */
 #define RUNNER_VM_TRACE "/tmp/pagevisor-trace"
 /* A kept pagefile is written here inside the VM, packed (sparse_file.h) after the run into
  * RUNNER_VM_PAGEFILE_PACKED, and written back sparse to --pagefile's path: only the pages in it
@@ -172,10 +173,9 @@ int run_remote(const struct run_options *o)
     if (!files || build_command(o, &b, files, &nfiles) != 0) {
         fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
     } else {
-        struct runner_file outputs[2];
+        struct runner_file outputs[1];
         size_t nout = 0;
-        if (o->trace_path)
-            outputs[nout++] = (struct runner_file){ o->trace_path, RUNNER_VM_TRACE, 0, 0 };
+        struct runner_file live = { o->trace_path, RUNNER_VM_TRACE, 0, 0 };
         if (o->pagefile_path)
             outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE_PACKED,
                                                     0600, 1 };
@@ -190,6 +190,7 @@ int run_remote(const struct run_options *o)
             .stdin_read = read_console_input,
             .stdin_ctx = &input,
             .stdin_fd = STDIN_FILENO,
+            .live = o->trace_path ? &live : NULL,
         };
         int inner;
         if (runner_run(&job, &inner) == 0)

@@ -624,8 +624,8 @@ static void tail_print(const struct tail *t, const char *title)
 /* ------------------------------------------------------------------------------------------ */
 /* One run.                                                                                   */
 
-enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_IN, CH_N };
-static const char *const ch_name[CH_N] = { "con", "out", "err", "res", "in" };
+enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_IN, CH_LIVE, CH_N };
+static const char *const ch_name[CH_N] = { "con", "out", "err", "res", "in", "live" };
 
 struct run {
     const struct runner_job *job;
@@ -643,7 +643,8 @@ struct run {
     int fd_res_in;    /* our write end of the result port's FIFO QEMU reads (.in) */
     int fd_in_in;     /* our write end of the stdin port's FIFO QEMU reads: the answers */
     int fd_log;       /* QEMU's stdout+stderr */
-    bool out_broken, err_broken;
+    int fd_live;      /* the job's live output file on the host, -1 without one */
+    bool out_broken, err_broken, live_broken;
 
     struct runner_frames *frames;
     struct tail console, qemu_log;
@@ -987,6 +988,22 @@ static const char stdin_port_script[] =
     "    echo 'pagevisor: KVM runner: no pv.stdin port in the VM; the command gets no input' >&2\n"
     "export " RUNNER_STDIN_ENV "\n";
 
+/* The head of the job script with a live output file: the link to the "pv.live" port's
+ * device (%s: the link's path, quoted), made before the command starts. */
+static const char live_port_script[] =
+    "i=0 live=\n"
+    "while [ $i -lt 250 ]; do\n"
+    "    for d in /sys/class/virtio-ports/*; do\n"
+    "        [ \"$(cat \"$d/name\" 2>/dev/null)\" = pv.live ] && [ -c \"/dev/${d##*/}\" ] &&\n"
+    "            live=/dev/${d##*/}\n"
+    "    done\n"
+    "    [ -n \"$live\" ] && break\n"
+    "    usleep 20000\n"
+    "    i=$((i + 1))\n"
+    "done\n"
+    "if [ -n \"$live\" ]; then ln -sf \"$live\"%s; else\n"
+    "    echo 'pagevisor: KVM runner: no pv.live port in the VM' >&2; fi\n";
+
 static int write_initrd(struct run *r)
 {
     const struct runner_job *job = r->job;
@@ -1036,6 +1053,25 @@ static int write_initrd(struct run *r)
     if (job->stdin_read) {
         memcpy(cmd, stdin_port_script, sizeof(stdin_port_script) - 1);
         cmd_len = sizeof(stdin_port_script) - 1;
+    }
+    if (job->live) {
+        char vm[PATH_MAX], *link = NULL;
+        size_t link_len = 0, link_cap = 0;
+        if (check_vm_path(job->live->vm_path, false, vm, sizeof(vm)) < 0)
+            goto done;
+        if (quote_word(&link, &link_len, &link_cap, vm) < 0)
+            goto oom;
+        link[link_len] = '\0';
+        size_t need = cmd_len + sizeof(live_port_script) + link_len + 64;
+        char *bigger = need > cmd_cap ? realloc(cmd, need) : cmd;
+        if (!bigger) {
+            free(link);
+            goto oom;
+        }
+        cmd = bigger;
+        cmd_cap = need > cmd_cap ? need : cmd_cap;
+        cmd_len += (size_t)snprintf(cmd + cmd_len, cmd_cap - cmd_len, live_port_script, link);
+        free(link);
     }
     memcpy(cmd + cmd_len, "exec", 4);
     cmd_len += 4;
@@ -1311,6 +1347,10 @@ static int spawn_qemu(struct run *r)
     argv[n++] = dev[CH_IN];
     argv[n++] = "-device";
     argv[n++] = "virtserialport,bus=vs.0,nr=2,chardev=in,name=pv.stdin";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_LIVE];
+    argv[n++] = "-device";
+    argv[n++] = "virtserialport,bus=vs.0,nr=3,chardev=live,name=pv.live";
     argv[n] = NULL;
 
     /* The whole QEMU command line only on request: it is long, and --verbose is what the
@@ -1501,6 +1541,13 @@ static ssize_t pump(struct run *r, int c)
         break;
     case CH_IN:
         stdin_feed(r, buf, (size_t)n);
+        break;
+    case CH_LIVE:
+        if (r->fd_live >= 0 && !r->live_broken && write_fully(r->fd_live, buf, (size_t)n) < 0) {
+            errmsg("KVM runner: cannot write %s: %s; the rest of it is lost",
+                   r->job->live->host_path, strerror(errno));
+            r->live_broken = true;
+        }
         break;
     case CH_RES: {
         bool started = r->frames->started, exited = r->frames->exited;
@@ -1738,7 +1785,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
         return -1;
     }
     r->job = job;
-    r->fd_log = r->fd_res_in = r->fd_in_in = r->out_fd = -1;
+    r->fd_log = r->fd_res_in = r->fd_in_in = r->out_fd = r->fd_live = -1;
     for (int c = 0; c < CH_N; c++)
         r->fd[c] = -1;
     r->console.label = "";
@@ -1761,6 +1808,17 @@ int runner_run(const struct runner_job *job, int *exit_status)
             err = EINVAL;
             goto out;
         }
+    if (job->live) {
+        /* O_APPEND is not used: a FIFO or a terminal given as the live file works as well. */
+        unsigned mode = job->live->mode;
+        r->fd_live = open(job->live->host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                          mode ? mode : 0666);
+        if (r->fd_live < 0) {
+            errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
+            err = EINVAL;
+            goto out;
+        }
+    }
     if (find_ingredients(r) < 0 || make_tmpdir(r) < 0 || write_initrd(r) < 0 || make_fifos(r) < 0) {
         err = EIO;
         goto out;
@@ -1836,6 +1894,8 @@ out:
         close(r->fd_log);
     if (r->out_fd >= 0)
         close(r->out_fd);
+    if (r->fd_live >= 0 && close(r->fd_live) < 0 && !r->live_broken && rc == 0)
+        errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
     remove_tmpdir(r);
     if (signals_set)
         restore_signals(&saved);

@@ -12,7 +12,8 @@
  *     (PAGEVISOR_STATIC=none puts none in)
  *
  * Inside the VM the command runs with cwd /pv, stdin /dev/null, PATH of busybox applets and
- * /pv/bin. Its stdout and stderr are serial ports (ttys in raw mode) relayed live to the caller's
+ * /pv/bin. A job may name one live output file, written on the host while the command runs
+ * (a third virtio-serial port, "pv.live"). Its stdout and stderr are serial ports (ttys in raw mode) relayed live to the caller's
  * stdout and stderr; its exit status, and the output files asked for, come back over a
  * virtio-serial port in the framing below. A job may also serve its caller's standard input to
  * the command, on request, through a second virtio-serial port (the stdin relay below).
@@ -45,6 +46,11 @@ struct runner_job {
     size_t (*stdin_read)(void *ctx, void *buf, size_t cap, int *eof);
     void *stdin_ctx;
     int stdin_fd;                      /* polled while a request waits for input */
+
+    /* A live output file (NULL: none): what the command writes to live->vm_path (a symbolic
+     * link the job script makes to the "pv.live" port) goes to live->host_path as it comes,
+     * created (0666 & ~umask, or live->mode) or truncated before the VM boots. */
+    const struct runner_file *live;
 };
 
 /*
