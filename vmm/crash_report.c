@@ -66,23 +66,25 @@ void crash_print_code_sym(FILE *f, const struct guest_mem *m, const struct pv_re
     }
 }
 
-static void print_frame(FILE *f, unsigned n, uint32_t eip, const struct symbolizer *syms,
-                        const char *process)
+static void print_frame(FILE *f, unsigned n, uint32_t eip, bool is_return,
+                        const struct symbolizer *syms, const char *process)
 {
     char name[80];
-    if (symbolize(syms, process, eip, name, sizeof(name)))
+    if (is_return ? symbolize_return(syms, process, eip, name, sizeof(name)) :
+                    symbolize(syms, process, eip, name, sizeof(name)))
         fprintf(f, "    #%-2u %08x %s\n", n, eip, name);
     else
         fprintf(f, "    #%-2u %08x\n", n, eip);
 }
 
 unsigned crash_print_backtrace(FILE *f, const struct guest_mem *m, const struct pv_regs *r,
-                               const struct symbolizer *syms, const char *process)
+                               bool eip_is_return, const struct symbolizer *syms,
+                               const char *process)
 {
     bool paging = r->cr0 & CR0_PG, pse = r->cr4 & CR4_PSE;
     unsigned n = 0;
     fprintf(f, "  backtrace:\n");
-    print_frame(f, n++, r->eip, syms, process);
+    print_frame(f, n++, r->eip, eip_is_return, syms, process);
     uint32_t ebp = r->ebp;
     const char *stop = NULL;
     while (n < CRASH_BACKTRACE_MAX) {
@@ -99,7 +101,7 @@ unsigned crash_print_backtrace(FILE *f, const struct guest_mem *m, const struct 
         }
         if (frame[1] == 0)
             break;
-        print_frame(f, n++, frame[1], syms, process);
+        print_frame(f, n++, frame[1], true, syms, process);
         if (frame[0] != 0 && frame[0] <= ebp) {
             stop = "a frame pointer that does not lead up the stack";
             break;
@@ -130,6 +132,6 @@ void bugcheck_report(FILE *f, const struct guest_mem *m, const struct pv_hc_bugc
     }
     /* Without a trap frame the kernel still gives EIP and EBP of KeBugCheckEx's caller. */
     if (b->regs.eip)
-        crash_print_backtrace(f, m, &b->regs, syms, process);
+        crash_print_backtrace(f, m, &b->regs, !b->regs_valid, syms, process);
     fflush(f);
 }

@@ -30,9 +30,11 @@ void crash_print_code_sym(FILE *f, const struct guest_mem *m, const struct pv_re
 /* "  backtrace:" and one line per frame, EIP first, then the return addresses found along the
  * EBP chain through the page tables of r->cr3: at most CRASH_BACKTRACE_MAX frames, stopping at
  * a frame pointer that is zero, misaligned, unmapped, or not above the one before (garbage).
- * Returns the number of frames shown. */
+ * Return addresses are named after the call before them; so is EIP when eip_is_return (the
+ * registers of a call, not of a trap). Returns the number of frames shown. */
 unsigned crash_print_backtrace(FILE *f, const struct guest_mem *m, const struct pv_regs *r,
-                               const struct symbolizer *syms, const char *process);
+                               bool eip_is_return, const struct symbolizer *syms,
+                               const char *process);
 
 /* "*** STOP: 0x00000050 (...)" with the code's name, the kernel's note, registers, code and
  * backtrace (symbols from syms, which may be NULL; process: the one the kernel was in). */

@@ -164,7 +164,7 @@ static void exception_report(struct hc_state *s, const struct pv_hc_process_exit
         fprintf(stderr, "  exception: vector %u\n", p->fault_trap);
     crash_print_regs_cr2(stderr, &p->regs, has_address && p->fault_trap == 14);
     crash_print_code_sym(stderr, s->mem, &p->regs, syms, p->name);
-    crash_print_backtrace(stderr, s->mem, &p->regs, syms, p->name);
+    crash_print_backtrace(stderr, s->mem, &p->regs, false, syms, p->name);
 }
 
 static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_process_exit *p)

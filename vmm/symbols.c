@@ -108,10 +108,11 @@ void symbol_file_free(struct symbol_file *f)
     f->n = 0;
 }
 
-bool symbol_file_lookup(const struct symbol_file *f, uint32_t addr, char *out, size_t len)
+/* The function that covers addr, or NULL. */
+static const struct symbol *covering(const struct symbol_file *f, uint32_t addr)
 {
     if (!f || f->n == 0 || addr < f->syms[0].addr)
-        return false;
+        return NULL;
     size_t lo = 0, hi = f->n; /* the last symbol at or below addr is in [lo, hi) */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
@@ -126,12 +127,28 @@ bool symbol_file_lookup(const struct symbol_file *f, uint32_t addr, char *out, s
     const struct symbol *s = &f->syms[lo];
     uint32_t off = addr - s->addr;
     if (s->size ? off >= s->size : off >= SYMBOLS_UNSIZED_SPAN)
+        return NULL;
+    return s;
+}
+
+/* name+0x(addr - start) of the function that covers `at`. */
+static bool lookup_at(const struct symbol_file *f, uint32_t at, uint32_t addr, char *out,
+                      size_t len)
+{
+    const struct symbol *s = covering(f, at);
+    if (!s)
         return false;
+    uint32_t off = addr - s->addr;
     if (off)
         snprintf(out, len, "%s+0x%x", s->name, off);
     else
         snprintf(out, len, "%s", s->name);
     return true;
+}
+
+bool symbol_file_lookup(const struct symbol_file *f, uint32_t addr, char *out, size_t len)
+{
+    return lookup_at(f, addr, addr, out, len);
 }
 
 void symbols_image_name(const char *path, char *out, size_t len)
@@ -179,16 +196,28 @@ void symbolizer_close(struct symbolizer *s)
     memset(s, 0, sizeof(*s));
 }
 
-bool symbolize(const struct symbolizer *s, const char *process, uint32_t addr, char *out,
-               size_t len)
+static bool symbolize_at(const struct symbolizer *s, const char *process, uint32_t at,
+                         uint32_t addr, char *out, size_t len)
 {
     if (!s)
         return false;
-    if (symbol_file_lookup(&s->kernel, addr, out, len))
+    if (lookup_at(&s->kernel, at, addr, out, len))
         return true;
     for (size_t i = 0; i < s->nimages; i++)
         if ((process ? strcmp(s->images[i].name, process) == 0 : s->nimages == 1) &&
-            symbol_file_lookup(&s->images[i], addr, out, len))
+            lookup_at(&s->images[i], at, addr, out, len))
             return true;
     return false;
+}
+
+bool symbolize(const struct symbolizer *s, const char *process, uint32_t addr, char *out,
+               size_t len)
+{
+    return symbolize_at(s, process, addr, addr, out, len);
+}
+
+bool symbolize_return(const struct symbolizer *s, const char *process, uint32_t addr, char *out,
+                      size_t len)
+{
+    return addr != 0 && symbolize_at(s, process, addr - 1, addr, out, len);
 }

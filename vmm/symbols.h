@@ -55,6 +55,11 @@ void symbolizer_close(struct symbolizer *s);
 bool symbolize(const struct symbolizer *s, const char *process, uint32_t addr, char *out,
                size_t len);
 
+/* The same for a return address: named after the function of the call before it (a call to a
+ * function that does not return can be a function's last instruction). */
+bool symbolize_return(const struct symbolizer *s, const char *process, uint32_t addr, char *out,
+                      size_t len);
+
 /* The image name a path runs under: its base name without ".elf", at most 31 characters. */
 void symbols_image_name(const char *path, char *out, size_t len);
 
