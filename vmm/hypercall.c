@@ -200,8 +200,13 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
                     p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" :
                     "reading", p->fault_address);
         fprintf(stderr, "\n");
-        if (!tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status) && p->regs_valid)
-            exception_report(s, p, has_address);
+        if (!tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status)) {
+            if (p->regs_valid)
+                exception_report(s, p, has_address);
+        } else if (p->regs_valid) {
+            crash_print_backtrace(stderr, s->mem, &p->regs, false,
+                                  s->tracer ? s->tracer->syms : NULL, p->name);
+        }
         fflush(stderr);
     } else if (s->exit_status == 0 && p->exit_status != 0 && !p->child) {
         s->exit_status = image_exit_status(p->exit_status);
