@@ -28,10 +28,11 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ishared -D_GNU_SOURCE $(
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
 
 GUEST_CC     := gcc
+# Frame pointers: crash reports walk the guest's EBP chain for a backtrace.
 GUEST_CFLAGS := -std=gnu11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -mgeneral-regs-only -fno-builtin -nostdinc \
                 -isystem $(shell $(GUEST_CC) -m32 -print-file-name=include) \
-                -O2 -g -Wall -Wextra -Werror -Ishared
+                -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -Ishared
 GUEST_LD     := ld -m elf_i386
 
 .PHONY: all run test clean

@@ -84,8 +84,18 @@ struct pv_hc_console_read {
 
 #define PV_NAME_MAX 32u /* image names, NUL-terminated within the array */
 
+/* Register state as the guest saw it at a bug check or exception. */
+struct pv_regs {
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp;
+    uint32_t eip, eflags, cs, ss;
+    uint32_t cr0, cr2, cr3, cr4;
+};
+
 /* A process has ended. exit_status is the value passed to NtTerminateProcess, or the
- * NTSTATUS of the exception that ended it (then `killed` is 1 and fault_* say what happened). */
+ * NTSTATUS of the exception that ended it (then `killed` is 1 and fault_* say what happened;
+ * with regs_valid, regs holds its registers at the exception and fault_trap the vector: a
+ * fault address exists for a page fault, 14, and NT's 0xFFFFFFFF for an access violation
+ * from a #GP, 13). */
 struct pv_hc_process_exit {
     PV_IN  uint32_t pid;
     PV_IN  uint32_t exit_status;
@@ -96,14 +106,10 @@ struct pv_hc_process_exit {
     PV_IN  uint32_t child;         /* 1: started by another process (its status is the parent's
                                     * business: it does not decide the run's exit status) */
     PV_IN  char     name[PV_NAME_MAX];
+    PV_IN  uint32_t fault_trap;    /* with regs_valid: the exception's vector */
+    PV_IN  uint32_t regs_valid;    /* 1: regs and fault_trap are filled in */
+    PV_IN  struct pv_regs regs;
     PV_OUT int32_t  ret;
-};
-
-/* Register state as the guest saw it at a bug check or exception. */
-struct pv_regs {
-    uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp;
-    uint32_t eip, eflags, cs, ss;
-    uint32_t cr0, cr2, cr3, cr4;
 };
 
 /* The kernel has stopped with a bug check (KeBugCheckEx). The host reports it in NT's

@@ -6,9 +6,11 @@
  *            lines reach the guest without being echoed, Ctrl-D ends the input, exit 0;
  *   ctrl-c   Ctrl-C while the guest waits for input ends pagevisor by SIGINT;
  *   sigterm  SIGTERM ends it;
- *   timeout  --timeout ends it with status 115;
+ *   late     a line typed only after longer than --timeout (3 s) still reaches the guest, and
+ *            the run ends with status 0: time spent waiting for input is not counted;
+ *   pipe     the same with standard input a pipe written late (--timeout 2);
  * and after each, the terminal's modes are exactly what they were before (as `stty -g` would
- * show). On a host whose KVM cannot run the guest, pagevisor goes through the KVM runner VM,
+ * show). (A guest that spins without reading still times out: the integration case spin.) On a host whose KVM cannot run the guest, pagevisor goes through the KVM runner VM,
  * so the runner's stdin relay is what is tested there.
  * Usage: console-tty PAGEVISOR KERNEL IMAGE   (exit status 0 when every check passed)
  * With PAGEVISOR_TEST_RESULTS set, the checks also go to $PAGEVISOR_TEST_RESULTS/console-tty.xml.
@@ -64,8 +66,9 @@ static void check(bool ok, const char *scenario, const char *what)
     last_check = t;
 }
 
-/* pagevisor on a fresh pseudo-terminal in cooked mode, as its controlling terminal. */
-static int start(struct session *s, const char *timeout)
+/* pagevisor on a fresh pseudo-terminal in cooked mode, as its controlling terminal; its
+ * standard input is the terminal too, or in_fd when that is not -1. */
+static int start_with(struct session *s, const char *timeout, int in_fd)
 {
     memset(s, 0, sizeof(*s));
     s->master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -85,7 +88,7 @@ static int start(struct session *s, const char *timeout)
         int tty = open(name, O_RDWR); /* the session leader's first terminal: controlling */
         if (tty < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
             _exit(126);
-        dup2(tty, 0);
+        dup2(in_fd >= 0 ? in_fd : tty, 0);
         dup2(tty, 1);
         dup2(tty, 2);
         execl(pagevisor, pagevisor, "run", "--kernel", kernel, "--timeout", timeout, image,
@@ -93,6 +96,11 @@ static int start(struct session *s, const char *timeout)
         _exit(127);
     }
     return s->pid > 0 ? 0 : -1;
+}
+
+static int start(struct session *s, const char *timeout)
+{
+    return start_with(s, timeout, -1);
 }
 
 static void collect(struct session *s, int ms)
@@ -213,6 +221,69 @@ static void interrupted(const char *scenario, const char *timeout, int how, int 
     end_session(&s, scenario);
 }
 
+/* Waits `seconds` while collecting what the terminal shows. */
+static void pause_collecting(struct session *s, double seconds)
+{
+    double end = now() + seconds;
+    while (now() < end)
+        collect(s, 100);
+}
+
+/* The guest waits longer than --timeout 3 for a typed line: not a timeout. */
+static void late_keys(void)
+{
+    struct session s;
+    if (start(&s, "3") != 0) {
+        check(false, "late", "start pagevisor on a pseudo-terminal");
+        return;
+    }
+    check(wait_for_switch(&s), "late", "non-canonical once the guest asks");
+    pause_collecting(&s, 7.0);
+    if (write(s.master, "late\r", 5) != 5 || write(s.master, "\004", 1) != 1)
+        check(false, "late", "type into the terminal");
+    int status = finish(&s);
+    check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "late",
+          "exit status 0 after waiting 7 s with --timeout 3");
+    bool line = strstr(s.out, "(console-echo) line 1: late\r\n") &&
+                strstr(s.out, "(console-echo) 1 lines, 5 bytes");
+    check(line, "late", "the guest read the late line");
+    if (!line || status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        show_output(&s);
+    end_session(&s, "late");
+}
+
+/* Standard input a pipe whose first line comes 6 s after the guest started reading. */
+static void late_pipe(void)
+{
+    struct session s;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0 || start_with(&s, "2", p[0]) != 0) {
+        check(false, "pipe", "start pagevisor with a pipe as its standard input");
+        return;
+    }
+    close(p[0]);
+    /* The last line console-echo prints before its first read that waits for input. */
+    double end = now() + BOOT_LIMIT;
+    while (now() < end && waitpid(s.pid, NULL, WNOHANG) == 0 &&
+           !strstr(s.out, "(console-echo) length 0 read 0 bytes"))
+        collect(&s, 100);
+    check(strstr(s.out, "(console-echo) length 0 read 0 bytes") != NULL, "pipe",
+          "the guest starts reading");
+    pause_collecting(&s, 6.0);
+    if (write(p[1], "slow pipe\n", 10) != 10)
+        check(false, "pipe", "write into the pipe");
+    close(p[1]);
+    int status = finish(&s);
+    check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "pipe",
+          "exit status 0 after waiting 6 s with --timeout 2");
+    bool line = strstr(s.out, "(console-echo) line 1: slow pipe") &&
+                strstr(s.out, "(console-echo) 1 lines, 10 bytes");
+    check(line, "pipe", "the guest read the late line");
+    if (!line || status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        show_output(&s);
+    end_session(&s, "pipe");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -227,7 +298,8 @@ int main(int argc, char **argv)
     keys();
     interrupted("ctrl-c", "120", 3, SIGINT, 0);
     interrupted("sigterm", "120", SIGTERM, SIGTERM, 0);
-    interrupted("timeout", "3", 0, 0, 115);
+    late_keys();
+    late_pipe();
     printf("console-tty: %s\n", failures ? "FAILED" : "all checks passed");
     char *junit_path = junit_results_path("console-tty.xml");
     if (junit_path)

@@ -61,8 +61,9 @@ multiboot-qemu: all
 cli-tests: all guest-host
 	$(Q)tests/cli.sh $(PAGEVISOR)
 
-# Console input from a real terminal (a pseudo-terminal): keys, Ctrl-D, Ctrl-C, SIGTERM and
-# --timeout, with the terminal's modes checked afterwards. Boots the guest four times.
+# Console input from a real terminal (a pseudo-terminal): keys, Ctrl-D, Ctrl-C, SIGTERM, and
+# input that comes later than --timeout (typed, and from a pipe), with the terminal's modes
+# checked afterwards. Boots the guest five times.
 CONSOLE_TTY := $(BUILD)/tests/console-tty
 $(CONSOLE_TTY): tests/console-tty.c tests/junit.h
 	@mkdir -p $(@D)

@@ -221,8 +221,8 @@ static size_t relay_read(struct console_input *in, void *buf, size_t cap, unsign
     return count;
 }
 
-size_t console_input_read(struct console_input *in, void *buf, size_t cap, unsigned timeout_ms,
-                          bool *eof)
+static size_t read_now(struct console_input *in, void *buf, size_t cap, unsigned timeout_ms,
+                       bool *eof)
 {
     *eof = false;
     if (in->ended)
@@ -252,4 +252,12 @@ size_t console_input_read(struct console_input *in, void *buf, size_t cap, unsig
         }
     }
     return (size_t)n;
+}
+
+size_t console_input_read(struct console_input *in, void *buf, size_t cap, unsigned timeout_ms,
+                          bool *eof)
+{
+    size_t n = read_now(in, buf, cap, timeout_ms, eof);
+    input_wait_answer(&in->wait, input_wait_clock(), n == 0 && !*eof);
+    return n;
 }

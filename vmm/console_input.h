@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "input_wait.h"
 #include "runner.h"
 
 /* Inside the runner VM: the device of the runner's stdin port (set by the runner's job
@@ -27,6 +28,7 @@ struct console_input {
     bool started;    /* the guest has asked for input (a terminal has been switched) */
     bool ended;      /* input has ended: every later read says so */
     bool warned;     /* a read error has been reported */
+    struct input_wait wait; /* time spent waiting for input, which --timeout leaves out */
 };
 
 /* Input from fd (normally 0), or from the relay port when CONSOLE_INPUT_RELAY_ENV names one. */
@@ -34,7 +36,8 @@ void console_input_init(struct console_input *in, int fd);
 
 /* Up to cap bytes available now, waiting at most timeout_ms for the first one (a signal cuts
  * the wait short). Returns the count; *eof is set once input has ended (possibly together with
- * the last bytes). Bytes beyond cap are left where they are for the next call. */
+ * the last bytes). Bytes beyond cap are left where they are for the next call. Each answer is
+ * recorded in in->wait. */
 size_t console_input_read(struct console_input *in, void *buf, size_t cap, unsigned timeout_ms,
                           bool *eof);
 

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crash_report.h"
 #include "nt_layout.h"
@@ -85,6 +86,14 @@ const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid)
     return p ? p->name : "?";
 }
 
+const char *tracer_process_by_cr3(const struct fault_tracer *t, uint32_t cr3)
+{
+    for (size_t i = t->nprocs; i-- > 0;)
+        if (t->procs[i].cr3 == cr3)
+            return t->procs[i].name;
+    return NULL;
+}
+
 static uint64_t tsc_to_ns(const struct fault_tracer *t, uint64_t tsc)
 {
     if (!t->tsc_khz || tsc < t->tsc_base)
@@ -135,6 +144,8 @@ static void to_event(const struct fault_tracer *t, const struct pv_fault_record 
     size_t n = pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip, code, sizeof(code));
     struct pv_regs regs = record_regs(r);
     e->insn_ok = n > 0 && disasm_one(code, n, r->eip, &regs, &e->insn) == 0;
+    if (!symbolize(t->syms, e->process, r->eip, e->symbol, sizeof(e->symbol)))
+        e->symbol[0] = '\0';
 }
 
 void tracer_drain(struct fault_tracer *t)
@@ -157,6 +168,7 @@ void tracer_drain(struct fault_tracer *t)
         return;
     }
     const uint8_t *records = base + sizeof(h);
+    bool wrote = false;
     for (; tail != head; tail++) {
         struct pv_fault_record r;
         memcpy(&r, records + (size_t)(tail & (t->capacity - 1)) * sizeof(r), sizeof(r));
@@ -176,9 +188,19 @@ void tracer_drain(struct fault_tracer *t)
             struct fault_event e;
             to_event(t, &r, &e);
             trace_record(&t->writer, &e);
+            wrote = true;
         }
     }
     memcpy(base + offsetof(struct pv_trace_ring, tail), &tail, sizeof(tail));
+    if (wrote) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        if (now - t->flushed >= TRACE_FLUSH_SECONDS) {
+            fflush(t->writer.f);
+            t->flushed = now;
+        }
+    }
 }
 
 static void print_chain(FILE *f, const struct guest_mem *m, uint32_t cr3, uint32_t va)
@@ -213,10 +235,10 @@ static void print_vad(FILE *f, const struct pv_fault_record *r)
     }
 }
 
-void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, uint32_t status)
+bool tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, uint32_t status)
 {
     if (!t->have_last_fatal || t->last_fatal.pid != pid || t->last_fatal.status != status)
-        return;
+        return false;
     const struct pv_fault_record *r = &t->last_fatal;
     struct pv_regs regs = record_regs(r);
     char access[48];
@@ -224,9 +246,10 @@ void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, ui
     fprintf(f, "  fault #%u: %s at cr2 %08X, error code %x (%s)\n", r->seq,
             fault_resolution_name(r->resolution), r->cr2, r->error_code, access);
     crash_print_regs(f, &regs);
-    crash_print_code(f, t->mem, &regs);
+    crash_print_code_sym(f, t->mem, &regs, t->syms, tracer_process_name(t, pid));
     print_chain(f, t->mem, r->cr3, r->cr2);
     print_vad(f, r);
+    return true;
 }
 
 void tracer_bugcheck_context(const struct fault_tracer *t, FILE *f, uint32_t cr3, uint32_t cr2)

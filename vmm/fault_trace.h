@@ -13,6 +13,7 @@
 
 #include "guest_mem.h"
 #include "pv_abi.h"
+#include "symbols.h"
 #include "trace.h"
 
 struct process_info {
@@ -35,6 +36,8 @@ struct fault_tracer {
     uint64_t by_resolution[PV_FAULT_RESOLUTION_MAX];
     struct pv_fault_record last_fatal; /* the last access violation or bug-check fault */
     bool have_last_fatal;
+    const struct symbolizer *syms;   /* names functions in reports and text traces (or NULL) */
+    double flushed;                  /* when the trace file was last flushed (monotonic s) */
 };
 
 void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
@@ -46,15 +49,20 @@ int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_by
 /* PV_HC_PROCESS_START. */
 void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name);
 const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid);
+/* The name of the process whose page directory is cr3 (the last started), or NULL. */
+const char *tracer_process_by_cr3(const struct fault_tracer *t, uint32_t cr3);
 
-/* Consume every record the guest has written since the last drain. Called at every VM exit. */
+/* Consume every record the guest has written since the last drain. Called at every VM exit.
+ * The trace file is flushed at most every TRACE_FLUSH_SECONDS while records come, so that a
+ * reader (tail -f, or the KVM runner's live port) sees them as the run goes on. */
+#define TRACE_FLUSH_SECONDS 0.25
 void tracer_drain(struct fault_tracer *t);
 
 /* The crash report of a process ended by a fault: status, registers, the decoded instruction
  * with its effective address, the PDE/PTE chain and the VAD covering the address. Printed only
  * when the last failed fault of that process carries the status it was ended with (a process
- * ended by, say, a divide error has no fault to report). */
-void tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, uint32_t status);
+ * ended by, say, a divide error has no fault to report); returns whether it was. */
+bool tracer_crash_report(const struct fault_tracer *t, FILE *f, uint32_t pid, uint32_t status);
 
 /* For a bug check: the PDE/PTE chain of cr2 through cr3, and the VAD when the fault record of
  * the bug check says which covers it. */

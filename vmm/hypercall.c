@@ -131,6 +131,42 @@ static int image_exit_status(uint32_t code)
     return code > PV_EXIT_IMAGE_MAX ? PV_EXIT_IMAGE_MAX : (int)code;
 }
 
+/* Exceptions that have a faulting address: a page fault's CR2, and NT's 0xFFFFFFFF for an
+ * access violation raised by a #GP. Without the registers (an older guest) every one did. */
+static bool exit_has_address(const struct pv_hc_process_exit *p)
+{
+    return !p->regs_valid || p->fault_trap == 14 ||
+           (p->fault_trap == 13 && p->exit_status == 0xC0000005u);
+}
+
+static const char *trap_name(uint32_t trap)
+{
+    static const char *const names[] = {
+        [0] = "#DE divide error", [1] = "#DB debug", [3] = "#BP breakpoint",
+        [4] = "#OF overflow", [5] = "#BR bound range", [6] = "#UD invalid opcode",
+        [7] = "#NM no math coprocessor", [8] = "#DF double fault",
+        [10] = "#TS invalid TSS", [11] = "#NP segment not present", [12] = "#SS stack fault",
+        [13] = "#GP general protection", [14] = "#PF page fault", [16] = "#MF x87 error",
+        [17] = "#AC alignment check", [18] = "#MC machine check", [19] = "#XM SIMD error",
+    };
+    return trap < sizeof(names) / sizeof(names[0]) && names[trap] ? names[trap] : NULL;
+}
+
+/* The killed process's registers, code and backtrace, when no failed fault told them already. */
+static void exception_report(struct hc_state *s, const struct pv_hc_process_exit *p,
+                             bool has_address)
+{
+    const struct symbolizer *syms = s->tracer ? s->tracer->syms : NULL;
+    const char *trap = trap_name(p->fault_trap);
+    if (trap)
+        fprintf(stderr, "  exception: vector %u (%s)\n", p->fault_trap, trap);
+    else
+        fprintf(stderr, "  exception: vector %u\n", p->fault_trap);
+    crash_print_regs_cr2(stderr, &p->regs, has_address && p->fault_trap == 14);
+    crash_print_code_sym(stderr, s->mem, &p->regs, syms, p->name);
+    crash_print_backtrace(stderr, s->mem, &p->regs, false, syms, p->name);
+}
+
 static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_process_exit *p)
 {
     if (!name_ok(p->name, sizeof(p->name))) {
@@ -147,12 +183,30 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
     if ((s->exit_status == 0 || p->child) && p->killed) {
         if (!p->child)
             s->exit_status = PV_EXIT_IMAGE_EXCEPTION;
-        fprintf(stderr, "pagevisor: %s %s was ended by %s (0x%08X) at eip 0x%08x, %s 0x%08x\n",
+        char where[80] = "";
+        if (symbolize(s->tracer ? s->tracer->syms : NULL, p->name, p->fault_eip, where + 2,
+                      sizeof(where) - 3)) {
+            where[0] = ' ';
+            where[1] = '(';
+            strcat(where, ")");
+        }
+        bool has_address = exit_has_address(p);
+        fprintf(stderr, "pagevisor: %s %s was ended by %s (0x%08X) at eip 0x%08x%s",
                 p->child ? "child process" : "image", p->name,
                 status_name ? status_name : "an exception", p->exit_status, p->fault_eip,
-                p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" : "reading",
-                p->fault_address);
-        tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status);
+                where);
+        if (has_address)
+            fprintf(stderr, ", %s 0x%08x",
+                    p->fault_write == 1 ? "writing" : p->fault_write == 8 ? "executing" :
+                    "reading", p->fault_address);
+        fprintf(stderr, "\n");
+        if (!tracer_crash_report(s->tracer, stderr, p->pid, p->exit_status)) {
+            if (p->regs_valid)
+                exception_report(s, p, has_address);
+        } else if (p->regs_valid) {
+            crash_print_backtrace(stderr, s->mem, &p->regs, false,
+                                  s->tracer ? s->tracer->syms : NULL, p->name);
+        }
         fflush(stderr);
     } else if (s->exit_status == 0 && p->exit_status != 0 && !p->child) {
         s->exit_status = image_exit_status(p->exit_status);
@@ -163,7 +217,10 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
 static void hc_bugcheck(struct hc_state *s, struct pv_hc_bugcheck *b)
 {
     b->text[sizeof(b->text) - 1] = '\0';
-    bugcheck_report(stderr, s->mem, b);
+    const char *process = NULL;
+    if (s->tracer && b->regs.cr3)
+        process = tracer_process_by_cr3(s->tracer, b->regs.cr3);
+    bugcheck_report(stderr, s->mem, b, s->tracer ? s->tracer->syms : NULL, process);
     if (b->regs_valid && (b->regs.cr0 & 0x80000000u))
         tracer_bugcheck_context(s->tracer, stderr, b->regs.cr3, b->regs.cr2);
     fflush(stderr);

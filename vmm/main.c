@@ -8,6 +8,7 @@
 #include "pv_abi.h"
 #include "run.h"
 #include "runner.h"
+#include "sparse_file.h"
 
 #ifndef PV_VERSION
 #define PV_VERSION "0.1.0"
@@ -53,6 +54,9 @@ int main(int argc, char **argv)
         return cmd_probe(argc - 1, argv + 1);
     if (strcmp(cmd, "runner") == 0)
         return runner_main(argc - 1, argv + 1);
+    /* Not for users: packs a kept pagefile inside the KVM runner VM (run_remote.c). */
+    if (strcmp(cmd, "sparse-pack") == 0)
+        return sparse_pack_main(argc - 1, argv + 1);
     fprintf(stderr, "pagevisor: unknown command '%s'\n\n%s", cmd, usage);
     return PV_EXIT_USAGE;
 }

@@ -26,6 +26,7 @@
 #include "prefix.h"
 #include "run_remote.h"
 #include "run_stats.h"
+#include "symbols.h"
 #include "vcpu_loop.h"
 
 static int load_guest(struct vm *vm, const struct run_options *o, const char *kernel)
@@ -84,6 +85,7 @@ struct session {
     struct console_input input;
     bool input_open;
     struct hc_state hc;
+    struct symbolizer syms;
 };
 
 static void session_close(struct session *s)
@@ -94,6 +96,7 @@ static void session_close(struct session *s)
         image_store_close(&s->images);
     pagefile_close(&s->pagefile);
     tracer_free(&s->tracer);
+    symbolizer_close(&s->syms);
     if (s->trace)
         fclose(s->trace);
     if (s->disasm_open)
@@ -134,6 +137,8 @@ static int session_open(struct session *s, const struct run_options *o)
     for (size_t i = 0; i < o->nimages; i++)
         paths[i] = o->images[i].path;
     s->images_open = image_store_open(&s->images, paths, o->nimages) == 0;
+    symbolizer_open(&s->syms, run_kernel_path(o), paths, o->nimages);
+    s->tracer.syms = &s->syms;
     free(paths);
     if (!s->images_open)
         return PV_EXIT_VMM_ERROR;

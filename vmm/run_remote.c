@@ -23,15 +23,27 @@
 #include "pv_abi.h"
 #include "runner.h"
 
-/* Where the trace is written inside the VM, to be copied back to --trace's path. */
+/* Where the trace is written inside the VM: a link to the runner's live port, so that the
+ * records reach --trace's path on the host as the run goes on. */
 #define RUNNER_VM_TRACE "/tmp/pagevisor-trace"
-/* A kept pagefile is written here inside the VM and copied back to --pagefile's path. */
+/* A kept pagefile is written here inside the VM, packed (sparse_file.h) after the run into
+ * RUNNER_VM_PAGEFILE_PACKED, and written back sparse to --pagefile's path: only the pages in it
+ * cross, not its whole size. */
 #define RUNNER_VM_PAGEFILE "/tmp/pagevisor-pagefile"
+#define RUNNER_VM_PAGEFILE_PACKED RUNNER_VM_PAGEFILE ".packed"
 /* The runner puts the static pagevisor here. */
 #define RUNNER_VM_PAGEVISOR "/pv/bin/pagevisor"
 /* The runner charges only the command's own run time to the timeout; allow for the VM's nested
  * KVM being slower than the guest's own limit assumes. */
 #define RUNNER_TIME_ALLOWANCE 60u
+
+/* With a kept pagefile the command runs under sh, which packs the pagefile after it. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char pack_script[] =
+    "\"$@\"; s=$?; if [ -e " RUNNER_VM_PAGEFILE " ]; then " RUNNER_VM_PAGEVISOR " sparse-pack "
+    RUNNER_VM_PAGEFILE " " RUNNER_VM_PAGEFILE_PACKED " || s=" STR(PV_EXIT_VMM_ERROR) "; fi; "
+    "exit $s";
 
 struct argv_builder {
     char **v;
@@ -127,7 +139,8 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
     char mem[32], timeout[32];
     snprintf(mem, sizeof(mem), "%llu", (unsigned long long)o->mem);
     snprintf(timeout, sizeof(timeout), "%u", o->timeout);
-    int rc = push_all(b, RUNNER_VM_PAGEVISOR, "run", "--runner", "never", "--kernel", kernel,
+    int rc = o->pagefile_path ? push_all(b, "/bin/sh", "-c", pack_script, "sh", NULL) : 0;
+    rc = rc ? rc : push_all(b, RUNNER_VM_PAGEVISOR, "run", "--runner", "never", "--kernel", kernel,
                       "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
     if (rc == 0 && o->verbose)
         rc = push(b, "--verbose");
@@ -195,12 +208,15 @@ int run_remote(const struct run_options *o)
     if (!files || build_command(o, &b, files, &nfiles) != 0) {
         fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
     } else {
-        struct runner_file outputs[2];
+        struct runner_file outputs[1];
         size_t nout = 0;
-        if (o->trace_path && strcmp(vm_trace_path(o), RUNNER_VM_TRACE) == 0)
-            outputs[nout++] = (struct runner_file){ o->trace_path, RUNNER_VM_TRACE, 0 };
+        /* A trace file comes over the live port as it is written; a trace to /dev/stdout or
+         * /dev/stderr is written inside the VM to its own stdout or stderr, which are relayed. */
+        struct runner_file live = { o->trace_path, RUNNER_VM_TRACE, 0, 0 };
+        bool live_trace = o->trace_path && strcmp(vm_trace_path(o), RUNNER_VM_TRACE) == 0;
         if (o->pagefile_path)
-            outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE, 0600 };
+            outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE_PACKED,
+                                                    0600, 1 };
         struct runner_job job = {
             .argv = b.v,
             .inputs = files,
@@ -212,6 +228,7 @@ int run_remote(const struct run_options *o)
             .stdin_read = read_console_input,
             .stdin_ctx = &input,
             .stdin_fd = STDIN_FILENO,
+            .live = live_trace ? &live : NULL,
         };
         int inner;
         if (runner_run(&job, &inner) == 0)

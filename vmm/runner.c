@@ -25,7 +25,9 @@
  */
 #include "runner.h"
 #include "cpio.h"
+#include "input_wait.h"
 #include "prefix.h"
+#include "sparse_file.h"
 #include "pv_abi.h"
 
 #include <dirent.h>
@@ -623,8 +625,8 @@ static void tail_print(const struct tail *t, const char *title)
 /* ------------------------------------------------------------------------------------------ */
 /* One run.                                                                                   */
 
-enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_IN, CH_N };
-static const char *const ch_name[CH_N] = { "con", "out", "err", "res", "in" };
+enum { CH_CON, CH_OUT, CH_ERR, CH_RES, CH_IN, CH_LIVE, CH_N };
+static const char *const ch_name[CH_N] = { "con", "out", "err", "res", "in", "live" };
 
 struct run {
     const struct runner_job *job;
@@ -642,7 +644,8 @@ struct run {
     int fd_res_in;    /* our write end of the result port's FIFO QEMU reads (.in) */
     int fd_in_in;     /* our write end of the stdin port's FIFO QEMU reads: the answers */
     int fd_log;       /* QEMU's stdout+stderr */
-    bool out_broken, err_broken;
+    int fd_live;      /* the job's live output file on the host, -1 without one */
+    bool out_broken, err_broken, live_broken;
 
     struct runner_frames *frames;
     struct tail console, qemu_log;
@@ -654,12 +657,15 @@ struct run {
     bool in_waiting, in_ended, in_warned;
     size_t in_cap;
     double in_deadline;
+    struct input_wait in_wait; /* time the command waited for input: not charged to it */
 
     double t_spawn, t_start, t_exit, t_end, t_bye, t_done;
 
     /* The output file being received. */
     int out_fd; /* an unlinked temp file */
     size_t out_idx;
+    uint64_t out_size, out_got; /* for the progress line of a big file */
+    double out_shown;           /* when progress was last shown; 0: not shown */
     bool *out_done;
     char store_error[PATH_MAX + 128];
 };
@@ -985,6 +991,22 @@ static const char stdin_port_script[] =
     "    echo 'pagevisor: KVM runner: no pv.stdin port in the VM; the command gets no input' >&2\n"
     "export " RUNNER_STDIN_ENV "\n";
 
+/* The head of the job script with a live output file: the link to the "pv.live" port's
+ * device (%s: the link's path, quoted), made before the command starts. */
+static const char live_port_script[] =
+    "i=0 live=\n"
+    "while [ $i -lt 250 ]; do\n"
+    "    for d in /sys/class/virtio-ports/*; do\n"
+    "        [ \"$(cat \"$d/name\" 2>/dev/null)\" = pv.live ] && [ -c \"/dev/${d##*/}\" ] &&\n"
+    "            live=/dev/${d##*/}\n"
+    "    done\n"
+    "    [ -n \"$live\" ] && break\n"
+    "    usleep 20000\n"
+    "    i=$((i + 1))\n"
+    "done\n"
+    "if [ -n \"$live\" ]; then ln -sf \"$live\"%s; else\n"
+    "    echo 'pagevisor: KVM runner: no pv.live port in the VM' >&2; fi\n";
+
 static int write_initrd(struct run *r)
 {
     const struct runner_job *job = r->job;
@@ -1034,6 +1056,25 @@ static int write_initrd(struct run *r)
     if (job->stdin_read) {
         memcpy(cmd, stdin_port_script, sizeof(stdin_port_script) - 1);
         cmd_len = sizeof(stdin_port_script) - 1;
+    }
+    if (job->live) {
+        char vm[PATH_MAX], *link = NULL;
+        size_t link_len = 0, link_cap = 0;
+        if (check_vm_path(job->live->vm_path, false, vm, sizeof(vm)) < 0)
+            goto done;
+        if (quote_word(&link, &link_len, &link_cap, vm) < 0)
+            goto oom;
+        link[link_len] = '\0';
+        size_t need = cmd_len + sizeof(live_port_script) + link_len + 64;
+        char *bigger = need > cmd_cap ? realloc(cmd, need) : cmd;
+        if (!bigger) {
+            free(link);
+            goto oom;
+        }
+        cmd = bigger;
+        cmd_cap = need > cmd_cap ? need : cmd_cap;
+        cmd_len += (size_t)snprintf(cmd + cmd_len, cmd_cap - cmd_len, live_port_script, link);
+        free(link);
     }
     memcpy(cmd + cmd_len, "exec", 4);
     cmd_len += 4;
@@ -1093,10 +1134,26 @@ done:
 
 /* --- output files --------------------------------------------------------------------------*/
 
+/* A file this big shows its progress on a terminal while it comes back. */
+#define RUNNER_PROGRESS_BYTES (32u << 20)
+
+static void out_progress(struct run *r, bool last)
+{
+    double t = now_sec();
+    if (r->out_size < RUNNER_PROGRESS_BYTES || !isatty(2) || (!last && t - r->out_shown < 0.5))
+        return;
+    if (last && !r->out_shown)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "\r%s: KVM runner: copying back %s: %llu of %llu MiB%s", prog,
+            r->job->outputs[r->out_idx].host_path, (unsigned long long)(r->out_got >> 20),
+            (unsigned long long)(r->out_size >> 20), last ? "\n" : "");
+    r->out_shown = t;
+}
+
 static int out_begin(void *ctx, const char *vm_path, uint64_t size)
 {
     struct run *r = ctx;
-    (void)size;
     for (size_t i = 0; i < r->job->n_outputs; i++) {
         char vm[PATH_MAX], tmp[PATH_MAX];
         if (check_vm_path(r->job->outputs[i].vm_path, false, vm, sizeof(vm)) == 0 &&
@@ -1109,6 +1166,9 @@ static int out_begin(void *ctx, const char *vm_path, uint64_t size)
                 return -1;
             }
             unlink(tmp);
+            r->out_size = size;
+            r->out_got = 0;
+            r->out_shown = 0;
             return 0;
         }
     }
@@ -1124,6 +1184,8 @@ static int out_data(void *ctx, const void *buf, size_t len)
                  strerror(errno));
         return -1;
     }
+    r->out_got += len;
+    out_progress(r, false);
     return 0;
 }
 
@@ -1148,6 +1210,13 @@ static int out_end(void *ctx, const char *vm_path)
         snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
         goto done;
     }
+    out_progress(r, true);
+    if (r->job->outputs[r->out_idx].sparse_packed) {
+        /* Only the data comes back; the holes stay holes on the host too. */
+        if (sparse_unpack(r->out_fd, dst, host, r->store_error, sizeof(r->store_error)) != 0)
+            goto done;
+        goto written;
+    }
     char buf[1 << 16];
     for (;;) {
         ssize_t n = pread(r->out_fd, buf, sizeof(buf), off);
@@ -1161,6 +1230,7 @@ static int out_end(void *ctx, const char *vm_path)
             break;
         off += n;
     }
+written:
     if (close(dst) < 0) {
         dst = -1;
         snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
@@ -1287,6 +1357,10 @@ static int spawn_qemu(struct run *r)
     argv[n++] = dev[CH_IN];
     argv[n++] = "-device";
     argv[n++] = "virtserialport,bus=vs.0,nr=2,chardev=in,name=pv.stdin";
+    argv[n++] = "-chardev";
+    argv[n++] = dev[CH_LIVE];
+    argv[n++] = "-device";
+    argv[n++] = "virtserialport,bus=vs.0,nr=3,chardev=live,name=pv.live";
     argv[n] = NULL;
 
     /* The whole QEMU command line only on request: it is long, and --verbose is what the
@@ -1386,6 +1460,8 @@ static void stdin_answer(struct run *r, const char *head, const void *data, size
         (len && write_fully(r->fd_in_in, data, len) < 0))
         r->in_ended = true;
     r->in_waiting = false;
+    input_wait_answer(&r->in_wait, input_wait_clock(),
+                      len == 0 && strncmp(head, "PV1 DATA", 8) == 0);
 }
 
 /* The request that waits gets what the input has now; without anything (and before its time
@@ -1476,6 +1552,13 @@ static ssize_t pump(struct run *r, int c)
     case CH_IN:
         stdin_feed(r, buf, (size_t)n);
         break;
+    case CH_LIVE:
+        if (r->fd_live >= 0 && !r->live_broken && write_fully(r->fd_live, buf, (size_t)n) < 0) {
+            errmsg("KVM runner: cannot write %s: %s; the rest of it is lost",
+                   r->job->live->host_path, strerror(errno));
+            r->live_broken = true;
+        }
+        break;
     case CH_RES: {
         bool started = r->frames->started, exited = r->frames->exited;
         runner_frames_feed(r->frames, buf, (size_t)n);
@@ -1529,7 +1612,9 @@ static enum outcome relay(struct run *r)
             deadline = r->t_exit + RUNNER_RESULT_LIMIT;
             phase = "results";
         } else if (r->frames->started) {
-            deadline = job->timeout_sec ? r->t_start + job->timeout_sec : 0;
+            /* Time the command spent waiting for its input is not charged to it. */
+            deadline = job->timeout_sec ? r->t_start + job->timeout_sec +
+                                          input_wait_total(&r->in_wait, input_wait_clock()) : 0;
             phase = "command";
         } else {
             deadline = r->t_spawn + RUNNER_BOOT_LIMIT;
@@ -1710,7 +1795,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
         return -1;
     }
     r->job = job;
-    r->fd_log = r->fd_res_in = r->fd_in_in = r->out_fd = -1;
+    r->fd_log = r->fd_res_in = r->fd_in_in = r->out_fd = r->fd_live = -1;
     for (int c = 0; c < CH_N; c++)
         r->fd[c] = -1;
     r->console.label = "";
@@ -1733,6 +1818,17 @@ int runner_run(const struct runner_job *job, int *exit_status)
             err = EINVAL;
             goto out;
         }
+    if (job->live) {
+        /* O_APPEND is not used: a FIFO or a terminal given as the live file works as well. */
+        unsigned mode = job->live->mode;
+        r->fd_live = open(job->live->host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                          mode ? mode : 0666);
+        if (r->fd_live < 0) {
+            errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
+            err = EINVAL;
+            goto out;
+        }
+    }
     if (find_ingredients(r) < 0 || make_tmpdir(r) < 0 || write_initrd(r) < 0 || make_fifos(r) < 0) {
         err = EIO;
         goto out;
@@ -1808,6 +1904,8 @@ out:
         close(r->fd_log);
     if (r->out_fd >= 0)
         close(r->out_fd);
+    if (r->fd_live >= 0 && close(r->fd_live) < 0 && !r->live_broken && rc == 0)
+        errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
     remove_tmpdir(r);
     if (signals_set)
         restore_signals(&saved);

@@ -13,7 +13,8 @@
  *     (PAGEVISOR_STATIC=none puts none in)
  *
  * Inside the VM the command runs with cwd /pv, stdin /dev/null, PATH of busybox applets and
- * /pv/bin. Its stdout and stderr are serial ports (ttys in raw mode) relayed live to the caller's
+ * /pv/bin. A job may name one live output file, written on the host while the command runs
+ * (a third virtio-serial port, "pv.live"). Its stdout and stderr are serial ports (ttys in raw mode) relayed live to the caller's
  * stdout and stderr; its exit status, and the output files asked for, come back over a
  * virtio-serial port in the framing below. A job may also serve its caller's standard input to
  * the command, on request, through a second virtio-serial port (the stdin relay below).
@@ -28,6 +29,8 @@ struct runner_file {
     const char *host_path; /* file (or, for inputs, directory: put recursively) on the host */
     const char *vm_path;   /* absolute path in the VM; inputs must lie under /pv/ */
     unsigned mode;         /* outputs: permissions of the host file (0: 0666 & ~umask) */
+    int sparse_packed;     /* outputs: the VM file is a packed sparse file (sparse_file.h),
+                            * written to the host file with its holes */
 };
 
 struct runner_job {
@@ -44,6 +47,11 @@ struct runner_job {
     size_t (*stdin_read)(void *ctx, void *buf, size_t cap, int *eof);
     void *stdin_ctx;
     int stdin_fd;                      /* polled while a request waits for input */
+
+    /* A live output file (NULL: none): what the command writes to live->vm_path (a symbolic
+     * link the job script makes to the "pv.live" port) goes to live->host_path as it comes,
+     * created (0666 & ~umask, or live->mode) or truncated before the VM boots. */
+    const struct runner_file *live;
 };
 
 /*
@@ -54,7 +62,8 @@ struct runner_job {
  * re-raised after cleanup).
  *
  * The timeout counts from the moment the command starts in the VM (boot is not charged to
- * it); booting and sending the results back have their own generous limits. An output file
+ * it, nor the time the command waits for input over the stdin relay: input_wait.h); booting
+ * and sending the results back have their own generous limits. An output file
  * the command did not create is reported with a warning and left alone on the host.
  * All temporary files live in one directory under $TMPDIR (or /tmp) removed before returning.
  */

@@ -114,13 +114,15 @@ static void text_record(FILE *f, const struct fault_event *e)
                    false);
     }
     if (e->insn_ok) {
-        fprintf(f, "    %08X: %-20s %s", e->eip, e->insn.bytes, e->insn.text);
+        fprintf(f, "    %08X%s%s: %-20s %s", e->eip, e->symbol[0] ? " " : "", e->symbol,
+                e->insn.bytes, e->insn.text);
         if (e->insn.has_mem)
             fprintf(f, "    ; ea %08X%s", e->insn.mem_ea,
                     e->insn.mem_ea == e->cr2 ? " = cr2" : "");
         fprintf(f, "\n");
     } else {
-        fprintf(f, "    %08X: (instruction not readable)\n", e->eip);
+        fprintf(f, "    %08X%s%s: (instruction not readable)\n", e->eip, e->symbol[0] ? " " : "",
+                e->symbol);
     }
 }
 

@@ -29,6 +29,7 @@ struct fault_event {
     uint32_t status;         /* NTSTATUS for access violations, bug-check code for bug checks */
     bool insn_ok;            /* insn holds the faulting instruction */
     struct insn_text insn;
+    char symbol[64];         /* "main+0x14": the function eip lies in, "" when unknown */
 };
 
 struct trace_writer {

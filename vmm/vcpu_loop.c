@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 
+#include "console_input.h"
 #include "crash_report.h"
 #include "pit.h"
 
@@ -23,15 +24,37 @@ static void on_alarm(int sig)
         running->immediate_exit = 1; /* in case the signal lands just before KVM_RUN */
 }
 
-static void arm_timeout(unsigned seconds)
+static void arm_timeout(double seconds)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_alarm;   /* no SA_RESTART: KVM_RUN must return EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = { .it_value = { .tv_sec = seconds } };
+    if (seconds < 0.01)
+        seconds = 0.01;
+    struct itimerval it = { .it_value = { .tv_sec = (time_t)seconds,
+                                          .tv_usec = (suseconds_t)((seconds - (time_t)seconds) *
+                                                                   1e6) } };
     setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Seconds the guest has waited for console input (not counted by --timeout). */
+static double input_waited(const struct hc_state *hc)
+{
+    return hc->input ? input_wait_total(&hc->input->wait, input_wait_clock()) : 0;
+}
+
+/* The alarm went off: true when time spent waiting for console input leaves the guest time
+ * still, after arming the alarm again for what is left. */
+static bool timeout_extended(const struct hc_state *hc, double start, unsigned timeout_sec)
+{
+    double used = input_wait_clock() - start - input_waited(hc);
+    if (used >= (double)timeout_sec)
+        return false;
+    timed_out = 0;
+    arm_timeout((double)timeout_sec - used);
+    return true;
 }
 
 static void disarm_timeout(void)
@@ -86,7 +109,7 @@ static bool is_reset_state(const struct pv_regs *r)
 }
 
 /* kvmtool style: what happened, the registers, the code around EIP. */
-static void dump_vcpu(struct vm *vm, const char *what)
+static void dump_vcpu(struct vm *vm, const struct hc_state *hc, const char *what)
 {
     struct pv_regs r;
     get_regs(vm, &r);
@@ -97,8 +120,10 @@ static void dump_vcpu(struct vm *vm, const char *what)
         fflush(stderr);
         return;
     }
+    const struct symbolizer *syms = hc->tracer ? hc->tracer->syms : NULL;
+    const char *process = hc->tracer ? tracer_process_by_cr3(hc->tracer, r.cr3) : NULL;
     crash_print_regs(stderr, &r);
-    crash_print_code(stderr, &vm->mem, &r);
+    crash_print_code_sym(stderr, &vm->mem, &r, syms, process);
     fflush(stderr);
 }
 
@@ -148,34 +173,34 @@ static int handle_exit(struct vm *vm, struct hc_state *hc, struct pit *pit,
         io_exit(vm, hc, pit, st);
         return hc->finished ? hc->exit_status : -1;
     case KVM_EXIT_SHUTDOWN:
-        dump_vcpu(vm, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
+        dump_vcpu(vm, hc, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
         return PV_EXIT_TRIPLE_FAULT;
     case KVM_EXIT_HLT:
-        dump_vcpu(vm, "guest halted with interrupts off and no shutdown call (KVM_EXIT_HLT)");
+        dump_vcpu(vm, hc, "guest halted with interrupts off and no shutdown call (KVM_EXIT_HLT)");
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_FAIL_ENTRY:
         snprintf(what, sizeof(what), "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, "
                  "hardware reason 0x%llx)",
                  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_INTERNAL_ERROR:
         snprintf(what, sizeof(what), "KVM internal error (KVM_EXIT_INTERNAL_ERROR, suberror %u)",
                  run->internal.suberror);
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_MMIO:
         snprintf(what, sizeof(what), "guest %s physical address 0x%llx outside its RAM "
                  "(KVM_EXIT_MMIO)", run->mmio.is_write ? "wrote" : "read",
                  (unsigned long long)run->mmio.phys_addr);
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_INTR:
         return -1;
     default:
         snprintf(what, sizeof(what), "unexpected KVM exit %u (KVM_EXIT_%s)", run->exit_reason,
                  kvm_exit_name(run->exit_reason));
-        dump_vcpu(vm, what);
+        dump_vcpu(vm, hc, what);
         return PV_EXIT_VMM_ERROR;
     }
 }
@@ -187,6 +212,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     running = vm->run;
     struct pit pit;
     pit_init(&pit, vm->vm_fd, vm->run);
+    double start = input_wait_clock();
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;
@@ -199,10 +225,15 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
             status = PV_EXIT_VMM_ERROR;
             break;
         }
-        if (timed_out) {
-            char what[96];
-            snprintf(what, sizeof(what), "guest timed out after %u s (--timeout)", timeout_sec);
-            dump_vcpu(vm, what);
+        if (timed_out && !timeout_extended(hc, start, timeout_sec)) {
+            char what[160];
+            double waited = input_waited(hc);
+            int n = snprintf(what, sizeof(what), "guest timed out after %u s (--timeout)",
+                             timeout_sec);
+            if (waited >= 0.1 && n > 0 && (size_t)n < sizeof(what))
+                snprintf(what + n, sizeof(what) - (size_t)n, ", not counting %.1f s spent "
+                         "waiting for console input", waited);
+            dump_vcpu(vm, hc, what);
             status = PV_EXIT_TIMEOUT;
             break;
         }

@@ -14,8 +14,11 @@ VOID HvInitialize(VOID);
 VOID HvConsoleWrite(ULONG Channel, PCSTR Text, ULONG Length);
 LONG HvConsoleRead(PVOID Buffer, ULONG Capacity, ULONG TimeoutMs, PULONG Count,
                    BOOLEAN *Ended);
+/* Regs (NULL when not killed by an exception) and FaultTrap: the exception's registers and
+ * vector, for the host's crash report. */
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
-                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name);
+                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name,
+                         ULONG FaultTrap, const struct pv_regs *Regs);
 VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG ImageEnd,
                           PCSTR Name);
 VOID HvReportBugCheck(const struct pv_hc_bugcheck *BugCheck);

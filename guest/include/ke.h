@@ -254,6 +254,9 @@ DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR 
 DECLSPEC_NORETURN VOID KeBugCheckWithTf(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
                                         ULONG_PTR P3, ULONG_PTR P4, PKTRAP_FRAME TrapFrame);
 DECLSPEC_NORETURN VOID KiHaltSystem(ULONG QemuExitValue);
+/* The registers of a trap frame, with the control registers now (for the host's reports). */
+struct pv_regs;
+VOID KiTrapFrameRegisters(struct pv_regs *Regs, PKTRAP_FRAME TrapFrame);
 
 /* ke/console.c */
 ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));

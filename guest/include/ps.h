@@ -49,6 +49,7 @@ typedef struct _EPROCESS
     BOOLEAN Started;                        /* reached ring 3 at least once */
     BOOLEAN TerminationRequested;           /* NtTerminateProcess by another process */
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;
+    struct pv_regs FaultRegs;               /* at the exception that ended it (Killed) */
     POBJECT_HEADER HandleTable[PS_MAX_HANDLES];   /* handle 4*(i+1) */
 } EPROCESS, *PEPROCESS;
 

@@ -22,44 +22,57 @@ DECLSPEC_NORETURN VOID KiHaltSystem(ULONG QemuExitValue)
         __halt();
 }
 
-static VOID KiCaptureRegisters(struct pv_regs *Regs, PKTRAP_FRAME TrapFrame)
+VOID KiTrapFrameRegisters(struct pv_regs *Regs, PKTRAP_FRAME TrapFrame)
 {
-    if (TrapFrame != NULL)
+    Regs->eax = TrapFrame->Eax;
+    Regs->ebx = TrapFrame->Ebx;
+    Regs->ecx = TrapFrame->Ecx;
+    Regs->edx = TrapFrame->Edx;
+    Regs->esi = TrapFrame->Esi;
+    Regs->edi = TrapFrame->Edi;
+    Regs->ebp = TrapFrame->Ebp;
+    Regs->eip = TrapFrame->Eip;
+    Regs->eflags = TrapFrame->EFlags;
+    Regs->cs = TrapFrame->SegCs & 0xFFFF;
+    if (KiUserTrap(TrapFrame) || TrapFrame->TrapNumber == 8)   /* user, or task switch */
     {
-        Regs->eax = TrapFrame->Eax;
-        Regs->ebx = TrapFrame->Ebx;
-        Regs->ecx = TrapFrame->Ecx;
-        Regs->edx = TrapFrame->Edx;
-        Regs->esi = TrapFrame->Esi;
-        Regs->edi = TrapFrame->Edi;
-        Regs->ebp = TrapFrame->Ebp;
-        Regs->eip = TrapFrame->Eip;
-        Regs->eflags = TrapFrame->EFlags;
-        Regs->cs = TrapFrame->SegCs & 0xFFFF;
-        if (KiUserTrap(TrapFrame) || TrapFrame->TrapNumber == 8)   /* user, or task switch */
-        {
-            Regs->esp = TrapFrame->HardwareEsp;
-            Regs->ss = TrapFrame->HardwareSegSs & 0xFFFF;
-        }
-        else
-        {
-            /* A ring-0 trap pushes no ESP/SS: the old ESP is just past EFLAGS. */
-            Regs->esp = (ULONG)(ULONG_PTR)&TrapFrame->HardwareEsp;
-            Regs->ss = KGDT_R0_DATA;
-        }
+        Regs->esp = TrapFrame->HardwareEsp;
+        Regs->ss = TrapFrame->HardwareSegSs & 0xFFFF;
     }
     else
     {
-        Regs->eip = (ULONG)(ULONG_PTR)__builtin_return_address(0);
-        Regs->esp = (ULONG)(ULONG_PTR)__builtin_frame_address(0);
-        Regs->eflags = __readeflags();
-        Regs->cs = KGDT_R0_CODE;
+        /* A ring-0 trap pushes no ESP/SS: the old ESP is just past EFLAGS. */
+        Regs->esp = (ULONG)(ULONG_PTR)&TrapFrame->HardwareEsp;
         Regs->ss = KGDT_R0_DATA;
     }
     Regs->cr0 = __readcr0();
     Regs->cr2 = __readcr2();
     Regs->cr3 = __readcr3();
     Regs->cr4 = __readcr4();
+}
+
+/* Inlined, so that without a trap frame EIP, ESP and EBP are those of KeBugCheckWithTf's
+ * caller: EBP is where the host's backtrace starts (the kernel keeps frame pointers). */
+static inline __attribute__((always_inline)) VOID KiCaptureRegisters(struct pv_regs *Regs,
+                                                                    PKTRAP_FRAME TrapFrame)
+{
+    if (TrapFrame != NULL)
+    {
+        KiTrapFrameRegisters(Regs, TrapFrame);
+    }
+    else
+    {
+        Regs->ebp = *(ULONG *)__builtin_frame_address(0);
+        Regs->eip = (ULONG)(ULONG_PTR)__builtin_return_address(0);
+        Regs->esp = (ULONG)(ULONG_PTR)__builtin_frame_address(0);
+        Regs->eflags = __readeflags();
+        Regs->cs = KGDT_R0_CODE;
+        Regs->ss = KGDT_R0_DATA;
+        Regs->cr0 = __readcr0();
+        Regs->cr2 = __readcr2();
+        Regs->cr3 = __readcr3();
+        Regs->cr4 = __readcr4();
+    }
 }
 
 DECLSPEC_NORETURN VOID KeBugCheckWithTf(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,

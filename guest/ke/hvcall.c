@@ -115,7 +115,8 @@ VOID HvNotifyProcessStart(ULONG ProcessId, ULONG Cr3, ULONG ImageBase, ULONG Ima
 }
 
 VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULONG FaultAddress,
-                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name)
+                         ULONG FaultEip, ULONG FaultAccess, BOOLEAN Child, PCSTR Name,
+                         ULONG FaultTrap, const struct pv_regs *Regs)
 {
     ULONG i;
 
@@ -131,6 +132,12 @@ VOID HvNotifyProcessExit(ULONG ProcessId, ULONG ExitStatus, BOOLEAN Killed, ULON
     HvProcessExitBlock.child = Child ? 1 : 0;
     for (i = 0; i + 1 < PV_NAME_MAX && Name[i] != '\0'; i++)
         HvProcessExitBlock.name[i] = Name[i];
+    if (Regs != NULL)
+    {
+        HvProcessExitBlock.regs_valid = 1;
+        HvProcessExitBlock.fault_trap = FaultTrap;
+        HvProcessExitBlock.regs = *Regs;
+    }
     HvCall(PV_HC_PROCESS_EXIT, &HvProcessExitBlock);
 }
 

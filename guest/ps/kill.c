@@ -44,7 +44,8 @@ VOID PspReportExit(PEPROCESS Process)
     HvNotifyProcessExit(Process->UniqueProcessId, (ULONG)Status, Process->Killed,
                         Process->FaultAddress, Process->FaultEip, Process->FaultAccess,
                         Process->InheritedFromUniqueProcessId != PsInitialSystemProcess.UniqueProcessId,
-                        Process->ImageFileName);
+                        Process->ImageFileName, Process->FaultTrap,
+                        Process->Killed ? &Process->FaultRegs : NULL);
 }
 
 VOID PspExitThread(NTSTATUS ExitStatus)
@@ -88,6 +89,9 @@ VOID KiTerminateByException(NTSTATUS Status, ULONG FaultAddress, ULONG FaultAcce
     Process->FaultEip = TrapFrame->Eip;
     Process->FaultTrap = TrapFrame->TrapNumber;
     Process->FaultErrorCode = TrapFrame->ErrCode;
+    KiTrapFrameRegisters(&Process->FaultRegs, TrapFrame);
+    if (TrapFrame->TrapNumber == 14)
+        Process->FaultRegs.cr2 = FaultAddress;  /* CR2 may have moved on since the fault */
     DbgPrint("ps: %s (pid %u) killed: trap 0x%02X error code 0x%X at eip 0x%08X, "
              "address 0x%08X, esp 0x%08X\n",
              Process->ImageFileName, Process->UniqueProcessId, TrapFrame->TrapNumber,

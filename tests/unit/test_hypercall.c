@@ -127,7 +127,7 @@ static void put_child_exit(uint32_t status, uint32_t killed, uint32_t child, con
     struct pv_hc_process_exit p = { .pid = 1, .exit_status = status, .killed = killed,
                                     .fault_address = 0xC0000000u, .fault_eip = 0x401000,
                                     .child = child };
-    strncpy(p.name, name, sizeof(p.name));
+    memcpy(p.name, name, strnlen(name, sizeof(p.name)));
     memcpy(mem.base + BLOCK, &p, sizeof(p));
 }
 
@@ -188,6 +188,52 @@ static void process_exit_needs_terminated_name(void)
     CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, BLOCK, why, sizeof(why)), HC_OK);
     CU_ASSERT_EQUAL(exit_ret(), PV_EINVAL);
     CU_ASSERT_EQUAL(hc.images_run, 0u);
+}
+
+/* What hc_out printed on stderr for the call block at BLOCK. */
+static char *stderr_of_call(unsigned nr)
+{
+    static char text[4096];
+    FILE *saved = stderr;
+    stderr = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(stderr);
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(nr), 4, BLOCK, why, sizeof(why)), HC_OK);
+    fclose(stderr);
+    stderr = saved;
+    return text;
+}
+
+/* An exception other than a page fault: its registers, code and backtrace, no fault address
+ * and no cr2 (it holds an older fault's); a #GP access violation has NT's 0xFFFFFFFF. */
+static void exception_exits_report_registers(void)
+{
+    reset();
+    static const uint8_t idiv[] = { 0xF7, 0xF9 };          /* idiv ecx */
+    memcpy(mem.base + 0x3000, idiv, sizeof(idiv));
+    struct pv_hc_process_exit p = { .pid = 4, .exit_status = 0xC0000094u, .killed = 1,
+                                    .fault_eip = 0x3000, .fault_trap = 0, .regs_valid = 1 };
+    p.regs = (struct pv_regs){ .eax = 100, .eip = 0x3000, .cs = 0x1b, .cr2 = 0xDEAD0000u,
+                               .cr3 = 0x5000 };
+    memcpy(p.name, "div", 4);
+    memcpy(mem.base + BLOCK, &p, sizeof(p));
+    char *t = stderr_of_call(PV_HC_PROCESS_EXIT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "image div was ended by STATUS_INTEGER_DIVIDE_BY_ZERO "
+                                     "(0xC0000094) at eip 0x00003000\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "  exception: vector 0 (#DE divide error)\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "  cr0=00000000 cr3=00005000 cr4=00000000\n"));
+    CU_ASSERT_PTR_NULL(strstr(t, "dead0000"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "  00003000: f7 f9                idiv ecx\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "  backtrace:\n    #0  00003000\n"));
+    CU_ASSERT_EQUAL(hc.exit_status, PV_EXIT_IMAGE_EXCEPTION);
+
+    reset();
+    p.exit_status = (uint32_t)STATUS_ACCESS_VIOLATION;
+    p.fault_trap = 13;
+    p.fault_address = 0xFFFFFFFFu;
+    memcpy(mem.base + BLOCK, &p, sizeof(p));
+    t = stderr_of_call(PV_HC_PROCESS_EXIT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "at eip 0x00003000, reading 0xffffffff\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "  exception: vector 13 (#GP general protection)\n"));
 }
 
 static void shutdown_and_bugcheck_finish_the_run(void)
@@ -373,6 +419,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(refuses_bad_numbers_and_sizes),
     UNIT_TEST(process_exits_set_run_status),
     UNIT_TEST(process_exit_needs_terminated_name),
+    UNIT_TEST(exception_exits_report_registers),
     UNIT_TEST(shutdown_and_bugcheck_finish_the_run),
     UNIT_TEST(console_read_returns_bytes_and_keeps_the_rest),
     UNIT_TEST(console_read_waits_at_most_the_timeout),
