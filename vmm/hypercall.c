@@ -157,6 +157,7 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
     } else if (s->exit_status == 0 && p->exit_status != 0 && !p->child) {
         s->exit_status = image_exit_status(p->exit_status);
     }
+    tracer_process_exit(s->tracer, p->pid);
     set_ret(s, gpa, offsetof(struct pv_hc_process_exit, ret), PV_OK);
 }
 
