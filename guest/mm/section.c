@@ -197,6 +197,9 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
     if (Size > (ULONGLONG)MI_PROTOTYPE_POOL_PTES * PAGE_SIZE)
         return STATUS_SECTION_TOO_BIG;
     Pages = (ULONG)((Size + PAGE_SIZE - 1) >> PAGE_SHIFT);
+    Status = ProbeForWrite(SectionHandle, sizeof(*SectionHandle), 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
     Status = ObCaptureObjectAttributes(ObjectAttributes, &Name);
     if (!NT_SUCCESS(Status))
         return Status;
@@ -317,7 +320,12 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
         return STATUS_INVALID_PARAMETER_3;
     if (ViewSize == NULL)
         return STATUS_INVALID_PARAMETER_7;
-    Status = MmCopyFromUser(&Base, BaseAddress, sizeof(Base));
+    /* Both in-out pointers writable before their values are looked at (NT's order). */
+    Status = ProbeForWrite(BaseAddress, sizeof(*BaseAddress), 1);
+    if (NT_SUCCESS(Status))
+        Status = ProbeForWrite(ViewSize, sizeof(*ViewSize), 1);
+    if (NT_SUCCESS(Status))
+        Status = MmCopyFromUser(&Base, BaseAddress, sizeof(Base));
     if (NT_SUCCESS(Status))
         Status = MmCopyFromUser(&Size, ViewSize, sizeof(Size));
     if (NT_SUCCESS(Status) && SectionOffset != NULL)
