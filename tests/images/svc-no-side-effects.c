@@ -5,7 +5,8 @@
  * returns STATUS_ACCESS_VIOLATION, and then the state it would have changed is checked: a
  * semaphore's count and an event's state are unchanged, no object of the name exists and no
  * handle to it was left, no child process or clone runs, nothing is printed, no memory was
- * reserved, freed, protected or mapped, no output buffer was written in part.
+ * reserved, freed, protected or mapped, no output buffer was written in part (not even the
+ * good one beside a bad one).
  * Expected: one line per step, end; "svc-no-side-effects: exit(0)". A child or clone that ran
  * would print a line of its own and break the expected output.
  */
@@ -192,6 +193,34 @@ static void Memory(void)
                  "NtDelayExecution, DelayInterval unmapped");
 }
 
+/* Services that only report: a bad output fails them, nothing else to check but the status
+ * and that the good output next to it was not written either. */
+static void Queries(void)
+{
+    MEMORY_BASIC_INFORMATION Basic;
+    SIZE_T Length = 0x5A5A;
+    ULONG Read = 0x5A5A;
+    char Buffer[16];
+
+    FOR_EACH_BAD(i)
+        check_status(NtQueryVirtualMemory(NtCurrentProcess(), (PVOID)main,
+                                          MemoryBasicInformation, BadOutputs[i], sizeof(Basic),
+                                          &Length),
+                     STATUS_ACCESS_VIOLATION, "NtQueryVirtualMemory, information %s",
+                     BadNames[i]);
+    CHECK(Length == 0x5A5A, "its ReturnLength was not written");
+    FOR_EACH_BAD(i)
+        check_status(PvQueryPhysicalPage((PVOID)main, BadOutputs[i]), STATUS_ACCESS_VIOLATION,
+                     "PvQueryPhysicalPage, PageFrameNumber %s", BadNames[i]);
+    FOR_EACH_BAD(i)
+        check_status(PvReadConsole(Buffer, sizeof(Buffer), BadOutputs[i]),
+                     STATUS_ACCESS_VIOLATION, "PvReadConsole, BytesRead %s", BadNames[i]);
+    FOR_EACH_BAD(i)
+        check_status(PvReadConsole(BadOutputs[i], sizeof(Buffer), &Read),
+                     STATUS_ACCESS_VIOLATION, "PvReadConsole, Buffer %s", BadNames[i]);
+    CHECK(Read == 0x5A5A, "its BytesRead was not written");
+}
+
 /* A buffer of three pages of which only the first two are committed. */
 static void Display(void)
 {
@@ -250,6 +279,7 @@ int main(int argc, char **argv)
     Events();
     Sections();
     Memory();
+    Queries();
     Display();
     Processes();
     msg("end");
