@@ -264,7 +264,7 @@ static void Processes(void)
                      BadNames[i]);
     }
     check_status(NtDelayExecution(FALSE, &Wait), STATUS_SUCCESS,
-                 "50 ms later no child has printed anything");
+                 "a 50 ms wait in which a child would have printed");
 }
 
 int main(int argc, char **argv)
