@@ -300,7 +300,7 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
 {
     PEPROCESS Caller = PsGetCurrentProcess();
     ULONGLONG Offset = 0;
-    ULONG_PTR Base, Size;
+    ULONG_PTR Base, Size, CallerBase, CallerSize;
     ULONG Protection, FirstPage;
     NTSTATUS Status;
 
@@ -332,6 +332,8 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
         Status = MmCopyFromUser(&Offset, SectionOffset, sizeof(Offset));
     if (!NT_SUCCESS(Status))
         return Status;
+    CallerBase = Base;
+    CallerSize = Size;
     if ((Offset & (MM_VIRTMEM_GRANULARITY - 1)) != 0 ||
         Offset >= (ULONGLONG)Section->SizeOfSection * PAGE_SIZE)
         return STATUS_INVALID_PARAMETER_6;
@@ -358,7 +360,12 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
     if (Process != Caller)
         KeAttachProcess(Caller);
     if (!NT_SUCCESS(Status))
+    {
+        /* No view: the caller's values go back as they were. */
+        (void)MmCopyToUser(BaseAddress, &CallerBase, sizeof(CallerBase));
+        (void)MmCopyToUser(ViewSize, &CallerSize, sizeof(CallerSize));
         return Status;
+    }
     (void)MmCopyToUser(BaseAddress, &Base, sizeof(Base));
     (void)MmCopyToUser(ViewSize, &Size, sizeof(Size));
     return STATUS_SUCCESS;

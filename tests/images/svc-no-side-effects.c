@@ -97,6 +97,12 @@ static void Events(void)
                      STATUS_ACCESS_VIOLATION, "NtCreateEvent, handle %s", BadNames[i]);
     check_status(NtOpenEvent(&Other, 0, &Attributes), STATUS_OBJECT_NAME_NOT_FOUND,
                  "no event of that name was left behind");
+    String.Buffer = UNMAPPED;
+    check_status(NtCreateEvent(&Event, 0, &Attributes, NotificationEvent, FALSE),
+                 STATUS_ACCESS_VIOLATION, "NtCreateEvent, the name's characters unmapped");
+    Attributes.ObjectName = UNMAPPED;
+    check_status(NtCreateEvent(&Event, 0, &Attributes, NotificationEvent, FALSE),
+                 STATUS_ACCESS_VIOLATION, "NtCreateEvent, the name's UNICODE_STRING unmapped");
     check_status(NtCreateEvent(&Event, 0, UNMAPPED, NotificationEvent, FALSE),
                  STATUS_ACCESS_VIOLATION, "NtCreateEvent, attributes unmapped");
 }
@@ -131,12 +137,24 @@ static void Sections(void)
                                         BadOutputs[i], ViewUnmap, 0, PAGE_READWRITE),
                      STATUS_ACCESS_VIOLATION, "NtMapViewOfSection, ViewSize %s", BadNames[i]);
     Size = 0;
+    check_status(NtMapViewOfSection(Section, NtCurrentProcess(), &Base, 0, 0, UNMAPPED, &Size,
+                                    ViewUnmap, 0, PAGE_READWRITE),
+                 STATUS_ACCESS_VIOLATION, "NtMapViewOfSection, SectionOffset unmapped");
+    CHECK(Base == (PVOID)0x30000000u && Size == 0, "its BaseAddress and ViewSize kept");
     check_status(NtMapViewOfSection(Section, NtCurrentProcess(), (PVOID *)(void *)main, 0, 0,
                                     NULL, &Size, ViewUnmap, 0, PAGE_READWRITE),
                  STATUS_ACCESS_VIOLATION, "NtMapViewOfSection, BaseAddress read-only code");
     check_status(NtMapViewOfSection(Section, NtCurrentProcess(), &Base, 0, 0, NULL, &Size,
                                     ViewUnmap, 0, PAGE_READWRITE),
                  STATUS_SUCCESS, "nothing was mapped at 0x30000000: a view goes there now");
+    {
+        PVOID Again = Base;
+        SIZE_T AgainSize = 0;
+        check_status(NtMapViewOfSection(Section, NtCurrentProcess(), &Again, 0, 0, NULL,
+                                        &AgainSize, ViewUnmap, 0, PAGE_READWRITE),
+                     STATUS_CONFLICTING_ADDRESSES, "a second view at the same address");
+        CHECK(Again == Base && AgainSize == 0, "its BaseAddress and ViewSize kept");
+    }
     CHECK(Base == (PVOID)0x30000000u && Size == 65536, "at 0x%08X, %u bytes", (ULONG)Base,
           (ULONG)Size);
     check_status(NtUnmapViewOfSection(NtCurrentProcess(), Base), STATUS_SUCCESS, "unmap it");
@@ -156,6 +174,12 @@ static void Memory(void)
                                              MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
                      STATUS_ACCESS_VIOLATION, "NtAllocateVirtualMemory, RegionSize %s",
                      BadNames[i]);
+    FOR_EACH_BAD(i)
+        check_status(NtAllocateVirtualMemory(NtCurrentProcess(), BadOutputs[i], 0, &Size,
+                                             MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
+                     STATUS_ACCESS_VIOLATION, "NtAllocateVirtualMemory, BaseAddress %s",
+                     BadNames[i]);
+    CHECK(Size == 2 * PAGE, "its RegionSize was not written");
     check_status(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size,
                                          MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
                  STATUS_SUCCESS, "nothing was reserved at 0x20000000: it is reserved now");
@@ -165,6 +189,17 @@ static void Memory(void)
                                             BadOutputs[i]),
                      STATUS_ACCESS_VIOLATION, "NtProtectVirtualMemory, OldProtect %s",
                      BadNames[i]);
+    FOR_EACH_BAD(i)
+        check_status(NtProtectVirtualMemory(NtCurrentProcess(), BadOutputs[i], &Size,
+                                            PAGE_READONLY, &Old),
+                     STATUS_ACCESS_VIOLATION, "NtProtectVirtualMemory, BaseAddress %s",
+                     BadNames[i]);
+    FOR_EACH_BAD(i)
+        check_status(NtProtectVirtualMemory(NtCurrentProcess(), &Base, BadOutputs[i],
+                                            PAGE_READONLY, &Old),
+                     STATUS_ACCESS_VIOLATION, "NtProtectVirtualMemory, NumberOfBytes %s",
+                     BadNames[i]);
+    CHECK(Old == 0, "its OldProtect was not written");
     check_status(NtProtectVirtualMemory(NtCurrentProcess(), &Base, &Size, PAGE_READWRITE, &Old),
                  STATUS_SUCCESS, "protect it again");
     CHECK(Old == PAGE_READWRITE, "it was still read-write (0x%X)", Old);
@@ -172,6 +207,9 @@ static void Memory(void)
         check_status(NtFreeVirtualMemory(NtCurrentProcess(), &Base, BadOutputs[i],
                                          MEM_RELEASE),
                      STATUS_ACCESS_VIOLATION, "NtFreeVirtualMemory, RegionSize %s", BadNames[i]);
+    FOR_EACH_BAD(i)
+        check_status(NtFreeVirtualMemory(NtCurrentProcess(), BadOutputs[i], &Size, MEM_RELEASE),
+                     STATUS_ACCESS_VIOLATION, "NtFreeVirtualMemory, BaseAddress %s", BadNames[i]);
     ((volatile char *)Base)[PAGE] = 2;
     Size = 0;
     check_status(NtFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE),
@@ -186,6 +224,15 @@ static void Memory(void)
     CHECK(((const unsigned char *)&Info)[0] == 0xAB &&
           ((const unsigned char *)&Info)[sizeof(Info) - 1] == 0xAB,
           "the information buffer was not written");
+    FOR_EACH_BAD(i)
+    {
+        ULONG Returned = 0x5A5A;
+        check_status(NtQueryInformationProcess(NtCurrentProcess(), ProcessBasicInformation,
+                                               BadOutputs[i], sizeof(Info), &Returned),
+                     STATUS_ACCESS_VIOLATION, "NtQueryInformationProcess, Information %s",
+                     BadNames[i]);
+        CHECK(Returned == 0x5A5A, "its ReturnLength was not written");
+    }
     FOR_EACH_BAD(i)
         check_status(PvQueryMmCounters(BadOutputs[i], sizeof(Counters)),
                      STATUS_ACCESS_VIOLATION, "PvQueryMmCounters, Counters %s", BadNames[i]);
@@ -209,6 +256,14 @@ static void Queries(void)
                      STATUS_ACCESS_VIOLATION, "NtQueryVirtualMemory, information %s",
                      BadNames[i]);
     CHECK(Length == 0x5A5A, "its ReturnLength was not written");
+    memset(&Basic, 0xAB, sizeof(Basic));
+    FOR_EACH_BAD(i)
+        check_status(NtQueryVirtualMemory(NtCurrentProcess(), (PVOID)main,
+                                          MemoryBasicInformation, &Basic, sizeof(Basic),
+                                          BadOutputs[i]),
+                     STATUS_ACCESS_VIOLATION, "NtQueryVirtualMemory, ReturnLength %s",
+                     BadNames[i]);
+    CHECK(((const unsigned char *)&Basic)[0] == 0xAB, "its information was not written");
     FOR_EACH_BAD(i)
         check_status(PvQueryPhysicalPage((PVOID)main, BadOutputs[i]), STATUS_ACCESS_VIOLATION,
                      "PvQueryPhysicalPage, PageFrameNumber %s", BadNames[i]);
