@@ -49,33 +49,72 @@ int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_by
     return PV_OK;
 }
 
+static size_t pid_bucket(uint32_t pid)
+{
+    return (pid * 2654435761u) >> 16 & (TRACER_PROC_BUCKETS - 1);
+}
+
 static struct process_info *find_process(const struct fault_tracer *t, uint32_t pid)
 {
-    for (size_t i = t->nprocs; i-- > 0;)
-        if (t->procs[i].pid == pid)
-            return &t->procs[i];
+    for (uint16_t i = t->proc_bucket[pid_bucket(pid)]; i; i = t->procs[i - 1].next)
+        if (t->procs[i - 1].pid == pid)
+            return (struct process_info *)&t->procs[i - 1];
     return NULL;
+}
+
+static void unlink_process(struct fault_tracer *t, struct process_info *p)
+{
+    uint16_t self = (uint16_t)(p - t->procs + 1);
+    for (uint16_t *link = &t->proc_bucket[pid_bucket(p->pid)]; *link;
+         link = &t->procs[*link - 1].next)
+        if (*link == self) {
+            *link = p->next;
+            break;
+        }
+}
+
+/* A free entry; when there is none, the one that ended longest ago, and when no process has
+ * ended (a guest that reports more starts than it can have processes), the oldest start. */
+static struct process_info *take_entry(struct fault_tracer *t)
+{
+    if (t->nprocs < TRACER_PROCS)
+        return &t->procs[t->nprocs++];
+    struct process_info *victim = NULL;
+    for (size_t i = 0; i < TRACER_PROCS; i++) {
+        struct process_info *p = &t->procs[i];
+        if (!victim || (p->ended && !victim->ended) ||
+            (p->ended == victim->ended && p->stamp < victim->stamp))
+            victim = p;
+    }
+    unlink_process(t, victim);
+    return victim;
 }
 
 void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name)
 {
     struct process_info *p = find_process(t, pid);
     if (!p) {
-        if (t->nprocs == t->procs_cap) {
-            size_t cap = t->procs_cap ? t->procs_cap * 2 : 16;
-            struct process_info *n = realloc(t->procs, cap * sizeof(*n));
-            if (!n)
-                return;
-            t->procs = n;
-            t->procs_cap = cap;
-        }
-        p = &t->procs[t->nprocs++];
+        p = take_entry(t);
+        p->pid = pid;
+        size_t b = pid_bucket(pid);
+        p->next = t->proc_bucket[b];
+        t->proc_bucket[b] = (uint16_t)(p - t->procs + 1);
     }
-    p->pid = pid;
     p->cr3 = cr3;
+    p->ended = false;
+    p->stamp = ++t->proc_stamp;
     snprintf(p->name, sizeof(p->name), "%s", name);
     if (t->writing)
         trace_process_name(&t->writer, pid, name);
+}
+
+void tracer_process_exit(struct fault_tracer *t, uint32_t pid)
+{
+    struct process_info *p = find_process(t, pid);
+    if (p && !p->ended) {
+        p->ended = true;
+        p->stamp = ++t->proc_stamp;
+    }
 }
 
 const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid)
@@ -275,7 +314,6 @@ int tracer_finish(struct fault_tracer *t)
 
 void tracer_free(struct fault_tracer *t)
 {
-    free(t->procs);
-    t->procs = NULL;
-    t->nprocs = t->procs_cap = 0;
+    memset(t->proc_bucket, 0, sizeof(t->proc_bucket));
+    t->nprocs = 0;
 }

@@ -16,9 +16,18 @@
 #include "symbols.h"
 #include "trace.h"
 
+/* The names the trace gives faults, by PID. The table is bounded: the guest has at most 32
+ * processes alive at once, an ended process's entry is kept (its last records may still be in
+ * the ring) until its slot is needed, and then the one that ended longest ago is reused. */
+#define TRACER_PROCS        128
+#define TRACER_PROC_BUCKETS 64   /* hash chains over pid; a power of two */
+
 struct process_info {
     uint32_t pid, cr3;
     char name[PV_NAME_MAX];
+    bool ended;
+    uint64_t stamp;              /* when it started, or ended once ended: picks what to reuse */
+    uint16_t next;               /* next entry in its hash chain, index + 1; 0 ends it */
 };
 
 struct fault_tracer {
@@ -29,8 +38,10 @@ struct fault_tracer {
     uint64_t tsc_base;               /* guest TSC at the start of the run */
     uint32_t tsc_khz;                /* 0: times unknown, reported as 0 */
 
-    struct process_info *procs;
-    size_t nprocs, procs_cap;
+    struct process_info procs[TRACER_PROCS];
+    uint16_t proc_bucket[TRACER_PROC_BUCKETS]; /* first entry of each chain, index + 1 */
+    size_t nprocs;                   /* entries in use, at most TRACER_PROCS */
+    uint64_t proc_stamp;
 
     uint64_t faults, lost, bad_records, guest_lost;
     uint64_t by_resolution[PV_FAULT_RESOLUTION_MAX];
@@ -48,6 +59,8 @@ int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_by
 
 /* PV_HC_PROCESS_START. */
 void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name);
+/* PV_HC_PROCESS_EXIT: the name stays known, but its entry may now be reused. */
+void tracer_process_exit(struct fault_tracer *t, uint32_t pid);
 const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid);
 /* The name of the process whose page directory is cr3 (the last started), or NULL. */
 const char *tracer_process_by_cr3(const struct fault_tracer *t, uint32_t cr3);

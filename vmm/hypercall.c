@@ -211,6 +211,7 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
     } else if (s->exit_status == 0 && p->exit_status != 0 && !p->child) {
         s->exit_status = image_exit_status(p->exit_status);
     }
+    tracer_process_exit(s->tracer, p->pid);
     set_ret(s, gpa, offsetof(struct pv_hc_process_exit, ret), PV_OK);
 }
 
@@ -265,8 +266,9 @@ static void hc_pagefile_io(struct hc_state *s, uint32_t gpa, struct pv_hc_pagefi
     uint32_t done = 0;
     int32_t ret = pagefile_io(s->pagefile, s->mem, req, &done);
     /* The guest copes (an in-page error, or the write goes elsewhere); the user should still
-     * hear that the backing store failed, without a flood from a high injected rate. */
-    if (ret == PV_EIO && ++s->pagefile_failures <= 10) {
+     * hear that the backing store failed, or that the guest asked for a read into one frame
+     * twice, without a flood from a high injected rate. */
+    if ((ret == PV_EIO || ret == PV_EDUPFRAME) && ++s->pagefile_failures <= 10) {
         char what[256];
         fprintf(stderr, "pagevisor: %s%s\n",
                 pagefile_describe_failure(s->pagefile, what, sizeof(what)),

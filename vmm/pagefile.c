@@ -532,7 +532,7 @@ static uint8_t *frame_ptr(struct guest_mem *mem, uint32_t frame)
     return gpa_ptr(mem, (uint64_t)frame * SLOT, SLOT);
 }
 
-static int32_t validate(const struct pagefile *pf, const struct guest_mem *mem,
+static int32_t validate(struct pagefile *pf, const struct guest_mem *mem,
                         const struct pv_hc_pagefile_io *req)
 {
     if (req->op != PV_PAGEFILE_READ && req->op != PV_PAGEFILE_WRITE)
@@ -544,6 +544,17 @@ static int32_t validate(const struct pagefile *pf, const struct guest_mem *mem,
     for (uint32_t i = 0; i < req->count; i++)
         if (!gpa_range_ok(mem, (uint64_t)req->frames[i] * SLOT, SLOT))
             return PV_EFAULT;
+    /* Two slots read into one frame: the second would overwrite the first, whose checksum would
+     * then fail. That is the guest's mistake, not the file's: refused, with its own reason.
+     * (A write may list a frame twice: both slots get the same page.) */
+    for (uint32_t i = 1; req->op == PV_PAGEFILE_READ && i < req->count; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (req->frames[j] == req->frames[i]) {
+                pf->last_failure = (struct pagefile_failure){
+                    .kind = PAGEFILE_FAIL_DUPLICATE, .op = req->op, .slot = req->slot + i,
+                    .frame = req->frames[i], .first_slot = req->slot + j };
+                return PV_EDUPFRAME;
+            }
     return PV_OK;
 }
 
@@ -612,13 +623,14 @@ static int transfer(struct pagefile *pf, bool write, struct iovec *iov, int iovc
 static void note_failure(struct pagefile *pf, enum pagefile_failure_kind kind, int err,
                          uint32_t op, uint32_t slot)
 {
-    pf->last_failure = (struct pagefile_failure){ kind, err, op, slot };
+    pf->last_failure = (struct pagefile_failure){ .kind = kind, .err = err, .op = op,
+                                                  .slot = slot };
     switch (kind) {
     case PAGEFILE_FAIL_IO: case PAGEFILE_FAIL_EOF: pf->stats.io_errors++; break;
     case PAGEFILE_FAIL_CHECKSUM: pf->stats.checksum_mismatches++; break;
     case PAGEFILE_FAIL_UNWRITTEN: pf->stats.unwritten_reads++; break;
     case PAGEFILE_FAIL_INJECTED: pf->stats.injected_failures++; break;
-    case PAGEFILE_FAIL_NONE: break;
+    case PAGEFILE_FAIL_DUPLICATE: case PAGEFILE_FAIL_NONE: break; /* counted as refused */
     }
 }
 
@@ -767,6 +779,10 @@ const char *pagefile_describe_failure(const struct pagefile *pf, char *buf, size
     case PAGEFILE_FAIL_INJECTED:
         snprintf(buf, len, "pagefile %s of slot %u failed: injected by "
                  "--inject-pagefile-errors", op, f->slot);
+        break;
+    case PAGEFILE_FAIL_DUPLICATE:
+        snprintf(buf, len, "pagefile read of slots %u and %u refused: both into guest frame "
+                 "0x%x (a guest bug; nothing was read)", f->first_slot, f->slot, f->frame);
         break;
     }
     return buf;

@@ -39,6 +39,7 @@ enum pagefile_failure_kind {
     PAGEFILE_FAIL_CHECKSUM,  /* the data read back is not what was written */
     PAGEFILE_FAIL_UNWRITTEN, /* the slot was never written, or its last write failed */
     PAGEFILE_FAIL_INJECTED,  /* --inject-pagefile-errors chose this page */
+    PAGEFILE_FAIL_DUPLICATE, /* a read listed one frame for two slots: refused, no I/O */
 };
 
 struct pagefile_failure {
@@ -46,6 +47,7 @@ struct pagefile_failure {
     int err;       /* errno for PAGEFILE_FAIL_IO (ENOSPC, EFBIG, EIO...), else 0 */
     uint32_t op;   /* PV_PAGEFILE_READ or PV_PAGEFILE_WRITE */
     uint32_t slot; /* the slot of the page that failed */
+    uint32_t frame, first_slot; /* PAGEFILE_FAIL_DUPLICATE: the frame, the slot listed first */
 };
 
 enum pagefile_inject_select { INJECT_RATE, INJECT_SLOTS, INJECT_NTH };
@@ -103,9 +105,12 @@ void pagefile_info(const struct pagefile *pf, struct pv_hc_pagefile_info *info);
 /*
  * Serve PV_HC_PAGEFILE_IO from a call block already copied out of guest RAM. Everything is
  * validated before any I/O: op, 1 <= count <= PV_PAGEFILE_CLUSTER_MAX, slots inside 1..slots-1,
- * every frame inside guest RAM (PV_EINVAL / PV_EFAULT, nothing read or written). Then the pages
+ * every frame inside guest RAM (PV_EINVAL / PV_EFAULT, nothing read or written), and for a read
+ * no frame listed twice (PV_EDUPFRAME, last_failure names the frame: two slots cannot both land
+ * in one frame, and reading them would look like a checksum mismatch). Then the pages
  * are transferred; *done receives the number of pages transferred (and verified) before the
- * first failure. Returns PV_OK, PV_EIO (last_failure says why), PV_EINVAL, PV_EFAULT, or
+ * first failure. Returns PV_OK, PV_EIO (last_failure says why), PV_EINVAL, PV_EFAULT,
+ * PV_EDUPFRAME, or
  * PV_ENODEV without a pagefile. After a failed read the frames from *done on hold zeros; after a
  * failed write the slots from *done on read as failures until written again.
  */

@@ -61,10 +61,18 @@ void pit_free(struct pit *p)
     p->timer_made = false;
 }
 
-/* Count 0 means 65536, as on the chip. */
+/* Count 0 means 65536, as on the chip. A count below PIT_MIN_COUNT is clamped to it: the chip
+ * would count down from as little as 2 (about 600 kHz), but no PC operating system uses its
+ * clock faster than about 1 kHz (Linux's largest HZ is 1000, Windows' finest timer resolution
+ * 1 ms); faster, interrupt handling eats the CPU on real hardware. Here every tick costs a
+ * host signal, a VM exit and an injected interrupt, so a guest writing 1 would otherwise get
+ * a 1.19 MHz host timer and starve the host and its own progress. The guest's count is kept
+ * as written; only the host timer's period is clamped. */
 static void pit_arm(struct pit *p)
 {
     uint64_t count = p->reload ? p->reload : 65536u;
+    if (count < PIT_MIN_COUNT)
+        count = PIT_MIN_COUNT;
     uint64_t ns = count * 1000000000ull / PIT_INPUT_HZ;
     struct itimerspec its;
     memset(&its, 0, sizeof(its));

@@ -13,6 +13,9 @@
 #define PIT_PORT_CHANNEL0 0x40
 #define PIT_PORT_COMMAND  0x43
 #define PIT_INPUT_HZ      1193182u
+/* The shortest period the host timer is armed with: 1193 counts, about 1 ms (1000 Hz). A
+ * count below it is run at this period. See pit_arm(). */
+#define PIT_MIN_COUNT     1193u
 
 struct pit {
     int vm_fd;

@@ -60,7 +60,9 @@ size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool p
             break;
         memcpy((uint8_t *)buf + done, src, chunk);
         done += chunk;
-        if (at + chunk < at) /* wrapped past 4 GiB */
+        /* Guest virtual addresses are 32 bits: the next byte after 0xFFFFFFFF is not at 0.
+         * Compare in 32 bits (at + chunk in size_t never wraps). */
+        if ((uint32_t)(at + (uint32_t)chunk) < at)
             break;
     }
     return done;

@@ -49,6 +49,9 @@ static NTSTATUS ExpCreateSyncObject(PHANDLE UserHandle, PVOID UserAttributes, OB
     *Created = NULL;
     if (UserHandle == NULL)
         return STATUS_INVALID_PARAMETER_1;
+    Status = ProbeForWrite(UserHandle, sizeof(*UserHandle), 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
     Status = ObCaptureObjectAttributes(UserAttributes, Name);
     if (!NT_SUCCESS(Status))
         return Status;
@@ -99,6 +102,13 @@ NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG Pre
 
     if (ReleaseCount <= 0)
         return STATUS_INVALID_PARAMETER_2;
+    /* The result's place first: a release the caller cannot be told of is not made. */
+    if (PreviousCount != NULL)
+    {
+        Status = ProbeForWrite(PreviousCount, sizeof(*PreviousCount), 1);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
     Status = ObReferenceObjectByHandle(SemaphoreHandle, ObSemaphoreType, (PVOID *)&Object);
     if (!NT_SUCCESS(Status))
         return Status;
@@ -106,8 +116,10 @@ NTSTATUS NtReleaseSemaphore(HANDLE SemaphoreHandle, LONG ReleaseCount, PLONG Pre
     Status = KeReleaseSemaphore(&Object->u.Semaphore, ReleaseCount, &Previous);
     KeLowerIrql(OldIrql);
     ObDereferenceObject(Object);
+    /* Probed above: only an in-page error of that page could fail the copy now, and the
+     * release stands (NT likewise ignores a fault on this write-back). */
     if (NT_SUCCESS(Status) && PreviousCount != NULL)
-        Status = MmCopyToUser(PreviousCount, &Previous, sizeof(Previous));
+        (void)MmCopyToUser(PreviousCount, &Previous, sizeof(Previous));
     return Status;
 }
 
@@ -142,6 +154,12 @@ static NTSTATUS ExpChangeEvent(HANDLE EventHandle, PLONG PreviousState, BOOLEAN 
     KIRQL OldIrql;
     NTSTATUS Status;
 
+    if (PreviousState != NULL)
+    {
+        Status = ProbeForWrite(PreviousState, sizeof(*PreviousState), 1);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
     Status = ObReferenceObjectByHandle(EventHandle, ObEventType, (PVOID *)&Object);
     if (!NT_SUCCESS(Status))
         return Status;
@@ -150,7 +168,7 @@ static NTSTATUS ExpChangeEvent(HANDLE EventHandle, PLONG PreviousState, BOOLEAN 
     KeLowerIrql(OldIrql);
     ObDereferenceObject(Object);
     if (PreviousState != NULL)
-        Status = MmCopyToUser(PreviousState, &Previous, sizeof(Previous));
+        (void)MmCopyToUser(PreviousState, &Previous, sizeof(Previous));   /* probed above */
     return Status;
 }
 

@@ -533,7 +533,8 @@ NTSTATUS PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber);
 /* probe.c */
 extern NTSTATUS MmUserCopyFaultStatus;   /* why the last fault-safe copy stopped */
 NTSTATUS ProbeForRead(PCVOID Address, SIZE_T Length, ULONG Alignment);
-NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment);
+NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment); /* touches each page */
+NTSTATUS MmProbeForReadAccess(PCVOID Address, SIZE_T Length);            /* reads each page */
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length);
 NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length);
 NTSTATUS MmCopyStringFromUser(PCHAR Destination, PCSTR UserSource, ULONG Size);

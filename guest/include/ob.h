@@ -58,6 +58,9 @@ VOID ObDereferenceObject(PVOID Object);
 NTSTATUS ObInsertHandle(PVOID Object, PHANDLE Handle);
 /* Insert, then give the handle to user mode; undone if *UserHandle cannot be written. */
 NTSTATUS ObInsertHandleForUser(PVOID Object, PHANDLE UserHandle);
+/* Before making something only a new handle would reach: the handle's place in user memory is
+ * writable and the caller's handle table has a free slot (STATUS_INSUFFICIENT_RESOURCES). */
+NTSTATUS ObCheckHandleForUser(PHANDLE UserHandle);
 /* The object a handle of the current process names, referenced; Type 0 = any type.
  * STATUS_INVALID_HANDLE or STATUS_OBJECT_TYPE_MISMATCH otherwise. */
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, OB_TYPE_INDEX Type, PVOID *Object);

@@ -42,16 +42,16 @@ VOID KiPrintStdout(PCSTR Format, ...)
 
 /*
  * NTSTATUS PvDisplayString(const char *Text, ULONG Length) - system service 0x1000.
- * Writes Length bytes of the caller's text to STDOUT. The whole range is probed first, then
- * copied piecewise; a piece is printed only once it was copied completely, so a bad pointer
- * prints nothing of that piece and returns STATUS_ACCESS_VIOLATION.
+ * Writes Length bytes of the caller's text to STDOUT. Every page of the range is read first
+ * (MmProbeForReadAccess): a range with any page that cannot be read prints nothing and returns
+ * the fault's status (STATUS_ACCESS_VIOLATION). Then it is copied and printed piecewise.
  */
 NTSTATUS PvDisplayString(PCSTR Text, ULONG Length)
 {
     static CHAR Buffer[PV_CONSOLE_MAX];
     NTSTATUS Status;
 
-    Status = ProbeForRead(Text, Length, 1);
+    Status = MmProbeForReadAccess(Text, Length);
     if (!NT_SUCCESS(Status))
         return Status;
     while (Length > 0)

@@ -81,8 +81,16 @@ static NTSTATUS PspCopyDebugClone(BOOLEAN ToChild, ULONG ChildAddress, PUCHAR Bu
 {
     PEPROCESS Parent = PsGetCurrentProcess();
     ULONG Done, Chunk;
-    NTSTATUS Status = STATUS_SUCCESS;
+    NTSTATUS Status;
 
+    /* Both ranges whole before a byte moves: a bad one changes neither side. */
+    Status = ToChild ? MmProbeForReadAccess(Buffer, Length) : ProbeForWrite(Buffer, Length, 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    KeAttachProcess(&PspDebugClone);
+    Status = ToChild ? ProbeForWrite((PVOID)(ULONG_PTR)ChildAddress, Length, 1)
+                     : MmProbeForReadAccess((PCVOID)(ULONG_PTR)ChildAddress, Length);
+    KeAttachProcess(Parent);
     for (Done = 0; Done < Length && NT_SUCCESS(Status); Done += Chunk)
     {
         Chunk = Length - Done < PAGE_SIZE ? Length - Done : PAGE_SIZE;

@@ -1,7 +1,11 @@
 /*
  * probe.c - the kernel's only way to touch user memory on behalf of a system call.
  * ProbeForRead/ProbeForWrite check that a range lies wholly in user space (below
- * MmUserProbeAddress, no wrap); MmCopyFromUser/MmCopyToUser then copy with one
+ * MmUserProbeAddress, no wrap), and ProbeForWrite, as NT's, then touches every page of it: a
+ * byte of each is read and written back, so a range that cannot be written fails before the
+ * service changes anything. MmProbeForReadAccess touches every page by reading one byte (for
+ * a service that must not act on part of a buffer). MmCopyFromUser/MmCopyToUser then copy
+ * with one
  * `rep movsb` whose address is in the exception fixup table: if it faults on a user address,
  * KiTrap0E resumes after it and the copy returns STATUS_ACCESS_VIOLATION instead of the
  * kernel bug-checking. (NT raises an exception from the probe; here it returns a status.)
@@ -36,11 +40,6 @@ NTSTATUS ProbeForRead(PCVOID Address, SIZE_T Length, ULONG Alignment)
     return MiProbe(Address, Length, Alignment);
 }
 
-NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment)
-{
-    return MiProbe(Address, Length, Alignment);
-}
-
 /* The copy itself; Remaining is nonzero after a fault. */
 static ULONG MiSafeCopy(PVOID Destination, PCVOID Source, ULONG Length)
 {
@@ -67,6 +66,46 @@ static NTSTATUS MiCopyStatus(ULONG Remaining)
     return NT_SUCCESS(MmUserCopyFaultStatus) ? STATUS_ACCESS_VIOLATION : MmUserCopyFaultStatus;
 }
 
+/* One byte of each page of a range already known to lie in user space: read, and when Write
+ * written back unchanged (nothing else runs in between: one CPU, no preemption in the kernel).
+ * The fault path brings each page in, copy-on-write pages are copied, and a page that cannot
+ * be read (or written) fails the probe with the fault's status. */
+static NTSTATUS MiTouchPages(PVOID Address, SIZE_T Length, BOOLEAN Write)
+{
+    ULONG Va = (ULONG)(ULONG_PTR)Address, End = Va + (ULONG)Length;
+    NTSTATUS Status = STATUS_SUCCESS;
+    UCHAR Byte;
+
+    while (Va < End && NT_SUCCESS(Status))
+    {
+        Status = MiCopyStatus(MiSafeCopy(&Byte, (PCVOID)(ULONG_PTR)Va, 1));
+        if (NT_SUCCESS(Status) && Write)
+            Status = MiCopyStatus(MiSafeCopy((PVOID)(ULONG_PTR)Va, &Byte, 1));
+        Va = (Va & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
+        if (Va == 0)
+            break;
+    }
+    return Status;
+}
+
+NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment)
+{
+    NTSTATUS Status = MiProbe(Address, Length, Alignment);
+
+    if (NT_SUCCESS(Status))
+        Status = MiTouchPages(Address, Length, TRUE);
+    return Status;
+}
+
+NTSTATUS MmProbeForReadAccess(PCVOID Address, SIZE_T Length)
+{
+    NTSTATUS Status = MiProbe(Address, Length, 1);
+
+    if (NT_SUCCESS(Status))
+        Status = MiTouchPages((PVOID)Address, Length, FALSE);
+    return Status;
+}
+
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length)
 {
     NTSTATUS Status = ProbeForRead(UserSource, Length, 1);
@@ -78,7 +117,7 @@ NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length)
 
 NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length)
 {
-    NTSTATUS Status = ProbeForWrite(UserDestination, Length, 1);
+    NTSTATUS Status = MiProbe(UserDestination, Length, 1);   /* the copy itself touches it */
 
     if (!NT_SUCCESS(Status))
         return Status;

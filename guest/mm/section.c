@@ -197,6 +197,9 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
     if (Size > (ULONGLONG)MI_PROTOTYPE_POOL_PTES * PAGE_SIZE)
         return STATUS_SECTION_TOO_BIG;
     Pages = (ULONG)((Size + PAGE_SIZE - 1) >> PAGE_SHIFT);
+    Status = ProbeForWrite(SectionHandle, sizeof(*SectionHandle), 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
     Status = ObCaptureObjectAttributes(ObjectAttributes, &Name);
     if (!NT_SUCCESS(Status))
         return Status;
@@ -297,7 +300,7 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
 {
     PEPROCESS Caller = PsGetCurrentProcess();
     ULONGLONG Offset = 0;
-    ULONG_PTR Base, Size;
+    ULONG_PTR Base, Size, CallerBase, CallerSize;
     ULONG Protection, FirstPage;
     NTSTATUS Status;
 
@@ -317,13 +320,20 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
         return STATUS_INVALID_PARAMETER_3;
     if (ViewSize == NULL)
         return STATUS_INVALID_PARAMETER_7;
-    Status = MmCopyFromUser(&Base, BaseAddress, sizeof(Base));
+    /* Both in-out pointers writable before their values are looked at (NT's order). */
+    Status = ProbeForWrite(BaseAddress, sizeof(*BaseAddress), 1);
+    if (NT_SUCCESS(Status))
+        Status = ProbeForWrite(ViewSize, sizeof(*ViewSize), 1);
+    if (NT_SUCCESS(Status))
+        Status = MmCopyFromUser(&Base, BaseAddress, sizeof(Base));
     if (NT_SUCCESS(Status))
         Status = MmCopyFromUser(&Size, ViewSize, sizeof(Size));
     if (NT_SUCCESS(Status) && SectionOffset != NULL)
         Status = MmCopyFromUser(&Offset, SectionOffset, sizeof(Offset));
     if (!NT_SUCCESS(Status))
         return Status;
+    CallerBase = Base;
+    CallerSize = Size;
     if ((Offset & (MM_VIRTMEM_GRANULARITY - 1)) != 0 ||
         Offset >= (ULONGLONG)Section->SizeOfSection * PAGE_SIZE)
         return STATUS_INVALID_PARAMETER_6;
@@ -350,7 +360,12 @@ static NTSTATUS MiMapViewOfSection(PSECTION Section, PEPROCESS Process, PVOID *B
     if (Process != Caller)
         KeAttachProcess(Caller);
     if (!NT_SUCCESS(Status))
+    {
+        /* No view: the caller's values go back as they were. */
+        (void)MmCopyToUser(BaseAddress, &CallerBase, sizeof(CallerBase));
+        (void)MmCopyToUser(ViewSize, &CallerSize, sizeof(CallerSize));
         return Status;
+    }
     (void)MmCopyToUser(BaseAddress, &Base, sizeof(Base));
     (void)MmCopyToUser(ViewSize, &Size, sizeof(Size));
     return STATUS_SUCCESS;

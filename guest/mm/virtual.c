@@ -399,6 +399,18 @@ static NTSTATUS MiWriteUserPointer(PVOID UserAddress, ULONG_PTR Value)
     return MmCopyToUser(UserAddress, &Value, sizeof(Value));
 }
 
+/* The results of a service that has acted, into pointers probed writable before it did: a
+ * write can fail now only because the service itself took the memory away (the pointers lay
+ * in the range freed, or made read-only) or the page could not be read back in. The change
+ * stays and the service succeeds, as in NT, rather than report a failure that changed
+ * something. */
+static VOID MiWriteBackRegion(PVOID *BaseAddress, PSIZE_T RegionSize, ULONG_PTR StartVa,
+                              ULONG_PTR EndVa)
+{
+    if (NT_SUCCESS(MiWriteUserPointer(BaseAddress, StartVa)))
+        (void)MiWriteUserPointer(RegionSize, EndVa - StartVa + 1);
+}
+
 /* ----------------------------------------------------------------- NtAllocateVirtualMemory */
 
 #define MI_ALLOCATION_TYPES (MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_TOP_DOWN)
@@ -506,10 +518,8 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
             return Status;
     }
 
-    Status = MiWriteUserPointer(BaseAddress, StartVa);
-    if (NT_SUCCESS(Status))
-        Status = MiWriteUserPointer(RegionSize, EndVa - StartVa + 1);
-    return Status;
+    MiWriteBackRegion(BaseAddress, RegionSize, StartVa, EndVa);
+    return STATUS_SUCCESS;
 }
 
 /* --------------------------------------------------------------------- NtFreeVirtualMemory */
@@ -609,10 +619,8 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
         }
     }
 
-    Status = MiWriteUserPointer(BaseAddress, StartVa);
-    if (NT_SUCCESS(Status))
-        Status = MiWriteUserPointer(RegionSize, EndVa - StartVa + 1);
-    return Status;
+    MiWriteBackRegion(BaseAddress, RegionSize, StartVa, EndVa);
+    return STATUS_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ NtProtectVirtualMemory */
@@ -688,12 +696,9 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
     }
 
     OldWin32 = MiProtectionToWin32(OldProtection);
-    Status = MiWriteUserPointer(BaseAddress, StartVa);
-    if (NT_SUCCESS(Status))
-        Status = MiWriteUserPointer(NumberOfBytesToProtect, EndVa - StartVa + 1);
-    if (NT_SUCCESS(Status))
-        Status = MmCopyToUser(OldAccessProtection, &OldWin32, sizeof(OldWin32));
-    return Status;
+    MiWriteBackRegion(BaseAddress, NumberOfBytesToProtect, StartVa, EndVa);
+    (void)MmCopyToUser(OldAccessProtection, &OldWin32, sizeof(OldWin32));
+    return STATUS_SUCCESS;
 }
 
 /* -------------------------------------------------------------------- NtQueryVirtualMemory */

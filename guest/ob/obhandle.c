@@ -77,6 +77,19 @@ NTSTATUS ObInsertHandle(PVOID Object, PHANDLE Handle)
     return STATUS_SUCCESS;
 }
 
+NTSTATUS ObCheckHandleForUser(PHANDLE UserHandle)
+{
+    PEPROCESS Process = PsGetCurrentProcess();
+    NTSTATUS Status = ProbeForWrite(UserHandle, sizeof(*UserHandle), 1);
+    ULONG Slot;
+
+    if (!NT_SUCCESS(Status))
+        return Status;
+    for (Slot = 0; Slot < PS_MAX_HANDLES && Process->HandleTable[Slot] != NULL; Slot++)
+        ;
+    return Slot == PS_MAX_HANDLES ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
+}
+
 NTSTATUS ObInsertHandleForUser(PVOID Object, PHANDLE UserHandle)
 {
     HANDLE Handle;

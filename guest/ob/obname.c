@@ -132,6 +132,9 @@ NTSTATUS ObOpenObjectByName(PVOID UserAttributes, OB_TYPE_INDEX Type, PHANDLE Us
 
     if (UserHandle == NULL)
         return STATUS_INVALID_PARAMETER_1;
+    Status = ProbeForWrite(UserHandle, sizeof(*UserHandle), 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
     Status = ObCaptureObjectAttributes(UserAttributes, &Name);
     if (!NT_SUCCESS(Status))
         return Status;

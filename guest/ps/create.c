@@ -270,6 +270,10 @@ NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle
             Module = &KeLoaderBlock.Modules[i];
     if (Module == NULL)
         return STATUS_OBJECT_NAME_NOT_FOUND;
+    /* The handle must be deliverable before the child exists: it would run unreachable. */
+    Status = ObCheckHandleForUser(ProcessHandle);
+    if (!NT_SUCCESS(Status))
+        return Status;
     {
         CHAR Full[LDR_MAX_COMMAND_LINE];
         RtlFormatString(Full, sizeof(Full), "%s %s", Module->Name, CommandLine);
@@ -351,8 +355,10 @@ NTSTATUS NtCreateProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, PVOID Objec
         return STATUS_INVALID_PARAMETER_6;
     if (DebugPort != NULL || ExceptionPort != NULL)
         return STATUS_INVALID_PARAMETER_7;
-    /* The handle must be writable before anything is made: the child would be unreachable. */
+    /* The handle must be deliverable before anything is made: the child would be unreachable. */
     Status = MmCopyToUser(ProcessHandle, &Probe, sizeof(Probe));
+    if (NT_SUCCESS(Status))
+        Status = ObCheckHandleForUser(ProcessHandle);
     if (!NT_SUCCESS(Status))
         return Status;
     Status = PspCloneProcess(Parent, InheritObjectTable, &Process);
@@ -370,6 +376,12 @@ NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, ULONG InformationClass,
         return STATUS_INVALID_INFO_CLASS;
     if (Length != sizeof(Basic))
         return STATUS_INFO_LENGTH_MISMATCH;
+    /* Both outputs writable, or neither is written. */
+    Status = ProbeForWrite(Information, Length, 1);
+    if (NT_SUCCESS(Status) && ReturnLength != NULL)
+        Status = ProbeForWrite(ReturnLength, sizeof(*ReturnLength), 1);
+    if (!NT_SUCCESS(Status))
+        return Status;
     Status = ObReferenceObjectByHandle(ProcessHandle, ObProcessType, (PVOID *)&Process);
     if (!NT_SUCCESS(Status))
         return Status;

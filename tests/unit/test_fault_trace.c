@@ -250,6 +250,64 @@ static void hypercalls_reach_the_tracer(void)
     tracer_free(&t);
 }
 
+static void process_exit(struct hc_state *hc, uint32_t pid, const char *name)
+{
+    struct pv_hc_process_exit pe = { .pid = pid };
+    snprintf(pe.name, sizeof(pe.name), "%s", name);
+    memcpy(mem.base + 0x1000, &pe, sizeof(pe));
+    CU_ASSERT_EQUAL(hc_out(hc, PV_HC_PORT(PV_HC_PROCESS_EXIT), 4, 0x1000, NULL, 0), HC_OK);
+}
+
+static void process_start(struct hc_state *hc, uint32_t pid, const char *name)
+{
+    struct pv_hc_process_start ps = { .pid = pid, .cr3 = PD };
+    snprintf(ps.name, sizeof(ps.name), "%s", name);
+    memcpy(mem.base + 0x1000, &ps, sizeof(ps));
+    CU_ASSERT_EQUAL(hc_out(hc, PV_HC_PORT(PV_HC_PROCESS_START), 4, 0x1000, NULL, 0), HC_OK);
+}
+
+/* A long run starts and ends a process per PID: the table of names stays bounded (the guest
+ * has at most 32 processes alive), the live ones and the recently ended keep their names. */
+static void process_table_is_bounded(void)
+{
+    struct fault_tracer t;
+    struct hc_state hc;
+    char name[PV_NAME_MAX];
+    build_guest();
+    tracer_init(&t, &mem, NULL, TRACE_TEXT, 0, 0);
+    hc_init(&hc, &mem, 1, -1, false, &t);
+    process_start(&hc, 1, "shell");                 /* alive all along */
+    for (uint32_t pid = 2; pid < 20000; pid++) {
+        snprintf(name, sizeof(name), "child-%u", pid);
+        process_start(&hc, pid, name);
+        if (pid % 40 != 0)                          /* every 40th lives a while */
+            process_exit(&hc, pid, name);
+        if (pid > 400 && (pid - 400) % 40 == 0) {
+            snprintf(name, sizeof(name), "child-%u", pid - 400);
+            process_exit(&hc, pid - 400, name);
+        }
+    }
+    CU_ASSERT(t.nprocs <= 128);
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 1), "shell");
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 19999), "child-19999"); /* just ended */
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 19960), "child-19960"); /* alive */
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 19900), "child-19900"); /* ended lately */
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 3), "?");               /* ended long ago */
+    /* A PID used again takes the new name. */
+    process_start(&hc, 19999, "again");
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 19999), "again");
+    /* A guest reporting far more starts than it can have processes: still bounded, the newest
+     * are named. */
+    for (uint32_t pid = 100000; pid < 101000; pid++) {
+        snprintf(name, sizeof(name), "p%u", pid);
+        process_start(&hc, pid, name);
+    }
+    CU_ASSERT(t.nprocs <= 128);
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 100999), "p100999");
+    CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 100950), "p100950");
+    tracer_free(&t);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(drains_and_decodes_records),
     UNIT_TEST(ring_wraps_around),
@@ -258,6 +316,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(crash_report_names_the_fault),
     UNIT_TEST(crash_report_of_a_large_page),
     UNIT_TEST(hypercalls_reach_the_tracer),
+    UNIT_TEST(process_table_is_bounded),
 };
 
 int main(void)

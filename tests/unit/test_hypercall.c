@@ -261,6 +261,47 @@ static void shutdown_and_bugcheck_finish_the_run(void)
     CU_ASSERT_EQUAL(hc.exit_status, PV_EXIT_BUGCHECK);
 }
 
+/* ---- PV_HC_PAGEFILE_IO ---------------------------------------------------------------- */
+
+/* A read that lists one frame twice comes back PV_EDUPFRAME, and the user is told that the
+ * guest asked for it, not that the pagefile changed behind pagevisor's back. */
+static void pagefile_read_into_one_frame_twice(void)
+{
+    struct pagefile pf;
+    char reason[256];
+    reset();
+    CU_ASSERT_EQUAL_FATAL(pagefile_open(&pf, NULL, 16 * PAGEFILE_SLOT_SIZE, reason,
+                                        sizeof(reason)), 0);
+    hc.pagefile = &pf;
+    struct pv_hc_pagefile_io io = { .op = PV_PAGEFILE_WRITE, .slot = 1, .count = 2,
+                                    .frames = { 0x10, 0x11 }, .ret = 99, .done = 99 };
+    memcpy(mem.base + BLOCK, &io, sizeof(io));
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_PAGEFILE_IO), 4, BLOCK, why, sizeof(why)),
+                    HC_OK);
+    memcpy(&io, mem.base + BLOCK, sizeof(io));
+    CU_ASSERT_EQUAL(io.ret, PV_OK);
+    io.op = PV_PAGEFILE_READ;
+    io.frames[1] = 0x10;
+    memcpy(mem.base + BLOCK, &io, sizeof(io));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *saved = stderr;
+    stderr = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_PAGEFILE_IO), 4, BLOCK, why, sizeof(why)),
+                    HC_OK);
+    fclose(stderr);
+    stderr = saved;
+    memcpy(&io, mem.base + BLOCK, sizeof(io));
+    CU_ASSERT_EQUAL(io.ret, PV_EDUPFRAME);
+    CU_ASSERT_EQUAL(io.done, 0u);
+    CU_ASSERT_STRING_EQUAL(text, "pagevisor: pagefile read of slots 1 and 2 refused: both into "
+                                 "guest frame 0x10 (a guest bug; nothing was read)\n");
+    free(text);
+    CU_ASSERT_EQUAL(pf.stats.checksum_mismatches, 0u);
+    hc.pagefile = NULL;
+    pagefile_close(&pf);
+}
+
 /* ---- PV_HC_CONSOLE_READ: the guest's console input ------------------------------------- */
 
 #define INBUF 0x3000u
@@ -421,6 +462,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(process_exit_needs_terminated_name),
     UNIT_TEST(exception_exits_report_registers),
     UNIT_TEST(shutdown_and_bugcheck_finish_the_run),
+    UNIT_TEST(pagefile_read_into_one_frame_twice),
     UNIT_TEST(console_read_returns_bytes_and_keeps_the_rest),
     UNIT_TEST(console_read_waits_at_most_the_timeout),
     UNIT_TEST(console_read_reports_the_end_of_input),

@@ -327,6 +327,39 @@ static void checksum_mismatch_fails_read(void)
     CU_ASSERT_TRUE(holds(100, 4));
 }
 
+/* A read listing one frame for two slots is the guest's mistake: refused before any I/O with
+ * its own error and message, not taken for a file changed behind the host's back. */
+static void duplicate_frames_are_refused(void)
+{
+    open_temp(SLOTS);
+    store(2, 4);
+    memset(frame(100), 0xAA, 4 * PAGEFILE_SLOT_SIZE);
+    struct pv_hc_pagefile_io r = request(PV_PAGEFILE_READ, 2, 4, 100);
+    r.frames[3] = 101;                       /* slots 3 and 5 both into frame 101 */
+    expect_refused(r, PV_EDUPFRAME);
+    for (uint32_t i = 0; i < 4; i++)
+        CU_ASSERT_TRUE(all_bytes(100 + i, 0xAA));
+    CU_ASSERT_EQUAL(pf.stats.checksum_mismatches, 0u);
+    CU_ASSERT_EQUAL(pf.stats.failed_calls, 0u);
+    CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_DUPLICATE);
+    pagefile_describe_failure(&pf, why, sizeof(why));
+    CU_ASSERT_STRING_EQUAL(why, "pagefile read of slots 3 and 5 refused: both into guest frame "
+                                "0x65 (a guest bug; nothing was read)");
+    CU_ASSERT_PTR_NULL(strstr(why, "behind"));
+    /* The slots are fine: read properly, they arrive. */
+    uint32_t done;
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 2, 4, 100, &done), PV_OK);
+    for (uint32_t i = 0; i < 4; i++)
+        CU_ASSERT_TRUE(holds(100 + i, 2 + i));
+    /* A write may list a frame twice: both slots get that page. */
+    struct pv_hc_pagefile_io w = request(PV_PAGEFILE_WRITE, 10, 2, 100);
+    w.frames[1] = 100;
+    CU_ASSERT_EQUAL(pagefile_io(&pf, &mem, &w, &done), PV_OK);
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 10, 2, 110, &done), PV_OK);
+    CU_ASSERT_TRUE(holds(110, 2));
+    CU_ASSERT_TRUE(holds(111, 2));
+}
+
 static void truncated_file_reads_fail(void)
 {
     open_temp(SLOTS);
@@ -654,6 +687,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(refuses_bad_requests_before_io),
     UNIT_TEST(unwritten_slot_reads_fail),
     UNIT_TEST(checksum_mismatch_fails_read),
+    UNIT_TEST(duplicate_frames_are_refused),
     UNIT_TEST(truncated_file_reads_fail),
     UNIT_TEST(file_size_limit_fails_writes_with_efbig),
     UNIT_TEST(full_file_system_fails_writes_with_enospc),

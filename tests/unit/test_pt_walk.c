@@ -143,6 +143,26 @@ static void reads_across_pages(void)
     CU_ASSERT_EQUAL(pt_read_virt(&mem, false, 0, false, RAM - 4, buf, 8), 4u);
 }
 
+/* Guest virtual addresses are 32 bits: a read crossing 4 GiB stops there, it does not go on
+ * at virtual address 0 (both the last page and page 0 are mapped here). */
+static void read_stops_at_4_gib(void)
+{
+    build_tables();
+    put32(PD + 0x3FF * 4, 0x00012000u | PTE_VALID | PTE_WRITE);   /* 0xFFC00000: a table */
+    put32(0x00012000u + 0x3FF * 4, 0x00236000u | PTE_VALID);      /* 0xFFFFF000 -> 0x236000 */
+    put32(PD + 0 * 4, PT | PTE_VALID | PTE_WRITE);                /* 0x00000000: a table */
+    put32(PT + 0 * 4, 0x00237000u | PTE_VALID);                   /* 0x00000000 -> 0x237000 */
+    memset(mem.base + 0x236FFC, 0x55, 4);
+    memset(mem.base + 0x237000, 0x66, 4);
+    uint8_t buf[8];
+    memset(buf, 0, sizeof(buf));
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, true, PD, true, 0xFFFFFFFCu, buf, 8), 4u);
+    CU_ASSERT_EQUAL(buf[3], 0x55);
+    CU_ASSERT_EQUAL(buf[4], 0x00);   /* nothing from virtual address 0 */
+    /* Paging off, physical 0xFFFFFFFC is outside RAM: nothing, and no wrap to 0 either. */
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, false, 0, false, 0xFFFFFFFCu, buf, 8), 0u);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(walks_4k_page),
     UNIT_TEST(walks_4m_page_only_with_pse),
@@ -153,6 +173,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(large_pde_is_the_translation),
     UNIT_TEST(large_pde_outside_ram_is_not_read),
     UNIT_TEST(reads_across_large_and_small_pages),
+    UNIT_TEST(read_stops_at_4_gib),
 };
 
 int main(void)
