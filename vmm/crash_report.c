@@ -23,7 +23,10 @@ void crash_print_regs_cr2(FILE *f, const struct pv_regs *r, bool with_cr2)
                 r->eip, r->esp, r->ebp, r->eflags, r->cs, r->ss);
     else
         fprintf(f, "  eip=%08x esp=%08x ebp=%08x\n", r->eip, r->esp, r->ebp);
-    if (with_cr2)
+    /* Nor CR0 and CR4: only the walker's assumptions stand there (paging and PSE on). */
+    if (!r->cs)
+        fprintf(f, "  cr2=%08x cr3=%08x\n", r->cr2, r->cr3);
+    else if (with_cr2)
         fprintf(f, "  cr0=%08x cr2=%08x cr3=%08x cr4=%08x\n", r->cr0, r->cr2, r->cr3, r->cr4);
     else
         fprintf(f, "  cr0=%08x cr3=%08x cr4=%08x\n", r->cr0, r->cr3, r->cr4);

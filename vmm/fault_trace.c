@@ -147,7 +147,9 @@ static bool record_ok(const struct pv_fault_record *r)
            r->tsc_end >= r->tsc_start;
 }
 
-/* The registers a fault record carries; the guest takes faults with paging and PSE on. */
+/* The registers a fault record carries. CR0 and CR4 are not recorded: the values here are what
+ * the page-table walker needs to know (the guest takes faults with paging and PSE on); cs 0
+ * tells the report not to print them. */
 static struct pv_regs record_regs(const struct pv_fault_record *r)
 {
     struct pv_regs regs = {

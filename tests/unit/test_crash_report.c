@@ -122,9 +122,25 @@ static void registers_without_cr2(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "cr2=dead0000"));
 }
 
+/* A fault record's registers (cs 0) carry no CR0/CR4: the report leaves them out rather than
+ * print the walker's assumed values as if they had been read. */
+static void record_registers_leave_out_cr0_cr4(void)
+{
+    char text[512];
+    struct pv_regs r = { .eip = 0x401000, .cr0 = 0x80010011u, .cr2 = 0x10000, .cr3 = 0x1a3000,
+                         .cr4 = 0x90 };
+    FILE *f = fmemopen(text, sizeof(text), "w");
+    crash_print_regs(f, &r);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "  cr2=00010000 cr3=001a3000\n"));
+    CU_ASSERT_PTR_NULL(strstr(text, "cr0="));
+    CU_ASSERT_PTR_NULL(strstr(text, "cr4="));
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(follows_the_chain),
     UNIT_TEST(stops_at_garbage),
     UNIT_TEST(registers_without_cr2),
+    UNIT_TEST(record_registers_leave_out_cr0_cr4),
 };
 UNIT_MAIN("crash_report", tests)
