@@ -9,6 +9,7 @@
  * input CR->NL mapping and output processing stay as they were, so Enter reads as '\n'.
  */
 #include "console_input.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,20 +164,6 @@ static size_t input_ended(struct console_input *in, bool *eof, const char *failu
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Exactly len bytes; a signal does not cut a reply in half (it comes within a second). */
 static int read_exact(int fd, void *buf, size_t len)
 {
@@ -201,7 +188,7 @@ static size_t relay_read(struct console_input *in, void *buf, size_t cap, unsign
     size_t len = 0;
     int n = snprintf(line, sizeof(line), "PV1 READ %zu %u\n", cap, timeout_ms);
 
-    if (write_all(in->fd, line, (size_t)n) < 0)
+    if (fd_write_all(in->fd, line, (size_t)n) < 0)
         return input_ended(in, eof, "the runner's stdin port cannot be written");
     for (;;) {
         if (len + 1 >= sizeof(line) || read_exact(in->fd, line + len, 1) < 0)

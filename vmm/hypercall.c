@@ -16,6 +16,7 @@
 
 #include "crash_report.h"
 #include "ntstatus.h"
+#include "fdio.h"
 
 void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_fd, bool verbose,
              struct fault_tracer *tracer)
@@ -26,21 +27,6 @@ void hc_init(struct hc_state *s, struct guest_mem *mem, int stdout_fd, int log_f
     s->stdout_fd = stdout_fd;
     s->log_fd = log_fd;
     s->verbose = verbose;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
 }
 
 static int reject(char *why, size_t whylen, const char *fmt, ...)
@@ -88,9 +74,9 @@ static void hc_console(struct hc_state *s, uint32_t gpa, struct pv_hc_console *c
     else if (!text)
         ret = PV_EFAULT;
     else if (c->channel == PV_CONSOLE_STDOUT)
-        write_all(s->stdout_fd, text, c->len);
+        fd_write_all(s->stdout_fd, text, c->len);
     else if (s->log_fd >= 0)
-        write_all(s->log_fd, text, c->len);
+        fd_write_all(s->log_fd, text, c->len);
     if (ret == PV_OK)
         s->console_bytes += c->len;
     set_ret(s, gpa, offsetof(struct pv_hc_console, ret), ret);

@@ -12,6 +12,7 @@
 
 #include "multiboot_loader.h"
 #include "pv_abi.h"
+#include "fdio.h"
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -58,14 +59,7 @@ int output_path_check(const char *path, bool pagefile, char *why, size_t whylen)
         return fail(why, whylen, "%s", strerror(errno));
 
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    path_parent_dir(path, dir, sizeof(dir));
     if (stat(dir, &st) != 0)
         return fail(why, whylen, errno == ENOENT ? "no such directory %s" : "%s: %s", dir,
                     strerror(errno));

@@ -29,6 +29,7 @@
 #include "prefix.h"
 #include "sparse_file.h"
 #include "pv_abi.h"
+#include "fdio.h"
 
 #include <dirent.h>
 #include <elf.h>
@@ -471,28 +472,6 @@ static double now_sec(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Write everything, even to a non-blocking fd. Returns 0, or -1 (errno) on a real error. */
-static int write_fully(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-                poll(&pfd, 1, 1000);
-                continue;
-            }
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* "~/x" for paths under $HOME, for messages. */
@@ -1034,7 +1013,7 @@ static int write_initrd(struct run *r)
         ssize_t n = read(in, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || (n > 0 && write_fully(out, buf, (size_t)n) < 0)) {
+        if (n < 0 || (n > 0 && fd_write_all(out, buf, (size_t)n) < 0)) {
             errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
             goto done;
         }
@@ -1043,7 +1022,7 @@ static int write_initrd(struct run *r)
         total += (uint64_t)n;
     }
     memset(buf, 0, 512);
-    if (total % 512 && write_fully(out, buf, 512 - total % 512) < 0) {
+    if (total % 512 && fd_write_all(out, buf, 512 - total % 512) < 0) {
         errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
         goto done;
     }
@@ -1179,7 +1158,7 @@ static int out_begin(void *ctx, const char *vm_path, uint64_t size)
 static int out_data(void *ctx, const void *buf, size_t len)
 {
     struct run *r = ctx;
-    if (write_fully(r->out_fd, buf, len) < 0) {
+    if (fd_write_all(r->out_fd, buf, len) < 0) {
         snprintf(r->store_error, sizeof(r->store_error), "a temporary file in %s: %s", r->tmpbase,
                  strerror(errno));
         return -1;
@@ -1222,7 +1201,7 @@ static int out_end(void *ctx, const char *vm_path)
         ssize_t n = pread(r->out_fd, buf, sizeof(buf), off);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || (n > 0 && write_fully(dst, buf, (size_t)n) < 0)) {
+        if (n < 0 || (n > 0 && fd_write_all(dst, buf, (size_t)n) < 0)) {
             snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
             goto done;
         }
@@ -1456,8 +1435,8 @@ static void remove_tmpdir(struct run *r);
 static void stdin_answer(struct run *r, const char *head, const void *data, size_t len)
 {
     /* The VM reads every answer before it asks again: the FIFO never holds more than one. */
-    if (write_fully(r->fd_in_in, head, strlen(head)) < 0 ||
-        (len && write_fully(r->fd_in_in, data, len) < 0))
+    if (fd_write_all(r->fd_in_in, head, strlen(head)) < 0 ||
+        (len && fd_write_all(r->fd_in_in, data, len) < 0))
         r->in_ended = true;
     r->in_waiting = false;
     input_wait_answer(&r->in_wait, input_wait_clock(),
@@ -1539,13 +1518,13 @@ static ssize_t pump(struct run *r, int c)
         tail_feed(&r->console, buf, (size_t)n);
         break;
     case CH_OUT:
-        if (!r->out_broken && write_fully(1, buf, (size_t)n) < 0)
+        if (!r->out_broken && fd_write_all(1, buf, (size_t)n) < 0)
             r->out_broken = true; /* EPIPE: the reader went away; the job goes on */
         break;
     case CH_ERR:
         if (!r->err_broken) {
             fflush(stdout);
-            if (write_fully(2, buf, (size_t)n) < 0)
+            if (fd_write_all(2, buf, (size_t)n) < 0)
                 r->err_broken = true;
         }
         break;
@@ -1553,7 +1532,7 @@ static ssize_t pump(struct run *r, int c)
         stdin_feed(r, buf, (size_t)n);
         break;
     case CH_LIVE:
-        if (r->fd_live >= 0 && !r->live_broken && write_fully(r->fd_live, buf, (size_t)n) < 0) {
+        if (r->fd_live >= 0 && !r->live_broken && fd_write_all(r->fd_live, buf, (size_t)n) < 0) {
             errmsg("KVM runner: cannot write %s: %s; the rest of it is lost",
                    r->job->live->host_path, strerror(errno));
             r->live_broken = true;
@@ -1688,7 +1667,7 @@ static enum outcome relay(struct run *r)
              * their FIFOs so QEMU can flush anything it still holds, then let the VM power off. */
             while (pump(r, CH_OUT) > 0 || pump(r, CH_ERR) > 0)
                 ;
-            if (write_fully(r->fd_res_in, "BYE\n", 4) < 0) {
+            if (fd_write_all(r->fd_res_in, "BYE\n", 4) < 0) {
                 reap_qemu(r, true);
                 drain(r);
                 return OK;
@@ -1753,14 +1732,7 @@ static void remove_tmpdir(struct run *r)
 static bool host_output_ok(const char *host)
 {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", host);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    path_parent_dir(host, dir, sizeof(dir));
     struct stat st;
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         errmsg("KVM runner: cannot write %s: no directory %s", host, dir);

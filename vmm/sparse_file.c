@@ -12,21 +12,7 @@
 #include <unistd.h>
 
 #include "pv_abi.h"
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
+#include "fdio.h"
 
 /* Exactly len bytes at off; 0, or -1 (errno; EIO for a file shorter than expected). */
 static int pread_all(int fd, void *buf, size_t len, off_t off)
@@ -53,7 +39,7 @@ static int put_u64(int fd, uint64_t v)
     uint8_t b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (uint8_t)(v >> (8 * i));
-    return write_all(fd, b, sizeof(b));
+    return fd_write_all(fd, b, sizeof(b));
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -78,7 +64,7 @@ static int pack_range(int in, int out, uint64_t start, uint64_t end, uint8_t *bu
         bool zero = all_zero(buf, n);
         if (run_len && (zero || run_start + run_len != off || run_len + n > run_max)) {
             if (put_u64(out, run_start) || put_u64(out, run_len) ||
-                write_all(out, run, (size_t)run_len))
+                fd_write_all(out, run, (size_t)run_len))
                 return -1;
             run_len = 0;
         }
@@ -91,7 +77,7 @@ static int pack_range(int in, int out, uint64_t start, uint64_t end, uint8_t *bu
         off += n;
     }
     if (run_len && (put_u64(out, run_start) || put_u64(out, run_len) ||
-                    write_all(out, run, (size_t)run_len)))
+                    fd_write_all(out, run, (size_t)run_len)))
         return -1;
     return 0;
 }
@@ -107,7 +93,7 @@ int sparse_pack(const char *src, const char *dst, char *why, size_t whylen)
     failed = dst;
     out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     buf = malloc(17u * SPARSE_BLOCK);
-    if (out < 0 || !buf || write_all(out, SPARSE_MAGIC, 8) || put_u64(out, (uint64_t)st.st_size))
+    if (out < 0 || !buf || fd_write_all(out, SPARSE_MAGIC, 8) || put_u64(out, (uint64_t)st.st_size))
         goto done;
     uint64_t size = (uint64_t)st.st_size, off = 0;
     while (off < size) {

@@ -6,7 +6,7 @@
 #
 # RUNNER_OBJS: the runner's host code, linked into build/pagevisor (and its static twin).
 
-RUNNER_SRCS := vmm/runner.c vmm/cpio.c vmm/prefix.c vmm/input_wait.c vmm/sparse_file.c
+RUNNER_SRCS := vmm/runner.c vmm/cpio.c vmm/fdio.c vmm/prefix.c vmm/input_wait.c vmm/sparse_file.c
 RUNNER_OBJS := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(RUNNER_SRCS))
 
 $(RUNNER_OBJS): $(BUILD)/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h vmm/prefix.h shared/pv_abi.h

@@ -1,0 +1,14 @@
+/* fdio.h - small file-descriptor and path helpers shared by the host's subsystems. */
+#ifndef PV_FDIO_H
+#define PV_FDIO_H
+
+#include <stddef.h>
+
+/* Writes all len bytes: retries after signals and, on a non-blocking fd, waits until it can
+ * write. Returns 0, or -1 with errno set (a write of nothing counts as EIO). */
+int fd_write_all(int fd, const void *buf, size_t len);
+
+/* The directory part of path into dir: "." for a bare name, "/" for a file in the root. */
+void path_parent_dir(const char *path, char *dir, size_t size);
+
+#endif
