@@ -24,7 +24,10 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
 HOST_CC     ?= gcc
-HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ishared -D_GNU_SOURCE $(EXTRA_CFLAGS)
+# The host program's areas (vmm/vmm.mk): the VM core, runner/, store/, trace/.
+VMM_AREAS   := vmm vmm/runner vmm/store vmm/trace
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ishared $(addprefix -I,$(VMM_AREAS)) \
+               -D_GNU_SOURCE $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
 
 GUEST_CC     := gcc

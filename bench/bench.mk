@@ -12,7 +12,7 @@ BENCH_HOST_PATH := $(BENCH_DIR)/host-path
 BENCH_GUEST_BIN := $(BENCH_DIR)/pagein.bin
 BENCH_SRCS      := $(wildcard bench/*.c)
 BENCH_OBJS      := $(patsubst bench/%.c,$(BENCH_DIR)/%.o,$(BENCH_SRCS)) $(BENCH_DIR)/guest_image.o
-BENCH_VMM_OBJS  := $(BUILD)/vmm/pagefile.o $(BUILD)/vmm/kvm_x86.o
+BENCH_VMM_OBJS  := $(BUILD)/vmm/store/pagefile.o $(BUILD)/vmm/kvm_x86.o
 BENCH_CFLAGS    := $(HOST_CFLAGS) -Ivmm -Ibench
 BENCH_ARGS      ?=
 BENCH_FS_ARGS   ?=
@@ -22,7 +22,7 @@ BENCH_IMAGES     := $(patsubst bench/images/%.c,$(BENCH_DIR)/images/%.elf,$(BENC
 BENCH_FS         := $(BENCH_DIR)/full-system
 BENCH_FS_OBJS    := $(patsubst bench/full/%.c,$(BENCH_DIR)/full/%.o,$(wildcard bench/full/*.c)) \
                     $(BENCH_DIR)/uffd_peer.o $(BENCH_DIR)/workload.o $(BENCH_DIR)/util.o \
-                    $(BUILD)/vmm/trace.o $(BUILD)/vmm/pte_format.o
+                    $(BUILD)/vmm/trace/trace.o $(BUILD)/vmm/trace/pte_format.o
 # Everything the full-system run needs: the driver, the images, the guest kernel, pagevisor
 # and its static twin (which the runner VM gets).
 BENCH_FS_DEPS    := $(BENCH_FS) $(BENCH_IMAGES) $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
@@ -38,7 +38,7 @@ bench-host-path: $(BENCH_HOST_PATH)
 bench-full-system: $(BENCH_FS_DEPS) guest-host
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 
-$(BENCH_DIR)/%.o: bench/%.c $(wildcard bench/*.h bench/guest/*.h vmm/*.h shared/*.h) | deps-build
+$(BENCH_DIR)/%.o: bench/%.c $(wildcard bench/*.h bench/guest/*.h shared/*.h) $(VMM_HEADERS) | deps-build
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -MMD -c $< -o $@
@@ -88,7 +88,7 @@ $(BENCH_DIR)/images/%.elf: $(BENCH_DIR)/images/%.o $(GUEST_USER_CRT0) $(GUEST_US
 
 # The full-system driver: one static program (it also runs inside the KVM runner VM, whose
 # userland is busybox), reusing the host-path benchmark's userfaultfd file peer.
-$(BENCH_DIR)/full/%.o: bench/full/%.c $(wildcard bench/full/*.h bench/*.h vmm/*.h shared/*.h) \
+$(BENCH_DIR)/full/%.o: bench/full/%.c $(wildcard bench/full/*.h bench/*.h shared/*.h) $(VMM_HEADERS) \
                        | deps-build
 	@mkdir -p $(@D)
 	$(call say,CC,$@)

@@ -1,7 +1,8 @@
 # vmm/vmm.mk - the host program build/pagevisor, its static twin for the KVM runner VM, and
 # the object set unit tests link against. With SAN=1 the objects carry ASan and UBSan.
 
-VMM_SRCS      := $(wildcard vmm/*.c)
+VMM_SRCS      := $(wildcard $(addsuffix /*.c,$(VMM_AREAS)))
+VMM_HEADERS   := $(wildcard $(addsuffix /*.h,$(VMM_AREAS)))
 VMM_OBJS      := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(VMM_SRCS))
 VMM_LIB_OBJS  := $(filter-out $(BUILD)/vmm/main.o,$(VMM_OBJS))
 VMM_LIBS      := -lcapstone
@@ -15,12 +16,12 @@ VMM_SAN_OBJS  := $(patsubst vmm/%.c,$(BUILD)/san/vmm/%.o,$(filter-out vmm/main.c
 
 all: $(PAGEVISOR) $(PAGEVISOR_STATIC)
 
-$(BUILD)/vmm/%.o: vmm/%.c $(wildcard vmm/*.h shared/*.h) | deps-build
+$(BUILD)/vmm/%.o: vmm/%.c $(VMM_HEADERS) $(wildcard shared/*.h) | deps-build
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -c $< -o $@
 
-$(BUILD)/san/vmm/%.o: vmm/%.c $(wildcard vmm/*.h shared/*.h) | deps-build
+$(BUILD)/san/vmm/%.o: vmm/%.c $(VMM_HEADERS) $(wildcard shared/*.h) | deps-build
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -MMD -c $< -o $@

@@ -1,15 +1,16 @@
 # tests/kvm-runner/runner.mk - the KVM runner: a throwaway Linux VM under QEMU's emulator whose
-# KVM runs 32-bit paged guests (see vmm/runner.h).
+# KVM runs 32-bit paged guests (see vmm/runner/runner.h).
 #   make runner           prepare it (download the Debian kernel and busybox once, build the
 #                         initramfs; cached in ~/.cache/pagevisor/runner)
 #   make runner-check     a real round trip through the VM: status, stdout/stderr, files, timeout
 #
 # RUNNER_OBJS: the runner's host code, linked into build/pagevisor (and its static twin).
 
-RUNNER_SRCS := vmm/runner.c vmm/cpio.c vmm/fdio.c vmm/prefix.c vmm/input_wait.c vmm/sparse_file.c
+RUNNER_SRCS := vmm/runner/runner.c vmm/runner/cpio.c vmm/fdio.c vmm/prefix.c vmm/input_wait.c \
+               vmm/runner/sparse_file.c
 RUNNER_OBJS := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(RUNNER_SRCS))
 
-$(RUNNER_OBJS): $(BUILD)/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h vmm/prefix.h shared/pv_abi.h
+$(RUNNER_OBJS): $(BUILD)/vmm/%.o: vmm/%.c $(VMM_HEADERS) shared/pv_abi.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -c $< -o $@
@@ -19,7 +20,7 @@ RUNNER_SAN_FLAGS := $(if $(SAN_FLAGS),$(SAN_FLAGS),-fsanitize=address,undefined 
 RUNNER_TEST := $(BUILD)/tests/unit/test_runner
 RUNNER_TEST_OBJS := $(patsubst vmm/%.c,$(BUILD)/runner-san/vmm/%.o,$(RUNNER_SRCS))
 
-$(RUNNER_TEST_OBJS): $(BUILD)/runner-san/vmm/%.o: vmm/%.c vmm/runner.h vmm/cpio.h vmm/prefix.h shared/pv_abi.h
+$(RUNNER_TEST_OBJS): $(BUILD)/runner-san/vmm/%.o: vmm/%.c $(VMM_HEADERS) shared/pv_abi.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(RUNNER_SAN_FLAGS) -c $< -o $@
