@@ -14,7 +14,7 @@
 # downloaded with `apt-get download` (never installed) into a scratch folder, unpacked, and
 # deleted: the cache keeps what the VM boots, not the .deb files as well.
 #
-# The cache, shared with the C side (vmm/runner.c):
+# The cache, shared with the C side (vmm/runner/runner.c):
 #   # Without HOME (a service or CI may run us so), the home directory from the passwd database.
 HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner

@@ -1,5 +1,5 @@
 /*
- * test_crash_report.c - the backtrace of crash reports (vmm/crash_report.c) on plain memory
+ * test_crash_report.c - the backtrace of crash reports (vmm/trace/crash_report.c) on plain memory
  * with paging off: EIP first, then each return address along the EBP chain up to a zero frame
  * pointer, named by the symbolizer (a return address after the call before it); the walk stops
  * with a note at a frame pointer that is misaligned, outside memory or not above the one

@@ -1,5 +1,5 @@
 /*
- * test_sparse_file.c - a kept pagefile's trip out of the KVM runner VM (vmm/sparse_file.c): a
+ * test_sparse_file.c - a kept pagefile's trip out of the KVM runner VM (vmm/runner/sparse_file.c): a
  * 64 MiB sparse file with a few written pages packs into little more than those pages, and
  * unpacks into a file of the same size and bytes that is sparse again (its blocks are about its
  * data); all-zero blocks inside written data are holes too; an empty file and a file of only a

@@ -1,5 +1,5 @@
 /*
- * test_symbols.c - the host symbolizer (vmm/symbols.c) on small ELF32 files written here: the
+ * test_symbols.c - the host symbolizer (vmm/trace/symbols.c) on small ELF32 files written here: the
  * nearest FUNC symbol at or below an address names it when the address lies inside it
  * ("main+0x14", "main" at offset 0), unsized stubs cover a bounded span, data symbols and
  * undefined ones name nothing, aliases choose the sized one; the kernel first, then the image
