@@ -53,6 +53,12 @@ harness-tests: $(INTEGRATION) $(BUILD)/tests/unit/test_udiff
 	$(Q)tests/ci-workflow.sh
 	$(Q)tests/summary-check.sh
 
+# The integration suite N times in a row; any case that failed or hung even once is reported.
+.PHONY: soak
+N ?= 5
+soak: all $(INTEGRATION) $(INTEGRATION_STATIC) guest-host
+	$(Q)tests/soak.sh $(N) $(INTEGRATION) $(if $(CASE),--only='$(CASE)')
+
 # The same kernel under another Multiboot loader: QEMU's -kernel.
 multiboot-qemu: all
 	$(Q)tests/multiboot-qemu.sh
