@@ -27,7 +27,7 @@ for k in $(seq 1 "$n"); do
     if [[ -f $out/integration.xml ]]; then
         while read -r name; do
             fails[$name]="${fails[$name]:-}${fails[$name]:+ }$k"
-        done < <(awk '/<testcase /{ if (match($0, /name="[^"]*"/)) name = substr($0, RSTART + 6, RLENGTH - 7) }
+        done < <(awk '/<testcase /{ if (match($0, / name="[^"]*"/)) name = substr($0, RSTART + 7, RLENGTH - 8) }
                       /<failure/{ print name }' "$out/integration.xml")
     elif [[ $status -ne 0 ]]; then
         fails["(the whole run: no report)"]="${fails["(the whole run: no report)"]:-} $k"
