@@ -180,6 +180,48 @@ if [[ $(id -u) -eq 0 ]] && [[ -e /dev/kvm ]] && command -v setpriv >/dev/null &&
     check kvm-permission-denied 116 $status "$out" 'permission denied on /dev/kvm'
 fi
 
+# --- The runner's QEMU killed mid-run (SIGKILL): one line saying so, the VMM-error status,
+# nothing left in TMPDIR. Only where runs go through the runner; elsewhere there is no QEMU.
+if [[ $probe_status -ne 0 ]]; then
+    mkdir "$tmp/tmpbase"
+    TMPDIR=$tmp/tmpbase "$PV" run --timeout 120 build/images/spin.elf >"$tmp/kill.out" 2>"$tmp/kill.err" &
+    pv=$!
+    qemu=""
+    for _ in $(seq 1 600); do   # up to 60 s for the VM to start
+        qemu=$(pgrep -P "$pv" -f qemu-system 2>/dev/null | head -n1)
+        [[ -n $qemu ]] && break
+        sleep 0.1
+    done
+    sleep 3   # into the run
+    [[ -n $qemu ]] && kill -KILL "$qemu"
+    wait "$pv"
+    status=$?
+    check runner-qemu-killed 117 $status "$(cat "$tmp/kill.err")" \
+        'qemu-system-x86_64 was killed by signal 9 \(Killed\)'
+    left=$(ls -A "$tmp/tmpbase")
+    [[ -z $left ]] || extra_failure runner-qemu-killed-cleans-up "left in TMPDIR: $left"
+    # pagevisor killed mid-run: its QEMU goes too (no orphan VM left running).
+    "$PV" run --timeout 120 build/images/spin.elf >/dev/null 2>&1 &
+    pv=$!
+    qemu=""
+    for _ in $(seq 1 600); do
+        qemu=$(pgrep -P "$pv" -f qemu-system 2>/dev/null | head -n1)
+        [[ -n $qemu ]] && break
+        sleep 0.1
+    done
+    kill -KILL "$pv"
+    wait "$pv" 2>/dev/null
+    for _ in $(seq 1 100); do [[ -n $qemu ]] && kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done
+    if [[ -n $qemu ]] && ! kill -0 "$qemu" 2>/dev/null; then
+        check pagevisor-killed-qemu-goes 0 0 "" ''
+    else
+        [[ -n $qemu ]] && kill -KILL "$qemu" 2>/dev/null
+        check pagevisor-killed-qemu-goes 0 1 "QEMU ${qemu:-(never seen)} still running 10 s after pagevisor was killed" ''
+    fi
+else
+    echo "  runner-qemu-killed, pagevisor-killed-qemu-goes ... skipped: runs here use this host's KVM directly, no QEMU"
+fi
+
 # --- Three real runs (they boot the hello image; through the KVM runner where this host needs it)
 # A trace to our standard output, here a file: the trace records and the guest's own output
 # both arrive, neither overwriting the other.

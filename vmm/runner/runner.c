@@ -1824,7 +1824,11 @@ int runner_run(const struct runner_job *job, int *exit_status)
         rc = 0;
     } else if (o == OK) {
         struct runner_frames *f = r->frames;
-        if (r->store_error[0])
+        if (r->qemu_exited && WIFSIGNALED(r->qemu_status))
+            errmsg("KVM runner: %s was killed by signal %d (%s) %s the command", RUNNER_QEMU,
+                   WTERMSIG(r->qemu_status), strsignal(WTERMSIG(r->qemu_status)),
+                   f->started ? "while the VM ran" : "before the VM started");
+        else if (r->store_error[0])
             errmsg("KVM runner: cannot store an output file: %s", r->store_error);
         else if (f->vm_error[0])
             errmsg("KVM runner: the VM could not run the command: %s", f->vm_error);
