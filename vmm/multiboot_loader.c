@@ -401,7 +401,12 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
     struct multiboot_info *mbi = (void *)(m->base + mbi_at);
     struct multiboot_module *mm = (void *)(m->base + mods_at);
 
+    /* Modules go after the kernel and never below 1 MiB: a kernel linked low would otherwise
+     * have them copied over this loader's area (the info structure, module list and strings at
+     * MB_INFO_BASE-MB_INFO_END) and the BIOS holes the memory map reserves. */
     uint64_t at = PAGE_ALIGN_UP(boot->kernel_end);
+    if (at < MB_MODULES_MIN)
+        at = MB_MODULES_MIN;
     for (size_t i = 0; i < n; i++) {
         if (!gpa_range_ok(m, at, mods[i].len))
             return fail(err, errlen, "%s (%zu KiB) does not fit in guest RAM (%llu MiB) after "
