@@ -2,9 +2,9 @@
  * replay.c - replays the checked-in fuzz corpus without libFuzzer (gcc, ASan+UBSan, in `make
  * test`): every file under the corpus directory, whichever target it was found for, goes
  * through every fuzz target once. Each target is compiled with its LLVMFuzzerTestOneInput
- * renamed (fuzz_one_TARGET) and linked in here. Each run is a child process, so a sanitizer
- * report or a crash fails that one case (with its signal or exit status and the report on
- * stderr) and the others still run; a run longer than REPLAY_TIMEOUT seconds fails as a hang.
+ * renamed (fuzz_one_TARGET) and linked in here. Each run is a child process whose output is
+ * kept and shown only when it fails: a sanitizer report or a crash fails that one case (with
+ * its signal or exit status and the report) and the others still run; a run longer than REPLAY_TIMEOUT seconds fails as a hang.
  * Prints "fuzz-replay: N passed, M failed" and, with PAGEVISOR_TEST_RESULTS set, writes the
  * JUnit report fuzz-replay.xml (tests/junit.h).
  *
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,23 +111,50 @@ static char **list_corpus(const char *dir, size_t *count)
     return files;
 }
 
-/* One target over one input in a child; NULL when it returned, else why it did not. */
-static const char *run_one(int (*one)(const uint8_t *, size_t), const uint8_t *data, size_t len,
-                           char *why, size_t whylen)
+/* What a child wrote (its stdout and stderr go to a memfd), or NULL; the caller frees it. */
+static char *read_back(int fd)
 {
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0)
+        return NULL;
+    if (size > 64 * 1024)
+        size = 64 * 1024;
+    char *text = calloc(1, (size_t)size + 1);
+    if (text && pread(fd, text, (size_t)size, 0) < 0)
+        text[0] = '\0';
+    return text;
+}
+
+/* One target over one input in a child whose output is kept in *output (NULL when it wrote
+ * nothing); returns NULL when the target returned, else why it did not. */
+static const char *run_one(int (*one)(const uint8_t *, size_t), const uint8_t *data, size_t len,
+                           char **output, char *why, size_t whylen)
+{
+    *output = NULL;
+    int out = memfd_create("fuzz-replay", MFD_CLOEXEC);
+    if (out < 0) {
+        snprintf(why, whylen, "memfd_create failed");
+        return why;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        close(out);
         snprintf(why, whylen, "fork failed");
         return why;
     }
     if (pid == 0) {
+        dup2(out, 1);
+        dup2(out, 2);
         alarm(REPLAY_TIMEOUT);
         one(data, len);
         _exit(0);
     }
     int st;
-    if (waitpid(pid, &st, 0) < 0) {
+    pid_t got = waitpid(pid, &st, 0);
+    *output = read_back(out);
+    close(out);
+    if (got < 0) {
         snprintf(why, whylen, "waitpid failed");
         return why;
     }
@@ -136,8 +164,7 @@ static const char *run_one(int (*one)(const uint8_t *, size_t), const uint8_t *d
         snprintf(why, whylen, "killed by signal %d%s", WTERMSIG(st),
                  WTERMSIG(st) == SIGALRM ? " (ran longer than 30 s)" : "");
     else
-        snprintf(why, whylen, "exit status %d (a sanitizer report, see stderr)",
-                 WEXITSTATUS(st));
+        snprintf(why, whylen, "exit status %d (a sanitizer report)", WEXITSTATUS(st));
     return why;
 }
 
@@ -162,16 +189,20 @@ int main(int argc, char **argv)
             double start = junit_now();
             size_t len = 0;
             uint8_t *data = slurp(files[i], &len);
-            const char *fail = data ? run_one(targets[t].one, data, len, why, sizeof(why))
+            char *output = NULL;
+            const char *fail = data ? run_one(targets[t].one, data, len, &output, why,
+                                              sizeof(why))
                                     : "cannot read the file";
             free(data);
-            junit_add(&js, name, junit_now() - start, fail, NULL);
+            junit_add(&js, name, junit_now() - start, fail, fail ? output : NULL);
             if (fail) {
-                fprintf(stderr, "fuzz-replay: FAILED %s: %s\n", name, fail);
+                fprintf(stderr, "fuzz-replay: FAILED %s: %s\n%s", name, fail,
+                        output ? output : "");
                 failed++;
             } else {
                 passed++;
             }
+            free(output);
         }
     }
     printf("fuzz-replay: %u passed, %u failed\n", passed, failed);
