@@ -46,7 +46,7 @@ fuzz: fuzz-build
 		$(FUZZ_DIR)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
 			-close_fd_mask=3 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
 			$(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t >$(FUZZ_DIR)/$$t.log 2>&1; rc=$$?; \
-		grep -E '^#[0-9]+ +DONE|^stat::number_of_executed_units|^SUMMARY|crash-' $(FUZZ_DIR)/$$t.log; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs|^stat::number_of_executed_units|^SUMMARY|crash-' $(FUZZ_DIR)/$$t.log; \
 		test $$rc -eq 0 || { echo "fuzz: $$t found a crash (log $(FUZZ_DIR)/$$t.log)"; exit 1; }; \
 	done
 

@@ -3,7 +3,8 @@
  * draining a ring whose header and records the input writes into a fake guest RAM bounded by
  * guard pages, each record decoded through the guest's page tables (the walker, the
  * disassembler) and written by one of the three encoders (text, JSON Lines, Chrome trace
- * events); then the crash report and the bug-check context of an input-chosen process.
+ * events); then the crash report and the bug-check context of an input-chosen process, and
+ * the statistics that end a trace.
  *
  * Input: flags (format, tick rate), the ring's address and size, a head value written over
  * the ring header between two drains, a count of processes started and their PID, CR3 and
@@ -67,7 +68,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tracer_process_by_cr3(&t, cr3);
     tracer_crash_report(&t, null_file, report_pid, status);
     tracer_bugcheck_context(&t, null_file, cr3, cr2);
-    tracer_now_ns(&t, cr2);
+    /* The statistics that end a trace, as a run writes them (names as in the run's). */
+    const struct trace_stat stats[] = {
+        { "faults", (double)t.faults }, { "lost", (double)t.lost },
+        { "exits per fault", t.faults ? (double)status / (double)t.faults : 0 },
+    };
+    trace_stats(&t.writer, tracer_now_ns(&t, cr2), stats, sizeof(stats) / sizeof(stats[0]));
     tracer_finish(&t);
     tracer_free(&t);
     return 0;
