@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """make-corpus.py - writes the checked-in seed corpus of the fuzz targets (fuzz/corpus/TARGET/)
 from scratch: a few small valid inputs of each target's input format, and invalid ones near the
-edges. Regression inputs found by fuzzing are added beside them by hand (named regress-*);
-this script leaves those alone. Usage: fuzz/make-corpus.py [DIR]   (default fuzz/corpus)"""
+edges, and the regressions of bugs found (named regress-*). An input a fuzzer finds that
+crashed is added here too, as a regress-* line, once its bug is fixed. Usage: fuzz/make-corpus.py [DIR]   (default fuzz/corpus)"""
 import os
 import struct
 import sys
