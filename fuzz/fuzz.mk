@@ -5,7 +5,7 @@
 #                              build/fuzz/artifacts/, seeded from fuzz/corpus/TARGET
 #   make fuzz-replay           every file of fuzz/corpus/ through every target once
 
-FUZZ_TARGETS := hypercall loader image_store trace pt_walk
+FUZZ_TARGETS := hypercall loader image_store trace pt_walk guest_elf
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -33,6 +33,13 @@ $(FUZZ_DIR)/bin/%: fuzz/fuzz_%.c fuzz/fuzz_ram.h $(FUZZ_OBJS) | deps-fuzz
 	$(call say,CLANG,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(VMM_LIBS)
 
+# The guest kernel's image loader, built for the host with its shims (no host objects).
+FUZZ_GUEST_ELF_DEPS := fuzz/fuzz_guest_elf.c guest/ldr/elf.c $(wildcard guest/include/*.h)
+$(FUZZ_DIR)/bin/guest_elf: $(FUZZ_GUEST_ELF_DEPS) | deps-fuzz
+	@mkdir -p $(@D)
+	$(call say,CLANG,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Iguest/include -fsanitize=fuzzer -o $@ $<
+
 fuzz-build: $(FUZZ_BINS)
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_REPLAY_OBJS)
 
@@ -55,6 +62,12 @@ $(FUZZ_DIR)/replay-obj/%.o: fuzz/fuzz_%.c fuzz/fuzz_ram.h $(VMM_HEADERS) | deps-
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Ifuzz -DLLVMFuzzerTestOneInput=fuzz_one_$* -c $< -o $@
+
+$(FUZZ_DIR)/replay-obj/guest_elf.o: $(FUZZ_GUEST_ELF_DEPS) | deps-test
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Iguest/include \
+		-DLLVMFuzzerTestOneInput=fuzz_one_guest_elf -c $< -o $@
 
 $(FUZZ_REPLAY): fuzz/replay.c tests/junit.h $(FUZZ_REPLAY_OBJS) $(VMM_SAN_OBJS) | deps-test
 	@mkdir -p $(@D)

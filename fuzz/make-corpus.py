@@ -55,6 +55,17 @@ put("loader", "phoff-past-end", elf(0x100000, 0x100000, 0x100000, TEXT, 0x1000, 
 # The regression of the misaligned program-header read: the ELF header alone, e_phoff 2.
 put("loader", "regress-phoff-2", elf(0x100000, 0x100000, 0x100000, TEXT, 0x1000, phoff=2)[:52])
 
+# ---------------------------------------------------------------- the guest's image loader
+put("guest_elf", "image", elf(0x400000, 0x400000, 0x400000, TEXT, 0x1000, mb=False))
+# Two segments sharing a page (code, then data with bss), and a hole before a third.
+two = bytearray(elf(0x400000, 0x400000, 0x400000, TEXT, 0x800, mb=False, phnum=3))
+two[84:84] = u32(1, 84, 0x400800, 0x400800, 17, 0x3000, 6, 0x1000) + \
+    u32(1, 84, 0x500000, 0x500000, 17, 0x10, 4, 0x1000)
+put("guest_elf", "image-three-segments", bytes(two))
+put("guest_elf", "image-in-kernel-space", elf(0x80000000, 0x80000000, 0x80000000, TEXT, 0x1000,
+                                             mb=False))
+put("guest_elf", "image-wraps", elf(0x400000, 0xFFFFF000, 0xFFFFF000, TEXT, 0x2000, mb=False))
+
 # ---------------------------------------------------------------- the image store
 FILE = bytes(range(256)) * 20 + b"tail"   # 5124 bytes: one page and a bit
 put("image_store", "two-reads", bytes([2]) + bytes([0]) + u32(0, 1) + bytes([1]) + u32(0x1000, 2)
