@@ -1,9 +1,10 @@
-# fuzz/fuzz.mk - libFuzzer targets of the host code (clang), and the replay of their checked-in
-# corpus under ASan+UBSan with gcc, without clang, for `make test`.
+# fuzz/fuzz.mk - libFuzzer targets (clang) of the host code and of the guest's image loader, and the
+# replay of their checked-in corpus under ASan+UBSan with gcc, without clang, for `make test`.
 #   make fuzz FUZZ_SECONDS=N   run each target for N seconds (default 60), one after another;
 #                              new inputs go to build/fuzz/corpus/TARGET, crashes to
 #                              build/fuzz/artifacts/, seeded from fuzz/corpus/TARGET
 #   make fuzz-replay           every file of fuzz/corpus/ through every target once
+#   FUZZ_TARGETS=loader        only the targets named
 
 FUZZ_TARGETS := hypercall loader image_store trace pt_walk guest_elf
 FUZZ_SECONDS ?= 60
