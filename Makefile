@@ -47,6 +47,7 @@ include tests/tests.mk
 include tests/kvm-runner/runner.mk
 include bench/bench.mk
 include sdk/install.mk
+include fuzz/fuzz.mk
 
 # The demo: the guest boots (its log shown with --verbose) and runs a process whose working set
 # is larger than its 6 MiB of RAM, so pages move to and from the host's pagefile; it ends with

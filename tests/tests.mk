@@ -88,7 +88,7 @@ san-smoke: all $(PAGEVISOR_SAN) guest-host
 # needs it, then each suite runs in turn, all of them even when one fails. Each suite writes
 # JUnit XML into $(TEST_RESULTS); the last line totals them.
 TEST_RESULTS := $(PAGEVISOR_TEST_RESULTS)
-TEST_SUITES  := unit-tests harness-tests cli-tests san-smoke multiboot-qemu integration console-tty \
+TEST_SUITES  := unit-tests fuzz-replay harness-tests cli-tests san-smoke multiboot-qemu integration console-tty \
                 install-test
 .PHONY: test test-build
 .SECONDEXPANSION:

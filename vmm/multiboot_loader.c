@@ -34,16 +34,22 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static const struct multiboot_header *find_mb_header(const uint8_t *img, size_t len)
+/* The Multiboot header's three words copied into *h (the image may sit at any alignment). */
+static bool find_mb_header(const uint8_t *img, size_t len, struct multiboot_header *h)
 {
     size_t limit = len < MULTIBOOT_SEARCH_BYTES ? len : MULTIBOOT_SEARCH_BYTES;
     for (size_t off = 0; off + 12 <= limit; off += 4) {
-        const struct multiboot_header *h = (const void *)(img + off);
-        if (h->magic == MULTIBOOT_HEADER_MAGIC &&
-            (uint32_t)(h->magic + h->flags + h->checksum) == 0)
-            return h;
+        uint32_t w[3];
+        memcpy(w, img + off, sizeof(w));
+        if (w[0] == MULTIBOOT_HEADER_MAGIC && (uint32_t)(w[0] + w[1] + w[2]) == 0) {
+            memset(h, 0, sizeof(*h));
+            h->magic = w[0];
+            h->flags = w[1];
+            h->checksum = w[2];
+            return true;
+        }
     }
-    return NULL;
+    return false;
 }
 
 static const char *machine_name(unsigned machine)
@@ -59,7 +65,9 @@ static const char *machine_name(unsigned machine)
 
 static int check_ehdr(const uint8_t *img, size_t len, char *err, size_t errlen)
 {
-    const Elf32_Ehdr *eh = (const void *)img;
+    Elf32_Ehdr copy;
+    const Elf32_Ehdr *eh = &copy;
+    memcpy(&copy, img, len < sizeof(copy) ? len : sizeof(copy));
     if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, "not an ELF file");
     if (img[EI_CLASS] == ELFCLASS64)
@@ -87,11 +95,27 @@ static int check_ehdr(const uint8_t *img, size_t len, char *err, size_t errlen)
     return 0;
 }
 
+/* The ELF header and program-header table of an image check_ehdr accepted, copied out: e_phoff
+ * may be any offset, so the table is not read in place (it may be misaligned). NULL with a
+ * reason when out of memory; the caller frees the table. */
+static Elf32_Phdr *read_headers(const uint8_t *img, Elf32_Ehdr *eh, char *err, size_t errlen)
+{
+    memcpy(eh, img, sizeof(*eh));
+    Elf32_Phdr *ph = malloc((size_t)eh->e_phnum * sizeof(*ph));
+    if (!ph) {
+        fail(err, errlen, "out of memory for %u program headers", eh->e_phnum);
+        return NULL;
+    }
+    memcpy(ph, img + eh->e_phoff, (size_t)eh->e_phnum * sizeof(*ph));
+    return ph;
+}
+
 /* The Multiboot header of a kernel, and the features of it pagevisor does not provide. */
 static int check_mb_header(const uint8_t *img, size_t len, char *err, size_t errlen)
 {
-    const struct multiboot_header *mh = find_mb_header(img, len);
-    if (!mh)
+    struct multiboot_header hdr;
+    const struct multiboot_header *mh = &hdr;
+    if (!find_mb_header(img, len, &hdr))
         return fail(err, errlen, "no Multiboot header in the first %u bytes",
                     MULTIBOOT_SEARCH_BYTES);
     if (mh->flags & MULTIBOOT_VIDEO_MODE)
@@ -169,28 +193,26 @@ int mb_kernel_link_base(const uint8_t *img, size_t len, uint32_t *base, char *er
 {
     if (check_ehdr(img, len, err, errlen))
         return -1;
-    const Elf32_Ehdr *eh = (const void *)img;
-    const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
+    Elf32_Ehdr ehdr;
+    const Elf32_Ehdr *eh = &ehdr;
+    Elf32_Phdr *ph = read_headers(img, &ehdr, err, errlen);
+    if (!ph)
+        return -1;
     uint64_t lo = UINT64_MAX;
     for (unsigned i = 0; i < eh->e_phnum; i++)
         if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0 && ph[i].p_vaddr < lo)
             lo = ph[i].p_vaddr;
+    free(ph);
     if (lo == UINT64_MAX)
         return fail(err, errlen, "no loadable segment");
     *base = (uint32_t)lo;
     return 0;
 }
 
-int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct mb_boot *boot,
-                   char *err, size_t errlen)
+static int load_segments(struct guest_mem *m, const uint8_t *img, size_t len,
+                         const Elf32_Ehdr *eh, const Elf32_Phdr *ph, struct mb_boot *boot,
+                         char *err, size_t errlen)
 {
-    if (check_ehdr(img, len, err, errlen))
-        return -1;
-    if (check_mb_header(img, len, err, errlen))
-        return -1;
-
-    const Elf32_Ehdr *eh = (const void *)img;
-    const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
     uint64_t lo = UINT64_MAX, hi = 0;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
@@ -221,14 +243,25 @@ int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct m
     return 0;
 }
 
-int mb_check_elf(const uint8_t *img, size_t len, bool kernel, char *err, size_t errlen)
+int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct mb_boot *boot,
+                   char *err, size_t errlen)
 {
     if (check_ehdr(img, len, err, errlen))
         return -1;
-    if (kernel && check_mb_header(img, len, err, errlen))
+    if (check_mb_header(img, len, err, errlen))
         return -1;
-    const Elf32_Ehdr *eh = (const void *)img;
-    const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
+    Elf32_Ehdr eh;
+    Elf32_Phdr *ph = read_headers(img, &eh, err, errlen);
+    if (!ph)
+        return -1;
+    int rc = load_segments(m, img, len, &eh, ph, boot, err, errlen);
+    free(ph);
+    return rc;
+}
+
+static int check_segments(size_t len, const Elf32_Ehdr *eh, const Elf32_Phdr *ph, bool kernel,
+                          char *err, size_t errlen)
+{
     unsigned loads = 0;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
@@ -268,6 +301,21 @@ int mb_check_elf(const uint8_t *img, size_t len, bool kernel, char *err, size_t 
     if (!entry_in)
         return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
     return 0;
+}
+
+int mb_check_elf(const uint8_t *img, size_t len, bool kernel, char *err, size_t errlen)
+{
+    if (check_ehdr(img, len, err, errlen))
+        return -1;
+    if (kernel && check_mb_header(img, len, err, errlen))
+        return -1;
+    Elf32_Ehdr eh;
+    Elf32_Phdr *ph = read_headers(img, &eh, err, errlen);
+    if (!ph)
+        return -1;
+    int rc = check_segments(len, &eh, ph, kernel, err, errlen);
+    free(ph);
+    return rc;
 }
 
 int mb_check_file(const char *path, bool kernel, size_t max, char *err, size_t errlen)
@@ -353,7 +401,12 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
     struct multiboot_info *mbi = (void *)(m->base + mbi_at);
     struct multiboot_module *mm = (void *)(m->base + mods_at);
 
+    /* Modules go after the kernel and never below 1 MiB: a kernel linked low would otherwise
+     * have them copied over this loader's area (the info structure, module list and strings at
+     * MB_INFO_BASE-MB_INFO_END) and the BIOS holes the memory map reserves. */
     uint64_t at = PAGE_ALIGN_UP(boot->kernel_end);
+    if (at < MB_MODULES_MIN)
+        at = MB_MODULES_MIN;
     for (size_t i = 0; i < n; i++) {
         if (!gpa_range_ok(m, at, mods[i].len))
             return fail(err, errlen, "%s (%zu KiB) does not fit in guest RAM (%llu MiB) after "

@@ -17,6 +17,8 @@
 #define MB_INFO_BASE 0x00008000u
 #define MB_INFO_END  0x0009F000u
 #define MB_MIN_MEM   (2u << 20)
+/* The lowest address a module is placed at: above the loader's area and the BIOS holes. */
+#define MB_MODULES_MIN 0x00100000u
 
 struct mb_module {
     const char *path;    /* host file to load */
@@ -36,7 +38,8 @@ struct mb_boot {
 int mb_load_kernel(struct guest_mem *m, const uint8_t *img, size_t len, struct mb_boot *boot,
                    char *err, size_t errlen);
 
-/* Place the modules (already read into memory) after the kernel and write the Multiboot info
+/* Place the modules (already read into memory) after the kernel, at MB_MODULES_MIN or above,
+ * and write the Multiboot info
  * structure with the memory map and command lines. */
 struct mb_blob {
     const uint8_t *data;

@@ -198,6 +198,45 @@ static void refuses_entry_outside_segments(void)
     expect_refusal(TEXT_OFF + TEXT_SIZE, "entry point 0x500000 lies in no loadable segment");
 }
 
+/* A 52-byte file (the ELF header alone) whose e_phoff of 2 puts its one program header inside
+ * the ELF header, at an offset no Elf32_Phdr can be read at in place: refused with a reason,
+ * not a misaligned read (which aborts this sanitized test). The same kernel whose image starts
+ * at an odd address loads as it does aligned. */
+static void reads_headers_at_any_offset(void)
+{
+    static uint8_t small[sizeof(Elf32_Ehdr)];
+    build_kernel();
+    Elf32_Ehdr *eh = (Elf32_Ehdr *)img;
+    eh->e_phoff = 2;
+    memcpy(small, img, sizeof(small));
+    CU_ASSERT_EQUAL(mb_check_elf(small, sizeof(small), false, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no loadable segment"));
+    uint32_t base;
+    CU_ASSERT_EQUAL(mb_kernel_link_base(small, sizeof(small), &base, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no loadable segment"));
+    struct mb_boot boot;
+    CU_ASSERT_EQUAL(mb_load_kernel(&mem, small, sizeof(small), &boot, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no Multiboot header"));
+    /* Past the end by one byte: refused on the bounds. */
+    eh->e_phoff = sizeof(small) - sizeof(Elf32_Phdr) + 1;
+    memcpy(small, img, sizeof(small));
+    CU_ASSERT_EQUAL(mb_check_elf(small, sizeof(small), false, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "program headers end past the file"));
+
+    /* The whole kernel at an odd address (program headers at an odd offset from the start). */
+    size_t len = build_kernel();
+    static uint8_t odd[sizeof(img) + 1];
+    memcpy(odd + 1, img, len);
+    fresh_ram();
+    CU_ASSERT_EQUAL_FATAL(mb_load_kernel(&mem, odd + 1, len, &boot, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(boot.entry, 0x00100010u);
+    CU_ASSERT_EQUAL(boot.kernel_end, 0x100000u + TEXT_SIZE + BSS_EXTRA);
+    CU_ASSERT_EQUAL(memcmp(mem.base + 0x100000, img + TEXT_OFF, TEXT_SIZE), 0);
+    CU_ASSERT_EQUAL(mb_check_elf(odd + 1, len, true, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(mb_kernel_link_base(odd + 1, len, &base, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(base, 0x80100000u);
+}
+
 static void writes_modules_and_info(void)
 {
     size_t len = build_kernel();
@@ -239,6 +278,44 @@ static void writes_modules_and_info(void)
     CU_ASSERT_EQUAL(e[n - 1].addr + e[n - 1].len, RAM);
     CU_ASSERT_EQUAL(e[n - 1].type, MULTIBOOT_MEMORY_AVAILABLE);
     CU_ASSERT_EQUAL(e[0].size, 20u);
+}
+
+/* A kernel linked below the loader's area (at 0x1000): its modules go at 1 MiB, not right
+ * after it, where the first would run over the Multiboot info at 0x8000 and be overwritten by
+ * the module list and command lines written there. */
+static void places_modules_above_loader_area(void)
+{
+    size_t len = build_kernel();
+    phdr(0)->p_paddr = 0x1000;
+    ((Elf32_Ehdr *)img)->e_entry = 0x1010;
+    struct mb_boot boot;
+    fresh_ram();
+    CU_ASSERT_EQUAL_FATAL(mb_load_kernel(&mem, img, len, &boot, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(boot.kernel_end, 0x1000u + TEXT_SIZE + BSS_EXTRA);
+    static uint8_t a[0x9000], b[100];
+    for (size_t i = 0; i < sizeof(a); i++)
+        a[i] = (uint8_t)(i * 7 + 1);
+    memset(b, 0x5B, sizeof(b));
+    struct mb_blob mods[2] = {
+        { a, sizeof(a), "a.elf", "a.elf one" },
+        { b, sizeof(b), "b.elf", "b.elf two" },
+    };
+    CU_ASSERT_EQUAL_FATAL(mb_write_modules_and_info(&mem, &boot, "low", mods, 2, err,
+                                                    sizeof(err)), 0);
+    struct multiboot_info *mbi = (void *)(mem.base + boot.mbi_gpa);
+    CU_ASSERT_EQUAL_FATAL(mbi->mods_count, 2u);
+    CU_ASSERT_STRING_EQUAL((char *)mem.base + mbi->cmdline, "low");
+    struct multiboot_module *mm = (void *)(mem.base + mbi->mods_addr);
+    CU_ASSERT_EQUAL(mm[0].mod_start, MB_MODULES_MIN);
+    CU_ASSERT_EQUAL(mm[0].mod_end, MB_MODULES_MIN + sizeof(a));
+    CU_ASSERT_EQUAL(memcmp(mem.base + mm[0].mod_start, a, sizeof(a)), 0);
+    CU_ASSERT_TRUE(mm[1].mod_start >= mm[0].mod_end);
+    CU_ASSERT_EQUAL(memcmp(mem.base + mm[1].mod_start, b, sizeof(b)), 0);
+    CU_ASSERT_STRING_EQUAL((char *)mem.base + mm[0].cmdline, "a.elf one");
+    CU_ASSERT_STRING_EQUAL((char *)mem.base + mm[1].cmdline, "b.elf two");
+    /* No module byte lies in the loader's area. */
+    for (unsigned i = 0; i < 2; i++)
+        CU_ASSERT_TRUE(mm[i].mod_end <= MB_INFO_BASE || mm[i].mod_start >= MB_INFO_END);
 }
 
 static void refuses_modules_too_large_for_ram(void)
@@ -412,7 +489,9 @@ static const struct unit_test tests[] = {
     UNIT_TEST(refuses_segments_outside_ram),
     UNIT_TEST(refuses_overlapping_segments),
     UNIT_TEST(refuses_entry_outside_segments),
+    UNIT_TEST(reads_headers_at_any_offset),
     UNIT_TEST(writes_modules_and_info),
+    UNIT_TEST(places_modules_above_loader_area),
     UNIT_TEST(refuses_modules_too_large_for_ram),
     UNIT_TEST(reports_missing_files),
     UNIT_TEST(parses_sizes),

@@ -1,0 +1,125 @@
+/*
+ * fuzz_guest_elf.c - libFuzzer target: the guest kernel's own image loader (LdrLoadImage,
+ * guest/ldr/elf.c) compiled for the host as it is, on an image file that is the input. What it
+ * reaches in the rest of the kernel is played by shims here: the file's bytes (a read outside
+ * the file is a finding: the loader checks every offset before it reads), the VAD it creates
+ * and the PTEs it writes (each must lie inside that VAD, in user space below the stack). An
+ * accepted image has its entry point, base and end inside user space.
+ */
+#include "../guest/ldr/elf.c"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t *file;
+static ULONG file_size;
+static ULONG_PTR vad_start, vad_end;   /* the image's VAD, inclusive end; vad_end 0: none */
+static unsigned vads;
+
+BOOLEAN LdrHostImageReads = FALSE;
+
+ULONG DbgPrint(PCSTR Format, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, Format);
+    int n = vsnprintf(line, sizeof(line), Format, ap);
+    va_end(ap);
+    return n < 0 ? 0 : (ULONG)n;
+}
+
+NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG Length)
+{
+    (void)Module;
+    if (Offset > file_size || file_size - Offset < Length)
+        abort();  /* asked for bytes outside the file */
+    memcpy(Buffer, file + Offset, Length);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS MiCreateVad(PMMPROCESS_VM Vm, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG Protection,
+                     MI_VAD_TYPE VadType, BOOLEAN Commit, PMMVAD *Vad)
+{
+    static MMVAD vad;
+    (void)Vm, (void)Protection, (void)VadType, (void)Commit;
+    if (vads++ || StartVa > EndVa || StartVa < MM_LOWEST_USER_ADDRESS ||
+        EndVa >= MM_USER_STACK_BASE || (StartVa & (PAGE_SIZE - 1)) ||
+        ((EndVa + 1) & (PAGE_SIZE - 1)))
+        abort();
+    vad_start = StartVa;
+    vad_end = EndVa;
+    *Vad = &vad;
+    return STATUS_SUCCESS;
+}
+
+BOOLEAN MiMakeUserPageTableResident(ULONG_PTR Va)
+{
+    return (Va & 0x400000) != 0;  /* some tables resident, some made valid */
+}
+
+NTSTATUS MiMakeUserPageTableValid(ULONG_PTR Va)
+{
+    (void)Va;
+    return STATUS_SUCCESS;
+}
+
+BOOLEAN MiEnsureAvailablePages(ULONG Pages)
+{
+    return Pages == 1;
+}
+
+VOID MiWriteUserPte(ULONG_PTR Va, ULONG Value)
+{
+    (void)Value;
+    if (!vad_end || Va < vad_start || Va > vad_end || (Va & (PAGE_SIZE - 1)))
+        abort();  /* a PTE outside the image's VAD */
+}
+
+/* Demand paging, not reached by a load. */
+NTSTATUS LdrReadImageFilePage(PLDR_MODULE Module, ULONG Offset, PFN_NUMBER Page)
+{
+    (void)Module, (void)Offset, (void)Page;
+    abort();
+}
+
+PVOID MiMapPageInHyperSpace(PFN_NUMBER PageFrameIndex)
+{
+    (void)PageFrameIndex;
+    abort();
+}
+
+VOID MiUnmapPageInHyperSpace(PVOID Address)
+{
+    (void)Address;
+    abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1u << 20)
+        return 0;
+    static EPROCESS process;
+    static LDR_MODULE module;
+    memset(&process, 0, sizeof(process));
+    memset(&module, 0, sizeof(module));
+    module.PhysicalStart = 0x400000;
+    module.PhysicalEnd = 0x400000 + (ULONG)size;
+    strcpy(module.Name, "fuzz");
+    file = data;
+    file_size = (ULONG)size;
+    vad_start = vad_end = 0;
+    vads = 0;
+    NTSTATUS status = LdrLoadImage(&process, &module);
+    if (NT_SUCCESS(status) &&
+        (process.ImageBase < MM_LOWEST_USER_ADDRESS || process.ImageEnd > MM_USER_STACK_BASE ||
+         process.ImageBase >= process.ImageEnd || process.EntryPoint < process.ImageBase ||
+         process.EntryPoint >= process.ImageEnd || process.ImageSegmentCount == 0 ||
+         process.ImageSegmentCount > LDR_MAX_SEGMENTS || vad_start != process.ImageBase ||
+         vad_end != process.ImageEnd - 1))
+        abort();
+    if (!NT_SUCCESS(status) && status != STATUS_INVALID_IMAGE_FORMAT)
+        abort();  /* the shims fail nothing */
+    return 0;
+}
