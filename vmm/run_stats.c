@@ -17,6 +17,7 @@ void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
     add(rs, "faults", (double)t->faults);
     for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++)
         add(rs, fault_resolution_name(i), (double)t->by_resolution[i]);
+    add(rs, "refault_run_max", (double)t->refault_run_max);
     add(rs, "trace_records_lost", (double)(t->lost + t->guest_lost + t->bad_records));
     const struct pagefile *pf = hc->pagefile;
     if (pagefile_is_open(pf)) {
@@ -58,6 +59,7 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
     fprintf(f, "pagevisor: %.0f VM exits, %.0f hypercalls, %.4f exits per fault", 
             value_of(rs, "vm_exits"), value_of(rs, "hypercalls"),
             value_of(rs, "exits_per_fault"));
+    fprintf(f, "; longest run of refaults at one EIP %.0f", value_of(rs, "refault_run_max"));
     double lost = value_of(rs, "trace_records_lost");
     if (lost > 0)
         fprintf(f, "; %.0f trace records lost", lost);

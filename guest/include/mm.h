@@ -344,6 +344,7 @@ extern ULONG MmMaximumWorkingSetSize;   /* the largest maximum a process may hav
 extern ULONG MmWorkingSetMinimumDefault, MmWorkingSetMaximumDefault;
 #define MI_SMALLEST_WORKING_SET_MAXIMUM 16u  /* enough for any instruction's pages and tables */
 #define MI_TRIM_BATCH                   32u  /* pages trimmed per round when free pages run low */
+#define MI_FAULT_KEEP_NEWEST            16u  /* a faulting process keeps its newest pages */
 
 /* hypermap.c */
 extern PMMPTE MmFirstReservedMappingPte;

@@ -15,8 +15,8 @@
  *     PAGE_FAULT_IN_NONPAGED_AREA (VA, 0 read / 1 write, EIP, 0) and a write to a read-only
  *     page 0xBE ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
  *   user space, either mode (the kernel touches user memory for system calls):
- *     first, pages: if free pages run low, modified pages are written and the working set
- *       trimmed (mm/wsmanagr.c); then a page table that left memory comes back, and is held
+ *     first, pages: if free pages run low, modified pages are written and working sets
+ *       trimmed (mm/wsmanagr.c; not for a soft fault, which needs no new page); then a page table that left memory comes back, and is held
  *       (an extra reference) until the fault is resolved;
  *     valid PTE: a write to a read-only page is a copy on write if the PTE's CopyOnWrite bit
  *       is set (a shared page: mm/wrtfault.c), else an access violation; else a stale TB entry;
@@ -102,9 +102,10 @@ static BOOLEAN MiIsFetch(PMI_FAULT_INFO Fault)
 /* ------------------------------------------------------------------------------ resolvers */
 
 /* Pages a fault on Va may take: a page table (if its PDE is not valid), a page for the
- * working-set list, and by the PTE: none for a soft fault, the page (and the neighbours a
- * pagefile read may bring in) otherwise. Read without faulting: an unknown PTE counts as a
- * pagefile read. */
+ * working-set list, and by the PTE: the page (and the neighbours a pagefile read may bring in).
+ * A soft fault (transition PTE under a valid PDE) takes none: 0, nothing is trimmed for it
+ * (its working-set entry, if the list is full, replaces the process's oldest). Read without
+ * faulting: an unknown PTE counts as a pagefile read. */
 static ULONG MiFaultPagesNeeded(ULONG Va)
 {
     MMPTE TempPde = MI_READ_PTE(MiAddressToPde(Va)), TempPte;
@@ -114,8 +115,9 @@ static ULONG MiFaultPagesNeeded(ULONG Va)
     TempPte = MI_READ_PTE(MiAddressToPte(Va));
     switch (mi_pte_kind(TempPte.u.Long))
     {
-    case MI_PTE_VALID:
     case MI_PTE_TRANSITION:
+        return 0;
+    case MI_PTE_VALID:
         return 1;
     case MI_PTE_PAGEFILE:
         return 1 + MmReadClusterSize;
@@ -271,7 +273,7 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
 
 static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
 {
-    ULONG Va = Fault->Va, Kind;
+    ULONG Va = Fault->Va, Kind, Needed;
     PMMPTE PointerPde = MiAddressToPde(Va);
     PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
     PMMPFN TablePfn = NULL;
@@ -285,8 +287,10 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
     Fault->Vad = Vad;
 
     /* Pages first (writing and trimming may change other PTEs, not this one's page table
-     * once it is held). */
-    (void)MiEnsureAvailablePages(MiFaultPagesNeeded(Va));
+     * once it is held); what protects the pages this instruction needs: mm/wsmanagr.c. */
+    Needed = MiFaultPagesNeeded(Va);
+    if (Needed != 0)
+        (void)MiEnsureAvailablePages(Needed);
 
     TempPde = MI_READ_PTE(PointerPde);
     if (!TempPde.u.Hard.Valid && TempPde.u.Long != 0)

@@ -33,7 +33,7 @@ NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
     PFN_NUMBER PageDirectoryIndex, HyperIndex, WsListIndex;
     PMMPTE PageDirectory, HyperTable;
 
-    if (MmAvailablePages < 3)
+    if (!MiEnsureAvailablePages(3))
         return STATUS_INSUFFICIENT_RESOURCES;
     PageDirectoryIndex = MiRemoveZeroPage();
     HyperIndex = MiRemoveZeroPage();

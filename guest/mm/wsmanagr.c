@@ -19,9 +19,12 @@
  *     what it needs are available (Zeroed + Free + Standby), then in this order, until enough
  *     are: the modified page writer writes a cluster when a cluster's worth (16) is Modified;
  *     the current process loses its oldest pages, MI_TRIM_BATCH (32) at a time, down to its
- *     minimum (clean ones are available at once, dirty ones once written); the writer writes
- *     whatever is Modified; the process goes below its minimum. So a process that only reads
- *     causes no pagefile writes. Independently the writer runs whenever the Modified list
+ *     minimum (and never its MI_FAULT_KEEP_NEWEST newest), then the other processes down to
+ *     theirs (clean pages are available at once, dirty ones once written); the writer writes
+ *     whatever is Modified; then, only if the fault's own pages are still missing, the other
+ *     processes go below their minimums, last the current one, keeping its newest pages (see
+ *     MiEnsureAvailablePages: forward progress). So a process that only reads causes no
+ *     pagefile writes. Independently the writer runs whenever the Modified list
  *     reaches MmModifiedPageMaximum, down to MmModifiedPageMinimum.
  *
  * Limits are in pages. Defaults: minimum MmWorkingSetMinimumDefault (NT's 20), maximum
@@ -235,15 +238,15 @@ static BOOLEAN MiIsWsleTrimmable(PMMWSL Wsl, ULONG Index, PVOID Context)
     return !(Wsl->Wsle[Index].VirtualAddress & MI_WSLE_PAGE_TABLE) || Pfn1->u2.ShareCount == 1;
 }
 
-/* Up to Pages of the oldest pages leave (not below the minimum unless BelowMinimum). */
-static ULONG MiTrimOldest(PMMSUPPORT Ws, ULONG Pages, BOOLEAN BelowMinimum, BOOLEAN Replace)
+/* Up to Pages of the oldest pages leave, while more than Floor are left. */
+static ULONG MiTrimToFloor(PMMSUPPORT Ws, ULONG Pages, ULONG Floor, BOOLEAN Replace)
 {
     PMMWSL Wsl = Ws->VmWorkingSetList;
     ULONG Done = 0;
 
     if (Wsl == NULL)
         return 0;
-    while (Done < Pages && (BelowMinimum || Wsl->Count > Ws->MinimumWorkingSetSize))
+    while (Done < Pages && Wsl->Count > Floor)
     {
         ULONG Index = MiFindOldestTrimmableWsle(Wsl, Wsl->Count, MiIsWsleTrimmable, NULL);
 
@@ -263,6 +266,12 @@ static ULONG MiTrimOldest(PMMSUPPORT Ws, ULONG Pages, BOOLEAN BelowMinimum, BOOL
         MmInfoCounters.PagesTrimmed += Done;
     }
     return Done;
+}
+
+/* Up to Pages of the oldest pages leave (not below the minimum unless BelowMinimum). */
+static ULONG MiTrimOldest(PMMSUPPORT Ws, ULONG Pages, BOOLEAN BelowMinimum, BOOLEAN Replace)
+{
+    return MiTrimToFloor(Ws, Pages, BelowMinimum ? 0 : Ws->MinimumWorkingSetSize, Replace);
 }
 
 ULONG MiTrimWorkingSet(PMMSUPPORT Ws, ULONG Pages, BOOLEAN BelowMinimum)
@@ -323,11 +332,26 @@ static ULONG MiTrimOtherWorkingSets(ULONG Pages, BOOLEAN BelowMinimum)
     return Done;
 }
 
+/*
+ * Forward progress. The pages the faulting instruction needs (its code, its operands, its
+ * stack, their page tables) are the faulting process's newest working-set entries: it faulted
+ * them in last. Trimming that process below its minimum to resolve its own fault took exactly
+ * those, and the retried instruction faulted on the page just trimmed, whose fault trimmed the
+ * other one: a livelock (one writer alternating soft faults between its code and stack pages at
+ * one EIP, issue 10). So, as NT: the faulting process gives up only pages above its minimum
+ * (and above MI_FAULT_KEEP_NEWEST), other processes (not running now) give up theirs first
+ * above, then below their minimums; the faulting process goes below its minimum only when
+ * nothing else is left and even then keeps its MI_FAULT_KEEP_NEWEST newest pages. A fault that
+ * still finds no page fails (STATUS_NO_MEMORY ends the process): never a loop. Soft faults do
+ * not come here at all (mm/pagfault.c): taking a page back from its list needs no new page.
+ */
 BOOLEAN MiEnsureAvailablePages(ULONG Pages)
 {
     PMMSUPPORT Ws = MiGetCurrentWorkingSet();
-    ULONG Round;
+    ULONG Round, Floor = Ws->MinimumWorkingSetSize;
 
+    if (Floor < MI_FAULT_KEEP_NEWEST)
+        Floor = MI_FAULT_KEEP_NEWEST;
     for (Round = 0; Round < 256; Round++)
     {
         if (MmAvailablePages >= MmMinimumFreePages + Pages)
@@ -336,14 +360,18 @@ BOOLEAN MiEnsureAvailablePages(ULONG Pages)
         if (MmModifiedPageListHead.Total >= PV_PAGEFILE_CLUSTER_MAX &&
             MiModifiedPageWriter(MmModifiedPageListHead.Total - PV_PAGEFILE_CLUSTER_MAX) > 0)
             continue;
-        /* The oldest pages: clean ones are available at once, dirty ones soon. */
-        if (MiTrimOldest(Ws, MI_TRIM_BATCH, FALSE, FALSE) > 0 ||
+        /* The oldest pages above the minimums: clean ones are available at once, dirty ones
+         * soon. */
+        if (MiTrimToFloor(Ws, MI_TRIM_BATCH, Floor, FALSE) > 0 ||
             MiTrimOtherWorkingSets(MI_TRIM_BATCH, FALSE) > 0)
             continue;
         if (MmModifiedPageListHead.Total > 0 && MiModifiedPageWriter(0) > 0)
             continue;
-        if (MiTrimOldest(Ws, MI_TRIM_BATCH, TRUE, FALSE) > 0 ||
-            MiTrimOtherWorkingSets(MI_TRIM_BATCH, TRUE) > 0)
+        /* Below the minimum only what the fault truly needs, and the others first. */
+        if (MmAvailablePages >= Pages)
+            break;
+        if (MiTrimOtherWorkingSets(MI_TRIM_BATCH, TRUE) > 0 ||
+            MiTrimToFloor(Ws, Pages - MmAvailablePages, MI_FAULT_KEEP_NEWEST, FALSE) > 0)
             continue;
         break;
     }

@@ -103,6 +103,32 @@ static void drains_and_decodes_records(void)
     free(trace_text);
 }
 
+/* The same instruction faulting on pages it already faulted on counts (A A, A B A B), a
+ * fault at another EIP or by another process starts over; the longest run is kept. */
+static void counts_refaults_at_one_eip(void)
+{
+    struct fault_tracer t;
+    start(&t, TRACE_TEXT);
+    write_record(PV_FAULT_DEMAND_ZERO, 0x00500000u);
+    write_record(PV_FAULT_DEMAND_ZERO, 0x00501000u);   /* a new page: rep movs, no refault */
+    tracer_drain(&t);
+    CU_ASSERT_EQUAL(t.refault_run_max, 0u);
+    write_record(PV_FAULT_TRANSITION, 0x00500010u);    /* A again, same page */
+    write_record(PV_FAULT_TRANSITION, 0x00501000u);    /* B again */
+    write_record(PV_FAULT_TRANSITION, 0x00500000u);    /* A again */
+    tracer_drain(&t);
+    CU_ASSERT_EQUAL(t.refault_run_max, 3u);
+    write_record(PV_FAULT_TRANSITION, 0x00500000u);
+    slot(ring()->head - 1)->eip = 0x00401030u;         /* the instruction retired */
+    write_record(PV_FAULT_TRANSITION, 0x00500000u);    /* back at 0x00401023: a new run */
+    write_record(PV_FAULT_TRANSITION, 0x00500000u);
+    tracer_drain(&t);
+    CU_ASSERT_EQUAL(t.run_refaults, 1u);
+    CU_ASSERT_EQUAL(t.refault_run_max, 3u);
+    stop(&t);
+    free(trace_text);
+}
+
 static void ring_wraps_around(void)
 {
     struct fault_tracer t;
@@ -310,6 +336,7 @@ static void process_table_is_bounded(void)
 
 static const struct unit_test tests[] = {
     UNIT_TEST(drains_and_decodes_records),
+    UNIT_TEST(counts_refaults_at_one_eip),
     UNIT_TEST(ring_wraps_around),
     UNIT_TEST(hostile_ring_is_not_followed),
     UNIT_TEST(setup_refuses_bad_rings),

@@ -189,6 +189,30 @@ static void to_event(const struct fault_tracer *t, const struct pv_fault_record 
         e->symbol[0] = '\0';
 }
 
+/* The refault run (see struct fault_tracer): a fault at another EIP or by another process
+ * starts a new run; one on a page already in the run counts. */
+static void count_refault(struct fault_tracer *t, const struct pv_fault_record *r)
+{
+    uint32_t page = r->cr2 & ~0xFFFu;
+    if (t->run_used == 0 || r->pid != t->run_pid || r->eip != t->run_eip) {
+        t->run_pid = r->pid;
+        t->run_eip = r->eip;
+        t->run_used = t->run_next = 0;
+        t->run_refaults = 0;
+    } else {
+        for (uint32_t i = 0; i < t->run_used; i++)
+            if (t->run_pages[i] == page) {
+                if (++t->run_refaults > t->refault_run_max)
+                    t->refault_run_max = t->run_refaults;
+                return;
+            }
+    }
+    t->run_pages[t->run_next] = page;
+    t->run_next = (t->run_next + 1) % TRACER_RUN_PAGES;
+    if (t->run_used < TRACER_RUN_PAGES)
+        t->run_used++;
+}
+
 void tracer_drain(struct fault_tracer *t)
 {
     if (!t->capacity)
@@ -219,6 +243,7 @@ void tracer_drain(struct fault_tracer *t)
         }
         t->faults++;
         t->by_resolution[r.resolution]++;
+        count_refault(t, &r);
         /* A record with a status is a fault that failed (access violation, guard page,
          * stack overflow, in-page error, bug check): keep the last for the crash report. */
         if (r.status != 0) {

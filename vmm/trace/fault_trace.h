@@ -21,6 +21,7 @@
  * the ring) until its slot is needed, and then the one that ended longest ago is reused. */
 #define TRACER_PROCS        128
 #define TRACER_PROC_BUCKETS 64   /* hash chains over pid; a power of two */
+#define TRACER_RUN_PAGES    8    /* pages one instruction's faults are remembered by */
 
 struct process_info {
     uint32_t pid, cr3;
@@ -45,6 +46,12 @@ struct fault_tracer {
 
     uint64_t faults, lost, bad_records, guest_lost;
     uint64_t by_resolution[PV_FAULT_RESOLUTION_MAX];
+    /* Faults in a row by one process at one EIP on a page it already faulted on at that EIP
+     * (A A A, or A B A B: an instruction that cannot retire because resolving one of its
+     * faults undoes another); refault_run_max is the longest such run, 0 when every retried
+     * instruction finished. A livelock makes it grow without bound. */
+    uint32_t run_pid, run_eip, run_pages[TRACER_RUN_PAGES], run_used, run_next;
+    uint64_t run_refaults, refault_run_max;
     struct pv_fault_record last_fatal; /* the last access violation or bug-check fault */
     bool have_last_fatal;
     const struct symbolizer *syms;   /* names functions in reports and text traces (or NULL) */
