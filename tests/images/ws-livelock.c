@@ -8,7 +8,9 @@
  * exercise runs that many times in one boot, with fresh names each round. It used to livelock:
  * a fault trimmed the faulting process's own pages below its minimum, evicting the other page
  * the same instruction needed (mm/wsmanagr.c says what protects them now).
- * Expected: begin, one line per round, end; 8 x ROUNDS "ws-livelock: exit(0)" from the writers.
+ * Expected: begin, one line per round, end; 8 x ROUNDS "ws-livelock: exit(0)" from the writers
+ * and one from itself (tests/images/ws-livelock.expected: one round, as QEMU runs it;
+ * tests/integration/expected/ws-livelock.expected: the 20 rounds of the integration case).
  * ORDER-ANY
  */
 #include <ntapi.h>
