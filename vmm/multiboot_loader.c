@@ -127,16 +127,25 @@ static int check_mb_header(const uint8_t *img, size_t len, char *err, size_t err
     return 0;
 }
 
-static int check_segment(const struct guest_mem *m, const Elf32_Phdr *ph, unsigned i, size_t len,
-                         char *err, size_t errlen)
+/* What a loadable segment must be in any file: inside it, and no more file bytes than memory. */
+static int check_segment_file(const Elf32_Phdr *ph, unsigned i, size_t len, char *err,
+                              size_t errlen)
 {
-    uint64_t start = ph->p_paddr, end = start + ph->p_memsz;
     if ((uint64_t)ph->p_offset + ph->p_filesz > len)
         return fail(err, errlen, "truncated: segment %u needs file bytes 0x%x-0x%llx, file has %zu",
                     i, ph->p_offset, (unsigned long long)ph->p_offset + ph->p_filesz, len);
     if (ph->p_filesz > ph->p_memsz)
         return fail(err, errlen, "segment %u has filesz 0x%x > memsz 0x%x", i, ph->p_filesz,
                     ph->p_memsz);
+    return 0;
+}
+
+static int check_segment(const struct guest_mem *m, const Elf32_Phdr *ph, unsigned i, size_t len,
+                         char *err, size_t errlen)
+{
+    uint64_t start = ph->p_paddr, end = start + ph->p_memsz;
+    if (check_segment_file(ph, i, len, err, errlen))
+        return -1;
     if (!gpa_range_ok(m, start, ph->p_memsz))
         return fail(err, errlen,
                     "segment %u (physical 0x%llx-0x%llx) lies outside guest RAM (%llu MiB)", i,
@@ -270,13 +279,8 @@ static int check_segments(size_t len, const Elf32_Ehdr *eh, const Elf32_Phdr *ph
                         "PT_DYNAMIC");
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
             continue;
-        if ((uint64_t)ph[i].p_offset + ph[i].p_filesz > len)
-            return fail(err, errlen, "truncated: segment %u needs file bytes 0x%x-0x%llx, file "
-                        "has %zu", i, ph[i].p_offset,
-                        (unsigned long long)ph[i].p_offset + ph[i].p_filesz, len);
-        if (ph[i].p_filesz > ph[i].p_memsz)
-            return fail(err, errlen, "segment %u has filesz 0x%x > memsz 0x%x", i,
-                        ph[i].p_filesz, ph[i].p_memsz);
+        if (check_segment_file(&ph[i], i, len, err, errlen))
+            return -1;
         loads++;
     }
     if (loads == 0)
