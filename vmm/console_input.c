@@ -245,6 +245,6 @@ size_t console_input_read(struct console_input *in, void *buf, size_t cap, unsig
                           bool *eof)
 {
     size_t n = read_now(in, buf, cap, timeout_ms, eof);
-    input_wait_answer(&in->wait, input_wait_clock(), n == 0 && !*eof);
+    input_wait_answer(&in->wait, monotonic_seconds(), n == 0 && !*eof);
     return n;
 }

@@ -1,11 +1,13 @@
-/* fdio.c - writing a whole buffer to a descriptor, and a path's directory: one copy for the
- * console relay, the hypercalls, the runner and the preflight checks. */
+/* fdio.c - writing a whole buffer to a descriptor, a path's directory, the monotonic clock in
+ * seconds: one copy for the console relay, the hypercalls, the runner, the tracer and the
+ * preflight checks. */
 #include "fdio.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *buf, size_t len)
@@ -43,4 +45,11 @@ void path_parent_dir(const char *path, char *dir, size_t size)
         dir[1] = '\0';
     else
         *slash = '\0';
+}
+
+double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

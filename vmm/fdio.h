@@ -1,4 +1,4 @@
-/* fdio.h - small file-descriptor and path helpers shared by the host's subsystems. */
+/* fdio.h - small file-descriptor, path and clock helpers shared by the host's subsystems. */
 #ifndef PV_FDIO_H
 #define PV_FDIO_H
 
@@ -10,5 +10,8 @@ int fd_write_all(int fd, const void *buf, size_t len);
 
 /* The directory part of path into dir: "." for a bare name, "/" for a file in the root. */
 void path_parent_dir(const char *path, char *dir, size_t size);
+
+/* Seconds on the monotonic clock (timeouts, waits, flush intervals). */
+double monotonic_seconds(void);
 
 #endif

@@ -1,15 +1,6 @@
 /* input_wait.c - the time a run waits for console input, left out of --timeout (input_wait.h). */
 #include "input_wait.h"
 
-#include <time.h>
-
-double input_wait_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The part of the pause since the last answer that counts as waiting. */
 static double since_last(const struct input_wait *w, double now)
 {

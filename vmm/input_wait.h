@@ -21,10 +21,8 @@ struct input_wait {
     double waited; /* seconds of waiting up to the last answer */
 };
 
-/* Seconds on the monotonic clock. */
-double input_wait_clock(void);
-
-/* An answer given at `now`: empty when it carried no bytes and no end of input. */
+/* Times are seconds on the monotonic clock (monotonic_seconds, fdio.h).
+ * An answer given at `now`: empty when it carried no bytes and no end of input. */
 void input_wait_answer(struct input_wait *w, double now, bool empty);
 
 /* Seconds spent waiting for input up to `now`. */

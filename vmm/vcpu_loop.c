@@ -11,6 +11,7 @@
 
 #include "console_input.h"
 #include "crash_report.h"
+#include "fdio.h"
 #include "pit.h"
 
 static volatile sig_atomic_t timed_out;
@@ -42,14 +43,14 @@ static void arm_timeout(double seconds)
 /* Seconds the guest has waited for console input (not counted by --timeout). */
 static double input_waited(const struct hc_state *hc)
 {
-    return hc->input ? input_wait_total(&hc->input->wait, input_wait_clock()) : 0;
+    return hc->input ? input_wait_total(&hc->input->wait, monotonic_seconds()) : 0;
 }
 
 /* The alarm went off: true when time spent waiting for console input leaves the guest time
  * still, after arming the alarm again for what is left. */
 static bool timeout_extended(const struct hc_state *hc, double start, unsigned timeout_sec)
 {
-    double used = input_wait_clock() - start - input_waited(hc);
+    double used = monotonic_seconds() - start - input_waited(hc);
     if (used >= (double)timeout_sec)
         return false;
     timed_out = 0;
@@ -212,7 +213,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     running = vm->run;
     struct pit pit;
     pit_init(&pit, vm->vm_fd, vm->run);
-    double start = input_wait_clock();
+    double start = monotonic_seconds();
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;

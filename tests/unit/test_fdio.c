@@ -67,9 +67,16 @@ static void a_closed_reader_is_an_error(void)
     close(p[1]);
 }
 
+static void the_clock_moves_forward(void)
+{
+    double a = monotonic_seconds(), b = monotonic_seconds();
+    CU_ASSERT_TRUE(a > 0 && b >= a);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(parent_dirs),
     UNIT_TEST(writes_everything_to_a_nonblocking_pipe),
     UNIT_TEST(a_closed_reader_is_an_error),
+    UNIT_TEST(the_clock_moves_forward),
 };
 UNIT_MAIN("fdio", tests)

@@ -467,13 +467,6 @@ static bool fmt_ok(char *buf, size_t size, const char *fmt, ...)
     return n >= 0 && (size_t)n < size;
 }
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "~/x" for paths under $HOME, for messages. */
 static const char *tilde(const char *path, char *buf, size_t size)
 {
@@ -1118,7 +1111,7 @@ done:
 
 static void out_progress(struct run *r, bool last)
 {
-    double t = now_sec();
+    double t = monotonic_seconds();
     if (r->out_size < RUNNER_PROGRESS_BYTES || !isatty(2) || (!last && t - r->out_shown < 0.5))
         return;
     if (last && !r->out_shown)
@@ -1403,7 +1396,7 @@ static int spawn_qemu(struct run *r)
     r->fd_log = logp[0];
     fcntl(r->fd_log, F_SETFL, O_NONBLOCK);
     r->qemu = pid;
-    r->t_spawn = now_sec();
+    r->t_spawn = monotonic_seconds();
     return 0;
 }
 
@@ -1423,7 +1416,7 @@ static void reap_qemu(struct run *r, bool kill_it)
         break;
     }
     r->qemu_exited = true;
-    r->t_done = now_sec();
+    r->t_done = monotonic_seconds();
 }
 
 /* --- the relay loop ------------------------------------------------------------------------*/
@@ -1439,7 +1432,7 @@ static void stdin_answer(struct run *r, const char *head, const void *data, size
         (len && fd_write_all(r->fd_in_in, data, len) < 0))
         r->in_ended = true;
     r->in_waiting = false;
-    input_wait_answer(&r->in_wait, input_wait_clock(),
+    input_wait_answer(&r->in_wait, monotonic_seconds(),
                       len == 0 && strncmp(head, "PV1 DATA", 8) == 0);
 }
 
@@ -1488,7 +1481,7 @@ static void stdin_request(struct run *r)
     }
     r->in_waiting = true;
     r->in_cap = cap;
-    r->in_deadline = now_sec() + (double)ms / 1000.0;
+    r->in_deadline = monotonic_seconds() + (double)ms / 1000.0;
     stdin_serve(r, ms == 0);
 }
 
@@ -1541,7 +1534,7 @@ static ssize_t pump(struct run *r, int c)
     case CH_RES: {
         bool started = r->frames->started, exited = r->frames->exited;
         runner_frames_feed(r->frames, buf, (size_t)n);
-        double t = now_sec();
+        double t = monotonic_seconds();
         if (!started && r->frames->started) {
             r->t_start = t;
             /* QEMU opened the initrd and the FIFOs long ago (we hold our ends): nothing needs
@@ -1582,7 +1575,7 @@ static enum outcome relay(struct run *r)
 
     for (;;) {
         /* Which limit applies now. */
-        double t = now_sec(), deadline;
+        double t = monotonic_seconds(), deadline;
         const char *phase;
         if (r->bye_sent) {
             deadline = r->t_bye + RUNNER_SHUTDOWN_WAIT;
@@ -1593,7 +1586,7 @@ static enum outcome relay(struct run *r)
         } else if (r->frames->started) {
             /* Time the command spent waiting for its input is not charged to it. */
             deadline = job->timeout_sec ? r->t_start + job->timeout_sec +
-                                          input_wait_total(&r->in_wait, input_wait_clock()) : 0;
+                                          input_wait_total(&r->in_wait, monotonic_seconds()) : 0;
             phase = "command";
         } else {
             deadline = r->t_spawn + RUNNER_BOOT_LIMIT;
@@ -1646,8 +1639,8 @@ static enum outcome relay(struct run *r)
             drain(r);
             return INTERRUPTED;
         }
-        if (r->in_waiting && (pfd[CH_N + 2].revents || now_sec() >= r->in_deadline))
-            stdin_serve(r, now_sec() >= r->in_deadline);
+        if (r->in_waiting && (pfd[CH_N + 2].revents || monotonic_seconds() >= r->in_deadline))
+            stdin_serve(r, monotonic_seconds() >= r->in_deadline);
         if (rc <= 0)
             continue;
         for (int c = 0; c < CH_N; c++)
@@ -1673,7 +1666,7 @@ static enum outcome relay(struct run *r)
                 return OK;
             }
             r->bye_sent = true;
-            r->t_bye = now_sec();
+            r->t_bye = monotonic_seconds();
         }
         if (pfd[CH_N].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n;
@@ -1858,7 +1851,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
         err = EIO;
     }
     if (job->verbose && r->t_spawn > 0) {
-        double end = r->t_done ? r->t_done : now_sec();
+        double end = r->t_done ? r->t_done : monotonic_seconds();
         fprintf(stderr, "runner: boot to command %.2f s, command %.2f s, results %.2f s, "
                 "power off %.2f s, total %.2f s\n",
                 r->t_start ? r->t_start - r->t_spawn : 0,

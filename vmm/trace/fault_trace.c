@@ -9,9 +9,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crash_report.h"
+#include "fdio.h"
 #include "nt_layout.h"
 #include "ntstatus.h"
 #include "pt_walk.h"
@@ -259,9 +259,7 @@ void tracer_drain(struct fault_tracer *t)
     }
     memcpy(base + offsetof(struct pv_trace_ring, tail), &tail, sizeof(tail));
     if (wrote) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        double now = monotonic_seconds();
         if (now - t->flushed >= TRACE_FLUSH_SECONDS) {
             fflush(t->writer.f);
             t->flushed = now;
