@@ -185,7 +185,9 @@ static void to_event(const struct fault_tracer *t, const struct pv_fault_record 
     size_t n = pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip, code, sizeof(code));
     struct pv_regs regs = record_regs(r);
     e->insn_ok = n > 0 && disasm_one(code, n, r->eip, &regs, &e->insn) == 0;
-    if (!symbolize(t->syms, e->process, r->eip, e->symbol, sizeof(e->symbol)))
+    /* Only the text format names the function; the others are spared the lookup per record. */
+    if (t->writer.format != TRACE_TEXT ||
+        !symbolize(t->syms, e->process, r->eip, e->symbol, sizeof(e->symbol)))
         e->symbol[0] = '\0';
 }
 
