@@ -108,8 +108,8 @@ static const char *put(struct runner_file *files, size_t *nfiles, const char *ho
 }
 
 /* Where the pagevisor inside writes the trace: a trace to our standard output or error goes
- * to its own, which the runner relays to ours as the run goes; any other is written to a file
- * in the VM and copied back to the user's path at the end. */
+ * to its own, which the runner relays to ours as the run goes; any other to RUNNER_VM_TRACE,
+ * the link to the live port, whose bytes the runner writes to the user's path as they come. */
 static const char *vm_trace_path(const struct run_options *o)
 {
     switch (output_path_std_fd(o->trace_path)) {
