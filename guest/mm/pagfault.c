@@ -16,8 +16,9 @@
  *     page 0xBE ATTEMPTED_WRITE_TO_READONLY_MEMORY (VA, PTE, trap frame, 0).
  *   user space, either mode (the kernel touches user memory for system calls):
  *     first, pages: if free pages run low, modified pages are written and working sets
- *       trimmed (mm/wsmanagr.c; not for a soft fault, which needs no new page); then a page table that left memory comes back, and is held
- *       (an extra reference) until the fault is resolved;
+ *       trimmed (mm/wsmanagr.c; not for a soft fault, which needs no new page); then a
+ *       page table that left memory comes back, and is held (an extra reference) until the
+ *       fault is resolved;
  *     valid PTE: a write to a read-only page is a copy on write if the PTE's CopyOnWrite bit
  *       is set (a shared page: mm/wrtfault.c), else an access violation; else a stale TB entry;
  *     no VAD, reserved-but-uncommitted (zero PTE without MemCommit, or 0x200 decommitted):
