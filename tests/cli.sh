@@ -13,23 +13,29 @@ passed=0 failed=0
 . "$(dirname "$0")/junit.sh"
 junit_begin cli
 
+# One check's outcome: printed, counted, and recorded for the JUnit report.
+outcome() { # NAME FAILED(0|1) WHY [OUTPUT]
+    if [[ $2 -eq 0 ]]; then
+        echo "  $1 ... passed"; passed=$((passed + 1))
+        junit_case "$1" 0
+    else
+        echo "  $1 ... FAILED ($3)"
+        [[ -n ${4:-} ]] && sed 's/^/      | /' <<<"$4"
+        failed=$((failed + 1))
+        junit_case "$1" 1 "$3${4:+$'\n'$4}"
+    fi
+}
+
 check() { # NAME EXPECTED_STATUS ACTUAL_STATUS OUTPUT PATTERN
     local name=$1 want=$2 got=$3 out=$4 pattern=$5
-    if [[ $got -eq $want ]] && grep -qE -- "$pattern" <<<"$out"; then
-        echo "  $name ... passed"; passed=$((passed + 1))
-        junit_case "$name" 0
-    else
-        echo "  $name ... FAILED (status $got, expected $want; output must match /$pattern/)"
-        sed 's/^/      | /' <<<"$out"
-        failed=$((failed + 1))
-        junit_case "$name" 1 "status $got, expected $want; output must match /$pattern/"$'\n'"$out"
-    fi
+    [[ $got -eq $want ]] && grep -qE -- "$pattern" <<<"$out"
+    outcome "$name" $? "status $got, expected $want; output must match /$pattern/" "$out"
 }
 
 run() { out=$("$@" 2>&1); status=$?; }
 # A further check of a case already reported, that failed: counted and recorded on its own.
 extra_failure() { # NAME MESSAGE
-    echo "  ($1: $2)"; failed=$((failed + 1)); junit_case "$1" 1 "$2"
+    outcome "$1" 1 "$2"
 }
 
 run "$PV" --help;           check help 0 $status "$out" '^usage: pagevisor COMMAND'
@@ -58,16 +64,9 @@ refused() { # NAME EXPECTED_OUTPUT ARGS-OF-RUN...
     local name=$1 want=$2
     shift 2
     run "$PV" run --verbose "$@"
-    if [[ $status -eq 118 && ( "$out" == "$want" || ( -n ${regex:-} && "$out" != *$'\n'* &&
-          "$out" =~ ^$want$ ) ) ]]; then
-        echo "  $name ... passed"; passed=$((passed + 1))
-        junit_case "$name" 0
-    else
-        echo "  $name ... FAILED (status $status, expected 118 and exactly: $want)"
-        sed 's/^/      | /' <<<"$out"
-        failed=$((failed + 1))
-        junit_case "$name" 1 "status $status, expected 118 and exactly: $want"$'\n'"$out"
-    fi
+    [[ $status -eq 118 && ( "$out" == "$want" || ( -n ${regex:-} && "$out" != *$'\n'* &&
+       "$out" =~ ^$want$ ) ) ]]
+    outcome "$name" $? "status $status, expected 118 and exactly: $want" "$out"
 }
 
 echo "not an executable" >"$tmp/notelf.elf"
@@ -160,12 +159,8 @@ if [[ $probe_status -ne 0 ]]; then
 
     run "$PV" run --runner never build/images/hello.elf
     check runner-never-incapable 116 $status "$out" "cannot run 32-bit paged guests on this host: .*--runner never"
-    if grep -qF -- "$cause" <<<"$out"; then
-        passed=$((passed + 1)); junit_case runner-never-repeats-probe-cause 0
-    else
-        echo "  (runner-never message does not repeat the probe's cause)"; failed=$((failed + 1))
-        junit_case runner-never-repeats-probe-cause 1 "the message does not repeat the probe's cause: $cause"
-    fi
+    grep -qF -- "$cause" <<<"$out"
+    outcome runner-never-repeats-probe-cause $? "the message does not repeat the probe's cause: $cause"
 fi
 
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
@@ -182,16 +177,22 @@ fi
 
 # --- The runner's QEMU killed mid-run (SIGKILL): one line saying so, the VMM-error status,
 # nothing left in TMPDIR. Only where runs go through the runner; elsewhere there is no QEMU.
+# The runner's QEMU started by pagevisor process $1: up to 60 s for the VM to start, less if
+# pagevisor ends first; nothing when there is none.
+qemu_of() {
+    local q
+    for _ in $(seq 1 600); do
+        q=$(pgrep -P "$1" -f qemu-system 2>/dev/null | head -n1)
+        [[ -n $q ]] && { echo "$q"; return; }
+        kill -0 "$1" 2>/dev/null || return
+        sleep 0.1
+    done
+}
 if [[ $probe_status -ne 0 ]]; then
     mkdir "$tmp/tmpbase"
     TMPDIR=$tmp/tmpbase "$PV" run --timeout 120 build/images/spin.elf >"$tmp/kill.out" 2>"$tmp/kill.err" &
     pv=$!
-    qemu=""
-    for _ in $(seq 1 600); do   # up to 60 s for the VM to start
-        qemu=$(pgrep -P "$pv" -f qemu-system 2>/dev/null | head -n1)
-        [[ -n $qemu ]] && break
-        sleep 0.1
-    done
+    qemu=$(qemu_of "$pv")
     sleep 3   # into the run
     [[ -n $qemu ]] && kill -KILL "$qemu"
     wait "$pv"
@@ -203,21 +204,15 @@ if [[ $probe_status -ne 0 ]]; then
     # pagevisor killed mid-run: its QEMU goes too (no orphan VM left running).
     "$PV" run --timeout 120 build/images/spin.elf >/dev/null 2>&1 &
     pv=$!
-    qemu=""
-    for _ in $(seq 1 600); do
-        qemu=$(pgrep -P "$pv" -f qemu-system 2>/dev/null | head -n1)
-        [[ -n $qemu ]] && break
-        sleep 0.1
-    done
+    qemu=$(qemu_of "$pv")
     kill -KILL "$pv"
     wait "$pv" 2>/dev/null
     for _ in $(seq 1 100); do [[ -n $qemu ]] && kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done
-    if [[ -n $qemu ]] && ! kill -0 "$qemu" 2>/dev/null; then
-        check pagevisor-killed-qemu-goes 0 0 "" ''
-    else
-        [[ -n $qemu ]] && kill -KILL "$qemu" 2>/dev/null
-        check pagevisor-killed-qemu-goes 0 1 "QEMU ${qemu:-(never seen)} still running 10 s after pagevisor was killed" ''
-    fi
+    [[ -n $qemu ]] && ! kill -0 "$qemu" 2>/dev/null
+    gone=$?
+    [[ $gone -eq 0 || -z $qemu ]] || kill -KILL "$qemu" 2>/dev/null
+    outcome pagevisor-killed-qemu-goes $gone \
+        "QEMU ${qemu:-(never seen)} still running 10 s after pagevisor was killed"
 else
     echo "  runner-qemu-killed, pagevisor-killed-qemu-goes ... skipped: runs here use this host's KVM directly, no QEMU"
 fi
