@@ -171,7 +171,10 @@ if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
 fi
 if [[ $(id -u) -eq 0 ]] && [[ -e /dev/kvm ]] && command -v setpriv >/dev/null && \
    [[ $(stat -c %a /dev/kvm) == 600 ]]; then
-    run setpriv --reuid=nobody --regid=nogroup --clear-groups "$PV" run --runner never build/images/hello.elf
+    # The kernel by its relative path: nobody may not be able to reach the tree by its absolute
+    # one (a clone under a 0700 directory), and the files are checked before /dev/kvm is.
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups "$PV" run --runner never \
+        --kernel build/guest/kernel.elf build/images/hello.elf
     check kvm-permission-denied 116 $status "$out" 'permission denied on /dev/kvm'
 fi
 
