@@ -1,6 +1,7 @@
 /* prefix.c - finding the guest kernels and the static twin from pagevisor's own location. */
 #include "prefix.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,7 +90,11 @@ bool pv_default_kernel_present(bool three_gb)
     }
     if (access(w.path, R_OK) == 0)
         return true;
-    fprintf(stderr, "pagevisor: no guest kernel at %s (%s, or give --kernel)\n", w.path,
-            w.provider);
+    if (errno == ENOENT)
+        fprintf(stderr, "pagevisor: no guest kernel at %s (%s, or give --kernel)\n", w.path,
+                w.provider);
+    else /* there, but this user cannot reach or read it */
+        fprintf(stderr, "pagevisor: cannot read the guest kernel at %s: %s (give --kernel)\n",
+                w.path, strerror(errno));
     return false;
 }
