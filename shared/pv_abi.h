@@ -48,6 +48,8 @@ enum pv_hc_nr {
 #define PV_EIO      (-5)  /* the host's I/O failed, or data read back did not match its checksum */
 #define PV_ENODEV   (-19) /* no such backing store (no pagefile, no such image) */
 #define PV_EDUPFRAME (-17) /* a pagefile read lists one guest frame for two pages */
+#define PV_ENOSPC   (-28) /* a pagefile write found the host's file system full (or the file at
+                            * its size limit): the slot is not bad, the file cannot grow */
 
 /* Console output. STDOUT is what processes print (it is the run's output); LOG is kernel
  * chatter, shown by the host only with --verbose. */
@@ -222,7 +224,8 @@ struct pv_hc_pagefile_io {
     PV_IN  uint32_t slot;        /* first slot */
     PV_IN  uint32_t count;       /* 1..PV_PAGEFILE_CLUSTER_MAX */
     PV_IN  uint32_t frames[PV_PAGEFILE_CLUSTER_MAX]; /* guest page frame numbers (gpa >> 12) */
-    PV_OUT int32_t  ret;         /* PV_OK, or PV_EIO/PV_EINVAL/PV_EFAULT/PV_EDUPFRAME/PV_ENODEV */
+    PV_OUT int32_t  ret;         /* PV_OK, or PV_EIO/PV_ENOSPC/PV_EINVAL/PV_EFAULT/PV_EDUPFRAME/
+                                  * PV_ENODEV */
     PV_OUT uint32_t done;        /* pages transferred before the first failure */
 };
 
