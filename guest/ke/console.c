@@ -112,15 +112,16 @@ static VOID KiPollConsoleInput(ULONG Wanted)
     KiConsoleInputEnded = Ended;
 }
 
-/* The count first, then the bytes: they leave the pending buffer only once both arrived. */
+/* The bytes first, then the count: a call that fails never leaves a count behind that claims
+ * bytes were read, and the bytes leave the pending buffer only once both arrived. */
 static NTSTATUS KiDeliverConsoleInput(PVOID Buffer, ULONG Length, PULONG BytesRead)
 {
     ULONG Count = Length < KiConsoleInputCount ? Length : KiConsoleInputCount;
     NTSTATUS Status;
 
-    Status = MmCopyToUser(BytesRead, &Count, sizeof(Count));
+    Status = MmCopyToUser(Buffer, KiConsoleInputBuffer + KiConsoleInputStart, Count);
     if (NT_SUCCESS(Status))
-        Status = MmCopyToUser(Buffer, KiConsoleInputBuffer + KiConsoleInputStart, Count);
+        Status = MmCopyToUser(BytesRead, &Count, sizeof(Count));
     if (!NT_SUCCESS(Status))
         return Status;
     KiConsoleInputStart += Count;

@@ -46,8 +46,10 @@ static void PointerChecks(int BadBuffer)
            "PvReadConsole(BytesRead NULL)");
     if (BadBuffer)
     {
+        Count = 77;
         Status = PvReadConsole((PVOID)0x10000000u, 16, &Count);
         Expect(Status, STATUS_ACCESS_VIOLATION, "PvReadConsole(0x10000000 unmapped, 16)");
+        CHECK(Count == 77, "a failed read left the count as it was (%u)", Count);
     }
 }
 
