@@ -80,6 +80,10 @@ typedef int32_t NTSTATUS;
 #define REFERENCE_BY_POINTER             0x00000018u
 #define MEMORY_MANAGEMENT                0x0000001Au
 #define KMODE_EXCEPTION_NOT_HANDLED      0x0000001Eu
+/* No page can be had and none will be: P1 dirty pages (Modified + ModifiedNoWrite), P2 of them
+ * bound for the pagefile (Modified), P3 0 (no nonpaged pool here), P4 the status of the last
+ * failed pagefile write (0 if none failed). */
+#define NO_PAGES_AVAILABLE               0x0000004Du
 #define PFN_LIST_CORRUPT                 0x0000004Eu
 #define PAGE_FAULT_IN_NONPAGED_AREA      0x00000050u
 #define KERNEL_DATA_INPAGE_ERROR         0x0000007Au
@@ -146,7 +150,8 @@ static inline const char *pv_bugcheck_name(uint32_t code)
     static const struct pv_code_name names[] = {
         PV_NAME_ENTRY(IRQL_NOT_GREATER_OR_EQUAL), PV_NAME_ENTRY(INSTALL_MORE_MEMORY),
         PV_NAME_ENTRY(IRQL_NOT_LESS_OR_EQUAL), PV_NAME_ENTRY(MEMORY_MANAGEMENT),
-        PV_NAME_ENTRY(KMODE_EXCEPTION_NOT_HANDLED), PV_NAME_ENTRY(PFN_LIST_CORRUPT),
+        PV_NAME_ENTRY(KMODE_EXCEPTION_NOT_HANDLED), PV_NAME_ENTRY(NO_PAGES_AVAILABLE),
+        PV_NAME_ENTRY(PFN_LIST_CORRUPT),
         PV_NAME_ENTRY(PAGE_FAULT_IN_NONPAGED_AREA), PV_NAME_ENTRY(KERNEL_DATA_INPAGE_ERROR),
         PV_NAME_ENTRY(UNEXPECTED_KERNEL_MODE_TRAP), PV_NAME_ENTRY(ATTEMPTED_WRITE_TO_READONLY_MEMORY),
         PV_NAME_ENTRY(PHASE1_INITIALIZATION_FAILED), PV_NAME_ENTRY(PV_MM_SELF_CHECK_FAILED),

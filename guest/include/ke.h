@@ -319,6 +319,7 @@ VOID KiExpireTimers(VOID);
 ULONG KiTimeoutToTicks(LONGLONG Timeout);
 ULONG KiThreadsWaitingWithTimeout(VOID);
 VOID KiAbortWait(PKTHREAD Thread);
+VOID KiAbortWaitWithStatus(PKTHREAD Thread, NTSTATUS WaitStatus);
 
 /* ke/clock.c: the PIT and the clock interrupt */
 VOID KiInitializeClock(VOID);

@@ -292,6 +292,9 @@ typedef struct _MMPAGING_FILE
     ULONG InUse;               /* slots holding a page */
     ULONG BadSlots;            /* slots whose write failed: allocated for good */
     ULONG Hint;                /* where the next search for free slots starts */
+    ULONG CommitSlots;         /* what it adds to the commit limit (mm/mminit.c, modwrite.c) */
+    BOOLEAN HostFull;          /* a write found the host's file system full (PV_ENOSPC) */
+    LONG LastWriteStatus;      /* PV_* of the last failed write, PV_OK if none failed */
     PULONG Bitmap;             /* 1 = allocated (slot 0 always) */
     ULONG Bad[MI_PAGEFILE_BAD_REMEMBERED];
 } MMPAGING_FILE;
@@ -334,6 +337,8 @@ typedef struct _MMINFO_COUNTERS
     ULONG PagesTrimmed;        /* left a working set because free pages ran low */
     ULONG PageTablesOut;       /* user page tables that left a working set (mapped nothing) */
     ULONG PageTablesIn;        /* user page tables brought back (soft fault or read) */
+    ULONG PageWaits;           /* faults that waited for a free page (MiWaitForAvailablePages) */
+    ULONG PagefileFullWrites;  /* writes the host refused: its file system full (PV_ENOSPC) */
 } MMINFO_COUNTERS;
 
 extern MMINFO_COUNTERS MmInfoCounters;
@@ -479,12 +484,22 @@ ULONG MiTrimWorkingSet(PMMSUPPORT Ws, ULONG Pages, BOOLEAN BelowMinimum);
 /* Before a fault takes pages: keep MmMinimumFreePages + Pages available if at all possible,
  * writing modified pages and trimming the current working set. FALSE if even Pages are not. */
 BOOLEAN MiEnsureAvailablePages(ULONG Pages);
+/* When even that failed: wait until pages come back (STATUS_SUCCESS: try again), or the wait
+ * ends with the status the fault fails with (the process ends, or no page will ever come). */
+extern KEVENT MmAvailablePagesEvent;
+extern ULONG MmPageWaiters;
+NTSTATUS MiWaitForAvailablePages(ULONG Pages);
+VOID MiWakePageWaiters(VOID);
+/* The idle thread, when no thread can run: resolve threads waiting for pages (TRUE), bug
+ * check NO_PAGES_AVAILABLE, or FALSE if nobody waits for pages. */
+BOOLEAN MmResolvePageWaitDeadlock(VOID);
 VOID MiCheckWorkingSet(struct _EPROCESS *Process);
 VOID MiDeleteWorkingSetList(struct _EPROCESS *Process);
 NTSTATUS PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
 
 /* modwrite.c: the modified page writer */
 ULONG MiModifiedPageWriter(ULONG Target);
+VOID MiPagefileHostFull(ULONG Slot, ULONG Pages);
 
 /* zeropage.c */
 ULONG MiZeroFreePages(ULONG MaximumPages);

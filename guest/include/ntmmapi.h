@@ -102,6 +102,12 @@ typedef struct _PV_MM_COUNTERS
     ULONG PagefileBadSlots;
     ULONG PageTablesOut;       /* user page tables that left memory's working sets */
     ULONG PageTablesIn;        /* user page tables brought back (soft fault or pagefile read) */
+    /* Added later: an image built before asks with the older Length and gets the fields
+     * above (PV_MM_COUNTERS_V1_SIZE). */
+    ULONG PageWaits;           /* faults that found no page and waited for one */
+    ULONG PagefileFullWrites;  /* pagefile writes the host refused: its file system full */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
+
+#define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)
 
 #endif /* PV_NTMMAPI_H */

@@ -242,6 +242,10 @@ static VOID KiCheckForDeadlock(VOID)
 {
     if (KiReadyQueues.Summary != 0 || KiThreadsWaitingWithTimeout() != 0)
         return;
+    /* Faults waiting for pages nobody will free: one fails (a thread is ready again), or
+     * NO_PAGES_AVAILABLE. */
+    if (MmResolvePageWaitDeadlock())
+        return;
     PspReportDeadlock();
 }
 

@@ -48,6 +48,10 @@ static VOID KiTrap0E(PKTRAP_FRAME TrapFrame)
     Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)(ULONG_PTR)Cr2, Mode, TrapFrame);
     if (NT_SUCCESS(Status))
         return;
+    /* Ended while it waited for a page: it exits on the way out, with the status it was
+     * ended with (KiExitToUser). */
+    if (Status == STATUS_PROCESS_IS_TERMINATING && Mode == UserMode)
+        return;
 
     /* Without NX the error code rarely says "instruction fetch": a fault at EIP itself, or
      * at the page boundary an instruction runs into, is one. */

@@ -196,6 +196,13 @@ ULONG KiTimeoutToTicks(LONGLONG Timeout)
 /* A wait ends early because the thread's process is being terminated. */
 VOID KiAbortWait(PKTHREAD Thread)
 {
+    KiAbortWaitWithStatus(Thread, STATUS_PROCESS_IS_TERMINATING);
+}
+
+/* A wait ends early with the status its waiter gets back (a wait for a page that cannot
+ * come: mm/wsmanagr.c). */
+VOID KiAbortWaitWithStatus(PKTHREAD Thread, NTSTATUS WaitStatus)
+{
     if (Thread->State == Waiting)
-        KiUnwaitThread(Thread, STATUS_PROCESS_IS_TERMINATING);
+        KiUnwaitThread(Thread, WaitStatus);
 }

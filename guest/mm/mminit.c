@@ -313,8 +313,9 @@ static VOID MiInitializeCommitLimit(VOID)
 
     if (Reserve < MI_COMMIT_RESERVE_MINIMUM)
         Reserve = MI_COMMIT_RESERVE_MINIMUM;
+    MmPagingFile.CommitSlots = MmPagingFile.FreeSpace;
     MmTotalCommitLimit = (MmAvailablePages > Reserve ? MmAvailablePages - Reserve : 0) +
-                         MmPagingFile.FreeSpace;
+                         MmPagingFile.CommitSlots;
     MmTotalCommittedPages = 0;
     DbgPrint("mm: commit limit %u pages: %u available - %u reserved for page tables and "
              "processes + %u pagefile slots\n", MmTotalCommitLimit, MmAvailablePages, Reserve,

@@ -12,8 +12,9 @@
 
 /*
  * NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length) - service 0x1001.
- * Length must be sizeof(PV_MM_COUNTERS) (else STATUS_INFO_LENGTH_MISMATCH); a bad pointer is
- * STATUS_ACCESS_VIOLATION.
+ * Length must be sizeof(PV_MM_COUNTERS), or PV_MM_COUNTERS_V1_SIZE for an image built before
+ * the page-wait counters (it gets the fields it knows), else STATUS_INFO_LENGTH_MISMATCH; a bad
+ * pointer is STATUS_ACCESS_VIOLATION.
  */
 NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
 {
@@ -22,7 +23,7 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     PV_MM_COUNTERS Snapshot;
     ULONG i;
 
-    if (Length != sizeof(Snapshot))
+    if (Length != sizeof(Snapshot) && Length != PV_MM_COUNTERS_V1_SIZE)
         return STATUS_INFO_LENGTH_MISMATCH;
     memset(&Snapshot, 0, sizeof(Snapshot));
     Snapshot.PageFaults = MmFaultCount;
@@ -64,7 +65,9 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.PagefileBadSlots = MmPagingFile.BadSlots;
     Snapshot.PageTablesOut = MmInfoCounters.PageTablesOut;
     Snapshot.PageTablesIn = MmInfoCounters.PageTablesIn;
-    return MmCopyToUser(Counters, &Snapshot, sizeof(Snapshot));
+    Snapshot.PageWaits = MmInfoCounters.PageWaits;
+    Snapshot.PagefileFullWrites = MmInfoCounters.PagefileFullWrites;
+    return MmCopyToUser(Counters, &Snapshot, Length);
 }
 
 /*

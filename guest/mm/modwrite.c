@@ -27,7 +27,8 @@
  * Pagefile full: the Modified pages wait on their list (soft faults still bring them back) until
  * slots are freed; pages are found for faults by trimming clean ones meanwhile. The commit
  * limit counts RAM (less a reserve) plus the pagefile, so what is committed always fits in the
- * two together. Without a pagefile at all there is nothing to write: dirty pages leaving a
+ * two together. The host's file system full (PV_ENOSPC) is another matter: see
+ * MiPagefileHostFull. Without a pagefile at all there is nothing to write: dirty pages leaving a
  * working set go to the ModifiedNoWrite list instead (pfnlist.c) and only a soft fault brings
  * them back.
  */
@@ -94,7 +95,7 @@ static BOOLEAN MiWriteModifiedCluster(PULONG Written)
         }
         else if (i == Done && Result == PV_EIO)
         {
-            MiMarkPagefileSlotBad(Slot + i);
+            MiMarkPagefileSlotBad(Slot + i);   /* PV_ENOSPC: the slot is fine, it goes back */
         }
         else
         {
@@ -105,12 +106,43 @@ static BOOLEAN MiWriteModifiedCluster(PULONG Written)
     if (Result != PV_OK)
     {
         MmInfoCounters.WriteFailures++;
-        DbgPrint("mm: pagefile write of slots %u-%u failed (%d) after %u pages: slot %u marked "
-                 "bad, %u pages stay modified\n", Slot, Slot + Count - 1, (int)Result, Done,
-                 Slot + Done, Count - Done);
+        MmPagingFile.LastWriteStatus = Result;
+        if (Result == PV_ENOSPC)
+            MiPagefileHostFull(Slot + Done, Count - Done);
+        else
+            DbgPrint("mm: pagefile write of slots %u-%u failed (%d) after %u pages: slot %u "
+                     "marked bad, %u pages stay modified\n", Slot, Slot + Count - 1,
+                     (int)Result, Done, Slot + Done, Count - Done);
         return FALSE;
     }
     return TRUE;
+}
+
+/*
+ * The host's file system is full (PV_ENOSPC): the pagefile cannot grow past the slots it
+ * holds. Those are what it is worth now, so the commit limit shrinks to the RAM part plus the
+ * slots in use (commitment already given stays given; new commits past the limit fail with
+ * STATUS_COMMITMENT_LIMIT). The pages stay Modified, in RAM; slots that come free were written
+ * before and can be written again, so the writer keeps trying. If memory runs out meanwhile,
+ * a fault that cannot get a page fails with STATUS_COMMITMENT_LIMIT (MmResolvePageWaitDeadlock).
+ */
+VOID MiPagefileHostFull(ULONG Slot, ULONG Pages)
+{
+    ULONG RamPart = MmTotalCommitLimit - MmPagingFile.CommitSlots, Limit;
+
+    MmInfoCounters.PagefileFullWrites++;
+    if (MmPagingFile.HostFull)
+        return;
+    MmPagingFile.HostFull = TRUE;
+    Limit = RamPart + MmPagingFile.InUse;
+    DbgPrint("mm: the host's file system is full at pagefile slot %u: %u pages stay modified; "
+             "commit limit %u -> %u pages (%u committed)\n", Slot, Pages, MmTotalCommitLimit,
+             Limit < MmTotalCommitLimit ? Limit : MmTotalCommitLimit, MmTotalCommittedPages);
+    if (Limit < MmTotalCommitLimit)
+    {
+        MmPagingFile.CommitSlots = MmPagingFile.InUse;
+        MmTotalCommitLimit = Limit;
+    }
 }
 
 ULONG MiModifiedPageWriter(ULONG Target)

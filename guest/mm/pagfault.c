@@ -106,23 +106,31 @@ static BOOLEAN MiIsFetch(PMI_FAULT_INFO Fault)
  * working-set list, and by the PTE: the page (and the neighbours a pagefile read may bring in).
  * A soft fault (transition PTE under a valid PDE) takes none: 0, nothing is trimmed for it
  * (its working-set entry, if the list is full, replaces the process's oldest). Read without
- * faulting: an unknown PTE counts as a pagefile read. */
-static ULONG MiFaultPagesNeeded(ULONG Va)
+ * faulting: an unknown PTE counts as a pagefile read. *Required: the pages it cannot do
+ * without (the cluster's neighbours are read only if pages are there for them). */
+static ULONG MiFaultPagesNeeded(ULONG Va, PULONG Required)
 {
     MMPTE TempPde = MI_READ_PTE(MiAddressToPde(Va)), TempPte;
 
     if (!TempPde.u.Hard.Valid)
+    {
+        *Required = 2;
         return 2 + MmReadClusterSize;
+    }
     TempPte = MI_READ_PTE(MiAddressToPte(Va));
     switch (mi_pte_kind(TempPte.u.Long))
     {
     case MI_PTE_TRANSITION:
+        *Required = 0;
         return 0;
     case MI_PTE_VALID:
+        *Required = 1;
         return 1;
     case MI_PTE_PAGEFILE:
+        *Required = 1;
         return 1 + MmReadClusterSize;
     default:
+        *Required = 2;
         return 2;
     }
 }
@@ -274,7 +282,7 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
 
 static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
 {
-    ULONG Va = Fault->Va, Kind, Needed;
+    ULONG Va = Fault->Va, Kind, Needed, Required;
     PMMPTE PointerPde = MiAddressToPde(Va);
     PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
     PMMPFN TablePfn = NULL;
@@ -288,10 +296,17 @@ static NTSTATUS MiUserFault(PMI_FAULT_INFO Fault)
     Fault->Vad = Vad;
 
     /* Pages first (writing and trimming may change other PTEs, not this one's page table
-     * once it is held); what protects the pages this instruction needs: mm/wsmanagr.c. */
-    Needed = MiFaultPagesNeeded(Va);
-    if (Needed != 0)
-        (void)MiEnsureAvailablePages(Needed);
+     * once it is held); what protects the pages this instruction needs: mm/wsmanagr.c. With
+     * none to be had the fault waits for one (other processes may trim or free meanwhile, so
+     * what it needs is counted again), unless the wait ends with a status: the process is
+     * ending, or no page will ever come (STATUS_COMMITMENT_LIMIT). */
+    while ((Needed = MiFaultPagesNeeded(Va, &Required)) != 0 &&
+           !MiEnsureAvailablePages(Needed) && MmAvailablePages < Required)
+    {
+        Status = MiWaitForAvailablePages(Required);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
 
     TempPde = MI_READ_PTE(PointerPde);
     if (!TempPde.u.Hard.Valid && TempPde.u.Long != 0)

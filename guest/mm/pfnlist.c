@@ -28,6 +28,7 @@
 PMMPFN MmPfnDatabase;
 PFN_NUMBER MmHighestPhysicalPage;
 PFN_NUMBER MmAvailablePages;
+ULONG MmPageWaiters;         /* faults waiting for a page (mm/wsmanagr.c) */
 
 MMPFNLIST MmZeroedPageListHead = { 0, ZeroedPageList, LIST_HEAD, LIST_HEAD };
 MMPFNLIST MmFreePageListHead = { 0, FreePageList, LIST_HEAD, LIST_HEAD };
@@ -78,7 +79,11 @@ VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex)
     }
     ListHead->Total++;
     if (MiIsAvailableList(ListHead->ListName))
+    {
         MmAvailablePages++;
+        if (MmPageWaiters != 0)
+            MiWakePageWaiters();   /* a fault waits for a page: it tries again */
+    }
 }
 
 VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex)

@@ -22,8 +22,9 @@
  *     minimum (and never its MI_FAULT_KEEP_NEWEST newest), then the other processes down to
  *     theirs (clean pages are available at once, dirty ones once written); the writer writes
  *     whatever is Modified; then, only if the fault's own pages are still missing, the other
- *     processes go below their minimums, last the current one, keeping its newest pages (see
- *     MiEnsureAvailablePages: forward progress). So a process that only reads causes no
+ *     processes go below their minimums; the current one never does, its fault waits for a
+ *     page instead (see MiEnsureAvailablePages: forward progress, and MiWaitForAvailablePages;
+ *     a wait nobody can end is NO_PAGES_AVAILABLE). So a process that only reads causes no
  *     pagefile writes. Independently the writer runs whenever the Modified list
  *     reaches MmModifiedPageMaximum, down to MmModifiedPageMinimum.
  *
@@ -340,10 +341,10 @@ static ULONG MiTrimOtherWorkingSets(ULONG Pages, BOOLEAN BelowMinimum)
  * other one: a livelock (one writer alternating soft faults between its code and stack pages at
  * one EIP, issue 10). So, as NT: the faulting process gives up only pages above its minimum
  * (and above MI_FAULT_KEEP_NEWEST), other processes (not running now) give up theirs first
- * above, then below their minimums; the faulting process goes below its minimum only when
- * nothing else is left and even then keeps its MI_FAULT_KEEP_NEWEST newest pages. A fault that
- * still finds no page fails (STATUS_NO_MEMORY ends the process): never a loop. Soft faults do
- * not come here at all (mm/pagfault.c): taking a page back from its list needs no new page.
+ * above, then below their minimums; the faulting process never goes below its minimum for its
+ * own fault. A fault that still finds no page waits for one (MiWaitForAvailablePages), it does
+ * not steal from itself. Soft faults do not come here at all (mm/pagfault.c): taking a page
+ * back from its list needs no new page.
  */
 BOOLEAN MiEnsureAvailablePages(ULONG Pages)
 {
@@ -367,17 +368,98 @@ BOOLEAN MiEnsureAvailablePages(ULONG Pages)
             continue;
         if (MmModifiedPageListHead.Total > 0 && MiModifiedPageWriter(0) > 0)
             continue;
-        /* Below the minimum only what the fault truly needs, and the others first. */
+        /* Below their minimums only what the fault truly needs, and only the others. */
         if (MmAvailablePages >= Pages)
             break;
-        if (MiTrimOtherWorkingSets(MI_TRIM_BATCH, TRUE) > 0 ||
-            MiTrimToFloor(Ws, Pages - MmAvailablePages, MI_FAULT_KEEP_NEWEST, FALSE) > 0)
+        if (MiTrimOtherWorkingSets(MI_TRIM_BATCH, TRUE) > 0)
             continue;
         break;
     }
     if (MmModifiedPageListHead.Total >= MmModifiedPageMaximum)
         (void)MiModifiedPageWriter(MmModifiedPageMinimum);
     return MmAvailablePages >= Pages;
+}
+
+/*
+ * Waiting for a page (NT's MmAvailablePagesEvent). A fault that MiEnsureAvailablePages could not
+ * serve waits here until pages come back to an available list (a process ends or frees memory,
+ * another process's fault trims, a write finishes); every insertion into Zeroed, Free or
+ * Standby while someone waits sets the event (mm/pfnlist.c), and the waiter tries again.
+ * Nothing here polls: if no thread can run any more, the idle thread finds the waiters
+ * (MmResolvePageWaitDeadlock).
+ */
+KEVENT MmAvailablePagesEvent = { { EventNotificationObject, 0,
+                                   { &MmAvailablePagesEvent.Header.WaitListHead,
+                                     &MmAvailablePagesEvent.Header.WaitListHead } } };
+
+VOID MiWakePageWaiters(VOID)
+{
+    (void)KeSetEvent(&MmAvailablePagesEvent);
+}
+
+NTSTATUS MiWaitForAvailablePages(ULONG Pages)
+{
+    PEPROCESS Process = PsGetCurrentProcess();
+    NTSTATUS Status;
+
+    if (Process->TerminationRequested)
+        return STATUS_PROCESS_IS_TERMINATING;
+    if (MmInfoCounters.PageWaits++ == 0)
+        DbgPrint("mm: %s (pid %u) waits for %u free page(s): %u available, %u modified, "
+                 "%u modified-no-write\n", Process->ImageFileName, Process->UniqueProcessId,
+                 Pages, MmAvailablePages, MmModifiedPageListHead.Total,
+                 MmModifiedNoWritePageListHead.Total);
+    KeResetEvent(&MmAvailablePagesEvent);
+    MmPageWaiters++;
+    Status = KeWaitForSingleObject(&MmAvailablePagesEvent.Header, NULL);
+    MmPageWaiters--;
+    return Status;
+}
+
+/* Is this thread one of those waiting for a page? */
+static BOOLEAN MiIsWaitingForPages(PKTHREAD Thread)
+{
+    return Thread->State == Waiting && Thread->WaitBlock.Object == &MmAvailablePagesEvent.Header;
+}
+
+/*
+ * Called by the idle thread when nothing can run and nothing will: are threads waiting for
+ * pages that nobody can free? If the host's pagefile file system filled up (PV_ENOSPC, see
+ * mm/modwrite.c), the commitment given out can no longer be honoured: the first waiter's fault
+ * fails with STATUS_COMMITMENT_LIMIT (its process ends with it, or the service that touched
+ * the page returns it), its pages come back and the others go on. Otherwise every page is
+ * locked or needed: NO_PAGES_AVAILABLE (0x4D) says so. FALSE when nobody waits for pages.
+ */
+BOOLEAN MmResolvePageWaitDeadlock(VOID)
+{
+    PLIST_ENTRY Entry;
+
+    if (MmPageWaiters == 0)
+        return FALSE;
+    for (Entry = PsActiveProcessHead.Flink; Entry != &PsActiveProcessHead; Entry = Entry->Flink)
+    {
+        PEPROCESS Process = CONTAINING_RECORD(Entry, EPROCESS, ActiveProcessLinks);
+
+        if (!MiIsWaitingForPages(&Process->Thread))
+            continue;
+        if (MmPagingFile.HostFull)
+        {
+            KiPrintStdout("pagevisor: no page for %s (pid %u): the host's pagefile file system "
+                          "is full, %u modified pages cannot be written; its fault fails with "
+                          "STATUS_COMMITMENT_LIMIT\n", Process->ImageFileName,
+                          Process->UniqueProcessId, MmModifiedPageListHead.Total);
+            KiAbortWaitWithStatus(&Process->Thread, STATUS_COMMITMENT_LIMIT);
+            return TRUE;
+        }
+        KiPrintStdout("pagevisor: no page can be had: %s (pid %u) waits for one and no thread "
+                      "can free any (%u available, %u modified, %u modified-no-write)\n",
+                      Process->ImageFileName, Process->UniqueProcessId, MmAvailablePages,
+                      MmModifiedPageListHead.Total, MmModifiedNoWritePageListHead.Total);
+        KeBugCheckEx(NO_PAGES_AVAILABLE,
+                     MmModifiedPageListHead.Total + MmModifiedNoWritePageListHead.Total,
+                     MmModifiedPageListHead.Total, 0, (ULONG)MmPagingFile.LastWriteStatus);
+    }
+    return FALSE;
 }
 
 /* Every entry is a valid page whose PFN names it; the private-page count agrees. */

@@ -61,6 +61,13 @@ void KeBugCheckEx(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PT
         CU_ASSERT_EQUAL(bugcheck_code, (code));      \
     } while (0)
 
+/* Nobody waits for pages in these tests: a wake-up is counted. */
+static unsigned page_waiter_wakeups;
+VOID MiWakePageWaiters(VOID)
+{
+    page_waiter_wakeups++;
+}
+
 PVOID MiMapPageInHyperSpace(PFN_NUMBER Page)
 {
     CU_ASSERT_FATAL(Page >= TABLE_FRAME && Page < TABLE_FRAME + TABLES);
@@ -251,6 +258,29 @@ static void remove_any_and_zero_page_order(void)
     CU_ASSERT_EQUAL(zeroed[6], 1);
     CU_ASSERT_EQUAL(MiRemoveZeroPage(), 0);
     CU_ASSERT_EQUAL(mappings, 0);
+}
+
+/* A fault waiting for a page is woken by every page that becomes available (Standby, Free),
+ * not by one that only changes lists among the unavailable (Modified); nobody waiting, nobody
+ * is woken. */
+static void available_page_wakes_page_waiters(void)
+{
+    reset(100);
+    PMMPTE clean = activate(MiRemoveAnyPage(), 0, 1, MI_MAKE_DEMAND_ZERO_PTE(MM_READWRITE));
+    PMMPTE dirty = activate(MiRemoveAnyPage(), 0, 2, MI_MAKE_DEMAND_ZERO_PTE(MM_READWRITE));
+    PMMPTE idle = activate(MiRemoveAnyPage(), 0, 3, MI_MAKE_DEMAND_ZERO_PTE(MM_READWRITE));
+
+    page_waiter_wakeups = 0;
+    trim(idle, false);                       /* nobody waits */
+    CU_ASSERT_EQUAL(page_waiter_wakeups, 0);
+    MmPageWaiters = 1;
+    trim(dirty, true);                       /* to Modified: not available */
+    CU_ASSERT_EQUAL(page_waiter_wakeups, 0);
+    trim(clean, false);                      /* to Standby: available */
+    CU_ASSERT_EQUAL(page_waiter_wakeups, 1);
+    MiInsertPageInFreeList(MiRemoveAnyPage());
+    CU_ASSERT_EQUAL(page_waiter_wakeups, 2);
+    MmPageWaiters = 0;
 }
 
 static void active_page_leaves_by_its_dirtiness(void)
@@ -535,6 +565,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(lists_order_and_counts),
     UNIT_TEST(remove_any_and_zero_page_order),
     UNIT_TEST(active_page_leaves_by_its_dirtiness),
+    UNIT_TEST(available_page_wakes_page_waiters),
     UNIT_TEST(standby_reuse_restores_the_old_pte),
     UNIT_TEST(page_being_read_then_standby_or_active),
     UNIT_TEST(wsl_fifo_order),
