@@ -3,8 +3,10 @@
 # before anything boots (images, kernel, --trace/--pagefile paths, --cmdline's pv.* keys), the
 # KVM probe, and the capability errors of `--runner never` (including a host without /dev/kvm
 # and a user without permission on it, simulated where we are root), all without booting a
-# guest; then three real runs of the hello image (traces to stdout and to a pipe, a load error)
-# that boot it, through the KVM runner where this host needs it.
+# guest; then, where runs go through the KVM runner, its QEMU killed and a kept pagefile that
+# cannot be written back or was deleted; then three real runs of the hello image (traces to
+# stdout and to a pipe, a load error) that boot it, through the KVM runner where this host
+# needs it.
 # Usage: tests/cli.sh [PAGEVISOR]   (JUnit XML to $PAGEVISOR_TEST_RESULTS/cli.xml when set)
 set -u
 PV=${1:-build/pagevisor}
@@ -218,6 +220,30 @@ if [[ $probe_status -ne 0 ]]; then
         "QEMU ${qemu:-(never seen)} still running 10 s after pagevisor was killed"
 else
     echo "  runner-qemu-killed, pagevisor-killed-qemu-goes ... skipped: runs here use this host's KVM directly, no QEMU"
+fi
+
+# --- A kept pagefile (--pagefile) comes back from the runner VM after the run. Written back into
+# a file size limit (`ulimit -f`: 32 MiB leaves room for the runner's initrd, not for the 64 MiB
+# pagefile), that is one line naming the path and the reason, the VMM-error status, and no short
+# file left. Deleted on the host during the run, it is written back as a new file, with a note.
+if [[ $probe_status -ne 0 ]]; then
+    run bash -c "ulimit -f 32768 && exec '$PV' run --mem 3M --pagefile '$tmp/kept.pf' build/images/page-linear.elf"
+    check runner-pagefile-writeback-full 117 $status "$out" \
+        "^pagevisor: KVM runner: cannot write the pagefile back to $tmp/kept.pf: .*File too large; the incomplete file was removed\$"
+    [[ ! -e $tmp/kept.pf ]] || extra_failure runner-pagefile-writeback-full-removed "$(ls -ls "$tmp/kept.pf")"
+    echo "an old pagefile" >"$tmp/kept.pf"
+    "$PV" run --mem 3M --pagefile-size 8M --pagefile "$tmp/kept.pf" build/images/page-linear.elf \
+        >"$tmp/kept.out" 2>"$tmp/kept.err" &
+    pv=$!
+    qemu=$(qemu_of "$pv")
+    rm -f "$tmp/kept.pf"
+    wait "$pv"
+    check runner-pagefile-deleted 0 $? "$(cat "$tmp/kept.err")" \
+        "^pagevisor: the pagefile $tmp/kept.pf was deleted during the run; it is written back as a new file\$"
+    [[ -n $qemu && $(stat -c %s "$tmp/kept.pf" 2>&1) == 8388608 ]] ||
+        extra_failure runner-pagefile-deleted-written "QEMU ${qemu:-never seen}; $(ls -ls "$tmp/kept.pf" 2>&1)"
+else
+    echo "  runner-pagefile-writeback-full, runner-pagefile-deleted ... skipped: runs here use this host's KVM directly"
 fi
 
 # --- Three real runs (they boot the hello image; through the KVM runner where this host needs it)

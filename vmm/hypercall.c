@@ -254,12 +254,17 @@ static void hc_pagefile_io(struct hc_state *s, uint32_t gpa, struct pv_hc_pagefi
     /* The guest copes (an in-page error, or the write goes elsewhere); the user should still
      * hear that the backing store failed, or that the guest asked for a read into one frame
      * twice, without a flood from a high injected rate. */
-    if ((ret == PV_EIO || ret == PV_EDUPFRAME) && ++s->pagefile_failures <= 10) {
-        char what[256];
+    if ((ret == PV_EIO || ret == PV_ENOSPC || ret == PV_EDUPFRAME) &&
+        ++s->pagefile_failures <= 10) {
+        char what[4608];
         fprintf(stderr, "pagevisor: %s%s\n",
                 pagefile_describe_failure(s->pagefile, what, sizeof(what)),
                 s->pagefile_failures == 10 ? " (further failures not shown)" : "");
     }
+    /* The file deleted or truncated behind our back: said once each, whatever the cap. */
+    char notice[4608];
+    while (s->pagefile && pagefile_notice(s->pagefile, notice, sizeof(notice)))
+        fprintf(stderr, "pagevisor: %s\n", notice);
     set_ret(s, gpa, offsetof(struct pv_hc_pagefile_io, ret), ret);
     put_u32(s, gpa, offsetof(struct pv_hc_pagefile_io, done), done);
 }

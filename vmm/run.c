@@ -148,6 +148,7 @@ static int session_open(struct session *s, const struct run_options *o)
         fprintf(stderr, "pagevisor: pagefile: %s\n", named);
         return PV_EXIT_VMM_ERROR;
     }
+    pagefile_set_name(&s->pagefile, o->pagefile_name);
     for (size_t i = 0; i < o->ninject; i++)
         if (pagefile_inject(&s->pagefile, o->inject[i], why, sizeof(why)) != 0) {
             fprintf(stderr, "pagevisor: --inject-pagefile-errors %s: %s\n", o->inject[i], why);

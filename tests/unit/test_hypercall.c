@@ -302,6 +302,63 @@ static void pagefile_read_into_one_frame_twice(void)
     pagefile_close(&pf);
 }
 
+/* One PV_HC_PAGEFILE_IO call of BLOCK; returns what it printed on stderr (free it). */
+static char *pagefile_call(struct pv_hc_pagefile_io *io)
+{
+    memcpy(mem.base + BLOCK, io, sizeof(*io));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *saved = stderr;
+    stderr = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_PAGEFILE_IO), 4, BLOCK, why, sizeof(why)),
+                    HC_OK);
+    fclose(stderr);
+    stderr = saved;
+    memcpy(io, mem.base + BLOCK, sizeof(*io));
+    return text;
+}
+
+/* A write the full file system refuses comes back PV_ENOSPC with the pages done, and is said;
+ * a pagefile deleted behind pagevisor's back is said once, beside the failures. */
+static void pagefile_full_and_deleted_are_said(void)
+{
+    struct pagefile pf;
+    char reason[256], dir[] = "/tmp/pv-test-hc-XXXXXX", path[64];
+    reset();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/pf", dir);
+    CU_ASSERT_EQUAL_FATAL(pagefile_open(&pf, path, 16 * PAGEFILE_SLOT_SIZE, reason,
+                                        sizeof(reason)), 0);
+    CU_ASSERT_EQUAL_FATAL(pagefile_inject(&pf, "write:slots=3-15,as=enospc", reason,
+                                          sizeof(reason)), 0);
+    hc.pagefile = &pf;
+    struct pv_hc_pagefile_io io = { .op = PV_PAGEFILE_WRITE, .slot = 1, .count = 4,
+                                    .frames = { 0x10, 0x11, 0x12, 0x13 }, .ret = 99, .done = 99 };
+    char *text = pagefile_call(&io);
+    CU_ASSERT_EQUAL(io.ret, PV_ENOSPC);
+    CU_ASSERT_EQUAL(io.done, 2u);
+    CU_ASSERT_STRING_EQUAL(text, "pagevisor: pagefile write of slot 3 failed: injected by "
+                                 "--inject-pagefile-errors as a full file system (as=enospc); "
+                                 "the guest keeps those pages in memory\n");
+    free(text);
+    CU_ASSERT_EQUAL(unlink(path), 0);
+    io = (struct pv_hc_pagefile_io){ .op = PV_PAGEFILE_WRITE, .slot = 1, .count = 1,
+                                     .frames = { 0x10 } };
+    text = pagefile_call(&io);
+    CU_ASSERT_EQUAL(io.ret, PV_OK);
+    char want[256];
+    snprintf(want, sizeof(want), "pagevisor: the pagefile %s was deleted during the run; paging "
+             "goes on in the open file, which is gone when the run ends\n", path);
+    CU_ASSERT_STRING_EQUAL(text, want);
+    free(text);
+    text = pagefile_call(&io);
+    CU_ASSERT_STRING_EQUAL(text, "");
+    free(text);
+    hc.pagefile = NULL;
+    pagefile_close(&pf);
+    rmdir(dir);
+}
+
 /* ---- PV_HC_CONSOLE_READ: the guest's console input ------------------------------------- */
 
 #define INBUF 0x3000u
@@ -463,6 +520,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(exception_exits_report_registers),
     UNIT_TEST(shutdown_and_bugcheck_finish_the_run),
     UNIT_TEST(pagefile_read_into_one_frame_twice),
+    UNIT_TEST(pagefile_full_and_deleted_are_said),
     UNIT_TEST(console_read_returns_bytes_and_keeps_the_rest),
     UNIT_TEST(console_read_waits_at_most_the_timeout),
     UNIT_TEST(console_read_reports_the_end_of_input),

@@ -1,6 +1,8 @@
 /* test_pagefile.c - the host pagefile: pages round-trip intact, hostile requests fail before any
- * I/O, corrupt, missing, truncated and full storage and injected errors all end as PV_EIO with
- * nothing unverified left in a guest frame, and the file is created and removed as promised. */
+ * I/O, corrupt, missing and truncated storage and injected errors all end as PV_EIO with
+ * nothing unverified left in a guest frame, full storage as PV_ENOSPC, a file deleted or
+ * truncated behind pagevisor's back is reported once, and the file is created and removed as
+ * promised. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -375,22 +377,41 @@ static void truncated_file_reads_fail(void)
     CU_ASSERT_EQUAL(pf.stats.io_errors, 1u);
 }
 
-/* The write path when the storage is full: partial success, the errno kept, no crash. */
-static void check_full_write(uint32_t first_slot, int want_errno, uint32_t at_most)
+/* The write path when the storage is full: partial success, PV_ENOSPC (the slot is not bad,
+ * the file cannot grow), the errno kept and said in the user's words, no crash. */
+static void check_full_write(uint32_t first_slot, int want_errno, uint32_t at_most,
+                             const char *want_words)
 {
     for (uint32_t i = 0; i < PV_PAGEFILE_CLUSTER_MAX; i++)
         fill(16 + i, first_slot + i);
     uint32_t done = 99;
+    uint64_t full_before = pf.stats.full_writes, io_errors_before = pf.stats.io_errors;
     CU_ASSERT_EQUAL(io(PV_PAGEFILE_WRITE, first_slot, PV_PAGEFILE_CLUSTER_MAX, 16, &done),
-                    PV_EIO);
+                    PV_ENOSPC);
     CU_ASSERT_TRUE(done <= at_most);
-    CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_IO);
+    CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_FULL);
     CU_ASSERT_EQUAL(pf.last_failure.err, want_errno);
     CU_ASSERT_EQUAL(pf.last_failure.op, PV_PAGEFILE_WRITE);
     CU_ASSERT_EQUAL(pf.last_failure.slot, first_slot + done);
     CU_ASSERT_EQUAL(pf.stats.pages_written, done);
+    CU_ASSERT_EQUAL(pf.stats.full_writes, full_before + 1);
+    CU_ASSERT_EQUAL(pf.stats.io_errors, io_errors_before);
     CU_ASSERT_PTR_NOT_NULL(strstr(pagefile_describe_failure(&pf, why, sizeof(why)), "pwritev: "));
     CU_ASSERT_PTR_NOT_NULL(strstr(why, strerror(want_errno)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, " full"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "the guest keeps those pages in memory"));
+    if (!strstr(why, want_words))
+        printf("\n    message '%s' lacks '%s'", why, want_words);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, want_words));
+    char line[512];
+    FILE *m = fmemopen(line, sizeof(line), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    pagefile_print_stats(&pf, m);
+    fclose(m);
+    char want[64];
+    snprintf(want, sizeof(want), "; %llu writes refused: file system full\n",
+             (unsigned long long)pf.stats.full_writes);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, want));
     /* What was written reads back; the failed page does not. */
     for (uint32_t i = 0; i < done; i++) {
         CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, first_slot + i, 1, 200, NULL), PV_OK);
@@ -408,7 +429,12 @@ static void file_size_limit_fails_writes_with_efbig(void)
     lim = old;
     lim.rlim_cur = 16 * PAGEFILE_SLOT_SIZE;
     CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    check_full_write(10, EFBIG, 6);   /* slots 10..15 fit under the limit */
+    /* slots 10..15 fit under the limit */
+    char words[128];
+    snprintf(words, sizeof(words), "failed: the temporary pagefile in %s is full: it reached "
+             "the largest file size allowed (pwritev: File too large)",
+             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    check_full_write(10, EFBIG, 6, words);
     CU_ASSERT_EQUAL(pf.stats.pages_written, 6u);
     CU_ASSERT_EQUAL(setrlimit(RLIMIT_FSIZE, &old), 0);
 }
@@ -429,13 +455,103 @@ static void full_file_system_fails_writes_with_enospc(void)
     snprintf(path, sizeof(path), "%s/pagefile", dir);
     pagefile_close(&pf);
     CU_ASSERT_EQUAL_FATAL(pagefile_open(&pf, path, 256 * PAGEFILE_SLOT_SIZE, why, sizeof(why)), 0);
-    check_full_write(1, ENOSPC, 8);
+    check_full_write(1, ENOSPC, 8, "the file system holding ");
+    char words[512];
+    snprintf(words, sizeof(words), "pagefile write of slot %u failed: the file system holding "
+             "%s is full (pwritev: No space left on device); the guest keeps those pages in "
+             "memory", 1 + (unsigned)pf.stats.pages_written, path);
+    CU_ASSERT_STRING_EQUAL(why, words);   /* check_full_write left the message there */
     pagefile_close(&pf);
     CU_ASSERT_EQUAL(umount(dir), 0);
     rmdir(dir);
 }
 
 /* ---- the file itself -------------------------------------------------------------------- */
+
+/* Every notice pending, one per line. */
+static void take_notices(char *out, size_t len)
+{
+    char line[512];
+    out[0] = '\0';
+    while (pagefile_notice(&pf, line, sizeof(line)))
+        snprintf(out + strlen(out), len - strlen(out), "%s\n", line);
+}
+
+/* The user removes --pagefile's file while the guest pages: said once, and paging goes on in
+ * the open file. */
+static void named_file_deleted_mid_run_is_reported_once(void)
+{
+    char dir[64], path[128], text[2048], want[512];
+    make_temp_dir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/pagefile.sys", dir);
+    pagefile_close(&pf);
+    CU_ASSERT_EQUAL_FATAL(pagefile_open(&pf, path, SLOTS * PAGEFILE_SLOT_SIZE, why,
+                                        sizeof(why)), 0);
+    pagefile_set_name(&pf, "my/pagefile.sys");   /* what the user called it */
+    store(1, 4);
+    take_notices(text, sizeof(text));
+    CU_ASSERT_STRING_EQUAL(text, "");
+    CU_ASSERT_EQUAL(unlink(path), 0);
+    /* Reads that succeed do not look (no fstat on the hot path)... */
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 1, 1, 100, NULL), PV_OK);
+    take_notices(text, sizeof(text));
+    CU_ASSERT_STRING_EQUAL(text, "");
+    /* ...the next write does. */
+    store(5, 2);
+    take_notices(text, sizeof(text));
+    snprintf(want, sizeof(want), "the pagefile my/pagefile.sys was deleted during the run; "
+             "paging goes on in the open file, which is gone when the run ends\n");
+    CU_ASSERT_STRING_EQUAL(text, want);
+    store(7, 1);
+    take_notices(text, sizeof(text));
+    CU_ASSERT_STRING_EQUAL(text, "");              /* once */
+    for (uint32_t s = 1; s <= 7; s++) {
+        CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, s, 1, 100, NULL), PV_OK);
+        CU_ASSERT_TRUE(holds(100, s));
+    }
+    pagefile_close(&pf);
+    rmdir(dir);
+}
+
+/* The file cut short behind pagevisor's back: said once, whether a write or a failed read
+ * finds it, and reads past the new end fail as the end of the file. */
+static void truncation_mid_run_is_reported_once(void)
+{
+    char dir[64], path[128], text[2048], want[512];
+    make_temp_dir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/pagefile.sys", dir);
+    for (int found_by_write = 0; found_by_write < 2; found_by_write++) {
+        pagefile_close(&pf);
+        CU_ASSERT_EQUAL_FATAL(pagefile_open(&pf, path, SLOTS * PAGEFILE_SLOT_SIZE, why,
+                                            sizeof(why)), 0);
+        store(1, 16);
+        store(17, 4);
+        CU_ASSERT_EQUAL(truncate(path, 10 * PAGEFILE_SLOT_SIZE), 0);
+        if (found_by_write)
+            store(2, 1);
+        CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 15, 1, 100, NULL), PV_EIO);
+        CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_EOF);
+        CU_ASSERT_TRUE(all_bytes(100, 0));
+        take_notices(text, sizeof(text));
+        snprintf(want, sizeof(want), "the pagefile %s was truncated from %u to %u bytes behind "
+                 "pagevisor's back; pages in the slots past byte %u (slot 10 on) are lost (the "
+                 "guest gets an in-page error when it reads one)\n", path,
+                 SLOTS * PAGEFILE_SLOT_SIZE, 10 * PAGEFILE_SLOT_SIZE, 10 * PAGEFILE_SLOT_SIZE);
+        CU_ASSERT_STRING_EQUAL(text, want);
+        /* Slots before the cut still read; past it they keep failing, and nothing more is
+         * said. */
+        CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 3, 1, 100, NULL), PV_OK);
+        CU_ASSERT_TRUE(holds(100, 3));
+        CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 18, 1, 100, NULL), PV_EIO);
+        CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_EOF);
+        store(4, 1);
+        take_notices(text, sizeof(text));
+        CU_ASSERT_STRING_EQUAL(text, "");
+    }
+    pagefile_close(&pf);
+    unlink(path);
+    rmdir(dir);
+}
 
 static void named_file_is_private_and_stays(void)
 {
@@ -484,6 +600,7 @@ static void temporary_file_leaves_nothing(void)
     CU_ASSERT_EQUAL(st.st_size, SLOTS * PAGEFILE_SLOT_SIZE);
     CU_ASSERT_EQUAL(dir_entries(dir), 0u);
     store(1, 1);
+    CU_ASSERT_FALSE(pagefile_notice(&pf, why, sizeof(why)));   /* no name on purpose */
     pagefile_close(&pf);
     CU_ASSERT_EQUAL(dir_entries(dir), 0u);
     CU_ASSERT_EQUAL(pf.fd, -1);
@@ -623,6 +740,44 @@ static void inject_combines_rules(void)
     CU_ASSERT_EQUAL(pf.stats.injected_failures, 4u);
 }
 
+/* as=enospc: the disk is "full" from slot 40 on, as a real full file system would be. */
+static void inject_as_enospc(void)
+{
+    open_temp(SLOTS);
+    inject("write:slots=40-4294967295,as=enospc");
+    for (uint32_t i = 0; i < 8; i++)
+        fill(16 + i, 36 + i);
+    uint32_t done = 99;
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_WRITE, 36, 8, 16, &done), PV_ENOSPC);
+    CU_ASSERT_EQUAL(done, 4u);
+    CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_INJECTED);
+    CU_ASSERT_EQUAL(pf.last_failure.err, ENOSPC);
+    CU_ASSERT_EQUAL(pf.last_failure.slot, 40u);
+    CU_ASSERT_STRING_EQUAL(pagefile_describe_failure(&pf, why, sizeof(why)),
+                           "pagefile write of slot 40 failed: injected by "
+                           "--inject-pagefile-errors as a full file system (as=enospc); the "
+                           "guest keeps those pages in memory");
+    CU_ASSERT_EQUAL(pf.stats.full_writes, 1u);
+    CU_ASSERT_EQUAL(pf.stats.injected_failures, 1u);
+    CU_ASSERT_EQUAL(pf.stats.failed_calls, 1u);
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 39, 1, 100, NULL), PV_OK);
+    CU_ASSERT_TRUE(holds(100, 39));
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 40, 1, 100, NULL), PV_EIO);   /* never written */
+    CU_ASSERT_EQUAL(pf.last_failure.kind, PAGEFILE_FAIL_UNWRITTEN);
+    /* as=eio (the default, or said) and an rw rule's reads stay I/O errors. */
+    open_temp(SLOTS);
+    store(1, 4);
+    inject("write:nth=1,as=eio;rw:slots=3,as=enospc");
+    fill(16, 5);
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_WRITE, 5, 1, 16, NULL), PV_EIO);
+    CU_ASSERT_EQUAL(pf.last_failure.err, 0);
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_READ, 3, 1, 100, NULL), PV_EIO);
+    CU_ASSERT_EQUAL(pf.last_failure.err, 0);
+    CU_ASSERT_PTR_NULL(strstr(pagefile_describe_failure(&pf, why, sizeof(why)), "full"));
+    CU_ASSERT_EQUAL(io(PV_PAGEFILE_WRITE, 3, 1, 16, NULL), PV_ENOSPC);
+    CU_ASSERT_EQUAL(pf.stats.full_writes, 1u);
+}
+
 static void inject_rejects_bad_specs(void)
 {
     static const struct { const char *spec, *hint; } bad[] = {
@@ -653,6 +808,13 @@ static void inject_rejects_bad_specs(void)
         { "read:nth=1;;write:nth=1", "empty rule" },
         { "read:nth=1,5", "'5' is not KEY=VALUE" },
         { "read:size=3", "unknown key 'size'" },
+        { "read:nth=1,as=enospc", "rule 'read:nth=1,as=enospc': as=enospc only goes with "
+                                  "write or rw (a read cannot find the file system full)" },
+        { "write:nth=1,as=bogus", "rule 'write:nth=1,as=bogus': as 'bogus' is not eio or "
+                                  "enospc" },
+        { "write:nth=1,as=", "as '' is not eio or enospc" },
+        { "write:nth=1,as=eio,as=enospc", "'as' given twice" },
+        { "write:as=enospc", "exactly one of" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         why[0] = '\0';
@@ -664,6 +826,7 @@ static void inject_rejects_bad_specs(void)
     static const char *const good[] = {
         "read:rate=0.01,seed=42", "write:slots=5,9-12", "read:nth=3", "rw:rate=1",
         "read:slots=1-4294967295", "read:nth=1;write:rate=0.5;rw:slots=3",
+        "write:slots=40-4294967295,as=enospc", "rw:as=enospc,rate=0.5,seed=3", "read:nth=1,as=eio",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         CU_ASSERT_EQUAL(pagefile_inject(NULL, good[i], why, sizeof(why)), 0);
@@ -692,12 +855,15 @@ static const struct unit_test tests[] = {
     UNIT_TEST(file_size_limit_fails_writes_with_efbig),
     UNIT_TEST(full_file_system_fails_writes_with_enospc),
     UNIT_TEST(named_file_is_private_and_stays),
+    UNIT_TEST(named_file_deleted_mid_run_is_reported_once),
+    UNIT_TEST(truncation_mid_run_is_reported_once),
     UNIT_TEST(temporary_file_leaves_nothing),
     UNIT_TEST(open_refuses_bad_sizes_and_paths),
     UNIT_TEST(inject_nth),
     UNIT_TEST(inject_slots),
     UNIT_TEST(inject_rate_is_reproducible),
     UNIT_TEST(inject_combines_rules),
+    UNIT_TEST(inject_as_enospc),
     UNIT_TEST(inject_rejects_bad_specs),
 };
 

@@ -11,6 +11,7 @@
 #include "run_remote.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,15 @@ static size_t read_console_input(void *ctx, void *buf, size_t cap, int *eof)
     return n;
 }
 
+/* Writing the pagefile or the trace back past RLIMIT_FSIZE (`ulimit -f`) must fail that write
+ * with EFBIG, said in a line, not kill pagevisor with SIGXFSZ and leave a short file. */
+static void ignore_sigxfsz(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGXFSZ, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal(SIGXFSZ, SIG_IGN);
+}
+
 int run_remote(const struct run_options *o)
 {
     struct argv_builder b = { 0 };
@@ -212,11 +222,11 @@ int run_remote(const struct run_options *o)
         size_t nout = 0;
         /* A trace file comes over the live port as it is written; a trace to /dev/stdout or
          * /dev/stderr is written inside the VM to its own stdout or stderr, which are relayed. */
-        struct runner_file live = { o->trace_path, RUNNER_VM_TRACE, 0, 0 };
+        struct runner_file live = { o->trace_path, RUNNER_VM_TRACE, 0, 0, NULL };
         bool live_trace = o->trace_path && strcmp(vm_trace_path(o), RUNNER_VM_TRACE) == 0;
         if (o->pagefile_path)
             outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE_PACKED,
-                                                    0600, 1 };
+                                                    0600, 1, "the pagefile" };
         struct runner_job job = {
             .argv = b.v,
             .inputs = files,
@@ -231,6 +241,7 @@ int run_remote(const struct run_options *o)
             .live = live_trace ? &live : NULL,
         };
         int inner;
+        ignore_sigxfsz();
         if (runner_run(&job, &inner) == 0)
             status = inner;
         else if (errno == ETIMEDOUT)

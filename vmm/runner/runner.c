@@ -639,7 +639,8 @@ struct run {
     uint64_t out_size, out_got; /* for the progress line of a big file */
     double out_shown;           /* when progress was last shown; 0: not shown */
     bool *out_done;
-    char store_error[PATH_MAX + 128];
+    bool *out_existed;          /* the host file was there when the run began */
+    char store_error[2 * PATH_MAX + 256]; /* a whole sentence */
 };
 
 /* Signals that end a run early arrive through this pipe. */
@@ -1123,6 +1124,18 @@ static void out_progress(struct run *r, bool last)
     r->out_shown = t;
 }
 
+/* "cannot write the pagefile back to PATH", or "cannot write back PATH": the start of every
+ * message about the output being received. */
+static const char *out_cannot(const struct run *r, char *buf, size_t len)
+{
+    const struct runner_file *f = &r->job->outputs[r->out_idx];
+    if (f->what)
+        snprintf(buf, len, "cannot write %s back to %s", f->what, f->host_path);
+    else
+        snprintf(buf, len, "cannot write back %s", f->host_path);
+    return buf;
+}
+
 static int out_begin(void *ctx, const char *vm_path, uint64_t size)
 {
     struct run *r = ctx;
@@ -1133,8 +1146,10 @@ static int out_begin(void *ctx, const char *vm_path, uint64_t size)
             r->out_idx = i;
             if (!fmt_ok(tmp, sizeof(tmp), "%s/pagevisor-runner-out.XXXXXX", r->tmpbase) ||
                 (r->out_fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-                snprintf(r->store_error, sizeof(r->store_error), "a temporary file in %s: %s",
-                         r->tmpbase, strerror(errno));
+                char what[PATH_MAX + 64];
+                int e = errno;
+                snprintf(r->store_error, sizeof(r->store_error), "%s: a temporary file in %s: %s",
+                         out_cannot(r, what, sizeof(what)), r->tmpbase, strerror(e));
                 return -1;
             }
             unlink(tmp);
@@ -1144,7 +1159,8 @@ static int out_begin(void *ctx, const char *vm_path, uint64_t size)
             return 0;
         }
     }
-    snprintf(r->store_error, sizeof(r->store_error), "the VM sent %s, which was not asked for", vm_path);
+    snprintf(r->store_error, sizeof(r->store_error), "cannot store an output file: the VM sent "
+             "%s, which was not asked for", vm_path);
     return -1;
 }
 
@@ -1152,8 +1168,10 @@ static int out_data(void *ctx, const void *buf, size_t len)
 {
     struct run *r = ctx;
     if (fd_write_all(r->out_fd, buf, len) < 0) {
-        snprintf(r->store_error, sizeof(r->store_error), "a temporary file in %s: %s", r->tmpbase,
-                 strerror(errno));
+        char what[PATH_MAX + 64];
+        int e = errno;
+        snprintf(r->store_error, sizeof(r->store_error), "%s: a temporary file in %s: %s",
+                 out_cannot(r, what, sizeof(what)), r->tmpbase, strerror(e));
         return -1;
     }
     r->out_got += len;
@@ -1163,30 +1181,44 @@ static int out_data(void *ctx, const void *buf, size_t len)
 
 /* The file arrived whole (its checksum matched): copy it over the host path (created
  * 0666 & ~umask, or truncated; with the output's mode when it names one, e.g. 0600 for a
- * pagefile, whose guest data is nobody else's business). */
+ * pagefile, whose guest data is nobody else's business). A host file that cannot be written
+ * whole is removed, not left short or with holes that read as zeros: the run fails with one
+ * line saying why. A host file deleted during the run is written back as a new one, with a
+ * note: the user asked for the file after the run. */
 static int out_end(void *ctx, const char *vm_path)
 {
     struct run *r = ctx;
-    const char *host = r->job->outputs[r->out_idx].host_path;
+    const struct runner_file *out = &r->job->outputs[r->out_idx];
+    const char *host = out->host_path;
+    char cannot[PATH_MAX + 64];
     int rc = -1, dst = -1;
     off_t off = 0;
+    struct stat st;
     (void)vm_path;
 
-    unsigned mode = r->job->outputs[r->out_idx].mode;
+    out_cannot(r, cannot, sizeof(cannot));
+    if (r->out_existed[r->out_idx] && lstat(host, &st) < 0 && errno == ENOENT) {
+        fflush(stdout);
+        fprintf(stderr, "%s: %s%s%s was deleted during the run; it is written back as a new "
+                "file\n", prog, out->what ? out->what : "", out->what ? " " : "", host);
+    }
+    unsigned mode = out->mode;
     dst = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode ? mode : 0666);
     if (dst >= 0 && mode && fchmod(dst, mode) < 0) {
+        int e = errno;
         close(dst);
         dst = -1;
+        errno = e;
     }
     if (dst < 0) {
-        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", cannot, strerror(errno));
         goto done;
     }
     out_progress(r, true);
-    if (r->job->outputs[r->out_idx].sparse_packed) {
+    if (out->sparse_packed) {
         /* Only the data comes back; the holes stay holes on the host too. */
-        if (sparse_unpack(r->out_fd, dst, host, r->store_error, sizeof(r->store_error)) != 0)
-            goto done;
+        if (sparse_unpack(r->out_fd, dst, cannot, r->store_error, sizeof(r->store_error)) != 0)
+            goto incomplete;
         goto written;
     }
     char buf[1 << 16];
@@ -1195,22 +1227,38 @@ static int out_end(void *ctx, const char *vm_path)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || (n > 0 && fd_write_all(dst, buf, (size_t)n) < 0)) {
-            snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
-            goto done;
+            snprintf(r->store_error, sizeof(r->store_error), "%s: %s", cannot, strerror(errno));
+            goto incomplete;
         }
         if (n == 0)
             break;
         off += n;
     }
 written:
+    /* A file system that allocates late (NFS, some FUSE ones) may say it is full only here. */
+    if (fsync(dst) < 0 && errno != EINVAL && errno != EROFS) {
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", cannot, strerror(errno));
+        goto incomplete;
+    }
     if (close(dst) < 0) {
         dst = -1;
-        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", host, strerror(errno));
-        goto done;
+        snprintf(r->store_error, sizeof(r->store_error), "%s: %s", cannot, strerror(errno));
+        goto incomplete;
     }
     dst = -1;
     r->out_done[r->out_idx] = true;
     rc = 0;
+    goto done;
+incomplete:
+    /* Only a regular file is removed (not a device or FIFO the user named). */
+    if (dst < 0 ? lstat(host, &st) == 0 : fstat(dst, &st) == 0) {
+        if (S_ISREG(st.st_mode)) {
+            size_t used = strlen(r->store_error);
+            bool removed = unlink(host) == 0;
+            snprintf(r->store_error + used, sizeof(r->store_error) - used, "; %s",
+                     removed ? "the incomplete file was removed" : "the file is incomplete");
+        }
+    }
 done:
     if (dst >= 0)
         close(dst);
@@ -1650,7 +1698,7 @@ static enum outcome relay(struct run *r)
             reap_qemu(r, true);
             drain(r);
             if (r->store_error[0])
-                errmsg("KVM runner: cannot store an output file: %s", r->store_error);
+                errmsg("KVM runner: %s", r->store_error);
             else
                 errmsg("KVM runner: garbled result stream from the VM: %s", r->frames->error);
             return FAILED;
@@ -1750,10 +1798,12 @@ int runner_run(const struct runner_job *job, int *exit_status)
     int rc = -1, err = 0, caught = 0;
 
     if (!r || !(r->frames = malloc(sizeof(*r->frames))) ||
-        !(r->out_done = calloc(job->n_outputs + 1, sizeof(bool)))) {
+        !(r->out_done = calloc(job->n_outputs + 1, sizeof(bool))) ||
+        !(r->out_existed = calloc(job->n_outputs + 1, sizeof(bool)))) {
         errmsg("KVM runner: out of memory");
         if (r) {
             free(r->frames);
+            free(r->out_done);
             free(r);
         }
         errno = ENOMEM;
@@ -1778,11 +1828,14 @@ int runner_run(const struct runner_job *job, int *exit_status)
         err = EINVAL;
         goto out;
     }
-    for (size_t i = 0; i < job->n_outputs; i++)
+    for (size_t i = 0; i < job->n_outputs; i++) {
+        struct stat st;
         if (!host_output_ok(job->outputs[i].host_path)) {
             err = EINVAL;
             goto out;
         }
+        r->out_existed[i] = lstat(job->outputs[i].host_path, &st) == 0;
+    }
     if (job->live) {
         /* O_APPEND is not used: a FIFO or a terminal given as the live file works as well. */
         unsigned mode = job->live->mode;
@@ -1822,7 +1875,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
                    WTERMSIG(r->qemu_status), strsignal(WTERMSIG(r->qemu_status)),
                    f->started ? "while the VM ran" : "before the VM started");
         else if (r->store_error[0])
-            errmsg("KVM runner: cannot store an output file: %s", r->store_error);
+            errmsg("KVM runner: %s", r->store_error);
         else if (f->vm_error[0])
             errmsg("KVM runner: the VM could not run the command: %s", f->vm_error);
         else if (!f->started && r->qemu_exited && WIFEXITED(r->qemu_status) &&
@@ -1879,6 +1932,7 @@ out:
     if (signals_set)
         restore_signals(&saved);
     free(r->out_done);
+    free(r->out_existed);
     free(r->frames);
     free(r);
     if (caught)

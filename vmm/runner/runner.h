@@ -31,6 +31,8 @@ struct runner_file {
     unsigned mode;         /* outputs: permissions of the host file (0: 0666 & ~umask) */
     int sparse_packed;     /* outputs: the VM file is a packed sparse file (sparse_file.h),
                             * written to the host file with its holes */
+    const char *what;      /* outputs: what messages call it, e.g. "the pagefile" (NULL: the
+                            * path alone) */
 };
 
 struct runner_job {
@@ -64,7 +66,10 @@ struct runner_job {
  * The timeout counts from the moment the command starts in the VM (boot is not charged to
  * it, nor the time the command waits for input over the stdin relay: input_wait.h); booting
  * and sending the results back have their own generous limits. An output file
- * the command did not create is reported with a warning and left alone on the host.
+ * the command did not create is reported with a warning and left alone on the host. One that
+ * cannot be written back whole (a full file system, a file size limit) fails the run with one
+ * line naming it and the reason, and the incomplete host file is removed; one whose host file
+ * existed when the run began and was deleted since is written back as a new file, with a note.
  * All temporary files live in one directory under $TMPDIR (or /tmp) removed before returning.
  */
 int runner_run(const struct runner_job *job, int *exit_status);

@@ -141,7 +141,9 @@ static int fail_open(struct pagefile *pf, int fd, int e, char *why, size_t whyle
     if (fd >= 0)
         close(fd);
     free(pf->path);
+    free(pf->tmpdir);
     pf->path = NULL;
+    pf->tmpdir = NULL;
     pf->fd = -1;
     errno = e;
     return -1;
@@ -213,7 +215,9 @@ int pagefile_open(struct pagefile *pf, const char *path, uint64_t size_bytes,
     pf->written = calloc((pf->slots + 63u) / 64u, sizeof(*pf->written));
     if (path)
         pf->path = strdup(path);
-    if (!pf->checksum || !pf->written || (path && !pf->path)) {
+    else
+        pf->tmpdir = strdup(name);
+    if (!pf->checksum || !pf->written || (path ? !pf->path : !pf->tmpdir)) {
         free(pf->checksum);
         free(pf->written);
         pf->checksum = NULL;
@@ -222,8 +226,20 @@ int pagefile_open(struct pagefile *pf, const char *path, uint64_t size_bytes,
                          "checksums of %u slots", name, pf->slots);
     }
     pf->fd = fd;
+    pf->size = size_bytes;
     ignore_sigxfsz();
     return 0;
+}
+
+void pagefile_set_name(struct pagefile *pf, const char *name)
+{
+    if (!pf->path || !name)
+        return;
+    char *copy = strdup(name);
+    if (!copy)
+        return; /* messages keep the path */
+    free(pf->name);
+    pf->name = copy;
 }
 
 static void free_rules(struct pagefile *pf)
@@ -243,9 +259,13 @@ void pagefile_close(struct pagefile *pf)
     free(pf->checksum);
     free(pf->written);
     free(pf->path);
+    free(pf->name);
+    free(pf->tmpdir);
     pf->checksum = NULL;
     pf->written = NULL;
     pf->path = NULL;
+    pf->name = NULL;
+    pf->tmpdir = NULL;
     free_rules(pf);
 }
 
@@ -268,6 +288,11 @@ void pagefile_info(const struct pagefile *pf, struct pv_hc_pagefile_info *info)
  *           | 'slots=' R { ',' R }       every transfer of these slots fails (a bad sector);
  *                                        R := N | N-M, inclusive, slot 0 excluded
  *           | 'nth=' N                   the Nth page of that op (counting from 1) fails, once
+ *   and after the select, optionally:
+ *            ',as=eio'                   an injected failure is an I/O error, PV_EIO (default)
+ *          | ',as=enospc'                an injected write failure is a full file system,
+ *                                        PV_ENOSPC (write and rw rules; an rw rule's reads still
+ *                                        fail as I/O errors: a read cannot find the disk full)
  * A rule sees each page that reaches the file, in request order, up to the first failure of its
  * request; a chosen page fails exactly as a real I/O error on it would.
  */
@@ -361,7 +386,7 @@ static int parse_ops(const char *name, uint32_t *ops)
 
 /* The keys a rule has seen, to refuse repeats and mixtures. */
 struct rule_keys {
-    bool rate, seed, slots, nth;
+    bool rate, seed, slots, nth, as;
     uint64_t seed_value;
 };
 
@@ -398,11 +423,19 @@ static int parse_item(struct pagefile_inject_rule *r, struct rule_keys *k, char 
         if (!parse_u64(value, &r->nth) || r->nth == 0)
             return bad_rule(why, whylen, rule, "nth '%s' is not a count from 1", value);
         k->nth = true;
+    } else if (strcmp(key, "as") == 0 && !k->as) {
+        if (strcmp(value, "eio") == 0)
+            r->as = 0;
+        else if (strcmp(value, "enospc") == 0)
+            r->as = ENOSPC;
+        else
+            return bad_rule(why, whylen, rule, "as '%s' is not eio or enospc", value);
+        k->as = true;
     } else {
         bool known = !strcmp(key, "rate") || !strcmp(key, "seed") || !strcmp(key, "slots") ||
-                     !strcmp(key, "nth");
+                     !strcmp(key, "nth") || !strcmp(key, "as");
         return bad_rule(why, whylen, rule, known ? "'%s' given twice" :
-                        "unknown key '%s' (rate, seed, slots or nth)", key);
+                        "unknown key '%s' (rate, seed, slots, nth or as)", key);
     }
     return 0;
 }
@@ -439,6 +472,9 @@ static int parse_rule(struct pagefile_inject_rule *r, char *text, char *why, siz
         return bad_rule(why, whylen, rule, "give exactly one of rate=, slots= or nth=");
     if (k.seed && !k.rate)
         return bad_rule(why, whylen, rule, "seed= only goes with rate=");
+    if (r->as == ENOSPC && !(r->ops & OP_BIT(PV_PAGEFILE_WRITE)))
+        return bad_rule(why, whylen, rule, "as=enospc only goes with write or rw (a read "
+                        "cannot find the file system full)");
     r->select = k.rate ? INJECT_RATE : k.slots ? INJECT_SLOTS : INJECT_NTH;
     r->rng = k.seed ? k.seed_value : 1;
     return 0;
@@ -502,13 +538,17 @@ static bool rule_fails(struct pagefile_inject_rule *r, uint32_t slot)
     return false;
 }
 
-/* Every rule for this op sees the page, so each rule's sequence is independent of the others. */
-static bool injected(struct pagefile *pf, uint32_t op, uint32_t slot)
+/* Every rule for this op sees the page, so each rule's sequence is independent of the others.
+ * *as: how the failure is reported (the as= of the first rule that failed it; 0 for a read). */
+static bool injected(struct pagefile *pf, uint32_t op, uint32_t slot, int *as)
 {
     bool fail = false;
+    *as = 0;
     for (size_t i = 0; i < pf->nrules; i++)
-        if (pf->rules[i].ops & OP_BIT(op))
-            fail |= rule_fails(&pf->rules[i], slot);
+        if ((pf->rules[i].ops & OP_BIT(op)) && rule_fails(&pf->rules[i], slot) && !fail) {
+            fail = true;
+            *as = op == PV_PAGEFILE_WRITE ? pf->rules[i].as : 0;
+        }
     return fail;
 }
 
@@ -629,23 +669,54 @@ static void note_failure(struct pagefile *pf, enum pagefile_failure_kind kind, i
     case PAGEFILE_FAIL_IO: case PAGEFILE_FAIL_EOF: pf->stats.io_errors++; break;
     case PAGEFILE_FAIL_CHECKSUM: pf->stats.checksum_mismatches++; break;
     case PAGEFILE_FAIL_UNWRITTEN: pf->stats.unwritten_reads++; break;
-    case PAGEFILE_FAIL_INJECTED: pf->stats.injected_failures++; break;
+    case PAGEFILE_FAIL_INJECTED:
+        pf->stats.injected_failures++;
+        pf->stats.full_writes += err == ENOSPC;
+        break;
+    case PAGEFILE_FAIL_FULL: pf->stats.full_writes++; break;
     case PAGEFILE_FAIL_DUPLICATE: case PAGEFILE_FAIL_NONE: break; /* counted as refused */
     }
 }
 
-/* How many leading pages of a request may reach the file; *kind says why the next may not. */
+/* A write the file system had no room for: the slot is fine, the file cannot grow. */
+static bool no_room(int err)
+{
+    return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
+
+/*
+ * Whether the file is still what pagevisor made it: one fstat, after every write request and
+ * after a failed read (a read that succeeded proves enough). Each event is queued once for
+ * pagefile_notice. The temporary file has no name on purpose; only a named one can be deleted.
+ */
+static void check_file(struct pagefile *pf)
+{
+    struct stat st;
+    if ((pf->noticed & (PAGEFILE_NOTICE_DELETED | PAGEFILE_NOTICE_TRUNCATED)) ==
+        (PAGEFILE_NOTICE_DELETED | PAGEFILE_NOTICE_TRUNCATED) || fstat(pf->fd, &st) < 0)
+        return;
+    if (pf->path && st.st_nlink == 0)
+        pf->noticed |= PAGEFILE_NOTICE_DELETED;
+    if ((uint64_t)st.st_size < pf->size && !(pf->noticed & PAGEFILE_NOTICE_TRUNCATED)) {
+        pf->noticed |= PAGEFILE_NOTICE_TRUNCATED;
+        pf->truncated_to = (uint64_t)st.st_size;
+    }
+}
+
+/* How many leading pages of a request may reach the file; *kind says why the next may not
+ * (*err: ENOSPC for an injected failure reported as a full file system, else 0). */
 static uint32_t pages_allowed(struct pagefile *pf, const struct pv_hc_pagefile_io *req,
-                              enum pagefile_failure_kind *kind)
+                              enum pagefile_failure_kind *kind, int *err)
 {
     *kind = PAGEFILE_FAIL_NONE;
+    *err = 0;
     for (uint32_t i = 0; i < req->count; i++) {
         uint32_t slot = req->slot + i;
         if (req->op == PV_PAGEFILE_READ && !slot_written(pf, slot)) {
             *kind = PAGEFILE_FAIL_UNWRITTEN;
             return i;
         }
-        if (injected(pf, req->op, slot)) {
+        if (injected(pf, req->op, slot, err)) {
             *kind = PAGEFILE_FAIL_INJECTED;
             return i;
         }
@@ -657,9 +728,9 @@ static int32_t read_pages(struct pagefile *pf, struct guest_mem *mem,
                           const struct pv_hc_pagefile_io *req, uint32_t *done)
 {
     enum pagefile_failure_kind kind;
-    uint32_t allowed = pages_allowed(pf, req, &kind);
+    int err;
+    uint32_t allowed = pages_allowed(pf, req, &kind, &err);
     uint32_t good = allowed;
-    int err = 0;
     if (allowed) {
         struct iovec iov[PV_PAGEFILE_CLUSTER_MAX];
         int n = build_iov(mem, req->frames, allowed, iov);
@@ -685,6 +756,7 @@ static int32_t read_pages(struct pagefile *pf, struct guest_mem *mem,
     if (good == req->count)
         return PV_OK;
     note_failure(pf, kind, err, req->op, req->slot + good);
+    check_file(pf);
     return PV_EIO;
 }
 
@@ -692,10 +764,10 @@ static int32_t write_pages(struct pagefile *pf, struct guest_mem *mem,
                            const struct pv_hc_pagefile_io *req, uint32_t *done)
 {
     enum pagefile_failure_kind kind;
-    uint32_t allowed = pages_allowed(pf, req, &kind);
+    int err;
+    uint32_t allowed = pages_allowed(pf, req, &kind, &err);
     uint32_t good = allowed;
     uint32_t sums[PV_PAGEFILE_CLUSTER_MAX];
-    int err = 0;
     /* The vCPU is stopped while we serve it, so the frames cannot change under the write. */
     for (uint32_t i = 0; i < allowed; i++)
         sums[i] = page_checksum(frame_ptr(mem, req->frames[i]));
@@ -703,9 +775,11 @@ static int32_t write_pages(struct pagefile *pf, struct guest_mem *mem,
         struct iovec iov[PV_PAGEFILE_CLUSTER_MAX];
         int n = build_iov(mem, req->frames, allowed, iov);
         size_t moved;
-        if (transfer(pf, true, iov, n, (off_t)req->slot * SLOT, &moved, &err) < 0) {
+        int io_err;
+        if (transfer(pf, true, iov, n, (off_t)req->slot * SLOT, &moved, &io_err) < 0) {
             good = (uint32_t)(moved / SLOT);
-            kind = PAGEFILE_FAIL_IO;
+            err = io_err;
+            kind = no_room(err) ? PAGEFILE_FAIL_FULL : PAGEFILE_FAIL_IO;
         }
     }
     for (uint32_t i = 0; i < req->count; i++) {
@@ -718,10 +792,12 @@ static int32_t write_pages(struct pagefile *pf, struct guest_mem *mem,
     }
     *done = good;
     pf->stats.pages_written += good;
+    check_file(pf);
     if (good == req->count)
         return PV_OK;
     note_failure(pf, kind, err, req->op, req->slot + good);
-    return PV_EIO;
+    return kind == PAGEFILE_FAIL_FULL || (kind == PAGEFILE_FAIL_INJECTED && err == ENOSPC) ?
+           PV_ENOSPC : PV_EIO;
 }
 
 int32_t pagefile_io(struct pagefile *pf, struct guest_mem *mem,
@@ -752,6 +828,18 @@ int32_t pagefile_io(struct pagefile *pf, struct guest_mem *mem,
 
 /* ---- Reporting -------------------------------------------------------------------------- */
 
+/* The file as messages name it: "the pagefile PATH" or "the temporary pagefile in DIR". */
+static const char *file_named(const struct pagefile *pf, char *buf, size_t len)
+{
+    if (pf->path)
+        snprintf(buf, len, "the pagefile %s", pf->name ? pf->name : pf->path);
+    else
+        snprintf(buf, len, "the temporary pagefile in %s", pf->tmpdir ? pf->tmpdir : "?");
+    return buf;
+}
+
+#define KEPT_IN_MEMORY "the guest keeps those pages in memory"
+
 const char *pagefile_describe_failure(const struct pagefile *pf, char *buf, size_t len)
 {
     const struct pagefile_failure *f = &pf->last_failure;
@@ -777,9 +865,32 @@ const char *pagefile_describe_failure(const struct pagefile *pf, char *buf, size
                  "last write failed (a guest bug)", f->slot);
         break;
     case PAGEFILE_FAIL_INJECTED:
-        snprintf(buf, len, "pagefile %s of slot %u failed: injected by "
-                 "--inject-pagefile-errors", op, f->slot);
+        if (f->err == ENOSPC)
+            snprintf(buf, len, "pagefile write of slot %u failed: injected by "
+                     "--inject-pagefile-errors as a full file system (as=enospc); "
+                     KEPT_IN_MEMORY, f->slot);
+        else
+            snprintf(buf, len, "pagefile %s of slot %u failed: injected by "
+                     "--inject-pagefile-errors", op, f->slot);
         break;
+    case PAGEFILE_FAIL_FULL: {
+        char file[4200];
+        file_named(pf, file, sizeof(file));
+        const char *holding = pf->path ? pf->name ? pf->name : pf->path : file;
+        if (f->err == EFBIG)
+            snprintf(buf, len, "pagefile write of slot %u failed: %s is full: it reached the "
+                     "largest file size allowed (pwritev: %s); " KEPT_IN_MEMORY, f->slot, file,
+                     strerror(f->err));
+        else if (f->err == EDQUOT)
+            snprintf(buf, len, "pagefile write of slot %u failed: the disk quota on the file "
+                     "system holding %s is full (pwritev: %s); " KEPT_IN_MEMORY, f->slot,
+                     holding, strerror(f->err));
+        else
+            snprintf(buf, len, "pagefile write of slot %u failed: the file system holding %s "
+                     "is full (pwritev: %s); " KEPT_IN_MEMORY, f->slot, holding,
+                     strerror(f->err));
+        break;
+    }
     case PAGEFILE_FAIL_DUPLICATE:
         snprintf(buf, len, "pagefile read of slots %u and %u refused: both into guest frame "
                  "0x%x (a guest bug; nothing was read)", f->first_slot, f->slot, f->frame);
@@ -788,16 +899,41 @@ const char *pagefile_describe_failure(const struct pagefile *pf, char *buf, size
     return buf;
 }
 
+bool pagefile_notice(struct pagefile *pf, char *buf, size_t len)
+{
+    char file[4200];
+    uint32_t news = pf->noticed & ~pf->told;
+    if (news & PAGEFILE_NOTICE_DELETED) {
+        pf->told |= PAGEFILE_NOTICE_DELETED;
+        snprintf(buf, len, "%s was deleted during the run; paging goes on in the open file, "
+                 "which is gone when the run ends", file_named(pf, file, sizeof(file)));
+        return true;
+    }
+    if (news & PAGEFILE_NOTICE_TRUNCATED) {
+        pf->told |= PAGEFILE_NOTICE_TRUNCATED;
+        snprintf(buf, len, "%s was truncated from %llu to %llu bytes behind pagevisor's back; "
+                 "pages in the slots past byte %llu (slot %llu on) are lost (the guest gets an "
+                 "in-page error when it reads one)", file_named(pf, file, sizeof(file)),
+                 (unsigned long long)pf->size, (unsigned long long)pf->truncated_to,
+                 (unsigned long long)pf->truncated_to,
+                 (unsigned long long)(pf->truncated_to / SLOT));
+        return true;
+    }
+    return false;
+}
+
 void pagefile_print_stats(const struct pagefile *pf, FILE *out)
 {
     const struct pagefile_stats *s = &pf->stats;
     fprintf(out, "pagefile: %llu pages read in %llu calls (%llu syscalls), %llu pages written "
             "in %llu calls (%llu syscalls); %llu calls failed (%llu checksum mismatches, "
-            "%llu reads of unwritten slots, %llu I/O errors, %llu injected), %llu refused\n",
+            "%llu reads of unwritten slots, %llu I/O errors, %llu injected), %llu refused; "
+            "%llu writes refused: file system full\n",
             (unsigned long long)s->pages_read, (unsigned long long)s->read_calls,
             (unsigned long long)s->read_syscalls, (unsigned long long)s->pages_written,
             (unsigned long long)s->write_calls, (unsigned long long)s->write_syscalls,
             (unsigned long long)s->failed_calls, (unsigned long long)s->checksum_mismatches,
             (unsigned long long)s->unwritten_reads, (unsigned long long)s->io_errors,
-            (unsigned long long)s->injected_failures, (unsigned long long)s->rejected_calls);
+            (unsigned long long)s->injected_failures, (unsigned long long)s->rejected_calls,
+            (unsigned long long)s->full_writes);
 }
