@@ -15,6 +15,14 @@
 MMINFO_COUNTERS MmInfoCounters;
 static MMPFN pfn_db[PAGES];
 
+/* No thread waits for pages here: a wake-up (a page became available while MmPageWaiters was
+ * set) is only counted. */
+static unsigned page_waiter_wakeups;
+VOID MiWakePageWaiters(VOID)
+{
+    page_waiter_wakeups++;
+}
+
 static void pfn_fixture_reset(ULONG pagefile_slots)
 {
     static ULONG bitmap[(MI_PAGEFILE_MAX_SLOTS + 31) / 32];

@@ -61,13 +61,6 @@ void KeBugCheckEx(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PT
         CU_ASSERT_EQUAL(bugcheck_code, (code));      \
     } while (0)
 
-/* Nobody waits for pages in these tests: a wake-up is counted. */
-static unsigned page_waiter_wakeups;
-VOID MiWakePageWaiters(VOID)
-{
-    page_waiter_wakeups++;
-}
-
 PVOID MiMapPageInHyperSpace(PFN_NUMBER Page)
 {
     CU_ASSERT_FATAL(Page >= TABLE_FRAME && Page < TABLE_FRAME + TABLES);
