@@ -79,6 +79,11 @@ int main(int argc, char **argv)
             fail("own page %lu changed: 0x%08lX", (unsigned long)i, (unsigned long)Own[i][0]);
     msg("own %u pages intact", OWN_PAGES);
 
+    /* An image built before the page-wait counters asks with the older length. */
+    check_status(PvQueryMmCounters(&Counters, PV_MM_COUNTERS_V1_SIZE), STATUS_SUCCESS,
+                 "counters with the length before the page-wait counters");
+    check_status(PvQueryMmCounters(&Counters, PV_MM_COUNTERS_V1_SIZE + 4),
+                 STATUS_INFO_LENGTH_MISMATCH, "counters with a length between the two");
     Query();
     CHECK(Counters.PageWaits >= 1, "a fault waited for a page");
     CHECK(Counters.PagefileFullWrites >= 1, "the host refused writes: its file system full");
