@@ -39,18 +39,18 @@ NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG
     return STATUS_SUCCESS;
 }
 
-NTSTATUS MiCreateVad(PMMPROCESS_VM Vm, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG Protection,
-                     MI_VAD_TYPE VadType, BOOLEAN Commit, PMMVAD *Vad)
+/* The image view: once per load, page aligned, inside user space below the stack, with the
+ * segments the loader checked. */
+NTSTATUS MiMapImageView(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                        ULONG SegmentCount, ULONG ImageBase, ULONG ImageEnd)
 {
-    static MMVAD vad;
-    (void)Vm, (void)Protection, (void)VadType, (void)Commit;
-    if (vads++ || StartVa > EndVa || StartVa < MM_LOWEST_USER_ADDRESS ||
-        EndVa >= MM_USER_STACK_BASE || (StartVa & (PAGE_SIZE - 1)) ||
-        ((EndVa + 1) & (PAGE_SIZE - 1)))
+    (void)Module, (void)Segments;
+    if (vads++ || ImageBase >= ImageEnd || ImageBase < MM_LOWEST_USER_ADDRESS ||
+        ImageEnd > MM_USER_STACK_BASE || (ImageBase & (PAGE_SIZE - 1)) ||
+        (ImageEnd & (PAGE_SIZE - 1)) || SegmentCount == 0 || SegmentCount > LDR_MAX_SEGMENTS)
         abort();
-    vad_start = StartVa;
-    vad_end = EndVa;
-    *Vad = &vad;
+    vad_start = ImageBase;
+    vad_end = ImageEnd - 1;
     return STATUS_SUCCESS;
 }
 

@@ -66,9 +66,15 @@ typedef struct _LDR_IMAGE_SEGMENT
 /* ldr/elf.c */
 struct _EPROCESS;
 NTSTATUS LdrLoadImage(struct _EPROCESS *Process, PLDR_MODULE Module);
-/* Fill the frame Page with what the image has at the user page PageVa: its segments' file
- * bytes, zeros elsewhere. STATUS_IO_DEVICE_ERROR if the host failed the read. */
-NTSTATUS LdrReadImagePage(struct _EPROCESS *Process, ULONG PageVa, PFN_NUMBER Page);
+/* Fill the frame Page with what the image (Module, its PT_LOAD segments) has at the user page
+ * PageVa: its segments' file bytes, zeros elsewhere. STATUS_IO_DEVICE_ERROR if the host
+ * failed the read. */
+NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                          ULONG SegmentCount, ULONG PageVa, PFN_NUMBER Page);
+/* The protection of the image page at Va (the union of the segments on it; 0: a hole between
+ * segments) and whether any file bytes are on it (else it is bss only: demand zero). */
+ULONG LdrImagePageProtection(const LDR_IMAGE_SEGMENT *Segments, ULONG SegmentCount, ULONG Va,
+                             BOOLEAN *FileBytes);
 
 /* ldr/imageio.c: where image bytes come from */
 extern BOOLEAN LdrHostImageReads;   /* TRUE: PV_HC_IMAGE_READ; FALSE: the boot modules in RAM */

@@ -26,6 +26,7 @@
 #include "nt_pte.h"
 #include "vad.h"
 #include "ws.h"
+#include "ldr.h"
 
 #define MM_PFN_DATABASE_BASE   (KSEG0_BASE + PDE_MAPPED_VA)   /* 0x80400000 (0xC0C00000: /3GB kernel) */
 /* Kernel stacks (mm/procsup.c): 4 MiB below the HAL's reserved top 4 MiB. */
@@ -412,6 +413,14 @@ ULONG MiLocateWsle(ULONG_PTR Va, ULONG Hint);
 ULONG MiSectionsInUse(VOID);
 NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULONG Protection,
                                 BOOLEAN Write);
+/* An image view (ldr/elf.c): the image section of Module (created on first use, one per image
+ * file while any process maps it) mapped at [ImageBase, ImageEnd) of the current process. */
+NTSTATUS MiMapImageView(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                        ULONG SegmentCount, ULONG ImageBase, ULONG ImageEnd);
+/* An image page's protection in its view: writable data is copy-on-write (NT's image views). */
+#define MI_IMAGE_VIEW_PROTECTION(P)                                   \
+    ((P) == MM_READWRITE ? MM_WRITECOPY                               \
+     : (P) == MM_EXECUTE_READWRITE ? MM_EXECUTE_WRITECOPY : (P))
 /* A fault on a fork prototype PTE (the page shared with a clone), in forksup.c. */
 NTSTATUS MiResolveForkPteFault(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va, ULONG Protection,
                                BOOLEAN Write);
@@ -517,7 +526,8 @@ NTSTATUS MiResolveTransitionFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Writ
                                   BOOLEAN PageTable);
 NTSTATUS MiResolvePageFileFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write,
                                 BOOLEAN PageTable);
-NTSTATUS MiResolveImageFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write);
+/* An in-page error at PointerPte (recorded for the crash report): STATUS_IN_PAGE_ERROR. */
+NTSTATUS MiInPageError(PMMPTE PointerPte, NTSTATUS IoStatus);
 NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte, ULONG Protection, BOOLEAN Write);
 /* A paged-out page table (transition or pagefile PDE) back in; its resolution in *Kind. */
 NTSTATUS MiResolvePageTableFault(PMMPTE PointerPde, PULONG Kind);

@@ -76,8 +76,8 @@ typedef struct _MMVAD
         ULONG LongFlags;
         MMVAD_FLAGS VadFlags;
     } u;
-    /* A mapped view (PrivateMemory 0, not VadImageMap): its section and the prototype PTE of
-     * its first page (mm/section.c). NULL in private and image VADs. */
+    /* A mapped view (PrivateMemory 0; VadImageMap for an image's): its section and the
+     * prototype PTE of its first page (mm/section.c). NULL in private VADs. */
     struct _SECTION *Section;
     struct _MMPTE *FirstPrototypePte;
     /* A view mapped ViewUnmap: a clone of the process does not get it (NT's
@@ -85,8 +85,11 @@ typedef struct _MMVAD
     BOOLEAN NoInherit;
 } MMVAD, *PMMVAD;
 
-#define MI_IS_VIEW_VAD(Vad) \
-    (!(Vad)->u.VadFlags.PrivateMemory && (Vad)->u.VadFlags.VadType != VadImageMap)
+#define MI_IS_VIEW_VAD(Vad) (!(Vad)->u.VadFlags.PrivateMemory)
+/* A view of an image section (ldr/elf.c, mm/section.c): a view whose pages each carry their
+ * own protection, in the prototype PTE (NT's image views). */
+#define MI_IS_IMAGE_VIEW_VAD(Vad) \
+    (!(Vad)->u.VadFlags.PrivateMemory && (Vad)->u.VadFlags.VadType == VadImageMap)
 
 typedef struct _MM_AVL_TABLE
 {
@@ -156,6 +159,15 @@ NTSTATUS MiCommitPages(PMMPROCESS_VM Vm, PMMVAD Vad, ULONG_PTR StartVa, ULONG_PT
                        ULONG Protection);
 /* Whether the page at Va (inside Vad) is committed, and its protection if so. */
 BOOLEAN MiQueryPageProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection);
+/* The protection of an image view's page whose process PTE is zero, from the section's
+ * prototype PTE (mm/section.c; FALSE: a hole, or a bss page, which the view does not take from
+ * the section). */
+BOOLEAN MiImageViewProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection);
+/* Before NtProtectVirtualMemory changes pages of an image view: each page of [StartVa, EndVa]
+ * whose protection is not Protection and that is still the section's becomes a private copy
+ * (mm/section.c). */
+NTSTATUS MiMakeImagePagesPrivate(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa,
+                                 ULONG Protection);
 /* MEM_COMMIT inside a view: the section's pages in [StartVa, EndVa] (mm/section.c). */
 NTSTATUS MiCommitViewPages(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG Protection);
 /* Process end: every VAD goes, its charge is returned (the pages were freed already). */

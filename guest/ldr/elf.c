@@ -1,23 +1,24 @@
 /*
  * elf.c - loads a static ELF32 i386 executable (ET_EXEC) from a boot module into the current
- * (attached) process, and demand-pages it afterwards.
+ * (attached) process, and reads its pages for the image section.
  *
- * Loading reads and checks the headers, keeps the PT_LOAD segments in the process (their
- * protection: R-X execute-read, R-- read-only, RW- read/write, and so on) and makes the image
- * one VAD (VadImageMap, NT's PAGE_EXECUTE_WRITECOPY allocation protection, charged a page of
- * commitment per page). No page is read or copied then: each page of a segment gets a PTE
- * that says where its contents come from, with the page's protection (the union of the
- * segments on it):
- *   pages with file bytes: an image PTE, NT's "prototype PTE, look it up" 0xFFFFF400 | prot<<5;
- *     the first touch reads the page from the image file (LdrReadImagePage: the host's file
- *     through PV_HC_IMAGE_READ, or the boot module when there is no host: ldr/imageio.c), the
- *     classic demand-page code fault (PV_FAULT_IMAGE_READ);
- *   pages past the file bytes (bss only): demand-zero PTEs.
- * Code and read-only data thus stay clean: when they leave the working set and their frame is
- * reused, their PTE becomes the image PTE again and the next touch reads them from the image
- * again; they never go to the pagefile. Writable data is read from the image the same way and
- * stays shared with the file while it is only read; once written it is the process's own
- * (mm/wsmanagr.c makes a dirty image page private: it goes to the pagefile from then on).
+ * Loading reads and checks the headers and keeps the PT_LOAD segments (their protection: R-X
+ * execute-read, R-- read-only, RW- read/write, and so on). The image is mapped as a view of
+ * its image section (mm/section.c: one per image file, shared by every process running it,
+ * NT's image segment), NT's PAGE_EXECUTE_WRITECOPY allocation protection, charged a page of
+ * commitment per page. No page is read or copied then: each page of a segment gets a PTE that
+ * says where its contents come from, with the page's protection (the union of the segments
+ * on it):
+ *   pages with file bytes: the "look up the VAD" prototype form 0xFFFFF400 | prot<<5; the
+ *     first touch by any process reads the page from the image file into the section
+ *     (LdrReadImagePage: the host's file through PV_HC_IMAGE_READ, or the boot module when
+ *     there is no host: ldr/imageio.c), the classic demand-page code fault
+ *     (PV_FAULT_IMAGE_READ); every other process maps that same page. Writable data is
+ *     PAGE_WRITECOPY: read, it is the shared page; written, the process gets its own copy;
+ *   pages past the file bytes (bss only): private demand-zero PTEs.
+ * Code and read-only data thus stay clean and shared: when no process has them in its working
+ * set they go to Standby, and when their frame is reused the section's prototype PTE says
+ * "read the image" again; they never go to the pagefile.
  * Anything malformed is STATUS_INVALID_IMAGE_FORMAT.
  */
 #include "ldr.h"
@@ -66,19 +67,35 @@ static BOOLEAN LdrpOverlaps(const LDR_IMAGE_SEGMENT *S, ULONG PageVa, BOOLEAN Fi
     return S->VirtualAddress < PageVa + PAGE_SIZE && End > PageVa;
 }
 
-NTSTATUS LdrReadImagePage(PEPROCESS Process, ULONG PageVa, PFN_NUMBER Page)
+ULONG LdrImagePageProtection(const LDR_IMAGE_SEGMENT *Segments, ULONG SegmentCount, ULONG Va,
+                             BOOLEAN *FileBytes)
 {
-    PLDR_MODULE Module = Process->ImageModule;
+    ULONG i, Protection = 0;
+
+    *FileBytes = FALSE;
+    for (i = 0; i < SegmentCount; i++)
+    {
+        if (!LdrpOverlaps(&Segments[i], Va, FALSE))
+            continue;
+        Protection = LdrpCombineProtection(Protection, Segments[i].Protection);
+        *FileBytes |= LdrpOverlaps(&Segments[i], Va, TRUE);
+    }
+    return Protection;
+}
+
+NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                          ULONG SegmentCount, ULONG PageVa, PFN_NUMBER Page)
+{
     const LDR_IMAGE_SEGMENT *Only = NULL;
     ULONG i, Sources = 0;
     PUCHAR Mapping;
     NTSTATUS Status = STATUS_SUCCESS;
 
-    for (i = 0; i < Process->ImageSegmentCount; i++)
+    for (i = 0; i < SegmentCount; i++)
     {
-        if (LdrpOverlaps(&Process->ImageSegments[i], PageVa, TRUE))
+        if (LdrpOverlaps(&Segments[i], PageVa, TRUE))
         {
-            Only = &Process->ImageSegments[i];
+            Only = &Segments[i];
             Sources++;
         }
     }
@@ -111,9 +128,9 @@ NTSTATUS LdrReadImagePage(PEPROCESS Process, ULONG PageVa, PFN_NUMBER Page)
     /* Otherwise piece by piece: zeros, then each segment's file bytes on this page. */
     Mapping = MiMapPageInHyperSpace(Page);
     RtlZeroMemory(Mapping, PAGE_SIZE);
-    for (i = 0; i < Process->ImageSegmentCount && NT_SUCCESS(Status); i++)
+    for (i = 0; i < SegmentCount && NT_SUCCESS(Status); i++)
     {
-        const LDR_IMAGE_SEGMENT *S = &Process->ImageSegments[i];
+        const LDR_IMAGE_SEGMENT *S = &Segments[i];
         ULONG Start, End;
 
         if (!LdrpOverlaps(S, PageVa, TRUE))
@@ -136,7 +153,6 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     ULONG i, Va, Loads = 0, ImagePages = 0, ZeroPages = 0;
     ULONG ImageBase = 0xFFFFFFFFu, ImageEnd = 0;
     BOOLEAN EntryInImage = FALSE;
-    PMMVAD Vad;
     NTSTATUS Status;
 
     if (Size < sizeof(Header))
@@ -200,26 +216,20 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     if (!EntryInImage)
         return LdrpInvalid(Module, "entry point outside the image", Header.e_entry);
 
-    Status = MiCreateVad(&Process->Vm, ImageBase, ImageEnd - 1, MM_EXECUTE_WRITECOPY,
-                         VadImageMap, TRUE, &Vad);
+    /* The image section (one per image file, shared by every process running it) mapped as
+     * an image view: mm/section.c. */
+    Status = MiMapImageView(Module, Process->ImageSegments, Process->ImageSegmentCount,
+                            ImageBase, ImageEnd);
     if (!NT_SUCCESS(Status))
         return Status;
 
     /* Each page's PTE: where its contents come from, and its protection. */
     for (Va = ImageBase; Va < ImageEnd; Va += PAGE_SIZE)
     {
-        ULONG Protection = 0;
-        BOOLEAN FileBytes = FALSE;
+        BOOLEAN FileBytes;
+        ULONG Protection = LdrImagePageProtection(Process->ImageSegments,
+                                                  Process->ImageSegmentCount, Va, &FileBytes);
 
-        for (i = 0; i < Process->ImageSegmentCount; i++)
-        {
-            const LDR_IMAGE_SEGMENT *S = &Process->ImageSegments[i];
-
-            if (!LdrpOverlaps(S, Va, FALSE))
-                continue;
-            Protection = LdrpCombineProtection(Protection, S->Protection);
-            FileBytes |= LdrpOverlaps(S, Va, TRUE);
-        }
         if (Protection == 0)
             continue;   /* a hole between segments: reserved, never committed */
         /* The page table directly (not by a fault: the host learns of the process after
@@ -230,6 +240,9 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
             if (!NT_SUCCESS(Status))
                 return Status;
         }
+        /* File bytes: the section's page (writable data copy-on-write); bss only: a private
+         * demand-zero page. */
+        Protection = FileBytes ? MI_IMAGE_VIEW_PROTECTION(Protection) : Protection;
         MiWriteUserPte(Va, FileBytes ? MI_MAKE_PROTO_LOOKUP_PTE(Protection)
                                      : MI_MAKE_DEMAND_ZERO_PTE(Protection));
         if (FileBytes)

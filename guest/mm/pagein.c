@@ -1,8 +1,8 @@
 /*
  * pagein.c - resolving a fault on a page that is not valid but exists somewhere: still in RAM
  * on a list (a transition PTE: a soft fault, no I/O, no VM exit), in the pagefile (a hard
- * fault: one PV_HC_PAGEFILE_IO read, clustered), in the image file (one page read from the
- * host's copy of the image, or from the boot module), or nowhere yet (demand zero). The same
+ * fault: one PV_HC_PAGEFILE_IO read, clustered), or nowhere yet (demand zero); image pages
+ * are read for their image section (mm/section.c). The same
  * resolvers bring back user page tables that left memory (PDE in transition or in the
  * pagefile), which then rejoin the working set like any page.
  *
@@ -82,7 +82,7 @@ static VOID MiAbandonPageIn(PMMPTE PointerPte, PFN_NUMBER Page)
     MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
 }
 
-static NTSTATUS MiInPageError(PMMPTE PointerPte, NTSTATUS IoStatus)
+NTSTATUS MiInPageError(PMMPTE PointerPte, NTSTATUS IoStatus)
 {
     MmInfoCounters.InPageErrors++;
     MmLastInPageError.PointerPte = PointerPte;
@@ -234,29 +234,6 @@ NTSTATUS MiResolvePageFileFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write,
         return MiInPageError(PointerPte, STATUS_IO_DEVICE_ERROR);
     MiCompletePageIn(PointerPte, Pages[Faulting], Write, PageTable);
     return STATUS_PAGE_FAULT_PAGING_FILE;
-}
-
-NTSTATUS MiResolveImageFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write)
-{
-    ULONG Va = (ULONG)(ULONG_PTR)MiPteToAddress(PointerPte);
-    PFN_NUMBER Page = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
-    NTSTATUS Status;
-
-    if (Page == 0)
-        return STATUS_NO_MEMORY;
-    MiInitializeTransitionPfn(Page, PointerPte, TempPte, MiPteFrameOf(PointerPte));
-    MI_WRITE_PTE(PointerPte, (MMPTE){ { MI_MAKE_TRANSITION_PTE(
-                                           Page, MI_PTE_PROTECTION(TempPte.u.Long)) } });
-    Status = LdrReadImagePage(PsGetCurrentProcess(), Va, Page);
-    MI_PFN_ELEMENT(Page)->u3.e1.ReadInProgress = 0;
-    if (!NT_SUCCESS(Status))
-    {
-        MiAbandonPageIn(PointerPte, Page);
-        return MiInPageError(PointerPte, Status);
-    }
-    MmInfoCounters.ImagePagesRead++;
-    MiCompletePageIn(PointerPte, Page, Write, FALSE);
-    return STATUS_SUCCESS;
 }
 
 NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte, ULONG Protection, BOOLEAN Write)

@@ -252,7 +252,10 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
                      : MiResolveProtoPteFault(PointerPte, Vad, Va, Protection, Write);
         if (NT_SUCCESS(Status))
             Fault->Resolution = Status == STATUS_PAGE_FAULT_COPY_ON_WRITE
-                                    ? PV_FAULT_COPY_ON_WRITE : PV_FAULT_PROTOTYPE;
+                                    ? PV_FAULT_COPY_ON_WRITE
+                                : Status == STATUS_PAGE_FAULT_PAGING_FILE &&
+                                          MI_IS_IMAGE_VIEW_VAD(Vad)
+                                    ? PV_FAULT_IMAGE_READ : PV_FAULT_PROTOTYPE;
         return Status;
     }
     switch (mi_pte_kind(TempPte.u.Long))
@@ -266,11 +269,6 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
         Status = MiResolvePageFileFault(PointerPte, TempPte, Write, FALSE);
         if (NT_SUCCESS(Status))
             Fault->Resolution = PV_FAULT_PAGEFILE_READ;
-        return Status;
-    case MI_PTE_PROTOTYPE:
-        Status = MiResolveImageFault(PointerPte, TempPte, Write);
-        if (NT_SUCCESS(Status))
-            Fault->Resolution = PV_FAULT_IMAGE_READ;
         return Status;
     default:
         Status = MiResolveDemandZeroFault(PointerPte, Protection, Write);

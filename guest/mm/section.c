@@ -46,6 +46,7 @@
 #include "intrin.h"
 #include "hv.h"
 #include "ob.h"
+#include "rtl.h"
 
 #define MI_MAX_SECTIONS           32
 #define MI_PROTOTYPE_POOL_PTES    16384u   /* 64 MiB of sections in all */
@@ -60,6 +61,12 @@ typedef struct _SECTION
     ULONG MappedViews;         /* each holds a reference to the object */
     BOOLEAN Reserve;           /* SEC_RESERVE: a zero prototype PTE is not committed */
     ULONG CommittedPages;      /* charged against the commit limit */
+    /* An image section (SEC_IMAGE): the image file it pages from and its layout. */
+    BOOLEAN Image;
+    PLDR_MODULE Module;
+    ULONG ImageBase;           /* the user address of its first page */
+    ULONG SegmentCount;
+    LDR_IMAGE_SEGMENT Segments[LDR_MAX_SEGMENTS];
 } SECTION, *PSECTION;
 
 static SECTION MiSections[MI_MAX_SECTIONS];
@@ -453,6 +460,8 @@ VOID MiTrimSharedPage(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va)
 
     if (Index != 0)
         NewPte.u.Long = MI_MAKE_FORK_PROTO_PTE(Index, MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long));
+    else if (Vad != NULL && MI_IS_IMAGE_VIEW_VAD(Vad))
+        NewPte.u.Long = MI_MAKE_PROTO_LOOKUP_PTE(MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long));
     else if (Vad != NULL && MI_IS_VIEW_VAD(Vad))
         NewPte.u.Long = MI_MAKE_PROTO_LOOKUP_PTE(Vad->u.VadFlags.Protection);
     else
@@ -487,9 +496,10 @@ static VOID MiDeleteViewPte(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va)
         MI_WRITE_PTE(PointerPte, (MMPTE){ { 0 } });
     }
     else if (MiIsResidentUserPte(PointerPte, TempPte) ||
-             mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE)
+             mi_pte_kind(TempPte.u.Long) == MI_PTE_PAGEFILE ||
+             mi_pte_kind(TempPte.u.Long) == MI_PTE_DEMAND_ZERO)
     {
-        MiWriteUserPte(Va, 0);
+        MiWriteUserPte(Va, 0);   /* a private page (a copy, an image's bss) or its PTE */
     }
     else
     {
@@ -581,6 +591,224 @@ VOID MiDeleteProcessSections(PEPROCESS Process)
             break;
         MiUnmapView(&Process->Vm, Next);
     }
+}
+
+/* -------------------------------------------------------------------------- image sections */
+
+/*
+ * Image sections (NT's image segments): one per image file (boot module) while any process
+ * maps it, so that every process running an image sees the same physical pages of its code
+ * and read-only data. Its prototype PTEs cover the image's pages: a page with file bytes is
+ * the image form 0xFFFFF400 | protection << 5 (its protection in the view: writable data is
+ * PAGE_WRITECOPY) until the first touch reads it (MiReadImageSectionPage), which any other
+ * process then finds valid, or in transition once trimmed; a bss-only page or a hole has a
+ * zero prototype and is never used (the process PTE there is private demand zero, or zero).
+ * The section holds no commitment (the file backs it); each view is charged its size, as a
+ * copy-on-write view is. No handle: the views hold it, and the last one going deletes it.
+ */
+static VOID MiInitializeProtoPfn(PFN_NUMBER Page, PMMPTE ProtoPte, MMPTE OriginalPte,
+                                 BOOLEAN Modified);
+
+static PSECTION MiFindImageSection(PLDR_MODULE Module)
+{
+    ULONG Index;
+
+    for (Index = 0; Index < MI_MAX_SECTIONS; Index++)
+        if (MiSections[Index].ObjectHeader.Type != 0 && MiSections[Index].Image &&
+            MiSections[Index].Module == Module)
+            return &MiSections[Index];
+    return NULL;
+}
+
+static NTSTATUS MiCreateImageSection(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                                     ULONG SegmentCount, ULONG ImageBase, ULONG Pages,
+                                     PSECTION *SectionOut)
+{
+    PSECTION Section;
+    ULONG Index, Pool, Protection;
+    BOOLEAN FileBytes;
+
+    if (SegmentCount > LDR_MAX_SEGMENTS)
+        return STATUS_INVALID_IMAGE_FORMAT;
+    for (Index = 0; Index < MI_MAX_SECTIONS && MiSections[Index].ObjectHeader.Type; Index++)
+        ;
+    if (Index == MI_MAX_SECTIONS)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    Pool = MiAllocatePrototypePtes(Pages);
+    if (Pool == MI_PROTOTYPE_POOL_PTES)
+        return STATUS_SECTION_TOO_BIG;
+    Section = &MiSections[Index];
+    ObInitializeObject(Section, ObSectionType);
+    Section->Reserve = FALSE;
+    Section->CommittedPages = 0;
+    Section->SizeOfSection = Pages;
+    Section->Protection = MM_EXECUTE_WRITECOPY;
+    Section->FirstPoolIndex = Pool;
+    Section->PrototypePte = &MiPrototypePtePool[Pool];
+    Section->MappedViews = 0;
+    Section->Image = TRUE;
+    Section->Module = Module;
+    Section->ImageBase = ImageBase;
+    Section->SegmentCount = SegmentCount;
+    memcpy(Section->Segments, Segments, SegmentCount * sizeof(*Segments));
+    for (Index = 0; Index < Pages; Index++)
+    {
+        Protection = LdrImagePageProtection(Segments, SegmentCount,
+                                            ImageBase + Index * PAGE_SIZE, &FileBytes);
+        if (Protection != 0 && FileBytes)
+            Section->PrototypePte[Index].u.Long =
+                MI_MAKE_PROTO_LOOKUP_PTE(MI_IMAGE_VIEW_PROTECTION(Protection));
+    }
+    DbgPrint("mm: image section for %s: %u pages at 0x%08X\n", Module->Name, Pages, ImageBase);
+    *SectionOut = Section;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS MiMapImageView(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                        ULONG SegmentCount, ULONG ImageBase, ULONG ImageEnd)
+{
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    ULONG Pages = (ImageEnd - ImageBase) / PAGE_SIZE;
+    PSECTION Section = MiFindImageSection(Module);
+    BOOLEAN Created = FALSE;
+    PMMVAD Vad;
+    NTSTATUS Status = STATUS_SUCCESS;
+
+    if (Section != NULL && (Section->ImageBase != ImageBase || Section->SizeOfSection != Pages))
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_UNKNOWN_PTE, ImageBase, Pages,
+                     Section->SizeOfSection);   /* one file, two layouts: cannot be */
+    if (Section == NULL)
+    {
+        Status = MiCreateImageSection(Module, Segments, SegmentCount, ImageBase, Pages, &Section);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        Created = TRUE;
+    }
+    if (MiCheckForConflictingVad(&Vm->VadRoot, MI_VA_TO_VPN(ImageBase),
+                                 MI_VA_TO_VPN(ImageEnd - 1)) != NULL)
+        Status = STATUS_CONFLICTING_ADDRESSES;
+    else if ((Vad = MiAllocateVad()) == NULL)
+        Status = STATUS_NO_MEMORY;
+    else if (!MiChargeCommitment(Vm, Pages))
+    {
+        MiFreeVad(Vad);
+        Status = STATUS_COMMITMENT_LIMIT;
+    }
+    else
+    {
+        Vad->StartingVpn = MI_VA_TO_VPN(ImageBase);
+        Vad->EndingVpn = MI_VA_TO_VPN(ImageEnd - 1);
+        Vad->u.LongFlags = 0;
+        Vad->u.VadFlags.Protection = MM_EXECUTE_WRITECOPY;
+        Vad->u.VadFlags.VadType = VadImageMap;
+        Vad->u.VadFlags.PrivateMemory = 0;
+        Vad->u.VadFlags.MemCommit = 1;
+        Vad->u.VadFlags.CommitCharge = Pages;
+        Vad->Section = Section;
+        Vad->FirstPrototypePte = Section->PrototypePte;
+        Vad->NoInherit = FALSE;
+        MiInsertVad(&Vm->VadRoot, Vad);
+        Section->MappedViews++;
+        ObReferenceObject(Section);
+    }
+    if (Created)
+        ObDereferenceObject(Section);   /* the creator's reference: the views keep it now */
+    return Status;
+}
+
+BOOLEAN MiImageViewProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection)
+{
+    MMPTE TempProto = MI_READ_PTE(Vad->FirstPrototypePte + (MI_VA_TO_VPN(Va) - Vad->StartingVpn));
+    PFN_NUMBER Page;
+
+    if (TempProto.u.Hard.Valid)
+        Page = TempProto.u.Hard.PageFrameNumber;
+    else if (TempProto.u.Soft.Transition && !TempProto.u.Soft.Prototype)
+        Page = TempProto.u.Trans.PageFrameNumber;
+    else if (MI_IS_PROTO_LOOKUP_PTE(TempProto.u.Long))
+    {
+        *Protection = MI_PTE_PROTECTION(TempProto.u.Long);
+        return TRUE;
+    }
+    else
+        return FALSE;
+    *Protection = MI_PTE_PROTECTION(MI_PFN_ELEMENT(Page)->OriginalPte.u.Long);
+    return TRUE;
+}
+
+/*
+ * NtProtectVirtualMemory on an image view (NT keeps a changed protection per process beside
+ * the shared page; pagevisor gives the process its own copy instead, which the view's
+ * commitment covers already): each page whose protection changes and that is still the
+ * section's is brought in (a read through the process's own mapping: its current protection
+ * allows reading, it is the section's) and copied as on a write. Then it is a private page,
+ * and takes any protection like one.
+ */
+NTSTATUS MiMakeImagePagesPrivate(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa,
+                                 ULONG Protection)
+{
+    ULONG_PTR Va;
+    ULONG Current;
+    UCHAR Byte;
+    MMPTE TempPte;
+    NTSTATUS Status;
+
+    for (Va = StartVa; Va <= EndVa; Va += PAGE_SIZE)
+    {
+        if (!MiQueryPageProtection(Vad, Va, &Current) || Current == Protection)
+            continue;
+        TempPte.u.Long = MiMakeUserPageTableResident(Va) ? MI_READ_PTE(MiAddressToPte(Va)).u.Long
+                                                        : 0;
+        if (TempPte.u.Long != 0 && !MI_IS_PROTO_LOOKUP_PTE(TempPte.u.Long) &&
+            !(TempPte.u.Hard.Valid &&
+              MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber)->u3.e1.PrototypePte))
+            continue;   /* private already: a copy, or bss */
+        while (!MiEnsureAvailablePages(1))
+        {
+            Status = MiWaitForAvailablePages(1);
+            if (!NT_SUCCESS(Status))
+                return Status;
+        }
+        Status = MmCopyFromUser(&Byte, (PCVOID)Va, 1);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        TempPte = MI_READ_PTE(MiAddressToPte(Va));
+        if (!TempPte.u.Hard.Valid ||
+            !MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber)->u3.e1.PrototypePte)
+            continue;
+        Status = MiCopyOnWrite(MiAddressToPte(Va), TempPte, Va,
+                               MiMakeWriteCopyWritable(Current));
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
+    return STATUS_SUCCESS;
+}
+
+/* The first touch of an image page by any process: a page read from the image file for the
+ * section (its PFN: a section page whose OriginalPte is the image PTE, so that a reused frame
+ * makes the prototype say "read the image" again). STATUS_PAGE_FAULT_PAGING_FILE, or an
+ * in-page error for the process PTE that touched it. */
+static NTSTATUS MiReadImageSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE PointerPte)
+{
+    ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte);
+    MMPTE TempProto = MI_READ_PTE(ProtoPte);
+    PFN_NUMBER Page = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
+    NTSTATUS Status;
+
+    if (Page == 0)
+        return STATUS_NO_MEMORY;
+    Status = LdrReadImagePage(Section->Module, Section->Segments, Section->SegmentCount,
+                              Section->ImageBase + Index * PAGE_SIZE, Page);
+    if (!NT_SUCCESS(Status))
+    {
+        MiInsertPageInFreeList(Page);
+        return MiInPageError(PointerPte, Status);
+    }
+    MmInfoCounters.ImagePagesRead++;
+    MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
+    MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE |
+                                      PTE_ACCESSED } });
+    return STATUS_PAGE_FAULT_PAGING_FILE;
 }
 
 /* ------------------------------------------------------------------------------ the fault */
@@ -705,12 +933,21 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
     PSECTION Section = Vad->Section;
     MMPTE DemandZero = { { MI_MAKE_DEMAND_ZERO_PTE(Section->Protection) } };
     PFN_NUMBER Page;
-    NTSTATUS Status;
+    NTSTATUS Status, ReadStatus = STATUS_SUCCESS;
 
     if (MI_READ_PTE(ProtoPte).u.Long == 0 && Section->Reserve)
         return STATUS_ACCESS_VIOLATION;   /* reserved, not committed */
+    if (Section->Image && MI_IS_PROTO_LOOKUP_PTE(MI_READ_PTE(ProtoPte).u.Long))
+    {
+        /* The image page is read for the section; then it is mapped like any valid one. */
+        ReadStatus = MiReadImageSectionPage(Section, ProtoPte, PointerPte);
+        if (!NT_SUCCESS(ReadStatus))
+            return ReadStatus;
+    }
     Status = MiResolvePrototype(PointerPte, ProtoPte, Va, Protection, Write, FALSE, DemandZero,
                                 &Page);
+    if (NT_SUCCESS(Status) && ReadStatus == STATUS_PAGE_FAULT_PAGING_FILE)
+        Status = ReadStatus;
     if (!NT_SUCCESS(Status) || !Write || !MiIsWriteCopyProtection(Protection))
         return Status;
     return MiCopyOnWrite(PointerPte, MI_READ_PTE(PointerPte), Va,

@@ -237,7 +237,9 @@ ULONG MiGetResidentProtection(ULONG_PTR Va)
     if (Pfn1->u3.e1.PrototypePte && MiCloneBlockIndexOfPfn(Pfn1) == 0)
     {
         Vad = MiLocateVad(&MiGetCurrentProcessVm()->VadRoot, MI_VA_TO_VPN(Va));
-        if (Vad != NULL && MI_IS_VIEW_VAD(Vad))
+        /* A data view's pages have the view's protection; an image view's each their own,
+         * kept in the PFN's OriginalPte (the section's image PTE). */
+        if (Vad != NULL && MI_IS_VIEW_VAD(Vad) && !MI_IS_IMAGE_VIEW_VAD(Vad))
             return Vad->u.VadFlags.Protection;
     }
     return MI_PTE_PROTECTION(Pfn1->OriginalPte.u.Long);

@@ -165,6 +165,8 @@ BOOLEAN MiQueryPageProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection)
         *Protection = MiGetResidentProtection(Va);
         return TRUE;
     }
+    if (Pte == 0 && MI_IS_IMAGE_VIEW_VAD(Vad))
+        return MiImageViewProtection(Vad, Va, Protection);   /* the prototype PTE says */
     if (Pte == 0)
     {
         if (!MiZeroPteIsCommitted(Vad))
@@ -243,7 +245,7 @@ NTSTATUS MiCreateVad(PMMPROCESS_VM Vm, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG
     NewVad->EndingVpn = MI_VA_TO_VPN(EndVa);
     NewVad->u.VadFlags.Protection = Protection;
     NewVad->u.VadFlags.VadType = VadType;
-    NewVad->u.VadFlags.PrivateMemory = VadType != VadImageMap;
+    NewVad->u.VadFlags.PrivateMemory = 1;
     NewVad->u.VadFlags.MemCommit = Commit;
     NewVad->u.VadFlags.CommitCharge = Commit ? Pages : 0;
     MiInsertVad(&Vm->VadRoot, NewVad);
@@ -671,14 +673,21 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
     if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn)
         return STATUS_CONFLICTING_ADDRESSES;
-    if (MI_IS_VIEW_VAD(Vad))
-        return STATUS_NOT_SUPPORTED;   /* views keep the protection they were mapped with */
+    if (MI_IS_VIEW_VAD(Vad) && !MI_IS_IMAGE_VIEW_VAD(Vad))
+        return STATUS_NOT_SUPPORTED;   /* data views keep the protection they were mapped with */
     if (MiIsWriteCopy(Protection))
-        return STATUS_INVALID_PAGE_PROTECTION;   /* no copy on write without sections */
+        return STATUS_INVALID_PAGE_PROTECTION;   /* copy on write: only as a view's protection */
     if (MiCountCommittedPages(Vad, StartVa, EndVa) != MI_PAGES(StartVa, EndVa))
         return STATUS_NOT_COMMITTED;
 
     (void)MiQueryPageProtection(Vad, StartVa, &OldProtection);
+    /* An image page whose protection changes becomes the process's own first (mm/section.c). */
+    if (MI_IS_IMAGE_VIEW_VAD(Vad))
+    {
+        Status = MiMakeImagePagesPrivate(Vad, StartVa, EndVa, Protection);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
     /* Zero PTEs of a MemCommit VAD take the VAD's protection: a new one needs PTEs. */
     if (MiZeroPteIsCommitted(Vad) && Protection != Vad->u.VadFlags.Protection)
     {

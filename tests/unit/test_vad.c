@@ -90,6 +90,27 @@ VOID MiSetResidentProtection(ULONG_PTR Va, ULONG Protection)
         fake_pte[Va >> PAGE_SHIFT] = MI_MAKE_TRANSITION_PTE(PTE_PFN(pte), Protection);
 }
 
+/* No image views in these tests (mm/section.c has them): a zero PTE of one would be a bug. */
+BOOLEAN MiImageViewProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection)
+{
+    (void)Vad;
+    (void)Va;
+    (void)Protection;
+    CU_FAIL("MiImageViewProtection called for a VAD that is no image view");
+    return FALSE;
+}
+
+NTSTATUS MiMakeImagePagesPrivate(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa,
+                                 ULONG Protection)
+{
+    (void)Vad;
+    (void)StartVa;
+    (void)EndVa;
+    (void)Protection;
+    CU_FAIL("MiMakeImagePagesPrivate called in a test without image views");
+    return STATUS_NOT_SUPPORTED;
+}
+
 static bool bad_user(PCVOID p)
 {
     return (ULONG_PTR)p < 0x10000u;
@@ -875,10 +896,15 @@ static void stack_like_guard_commit(void)
     mbi = query(0x7FEE0000);
     CU_ASSERT_EQUAL(mbi.State, MEM_RESERVE);
     CU_ASSERT_EQUAL(mbi.RegionSize, 0x7FFDE000 - 0x7FEE0000);
-    /* An image VAD is not the services' to free or commit in. */
+    /* An image view is not the services' to free or commit in (mm/section.c makes it: a
+     * VadImageMap view, its file pages' PTEs in the "look up the VAD" form elf.c writes). */
     PMMVAD image;
     CU_ASSERT_EQUAL(MiCreateVad(&vm, 0x400000, 0x402FFF, MM_EXECUTE_WRITECOPY, VadImageMap, TRUE,
                                 &image), STATUS_SUCCESS);
+    image->u.VadFlags.PrivateMemory = 0;
+    fake_table[0x400000 >> PDE_SHIFT] = true;
+    for (unsigned p = 0x400; p <= 0x402; p++)
+        fake_pte[p] = MI_MAKE_PROTO_LOOKUP_PTE(MM_EXECUTE_READ);
     CU_ASSERT_EQUAL(vfree(0x400000, 0, MEM_RELEASE), STATUS_UNABLE_TO_DELETE_SECTION);
     ULONG_PTR b = 0x401000;
     CU_ASSERT_EQUAL(alloc(&b, 0x1000, MEM_COMMIT, PAGE_READWRITE), STATUS_CONFLICTING_ADDRESSES);
