@@ -121,5 +121,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (!NT_SUCCESS(status) && status != STATUS_INVALID_IMAGE_FORMAT)
         abort();  /* the shims fail nothing */
+
+    /* The same bytes as an image with imports and as the system DLL: the table and every
+     * name read and checked (ldr/sysdll.c does this at boot and for each process). */
+    for (int dll = 0; dll <= 1; dll++) {
+        static LDR_IMAGE_INFO info;
+        static LDR_TABLE_ENTRY table[LDR_MAX_TABLE_ENTRIES];
+        CHAR name[LDR_MAX_NAME];
+        status = LdrParseImage(&module, !dll, &info);
+        if (!NT_SUCCESS(status)) {
+            if (status != STATUS_INVALID_IMAGE_FORMAT)
+                abort();
+            continue;
+        }
+        if (info.TableEntries > LDR_MAX_TABLE_ENTRIES ||
+            (info.TableEntries != 0 &&
+             (info.TableOffset > file_size ||
+              file_size - info.TableOffset < info.TableEntries * sizeof(LDR_TABLE_ENTRY))))
+            abort();
+        if (info.TableEntries == 0 || !NT_SUCCESS(LdrReadTable(&module, &info, table)))
+            continue;
+        for (ULONG i = 0; i < info.TableEntries; i++) {
+            status = LdrReadTableName(&module, &info, table[i].Name, name);
+            if (NT_SUCCESS(status) ? strnlen(name, sizeof(name)) >= sizeof(name)
+                                   : status != STATUS_INVALID_IMAGE_FORMAT)
+                abort();
+        }
+    }
     return 0;
 }

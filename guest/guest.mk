@@ -15,7 +15,7 @@ GUEST_AR ?= ar
 
 GUEST_KERNEL_SOURCES := $(sort $(wildcard guest/arch/i386/*.S guest/arch/i386/*.c \
                           guest/ke/*.c guest/ex/*.c guest/ob/*.c guest/ps/*.c \
-                          guest/mm/*.c guest/ldr/*.c guest/rtl/*.c))
+                          guest/mm/*.c guest/ldr/*.c guest/ldr/*.S guest/rtl/*.c))
 GUEST_KERNEL_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_3GB_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel-3gb/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_LDS := guest/arch/i386/kernel.ld
@@ -70,6 +70,22 @@ $(BUILD)/guest/kernel.ld: $(GUEST_KERNEL_LDS)
 $(BUILD)/guest/kernel-3gb.ld: $(GUEST_KERNEL_LDS)
 	@mkdir -p $(@D)
 	$(Q)$(GUEST_CC) -E -P -undef -x c -DPV_KERNEL_3GB -o $@ $<
+
+# The system DLL (ntdll, at 0x77F60000), linked on its own and carried inside both kernels
+# (ldr/ntdllimg.S), which map it into every process (ldr/sysdll.c).
+GUEST_NTDLL := $(BUILD)/guest/ntdll.elf
+$(BUILD)/guest/ntdll/ntdll.o: guest/ntdll/ntdll.S guest/include/ntservices.h
+	$(call say,AS,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -c -o $@ $<
+
+$(GUEST_NTDLL): $(BUILD)/guest/ntdll/ntdll.o guest/ntdll/ntdll.ld
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) -T guest/ntdll/ntdll.ld -z max-page-size=0x1000 -o $@ $<
+
+$(BUILD)/guest/kernel/ldr/ntdllimg.o $(BUILD)/guest/kernel-3gb/ldr/ntdllimg.o: $(GUEST_NTDLL)
+$(BUILD)/guest/kernel/ldr/ntdllimg.o $(BUILD)/guest/kernel-3gb/ldr/ntdllimg.o: \
+    GUEST_KERNEL_CFLAGS += -DPV_NTDLL_IMAGE='"$(abspath $(GUEST_NTDLL))"'
 
 $(GUEST_KERNEL): $(GUEST_KERNEL_OBJECTS) $(BUILD)/guest/kernel.ld
 	$(call say,LD,$@)

@@ -13,6 +13,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/pfn_fixture.h
 	$(call say,CC,$@)
 	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -o $@ $< $(VMM_SAN_OBJS) -lcunit $(VMM_LIBS)
 
+# The guest's image loader built for the host (with the fuzz target's shims), on the system DLL
+# and an image as built.
+$(BUILD)/tests/unit/test_guest_ldr: UNIT_CFLAGS += -Iguest/include
+$(BUILD)/tests/unit/test_guest_ldr: fuzz/fuzz_guest_elf.c guest/ldr/elf.c $(GUEST_NTDLL) \
+    $(BUILD)/images/hello.elf
+
 .PHONY: deps-build deps-test unit-tests
 deps-build:
 	$(Q)tests/ensure-packages.sh build

@@ -17,6 +17,10 @@
 #define PT_LOAD       1
 #define PT_DYNAMIC    2
 #define PT_INTERP     3
+/* pagevisor's own (in the OS-specific range): the system DLL's export table and an image's
+ * import table, each an array of { name address, target address } pairs (ldr/sysdll.c). */
+#define PT_PV_EXPORTS 0x6F504501u
+#define PT_PV_IMPORTS 0x6F504902u
 #define PF_X          1
 #define PF_W          2
 #define PF_R          4

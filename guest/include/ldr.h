@@ -33,6 +33,8 @@ typedef struct _LDR_MODULE
                                                 difference (the frames may be free later) */
     CHAR CommandLine[LDR_MAX_COMMAND_LINE];  /* "PATH [ARGS...]" */
     CHAR Name[PV_NAME_MAX];                  /* basename of PATH without ".elf" */
+    BOOLEAN InKernel;                        /* the system DLL: its file is in the kernel
+                                                image, never read from the host */
 } LDR_MODULE, *PLDR_MODULE;
 
 typedef struct _LOADER_PARAMETER_BLOCK
@@ -66,6 +68,37 @@ typedef struct _LDR_IMAGE_SEGMENT
 /* ldr/elf.c */
 struct _EPROCESS;
 NTSTATUS LdrLoadImage(struct _EPROCESS *Process, PLDR_MODULE Module);
+
+/* The system DLL's export table and an image's import table (PT_PV_EXPORTS, PT_PV_IMPORTS):
+ * arrays of these. Name: the address of a NUL-terminated name in the file's segments; Target:
+ * the exported stub, or the import's slot the loader fills. */
+typedef struct _LDR_TABLE_ENTRY
+{
+    ULONG Name, Target;
+} LDR_TABLE_ENTRY;
+#define LDR_MAX_TABLE_ENTRIES 256
+#define LDR_MAX_NAME          64      /* with its NUL */
+
+/* What LdrParseImage found in a file's headers, checked. */
+typedef struct _LDR_IMAGE_INFO
+{
+    LDR_IMAGE_SEGMENT Segments[LDR_MAX_SEGMENTS];
+    ULONG SegmentCount;
+    ULONG ImageBase, ImageEnd, EntryPoint;   /* [ImageBase, ImageEnd) */
+    ULONG TableVa, TableOffset, TableEntries; /* its import or export table; 0 entries: none */
+} LDR_IMAGE_INFO, *PLDR_IMAGE_INFO;
+
+NTSTATUS LdrParseImage(PLDR_MODULE Module, BOOLEAN Executable, PLDR_IMAGE_INFO Info);
+/* The whole table (Info->TableEntries entries), then each entry's name. */
+NTSTATUS LdrReadTable(PLDR_MODULE Module, const LDR_IMAGE_INFO *Info, LDR_TABLE_ENTRY *Entries);
+NTSTATUS LdrReadTableName(PLDR_MODULE Module, const LDR_IMAGE_INFO *Info, ULONG NameVa,
+                          PCHAR Name);
+
+/* ldr/sysdll.c: the system DLL at 0x77F60000 */
+#define LDR_SYSTEM_DLL_BASE 0x77F60000u
+VOID LdrInitializeSystemDll(VOID);
+/* Map it into the current (attached) process and fill the image's import table from it. */
+NTSTATUS LdrBindSystemDll(struct _EPROCESS *Process);
 /* Fill the frame Page with what the image (Module, its PT_LOAD segments) has at the user page
  * PageVa: its segments' file bytes, zeros elsewhere. STATUS_IO_DEVICE_ERROR if the host
  * failed the read. */

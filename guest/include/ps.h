@@ -41,6 +41,7 @@ typedef struct _EPROCESS
     MMSUPPORT Ws;                           /* working set: list, limits */
     PLDR_MODULE ImageModule;                /* the image file, for demand paging it */
     ULONG ImageSegmentCount;
+    ULONG ImportTableVa, ImportTableOffset, ImportTableEntries; /* its imports: ldr/sysdll.c */
     LDR_IMAGE_SEGMENT ImageSegments[LDR_MAX_SEGMENTS];
     NTSTATUS ExitStatus;
     BOOLEAN Exited;                         /* its thread ran its exit path */

@@ -136,6 +136,7 @@ VOID KiSystemStartup(ULONG Magic, ULONG MultibootInfoPhysical)
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, Magic, MultibootInfoPhysical, 0, 0);
 
     MmInitSystem(MultibootInfoPhysical);
+    LdrInitializeSystemDll();
     KiInitializeClock();
     Checks = MmRunBootSelfChecks();
     DbgPrint("mm: %u self-checks passed\n", Checks);

@@ -145,16 +145,47 @@ NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
     return Status;
 }
 
-NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
+/* The file offset of the user address Va and how many file bytes follow it in its segment;
+ * FALSE if Va is in no segment's file bytes. */
+static BOOLEAN LdrpFileOffsetOf(const LDR_IMAGE_INFO *Info, ULONG Va, PULONG Offset,
+                                PULONG Available)
+{
+    ULONG i;
+
+    for (i = 0; i < Info->SegmentCount; i++)
+    {
+        const LDR_IMAGE_SEGMENT *S = &Info->Segments[i];
+
+        if (Va >= S->VirtualAddress && Va - S->VirtualAddress < S->FileSize)
+        {
+            *Offset = S->FileOffset + (Va - S->VirtualAddress);
+            *Available = S->FileSize - (Va - S->VirtualAddress);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/*
+ * The headers of an ELF32 i386 ET_EXEC file, checked: its PT_LOAD segments inside the file and
+ * inside user space below the stack, the image's page range, and the table a program header
+ * of pagevisor's own points at (TableType: PT_PV_EXPORTS for the system DLL, PT_PV_IMPORTS for
+ * an image, where it is optional): inside one segment's file bytes, writable for imports, a
+ * whole number of pairs, at most LDR_MAX_TABLE_ENTRIES. An image (Executable) must have its
+ * entry point in a segment; the DLL has none.
+ */
+NTSTATUS LdrParseImage(PLDR_MODULE Module, BOOLEAN Executable, PLDR_IMAGE_INFO Info)
 {
     ULONG Size = Module->PhysicalEnd - Module->PhysicalStart;
+    ULONG TableType = Executable ? PT_PV_IMPORTS : PT_PV_EXPORTS, Available, i;
     Elf32_Ehdr Header;
     Elf32_Phdr Segments[LDR_MAX_SEGMENTS];
-    ULONG i, Va, Loads = 0, ImagePages = 0, ZeroPages = 0;
-    ULONG ImageBase = 0xFFFFFFFFu, ImageEnd = 0;
+    const Elf32_Phdr *Table = NULL;
     BOOLEAN EntryInImage = FALSE;
     NTSTATUS Status;
 
+    memset(Info, 0, sizeof(*Info));
+    Info->ImageBase = 0xFFFFFFFFu;
     if (Size < sizeof(Header))
         return LdrpInvalid(Module, "shorter than an ELF header", Size);
     Status = LdrReadImageBytes(Module, 0, &Header, sizeof(Header));
@@ -179,8 +210,6 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
                                Header.e_phnum * sizeof(Elf32_Phdr));
     if (!NT_SUCCESS(Status))
         return Status;
-    Process->ImageModule = Module;
-    Process->ImageSegmentCount = 0;
 
     for (i = 0; i < Header.e_phnum; i++)
     {
@@ -189,6 +218,13 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
 
         if (Segment->p_type == PT_INTERP || Segment->p_type == PT_DYNAMIC)
             return LdrpInvalid(Module, "not a static executable", Segment->p_type);
+        if (Segment->p_type == TableType)
+        {
+            if (Table != NULL)
+                return LdrpInvalid(Module, "two import or export tables", i);
+            Table = Segment;
+            continue;
+        }
         if (Segment->p_type != PT_LOAD || Segment->p_memsz == 0)
             continue;
         if (Segment->p_filesz > Segment->p_memsz)
@@ -202,33 +238,96 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
                                Segment->p_vaddr);
         if (Header.e_entry >= Segment->p_vaddr && Header.e_entry < End)
             EntryInImage = TRUE;
-        if (ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE) < ImageBase)
-            ImageBase = ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE);
-        if (ALIGN_UP_BY(End, PAGE_SIZE) > ImageEnd)
-            ImageEnd = ALIGN_UP_BY(End, PAGE_SIZE);
-        Process->ImageSegments[Process->ImageSegmentCount++] = (LDR_IMAGE_SEGMENT){
+        if (ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE) < Info->ImageBase)
+            Info->ImageBase = ALIGN_DOWN_BY(Segment->p_vaddr, PAGE_SIZE);
+        if (ALIGN_UP_BY(End, PAGE_SIZE) > Info->ImageEnd)
+            Info->ImageEnd = ALIGN_UP_BY(End, PAGE_SIZE);
+        Info->Segments[Info->SegmentCount++] = (LDR_IMAGE_SEGMENT){
             Segment->p_vaddr, Segment->p_memsz, Segment->p_offset, Segment->p_filesz,
             LdrpSegmentProtection(Segment) };
-        Loads++;
     }
-    if (Loads == 0)
+    if (Info->SegmentCount == 0)
         return LdrpInvalid(Module, "no loadable segment", 0);
-    if (!EntryInImage)
+    if (Executable && !EntryInImage)
         return LdrpInvalid(Module, "entry point outside the image", Header.e_entry);
+    Info->EntryPoint = Header.e_entry;
+
+    if (Table == NULL)
+        return Executable ? STATUS_SUCCESS : LdrpInvalid(Module, "no export table", 0);
+    Info->TableVa = Table->p_vaddr;
+    Info->TableEntries = Table->p_memsz / sizeof(LDR_TABLE_ENTRY);
+    if (Table->p_memsz % sizeof(LDR_TABLE_ENTRY) != 0 || Table->p_filesz != Table->p_memsz ||
+        Info->TableEntries > LDR_MAX_TABLE_ENTRIES || (Table->p_vaddr & 3) != 0 ||
+        !LdrpFileOffsetOf(Info, Table->p_vaddr, &Info->TableOffset, &Available) ||
+        Available < Table->p_memsz)
+        return LdrpInvalid(Module, "import or export table outside the file's segments",
+                           Table->p_vaddr);
+    if (Executable)
+    {
+        ULONG Protection = LdrImagePageProtection(Info->Segments, Info->SegmentCount,
+                                                  Table->p_vaddr, &EntryInImage);
+
+        if (Protection != MM_READWRITE && Protection != MM_EXECUTE_READWRITE)
+            return LdrpInvalid(Module, "import table not in writable data", Table->p_vaddr);
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS LdrReadTable(PLDR_MODULE Module, const LDR_IMAGE_INFO *Info, LDR_TABLE_ENTRY *Entries)
+{
+    return LdrReadImageBytes(Module, Info->TableOffset, Entries,
+                             Info->TableEntries * sizeof(LDR_TABLE_ENTRY));
+}
+
+/* The name at NameVa: NUL-terminated, at most LDR_MAX_NAME - 1 characters, in the file's
+ * segments. */
+NTSTATUS LdrReadTableName(PLDR_MODULE Module, const LDR_IMAGE_INFO *Info, ULONG NameVa,
+                          PCHAR Name)
+{
+    ULONG Offset, Available, Length, i;
+    NTSTATUS Status;
+
+    if (!LdrpFileOffsetOf(Info, NameVa, &Offset, &Available))
+        return LdrpInvalid(Module, "a table name outside the file's segments", NameVa);
+    Length = Available < LDR_MAX_NAME ? Available : LDR_MAX_NAME;
+    Status = LdrReadImageBytes(Module, Offset, Name, Length);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    for (i = 0; i < Length && Name[i] != 0; i++)
+        ;
+    if (i == Length || i == 0)
+        return LdrpInvalid(Module, "a table name without its end, or empty", NameVa);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
+{
+    LDR_IMAGE_INFO Info;
+    ULONG Va, ImagePages = 0, ZeroPages = 0, i;
+    NTSTATUS Status = LdrParseImage(Module, TRUE, &Info);
+
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Process->ImageModule = Module;
+    Process->ImageSegmentCount = Info.SegmentCount;
+    memcpy(Process->ImageSegments, Info.Segments, sizeof(Info.Segments));
+    Process->ImportTableVa = Info.TableVa;
+    Process->ImportTableOffset = Info.TableOffset;
+    Process->ImportTableEntries = Info.TableEntries;
 
     /* The image section (one per image file, shared by every process running it) mapped as
      * an image view: mm/section.c. */
-    Status = MiMapImageView(Module, Process->ImageSegments, Process->ImageSegmentCount,
-                            ImageBase, ImageEnd);
+    Status = MiMapImageView(Module, Info.Segments, Info.SegmentCount, Info.ImageBase,
+                            Info.ImageEnd);
     if (!NT_SUCCESS(Status))
         return Status;
 
     /* Each page's PTE: where its contents come from, and its protection. */
-    for (Va = ImageBase; Va < ImageEnd; Va += PAGE_SIZE)
+    for (Va = Info.ImageBase; Va < Info.ImageEnd; Va += PAGE_SIZE)
     {
         BOOLEAN FileBytes;
-        ULONG Protection = LdrImagePageProtection(Process->ImageSegments,
-                                                  Process->ImageSegmentCount, Va, &FileBytes);
+        ULONG Protection = LdrImagePageProtection(Info.Segments, Info.SegmentCount, Va,
+                                                  &FileBytes);
 
         if (Protection == 0)
             continue;   /* a hole between segments: reserved, never committed */
@@ -261,8 +360,8 @@ NTSTATUS LdrLoadImage(PEPROCESS Process, PLDR_MODULE Module)
     DbgPrint("ldr: %s: %u pages paged from the image %s, %u demand zero\n", Module->Name,
              ImagePages, LdrHostImageReads ? "file on the host" : "module", ZeroPages);
 
-    Process->ImageBase = ImageBase;
-    Process->ImageEnd = ImageEnd;
-    Process->EntryPoint = Header.e_entry;
+    Process->ImageBase = Info.ImageBase;
+    Process->ImageEnd = Info.ImageEnd;
+    Process->EntryPoint = Info.EntryPoint;
     return STATUS_SUCCESS;
 }

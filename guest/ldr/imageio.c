@@ -21,6 +21,9 @@ BOOLEAN LdrHostImageReads;
 static UCHAR LdrpScratchPage[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 #define LDRP_SCRATCH_PFN (KI_IMAGE_TO_PHYSICAL(LdrpScratchPage) >> PAGE_SHIFT)
+/* Which file page the scratch page holds (LdrReadImageBytes reads headers, tables and names a
+ * few bytes at a time: the same page is not asked of the host again). */
+static ULONG LdrpScratchModule = 0xFFFFFFFFu, LdrpScratchOffset;
 
 static ULONG LdrpFileSize(PLDR_MODULE Module)
 {
@@ -34,6 +37,7 @@ VOID LdrInitializeImageAccess(VOID)
     LONG Result;
 
     LdrHostImageReads = FALSE;
+    LdrpScratchModule = 0xFFFFFFFFu;
     if (!HvHostServicesPresent || KeLoaderBlock.ModuleCount == 0)
         return;
     for (i = 0; i < KeLoaderBlock.ModuleCount; i++)
@@ -65,7 +69,7 @@ NTSTATUS LdrReadImageFilePage(PLDR_MODULE Module, ULONG Offset, PFN_NUMBER Page)
 
     if (Offset >= LdrpFileSize(Module))
         return STATUS_INVALID_IMAGE_FORMAT;
-    if (LdrHostImageReads)
+    if (LdrHostImageReads && !Module->InKernel)
     {
         if (HvReadImagePage(Module->Index, Offset, Page, &Bytes) != PV_OK)
             return STATUS_IO_DEVICE_ERROR;
@@ -88,7 +92,7 @@ NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG
 
     if (Offset > LdrpFileSize(Module) || LdrpFileSize(Module) - Offset < Length)
         return STATUS_INVALID_IMAGE_FORMAT;
-    if (!LdrHostImageReads)
+    if (!LdrHostImageReads || Module->InKernel)
     {
         MiCopyFromPhysical(Buffer, Module->PhysicalStart + Offset, Length);
         return STATUS_SUCCESS;
@@ -99,8 +103,15 @@ NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG
 
         if (Chunk > Length)
             Chunk = Length;
-        if (HvReadImagePage(Module->Index, Offset - InPage, LDRP_SCRATCH_PFN, &Bytes) != PV_OK)
-            return STATUS_IO_DEVICE_ERROR;
+        if (LdrpScratchModule != Module->Index || LdrpScratchOffset != Offset - InPage)
+        {
+            LdrpScratchModule = 0xFFFFFFFFu;
+            if (HvReadImagePage(Module->Index, Offset - InPage, LDRP_SCRATCH_PFN, &Bytes) !=
+                PV_OK)
+                return STATUS_IO_DEVICE_ERROR;
+            LdrpScratchModule = Module->Index;
+            LdrpScratchOffset = Offset - InPage;
+        }
         memcpy(Out, LdrpScratchPage + InPage, Chunk);
         Out += Chunk;
         Offset += Chunk;

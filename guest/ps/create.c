@@ -182,7 +182,9 @@ NTSTATUS PspCreateProcessForModule(PLDR_MODULE Module, PCSTR Arguments, PEPROCES
          * pushing the arguments another), so that it can name it in the trace. */
         HvNotifyProcessStart(Process->UniqueProcessId, Process->Pcb.DirectoryTableBase[0],
                              Process->ImageBase, Process->ImageEnd, Process->ImageFileName);
-        Status = MmCreateUserStack(Process);
+        Status = LdrBindSystemDll(Process);
+        if (NT_SUCCESS(Status))
+            Status = MmCreateUserStack(Process);
     }
     if (NT_SUCCESS(Status))
     {
