@@ -6,7 +6,9 @@
  * page goes to the pagefile and its
  * frame is reused, after which its page table maps nothing resident, leaves the working set
  * too, goes to the pagefile and its frame is reused (its PDE becomes a pagefile PDE). The
- * image's code, stack and data stay in use meanwhile, so nothing has been read back yet.
+ * image's code, stack and data stay in use meanwhile, and so does the system DLL (a service
+ * call each round: its page table would leave too, and reading it back would come first), so
+ * nothing has been read back yet.
  * Then NtAllocateVirtualMemory commits the next page at 0x20000000: to look at its PTEs the
  * kernel touches the page table through the self-map, the fault path reads it back, the
  * host fails that first read, and the kernel stops: *** STOP: 0x0000007A (PTE address of the
@@ -51,7 +53,10 @@ int main(void)
                                          MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
                  STATUS_SUCCESS, "commit 4 MiB at 0x%08X", BIG);
     for (i = 0; i < BIG_SIZE / 4096; i++)
+    {
         Store((volatile ULONG *)(BIG + i * 4096), i);
+        NtYieldExecution();
+    }
     PvQueryMmCounters(&Counters, sizeof(Counters));
     CHECK(Counters.PageTablesOut > 0 && Counters.PagesRead == 0,
           "a page table left memory; nothing was read back yet");
