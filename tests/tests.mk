@@ -18,6 +18,8 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/pfn_fixture.h
 $(BUILD)/tests/unit/test_guest_ldr: UNIT_CFLAGS += -Iguest/include
 $(BUILD)/tests/unit/test_guest_ldr: fuzz/fuzz_guest_elf.c guest/ldr/elf.c $(GUEST_NTDLL) \
     $(BUILD)/images/hello.elf
+# The symbolizer finds the system DLL inside both kernels.
+$(BUILD)/tests/unit/test_symbols: $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(GUEST_NTDLL)
 
 .PHONY: deps-build deps-test unit-tests
 deps-build:

@@ -168,6 +168,37 @@ static void bad_files_are_named(void)
     unlink(path);
 }
 
+/* The system DLL is named from inside the kernel file (both kernels carry it): every stub of
+ * build/guest/ntdll.elf is found there under its own name, in any process; a kernel without
+ * one is said to have none. */
+static void the_system_dll_inside_the_kernel(void)
+{
+    const char *kernels[] = { "build/guest/kernel.elf", "build/guest/kernel-3gb.elf" };
+    struct symbol_file direct;
+    char why[256], out[64];
+
+    CU_ASSERT_EQUAL_FATAL(symbol_file_load(&direct, "build/guest/ntdll.elf", why, sizeof(why)),
+                          0);
+    CU_ASSERT_FATAL(direct.n >= 20);
+    for (unsigned k = 0; k < 2; k++) {
+        struct symbolizer s;
+        symbolizer_open(&s, kernels[k], NULL, 0);
+        CU_ASSERT_EQUAL(s.ntdll.n, direct.n);
+        for (size_t i = 0; i < direct.n; i++) {
+            CU_ASSERT_TRUE(symbolize(&s, "anyone", direct.syms[i].addr + 2, out, sizeof(out)));
+            char want[64];
+            snprintf(want, sizeof(want), "%s+0x2", direct.syms[i].name);
+            CU_ASSERT_STRING_EQUAL(out, want);
+        }
+        symbolizer_close(&s);
+    }
+    symbol_file_free(&direct);
+    struct symbol_file none;
+    CU_ASSERT_EQUAL(symbol_file_load_embedded(&none, "build/guest/ntdll.elf", "LdrpSystemDllFile",
+                                              "LdrpSystemDllFileEnd", why, sizeof(why)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "no embedded file"));
+}
+
 static void image_names_as_the_guest_makes_them(void)
 {
     char out[40];
@@ -184,5 +215,6 @@ static const struct unit_test tests[] = {
     UNIT_TEST(kernel_first_then_the_process_image),
     UNIT_TEST(bad_files_are_named),
     UNIT_TEST(image_names_as_the_guest_makes_them),
+    UNIT_TEST(the_system_dll_inside_the_kernel),
 };
 UNIT_MAIN("symbols", tests)

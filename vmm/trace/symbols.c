@@ -99,6 +99,63 @@ int symbol_file_load(struct symbol_file *f, const char *path, char *why, size_t 
     return rc;
 }
 
+/* The file offset of a kernel symbol's address (through its section), and the symbol found. */
+static bool embedded_symbol(const uint8_t *img, size_t len, const char *want, uint64_t *off)
+{
+    Elf32_Ehdr eh;
+    memcpy(&eh, img, sizeof(eh));
+    if (eh.e_shentsize != sizeof(Elf32_Shdr) ||
+        !range_ok(len, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf32_Shdr)))
+        return false;
+    const uint8_t *shdrs = img + eh.e_shoff;
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        Elf32_Shdr sh, st, home;
+        memcpy(&sh, shdrs + (size_t)i * sizeof(sh), sizeof(sh));
+        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= eh.e_shnum ||
+            sh.sh_entsize != sizeof(Elf32_Sym) || !range_ok(len, sh.sh_offset, sh.sh_size))
+            continue;
+        memcpy(&st, shdrs + (size_t)sh.sh_link * sizeof(st), sizeof(st));
+        if (!range_ok(len, st.sh_offset, st.sh_size))
+            continue;
+        for (size_t k = 0; k < sh.sh_size / sizeof(Elf32_Sym); k++) {
+            Elf32_Sym s;
+            memcpy(&s, img + sh.sh_offset + k * sizeof(s), sizeof(s));
+            if (s.st_name >= st.sh_size || s.st_shndx == SHN_UNDEF || s.st_shndx >= eh.e_shnum ||
+                strncmp((const char *)img + st.sh_offset + s.st_name, want,
+                        st.sh_size - s.st_name) != 0)
+                continue;
+            memcpy(&home, shdrs + (size_t)s.st_shndx * sizeof(home), sizeof(home));
+            if (s.st_value < home.sh_addr || s.st_value - home.sh_addr > home.sh_size)
+                return false;
+            *off = (uint64_t)home.sh_offset + (s.st_value - home.sh_addr);
+            return *off <= len;
+        }
+    }
+    return false;
+}
+
+int symbol_file_load_embedded(struct symbol_file *f, const char *path, const char *begin,
+                              const char *end, char *why, size_t whylen)
+{
+    memset(f, 0, sizeof(*f));
+    size_t len;
+    char err[256];
+    uint64_t from, to;
+    uint8_t *img = read_file_bounded(path, SYMBOLS_FILE_MAX, &len, err, sizeof(err));
+    if (!img) {
+        snprintf(why, whylen, "%s", err);
+        return -1;
+    }
+    int rc = len >= sizeof(Elf32_Ehdr) && embedded_symbol(img, len, begin, &from) &&
+                     embedded_symbol(img, len, end, &to) && from < to
+                 ? parse(f, img + from, (size_t)(to - from), path, why, whylen)
+                 : fail(why, whylen, path, "no embedded file between those symbols");
+    free(img);
+    if (rc != 0)
+        symbol_file_free(f);
+    return rc;
+}
+
 void symbol_file_free(struct symbol_file *f)
 {
     free(f->syms);
@@ -168,8 +225,11 @@ void symbolizer_open(struct symbolizer *s, const char *kernel, const char *const
 {
     char why[512];
     memset(s, 0, sizeof(*s));
-    if (kernel)
+    if (kernel) {
         symbol_file_load(&s->kernel, kernel, why, sizeof(why));
+        symbol_file_load_embedded(&s->ntdll, kernel, "LdrpSystemDllFile", "LdrpSystemDllFileEnd",
+                                  why, sizeof(why));
+    }
     s->images = calloc(nimages ? nimages : 1, sizeof(*s->images));
     if (!s->images)
         return;
@@ -190,6 +250,7 @@ void symbolizer_open(struct symbolizer *s, const char *kernel, const char *const
 void symbolizer_close(struct symbolizer *s)
 {
     symbol_file_free(&s->kernel);
+    symbol_file_free(&s->ntdll);
     for (size_t i = 0; i < s->nimages; i++)
         symbol_file_free(&s->images[i]);
     free(s->images);
@@ -207,7 +268,7 @@ static bool symbolize_at(const struct symbolizer *s, const char *process, uint32
         if ((process ? strcmp(s->images[i].name, process) == 0 : s->nimages == 1) &&
             lookup_at(&s->images[i], at, addr, out, len))
             return true;
-    return false;
+    return lookup_at(&s->ntdll, at, addr, out, len);
 }
 
 bool symbolize(const struct symbolizer *s, const char *process, uint32_t addr, char *out,

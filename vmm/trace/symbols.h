@@ -32,6 +32,7 @@ struct symbol_file {
 
 struct symbolizer {
     struct symbol_file kernel;
+    struct symbol_file ntdll;   /* the system DLL inside the kernel image (every process) */
     struct symbol_file *images;
     size_t nimages;
 };
@@ -39,6 +40,11 @@ struct symbolizer {
 /* Loads one ELF32 file's FUNC symbols. A file without a symbol table loads with none.
  * Returns 0, or -1 with why naming the file and what is wrong. */
 int symbol_file_load(struct symbol_file *f, const char *path, char *why, size_t whylen);
+/* The FUNC symbols of an ELF file carried inside the kernel file `path` between its symbols
+ * `begin` and `end` (the system DLL: LdrpSystemDllFile, LdrpSystemDllFileEnd). -1 with why
+ * when the kernel has no such file in it. */
+int symbol_file_load_embedded(struct symbol_file *f, const char *path, const char *begin,
+                              const char *end, char *why, size_t whylen);
 void symbol_file_free(struct symbol_file *f);
 
 /* "name+0xoff" (or "name" at offset 0) for addr; false when no function covers it. */
@@ -51,7 +57,8 @@ void symbolizer_open(struct symbolizer *s, const char *kernel, const char *const
 void symbolizer_close(struct symbolizer *s);
 
 /* addr in the kernel, else in the image of the process named `process` (may be NULL: then only
- * the kernel, and an image when exactly one was given). s may be NULL. */
+ * the kernel, and an image when exactly one was given), else in the system DLL. s may be
+ * NULL. */
 bool symbolize(const struct symbolizer *s, const char *process, uint32_t addr, char *out,
                size_t len);
 
