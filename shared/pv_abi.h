@@ -38,7 +38,11 @@ enum pv_hc_nr {
     PV_HC_PAGEFILE_IO  = 9, /* struct pv_hc_pagefile_io */
     PV_HC_IMAGE_READ   = 10, /* struct pv_hc_image_read */
     PV_HC_CONSOLE_READ = 11, /* struct pv_hc_console_read */
-    PV_HC_MAX          = 12 /* first unused number; the host rejects nr >= PV_HC_MAX */
+    PV_HC_FILE_OPEN    = 12, /* struct pv_hc_file_open */
+    PV_HC_FILE_IO      = 13, /* struct pv_hc_file_io */
+    PV_HC_FILE_CLOSE   = 14, /* struct pv_hc_file_close */
+    PV_HC_FILE_SET_SIZE = 15, /* struct pv_hc_file_set_size */
+    PV_HC_MAX          = 16 /* first unused number; the host rejects nr >= PV_HC_MAX */
 };
 
 /* Return codes a host writes into a call block's `ret` (negative errno-style). */
@@ -50,6 +54,12 @@ enum pv_hc_nr {
 #define PV_EDUPFRAME (-17) /* a pagefile read lists one guest frame for two pages */
 #define PV_ENOSPC   (-28) /* a pagefile write found the host's file system full (or the file at
                             * its size limit): the slot is not bad, the file cannot grow */
+#define PV_ENOENT   (-2)  /* a volume file that does not exist */
+#define PV_EBADF    (-9)  /* no such open volume file, or a write to one opened read-only */
+#define PV_EACCES   (-13) /* the host refuses: not permitted, or a path out of the volume */
+#define PV_EISDIR   (-21) /* a volume name that is a directory */
+#define PV_EMFILE   (-24) /* PV_FILES_MAX volume files open already */
+#define PV_EEXIST   (-40) /* PV_FILE_CREATE | PV_FILE_EXCL of a file that exists */
 
 /* Console output. STDOUT is what processes print (it is the run's output); LOG is kernel
  * chatter, shown by the host only with --verbose. */
@@ -237,6 +247,57 @@ struct pv_hc_image_read {
     PV_IN  uint32_t frame;       /* guest page frame number */
     PV_OUT int32_t  ret;
     PV_OUT uint32_t bytes;       /* file bytes copied (the rest of the page is zeroed) */
+};
+
+/* Files of the guest's volume C: (`run --volume HOSTDIR`). A name is a path relative to
+ * HOSTDIR, '/' between its components, NUL-terminated within the array; the host refuses
+ * (PV_EACCES) anything that would leave HOSTDIR: "..", an absolute path, a symbolic link out of
+ * it. Without --volume every call is PV_ENODEV. Handles are 1..PV_FILES_MAX. */
+#define PV_FILE_NAME_MAX 128u
+#define PV_FILES_MAX     64u
+#define PV_FILE_WRITE    1u   /* open for writing too (else read-only) */
+#define PV_FILE_CREATE   2u   /* create it if it does not exist (needs PV_FILE_WRITE) */
+#define PV_FILE_EXCL     4u   /* with PV_FILE_CREATE: PV_EEXIST if it exists */
+#define PV_FILE_TRUNCATE 8u   /* with PV_FILE_WRITE: its size becomes 0 */
+
+struct pv_hc_file_open {
+    PV_IN  char     name[PV_FILE_NAME_MAX];
+    PV_IN  uint32_t flags;       /* PV_FILE_* */
+    PV_OUT int32_t  ret;         /* PV_OK, PV_ENODEV, PV_ENOENT, PV_EEXIST, PV_EACCES, PV_EISDIR,
+                                  * PV_EMFILE, PV_EINVAL (a bad name or flags), PV_EIO */
+    PV_OUT uint32_t handle;
+    PV_OUT uint32_t created;     /* 1 if this call created the file */
+    PV_OUT uint32_t size_lo, size_hi; /* its size in bytes now */
+};
+
+/* Whole pages of an open volume file to or from guest frames: offset page aligned, pages
+ * offset..offset + count * 4096 in order. A read past the end of the file reads zeros (bytes:
+ * the file bytes there were); a write writes `length` bytes from the frames (the last page
+ * may be partial), growing the file if it ends past it. */
+#define PV_FILE_READ  1u
+#define PV_FILE_WRITE_PAGES 2u
+struct pv_hc_file_io {
+    PV_IN  uint32_t op;          /* PV_FILE_READ or PV_FILE_WRITE_PAGES */
+    PV_IN  uint32_t handle;
+    PV_IN  uint32_t offset_lo, offset_hi; /* bytes, page aligned */
+    PV_IN  uint32_t count;       /* pages, 1..PV_PAGEFILE_CLUSTER_MAX */
+    PV_IN  uint32_t length;      /* write: bytes, more than (count - 1) pages, at most count */
+    PV_IN  uint32_t frames[PV_PAGEFILE_CLUSTER_MAX]; /* guest page frame numbers */
+    PV_OUT int32_t  ret;         /* PV_OK, PV_EIO, PV_ENOSPC, PV_EBADF, PV_EINVAL, PV_EFAULT,
+                                  * PV_EDUPFRAME (a read into one frame twice), PV_ENODEV */
+    PV_OUT uint32_t bytes;       /* file bytes read (the rest zeroed) or written */
+};
+
+struct pv_hc_file_close {
+    PV_IN  uint32_t handle;
+    PV_OUT int32_t  ret;         /* PV_OK, PV_EBADF, PV_EIO (a deferred write failed) */
+};
+
+/* The end of an open file (opened for writing): it grows with zeros or is cut. */
+struct pv_hc_file_set_size {
+    PV_IN  uint32_t handle;
+    PV_IN  uint32_t size_lo, size_hi;
+    PV_OUT int32_t  ret;         /* PV_OK, PV_EBADF, PV_ENOSPC, PV_EIO, PV_EINVAL */
 };
 
 /* How the guest resolved a page fault (fault trace records). */

@@ -309,6 +309,10 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         struct pv_hc_pagefile_io pagefile_io;
         struct pv_hc_image_read image_read;
         struct pv_hc_console_read console_read;
+        struct pv_hc_file_open file_open;
+        struct pv_hc_file_io file_io;
+        struct pv_hc_file_close file_close;
+        struct pv_hc_file_set_size file_set_size;
     } block;
     static const size_t block_size[PV_HC_MAX] = {
         [PV_HC_CONSOLE] = sizeof(struct pv_hc_console),
@@ -322,6 +326,10 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         [PV_HC_PAGEFILE_IO] = sizeof(struct pv_hc_pagefile_io),
         [PV_HC_IMAGE_READ] = sizeof(struct pv_hc_image_read),
         [PV_HC_CONSOLE_READ] = sizeof(struct pv_hc_console_read),
+        [PV_HC_FILE_OPEN] = sizeof(struct pv_hc_file_open),
+        [PV_HC_FILE_IO] = sizeof(struct pv_hc_file_io),
+        [PV_HC_FILE_CLOSE] = sizeof(struct pv_hc_file_close),
+        [PV_HC_FILE_SET_SIZE] = sizeof(struct pv_hc_file_set_size),
     };
     if (!fetch(s, value, &block, block_size[nr])) {
         s->bad_calls++;
@@ -340,6 +348,19 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PAGEFILE_IO: hc_pagefile_io(s, value, &block.pagefile_io); break;
     case PV_HC_IMAGE_READ: hc_image_read(s, value, &block.image_read); break;
     case PV_HC_CONSOLE_READ: hc_console_read(s, value, &block.console_read); break;
+    /* No volume (run --volume) yet: every file call says so. */
+    case PV_HC_FILE_OPEN:
+        set_ret(s, value, offsetof(struct pv_hc_file_open, ret), PV_ENODEV);
+        break;
+    case PV_HC_FILE_IO:
+        set_ret(s, value, offsetof(struct pv_hc_file_io, ret), PV_ENODEV);
+        break;
+    case PV_HC_FILE_CLOSE:
+        set_ret(s, value, offsetof(struct pv_hc_file_close, ret), PV_ENODEV);
+        break;
+    case PV_HC_FILE_SET_SIZE:
+        set_ret(s, value, offsetof(struct pv_hc_file_set_size, ret), PV_ENODEV);
+        break;
     case PV_HC_MAX: break;
     }
     return HC_OK;
