@@ -15,7 +15,7 @@ GUEST_AR ?= ar
 
 GUEST_KERNEL_SOURCES := $(sort $(wildcard guest/arch/i386/*.S guest/arch/i386/*.c \
                           guest/ke/*.c guest/ex/*.c guest/ob/*.c guest/ps/*.c \
-                          guest/mm/*.c guest/ldr/*.c guest/ldr/*.S guest/rtl/*.c))
+                          guest/mm/*.c guest/ldr/*.c guest/ldr/*.S guest/io/*.c guest/rtl/*.c))
 GUEST_KERNEL_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_3GB_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel-3gb/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_LDS := guest/arch/i386/kernel.ld

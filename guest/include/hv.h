@@ -28,6 +28,12 @@ ULONG HvQueryPagefileSlots(VOID);
 LONG HvPagefileIo(ULONG Operation, ULONG Slot, ULONG Count, const PFN_NUMBER *Frames,
                   PULONG Done);
 LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes);
+/* The volume's files (run --volume): PV_OK or the host's PV_E* code; PV_ENODEV without one. */
+LONG HvFileOpen(PCSTR Name, ULONG Flags, PULONG Handle, BOOLEAN *Created, PULONGLONG Size);
+LONG HvFileIo(ULONG Operation, ULONG Handle, ULONGLONG Offset, ULONG Count, ULONG Length,
+              const PFN_NUMBER *Frames, PULONG Bytes);
+LONG HvFileClose(ULONG Handle);
+LONG HvFileSetSize(ULONG Handle, ULONGLONG Size);
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
 
 /* Value written to QEMU's isa-debug-exit port (0xF4): QEMU exits with (value << 1) | 1. */

@@ -327,7 +327,7 @@ typedef struct _MMINFO_COUNTERS
     ULONG PagesRead;           /* pages they brought in (clusters included) */
     ULONG ClusterPagesRead;    /* of which read around the faulting page (to Standby) */
     ULONG ImagePagesRead;      /* image pages read (host or boot module) */
-    ULONG MappedWriteCount;    /* unused (no mapped files): NT's name kept for the layout */
+    ULONG MappedWriteCount;    /* mapped page writer's writes (and NtFlushVirtualMemory's) */
     ULONG DirtyWriteIoCount;   /* PV_HC_PAGEFILE_IO writes by the modified page writer */
     ULONG DirtyPagesWritten;   /* pages they wrote */
     ULONG WriteFailures;       /* writes the host failed (the pages stayed Modified) */
@@ -340,6 +340,8 @@ typedef struct _MMINFO_COUNTERS
     ULONG PageTablesIn;        /* user page tables brought back (soft fault or read) */
     ULONG PageWaits;           /* faults that waited for a free page (MiWaitForAvailablePages) */
     ULONG PagefileFullWrites;  /* writes the host refused: its file system full (PV_ENOSPC) */
+    ULONG FilePagesRead;       /* mapped-file pages read (mm/section.c) */
+    ULONG MappedPagesWritten;  /* mapped-file pages written back (mm/modwrite.c, flushes) */
 } MMINFO_COUNTERS;
 
 extern MMINFO_COUNTERS MmInfoCounters;
@@ -417,6 +419,21 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
  * file while any process maps it) mapped at [ImageBase, ImageEnd) of the current process. */
 NTSTATUS MiMapImageView(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
                         ULONG SegmentCount, ULONG ImageBase, ULONG ImageEnd);
+/* Mapped files (mm/section.c): the bytes a file's section covers (0: none), whether a PFN is a
+ * mapped file's page, writing one back, the mapped page writer, NtFlushVirtualMemory. */
+struct _FILE_OBJECT;
+struct _IO_STATUS_BLOCK;
+ULONGLONG MmFileSectionBytes(struct _FILE_OBJECT *File);
+BOOLEAN MiIsMappedFilePage(PMMPFN Pfn1);
+BOOLEAN MiIsFileView(PMMVAD Vad);
+/* A section page whose backing store is its file (an image's or a mapped file's: the "read the
+ * file" prototype form in OriginalPte); image pages are never dirty. */
+#define MI_IS_FILE_BACKED_PFN(Pfn) \
+    ((Pfn)->u3.e1.PrototypePte && MI_IS_PROTO_LOOKUP_PTE((Pfn)->OriginalPte.u.Long))
+LONG MiWriteMappedFilePage(PFN_NUMBER Page);
+ULONG MiMappedPageWriter(ULONG Target);
+NTSTATUS NtFlushVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                              struct _IO_STATUS_BLOCK *IoStatusBlock);
 /* An image page's protection in its view: writable data is copy-on-write (NT's image views). */
 #define MI_IMAGE_VIEW_PROTECTION(P)                                   \
     ((P) == MM_READWRITE ? MM_WRITECOPY                               \

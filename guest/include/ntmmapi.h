@@ -66,10 +66,14 @@ typedef struct _MEMORY_BASIC_INFORMATION
 #define PV_DEBUG_CLONE_WRITE  3
 #define PV_DEBUG_CLONE_DELETE 4
 
+/* The resolutions FaultsByResolution holds (PV_FAULT_* below PV_FAULT_FILE_READ; file reads
+ * are FileReadFaults, at the end, so that the layout images were built with stays). */
+#define PV_MM_FAULT_RESOLUTIONS 14u
+
 typedef struct _PV_MM_COUNTERS
 {
     ULONG PageFaults;                                  /* every page fault taken */
-    ULONG FaultsByResolution[PV_FAULT_RESOLUTION_MAX]; /* indexed by PV_FAULT_* (pv_abi.h) */
+    ULONG FaultsByResolution[PV_MM_FAULT_RESOLUTIONS]; /* indexed by PV_FAULT_* (pv_abi.h) */
     ULONG PageTablesCreated;   /* user page tables demand-zeroed (alone or with a data page) */
     ULONG ProcessPageFaults;   /* page faults of the calling process (either mode) */
     ULONG ProcessCommitCharge; /* pages committed by the calling process */
@@ -106,6 +110,11 @@ typedef struct _PV_MM_COUNTERS
      * above (PV_MM_COUNTERS_V1_SIZE). */
     ULONG PageWaits;           /* faults that found no page and waited for one */
     ULONG PagefileFullWrites;  /* pagefile writes the host refused: its file system full */
+    /* Mapped files (the volume C:); also after PV_MM_COUNTERS_V1_SIZE. */
+    ULONG FileReadFaults;      /* faults that read a mapped file's page (PV_FAULT_FILE_READ) */
+    ULONG FilePagesRead;       /* pages read from mapped files */
+    ULONG MappedWriteCount;    /* writes of the mapped page writer (and flushes) */
+    ULONG MappedPagesWritten;  /* dirty mapped-file pages written back to their files */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)

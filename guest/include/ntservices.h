@@ -16,7 +16,7 @@
 
 #define KI_SERVICE_TABLE_SHIFT  12
 #define KI_SERVICE_INDEX_MASK   0xFFF
-#define KI_MAX_SERVICE_ARGUMENTS 10
+#define KI_MAX_SERVICE_ARGUMENTS 11
 
 #define PV_NT_SERVICES(X) \
     X(NtTerminateProcess,      0x0000, 2) \
@@ -40,7 +40,14 @@
     X(NtOpenEvent,             0x0012, 3) \
     X(NtSetEvent,              0x0013, 2) \
     X(NtResetEvent,            0x0014, 2) \
-    X(NtOpenSection,           0x0015, 3)
+    X(NtOpenSection,           0x0015, 3) \
+    X(NtCreateFile,            0x0016, 11) \
+    X(NtOpenFile,              0x0017, 6) \
+    X(NtReadFile,              0x0018, 9) \
+    X(NtWriteFile,             0x0019, 9) \
+    X(NtQueryInformationFile,  0x001A, 5) \
+    X(NtSetInformationFile,    0x001B, 5) \
+    X(NtFlushVirtualMemory,    0x001C, 4)
 
 #define PV_PV_SERVICES(X) \
     X(PvDisplayString,         0x1000, 2) \

@@ -22,6 +22,7 @@
 
 /* Section services (mm/section.c). */
 #define STATUS_TOO_MANY_OPENED_FILES     ((NTSTATUS)0xC000011F)
+#define STATUS_MORE_PROCESSING_REQUIRED  ((NTSTATUS)0xC0000016)
 #define SEC_RESERVE                      0x04000000u
 #define SEC_COMMIT                       0x08000000u
 #define SECTION_ALL_ACCESS               0x000F001Fu

@@ -20,6 +20,7 @@ typedef enum _OB_TYPE_INDEX
     ObSectionType,
     ObSemaphoreType,
     ObEventType,
+    ObFileType,
     ObMaximumType
 } OB_TYPE_INDEX;
 

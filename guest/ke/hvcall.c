@@ -234,3 +234,83 @@ DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun)
     }
     KiHaltSystem(HV_QEMU_EXIT_DONE);
 }
+
+/* ------------------------------------------------------------------ the volume's files */
+
+static struct pv_hc_file_open HvFileOpenBlock __attribute__((aligned(64)));
+static struct pv_hc_file_io HvFileIoBlock __attribute__((aligned(128)));
+static struct pv_hc_file_close HvFileCloseBlock __attribute__((aligned(64)));
+static struct pv_hc_file_set_size HvFileSetSizeBlock __attribute__((aligned(64)));
+
+/* Open a file of the volume (Name: relative, '/' between components, shorter than
+ * PV_FILE_NAME_MAX). PV_OK with its handle, whether this call created it and its size. */
+LONG HvFileOpen(PCSTR Name, ULONG Flags, PULONG Handle, BOOLEAN *Created, PULONGLONG Size)
+{
+    ULONG i;
+
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    for (i = 0; i < PV_FILE_NAME_MAX - 1 && Name[i] != 0; i++)
+        HvFileOpenBlock.name[i] = Name[i];
+    if (Name[i] != 0)
+        return PV_EINVAL;
+    for (; i < PV_FILE_NAME_MAX; i++)
+        HvFileOpenBlock.name[i] = 0;
+    HvFileOpenBlock.flags = Flags;
+    HvFileOpenBlock.ret = PV_EINVAL;
+    HvFileOpenBlock.handle = 0;
+    HvCall(PV_HC_FILE_OPEN, &HvFileOpenBlock);
+    *Handle = HvFileOpenBlock.handle;
+    *Created = HvFileOpenBlock.created != 0;
+    *Size = ((ULONGLONG)HvFileOpenBlock.size_hi << 32) | HvFileOpenBlock.size_lo;
+    return HvFileOpenBlock.ret;
+}
+
+/* Count whole pages at the page-aligned Offset to (PV_FILE_READ) or from (PV_FILE_WRITE_PAGES,
+ * Length bytes) the frames. *Bytes: file bytes moved. */
+LONG HvFileIo(ULONG Operation, ULONG Handle, ULONGLONG Offset, ULONG Count, ULONG Length,
+              const PFN_NUMBER *Frames, PULONG Bytes)
+{
+    ULONG i;
+
+    *Bytes = 0;
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    if (Count == 0 || Count > PV_PAGEFILE_CLUSTER_MAX)
+        return PV_EINVAL;
+    HvFileIoBlock.op = Operation;
+    HvFileIoBlock.handle = Handle;
+    HvFileIoBlock.offset_lo = (ULONG)Offset;
+    HvFileIoBlock.offset_hi = (ULONG)(Offset >> 32);
+    HvFileIoBlock.count = Count;
+    HvFileIoBlock.length = Length;
+    for (i = 0; i < PV_PAGEFILE_CLUSTER_MAX; i++)
+        HvFileIoBlock.frames[i] = i < Count ? Frames[i] : 0;
+    HvFileIoBlock.ret = PV_EINVAL;
+    HvFileIoBlock.bytes = 0;
+    HvCall(PV_HC_FILE_IO, &HvFileIoBlock);
+    *Bytes = HvFileIoBlock.bytes <= Count * PAGE_SIZE ? HvFileIoBlock.bytes : 0;
+    return HvFileIoBlock.ret;
+}
+
+LONG HvFileClose(ULONG Handle)
+{
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    HvFileCloseBlock.handle = Handle;
+    HvFileCloseBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_FILE_CLOSE, &HvFileCloseBlock);
+    return HvFileCloseBlock.ret;
+}
+
+LONG HvFileSetSize(ULONG Handle, ULONGLONG Size)
+{
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    HvFileSetSizeBlock.handle = Handle;
+    HvFileSetSizeBlock.size_lo = (ULONG)Size;
+    HvFileSetSizeBlock.size_hi = (ULONG)(Size >> 32);
+    HvFileSetSizeBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_FILE_SET_SIZE, &HvFileSetSizeBlock);
+    return HvFileSetSizeBlock.ret;
+}

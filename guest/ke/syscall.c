@@ -9,6 +9,7 @@
 #include "mm.h"
 #include "ps.h"
 #include "ntservices.h"
+#include "io.h"
 
 typedef NTSTATUS (*PKI_SERVICE_THUNK)(const ULONG *Arguments);
 
@@ -152,6 +153,52 @@ static NTSTATUS KiThunkNtResetEvent(const ULONG *Arguments)
 static NTSTATUS KiThunkNtOpenSection(const ULONG *Arguments)
 {
     return NtOpenSection(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2));
+}
+
+static NTSTATUS KiThunkNtCreateFile(const ULONG *Arguments)
+{
+    return NtCreateFile(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2),
+                        ARG_PTR(PIO_STATUS_BLOCK, 3), ARG_PTR(PLARGE_INTEGER, 4), Arguments[5],
+                        Arguments[6], Arguments[7], Arguments[8], ARG_PTR(PVOID, 9),
+                        Arguments[10]);
+}
+
+static NTSTATUS KiThunkNtOpenFile(const ULONG *Arguments)
+{
+    return NtOpenFile(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2),
+                      ARG_PTR(PIO_STATUS_BLOCK, 3), Arguments[4], Arguments[5]);
+}
+
+static NTSTATUS KiThunkNtReadFile(const ULONG *Arguments)
+{
+    return NtReadFile(ARG_HANDLE(0), ARG_HANDLE(1), ARG_PTR(PVOID, 2), ARG_PTR(PVOID, 3),
+                      ARG_PTR(PIO_STATUS_BLOCK, 4), ARG_PTR(PVOID, 5), Arguments[6],
+                      ARG_PTR(PLARGE_INTEGER, 7), ARG_PTR(PULONG, 8));
+}
+
+static NTSTATUS KiThunkNtWriteFile(const ULONG *Arguments)
+{
+    return NtWriteFile(ARG_HANDLE(0), ARG_HANDLE(1), ARG_PTR(PVOID, 2), ARG_PTR(PVOID, 3),
+                       ARG_PTR(PIO_STATUS_BLOCK, 4), ARG_PTR(PCVOID, 5), Arguments[6],
+                       ARG_PTR(PLARGE_INTEGER, 7), ARG_PTR(PULONG, 8));
+}
+
+static NTSTATUS KiThunkNtQueryInformationFile(const ULONG *Arguments)
+{
+    return NtQueryInformationFile(ARG_HANDLE(0), ARG_PTR(PIO_STATUS_BLOCK, 1),
+                                  ARG_PTR(PVOID, 2), Arguments[3], Arguments[4]);
+}
+
+static NTSTATUS KiThunkNtSetInformationFile(const ULONG *Arguments)
+{
+    return NtSetInformationFile(ARG_HANDLE(0), ARG_PTR(PIO_STATUS_BLOCK, 1), ARG_PTR(PVOID, 2),
+                                Arguments[3], Arguments[4]);
+}
+
+static NTSTATUS KiThunkNtFlushVirtualMemory(const ULONG *Arguments)
+{
+    return NtFlushVirtualMemory(ARG_HANDLE(0), ARG_PTR(PVOID *, 1), ARG_PTR(PSIZE_T, 2),
+                                ARG_PTR(PIO_STATUS_BLOCK, 3));
 }
 
 static NTSTATUS KiThunkPvCreateProcess(const ULONG *Arguments)

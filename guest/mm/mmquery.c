@@ -27,8 +27,9 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
         return STATUS_INFO_LENGTH_MISMATCH;
     memset(&Snapshot, 0, sizeof(Snapshot));
     Snapshot.PageFaults = MmFaultCount;
-    for (i = 0; i < PV_FAULT_RESOLUTION_MAX; i++)
+    for (i = 0; i < PV_MM_FAULT_RESOLUTIONS; i++)
         Snapshot.FaultsByResolution[i] = MmFaultsByResolution[i];
+    Snapshot.FileReadFaults = MmFaultsByResolution[PV_FAULT_FILE_READ];
     Snapshot.PageTablesCreated = MmPageTablesCreated;
     Snapshot.ProcessPageFaults = Vm->PageFaultCount;
     Snapshot.ProcessCommitCharge = Vm->CommitCharge;
@@ -67,6 +68,9 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.PageTablesIn = MmInfoCounters.PageTablesIn;
     Snapshot.PageWaits = MmInfoCounters.PageWaits;
     Snapshot.PagefileFullWrites = MmInfoCounters.PagefileFullWrites;
+    Snapshot.FilePagesRead = MmInfoCounters.FilePagesRead;
+    Snapshot.MappedWriteCount = MmInfoCounters.MappedWriteCount;
+    Snapshot.MappedPagesWritten = MmInfoCounters.MappedPagesWritten;
     return MmCopyToUser(Counters, &Snapshot, Length);
 }
 

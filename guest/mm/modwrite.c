@@ -39,19 +39,21 @@
 MMINFO_COUNTERS MmInfoCounters;
 ULONG MmModifiedPageMaximum = 100, MmModifiedPageMinimum = 40;
 
-/* Take up to Count pages off the head of the Modified list for writing, sorted by PTE address. */
+/* Take up to Count pages bound for the pagefile off the Modified list, oldest first, for
+ * writing, sorted by PTE address (a mapped file's pages stay: they go to their file). */
 static ULONG MiGatherModifiedPages(PPFN_NUMBER Pages, ULONG Count)
 {
+    PFN_NUMBER Page = MmModifiedPageListHead.Flink, Next;
     ULONG n = 0, i;
 
-    while (n < Count)
+    for (; n < Count && Page != LIST_HEAD; Page = Next)
     {
-        PFN_NUMBER Page = MiRemovePageFromList(&MmModifiedPageListHead);
-        PMMPFN Pfn1;
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
 
-        if (Page == LIST_HEAD)
-            break;
-        Pfn1 = MI_PFN_ELEMENT(Page);
+        Next = Pfn1->u1.Flink;
+        if (MI_IS_FILE_BACKED_PFN(Pfn1))
+            continue;
+        MiUnlinkPageFromList(Pfn1);
         Pfn1->u3.ReferenceCount = 1;           /* the I/O's */
         Pfn1->u3.e1.PageLocation = TransitionPage;
         Pfn1->u3.e1.WriteInProgress = 1;
@@ -76,7 +78,13 @@ static BOOLEAN MiWriteModifiedCluster(PULONG Written)
     Count = MiAllocatePagefileSlots(Wanted, &Slot);
     if (Count == 0)
         return FALSE;   /* the pagefile is full: the pages wait */
-    Count = MiGatherModifiedPages(Pages, Count);
+    Done = MiGatherModifiedPages(Pages, Count);
+    for (i = Done; i < Count; i++)
+        MiReleasePagefileSlot(Slot + i);   /* fewer pagefile pages than slots taken */
+    Count = Done;
+    Done = 0;
+    if (Count == 0)
+        return FALSE;
 
     Result = HvPagefileIo(PV_PAGEFILE_WRITE, Slot, Count, Pages, &Done);
     MmInfoCounters.DirtyWriteIoCount++;
@@ -147,10 +155,11 @@ VOID MiPagefileHostFull(ULONG Slot, ULONG Pages)
 
 ULONG MiModifiedPageWriter(ULONG Target)
 {
-    ULONG Written = 0;
+    /* Mapped files' pages to their files first (mm/section.c), then the pagefile's. */
+    ULONG Written = MiMappedPageWriter(Target);
 
     if (MmPagingFile.Size <= 1)
-        return 0;
+        return Written;
     while (MmModifiedPageListHead.Total > Target)
     {
         if (!MiWriteModifiedCluster(&Written))

@@ -253,9 +253,11 @@ static NTSTATUS MiDispatchUserFault(PMI_FAULT_INFO Fault, PMMVAD Vad, PMMPFN *Ta
         if (NT_SUCCESS(Status))
             Fault->Resolution = Status == STATUS_PAGE_FAULT_COPY_ON_WRITE
                                     ? PV_FAULT_COPY_ON_WRITE
-                                : Status == STATUS_PAGE_FAULT_PAGING_FILE &&
-                                          MI_IS_IMAGE_VIEW_VAD(Vad)
-                                    ? PV_FAULT_IMAGE_READ : PV_FAULT_PROTOTYPE;
+                                : Status != STATUS_PAGE_FAULT_PAGING_FILE
+                                    ? PV_FAULT_PROTOTYPE
+                                : MI_IS_IMAGE_VIEW_VAD(Vad)
+                                    ? PV_FAULT_IMAGE_READ
+                                : MiIsFileView(Vad) ? PV_FAULT_FILE_READ : PV_FAULT_PROTOTYPE;
         return Status;
     }
     switch (mi_pte_kind(TempPte.u.Long))

@@ -335,8 +335,9 @@ VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex)
     if (MI_IS_PFN_DELETED(Pfn1))
         MiInsertPageInFreeList(PageFrameIndex);
     else if (Pfn1->u3.e1.Modified)
-        MiInsertPageInList(MmPagingFile.Size > 1 ? &MmModifiedPageListHead
-                                                 : &MmModifiedNoWritePageListHead,
+        /* A mapped file's page goes back to its file, with or without a pagefile. */
+        MiInsertPageInList(MmPagingFile.Size > 1 || MI_IS_FILE_BACKED_PFN(Pfn1)
+                               ? &MmModifiedPageListHead : &MmModifiedNoWritePageListHead,
                            PageFrameIndex);
     else
         MiInsertPageInList(&MmStandbyPageListHead, PageFrameIndex);

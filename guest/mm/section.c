@@ -47,6 +47,7 @@
 #include "hv.h"
 #include "ob.h"
 #include "rtl.h"
+#include "io.h"
 
 #define MI_MAX_SECTIONS           32
 #define MI_PROTOTYPE_POOL_PTES    16384u   /* 64 MiB of sections in all */
@@ -67,9 +68,19 @@ typedef struct _SECTION
     ULONG ImageBase;           /* the user address of its first page */
     ULONG SegmentCount;
     LDR_IMAGE_SEGMENT Segments[LDR_MAX_SEGMENTS];
+    /* A mapped file's data section: the file (referenced) and the bytes of it it covers. */
+    PFILE_OBJECT File;
+    ULONGLONG FileBytes;
 } SECTION, *PSECTION;
 
 static SECTION MiSections[MI_MAX_SECTIONS];
+
+static NTSTATUS MiCreateFileSection(PHANDLE SectionHandle, PVOID ObjectAttributes,
+                                    ULONGLONG Size, ULONG Win32Protect,
+                                    ULONG AllocationAttributes, HANDLE FileHandle);
+static NTSTATUS MiReadFileSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE PointerPte);
+static NTSTATUS MiFlushSectionPages(PSECTION Section, ULONG First, ULONG Count,
+                                    PULONG Written);
 static MMPTE MiPrototypePtePool[MI_PROTOTYPE_POOL_PTES];
 static UCHAR MiPrototypePteUsed[MI_PROTOTYPE_POOL_PTES];
 
@@ -117,12 +128,21 @@ VOID MiDeleteSectionObject(PVOID Object)
     PSECTION Section = Object;
     ULONG Index;
 
+    /* A mapped file's last view and handle are gone: its dirty pages go back to the file. */
+    if (Section->File != NULL)
+        (void)MiFlushSectionPages(Section, 0, Section->SizeOfSection, NULL);
     for (Index = 0; Index < Section->SizeOfSection; Index++)
     {
         MiDeletePrototypePte(&Section->PrototypePte[Index]);
         MiPrototypePteUsed[Section->FirstPoolIndex + Index] = 0;
     }
     MmTotalCommittedPages -= Section->CommittedPages;
+    if (Section->File != NULL)
+    {
+        Section->File->Section = NULL;
+        ObDereferenceObject(Section->File);
+        Section->File = NULL;
+    }
     Section->ObjectHeader.Type = 0;
 }
 
@@ -185,13 +205,16 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
     (void)DesiredAccess;
     if (SectionHandle == NULL)
         return STATUS_INVALID_PARAMETER_1;
-    if (MaximumSize == NULL)
+    if (MaximumSize == NULL && FileHandle == NULL)
         return STATUS_INVALID_PARAMETER_4;
-    Status = MmCopyFromUser(&Size, MaximumSize, sizeof(Size));
+    Size = 0;   /* a file's section without a size: the file's */
+    Status = MaximumSize != NULL ? MmCopyFromUser(&Size, MaximumSize, sizeof(Size))
+                                 : STATUS_SUCCESS;
     if (!NT_SUCCESS(Status))
         return Status;
     if (FileHandle != NULL)
-        return STATUS_INVALID_HANDLE;   /* file-backed sections: not yet */
+        return MiCreateFileSection(SectionHandle, ObjectAttributes, Size, SectionPageProtection,
+                                   AllocationAttributes, FileHandle);
     if (AllocationAttributes != SEC_COMMIT && AllocationAttributes != SEC_RESERVE)
         return STATUS_INVALID_PARAMETER_6;
     Protection = MiMakeProtectionMask(SectionPageProtection);
@@ -937,10 +960,13 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
 
     if (MI_READ_PTE(ProtoPte).u.Long == 0 && Section->Reserve)
         return STATUS_ACCESS_VIOLATION;   /* reserved, not committed */
-    if (Section->Image && MI_IS_PROTO_LOOKUP_PTE(MI_READ_PTE(ProtoPte).u.Long))
+    if ((Section->Image || Section->File != NULL) &&
+        MI_IS_PROTO_LOOKUP_PTE(MI_READ_PTE(ProtoPte).u.Long))
     {
-        /* The image page is read for the section; then it is mapped like any valid one. */
-        ReadStatus = MiReadImageSectionPage(Section, ProtoPte, PointerPte);
+        /* The image's or the file's page is read for the section; then it is mapped like any
+         * valid one. */
+        ReadStatus = Section->Image ? MiReadImageSectionPage(Section, ProtoPte, PointerPte)
+                                    : MiReadFileSectionPage(Section, ProtoPte, PointerPte);
         if (!NT_SUCCESS(ReadStatus))
             return ReadStatus;
     }
@@ -980,4 +1006,349 @@ NTSTATUS MiCommitViewPages(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa, ULONG
     MmTotalCommittedPages += New;
     Section->CommittedPages += New;
     return STATUS_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------------- mapped files */
+
+/*
+ * A mapped file's data section (NtCreateSection with a file handle; NT's data file segment):
+ * its prototype PTEs start in the "read the file" form (0xFFFFF400 | protection << 5, the
+ * image form) and the first touch reads the page from the volume's file (MiReadFileSectionPage,
+ * PV_FAULT_FILE_READ); the page's OriginalPte keeps that form, so a clean page whose frame is
+ * reused is read from the file again, and a dirty one goes to the Modified list (also without
+ * a pagefile), from where the mapped page writer (mm/modwrite.c) writes it back to the file,
+ * never to the pagefile. NtFlushVirtualMemory writes a view's dirty pages now; the section's
+ * last view and handle gone, everything dirty is written before its pages are freed. The
+ * section holds no commitment: the file backs every page. One data section per file object
+ * (a second NtCreateSection on it opens the same one).
+ */
+static NTSTATUS MiCreateFileSection(PHANDLE SectionHandle, PVOID ObjectAttributes,
+                                    ULONGLONG Size, ULONG Win32Protect,
+                                    ULONG AllocationAttributes, HANDLE FileHandle)
+{
+    OB_CAPTURED_NAME Name;
+    PFILE_OBJECT File;
+    PSECTION Section;
+    ULONG Protection = MiMakeProtectionMask(Win32Protect), Pages, Index, Pool;
+    NTSTATUS Status;
+    LONG Result;
+
+    if (AllocationAttributes != SEC_COMMIT)
+        return STATUS_INVALID_PARAMETER_6;
+    if (Protection == MM_INVALID_PROTECTION || (Protection & MM_PROTECT_SPECIAL) != 0 ||
+        MiIsWriteCopyProtection(Protection))
+        return STATUS_INVALID_PAGE_PROTECTION;
+    Status = ProbeForWrite(SectionHandle, sizeof(*SectionHandle), 1);
+    if (NT_SUCCESS(Status))
+        Status = ObCaptureObjectAttributes(ObjectAttributes, &Name);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = ObReferenceObjectByHandle(FileHandle, ObFileType, (PVOID *)&File);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if (Size == 0)
+        Size = File->EndOfFile;
+    if (MiIsAccessAllowed(Protection, TRUE) && !File->Writable)
+        Status = STATUS_ACCESS_DENIED;   /* a read-only file gets no writable view */
+    else if (Size == 0)
+        Status = STATUS_MAPPED_FILE_SIZE_ZERO;
+    else if (Size > (ULONGLONG)MI_PROTOTYPE_POOL_PTES * PAGE_SIZE ||
+             (Size > File->EndOfFile && !File->Writable))
+        Status = STATUS_SECTION_TOO_BIG;
+    else if (File->Section != NULL)
+    {
+        /* The file's section exists: another handle to it, if it covers as much. */
+        Section = File->Section;
+        Status = Size > Section->FileBytes ? STATUS_SECTION_TOO_BIG
+               : MiIsAccessAllowed(Protection, TRUE) &&
+                         !MiIsAccessAllowed(Section->Protection, TRUE)
+                   ? STATUS_ACCESS_DENIED
+                   : ObInsertHandleForUser(Section, SectionHandle);
+    }
+    else
+        Status = STATUS_MORE_PROCESSING_REQUIRED;
+    if (Status != STATUS_MORE_PROCESSING_REQUIRED)
+    {
+        ObDereferenceObject(File);
+        return Status;
+    }
+
+    Pages = (ULONG)((Size + PAGE_SIZE - 1) >> PAGE_SHIFT);
+    for (Index = 0; Index < MI_MAX_SECTIONS && MiSections[Index].ObjectHeader.Type; Index++)
+        ;
+    Pool = Index < MI_MAX_SECTIONS ? MiAllocatePrototypePtes(Pages) : MI_PROTOTYPE_POOL_PTES;
+    if (Pool == MI_PROTOTYPE_POOL_PTES)
+    {
+        ObDereferenceObject(File);
+        return Index < MI_MAX_SECTIONS ? STATUS_SECTION_TOO_BIG : STATUS_INSUFFICIENT_RESOURCES;
+    }
+    /* A section larger than the file makes the file that large (NT's rule). */
+    if (Size > File->EndOfFile)
+    {
+        Result = HvFileSetSize(File->HostHandle, Size);
+        if (Result != PV_OK)
+        {
+            for (Index = Pool; Index < Pool + Pages; Index++)
+                MiPrototypePteUsed[Index] = 0;
+            ObDereferenceObject(File);
+            return Result == PV_ENOSPC ? STATUS_DISK_FULL : STATUS_UNEXPECTED_IO_ERROR;
+        }
+        File->EndOfFile = Size;
+    }
+    Section = &MiSections[Index];
+    ObInitializeObject(Section, ObSectionType);
+    Section->Reserve = FALSE;
+    Section->CommittedPages = 0;
+    Section->SizeOfSection = Pages;
+    Section->Protection = Protection;
+    Section->FirstPoolIndex = Pool;
+    Section->PrototypePte = &MiPrototypePtePool[Pool];
+    Section->MappedViews = 0;
+    Section->Image = FALSE;
+    Section->Module = NULL;
+    Section->File = File;        /* the reference taken above stays with the section */
+    Section->FileBytes = Size;
+    for (Index = 0; Index < Pages; Index++)
+        Section->PrototypePte[Index].u.Long = MI_MAKE_PROTO_LOOKUP_PTE(Protection);
+    File->Section = Section;
+    DbgPrint("mm: file section for %s: %u pages\n", File->Name, Pages);
+    return ObInsertObject(Section, &Name, SectionHandle);
+}
+
+ULONGLONG MmFileSectionBytes(PFILE_OBJECT File)
+{
+    return File->Section != NULL ? File->Section->FileBytes : 0;
+}
+
+static NTSTATUS MiReadFileSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE PointerPte)
+{
+    ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte), Bytes;
+    MMPTE TempProto = MI_READ_PTE(ProtoPte);
+    PFN_NUMBER Page = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
+    LONG Result;
+
+    if (Page == 0)
+        return STATUS_NO_MEMORY;
+    Result = HvFileIo(PV_FILE_READ, Section->File->HostHandle, (ULONGLONG)Index * PAGE_SIZE, 1,
+                      0, &Page, &Bytes);
+    if (Result != PV_OK)
+    {
+        MiInsertPageInFreeList(Page);
+        DbgPrint("mm: reading %s at 0x%llx failed (%d)\n", Section->File->Name,
+                 (ULONGLONG)Index * PAGE_SIZE, (int)Result);
+        return MiInPageError(PointerPte, STATUS_UNEXPECTED_IO_ERROR);
+    }
+    MmInfoCounters.FilePagesRead++;
+    MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
+    MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE |
+                                      PTE_ACCESSED } });
+    return STATUS_PAGE_FAULT_PAGING_FILE;
+}
+
+/* The mapped file a dirty section page belongs to, and where in it (FALSE: not a file's). */
+static PSECTION MiFileSectionOfPfn(PMMPFN Pfn1, PULONG Index)
+{
+    PMMPTE ProtoPte = MI_PFN_PTE_ADDRESS(Pfn1);
+    ULONG i;
+
+    if (!Pfn1->u3.e1.PrototypePte || !MI_IS_PROTO_LOOKUP_PTE(Pfn1->OriginalPte.u.Long))
+        return NULL;
+    for (i = 0; i < MI_MAX_SECTIONS; i++)
+    {
+        PSECTION Section = &MiSections[i];
+
+        if (Section->ObjectHeader.Type != 0 && Section->File != NULL &&
+            ProtoPte >= Section->PrototypePte &&
+            ProtoPte < Section->PrototypePte + Section->SizeOfSection)
+        {
+            *Index = (ULONG)(ProtoPte - Section->PrototypePte);
+            return Section;
+        }
+    }
+    return NULL;
+}
+
+BOOLEAN MiIsFileView(PMMVAD Vad)
+{
+    return MI_IS_VIEW_VAD(Vad) && Vad->Section->File != NULL;
+}
+
+BOOLEAN MiIsMappedFilePage(PMMPFN Pfn1)
+{
+    ULONG Index;
+
+    return MiFileSectionOfPfn(Pfn1, &Index) != NULL;
+}
+
+/* Write one resident page of a mapped file (its frame held by the caller) to the file: only
+ * the bytes the section covers. PV_OK or the host's code (the run says which file failed). */
+LONG MiWriteMappedFilePage(PFN_NUMBER Page)
+{
+    ULONG Index, Bytes, Length;
+    PSECTION Section = MiFileSectionOfPfn(MI_PFN_ELEMENT(Page), &Index);
+    ULONGLONG Offset;
+    LONG Result;
+
+    if (Section == NULL)
+        return PV_EINVAL;
+    Offset = (ULONGLONG)Index * PAGE_SIZE;
+    Length = Section->FileBytes - Offset < PAGE_SIZE ? (ULONG)(Section->FileBytes - Offset)
+                                                     : PAGE_SIZE;
+    Result = HvFileIo(PV_FILE_WRITE_PAGES, Section->File->HostHandle, Offset, 1, Length, &Page,
+                      &Bytes);
+    MmInfoCounters.MappedWriteCount++;
+    if (Result == PV_OK)
+        MmInfoCounters.MappedPagesWritten++;
+    else
+        DbgPrint("mm: writing %s at 0x%llx back failed (%d): the page stays modified\n",
+                 Section->File->Name, Offset, (int)Result);
+    return Result;
+}
+
+/* A transition page of a mapped file on the Modified list written now and moved to Standby. */
+static LONG MiWriteModifiedFilePage(PFN_NUMBER Page)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+    LONG Result;
+
+    MiUnlinkPageFromList(Pfn1);
+    Pfn1->u3.ReferenceCount = 1;
+    Pfn1->u3.e1.PageLocation = TransitionPage;
+    Pfn1->u3.e1.WriteInProgress = 1;
+    Result = MiWriteMappedFilePage(Page);
+    Pfn1->u3.e1.WriteInProgress = 0;
+    if (Result == PV_OK)
+        Pfn1->u3.e1.Modified = 0;
+    MiDecrementReferenceCount(Pfn1, Page);   /* to Standby, or back to Modified */
+    return Result;
+}
+
+/* Pages [First, First + Count) of a mapped file's section that are Modified (off every
+ * working set) go to the file now. */
+static NTSTATUS MiFlushSectionPages(PSECTION Section, ULONG First, ULONG Count, PULONG Written)
+{
+    ULONG Index;
+    NTSTATUS Status = STATUS_SUCCESS;
+
+    for (Index = First; Index < First + Count && Index < Section->SizeOfSection; Index++)
+    {
+        MMPTE TempProto = MI_READ_PTE(&Section->PrototypePte[Index]);
+        PMMPFN Pfn1;
+
+        if (TempProto.u.Hard.Valid || !TempProto.u.Soft.Transition || TempProto.u.Soft.Prototype)
+            continue;
+        Pfn1 = MI_PFN_ELEMENT(TempProto.u.Trans.PageFrameNumber);
+        if (!Pfn1->u3.e1.Modified || Pfn1->u3.ReferenceCount != 0)
+            continue;
+        if (MiWriteModifiedFilePage(TempProto.u.Trans.PageFrameNumber) != PV_OK)
+            Status = STATUS_UNEXPECTED_IO_ERROR;
+        else if (Written != NULL)
+            (*Written)++;
+    }
+    return Status;
+}
+
+/*
+ * The mapped page writer (called by mm/modwrite.c's writer): Modified pages of mapped files go
+ * back to their files, until the Modified list is down to Target or none is left. A failed
+ * write ends the pass (the page stays Modified). Returns the pages written.
+ */
+ULONG MiMappedPageWriter(ULONG Target)
+{
+    PFN_NUMBER Page = MmModifiedPageListHead.Flink, Next;
+    ULONG Written = 0;
+
+    while (Page != LIST_HEAD && MmModifiedPageListHead.Total > Target)
+    {
+        Next = MI_PFN_ELEMENT(Page)->u1.Flink;
+        if (MiIsMappedFilePage(MI_PFN_ELEMENT(Page)))
+        {
+            if (MiWriteModifiedFilePage(Page) != PV_OK)
+                break;
+            Written++;
+        }
+        Page = Next;
+    }
+    return Written;
+}
+
+/*
+ * NTSTATUS NtFlushVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+ *     PIO_STATUS_BLOCK IoStatusBlock) - service 0x001C. The dirty pages of a mapped file's view
+ * in [*BaseAddress, +*RegionSize) (0: to the end of the view) go to the file now: the ones this
+ * process maps (their PTE's Dirty bit cleared) and the ones on the Modified list. The caller's
+ * own process only. STATUS_NOT_MAPPED_VIEW for anything but a mapped file's view.
+ */
+NTSTATUS NtFlushVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                              PIO_STATUS_BLOCK IoStatusBlock)
+{
+    PMMPROCESS_VM Vm = MiGetCurrentProcessVm();
+    ULONG_PTR Base, Size, Va, EndVa;
+    IO_STATUS_BLOCK Iosb = { STATUS_SUCCESS, 0 };
+    ULONG Written = 0, First;
+    PSECTION Section;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
+    if (ProcessHandle != NtCurrentProcess())
+        return STATUS_INVALID_HANDLE;
+    if (BaseAddress == NULL || RegionSize == NULL || IoStatusBlock == NULL)
+        return STATUS_INVALID_PARAMETER;
+    Status = ProbeForWrite(BaseAddress, sizeof(*BaseAddress), 1);
+    if (NT_SUCCESS(Status))
+        Status = ProbeForWrite(RegionSize, sizeof(*RegionSize), 1);
+    if (NT_SUCCESS(Status))
+        Status = ProbeForWrite(IoStatusBlock, sizeof(*IoStatusBlock), 1);
+    if (NT_SUCCESS(Status))
+        Status = MmCopyFromUser(&Base, BaseAddress, sizeof(Base));
+    if (NT_SUCCESS(Status))
+        Status = MmCopyFromUser(&Size, RegionSize, sizeof(Size));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(Base));
+    if (Vad == NULL || !MI_IS_VIEW_VAD(Vad) || (Section = Vad->Section)->File == NULL)
+        return STATUS_NOT_MAPPED_VIEW;
+    Base = ALIGN_DOWN_BY(Base, PAGE_SIZE);
+    EndVa = Size == 0 || Size - 1 > MI_VPN_TO_VA_ENDING(Vad->EndingVpn) - Base
+                ? MI_VPN_TO_VA_ENDING(Vad->EndingVpn)
+                : (Base + Size - 1) | (PAGE_SIZE - 1);
+    /* The pages this process maps and dirtied. */
+    for (Va = Base; Va <= EndVa; Va += PAGE_SIZE)
+    {
+        PMMPTE PointerPte = MiAddressToPte(Va);
+        MMPTE TempPte;
+        PMMPFN Pfn1;
+
+        if (!MI_READ_PTE(MiAddressToPde(Va)).u.Hard.Valid)
+            continue;
+        TempPte = MI_READ_PTE(PointerPte);
+        if (!TempPte.u.Hard.Valid)
+            continue;
+        Pfn1 = MI_PFN_ELEMENT(TempPte.u.Hard.PageFrameNumber);
+        if (!Pfn1->u3.e1.PrototypePte || (!TempPte.u.Hard.Dirty && !Pfn1->u3.e1.Modified))
+            continue;
+        if (MiWriteMappedFilePage(TempPte.u.Hard.PageFrameNumber) != PV_OK)
+        {
+            Status = STATUS_UNEXPECTED_IO_ERROR;
+            continue;
+        }
+        Written++;
+        TempPte.u.Hard.Dirty = 0;
+        MI_WRITE_PTE(PointerPte, TempPte);
+        __invlpg((PVOID)Va);
+        Pfn1->u3.e1.Modified = 0;
+    }
+    /* And the ones that left every working set dirty. */
+    First = (ULONG)(Vad->FirstPrototypePte - Section->PrototypePte) +
+            (MI_VA_TO_VPN(Base) - Vad->StartingVpn);
+    if (!NT_SUCCESS(MiFlushSectionPages(Section, First, (ULONG)((EndVa - Base + 1) >> PAGE_SHIFT),
+                                        &Written)))
+        Status = STATUS_UNEXPECTED_IO_ERROR;
+    Size = EndVa - Base + 1;
+    (void)MmCopyToUser(BaseAddress, &Base, sizeof(Base));
+    (void)MmCopyToUser(RegionSize, &Size, sizeof(Size));
+    Iosb.Status = Status;
+    Iosb.Information = Written;
+    (void)MmCopyToUser(IoStatusBlock, &Iosb, sizeof(Iosb));
+    return Status;
 }

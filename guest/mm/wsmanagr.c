@@ -444,17 +444,21 @@ BOOLEAN MmResolvePageWaitDeadlock(VOID)
             continue;
         if (MmPagingFile.HostFull)
         {
+            DbgPrint("mm: no page for %s: %u available, %u modified pages cannot be written\n",
+                     Process->ImageFileName, MmAvailablePages, MmModifiedPageListHead.Total);
             KiPrintStdout("pagevisor: no page for %s (pid %u): the host's pagefile file system "
-                          "is full, %u modified pages cannot be written; its fault fails with "
+                          "is full, its modified pages cannot be written; its fault fails with "
                           "STATUS_COMMITMENT_LIMIT\n", Process->ImageFileName,
-                          Process->UniqueProcessId, MmModifiedPageListHead.Total);
+                          Process->UniqueProcessId);
             KiAbortWaitWithStatus(&Process->Thread, STATUS_COMMITMENT_LIMIT);
             return TRUE;
         }
+        DbgPrint("mm: no page can be had: %u available, %u modified, %u modified-no-write\n",
+                 MmAvailablePages, MmModifiedPageListHead.Total,
+                 MmModifiedNoWritePageListHead.Total);
         KiPrintStdout("pagevisor: no page can be had: %s (pid %u) waits for one and no thread "
-                      "can free any (%u available, %u modified, %u modified-no-write)\n",
-                      Process->ImageFileName, Process->UniqueProcessId, MmAvailablePages,
-                      MmModifiedPageListHead.Total, MmModifiedNoWritePageListHead.Total);
+                      "can free any (the bug check's first two numbers: the dirty pages)\n",
+                      Process->ImageFileName, Process->UniqueProcessId);
         KeBugCheckEx(NO_PAGES_AVAILABLE,
                      MmModifiedPageListHead.Total + MmModifiedNoWritePageListHead.Total,
                      MmModifiedPageListHead.Total, 0, (ULONG)MmPagingFile.LastWriteStatus);

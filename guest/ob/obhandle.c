@@ -10,6 +10,7 @@
 #include "ps.h"
 #include "mm.h"
 #include "rtl.h"
+#include "io.h"
 
 extern VOID MiDeleteSectionObject(PVOID Object);
 extern VOID ExpDeleteSyncObject(PVOID Object);
@@ -19,6 +20,7 @@ const OBJECT_TYPE_INFO ObTypes[ObMaximumType] = {
     [ObSectionType] = { "Section", -1, MiDeleteSectionObject, NULL },
     [ObSemaphoreType] = { "Semaphore", (LONG)sizeof(OBJECT_HEADER), ExpDeleteSyncObject, NULL },
     [ObEventType] = { "Event", (LONG)sizeof(OBJECT_HEADER), ExpDeleteSyncObject, NULL },
+    [ObFileType] = { "File", -1, IopDeleteFile, NULL },
 };
 
 VOID ObInitializeObject(PVOID Object, OB_TYPE_INDEX Type)

@@ -15,6 +15,7 @@
 #include "../../include/ntmmapi.h"
 #include "../../include/ntobapi.h"
 #include "../../include/ntpsapi.h"
+#include "../../include/ntioapi.h"
 
 /* ---------------------------------------------------------------------- NT native services */
 
@@ -83,6 +84,35 @@ void RtlInitUnicodeString(PUNICODE_STRING String, const WCHAR *Source);
 /* Opens the named section another process created (STATUS_OBJECT_NAME_NOT_FOUND if none). */
 NTSTATUS NTAPI NtOpenSection(PHANDLE SectionHandle, ULONG DesiredAccess,
                              POBJECT_ATTRIBUTES ObjectAttributes);
+
+/* Files of the volume C: (pagevisor run --volume HOSTDIR), named "\??\C:\NAME" (NAME up to
+ * 57 characters, '\' between directories). I/O is synchronous; ByteOffset NULL means the
+ * file's current position. A section on a file handle (NtCreateSection's last argument) pages
+ * its views in from the file and writes dirty pages back to it (never to the pagefile);
+ * NtFlushVirtualMemory writes a view's dirty pages now. NtReadFile and NtWriteFile go to the
+ * file itself: they see a mapped view's writes once those are flushed (no cache manager). */
+NTSTATUS NTAPI NtCreateFile(PHANDLE FileHandle, ULONG DesiredAccess,
+                            POBJECT_ATTRIBUTES ObjectAttributes, PIO_STATUS_BLOCK IoStatusBlock,
+                            PLARGE_INTEGER AllocationSize, ULONG FileAttributes,
+                            ULONG ShareAccess, ULONG CreateDisposition, ULONG CreateOptions,
+                            PVOID EaBuffer, ULONG EaLength);
+NTSTATUS NTAPI NtOpenFile(PHANDLE FileHandle, ULONG DesiredAccess,
+                          POBJECT_ATTRIBUTES ObjectAttributes, PIO_STATUS_BLOCK IoStatusBlock,
+                          ULONG ShareAccess, ULONG OpenOptions);
+NTSTATUS NTAPI NtReadFile(HANDLE FileHandle, HANDLE Event, PVOID ApcRoutine, PVOID ApcContext,
+                          PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+                          PLARGE_INTEGER ByteOffset, PULONG Key);
+NTSTATUS NTAPI NtWriteFile(HANDLE FileHandle, HANDLE Event, PVOID ApcRoutine, PVOID ApcContext,
+                           PIO_STATUS_BLOCK IoStatusBlock, const void *Buffer, ULONG Length,
+                           PLARGE_INTEGER ByteOffset, PULONG Key);
+NTSTATUS NTAPI NtQueryInformationFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock,
+                                      PVOID FileInformation, ULONG Length,
+                                      ULONG FileInformationClass);
+NTSTATUS NTAPI NtSetInformationFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock,
+                                    PVOID FileInformation, ULONG Length,
+                                    ULONG FileInformationClass);
+NTSTATUS NTAPI NtFlushVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
+                                    PSIZE_T RegionSize, PIO_STATUS_BLOCK IoStatusBlock);
 
 /* Processes. NtCreateProcess only clones the caller (ParentProcess NtCurrentProcess(),
  * SectionHandle NULL): the child resumes where the caller is, NtCreateProcess returning
