@@ -276,6 +276,33 @@ static void available_page_wakes_page_waiters(void)
     MmPageWaiters = 0;
 }
 
+/* A dirty page whose backing store is its file (a mapped file's section page: the "read the
+ * file" prototype form in OriginalPte) goes to the Modified list even without a pagefile, for
+ * the mapped page writer; a private dirty page then goes to ModifiedNoWrite. */
+static void mapped_file_page_is_written_without_a_pagefile(void)
+{
+    reset(0);
+    PFN_NUMBER file_page = MiRemoveAnyPage(), private_page = MiRemoveAnyPage();
+    PMMPFN f = &pfn_db[file_page], p = &pfn_db[private_page];
+
+    f->u3.ReferenceCount = 1;
+    f->u2.ShareCount = 0;
+    f->u3.e1.PrototypePte = 1;
+    f->u3.e1.Modified = 1;
+    f->OriginalPte.u.Long = MI_MAKE_PROTO_LOOKUP_PTE(MM_READWRITE);
+    CU_ASSERT_TRUE(MI_IS_FILE_BACKED_PFN(f));
+    MiDecrementReferenceCount(f, file_page);
+    CU_ASSERT_EQUAL(f->u3.e1.PageLocation, ModifiedPageList);
+
+    p->u3.ReferenceCount = 1;
+    p->u2.ShareCount = 0;
+    p->u3.e1.Modified = 1;
+    p->OriginalPte.u.Long = MI_MAKE_DEMAND_ZERO_PTE(MM_READWRITE);
+    CU_ASSERT_FALSE(MI_IS_FILE_BACKED_PFN(p));
+    MiDecrementReferenceCount(p, private_page);
+    CU_ASSERT_EQUAL(p->u3.e1.PageLocation, ModifiedNoWritePageList);
+}
+
 static void active_page_leaves_by_its_dirtiness(void)
 {
     PFN_NUMBER table = TABLE_FRAME;
@@ -559,6 +586,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(remove_any_and_zero_page_order),
     UNIT_TEST(active_page_leaves_by_its_dirtiness),
     UNIT_TEST(available_page_wakes_page_waiters),
+    UNIT_TEST(mapped_file_page_is_written_without_a_pagefile),
     UNIT_TEST(standby_reuse_restores_the_old_pte),
     UNIT_TEST(page_being_read_then_standby_or_active),
     UNIT_TEST(wsl_fifo_order),
