@@ -28,6 +28,9 @@ ULONG HvQueryPagefileSlots(VOID);
 LONG HvPagefileIo(ULONG Operation, ULONG Slot, ULONG Count, const PFN_NUMBER *Frames,
                   PULONG Done);
 LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes);
+/* Count (1..PV_PAGEFILE_CLUSTER_MAX) consecutive file pages from Offset into Frames, one call. */
+LONG HvReadImagePages(ULONG Image, ULONG Offset, ULONG Count, const PFN_NUMBER *Frames,
+                      PULONG Bytes);
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
 
 /* Value written to QEMU's isa-debug-exit port (0xF4): QEMU exits with (value << 1) | 1. */

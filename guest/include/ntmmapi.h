@@ -106,8 +106,14 @@ typedef struct _PV_MM_COUNTERS
      * above (PV_MM_COUNTERS_V1_SIZE). */
     ULONG PageWaits;           /* faults that found no page and waited for one */
     ULONG PagefileFullWrites;  /* pagefile writes the host refused: its file system full */
+    /* Clustered page-ins (one host call each; exits per page-in = calls / pages). */
+    ULONG ImageReadIoCount;    /* image reads for faults (ImagePagesRead: their pages) */
+    ULONG PrototypeReadIoCount; /* of PageReadIoCount: section and clone-block prototypes' */
+    ULONG PrototypePagesRead;  /* of PagesRead: the pages those brought in */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)
+/* Before the clustered page-in counters. */
+#define PV_MM_COUNTERS_V2_SIZE __builtin_offsetof(PV_MM_COUNTERS, ImageReadIoCount)
 
 #endif /* PV_NTMMAPI_H */
