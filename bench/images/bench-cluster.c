@@ -77,7 +77,7 @@ static __attribute__((noinline)) ULONG CallAll(ULONG Random, ULONG Count)
 
     for (i = 0; i < Count; i++)
         Sum = Functions[Order(i, CODE_PAGES, Random)](Sum);
-    return Sum + (ULONG)(ULONG_PTR)*(volatile PVOID *)&Functions[CODE_PAGES - 1] * 0;
+    return Sum + (((ULONG (*const volatile *)(ULONG))Functions)[CODE_PAGES - 1] != NULL ? 0 : 1);
 }
 
 static VOID Reads(const PV_MM_COUNTERS *C, ULONG Store, PULONG Calls, PULONG Pages)
