@@ -447,6 +447,10 @@ extern ULONG MmCloneBlocksInUse;
 extern ULONG MmCloneBlockLimit;     /* blocks that may be in use (pv.cloneblocks=N) */
 ULONG MiAllocateCloneBlock(VOID);   /* 0 if the pool is empty; CloneRefCount 1 */
 PMMCLONE_BLOCK MiGetCloneBlock(ULONG Index);
+/* mm/section.c: block Index's page (its prototype a pagefile PTE) read back with the blocks
+ * beside it whose pages are in the slots beside its (a cluster; the extra pages to Standby in
+ * transition), its prototype then valid. STATUS_PAGE_FAULT_PAGING_FILE or an error. */
+NTSTATUS MiReadCloneBlockPagefilePage(ULONG Index);
 ULONG MiCloneBlockIndexOfPfn(PMMPFN Pfn1);
 VOID MiReferenceCloneBlock(ULONG Index);
 VOID MiDereferenceCloneBlock(ULONG Index);

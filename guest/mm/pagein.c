@@ -12,11 +12,12 @@
  * first, then backward, up to the read-around size in all, and only while there are pages to
  * spare above MmMinimumFreePages. The extra pages are not made valid: they go to the Standby
  * list, their PTEs stay transition PTEs, so touching one later is a soft fault (NT does the
- * same). Page tables are read alone. Image and section page-ins cluster the same way
- * (mm/section.c), each with its own read-around state.
+ * same). Page tables are read alone. Image, section and clone-block page-ins cluster the same
+ * way (mm/section.c), each with its own read-around state.
  *
  * Read-around adapts (MiReadAroundSize; one MI_READ_AROUND per process for its private
- * pagefile pages, per section for its image or pagefile pages): a hard fault on the position
+ * pagefile pages, per section for its image or pagefile pages, one for the clone-block pool):
+ * a hard fault on the position
  * right after the last read (the next slot, file page or prototype) is sequential and doubles
  * the size, up to PV_PAGEFILE_CLUSTER_MAX (16 pages: one call); any other fault is random and
  * reads that page alone. The first read of a store uses the base size (MmReadClusterSize for

@@ -18,7 +18,10 @@
  * and OriginalPte = what the prototype becomes when the frame is reused (demand zero with
  * the section's protection, or the pagefile PTE). The process PTE becomes valid with the
  * view's protection, holds a share of its page table and joins the working set like a
- * private page. Resolution PV_FAULT_PROTOTYPE.
+ * private page. Resolution PV_FAULT_PROTOTYPE. Image and pagefile page-ins read clusters:
+ * the neighbouring prototypes whose pages come next in the same file or pagefile, in one host
+ * call, the extra pages to Standby in transition (see "Clustered section page-ins" below; the
+ * clone blocks' pagefile page-ins go the same way).
  *
  * Share count of a section page: one per valid process PTE mapping it. Trimming it from a
  * working set turns the process PTE into the "look up the VAD" prototype form (chosen over a
@@ -817,14 +820,26 @@ static BOOLEAN MiImageClusterPage(PSECTION Section, ULONG Index, ULONG Offset)
            PageOffset == Offset;
 }
 
+/* Prototype PTEs read in one cluster: Count of them from First, Stride PTEs apart (a
+ * section's array, or the clone blocks' pool), the entries in use said by InUse (NULL: all). */
+typedef struct _MI_PROTO_ARRAY
+{
+    PMMPTE First;
+    ULONG Stride, Count;
+    BOOLEAN (*InUse)(ULONG Index);
+    PMI_READ_AROUND ReadAround;
+} MI_PROTO_ARRAY, *PMI_PROTO_ARRAY;
+
+#define MI_PROTO_AT(Array, Index) ((Array)->First + (Index) * (Array)->Stride)
+
 /* May prototype Index join a pagefile cluster, its page in Slot (same paging file as Like)? */
-static BOOLEAN MiPagefileClusterPage(PSECTION Section, ULONG Index, ULONG Slot, MMPTE Like)
+static BOOLEAN MiPagefileClusterPage(PMI_PROTO_ARRAY Array, ULONG Index, ULONG Slot, MMPTE Like)
 {
     ULONG Value;
 
-    if (Index >= Section->SizeOfSection)
+    if (Index >= Array->Count || (Array->InUse != NULL && !Array->InUse(Index)))
         return FALSE;
-    Value = MI_READ_PTE(&Section->PrototypePte[Index]).u.Long;
+    Value = MI_READ_PTE(MI_PROTO_AT(Array, Index)).u.Long;
     return MI_PTE_HAS_PAGEFILE_SLOT(Value) && MI_PAGEFILE_HIGH(Value) == Slot &&
            MI_PAGEFILE_LOW(Value) == MI_PAGEFILE_LOW(Like.u.Long);
 }
@@ -848,16 +863,16 @@ static ULONG MiGetClusterPages(ULONG First, ULONG Count, ULONG Index, PFN_NUMBER
     return 0;
 }
 
-/* The pages read for prototypes [First, First + Count) become the section's: the faulting one
- * (Index) valid, the others in transition on the Standby list. */
-static VOID MiPlaceClusterPages(PSECTION Section, ULONG First, ULONG Count, ULONG Index,
+/* The pages read for prototypes [First, First + Count) become the section's (the clone
+ * blocks'): the faulting one (Index) valid, the others in transition on the Standby list. */
+static VOID MiPlaceClusterPages(PMI_PROTO_ARRAY Array, ULONG First, ULONG Count, ULONG Index,
                                 const PFN_NUMBER *Pages)
 {
     ULONG i;
 
     for (i = 0; i < Count; i++)
     {
-        PMMPTE ProtoPte = &Section->PrototypePte[First + i];
+        PMMPTE ProtoPte = MI_PROTO_AT(Array, First + i);
         MMPTE Original = MI_READ_PTE(ProtoPte);
 
         MiInitializeProtoPfn(Pages[i], ProtoPte, Original, FALSE);
@@ -880,6 +895,8 @@ static VOID MiPlaceClusterPages(PSECTION Section, ULONG First, ULONG Count, ULON
  * STATUS_PAGE_FAULT_PAGING_FILE, or an in-page error for the process PTE that touched it. */
 static NTSTATUS MiReadImageSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE PointerPte)
 {
+    MI_PROTO_ARRAY Array = { Section->PrototypePte, 1, Section->SizeOfSection, NULL,
+                             &Section->ReadAround };
     ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte);
     ULONG Protection = MI_PTE_PROTECTION(MI_READ_PTE(ProtoPte).u.Long);
     ULONG First = Index, Count = 1, Limit, Offset, j;
@@ -917,27 +934,26 @@ static NTSTATUS MiReadImageSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE
         return MiInPageError(PointerPte, Status);
     }
     MmInfoCounters.ImagePagesRead += Count;
-    MiPlaceClusterPages(Section, First, Count, Index, Pages);
+    MiPlaceClusterPages(&Array, First, Count, Index, Pages);
     return STATUS_PAGE_FAULT_PAGING_FILE;
 }
 
-/* A section page in the pagefile (its prototype a pagefile PTE) read back with its cluster;
+/* A prototype page in the pagefile (its prototype a pagefile PTE) read back with its cluster;
  * each page's slot stays its clean copy. STATUS_PAGE_FAULT_PAGING_FILE, or an in-page error
  * (pages of the cluster read before the failure are good and go to Standby). */
-static NTSTATUS MiReadSectionPagefilePage(PSECTION Section, PMMPTE ProtoPte)
+static NTSTATUS MiReadPagefilePrototypes(PMI_PROTO_ARRAY Array, ULONG Index)
 {
-    ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte);
-    MMPTE TempProto = MI_READ_PTE(ProtoPte);
+    MMPTE TempProto = MI_READ_PTE(MI_PROTO_AT(Array, Index));
     ULONG Slot = MI_PAGEFILE_HIGH(TempProto.u.Long), First = Index, Count = 1, Limit, j, Done = 0;
     PFN_NUMBER Pages[PV_PAGEFILE_CLUSTER_MAX];
     LONG Result;
 
-    Limit = MiReadAroundSize(&Section->ReadAround, Index, MmReadClusterSize);
-    for (j = 1; Count < Limit && MiPagefileClusterPage(Section, Index + j, Slot + j, TempProto);
+    Limit = MiReadAroundSize(Array->ReadAround, Index, MmReadClusterSize);
+    for (j = 1; Count < Limit && MiPagefileClusterPage(Array, Index + j, Slot + j, TempProto);
          j++)
         Count++;
     for (j = 1; Count < Limit && j <= Index && Slot > j &&
-                MiPagefileClusterPage(Section, Index - j, Slot - j, TempProto);
+                MiPagefileClusterPage(Array, Index - j, Slot - j, TempProto);
          j++)
     {
         First--;
@@ -946,7 +962,7 @@ static NTSTATUS MiReadSectionPagefilePage(PSECTION Section, PMMPTE ProtoPte)
     Count = MiGetClusterPages(First, Count, Index, Pages);
     if (Count == 0)
         return STATUS_NO_MEMORY;
-    MiReadAroundDone(&Section->ReadAround, First, Count);
+    MiReadAroundDone(Array->ReadAround, First, Count);
     MmInfoCounters.PageReadIoCount++;
     MmInfoCounters.PrototypeReadIoCount++;
     Result = HvPagefileIo(PV_PAGEFILE_READ, Slot - (Index - First), Count, Pages, &Done);
@@ -958,15 +974,45 @@ static NTSTATUS MiReadSectionPagefilePage(PSECTION Section, PMMPTE ProtoPte)
         MiInsertPageInFreeList(Pages[j]);
     MmInfoCounters.PagesRead += Done;
     MmInfoCounters.PrototypePagesRead += Done;
+    MiPlaceClusterPages(Array, First, Done, Index, Pages);
     if (First + Done <= Index)
     {
-        /* The faulting page was not read: the good ones before it still go to Standby. */
-        MiPlaceClusterPages(Section, First, Done, Index, Pages);
+        /* The faulting page was not read: the good ones before it still went to Standby. */
         MmInfoCounters.InPageErrors++;
         return STATUS_IN_PAGE_ERROR;
     }
-    MiPlaceClusterPages(Section, First, Done, Index, Pages);
     return STATUS_PAGE_FAULT_PAGING_FILE;
+}
+
+static NTSTATUS MiReadSectionPagefilePage(PSECTION Section, PMMPTE ProtoPte)
+{
+    MI_PROTO_ARRAY Array = { Section->PrototypePte, 1, Section->SizeOfSection, NULL,
+                             &Section->ReadAround };
+
+    return MiReadPagefilePrototypes(&Array, (ULONG)(ProtoPte - Section->PrototypePte));
+}
+
+/* Clone blocks (mm/clonblk.c) are one pool: blocks allocated one after another for the pages
+ * of one fork lie side by side, often in consecutive slots once written. One read-around for
+ * the pool. */
+static MI_READ_AROUND MiCloneBlockReadAround;
+
+_Static_assert(sizeof(MMCLONE_BLOCK) % sizeof(MMPTE) == 0 &&
+                   __builtin_offsetof(MMCLONE_BLOCK, ProtoPte) == 0,
+               "clone blocks' prototype PTEs are a strided array of MMPTEs");
+
+static BOOLEAN MiCloneBlockInUse(ULONG Index)
+{
+    return MmCloneBlocks[Index].CloneRefCount != 0;
+}
+
+NTSTATUS MiReadCloneBlockPagefilePage(ULONG Index)
+{
+    MI_PROTO_ARRAY Array = { &MmCloneBlocks[0].ProtoPte,
+                             sizeof(MMCLONE_BLOCK) / sizeof(MMPTE), MI_CLONE_BLOCKS,
+                             MiCloneBlockInUse, &MiCloneBlockReadAround };
+
+    return MiReadPagefilePrototypes(&Array, Index);
 }
 
 /* ------------------------------------------------------------------------------ the fault */
