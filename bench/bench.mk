@@ -6,6 +6,8 @@
 #                             against Linux and userfaultfd on the same kernel, in the KVM runner
 #                             VM where this host's KVM cannot run the guest (BENCH_FS_ARGS:
 #                             full-system options, e.g. BENCH_FS_ARGS="--runs 3")
+#   make bench-clusters       clustered page-ins only: VM exits per page-in by backing store
+#                             (image, section, pagefile), sequential and random (bench/clusters.sh)
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_HOST_PATH := $(BENCH_DIR)/host-path
@@ -27,10 +29,14 @@ BENCH_FS_OBJS    := $(patsubst bench/full/%.c,$(BENCH_DIR)/full/%.o,$(wildcard b
 # and its static twin (which the runner VM gets).
 BENCH_FS_DEPS    := $(BENCH_FS) $(BENCH_IMAGES) $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
 
-.PHONY: bench bench-host-path bench-full-system
+.PHONY: bench bench-host-path bench-full-system bench-clusters
 bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) guest-host
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
+	$(Q)bench/clusters.sh
+
+bench-clusters: $(PAGEVISOR) $(GUEST_KERNEL) $(BENCH_DIR)/images/bench-cluster.elf guest-host
+	$(Q)bench/clusters.sh
 
 bench-host-path: $(BENCH_HOST_PATH)
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)

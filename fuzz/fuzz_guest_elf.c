@@ -84,6 +84,13 @@ NTSTATUS LdrReadImageFilePage(PLDR_MODULE Module, ULONG Offset, PFN_NUMBER Page)
     abort();
 }
 
+NTSTATUS LdrReadImageFilePages(PLDR_MODULE Module, ULONG Offset, ULONG Count,
+                               const PFN_NUMBER *Pages)
+{
+    (void)Module, (void)Offset, (void)Count, (void)Pages;
+    abort();
+}
+
 PVOID MiMapPageInHyperSpace(PFN_NUMBER PageFrameIndex)
 {
     (void)PageFrameIndex;

@@ -51,7 +51,7 @@ enum pv_hc_nr {
 #define PV_EINVAL   (-22) /* a field is out of range */
 #define PV_EIO      (-5)  /* the host's I/O failed, or data read back did not match its checksum */
 #define PV_ENODEV   (-19) /* no such backing store (no pagefile, no such image) */
-#define PV_EDUPFRAME (-17) /* a pagefile read lists one guest frame for two pages */
+#define PV_EDUPFRAME (-17) /* a pagefile or image read lists one guest frame for two pages */
 #define PV_ENOSPC   (-28) /* a pagefile write found the host's file system full (or the file at
                             * its size limit): the slot is not bad, the file cannot grow */
 #define PV_ENOENT   (-2)  /* a volume file that does not exist */
@@ -239,14 +239,20 @@ struct pv_hc_pagefile_io {
     PV_OUT uint32_t done;        /* pages transferred before the first failure */
 };
 
-/* Read part of an image file (a Multiboot module's file) on the host into one guest frame:
- * the classic demand-page code fault. Bytes past the end of the file read as zero. */
+/* Read consecutive pages of an image file (a Multiboot module's file) on the host into a list
+ * of guest frames: the demand-page code fault, clustered. Page i of the request is the file's
+ * page at offset + i * 4096 and goes to frames[i]. The host checks every field: image an open
+ * file, offset page aligned and every page starting inside the file, count
+ * 1..PV_PAGEFILE_CLUSTER_MAX, every frame inside guest RAM and none listed twice
+ * (PV_EDUPFRAME); then nothing is read unless all are good. Bytes past the end of the file
+ * read as zero. */
 struct pv_hc_image_read {
     PV_IN  uint32_t image;       /* module index, 0-based */
-    PV_IN  uint32_t offset;      /* byte offset in the file, page aligned */
-    PV_IN  uint32_t frame;       /* guest page frame number */
-    PV_OUT int32_t  ret;
-    PV_OUT uint32_t bytes;       /* file bytes copied (the rest of the page is zeroed) */
+    PV_IN  uint32_t offset;      /* byte offset in the file of the first page, page aligned */
+    PV_IN  uint32_t count;       /* pages, 1..PV_PAGEFILE_CLUSTER_MAX */
+    PV_IN  uint32_t frames[PV_PAGEFILE_CLUSTER_MAX]; /* guest page frame numbers (gpa >> 12) */
+    PV_OUT int32_t  ret;         /* PV_OK, or PV_ENODEV/PV_EINVAL/PV_EFAULT/PV_EDUPFRAME/PV_EIO */
+    PV_OUT uint32_t bytes;       /* file bytes copied in all (the rest of each page zeroed) */
 };
 
 /* Files of the guest's volume C: (`run --volume HOSTDIR`). A name is a path relative to

@@ -185,10 +185,11 @@ static int run_direct(const struct run_options *o)
                     rs.n);
     if (o->verbose)
         fprintf(stderr, "pagevisor: %llu VM exits (%llu I/O, %llu to unclaimed ports), "
-                "%llu hypercalls (%llu refused), %llu image page reads, %u image(s) ended, "
+                "%llu hypercalls (%llu refused), %llu image pages read in %llu calls, "
+                "%u image(s) ended, "
                 "exit status %d\n", st.exits, st.io_exits, st.unclaimed_io,
                 (unsigned long long)s.hc.calls, (unsigned long long)s.hc.bad_calls,
-                s.images.reads, s.hc.images_run, status);
+                s.images.pages, s.images.reads, s.hc.images_run, status);
     if (o->verbose && s.input.started)
         fprintf(stderr, "pagevisor: the guest read %llu bytes of console input%s\n",
                 s.hc.console_input_bytes, s.input.ended ? ", to its end" : "");

@@ -27,8 +27,10 @@ void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
         add(rs, "pagefile_write_calls", (double)pf->stats.write_calls);
         add(rs, "pagefile_failed_calls", (double)pf->stats.failed_calls);
     }
-    if (hc->images)
-        add(rs, "image_page_reads", (double)hc->images->reads);
+    if (hc->images) {
+        add(rs, "image_page_reads", (double)hc->images->pages);
+        add(rs, "image_read_calls", (double)hc->images->reads);
+    }
     add(rs, "vm_exits", (double)st->exits);
     add(rs, "hypercalls", (double)hc->calls);
     add(rs, "exits_per_fault", t->faults ? (double)st->exits / (double)t->faults : 0);
@@ -53,9 +55,10 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
     }
     fprintf(f, "%s\n", shown ? "" : " none");
     fprintf(f, "pagevisor: pagefile %.0f pages read in %.0f calls, %.0f pages written in %.0f "
-            "calls; %.0f image pages read\n", value_of(rs, "pagefile_pages_read"),
+            "calls; %.0f image pages read in %.0f calls\n", value_of(rs, "pagefile_pages_read"),
             value_of(rs, "pagefile_read_calls"), value_of(rs, "pagefile_pages_written"),
-            value_of(rs, "pagefile_write_calls"), value_of(rs, "image_page_reads"));
+            value_of(rs, "pagefile_write_calls"), value_of(rs, "image_page_reads"),
+            value_of(rs, "image_read_calls"));
     fprintf(f, "pagevisor: %.0f VM exits, %.0f hypercalls, %.4f exits per fault", 
             value_of(rs, "vm_exits"), value_of(rs, "hypercalls"),
             value_of(rs, "exits_per_fault"));

@@ -28,6 +28,9 @@ ULONG HvQueryPagefileSlots(VOID);
 LONG HvPagefileIo(ULONG Operation, ULONG Slot, ULONG Count, const PFN_NUMBER *Frames,
                   PULONG Done);
 LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes);
+/* Count (1..PV_PAGEFILE_CLUSTER_MAX) consecutive file pages from Offset into Frames, one call. */
+LONG HvReadImagePages(ULONG Image, ULONG Offset, ULONG Count, const PFN_NUMBER *Frames,
+                      PULONG Bytes);
 /* The volume's files (run --volume): PV_OK or the host's PV_E* code; PV_ENODEV without one. */
 LONG HvFileOpen(PCSTR Name, ULONG Flags, PULONG Handle, BOOLEAN *Created, PULONGLONG Size);
 LONG HvFileIo(ULONG Operation, ULONG Handle, ULONGLONG Offset, ULONG Count, ULONG Length,

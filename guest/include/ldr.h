@@ -104,6 +104,16 @@ NTSTATUS LdrBindSystemDll(struct _EPROCESS *Process);
  * failed the read. */
 NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
                           ULONG SegmentCount, ULONG PageVa, PFN_NUMBER Page);
+/* Is PageVa's page read whole from the file (one segment's file bytes on it, file offsets
+ * congruent with addresses)? If so, *Offset is its page's offset in the file. */
+BOOLEAN LdrImagePageFileOffset(const LDR_IMAGE_SEGMENT *Segments, ULONG SegmentCount,
+                               ULONG PageVa, PULONG Offset);
+/* Count (1..PV_PAGEFILE_CLUSTER_MAX) consecutive image pages from FirstPageVa into Pages, in
+ * one host read: every page read whole from the file (LdrImagePageFileOffset) at consecutive
+ * offsets (one page may be anything LdrReadImagePage reads). */
+NTSTATUS LdrReadImagePages(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                           ULONG SegmentCount, ULONG FirstPageVa, ULONG Count,
+                           const PFN_NUMBER *Pages);
 /* The protection of the image page at Va (the union of the segments on it; 0: a hole between
  * segments) and whether any file bytes are on it (else it is bss only: demand zero). */
 ULONG LdrImagePageProtection(const LDR_IMAGE_SEGMENT *Segments, ULONG SegmentCount, ULONG Va,
@@ -114,5 +124,7 @@ extern BOOLEAN LdrHostImageReads;   /* TRUE: PV_HC_IMAGE_READ; FALSE: the boot m
 VOID LdrInitializeImageAccess(VOID);
 NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG Length);
 NTSTATUS LdrReadImageFilePage(PLDR_MODULE Module, ULONG Offset, PFN_NUMBER Page);
+NTSTATUS LdrReadImageFilePages(PLDR_MODULE Module, ULONG Offset, ULONG Count,
+                               const PFN_NUMBER *Pages);
 
 #endif /* PV_LDR_H */

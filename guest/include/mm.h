@@ -340,6 +340,9 @@ typedef struct _MMINFO_COUNTERS
     ULONG PageTablesIn;        /* user page tables brought back (soft fault or read) */
     ULONG PageWaits;           /* faults that waited for a free page (MiWaitForAvailablePages) */
     ULONG PagefileFullWrites;  /* writes the host refused: its file system full (PV_ENOSPC) */
+    ULONG ImageReadIoCount;    /* image reads (one host call each) for faults */
+    ULONG PrototypeReadIoCount; /* of PageReadIoCount: for section and clone-block prototypes */
+    ULONG PrototypePagesRead;  /* of PagesRead: the pages those brought in */
     ULONG FilePagesRead;       /* mapped-file pages read (mm/section.c) */
     ULONG MappedPagesWritten;  /* mapped-file pages written back (mm/modwrite.c, flushes) */
 } MMINFO_COUNTERS;
@@ -461,6 +464,10 @@ extern ULONG MmCloneBlocksInUse;
 extern ULONG MmCloneBlockLimit;     /* blocks that may be in use (pv.cloneblocks=N) */
 ULONG MiAllocateCloneBlock(VOID);   /* 0 if the pool is empty; CloneRefCount 1 */
 PMMCLONE_BLOCK MiGetCloneBlock(ULONG Index);
+/* mm/section.c: block Index's page (its prototype a pagefile PTE) read back with the blocks
+ * beside it whose pages are in the slots beside its (a cluster; the extra pages to Standby in
+ * transition), its prototype then valid. STATUS_PAGE_FAULT_PAGING_FILE or an error. */
+NTSTATUS MiReadCloneBlockPagefilePage(ULONG Index);
 ULONG MiCloneBlockIndexOfPfn(PMMPFN Pfn1);
 VOID MiReferenceCloneBlock(ULONG Index);
 VOID MiDereferenceCloneBlock(ULONG Index);
@@ -548,6 +555,11 @@ NTSTATUS MiInPageError(PMMPTE PointerPte, NTSTATUS IoStatus);
 NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte, ULONG Protection, BOOLEAN Write);
 /* A paged-out page table (transition or pagefile PDE) back in; its resolution in *Kind. */
 NTSTATUS MiResolvePageTableFault(PMMPTE PointerPde, PULONG Kind);
+/* Pages a read at Position (a fault there) may bring in: grown while faults are sequential,
+ * Base for the first, 1 after a random one, never more than free pages allow; at least 1. */
+ULONG MiReadAroundSize(PMI_READ_AROUND State, ULONG Position, ULONG Base);
+/* A read brought in positions [First, First + Count). */
+VOID MiReadAroundDone(PMI_READ_AROUND State, ULONG First, ULONG Count);
 
 /* pagfault.c */
 NTSTATUS MmAccessFault(ULONG FaultCode, PVOID Address, KPROCESSOR_MODE Mode,

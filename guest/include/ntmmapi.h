@@ -110,6 +110,10 @@ typedef struct _PV_MM_COUNTERS
      * above (PV_MM_COUNTERS_V1_SIZE). */
     ULONG PageWaits;           /* faults that found no page and waited for one */
     ULONG PagefileFullWrites;  /* pagefile writes the host refused: its file system full */
+    /* Clustered page-ins (one host call each; exits per page-in = calls / pages). */
+    ULONG ImageReadIoCount;    /* image reads for faults (ImagePagesRead: their pages) */
+    ULONG PrototypeReadIoCount; /* of PageReadIoCount: section and clone-block prototypes' */
+    ULONG PrototypePagesRead;  /* of PagesRead: the pages those brought in */
     /* Mapped files (the volume C:); also after PV_MM_COUNTERS_V1_SIZE. */
     ULONG FileReadFaults;      /* faults that read a mapped file's page (PV_FAULT_FILE_READ) */
     ULONG FilePagesRead;       /* pages read from mapped files */
@@ -118,5 +122,7 @@ typedef struct _PV_MM_COUNTERS
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)
+/* Before the clustered page-in counters. */
+#define PV_MM_COUNTERS_V2_SIZE __builtin_offsetof(PV_MM_COUNTERS, ImageReadIoCount)
 
 #endif /* PV_NTMMAPI_H */

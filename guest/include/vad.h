@@ -98,6 +98,14 @@ typedef struct _MM_AVL_TABLE
     PMMVAD NodeHint;           /* the VAD last found by MiLocateVad */
 } MM_AVL_TABLE, *PMM_AVL_TABLE;
 
+/* Adaptive read-around (mm/pagein.c): where the last clustered read of one backing store
+ * ended and how many pages the next may bring in. All zero: nothing read yet. */
+typedef struct _MI_READ_AROUND
+{
+    ULONG Next;                /* the position (slot, file page, prototype) after the last read */
+    ULONG Size;                /* pages the next read may bring in (0: not started) */
+} MI_READ_AROUND, *PMI_READ_AROUND;
+
 /* The memory-manager part of a process. */
 typedef struct _MMPROCESS_VM
 {
@@ -107,6 +115,7 @@ typedef struct _MMPROCESS_VM
     ULONG PageFaultCount;
     ULONG PrivatePages;        /* resident private pages */
     PMMVAD StackVad;           /* the user stack reservation: its guard page grows it */
+    MI_READ_AROUND PagefileReadAround; /* its private pagefile page-ins */
 } MMPROCESS_VM, *PMMPROCESS_VM;
 
 /* ------------------------------------------------------------------- mm/vadtree.c: the tree */

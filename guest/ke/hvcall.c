@@ -208,21 +208,35 @@ LONG HvPagefileIo(ULONG Operation, ULONG Slot, ULONG Count, const PFN_NUMBER *Fr
     return HvPagefileIoBlock.ret;
 }
 
-/* One page of boot module Image's file, from byte Offset (page aligned), into Frame; the part
- * past the end of the file reads as zero. PV_OK or a PV_E* code. */
-LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes)
+/* Count consecutive pages of boot module Image's file, from byte Offset (page aligned), into
+ * Frames[0..Count-1] in one call; the part past the end of the file reads as zero. PV_OK or a
+ * PV_E* code (nothing read then). *Bytes: the file bytes copied in all. */
+LONG HvReadImagePages(ULONG Image, ULONG Offset, ULONG Count, const PFN_NUMBER *Frames,
+                      PULONG Bytes)
 {
+    ULONG i;
+
     *Bytes = 0;
     if (!HvHostServicesPresent)
         return PV_ENODEV;
+    if (Count == 0 || Count > PV_PAGEFILE_CLUSTER_MAX)
+        return PV_EINVAL;
     HvImageReadBlock.image = Image;
     HvImageReadBlock.offset = Offset;
-    HvImageReadBlock.frame = Frame;
+    HvImageReadBlock.count = Count;
+    for (i = 0; i < PV_PAGEFILE_CLUSTER_MAX; i++)
+        HvImageReadBlock.frames[i] = i < Count ? Frames[i] : 0;
     HvImageReadBlock.ret = PV_EINVAL;
     HvImageReadBlock.bytes = 0;
     HvCall(PV_HC_IMAGE_READ, &HvImageReadBlock);
     *Bytes = HvImageReadBlock.bytes;
     return HvImageReadBlock.ret;
+}
+
+/* One page of boot module Image's file, from byte Offset (page aligned), into Frame. */
+LONG HvReadImagePage(ULONG Image, ULONG Offset, PFN_NUMBER Frame, PULONG Bytes)
+{
+    return HvReadImagePages(Image, Offset, 1, &Frame, Bytes);
 }
 
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun)

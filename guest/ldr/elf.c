@@ -83,13 +83,31 @@ ULONG LdrImagePageProtection(const LDR_IMAGE_SEGMENT *Segments, ULONG SegmentCou
     return Protection;
 }
 
-NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
-                          ULONG SegmentCount, ULONG PageVa, PFN_NUMBER Page)
+/* A page read whole from the file for segment S: zero what is not S's file bytes. */
+static VOID LdrpZeroOutsideSegment(const LDR_IMAGE_SEGMENT *S, ULONG PageVa, PFN_NUMBER Page)
+{
+    ULONG Start = S->VirtualAddress > PageVa ? S->VirtualAddress : PageVa;
+    ULONG End = S->VirtualAddress + S->FileSize;
+    PUCHAR Mapping;
+
+    if (Start > PageVa || End < PageVa + PAGE_SIZE)
+    {
+        Mapping = MiMapPageInHyperSpace(Page);
+        if (Start > PageVa)
+            RtlZeroMemory(Mapping, Start - PageVa);
+        if (End < PageVa + PAGE_SIZE)
+            RtlZeroMemory(Mapping + (End - PageVa), PageVa + PAGE_SIZE - End);
+        MiUnmapPageInHyperSpace(Mapping);
+    }
+}
+
+/* The one segment with file bytes on PageVa's page if its file offsets are congruent with its
+ * addresses (the page can be read whole from the file), else NULL. */
+static const LDR_IMAGE_SEGMENT *LdrpWholePageSegment(const LDR_IMAGE_SEGMENT *Segments,
+                                                     ULONG SegmentCount, ULONG PageVa)
 {
     const LDR_IMAGE_SEGMENT *Only = NULL;
     ULONG i, Sources = 0;
-    PUCHAR Mapping;
-    NTSTATUS Status = STATUS_SUCCESS;
 
     for (i = 0; i < SegmentCount; i++)
     {
@@ -99,29 +117,68 @@ NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
             Sources++;
         }
     }
+    if (Sources != 1 || ((Only->FileOffset - Only->VirtualAddress) & (PAGE_SIZE - 1)) != 0)
+        return NULL;
+    return Only;
+}
+
+BOOLEAN LdrImagePageFileOffset(const LDR_IMAGE_SEGMENT *Segments, ULONG SegmentCount,
+                               ULONG PageVa, PULONG Offset)
+{
+    const LDR_IMAGE_SEGMENT *Only = LdrpWholePageSegment(Segments, SegmentCount, PageVa);
+
+    if (Only == NULL)
+        return FALSE;
+    *Offset = Only->FileOffset + PageVa - Only->VirtualAddress;
+    return TRUE;
+}
+
+NTSTATUS LdrReadImagePages(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                           ULONG SegmentCount, ULONG FirstPageVa, ULONG Count,
+                           const PFN_NUMBER *Pages)
+{
+    ULONG i, Offset, Next;
+    NTSTATUS Status;
+
+    if (Count == 0 || Count > PV_PAGEFILE_CLUSTER_MAX)
+        return STATUS_INVALID_PARAMETER;
+    if (Count == 1)
+        return LdrReadImagePage(Module, Segments, SegmentCount, FirstPageVa, Pages[0]);
+    /* Every page whole from the file, the offsets consecutive: the caller made sure. */
+    if (!LdrImagePageFileOffset(Segments, SegmentCount, FirstPageVa, &Offset))
+        return STATUS_INVALID_PARAMETER;
+    for (i = 1; i < Count; i++)
+        if (!LdrImagePageFileOffset(Segments, SegmentCount, FirstPageVa + i * PAGE_SIZE, &Next) ||
+            Next != Offset + i * PAGE_SIZE)
+            return STATUS_INVALID_PARAMETER;
+    Status = LdrReadImageFilePages(Module, Offset, Count, Pages);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    for (i = 0; i < Count; i++)
+        LdrpZeroOutsideSegment(LdrpWholePageSegment(Segments, SegmentCount,
+                                                    FirstPageVa + i * PAGE_SIZE),
+                               FirstPageVa + i * PAGE_SIZE, Pages[i]);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS LdrReadImagePage(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT *Segments,
+                          ULONG SegmentCount, ULONG PageVa, PFN_NUMBER Page)
+{
+    const LDR_IMAGE_SEGMENT *Only = LdrpWholePageSegment(Segments, SegmentCount, PageVa);
+    ULONG i;
+    PUCHAR Mapping;
+    NTSTATUS Status = STATUS_SUCCESS;
 
     /* The usual page: one segment, file offsets congruent with addresses: read the file page
      * straight into the frame, then zero what is not that segment's file bytes. */
-    if (Sources == 1 && LdrHostImageReads &&
-        ((Only->FileOffset - Only->VirtualAddress) & (PAGE_SIZE - 1)) == 0)
+    if (Only != NULL && LdrHostImageReads)
     {
-        ULONG Start = Only->VirtualAddress > PageVa ? Only->VirtualAddress : PageVa;
-        ULONG End = Only->VirtualAddress + Only->FileSize;
-
         /* (FileOffset - VirtualAddress is a page multiple, so this is a page boundary.) */
         Status = LdrReadImageFilePage(Module, Only->FileOffset + PageVa - Only->VirtualAddress,
                                       Page);
         if (!NT_SUCCESS(Status))
             return Status;
-        if (Start > PageVa || End < PageVa + PAGE_SIZE)
-        {
-            Mapping = MiMapPageInHyperSpace(Page);
-            if (Start > PageVa)
-                RtlZeroMemory(Mapping, Start - PageVa);
-            if (End < PageVa + PAGE_SIZE)
-                RtlZeroMemory(Mapping + (End - PageVa), PageVa + PAGE_SIZE - End);
-            MiUnmapPageInHyperSpace(Mapping);
-        }
+        LdrpZeroOutsideSegment(Only, PageVa, Page);
         return STATUS_SUCCESS;
     }
 

@@ -85,6 +85,32 @@ NTSTATUS LdrReadImageFilePage(PLDR_MODULE Module, ULONG Offset, PFN_NUMBER Page)
     return STATUS_SUCCESS;
 }
 
+/* Count consecutive pages of the file from Offset (page aligned, every page starting inside
+ * the file) into Pages: one PV_HC_IMAGE_READ for them all, or copies from the boot module. */
+NTSTATUS LdrReadImageFilePages(PLDR_MODULE Module, ULONG Offset, ULONG Count,
+                               const PFN_NUMBER *Pages)
+{
+    ULONG Bytes, i;
+    NTSTATUS Status;
+
+    if (Count == 0 || Count > PV_PAGEFILE_CLUSTER_MAX || Offset >= LdrpFileSize(Module) ||
+        (LdrpFileSize(Module) - Offset - 1) / PAGE_SIZE < Count - 1)
+        return STATUS_INVALID_IMAGE_FORMAT;
+    if (LdrHostImageReads && !Module->InKernel)
+    {
+        if (HvReadImagePages(Module->Index, Offset, Count, Pages, &Bytes) != PV_OK)
+            return STATUS_IO_DEVICE_ERROR;
+        return STATUS_SUCCESS;
+    }
+    for (i = 0; i < Count; i++)
+    {
+        Status = LdrReadImageFilePage(Module, Offset + i * PAGE_SIZE, Pages[i]);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
+    return STATUS_SUCCESS;
+}
+
 /* Any bytes of the file, [Offset, Offset + Length), which must lie inside it. */
 NTSTATUS LdrReadImageBytes(PLDR_MODULE Module, ULONG Offset, PVOID Buffer, ULONG Length)
 {

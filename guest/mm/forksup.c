@@ -53,12 +53,21 @@ NTSTATUS MiResolveForkPteFault(PMMPTE PointerPte, MMPTE TempPte, ULONG_PTR Va, U
     ULONG Shared = MiForkBlockProtection(Block);
     MMPTE NoDemandZero = { { 0 } };
     PFN_NUMBER Page;
-    NTSTATUS Status;
+    NTSTATUS Status, ReadStatus = STATUS_SUCCESS;
 
+    if (MI_PTE_HAS_PAGEFILE_SLOT(MI_READ_PTE(&Block->ProtoPte).u.Long))
+    {
+        /* Read back with its cluster (mm/section.c), then resolved like a valid one. */
+        ReadStatus = MiReadCloneBlockPagefilePage(MI_PROTO_PTE_INDEX(TempPte.u.Long));
+        if (!NT_SUCCESS(ReadStatus))
+            return ReadStatus;
+    }
     Status = MiResolvePrototype(PointerPte, &Block->ProtoPte, Va, Shared, Write, TRUE,
                                 NoDemandZero, &Page);
     if (!NT_SUCCESS(Status))
         return Status;
+    if (ReadStatus == STATUS_PAGE_FAULT_PAGING_FILE)
+        Status = ReadStatus;
     if (Protection != Shared || (Write && MiIsAccessAllowed(Protection, TRUE)))
         return MiCopyOnWrite(PointerPte, MI_READ_PTE(PointerPte), Va, Protection);
     return Status;

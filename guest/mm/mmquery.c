@@ -13,7 +13,8 @@
 /*
  * NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length) - service 0x1001.
  * Length must be sizeof(PV_MM_COUNTERS), or PV_MM_COUNTERS_V1_SIZE for an image built before
- * the page-wait counters (it gets the fields it knows), else STATUS_INFO_LENGTH_MISMATCH; a bad
+ * the page-wait counters, PV_MM_COUNTERS_V2_SIZE for one built before the clustered page-in
+ * counters (each gets the fields it knows), else STATUS_INFO_LENGTH_MISMATCH; a bad
  * pointer is STATUS_ACCESS_VIOLATION.
  */
 NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
@@ -23,7 +24,8 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     PV_MM_COUNTERS Snapshot;
     ULONG i;
 
-    if (Length != sizeof(Snapshot) && Length != PV_MM_COUNTERS_V1_SIZE)
+    if (Length != sizeof(Snapshot) && Length != PV_MM_COUNTERS_V1_SIZE &&
+        Length != PV_MM_COUNTERS_V2_SIZE)
         return STATUS_INFO_LENGTH_MISMATCH;
     memset(&Snapshot, 0, sizeof(Snapshot));
     Snapshot.PageFaults = MmFaultCount;
@@ -68,6 +70,9 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.PageTablesIn = MmInfoCounters.PageTablesIn;
     Snapshot.PageWaits = MmInfoCounters.PageWaits;
     Snapshot.PagefileFullWrites = MmInfoCounters.PagefileFullWrites;
+    Snapshot.ImageReadIoCount = MmInfoCounters.ImageReadIoCount;
+    Snapshot.PrototypeReadIoCount = MmInfoCounters.PrototypeReadIoCount;
+    Snapshot.PrototypePagesRead = MmInfoCounters.PrototypePagesRead;
     Snapshot.FilePagesRead = MmInfoCounters.FilePagesRead;
     Snapshot.MappedWriteCount = MmInfoCounters.MappedWriteCount;
     Snapshot.MappedPagesWritten = MmInfoCounters.MappedPagesWritten;

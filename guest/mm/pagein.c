@@ -9,10 +9,20 @@
  * Page-in clustering (NT's MmReadClusterSize, mm/mminit.c sets it from the RAM size as NT did,
  * pv.readcluster=N overrides): with the faulting PTE, the neighbouring PTEs of the same page
  * table whose pages sit in the neighbouring pagefile slots are read in the same call: forward
- * first, then backward, up to MmReadClusterSize pages in all, and only while there are pages to
+ * first, then backward, up to the read-around size in all, and only while there are pages to
  * spare above MmMinimumFreePages. The extra pages are not made valid: they go to the Standby
  * list, their PTEs stay transition PTEs, so touching one later is a soft fault (NT does the
- * same). Page tables are read alone.
+ * same). Page tables are read alone. Image, section and clone-block page-ins cluster the same
+ * way (mm/section.c), each with its own read-around state.
+ *
+ * Read-around adapts (MiReadAroundSize; one MI_READ_AROUND per process for its private
+ * pagefile pages, per section for its image or pagefile pages, one for the clone-block pool):
+ * a hard fault on the position
+ * right after the last read (the next slot, file page or prototype) is sequential and doubles
+ * the size, up to PV_PAGEFILE_CLUSTER_MAX (16 pages: one call); any other fault is random and
+ * reads that page alone. The first read of a store uses the base size (MmReadClusterSize for
+ * the pagefile, NT's 8 pages for code and 4 for data in a section). So a scan costs one call
+ * per 16 pages once it is going, and random faults read only the page they need.
  *
  * While a read runs, each page being read is in transition with ReadInProgress and one I/O
  * reference, and its PTE a transition PTE pointing at it: a second fault on it (a collided
@@ -122,21 +132,44 @@ NTSTATUS MiResolveTransitionFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Writ
     return STATUS_PAGE_FAULT_TRANSITION;
 }
 
-/* Neighbours of PointerPte in its page table whose pages are in the slots next to Slot. */
-static ULONG MiBuildReadCluster(PMMPTE PointerPte, MMPTE TempPte, PMMPTE *Ptes, PULONG First)
+ULONG MiReadAroundSize(PMI_READ_AROUND State, ULONG Position, ULONG Base)
 {
-    ULONG Slot = MI_PAGEFILE_HIGH(TempPte.u.Long), Count = 1, Limit = MmReadClusterSize, j;
+    ULONG Size;
+
+    if (State->Size == 0)
+        Size = Base;
+    else if (Position == State->Next)
+        Size = State->Size * 2;
+    else
+        Size = 1;
+    if (Size > PV_PAGEFILE_CLUSTER_MAX)
+        Size = PV_PAGEFILE_CLUSTER_MAX;
+    if (Size == 0)
+        Size = 1;
+    State->Size = Size;
+    /* Bounded by free memory: the neighbours only while pages are left above the minimum. */
+    if (MmAvailablePages < MmMinimumFreePages + 1)
+        return 1;
+    if (Size > MmAvailablePages - MmMinimumFreePages)
+        Size = MmAvailablePages - MmMinimumFreePages;
+    return Size;
+}
+
+VOID MiReadAroundDone(PMI_READ_AROUND State, ULONG First, ULONG Count)
+{
+    State->Next = First + Count;
+}
+
+/* Neighbours of PointerPte in its page table whose pages are in the slots next to Slot. */
+static ULONG MiBuildReadCluster(PMMPTE PointerPte, MMPTE TempPte, PMMPTE *Ptes, PULONG First,
+                                PMI_READ_AROUND ReadAround)
+{
+    ULONG Slot = MI_PAGEFILE_HIGH(TempPte.u.Long), Count = 1, j;
+    ULONG Limit = MiReadAroundSize(ReadAround, Slot, MmReadClusterSize);
     PMMPTE TableStart = (PMMPTE)ALIGN_DOWN_BY(PointerPte, PAGE_SIZE);
     PMMPTE TableEnd = TableStart + PTE_PER_PAGE;
     PMMPTE Cluster[2 * PV_PAGEFILE_CLUSTER_MAX];
     ULONG Back = 0;
-
-    if (Limit > PV_PAGEFILE_CLUSTER_MAX)
-        Limit = PV_PAGEFILE_CLUSTER_MAX;
-    if (MmAvailablePages < MmMinimumFreePages + 1)
-        Limit = 1;
-    else if (Limit > MmAvailablePages - MmMinimumFreePages)
-        Limit = MmAvailablePages - MmMinimumFreePages;
 
     Cluster[PV_PAGEFILE_CLUSTER_MAX] = PointerPte;
     for (j = 1; Count < Limit && PointerPte + j < TableEnd; j++)
@@ -172,16 +205,18 @@ NTSTATUS MiResolvePageFileFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write,
     PFN_NUMBER PteFrame = MiPteFrameOf(PointerPte);
     ULONG Count, Faulting = 0, FirstSlot, Done = 0, i, Got = 0;
     BOOLEAN FaultingRead = FALSE;
+    PMMPROCESS_VM Vm = PageTable ? NULL : MiGetCurrentProcessVm();
     LONG Result;
 
-    if (PageTable)
+    if (Vm == NULL)
     {
         Ptes[0] = PointerPte;
         Count = 1;
     }
     else
     {
-        Count = MiBuildReadCluster(PointerPte, TempPte, Ptes, &Faulting);
+        Count = MiBuildReadCluster(PointerPte, TempPte, Ptes, &Faulting,
+                                   &Vm->PagefileReadAround);
     }
     FirstSlot = MI_PAGEFILE_HIGH(TempPte.u.Long) - Faulting;
 
@@ -207,6 +242,8 @@ NTSTATUS MiResolvePageFileFault(PMMPTE PointerPte, MMPTE TempPte, BOOLEAN Write,
         return STATUS_NO_MEMORY;
     }
     Count = Got;
+    if (Vm != NULL)
+        MiReadAroundDone(&Vm->PagefileReadAround, FirstSlot, Count);
 
     Result = HvPagefileIo(PV_PAGEFILE_READ, FirstSlot, Count, Pages, &Done);
     MmInfoCounters.PageReadIoCount++;

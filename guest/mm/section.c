@@ -18,7 +18,10 @@
  * and OriginalPte = what the prototype becomes when the frame is reused (demand zero with
  * the section's protection, or the pagefile PTE). The process PTE becomes valid with the
  * view's protection, holds a share of its page table and joins the working set like a
- * private page. Resolution PV_FAULT_PROTOTYPE.
+ * private page. Resolution PV_FAULT_PROTOTYPE. Image and pagefile page-ins read clusters:
+ * the neighbouring prototypes whose pages come next in the same file or pagefile, in one host
+ * call, the extra pages to Standby in transition (see "Clustered section page-ins" below; the
+ * clone blocks' pagefile page-ins go the same way).
  *
  * Share count of a section page: one per valid process PTE mapping it. Trimming it from a
  * working set turns the process PTE into the "look up the VAD" prototype form (chosen over a
@@ -68,6 +71,7 @@ typedef struct _SECTION
     ULONG ImageBase;           /* the user address of its first page */
     ULONG SegmentCount;
     LDR_IMAGE_SEGMENT Segments[LDR_MAX_SEGMENTS];
+    MI_READ_AROUND ReadAround; /* its clustered page-ins (image or pagefile), by prototype index */
     /* A mapped file's data section: the file (referenced) and the bytes of it it covers. */
     PFILE_OBJECT File;
     ULONGLONG FileBytes;
@@ -144,6 +148,8 @@ VOID MiDeleteSectionObject(PVOID Object)
         Section->File = NULL;
     }
     Section->ObjectHeader.Type = 0;
+    Section->Image = FALSE;    /* the entry may become a pagefile-backed section next */
+    Section->ReadAround = (MI_READ_AROUND){ 0, 0 };
 }
 
 /* ------------------------------------------------------------------------------- services */
@@ -807,31 +813,229 @@ NTSTATUS MiMakeImagePagesPrivate(PMMVAD Vad, ULONG_PTR StartVa, ULONG_PTR EndVa,
     return STATUS_SUCCESS;
 }
 
-/* The first touch of an image page by any process: a page read from the image file for the
- * section (its PFN: a section page whose OriginalPte is the image PTE, so that a reused frame
- * makes the prototype say "read the image" again). STATUS_PAGE_FAULT_PAGING_FILE, or an
- * in-page error for the process PTE that touched it. */
+/*
+ * Clustered section page-ins (the read-around of mm/pagein.c for a section's prototype PTEs):
+ * the faulting prototype and the following, then preceding, prototypes of the same section
+ * whose pages come from the next (previous) pages of the same backing store are read in one
+ * host call, up to the section's read-around size (MiReadAroundSize: the base size for its
+ * first read, doubled for each sequential fault, 1 page after a random one; free memory
+ * bounds it). Image pages: base NT's 8 pages for code (an executable protection), 4 for data;
+ * a neighbour joins if its prototype still says "read the image" and its page is read whole
+ * from the file at the next (previous) file page (LdrImagePageFileOffset); a page made of
+ * several segments or at an offset not congruent with its address is read alone. Pagefile
+ * pages: base MmReadClusterSize; a neighbour joins if its prototype is a pagefile PTE for the
+ * next (previous) slot. The faulting prototype becomes valid; each extra page becomes a section
+ * page in transition (its prototype a transition PTE, its PFN PrototypePte with the prototype's
+ * old PTE as OriginalPte) on the Standby list, so a later touch by any process is a soft fault.
+ */
+#define MI_IMAGE_CODE_CLUSTER 8u
+#define MI_IMAGE_DATA_CLUSTER 4u
+
+/* May prototype Index (of the section's image) join a cluster, its page at file Offset? */
+static BOOLEAN MiImageClusterPage(PSECTION Section, ULONG Index, ULONG Offset)
+{
+    ULONG PageOffset;
+
+    return Index < Section->SizeOfSection &&
+           MI_IS_PROTO_LOOKUP_PTE(MI_READ_PTE(&Section->PrototypePte[Index]).u.Long) &&
+           LdrImagePageFileOffset(Section->Segments, Section->SegmentCount,
+                                  Section->ImageBase + Index * PAGE_SIZE, &PageOffset) &&
+           PageOffset == Offset;
+}
+
+/* Prototype PTEs read in one cluster: Count of them from First, Stride PTEs apart (a
+ * section's array, or the clone blocks' pool), the entries in use said by InUse (NULL: all). */
+typedef struct _MI_PROTO_ARRAY
+{
+    PMMPTE First;
+    ULONG Stride, Count;
+    BOOLEAN (*InUse)(ULONG Index);
+    PMI_READ_AROUND ReadAround;
+} MI_PROTO_ARRAY, *PMI_PROTO_ARRAY;
+
+#define MI_PROTO_AT(Array, Index) ((Array)->First + (Index) * (Array)->Stride)
+
+/* May prototype Index join a pagefile cluster, its page in Slot (same paging file as Like)? */
+static BOOLEAN MiPagefileClusterPage(PMI_PROTO_ARRAY Array, ULONG Index, ULONG Slot, MMPTE Like)
+{
+    ULONG Value;
+
+    if (Index >= Array->Count || (Array->InUse != NULL && !Array->InUse(Index)))
+        return FALSE;
+    Value = MI_READ_PTE(MI_PROTO_AT(Array, Index)).u.Long;
+    return MI_PTE_HAS_PAGEFILE_SLOT(Value) && MI_PAGEFILE_HIGH(Value) == Slot &&
+           MI_PAGEFILE_LOW(Value) == MI_PAGEFILE_LOW(Like.u.Long);
+}
+
+/* Frames for prototypes [First, First + Count) of which Index faulted: the faulting one must
+ * get one; the cluster is cut where a neighbour does not. The count got, 0 if Index got none. */
+static ULONG MiGetClusterPages(ULONG First, ULONG Count, ULONG Index, PFN_NUMBER *Pages)
+{
+    ULONG i;
+
+    for (i = 0; i < Count; i++)
+    {
+        Pages[i] = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
+        if (Pages[i] == 0)
+            break;
+    }
+    if (First + i > Index)
+        return i;
+    while (i > 0)
+        MiInsertPageInFreeList(Pages[--i]);
+    return 0;
+}
+
+/* The pages read for prototypes [First, First + Count) become the section's (the clone
+ * blocks'): the faulting one (Index) valid, the others in transition on the Standby list. */
+static VOID MiPlaceClusterPages(PMI_PROTO_ARRAY Array, ULONG First, ULONG Count, ULONG Index,
+                                const PFN_NUMBER *Pages)
+{
+    ULONG i;
+
+    for (i = 0; i < Count; i++)
+    {
+        PMMPTE ProtoPte = MI_PROTO_AT(Array, First + i);
+        MMPTE Original = MI_READ_PTE(ProtoPte);
+
+        MiInitializeProtoPfn(Pages[i], ProtoPte, Original, FALSE);
+        if (First + i == Index)
+        {
+            MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Pages[i]) | PTE_VALID | PTE_WRITE |
+                                              PTE_ACCESSED } });
+            continue;
+        }
+        MI_WRITE_PTE(ProtoPte, (MMPTE){ { MI_MAKE_TRANSITION_PTE(
+                                             Pages[i], MI_PTE_PROTECTION(Original.u.Long)) } });
+        MiDecrementReferenceCount(MI_PFN_ELEMENT(Pages[i]), Pages[i]);
+        MmInfoCounters.ClusterPagesRead++;
+    }
+}
+
+/* The first touch of an image page by any process: the page (and its cluster) read from the
+ * image file for the section (its PFN: a section page whose OriginalPte is the image PTE, so
+ * that a reused frame makes the prototype say "read the image" again).
+ * STATUS_PAGE_FAULT_PAGING_FILE, or an in-page error for the process PTE that touched it. */
 static NTSTATUS MiReadImageSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE PointerPte)
 {
+    MI_PROTO_ARRAY Array = { Section->PrototypePte, 1, Section->SizeOfSection, NULL,
+                             &Section->ReadAround };
     ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte);
-    MMPTE TempProto = MI_READ_PTE(ProtoPte);
-    PFN_NUMBER Page = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
+    ULONG Protection = MI_PTE_PROTECTION(MI_READ_PTE(ProtoPte).u.Long);
+    ULONG First = Index, Count = 1, Limit, Offset, j;
+    PFN_NUMBER Pages[PV_PAGEFILE_CLUSTER_MAX];
     NTSTATUS Status;
 
-    if (Page == 0)
+    Limit = MiReadAroundSize(&Section->ReadAround, Index,
+                             (Protection & MM_EXECUTE) ? MI_IMAGE_CODE_CLUSTER
+                                                       : MI_IMAGE_DATA_CLUSTER);
+    if (LdrImagePageFileOffset(Section->Segments, Section->SegmentCount,
+                               Section->ImageBase + Index * PAGE_SIZE, &Offset))
+    {
+        for (j = 1; Count < Limit && MiImageClusterPage(Section, Index + j, Offset + j * PAGE_SIZE);
+             j++)
+            Count++;
+        for (j = 1; Count < Limit && j <= Index && Offset >= j * PAGE_SIZE &&
+                    MiImageClusterPage(Section, Index - j, Offset - j * PAGE_SIZE);
+             j++)
+        {
+            First--;
+            Count++;
+        }
+    }
+    Count = MiGetClusterPages(First, Count, Index, Pages);
+    if (Count == 0)
         return STATUS_NO_MEMORY;
-    Status = LdrReadImagePage(Section->Module, Section->Segments, Section->SegmentCount,
-                              Section->ImageBase + Index * PAGE_SIZE, Page);
+    MiReadAroundDone(&Section->ReadAround, First, Count);
+    Status = LdrReadImagePages(Section->Module, Section->Segments, Section->SegmentCount,
+                               Section->ImageBase + First * PAGE_SIZE, Count, Pages);
+    MmInfoCounters.ImageReadIoCount++;
     if (!NT_SUCCESS(Status))
     {
-        MiInsertPageInFreeList(Page);
+        for (j = 0; j < Count; j++)
+            MiInsertPageInFreeList(Pages[j]);
         return MiInPageError(PointerPte, Status);
     }
-    MmInfoCounters.ImagePagesRead++;
-    MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
-    MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE |
-                                      PTE_ACCESSED } });
+    MmInfoCounters.ImagePagesRead += Count;
+    MiPlaceClusterPages(&Array, First, Count, Index, Pages);
     return STATUS_PAGE_FAULT_PAGING_FILE;
+}
+
+/* A prototype page in the pagefile (its prototype a pagefile PTE) read back with its cluster;
+ * each page's slot stays its clean copy. STATUS_PAGE_FAULT_PAGING_FILE, or an in-page error
+ * (pages of the cluster read before the failure are good and go to Standby). */
+static NTSTATUS MiReadPagefilePrototypes(PMI_PROTO_ARRAY Array, ULONG Index)
+{
+    MMPTE TempProto = MI_READ_PTE(MI_PROTO_AT(Array, Index));
+    ULONG Slot = MI_PAGEFILE_HIGH(TempProto.u.Long), First = Index, Count = 1, Limit, j, Done = 0;
+    PFN_NUMBER Pages[PV_PAGEFILE_CLUSTER_MAX];
+    LONG Result;
+
+    Limit = MiReadAroundSize(Array->ReadAround, Index, MmReadClusterSize);
+    for (j = 1; Count < Limit && MiPagefileClusterPage(Array, Index + j, Slot + j, TempProto);
+         j++)
+        Count++;
+    for (j = 1; Count < Limit && j <= Index && Slot > j &&
+                MiPagefileClusterPage(Array, Index - j, Slot - j, TempProto);
+         j++)
+    {
+        First--;
+        Count++;
+    }
+    Count = MiGetClusterPages(First, Count, Index, Pages);
+    if (Count == 0)
+        return STATUS_NO_MEMORY;
+    MiReadAroundDone(Array->ReadAround, First, Count);
+    MmInfoCounters.PageReadIoCount++;
+    MmInfoCounters.PrototypeReadIoCount++;
+    Result = HvPagefileIo(PV_PAGEFILE_READ, Slot - (Index - First), Count, Pages, &Done);
+    if (Result == PV_OK)
+        Done = Count;
+    else if (Done > Count)
+        Done = 0;
+    for (j = Done; j < Count; j++)
+        MiInsertPageInFreeList(Pages[j]);
+    MmInfoCounters.PagesRead += Done;
+    MmInfoCounters.PrototypePagesRead += Done;
+    MiPlaceClusterPages(Array, First, Done, Index, Pages);
+    if (First + Done <= Index)
+    {
+        /* The faulting page was not read: the good ones before it still went to Standby. */
+        MmInfoCounters.InPageErrors++;
+        return STATUS_IN_PAGE_ERROR;
+    }
+    return STATUS_PAGE_FAULT_PAGING_FILE;
+}
+
+static NTSTATUS MiReadSectionPagefilePage(PSECTION Section, PMMPTE ProtoPte)
+{
+    MI_PROTO_ARRAY Array = { Section->PrototypePte, 1, Section->SizeOfSection, NULL,
+                             &Section->ReadAround };
+
+    return MiReadPagefilePrototypes(&Array, (ULONG)(ProtoPte - Section->PrototypePte));
+}
+
+/* Clone blocks (mm/clonblk.c) are one pool: blocks allocated one after another for the pages
+ * of one fork lie side by side, often in consecutive slots once written. One read-around for
+ * the pool. */
+static MI_READ_AROUND MiCloneBlockReadAround;
+
+_Static_assert(sizeof(MMCLONE_BLOCK) % sizeof(MMPTE) == 0 &&
+                   __builtin_offsetof(MMCLONE_BLOCK, ProtoPte) == 0,
+               "clone blocks' prototype PTEs are a strided array of MMPTEs");
+
+static BOOLEAN MiCloneBlockInUse(ULONG Index)
+{
+    return MmCloneBlocks[Index].CloneRefCount != 0;
+}
+
+NTSTATUS MiReadCloneBlockPagefilePage(ULONG Index)
+{
+    MI_PROTO_ARRAY Array = { &MmCloneBlocks[0].ProtoPte,
+                             sizeof(MMCLONE_BLOCK) / sizeof(MMPTE), MI_CLONE_BLOCKS,
+                             MiCloneBlockInUse, &MiCloneBlockReadAround };
+
+    return MiReadPagefilePrototypes(&Array, Index);
 }
 
 /* ------------------------------------------------------------------------------ the fault */
@@ -900,6 +1104,7 @@ NTSTATUS MiResolvePrototype(PMMPTE PointerPte, PMMPTE ProtoPte, ULONG_PTR Va, UL
         if (Page == 0)
             return STATUS_NO_MEMORY;
         MmInfoCounters.PageReadIoCount++;
+        MmInfoCounters.PrototypeReadIoCount++;
         if (HvPagefileIo(PV_PAGEFILE_READ, MI_PAGEFILE_HIGH(TempProto.u.Long), 1, &Page,
                          &Done) != PV_OK)
         {
@@ -908,6 +1113,7 @@ NTSTATUS MiResolvePrototype(PMMPTE PointerPte, PMMPTE ProtoPte, ULONG_PTR Va, UL
             return STATUS_IN_PAGE_ERROR;
         }
         MmInfoCounters.PagesRead++;
+        MmInfoCounters.PrototypePagesRead++;
         MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
         Status = STATUS_PAGE_FAULT_PAGING_FILE;
     }
@@ -967,6 +1173,13 @@ NTSTATUS MiResolveProtoPteFault(PMMPTE PointerPte, PMMVAD Vad, ULONG_PTR Va, ULO
          * valid one. */
         ReadStatus = Section->Image ? MiReadImageSectionPage(Section, ProtoPte, PointerPte)
                                     : MiReadFileSectionPage(Section, ProtoPte, PointerPte);
+        if (!NT_SUCCESS(ReadStatus))
+            return ReadStatus;
+    }
+    else if (MI_PTE_HAS_PAGEFILE_SLOT(MI_READ_PTE(ProtoPte).u.Long))
+    {
+        /* Read back with its cluster for the section, then mapped like any valid one. */
+        ReadStatus = MiReadSectionPagefilePage(Section, ProtoPte);
         if (!NT_SUCCESS(ReadStatus))
             return ReadStatus;
     }

@@ -6,8 +6,9 @@
  * (each round also reads 2 MiB of demand-zero memory, clean too) their frames are reused and
  * their PTEs become image PTEs again: the next call reads the page from the image again. Three
  * rounds of calling every function in order; each round's result must be the same. The image
- * checks its counters: image page reads well beyond one per code page, nothing written to the
- * pagefile (the case checks the host's counters too).
+ * checks its counters: image page reads well beyond one per code page, read in clusters (the
+ * calls go in address order: at least 4 pages a read), nothing written to the pagefile (the case
+ * checks the host's counters too).
  * NEEDS-PAGEFILE
  * Expected: begin, the lines below, end.
  */
@@ -64,6 +65,9 @@ int main(void)
           "three rounds of %u one-page functions gave the same result", (ULONG)FUNCTIONS);
     CHECK(After.ImagePagesRead - Before.ImagePagesRead >= FUNCTIONS + FUNCTIONS / 2,
           "code pages were read from the image again after leaving memory");
+    CHECK((After.ImageReadIoCount - Before.ImageReadIoCount) * 4 <=
+              After.ImagePagesRead - Before.ImagePagesRead,
+          "code pages called in order were read in clusters (4 pages a read or more)");
     CHECK(After.DirtyPagesWritten == Before.DirtyPagesWritten,
           "nothing was written to the pagefile");
     CHECK(After.WorkingSetPeak <= 64, "the working set never passed 64 pages");

@@ -12,14 +12,17 @@
  *                       from 0 to valid)
  *   #2     demand_zero  kernel mode: the stack's top page (0x7FFDF000), PTE 0x80, written
  *                       when the kernel pushes argc/argv
- *   #3-#5  image_read   user mode: the first touch of the image's code, data and read-only
- *                       data pages (image PTEs 0xFFFFF4xx: read from the image file, which is
- *                       demand paged; the loader made the image's page table without a fault)
+ *   #3-#5  user mode: the first touch of the image's pages (image PTEs 0xFFFFF4xx; the
+ *                       loader made the image's page table without a fault): one image_read
+ *                       (the faulting page and its neighbours in the file, read in one call
+ *                       for the image section: a cluster), one prototype (a page of that
+ *                       cluster taken from Standby, no I/O) and one copy_on_write (the first
+ *                       write to the writable data, PAGE_WRITECOPY in the image view)
  *   #6-#13 demand_zero  user mode, error code 6: cr2 0x00600000, 0x00601000, ... 0x00607000,
  *                       eip DzTraceStore, PTE 0x00000080 -> valid, VAD 0x00600000-0x0060FFFF;
  *                       the decoded store's effective address equals cr2
  * and no other: the stack stays in its first page. So `pagevisor run --trace` reports 13 page
- * faults, 9 demand_zero, 1 page_table and 3 image_read.
+ * faults, 9 demand_zero, 1 page_table, 1 prototype, 1 copy_on_write and 1 image_read.
  * The image checks its 8 faults itself too: the demand-zero count goes up by exactly 8 across
  * the loop and nothing else happens, and each page has a frame after it and none before.
  * Expected: begin, the checks, end; "dz-trace: exit(0)".

@@ -53,28 +53,45 @@ int32_t image_store_read(struct image_store *s, struct guest_mem *m,
     *bytes = 0;
     if (req->image >= s->count)
         return PV_ENODEV;
-    if ((req->offset & (PAGE_SIZE - 1)) || req->offset >= s->sizes[req->image])
+    uint64_t size = s->sizes[req->image];
+    if ((req->offset & (PAGE_SIZE - 1)) || req->count == 0 ||
+        req->count > PV_PAGEFILE_CLUSTER_MAX ||
+        (uint64_t)req->offset + (uint64_t)(req->count - 1) * PAGE_SIZE >= size)
         return PV_EINVAL;
-    uint8_t *frame = gpa_ptr(m, (uint64_t)req->frame << PAGE_SHIFT, PAGE_SIZE);
-    if (!frame)
-        return PV_EFAULT;
-    uint64_t left = s->sizes[req->image] - req->offset;
-    size_t want = left < PAGE_SIZE ? (size_t)left : PAGE_SIZE;
-    size_t got = 0;
-    while (got < want) {
-        ssize_t r = pread(s->fds[req->image], frame + got, want - got, req->offset + got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            /* Never hand the guest a half-read page. */
-            memset(frame, 0, PAGE_SIZE);
-            return PV_EIO;
-        }
-        got += (size_t)r;
+    uint8_t *frames[PV_PAGEFILE_CLUSTER_MAX];
+    for (uint32_t i = 0; i < req->count; i++) {
+        frames[i] = gpa_ptr(m, (uint64_t)req->frames[i] << PAGE_SHIFT, PAGE_SIZE);
+        if (!frames[i])
+            return PV_EFAULT;
+        for (uint32_t j = 0; j < i; j++)
+            if (req->frames[j] == req->frames[i])
+                return PV_EDUPFRAME;
     }
-    memset(frame + got, 0, PAGE_SIZE - got);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < req->count; i++) {
+        uint64_t offset = (uint64_t)req->offset + (uint64_t)i * PAGE_SIZE;
+        uint64_t left = size - offset;
+        size_t want = left < PAGE_SIZE ? (size_t)left : PAGE_SIZE;
+        size_t got = 0;
+        while (got < want) {
+            ssize_t r = pread(s->fds[req->image], frames[i] + got, want - got,
+                              (off_t)(offset + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                /* Never hand the guest a half-read page: the whole request failed. */
+                for (uint32_t k = 0; k <= i; k++)
+                    memset(frames[k], 0, PAGE_SIZE);
+                return PV_EIO;
+            }
+            got += (size_t)r;
+        }
+        memset(frames[i] + got, 0, PAGE_SIZE - got);
+        total += got;
+    }
     s->reads++;
-    s->bytes += got;
-    *bytes = (uint32_t)got;
+    s->pages += req->count;
+    s->bytes += total;
+    *bytes = (uint32_t)total;
     return PV_OK;
 }
