@@ -31,7 +31,8 @@ static const char usage[] =
     "  116 no KVM able to run the guest          117 VMM error\n"
     "  118 bad command line, or a file it names that cannot be used: an IMAGE or\n"
     "      --child/--kernel file that is missing or no static i386 ELF executable, a\n"
-    "      --trace/--pagefile path that cannot be written (found before anything boots)\n";
+    "      --trace/--pagefile path that cannot be written, a --volume that is no\n"
+    "      directory you can read and write (found before anything boots)\n";
 
 int main(int argc, char **argv)
 {
