@@ -315,7 +315,8 @@ enum pv_fault_resolution {
     PV_FAULT_BUGCHECK         = 11, /* a kernel fault the system cannot survive */
     PV_FAULT_SPURIOUS         = 12, /* already valid by the time it was looked at */
     PV_FAULT_IN_PAGE_ERROR    = 13, /* the backing store's read failed (STATUS_IN_PAGE_ERROR) */
-    PV_FAULT_RESOLUTION_MAX   = 14
+    PV_FAULT_FILE_READ        = 14, /* a mapped volume file's page read from the file */
+    PV_FAULT_RESOLUTION_MAX   = 15
 };
 
 /* Multiboot boot loader name the VMM passes; the guest prints it in its boot log. */
