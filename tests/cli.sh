@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli.sh - the pagevisor command line on this host: help, version, usage errors, mistakes found
-# before anything boots (images, kernel, --trace/--pagefile paths, --cmdline's pv.* keys), the
-# KVM probe, and the capability errors of `--runner never` (including a host without /dev/kvm
+# before anything boots (images, kernel, --trace/--pagefile paths, --volume, --cmdline's pv.*
+# keys), the KVM probe, and the capability errors of `--runner never` (including a host without /dev/kvm
 # and a user without permission on it, simulated where we are root), all without booting a
 # guest; then, where runs go through the KVM runner, its QEMU killed and a kept pagefile that
 # cannot be written back or was deleted; then three real runs of the hello image (traces to
@@ -115,6 +115,23 @@ regex=1 refused trace-proc-new "pagevisor run: --trace /proc/pv-trace: cannot cr
 refused trace-directory "pagevisor run: --trace $tmp: a directory, not a file" --trace "$tmp" "$hello"
 refused pagefile-device "pagevisor run: --pagefile /dev/null: not a regular file (a pagefile must be one)" --pagefile /dev/null "$hello"
 refused pagefile-no-dir "pagevisor run: --pagefile $tmp/none/pf: no such directory $tmp/none" --pagefile "$tmp/none/pf" "$hello"
+# --volume: a directory the user can read and write, checked before the run; through the KVM
+# runner at most 256 MiB of files (a sparse file counts its size), refused before the VM boots.
+refused volume-missing "pagevisor run: --volume $tmp/none: no such directory" --volume "$tmp/none" "$hello"
+refused volume-not-directory "pagevisor run: --volume $tmp/notelf.elf: not a directory" --volume "$tmp/notelf.elf" "$hello"
+mkdir "$tmp/volro"
+if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
+    run unshare -m bash -c "mount -t tmpfs -o ro none '$tmp/volro' && '$PV' run --verbose --volume '$tmp/volro' $hello"
+else
+    chmod 555 "$tmp/volro"
+    run "$PV" run --verbose --volume "$tmp/volro" "$hello"
+fi
+check volume-read-only 118 $status "$out" "^pagevisor run: --volume $tmp/volro: cannot read and write in it: (Read-only file system|Permission denied)\$"
+mkdir "$tmp/volbig"
+truncate -s 300M "$tmp/volbig/sparse"
+refused volume-too-big-for-runner "pagevisor run: --volume $tmp/volbig: 300 MiB of files; a volume carried into the KVM runner VM may hold at most 256 MiB" --runner always --volume "$tmp/volbig" "$hello"
+run "$PV" run --help
+check run-help-volume 0 $status "$out" '^  --volume HOSTDIR +the guest.s volume C: is the directory HOSTDIR'
 mkdir "$tmp/ro"
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
     run unshare -m bash -c "mount -t tmpfs -o ro none '$tmp/ro' && '$PV' run --verbose --trace '$tmp/ro/t.txt' $hello"
