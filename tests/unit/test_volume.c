@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hypercall.h"
+#include "run_stats.h"
 #include "volume.h"
 #include "unit.h"
 
@@ -616,6 +617,54 @@ static void failures_are_said_rate_limited(void)
     CU_ASSERT_STRING_EQUAL(said[11], "");
 }
 
+/* The run's statistics (--stats, --verbose, the trace's last record) count the volume's pages. */
+static void run_statistics_count_volume_pages(void)
+{
+    hc_reset();
+    struct fault_tracer tracer;
+    tracer_init(&tracer, &mem, NULL, TRACE_TEXT, 0, 0);
+    hc.tracer = &tracer;
+    uint32_t h, bytes;
+    CU_ASSERT_EQUAL_FATAL(open_file("st", PV_FILE_WRITE | PV_FILE_CREATE, &h), PV_OK);
+    struct pv_hc_file_io w = io_req(PV_FILE_WRITE_PAGES, h, 0, 3, 5);
+    CU_ASSERT_EQUAL(volume_file_io(&vol, &mem, &w, &bytes), PV_OK);
+    struct pv_hc_file_io r = io_req(PV_FILE_READ, h, 0, 2, 5);
+    CU_ASSERT_EQUAL(volume_file_io(&vol, &mem, &r, &bytes), PV_OK);
+    struct vcpu_stats st = { 0 };
+    struct run_stats rs;
+    run_stats_collect(&rs, &hc, &st);
+    double opened = -1, read = -1, written = -1;
+    for (size_t i = 0; i < rs.n; i++) {
+        if (strcmp(rs.items[i].name, "volume_files_opened") == 0)
+            opened = rs.items[i].value;
+        if (strcmp(rs.items[i].name, "volume_pages_read") == 0)
+            read = rs.items[i].value;
+        if (strcmp(rs.items[i].name, "volume_pages_written") == 0)
+            written = rs.items[i].value;
+    }
+    CU_ASSERT_EQUAL(opened, 1);
+    CU_ASSERT_EQUAL(read, 2);
+    CU_ASSERT_EQUAL(written, 3);
+    char text[2048] = "";
+    FILE *f = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    run_stats_print(f, &rs);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "pagevisor: volume 1 files opened, 2 pages read, 3 pages "
+                                        "written\n"));
+    /* without a volume: no such items, no such line */
+    hc.volume = NULL;
+    run_stats_collect(&rs, &hc, &st);
+    for (size_t i = 0; i < rs.n; i++)
+        CU_ASSERT_PTR_NULL(strstr(rs.items[i].name, "volume"));
+    memset(text, 0, sizeof(text));
+    f = fmemopen(text, sizeof(text), "w");
+    run_stats_print(f, &rs);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(strstr(text, "volume"));
+    tracer_free(&tracer);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(names_that_leave_are_refused),
     UNIT_TEST(only_regular_files),
@@ -633,6 +682,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(hostile_call_blocks),
     UNIT_TEST(without_volume_every_call_is_enodev),
     UNIT_TEST(failures_are_said_rate_limited),
+    UNIT_TEST(run_statistics_count_volume_pages),
 };
 
 int main(void)
