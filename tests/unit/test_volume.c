@@ -5,6 +5,12 @@
  * file and offset; and the same through hc_out's call blocks, hostile ones included. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +443,52 @@ static void no_volume_is_enodev(void)
     volume_close(&none);
 }
 
+/* A kernel without openat2 (made here by a seccomp filter answering ENOSYS): every open is
+ * refused, said once, never done another, unsafe way. */
+static void without_openat2_every_open_is_refused(void)
+{
+    fresh();
+    write_host(dir, "a", "a", 1);
+    int p[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+    fflush(stderr);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], 2);
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            _exit(3);
+        uint32_t h;
+        int bad = 0;
+        for (int i = 0; i < 3; i++)
+            bad |= open_file("a", 0, &h) != PV_EACCES;
+        bad |= open_file("new", PV_FILE_WRITE | PV_FILE_CREATE, &h) != PV_EACCES;
+        bad |= vol.stats.files_opened != 0;
+        _exit(bad);
+    }
+    close(p[1]);
+    char said[1024] = "";
+    ssize_t n, got = 0;
+    while ((n = read(p[0], said + got, sizeof(said) - 1 - (size_t)got)) > 0)
+        got += n;
+    close(p[0]);
+    int status;
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CU_ASSERT_STRING_EQUAL(said, "pagevisor: --volume: this host's kernel has no openat2 (Linux "
+                           "5.6 or later), which keeps names inside the volume; every file the "
+                           "guest opens is refused\n");
+    CU_ASSERT_EQUAL(access(path_in(dir, "new"), F_OK), -1);
+}
+
 /* ---- through hc_out --------------------------------------------------------------------- */
 
 static struct hc_state hc;
@@ -678,6 +730,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(set_size_and_close),
     UNIT_TEST(full_file_is_enospc_with_a_line),
     UNIT_TEST(no_volume_is_enodev),
+    UNIT_TEST(without_openat2_every_open_is_refused),
     UNIT_TEST(hypercalls_round_trip),
     UNIT_TEST(hostile_call_blocks),
     UNIT_TEST(without_volume_every_call_is_enodev),
