@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -150,6 +151,9 @@ static void only_regular_files(void)
     CU_ASSERT_EQUAL(open_file("sub", PV_FILE_WRITE, &h), PV_EISDIR);
     CU_ASSERT_EQUAL(open_file("fifo", 0, &h), PV_EACCES);  /* and it did not block */
     CU_ASSERT_EQUAL(open_file("fifo", PV_FILE_WRITE, &h), PV_EACCES);
+    /* a device (where we may make one) */
+    if (mknod(path_in(dir, "null"), S_IFCHR | 0666, makedev(1, 3)) == 0)
+        CU_ASSERT_EQUAL(open_file("null", PV_FILE_WRITE | PV_FILE_TRUNCATE, &h), PV_EACCES);
     CU_ASSERT_EQUAL(vol.stats.files_opened, 0u);
 }
 
@@ -202,6 +206,18 @@ static void create_excl_truncate(void)
     CU_ASSERT_EQUAL(volume_file_open(&vol, &o, &h2, &created, &size), PV_OK);
     CU_ASSERT_EQUAL(size, 0u);
     CU_ASSERT_EQUAL(host_size("new"), 0);
+    /* a file without write permission: read-only, whoever we are; TRUNCATE cuts nothing */
+    write_host(dir, "locked", "keep me", 7);
+    CU_ASSERT_EQUAL(chmod(path_in(dir, "locked"), 0444), 0);
+    strcpy(o.name, "locked");
+    o.flags = PV_FILE_WRITE | PV_FILE_TRUNCATE;
+    CU_ASSERT_EQUAL(volume_file_open(&vol, &o, &h2, &created, &size), PV_EACCES);
+    o.flags = PV_FILE_WRITE | PV_FILE_CREATE;
+    CU_ASSERT_EQUAL(volume_file_open(&vol, &o, &h2, &created, &size), PV_EACCES);
+    CU_ASSERT_EQUAL(host_size("locked"), 7);
+    o.flags = 0;
+    CU_ASSERT_EQUAL(volume_file_open(&vol, &o, &h2, &created, &size), PV_OK);
+    CU_ASSERT_EQUAL(size, 7u);
     /* without CREATE a missing file stays missing */
     strcpy(o.name, "none");
     o.flags = PV_FILE_WRITE;

@@ -269,6 +269,11 @@ static int write_one(int root, char *name, int in_fd, off_t off, uint64_t size, 
         fail(why, whylen, "%s is not a regular file on the host any more; not written", name);
         goto out;
     }
+    /* Root inside the VM could write any file: on the host, only what the user may. */
+    if (exists && faccessat(dir, base, W_OK, AT_EACCESS) < 0) {
+        fail(why, whylen, "%s: %s", name, strerror(errno));
+        goto out;
+    }
     if (exists && (uint64_t)st.st_size == size) {
         int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         bool same = fd >= 0 && same_bytes(fd, in_fd, off, size);

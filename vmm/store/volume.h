@@ -54,7 +54,7 @@ static inline bool volume_is_open(const struct volume *v)
  * *handle, *created and *size set, or PV_EINVAL (a name not NUL-terminated in its array, empty,
  * with an empty or "." component or a byte that is not printable ASCII; bad flags), PV_EACCES
  * (an absolute name, "..", a symbolic link out of HOSTDIR, not a regular file, the host's
- * permissions), PV_ENOENT, PV_EEXIST, PV_EISDIR, PV_EMFILE, PV_EIO (failure says why), or
+ * permissions; writing a file without any write permission bit, even as root), PV_ENOENT, PV_EEXIST, PV_EISDIR, PV_EMFILE, PV_EIO (failure says why), or
  * PV_ENODEV without a volume.
  */
 int32_t volume_file_open(struct volume *v, const struct pv_hc_file_open *req, uint32_t *handle,
