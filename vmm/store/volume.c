@@ -90,7 +90,14 @@ static int open_beneath(struct volume *v, const char *name, int flags)
         .mode = (flags & O_CREAT) ? 0644 : 0,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
-    return (int)syscall(SYS_openat2, v->dirfd, name, &how, sizeof(how));
+    /* EAGAIN: a rename elsewhere raced a ".." in a link's target; the kernel asks to retry. */
+    int fd = -1;
+    for (int tries = 0; tries < 16; tries++) {
+        fd = (int)syscall(SYS_openat2, v->dirfd, name, &how, sizeof(how));
+        if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
+            break;
+    }
+    return fd;
 }
 
 static int32_t open_errno(struct volume *v, const char *name, int e)
