@@ -191,7 +191,7 @@ int32_t volume_file_open(struct volume *v, const struct pv_hc_file_open *req, ui
     }
     /* A file nobody may write stays read-only for root too (the pagevisor inside the KVM
      * runner VM is root): the same answer as a direct run by its owner. */
-    if ((f & PV_FILE_WRITE) && !(st.st_mode & 0222)) {
+    if ((f & PV_FILE_WRITE) && !made && !(st.st_mode & 0222)) {
         close(fd);
         return PV_EACCES;
     }
