@@ -2,8 +2,9 @@
  * fuzz_hypercall.c - libFuzzer target: the hypercall dispatcher (vmm/hypercall.c) driven by
  * a sequence of `out`s whose call blocks and buffers lie in a fake guest RAM bounded by guard
  * pages, with a real pagefile in a temporary file, an image file to demand-page from, a volume
- * (a temporary directory made afresh for each input: a file, one in a subdirectory, a link
- * inside it and one leading out) and a fault tracer writing a trace in one of its three formats.
+ * (a temporary directory made and removed for each input: a file, one in a subdirectory, a
+ * link inside it and one leading out) and a fault tracer writing a trace in one of its three
+ * formats.
  *
  * Input: a count byte, then per call a port byte (low 4 bits the call number, bit 4 a 1-byte
  * out, bit 5 the raw 32-bit value rather than one folded into RAM and its guard) and a 32-bit
@@ -31,7 +32,7 @@ static int null_fd = -1;
 static FILE *null_file;
 static struct image_store images;  /* opened once; its file is unlinked at once */
 static bool have_images;
-static char volume_dir[256];       /* made once, emptied and filled again for each input */
+static char volume_dir[256];       /* made afresh for each input */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -47,9 +48,15 @@ static void remove_volume(void)
     rmdir(volume_dir);
 }
 
+/* A new volume directory for this input (removed again after it: the replay's children and
+ * libFuzzer end without running atexit handlers). */
 static void fill_volume(void)
 {
-    nftw(volume_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(volume_dir, sizeof(volume_dir), "%s/pv-fuzz-volume-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(volume_dir))
+        exit(2);
     char path[300];
     static char text[5000];
     memset(text, 'v', sizeof(text));
@@ -86,11 +93,6 @@ static void setup_once(void)
     unlink(path);
     if (null_fd < 0 || !null_file)
         exit(2);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(volume_dir, sizeof(volume_dir), "%s/pv-fuzz-volume-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(volume_dir))
-        exit(2);
-    atexit(remove_volume);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -143,5 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hc.pagefile)
         pagefile_close(&pf);
     volume_close(&vol);
+    if (!(flags & 64))
+        remove_volume();
     return 0;
 }
