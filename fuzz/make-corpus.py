@@ -111,6 +111,49 @@ put("hypercall", "process-trace", calls(
 put("hypercall", "console-read", calls([(11, 0x40), (0, 0x40), (12, 0x40)], 0,
                                        (0x40, u32(0x100, 16, 0, 0, 0, 0))))
 
+
+
+def file_open(name, flags):
+    return name.ljust(128, b"\0") + u32(flags, 99, 99, 99, 99, 99)
+
+
+def file_io(op, handle, offset, count, length, *frames):
+    return u32(op, handle, offset & 0xFFFFFFFF, offset >> 32, count, length) + \
+        u32(*frames).ljust(64, b"\0") + u32(99, 99)
+
+
+# The volume (a file "a" of 5000 bytes, "sub/b", links "in" -> a and "out" leading out): opens,
+# a read past the end, a write to a read-only handle, a created file written, sized, closed.
+put("hypercall", "volume", calls(
+    [(12, 0x40), (13, 0x100), (13, 0x180), (12, 0x200), (13, 0x300), (15, 0x380), (14, 0x3A0),
+     (14, 0x3A0)], 0,
+    (0x40, file_open(b"a", 0)),
+    (0x100, file_io(1, 1, 0, 3, 0, 1, 2, 3)),
+    (0x180, file_io(2, 1, 0, 1, 10, 1)),
+    (0x200, file_open(b"sub/new", 3)),
+    (0x300, file_io(2, 2, 0x2000, 2, 4097, 1, 1)),
+    (0x380, u32(2, 12345, 0, 99)),
+    (0x3A0, u32(2, 99))))
+put("hypercall", "volume-names", calls(
+    [(12, 0x40), (12, 0x100), (12, 0x1C0), (12, 0x280), (12, 0x340), (12, 0x400)], 0,
+    (0x40, file_open(b"../x", 3)),
+    (0x100, file_open(b"out", 0)),
+    (0x1C0, file_open(b"in", 15)),
+    (0x280, file_open(b"sub", 0)),
+    (0x340, b"n" * 128 + u32(0)),
+    (0x400, file_open(b"/etc/passwd", 0))))
+put("hypercall", "volume-hostile-io", calls(
+    [(12, 0x40), (13, 0x100), (13, 0x180), (13, 0x200), (15, 0x280), (14, 0x2A0)], 0,
+    (0x40, file_open(b"a", 1)),
+    (0x100, file_io(1, 1, 0, 2, 0, 5, 5)),
+    (0x180, file_io(2, 1, 0xFFFFFFFFFFFFF000, 1, 4096, 1)),
+    (0x200, file_io(1, 1, 0, 1, 0, 0xFFFFFFFF)),
+    (0x280, u32(1, 0, 0x80000000, 99)),
+    (0x2A0, u32(0, 99))))
+put("hypercall", "volume-none", calls([(12, 0x40), (13, 0x100)], 64,
+                                      (0x40, file_open(b"a", 0)),
+                                      (0x100, file_io(1, 1, 0, 1, 0, 1))))
+
 # ---------------------------------------------------------------- the trace ring
 def trace(flags, ring_gpa, ring_bytes, head2, procs, report_pid, status, cr3, cr2, *placed):
     out = bytes([flags]) + u32(ring_gpa, ring_bytes, head2) + bytes([len(procs)])

@@ -1,12 +1,12 @@
 #!/bin/bash
 # cli.sh - the pagevisor command line on this host: help, version, usage errors, mistakes found
-# before anything boots (images, kernel, --trace/--pagefile paths, --cmdline's pv.* keys), the
-# KVM probe, and the capability errors of `--runner never` (including a host without /dev/kvm
-# and a user without permission on it, simulated where we are root), all without booting a
-# guest; then, where runs go through the KVM runner, its QEMU killed and a kept pagefile that
-# cannot be written back or was deleted; then three real runs of the hello image (traces to
-# stdout and to a pipe, a load error) that boot it, through the KVM runner where this host
-# needs it.
+# before anything boots (images, kernel, --trace/--pagefile paths, --volume, --cmdline's pv.*
+# keys), the KVM probe, and the capability errors of `--runner never` (including a host without
+# /dev/kvm and a user without permission on it, simulated where we are root), all without
+# booting a guest; then, where runs go through the KVM runner, its QEMU killed and a kept
+# pagefile that cannot be written back or was deleted; then four real runs of the hello image
+# (traces to stdout and to a pipe, a --volume left as it was, a load error) that boot it,
+# through the KVM runner where this host needs it.
 # Usage: tests/cli.sh [PAGEVISOR]   (JUnit XML to $PAGEVISOR_TEST_RESULTS/cli.xml when set)
 set -u
 PV=${1:-build/pagevisor}
@@ -115,6 +115,23 @@ regex=1 refused trace-proc-new "pagevisor run: --trace /proc/pv-trace: cannot cr
 refused trace-directory "pagevisor run: --trace $tmp: a directory, not a file" --trace "$tmp" "$hello"
 refused pagefile-device "pagevisor run: --pagefile /dev/null: not a regular file (a pagefile must be one)" --pagefile /dev/null "$hello"
 refused pagefile-no-dir "pagevisor run: --pagefile $tmp/none/pf: no such directory $tmp/none" --pagefile "$tmp/none/pf" "$hello"
+# --volume: a directory the user can read and write, checked before the run; through the KVM
+# runner at most 256 MiB of files (a sparse file counts its size), refused before the VM boots.
+refused volume-missing "pagevisor run: --volume $tmp/none: no such directory" --volume "$tmp/none" "$hello"
+refused volume-not-directory "pagevisor run: --volume $tmp/notelf.elf: not a directory" --volume "$tmp/notelf.elf" "$hello"
+mkdir "$tmp/volro"
+if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
+    run unshare -m bash -c "mount -t tmpfs -o ro none '$tmp/volro' && '$PV' run --verbose --volume '$tmp/volro' $hello"
+else
+    chmod 555 "$tmp/volro"
+    run "$PV" run --verbose --volume "$tmp/volro" "$hello"
+fi
+check volume-read-only 118 $status "$out" "^pagevisor run: --volume $tmp/volro: cannot read and write in it: (Read-only file system|Permission denied)\$"
+mkdir "$tmp/volbig"
+truncate -s 300M "$tmp/volbig/sparse"
+refused volume-too-big-for-runner "pagevisor run: --volume $tmp/volbig: 300 MiB of files; a volume carried into the KVM runner VM may hold at most 256 MiB" --runner always --volume "$tmp/volbig" "$hello"
+run "$PV" run --help
+check run-help-volume 0 $status "$out" '^  --volume HOSTDIR +the guest.s volume C: is the directory HOSTDIR'
 mkdir "$tmp/ro"
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
     run unshare -m bash -c "mount -t tmpfs -o ro none '$tmp/ro' && '$PV' run --verbose --trace '$tmp/ro/t.txt' $hello"
@@ -261,6 +278,23 @@ grep -q '^(hello) end' "$tmp/out" && ! grep -q '^#1 ' "$tmp/out" ||
     extra_failure trace-to-pipe-output "the guest's output is not as expected"
 grep -q "$PWD/$hello" "$tmp/err" && ! grep -n '/pv/' "$tmp/err" ||
     extra_failure trace-to-pipe-paths "--verbose names /pv/ paths or not the image's"
+# A run with --volume (hello opens nothing in it): the volume's counters are shown, so the run
+# had it, and afterwards HOSTDIR is exactly as it was, through the KVM runner too: its files,
+# their times, the directories' times, a link inside it and one leading out (still links).
+mkdir -p "$tmp/vol/sub"
+echo one >"$tmp/vol/a.txt"
+echo two >"$tmp/vol/sub/b"
+ln -s a.txt "$tmp/vol/in"
+ln -s /etc/hostname "$tmp/vol/out"
+touch -h -d '2020-01-02 03:04:05' "$tmp/vol/a.txt" "$tmp/vol/sub/b" "$tmp/vol/in" "$tmp/vol/out" \
+    "$tmp/vol/sub" "$tmp/vol"
+listing() { (cd "$tmp/vol" && find . -printf '%p %y %m %s %T@ %l\n' | sort); }
+before=$(listing)
+run "$PV" run --verbose --volume "$tmp/vol" "$hello"
+check volume-run 0 $status "$out" '^pagevisor: volume: 0 files opened, 0 pages read in 0 calls'
+[[ "$(listing)" == "$before" ]] ||
+    extra_failure volume-run-untouched "$(diff <(echo "$before") <(listing))"
+! grep -n '/pv/' <<<"$out" || extra_failure volume-run-no-vm-path "a /pv/ path"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

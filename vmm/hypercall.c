@@ -277,6 +277,52 @@ static void hc_image_read(struct hc_state *s, uint32_t gpa, struct pv_hc_image_r
     put_u32(s, gpa, offsetof(struct pv_hc_image_read, bytes), bytes);
 }
 
+/* A volume file's host failure: said on stderr (which file, where, why), at most ten times. */
+static void volume_failed(struct hc_state *s, int32_t ret)
+{
+    if ((ret == PV_EIO || ret == PV_ENOSPC) && ++s->volume_failures <= 10)
+        fprintf(stderr, "pagevisor: %s%s\n", s->volume->failure,
+                s->volume_failures == 10 ? " (further failures not shown)" : "");
+}
+
+/* The volume's file calls; without --volume each is PV_ENODEV. */
+static void hc_file_open(struct hc_state *s, uint32_t gpa, struct pv_hc_file_open *o)
+{
+    uint32_t handle = 0, created = 0;
+    uint64_t size = 0;
+    int32_t ret = volume_file_open(s->volume, o, &handle, &created, &size);
+    volume_failed(s, ret);
+    put_u32(s, gpa, offsetof(struct pv_hc_file_open, handle), handle);
+    put_u32(s, gpa, offsetof(struct pv_hc_file_open, created), created);
+    put_u32(s, gpa, offsetof(struct pv_hc_file_open, size_lo), (uint32_t)size);
+    put_u32(s, gpa, offsetof(struct pv_hc_file_open, size_hi), (uint32_t)(size >> 32));
+    set_ret(s, gpa, offsetof(struct pv_hc_file_open, ret), ret);
+}
+
+static void hc_file_io(struct hc_state *s, uint32_t gpa, struct pv_hc_file_io *r)
+{
+    uint32_t bytes = 0;
+    int32_t ret = volume_file_io(s->volume, s->mem, r, &bytes);
+    volume_failed(s, ret);
+    put_u32(s, gpa, offsetof(struct pv_hc_file_io, bytes), bytes);
+    set_ret(s, gpa, offsetof(struct pv_hc_file_io, ret), ret);
+}
+
+static void hc_file_close(struct hc_state *s, uint32_t gpa, struct pv_hc_file_close *c)
+{
+    int32_t ret = volume_file_close(s->volume, c->handle);
+    volume_failed(s, ret);
+    set_ret(s, gpa, offsetof(struct pv_hc_file_close, ret), ret);
+}
+
+static void hc_file_set_size(struct hc_state *s, uint32_t gpa, struct pv_hc_file_set_size *z)
+{
+    int32_t ret = volume_file_set_size(s->volume, z->handle,
+                                       (uint64_t)z->size_hi << 32 | z->size_lo);
+    volume_failed(s, ret);
+    set_ret(s, gpa, offsetof(struct pv_hc_file_set_size, ret), ret);
+}
+
 static void hc_shutdown(struct hc_state *s, struct pv_hc_shutdown *sd)
 {
     if (s->verbose && s->log_fd >= 0)
@@ -348,19 +394,10 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_PAGEFILE_IO: hc_pagefile_io(s, value, &block.pagefile_io); break;
     case PV_HC_IMAGE_READ: hc_image_read(s, value, &block.image_read); break;
     case PV_HC_CONSOLE_READ: hc_console_read(s, value, &block.console_read); break;
-    /* No volume (run --volume) yet: every file call says so. */
-    case PV_HC_FILE_OPEN:
-        set_ret(s, value, offsetof(struct pv_hc_file_open, ret), PV_ENODEV);
-        break;
-    case PV_HC_FILE_IO:
-        set_ret(s, value, offsetof(struct pv_hc_file_io, ret), PV_ENODEV);
-        break;
-    case PV_HC_FILE_CLOSE:
-        set_ret(s, value, offsetof(struct pv_hc_file_close, ret), PV_ENODEV);
-        break;
-    case PV_HC_FILE_SET_SIZE:
-        set_ret(s, value, offsetof(struct pv_hc_file_set_size, ret), PV_ENODEV);
-        break;
+    case PV_HC_FILE_OPEN: hc_file_open(s, value, &block.file_open); break;
+    case PV_HC_FILE_IO: hc_file_io(s, value, &block.file_io); break;
+    case PV_HC_FILE_CLOSE: hc_file_close(s, value, &block.file_close); break;
+    case PV_HC_FILE_SET_SIZE: hc_file_set_size(s, value, &block.file_set_size); break;
     case PV_HC_MAX: break;
     }
     return HC_OK;

@@ -15,6 +15,7 @@
 #include "image_store.h"
 #include "pagefile.h"
 #include "pv_abi.h"
+#include "volume.h"
 
 /* What a run has learned from the guest's calls. */
 struct hc_state {
@@ -26,12 +27,14 @@ struct hc_state {
     struct image_store *images;  /* the image files, for demand paging of code (may be NULL) */
     struct pagefile *pagefile;   /* the backing store of paged-out pages (may be NULL) */
     struct console_input *input; /* the guest's console input (NULL: none, always at its end) */
+    struct volume *volume;       /* --volume's files (NULL: none, every file call PV_ENODEV) */
 
     bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */
     unsigned images_run;
     uint64_t calls, bad_calls;
     unsigned pagefile_failures;  /* PV_EIO answers, for rate-limiting their messages */
+    unsigned volume_failures;    /* volume host failures, likewise */
     unsigned long long console_bytes;
     unsigned long long console_input_bytes;
 };

@@ -9,6 +9,7 @@
 #include "run.h"
 #include "runner.h"
 #include "sparse_file.h"
+#include "volume_sync.h"
 
 #ifndef PV_VERSION
 #define PV_VERSION "0.1.0"
@@ -31,7 +32,8 @@ static const char usage[] =
     "  116 no KVM able to run the guest          117 VMM error\n"
     "  118 bad command line, or a file it names that cannot be used: an IMAGE or\n"
     "      --child/--kernel file that is missing or no static i386 ELF executable, a\n"
-    "      --trace/--pagefile path that cannot be written (found before anything boots)\n";
+    "      --trace/--pagefile path that cannot be written, a --volume that is no\n"
+    "      directory you can read and write (found before anything boots)\n";
 
 int main(int argc, char **argv)
 {
@@ -57,6 +59,9 @@ int main(int argc, char **argv)
     /* Not for users: packs a kept pagefile inside the KVM runner VM (run_remote.c). */
     if (strcmp(cmd, "sparse-pack") == 0)
         return sparse_pack_main(argc - 1, argv + 1);
+    /* Not for users either: marks and packs a --volume inside the VM (run_remote.c). */
+    if (strcmp(cmd, "volume-pack") == 0)
+        return volume_pack_main(argc - 1, argv + 1);
     fprintf(stderr, "pagevisor: unknown command '%s'\n\n%s", cmd, usage);
     return PV_EXIT_USAGE;
 }

@@ -36,9 +36,12 @@ const char run_usage[] =
     "  --parallel          start all the images at once (processes run concurrently)\n"
     "  --child IMAGE       load IMAGE without starting it: a process starts it as its child\n"
     "                      (PvCreateProcess by name; repeatable)\n"
+    "  --volume HOSTDIR    the guest's volume C: is the directory HOSTDIR (its files only;\n"
+    "                      names cannot leave it); what the guest writes stays there\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n"
-    "Before anything boots, the kernel and every image must be a static i386 ELF executable\n"
-    "and the --trace and --pagefile paths writable; otherwise the run stops with status 118.\n"
+    "Before anything boots, the kernel and every image must be a static i386 ELF executable,\n"
+    "the --trace and --pagefile paths writable and --volume a directory you can read and\n"
+    "write; otherwise the run stops with status 118.\n"
     "--trace /dev/stdout (or /dev/stderr, a pipe, a FIFO) works, through the runner too.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -105,6 +108,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "trace-format", required_argument, 0, 'F' },
         { "parallel", no_argument, 0, 'p' },
         { "child", required_argument, 0, 'C' },
+        { "volume", required_argument, 0, 'V' },
         { "help", no_argument, 0, 'h' },
         /* Internal: --name WHAT=PATH, WHAT one of kernel, trace, pagefile, imageN (N counting
          * from 0 in the order of o->images): what messages call that file. The KVM runner
@@ -185,6 +189,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             break;
         }
         case 'p': o->parallel = true; break;
+        case 'V': o->volume_path = optarg; break;
         case 'C':
             if (nchildren == PV_MAX_CHILD_IMAGES)
                 return usage_error("%s", "too many --child images");
@@ -208,6 +213,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         o->images[o->nimages++] = (struct image_spec){ .path = children[i], .child = true };
     o->trace_name = o->trace_path;
     o->pagefile_name = o->pagefile_path;
+    o->volume_name = o->volume_path;
     for (size_t i = 0; i < o->nimages; i++)
         o->images[i].name = o->images[i].path;
     return resolve_names(o);
@@ -229,6 +235,8 @@ static int resolve_names(struct run_options *o)
             o->trace_name = eq + 1;
         else if (n == 8 && strncmp(spec, "pagefile", 8) == 0)
             o->pagefile_name = eq + 1;
+        else if (n == 6 && strncmp(spec, "volume", 6) == 0)
+            o->volume_name = eq + 1;
         else if (n > 5 && strncmp(spec, "image", 5) == 0 && spec[5] >= '0' && spec[5] <= '9' &&
                  (idx = strtoul(spec + 5, &end, 10)) < o->nimages && end == eq)
             o->images[idx].name = eq + 1;
@@ -236,7 +244,7 @@ static int resolve_names(struct run_options *o)
             eq = NULL;
         if (!eq) {
             run_options_free(o);
-            return usage_error("--name %s: need kernel, trace, pagefile or imageN=PATH", spec);
+            return usage_error("--name %s: need kernel, trace, pagefile, volume or imageN=PATH", spec);
         }
     }
     return 0;

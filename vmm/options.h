@@ -45,9 +45,11 @@ struct run_options {
     enum trace_format trace_format;
     enum runner_mode runner;
     bool parallel;           /* --parallel: start the images at once */
+    const char *volume_path; /* --volume HOSTDIR: the guest's C:, NULL for none */
     const char *kernel_name;     /* what messages call these files: the user's paths (--name) */
     const char *trace_name;
     const char *pagefile_name;
+    const char *volume_name;
     bool from_host;          /* --name given: a re-run inside the KVM runner for a host
                               * pagevisor, which has checked the command line already */
     const char **name_specs; /* --name WHAT=PATH as given, resolved once the images are known */

@@ -73,6 +73,20 @@ int output_path_check(const char *path, bool pagefile, char *why, size_t whylen)
     return 0;
 }
 
+int volume_dir_check(const char *path, char *why, size_t whylen)
+{
+    struct stat st;
+    if (!path[0])
+        return fail(why, whylen, "an empty path");
+    if (stat(path, &st) != 0)
+        return fail(why, whylen, errno == ENOENT ? "no such directory" : "%s", strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return fail(why, whylen, "not a directory");
+    if (access(path, R_OK | W_OK | X_OK) != 0)
+        return fail(why, whylen, "cannot read and write in it: %s", strerror(errno));
+    return 0;
+}
+
 int output_path_std_fd(const char *path)
 {
     struct stat st, fd_st;
@@ -120,6 +134,7 @@ void name_paths(const struct run_options *o, const char *msg, char *out, size_t 
         name_one(run_kernel_path(o), run_kernel_name(o), &path, &name, at);
         name_one(o->trace_path, o->trace_name, &path, &name, at);
         name_one(o->pagefile_path, o->pagefile_name, &path, &name, at);
+        name_one(o->volume_path, o->volume_name, &path, &name, at);
         for (size_t i = 0; i < o->nimages; i++)
             name_one(o->images[i].path, o->images[i].name, &path, &name, at);
         const char *piece = path ? name : at;
@@ -167,5 +182,7 @@ int run_preflight(const struct run_options *o)
         return refuse(o, "--trace %s: %s", o->trace_path, why);
     if (o->pagefile_path && output_path_check(o->pagefile_path, true, why, sizeof(why)) != 0)
         return refuse(o, "--pagefile %s: %s", o->pagefile_path, why);
+    if (o->volume_path && volume_dir_check(o->volume_path, why, sizeof(why)) != 0)
+        return refuse(o, "--volume %s: %s", o->volume_path, why);
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * preflight.h - what `pagevisor run` checks before anything boots, here or in the KVM runner:
  * the kernel and every image are executables the loader takes, image arguments fit a Multiboot
- * command line, and the --trace and --pagefile paths can be written. A mistake is named in the
+ * command line, the --trace and --pagefile paths can be written and --volume is a usable
+ * directory. A mistake is named in the
  * user's own words, and no file of theirs is created or truncated by the check.
  */
 #ifndef PV_PREFLIGHT_H
@@ -22,6 +23,10 @@ int run_preflight(const struct run_options *o);
  * in an existing directory that takes one. Nothing is truncated; a new file is created to see
  * and removed at once. 0, or -1 with the reason in why (not naming path). */
 int output_path_check(const char *path, bool pagefile, char *why, size_t whylen);
+
+/* Whether --volume's path is a directory the user may list, read and write in. 0, or -1 with
+ * the reason in why (not naming path). */
+int volume_dir_check(const char *path, char *why, size_t whylen);
 
 /* Which of our standard output (1) or error (2) path names, the very file open there (as
  * /dev/stdout, /dev/fd/1 or the file's own name do); -1 for neither. */

@@ -28,6 +28,7 @@
 #include "run_stats.h"
 #include "symbols.h"
 #include "vcpu_loop.h"
+#include "volume.h"
 
 static int load_guest(struct vm *vm, const struct run_options *o, const char *kernel)
 {
@@ -79,6 +80,7 @@ struct session {
     struct vm vm;
     bool vm_created, images_open, disasm_open;
     struct pagefile pagefile;
+    struct volume volume;
     FILE *trace;
     struct fault_tracer tracer;
     struct image_store images;
@@ -95,6 +97,7 @@ static void session_close(struct session *s)
     if (s->images_open)
         image_store_close(&s->images);
     pagefile_close(&s->pagefile);
+    volume_close(&s->volume);
     tracer_free(&s->tracer);
     symbolizer_close(&s->syms);
     if (s->trace)
@@ -114,6 +117,7 @@ static int session_open(struct session *s, const struct run_options *o)
     memset(s, 0, sizeof(*s));
     s->kvm_fd = -1;
     s->pagefile.fd = -1;
+    s->volume.dirfd = -1;
     if (kvm_open(&s->kvm_fd, why, sizeof(why)) != KVM_OPEN_OK) {
         fprintf(stderr, "pagevisor: %s\n", why);
         return PV_EXIT_INCAPABLE;
@@ -158,6 +162,15 @@ static int session_open(struct session *s, const struct run_options *o)
             &s->tracer);
     s->hc.images = &s->images;
     s->hc.pagefile = &s->pagefile;
+    if (o->volume_path) {
+        if (volume_open(&s->volume, o->volume_path, why, sizeof(why)) != 0) {
+            char named[sizeof(why)];
+            name_paths(o, why, named, sizeof(named));
+            fprintf(stderr, "pagevisor: %s\n", named);
+            return PV_EXIT_VMM_ERROR;
+        }
+        s->hc.volume = &s->volume;
+    }
     console_input_init(&s->input, STDIN_FILENO);
     s->input_open = true;
     s->hc.input = &s->input;
@@ -180,6 +193,8 @@ static int run_direct(const struct run_options *o)
         run_stats_print(stderr, &rs);
     if (o->verbose)
         pagefile_print_stats(&s.pagefile, stderr);
+    if (o->verbose && volume_is_open(&s.volume))
+        volume_print_stats(&s.volume, stderr);
     if (s.trace)
         trace_stats(&s.tracer.writer, tracer_now_ns(&s.tracer, vcpu_read_tsc(&s.vm)), rs.items,
                     rs.n);

@@ -31,6 +31,11 @@ void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
         add(rs, "image_page_reads", (double)hc->images->pages);
         add(rs, "image_read_calls", (double)hc->images->reads);
     }
+    if (volume_is_open(hc->volume)) {
+        add(rs, "volume_files_opened", (double)hc->volume->stats.files_opened);
+        add(rs, "volume_pages_read", (double)hc->volume->stats.pages_read);
+        add(rs, "volume_pages_written", (double)hc->volume->stats.pages_written);
+    }
     add(rs, "vm_exits", (double)st->exits);
     add(rs, "hypercalls", (double)hc->calls);
     add(rs, "exits_per_fault", t->faults ? (double)st->exits / (double)t->faults : 0);
@@ -59,6 +64,11 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
             value_of(rs, "pagefile_read_calls"), value_of(rs, "pagefile_pages_written"),
             value_of(rs, "pagefile_write_calls"), value_of(rs, "image_page_reads"),
             value_of(rs, "image_read_calls"));
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->items[i].name, "volume_files_opened") == 0)
+            fprintf(f, "pagevisor: volume %.0f files opened, %.0f pages read, %.0f pages "
+                    "written\n", value_of(rs, "volume_files_opened"),
+                    value_of(rs, "volume_pages_read"), value_of(rs, "volume_pages_written"));
     fprintf(f, "pagevisor: %.0f VM exits, %.0f hypercalls, %.4f exits per fault", 
             value_of(rs, "vm_exits"), value_of(rs, "hypercalls"),
             value_of(rs, "exits_per_fault"));

@@ -1,6 +1,6 @@
 /*
- * run_stats.h - the counters of a run in one place: faults by kind, pagefile and image traffic,
- * VM exits and exits per fault. Printed at exit and written at the end of a trace.
+ * run_stats.h - the counters of a run in one place: faults by kind, pagefile, image and volume
+ * traffic, VM exits and exits per fault. Printed at exit and written at the end of a trace.
  */
 #ifndef PV_RUN_STATS_H
 #define PV_RUN_STATS_H

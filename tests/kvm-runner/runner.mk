@@ -7,7 +7,7 @@
 # RUNNER_OBJS: the runner's host code, linked into build/pagevisor (and its static twin).
 
 RUNNER_SRCS := vmm/runner/runner.c vmm/runner/cpio.c vmm/fdio.c vmm/prefix.c vmm/input_wait.c \
-               vmm/runner/sparse_file.c
+               vmm/runner/sparse_file.c vmm/runner/volume_sync.c
 RUNNER_OBJS := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(RUNNER_SRCS))
 
 $(RUNNER_OBJS): $(BUILD)/vmm/%.o: vmm/%.c $(VMM_HEADERS) shared/pv_abi.h

@@ -103,6 +103,24 @@ static void drains_and_decodes_records(void)
     free(trace_text);
 }
 
+/* A file-backed page-in (a mapped volume file) is its own resolution, counted and named. */
+static void file_reads_are_counted_and_named(void)
+{
+    struct fault_tracer t;
+    start(&t, TRACE_TEXT);
+    write_record(PV_FAULT_FILE_READ, 0x00500000u);
+    write_record(PV_FAULT_IMAGE_READ, 0x00501000u);
+    write_record(PV_FAULT_FILE_READ, 0x00502000u);
+    tracer_drain(&t);
+    CU_ASSERT_EQUAL(t.faults, 3u);
+    CU_ASSERT_EQUAL(t.by_resolution[PV_FAULT_FILE_READ], 2u);
+    CU_ASSERT_EQUAL(t.by_resolution[PV_FAULT_IMAGE_READ], 1u);
+    stop(&t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, "cr2 00500000"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, " file_read"));
+    free(trace_text);
+}
+
 /* The same instruction faulting on pages it already faulted on counts (A A, A B A B), a
  * fault at another EIP or by another process starts over; the longest run is kept. */
 static void counts_refaults_at_one_eip(void)
@@ -336,6 +354,7 @@ static void process_table_is_bounded(void)
 
 static const struct unit_test tests[] = {
     UNIT_TEST(drains_and_decodes_records),
+    UNIT_TEST(file_reads_are_counted_and_named),
     UNIT_TEST(counts_refaults_at_one_eip),
     UNIT_TEST(ring_wraps_around),
     UNIT_TEST(hostile_ring_is_not_followed),

@@ -220,6 +220,38 @@ static void test_cpio_roundtrip(void)
     close(fd);
 }
 
+/* A --volume's symbolic links go in as links: mode 0120777, the target as the data. */
+static void test_cpio_symlink(void)
+{
+    int fd = tmp_fd();
+    CU_ASSERT_FATAL(fd >= 0);
+    struct cpio_writer w;
+    cpio_writer_init(&w, fd);
+    CU_ASSERT_EQUAL(cpio_add_symlink(&w, "pv/.volume/in", "sub/a.txt"), 0);
+    CU_ASSERT_EQUAL(cpio_add_symlink(&w, "pv/.volume/out", "/etc/passwd"), 0);
+    CU_ASSERT_EQUAL(cpio_add_symlink(&w, "pv/.volume/empty", ""), -1);
+    CU_ASSERT_EQUAL(cpio_add_symlink(&w, "pv/../x", "a"), -1);
+    CU_ASSERT_EQUAL(cpio_finish(&w), 0);
+    cpio_writer_free(&w);
+    size_t len;
+    unsigned char *buf = slurp_fd(fd, &len);
+    CU_ASSERT_FATAL(buf != NULL);
+    struct entry e[16];
+    int n = parse_newc(buf, len, e, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 4); /* pv, pv/.volume, two links */
+    const struct entry *x = find_entry(e, n, "pv/.volume/in");
+    CU_ASSERT_FATAL(x != NULL);
+    CU_ASSERT_EQUAL(x->mode, 0120777);
+    CU_ASSERT_EQUAL(x->size, 9);
+    CU_ASSERT(memcmp(x->data, "sub/a.txt", 9) == 0);
+    x = find_entry(e, n, "pv/.volume/out");
+    CU_ASSERT_FATAL(x != NULL);
+    CU_ASSERT_EQUAL(x->size, 11);
+    CU_ASSERT_EQUAL(find_entry(e, n, "pv/.volume")->mode, 040755);
+    free(buf);
+    close(fd);
+}
+
 static void test_cpio_refuses(void)
 {
     int fd = tmp_fd();
@@ -637,6 +669,7 @@ static void test_frames_vm_error(void)
 
 static const struct unit_test tests[] = {
     { "cpio round trip", test_cpio_roundtrip },
+    { "cpio symbolic links", test_cpio_symlink },
     { "cpio refuses bad entries", test_cpio_refuses },
     { "cpio path normalization", test_cpio_normalize },
     { "cpio read by busybox cpio", test_cpio_busybox },

@@ -242,6 +242,8 @@ static void formats_and_names(void)
     CU_ASSERT_EQUAL(trace_format_parse("xml", &f), -1);
     CU_ASSERT_STRING_EQUAL(fault_resolution_name(PV_FAULT_COPY_ON_WRITE), "copy_on_write");
     CU_ASSERT_STRING_EQUAL(fault_resolution_name(PV_FAULT_IN_PAGE_ERROR), "in_page_error");
+    CU_ASSERT_STRING_EQUAL(fault_resolution_name(PV_FAULT_FILE_READ), "file_read");
+    CU_ASSERT_STRING_EQUAL(fault_resolution_name(PV_FAULT_RESOLUTION_MAX), "unknown");
     CU_ASSERT_STRING_EQUAL(fault_resolution_name(999), "unknown");
     char words[48];
     fault_access_words(5, false, words, sizeof(words));

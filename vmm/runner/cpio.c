@@ -234,6 +234,27 @@ int cpio_add_file_fd(struct cpio_writer *w, const char *path, unsigned mode, uin
     return pad4(w);
 }
 
+int cpio_add_symlink(struct cpio_writer *w, const char *path, const char *target)
+{
+    char name[PATH_MAX];
+    size_t len = strlen(target);
+    if (len == 0 || len >= PATH_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (cpio_normalize_path(path, name, sizeof(name)) < 0)
+        return -1;
+    if (have_dir(w, name)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (add_parents(w, name) < 0 ||
+        write_header(w, name, S_IFLNK | 0777, 1, w->mtime, (uint32_t)len) < 0 ||
+        write_all(w, target, len) < 0)
+        return -1;
+    return pad4(w);
+}
+
 int cpio_finish(struct cpio_writer *w)
 {
     return write_header(w, CPIO_TRAILER, 0, 1, 0, 0);

@@ -2,9 +2,9 @@
  * cpio.h - a small writer of newc ("070701") cpio archives, the format Linux unpacks as an
  * initramfs. The KVM runner (runner.c) writes each job's files with it.
  *
- * Entries are directories and regular files, named by paths relative to the archive's root
- * ("pv/bin/pagevisor"; a leading '/' is dropped, "." and repeated slashes are folded, ".." is
- * refused). The parent directories of every entry are added first (mode 0755) unless the
+ * Entries are directories, regular files and symbolic links, named by paths relative to the
+ * archive's root ("pv/bin/pagevisor"; a leading '/' is dropped, "." and repeated slashes are
+ * folded, ".." is refused). The parent directories of every entry are added first (mode 0755) unless the
  * archive already has them, and a directory is never added twice. Owner and group are 0 (root).
  * Sizes are limited to 4 GiB - 1 per file by the format.
  *
@@ -41,6 +41,9 @@ int cpio_add_file(struct cpio_writer *w, const char *path, unsigned mode,
  * error: EIO). mtime is stored as given. */
 int cpio_add_file_fd(struct cpio_writer *w, const char *path, unsigned mode, uint32_t mtime,
                      int src_fd, uint64_t size);
+
+/* A symbolic link to target (stored as given: it is not resolved or checked). */
+int cpio_add_symlink(struct cpio_writer *w, const char *path, const char *target);
 
 /* The trailer entry. The archive is complete after it. Does not close fd. */
 int cpio_finish(struct cpio_writer *w);

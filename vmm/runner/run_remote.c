@@ -6,11 +6,13 @@
  * static twin of this one) runs the guest directly on the VM's own KVM. Our standard input is
  * its guest's console input: the runner's stdin relay brings it what the guest asks for, read
  * here the way a direct run reads it (console_input.c: a terminal switched on the first
- * request, Ctrl-D as the end).
+ * request, Ctrl-D as the end). A --volume directory goes in as it is (symbolic links as links),
+ * and what the run created or changed in it comes back packed (volume_sync.h) into it.
  */
 #include "run_remote.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "preflight.h"
 #include "pv_abi.h"
 #include "runner.h"
+#include "volume_sync.h"
 
 /* Where the trace is written inside the VM: a link to the runner's live port, so that the
  * records reach --trace's path on the host as the run goes on. */
@@ -38,13 +41,25 @@
  * KVM being slower than the guest's own limit assumes. */
 #define RUNNER_TIME_ALLOWANCE 60u
 
-/* With a kept pagefile the command runs under sh, which packs the pagefile after it. */
+/* --volume's copy inside the VM, and the files the run created or changed there, packed
+ * (volume_sync.h) for the way back. */
+#define RUNNER_VM_VOLUME "/pv/.volume"
+#define RUNNER_VM_VOLUME_PACKED "/tmp/pagevisor-volume.packed"
+
+/* With a kept pagefile or a volume the command runs under sh: the volume's files are marked
+ * before it, and after it the pagefile and the volume are packed, whatever its status. */
 #define STR_(x) #x
 #define STR(x) STR_(x)
-static const char pack_script[] =
-    "\"$@\"; s=$?; if [ -e " RUNNER_VM_PAGEFILE " ]; then " RUNNER_VM_PAGEVISOR " sparse-pack "
-    RUNNER_VM_PAGEFILE " " RUNNER_VM_PAGEFILE_PACKED " || s=" STR(PV_EXIT_VMM_ERROR) "; fi; "
-    "exit $s";
+static const char volume_mark_script[] =
+    RUNNER_VM_PAGEVISOR " volume-pack --mark " RUNNER_VM_VOLUME " || exit "
+    STR(PV_EXIT_VMM_ERROR) "; ";
+static const char run_script[] = "\"$@\"; s=$?; ";
+static const char pagefile_pack_script[] =
+    "if [ -e " RUNNER_VM_PAGEFILE " ]; then " RUNNER_VM_PAGEVISOR " sparse-pack "
+    RUNNER_VM_PAGEFILE " " RUNNER_VM_PAGEFILE_PACKED " || s=" STR(PV_EXIT_VMM_ERROR) "; fi; ";
+static const char volume_pack_script[] =
+    RUNNER_VM_PAGEVISOR " volume-pack " RUNNER_VM_VOLUME " " RUNNER_VM_VOLUME_PACKED " || s="
+    STR(PV_EXIT_VMM_ERROR) "; ";
 
 struct argv_builder {
     char **v;
@@ -140,7 +155,13 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
     char mem[32], timeout[32];
     snprintf(mem, sizeof(mem), "%llu", (unsigned long long)o->mem);
     snprintf(timeout, sizeof(timeout), "%u", o->timeout);
-    int rc = o->pagefile_path ? push_all(b, "/bin/sh", "-c", pack_script, "sh", NULL) : 0;
+    char script[sizeof(volume_mark_script) + sizeof(run_script) + sizeof(pagefile_pack_script) +
+                sizeof(volume_pack_script) + 16];
+    snprintf(script, sizeof(script), "%s%s%s%sexit $s", o->volume_path ? volume_mark_script : "",
+             run_script, o->pagefile_path ? pagefile_pack_script : "",
+             o->volume_path ? volume_pack_script : "");
+    int rc = o->pagefile_path || o->volume_path ?
+             push_all(b, "/bin/sh", "-c", script, "sh", NULL) : 0;
     rc = rc ? rc : push_all(b, RUNNER_VM_PAGEVISOR, "run", "--runner", "never", "--kernel", kernel,
                       "--mem", mem, "--timeout", timeout, "--cmdline", o->cmdline, NULL);
     if (rc == 0 && o->verbose)
@@ -172,6 +193,16 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
                       o->trace_format == TRACE_CHROME ? "chrome" : "text", NULL);
     if (rc == 0 && o->parallel)
         rc = push(b, "--parallel");
+    if (rc == 0 && o->volume_path) {
+        char *vm_path = strdup(RUNNER_VM_VOLUME);
+        if (!vm_path)
+            return -1;
+        files[*nfiles] = (struct runner_file){ .host_path = o->volume_path, .vm_path = vm_path,
+                                               .volume = 1 };
+        (*nfiles)++;
+        rc = push_all(b, "--volume", RUNNER_VM_VOLUME, NULL);
+        rc = rc ? rc : push_name(b, "volume", o->volume_name);
+    }
     for (size_t i = o->nstart; i < o->nimages && rc == 0; i++) {
         const char *image = put(files, nfiles, o->images[i].path);
         if (!image)
@@ -212,21 +243,43 @@ int run_remote(const struct run_options *o)
     struct argv_builder b = { 0 };
     struct console_input input;
     console_input_init(&input, STDIN_FILENO);
-    struct runner_file *files = calloc(o->nimages + 1, sizeof(*files));
+    if (o->volume_path) {
+        /* The VM's RAM holds the volume, the guest and what comes back: a limit, said now. */
+        uint64_t bytes;
+        char why[PATH_MAX + 128];
+        if (volume_measure(o->volume_path, &bytes, why, sizeof(why)) != 0) {
+            fprintf(stderr, "pagevisor run: --volume %s: cannot read it all: %s\n",
+                    o->volume_name, why);
+            console_input_close(&input);
+            return PV_EXIT_USAGE;
+        }
+        if (bytes > VOLUME_SYNC_LIMIT) {
+            fprintf(stderr, "pagevisor run: --volume %s: %llu MiB of files; a volume carried "
+                    "into the KVM runner VM may hold at most %llu MiB\n", o->volume_name,
+                    (unsigned long long)((bytes + (1u << 20) - 1) >> 20),
+                    (unsigned long long)(VOLUME_SYNC_LIMIT >> 20));
+            console_input_close(&input);
+            return PV_EXIT_USAGE;
+        }
+    }
+    struct runner_file *files = calloc(o->nimages + 2, sizeof(*files));
     size_t nfiles = 0;
     int status = PV_EXIT_VMM_ERROR;
     if (!files || build_command(o, &b, files, &nfiles) != 0) {
         fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
     } else {
-        struct runner_file outputs[1];
+        struct runner_file outputs[2];
         size_t nout = 0;
         /* A trace file comes over the live port as it is written; a trace to /dev/stdout or
          * /dev/stderr is written inside the VM to its own stdout or stderr, which are relayed. */
-        struct runner_file live = { o->trace_path, RUNNER_VM_TRACE, 0, 0, NULL };
+        struct runner_file live = { o->trace_path, RUNNER_VM_TRACE, 0, 0, NULL, 0 };
         bool live_trace = o->trace_path && strcmp(vm_trace_path(o), RUNNER_VM_TRACE) == 0;
         if (o->pagefile_path)
             outputs[nout++] = (struct runner_file){ o->pagefile_path, RUNNER_VM_PAGEFILE_PACKED,
-                                                    0600, 1, "the pagefile" };
+                                                    0600, 1, "the pagefile", 0 };
+        if (o->volume_path)
+            outputs[nout++] = (struct runner_file){ o->volume_path, RUNNER_VM_VOLUME_PACKED,
+                                                    0, 0, "the volume", 1 };
         struct runner_job job = {
             .argv = b.v,
             .inputs = files,

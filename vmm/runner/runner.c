@@ -28,6 +28,7 @@
 #include "input_wait.h"
 #include "prefix.h"
 #include "sparse_file.h"
+#include "volume_sync.h"
 #include "pv_abi.h"
 #include "fdio.h"
 
@@ -887,6 +888,64 @@ static int put_path(struct cpio_writer *w, const char *host, const char *vm, int
     return rc;
 }
 
+/* A --volume directory: like put_path, but a symbolic link goes in as a link (the pagevisor
+ * inside refuses one leading out of the volume as a direct run does), and a file that is
+ * neither a regular file, a directory nor a link is left out with a warning. */
+static int put_volume(struct cpio_writer *w, const char *host, const char *vm, int depth)
+{
+    struct stat st;
+    /* The volume itself may be given by a link; inside it, links stay links. */
+    if ((depth == 0 ? stat(host, &st) : lstat(host, &st)) < 0) {
+        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        return -1;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(host, target, sizeof(target) - 1);
+        if (n < 0 || (target[n] = '\0', cpio_add_symlink(w, vm, target) < 0)) {
+            errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (S_ISREG(st.st_mode))
+        return put_path(w, host, vm, depth);
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: KVM runner: warning: %s skipped (not a regular file, directory or "
+                "symbolic link)\n", prog, host);
+        return 0;
+    }
+    if (depth > RUNNER_MAX_DEPTH) {
+        errmsg("KVM runner: cannot put %s: directories nested too deep", host);
+        return -1;
+    }
+    if (cpio_add_dir(w, vm, st.st_mode & 07777) < 0) {
+        errmsg("KVM runner: cannot put %s at %s: %s", host, vm, strerror(errno));
+        return -1;
+    }
+    DIR *d = opendir(host);
+    if (!d) {
+        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char h[PATH_MAX], v[PATH_MAX];
+        if (snprintf(h, sizeof(h), "%s/%s", host, de->d_name) >= (int)sizeof(h) ||
+            snprintf(v, sizeof(v), "%s/%s", vm, de->d_name) >= (int)sizeof(v)) {
+            errmsg("KVM runner: cannot put %s/%s: path too long", host, de->d_name);
+            rc = -1;
+            break;
+        }
+        rc = put_volume(w, h, v, depth + 1);
+    }
+    closedir(d);
+    return rc;
+}
+
 /* Append a shell-quoted word: 'it'\''s' */
 static int quote_word(char **buf, size_t *len, size_t *cap, const char *word)
 {
@@ -1080,7 +1139,8 @@ static int write_initrd(struct run *r)
     for (size_t i = 0; i < job->n_inputs; i++) {
         char vm[PATH_MAX];
         if (check_vm_path(job->inputs[i].vm_path, true, vm, sizeof(vm)) < 0 ||
-            put_path(&w, job->inputs[i].host_path, vm, 0) < 0)
+            (job->inputs[i].volume ? put_volume(&w, job->inputs[i].host_path, vm, 0) :
+             put_path(&w, job->inputs[i].host_path, vm, 0)) < 0)
             goto done;
     }
     if (cpio_finish(&w) < 0) {
@@ -1197,6 +1257,21 @@ static int out_end(void *ctx, const char *vm_path)
     (void)vm_path;
 
     out_cannot(r, cannot, sizeof(cannot));
+    if (out->volume) {
+        /* Only what the run created or changed comes back, into the directory. */
+        unsigned written, unchanged;
+        char why[4000];
+        if (volume_unpack(r->out_fd, host, &written, &unchanged, why, sizeof(why)) != 0) {
+            snprintf(r->store_error, sizeof(r->store_error), "%s: %s", cannot, why);
+        } else {
+            r->out_done[r->out_idx] = true;
+            rc = 0;
+            if (r->job->verbose)
+                fprintf(stderr, "%s: KVM runner: %u file(s) of the volume written back to %s, "
+                        "%u unchanged\n", prog, written, host, unchanged);
+        }
+        goto done;
+    }
     if (r->out_existed[r->out_idx] && lstat(host, &st) < 0 && errno == ENOENT) {
         fflush(stdout);
         fprintf(stderr, "%s: %s%s%s was deleted during the run; it is written back as a new "
@@ -1830,7 +1905,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
     }
     for (size_t i = 0; i < job->n_outputs; i++) {
         struct stat st;
-        if (!host_output_ok(job->outputs[i].host_path)) {
+        if (!job->outputs[i].volume && !host_output_ok(job->outputs[i].host_path)) {
             err = EINVAL;
             goto out;
         }

@@ -33,6 +33,9 @@ struct runner_file {
                             * written to the host file with its holes */
     const char *what;      /* outputs: what messages call it, e.g. "the pagefile" (NULL: the
                             * path alone) */
+    int volume;            /* inputs: a --volume directory: symbolic links are put as links,
+                            * other special files left out; outputs: the VM file is a packed
+                            * volume (volume_sync.h) written back into host_path, a directory */
 };
 
 struct runner_job {

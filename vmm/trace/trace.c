@@ -32,6 +32,7 @@ const char *fault_resolution_name(uint32_t resolution)
         [PV_FAULT_BUGCHECK] = "bug_check",
         [PV_FAULT_SPURIOUS] = "spurious",
         [PV_FAULT_IN_PAGE_ERROR] = "in_page_error",
+        [PV_FAULT_FILE_READ] = "file_read",
     };
     if (resolution < PV_FAULT_RESOLUTION_MAX && names[resolution])
         return names[resolution];
