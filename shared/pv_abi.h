@@ -190,6 +190,13 @@ struct pv_trace_ring {
 #define PV_FAULT_KERNEL_MODE 0x2u /* the fault was taken in ring 0 */
 #define PV_FAULT_HAS_VAD     0x4u /* vad_* describe the VAD that covers cr2 */
 
+/* Where an image_read or file_read fault's page came from (pv_fault_record.backing). */
+#define PV_BACKING_KIND_MASK   0xF0000000u
+#define PV_BACKING_IMAGE       0x10000000u /* | the boot module's index: the image file */
+#define PV_BACKING_FILE        0x20000000u /* | the volume file's handle (PV_HC_FILE_OPEN) */
+#define PV_BACKING_SYSTEM_DLL  0x30000000u /* ntdll, carried inside the kernel file */
+#define PV_BACKING_OFFSET_NONE 0xFFFFFFFFu
+
 struct pv_fault_record {
     PV_IN uint32_t seq;          /* the guest's fault count, from 1 */
     PV_IN uint32_t pid;          /* 0 for the kernel (System) */
@@ -199,6 +206,9 @@ struct pv_fault_record {
     PV_IN uint32_t resolution;   /* enum pv_fault_resolution */
     PV_IN uint32_t status;       /* NTSTATUS when the process is ended, bug-check code */
     PV_IN uint32_t vad_start, vad_end, vad_protection; /* end inclusive; protection MM_* */
+    PV_IN uint32_t backing;      /* an image_read or file_read: PV_BACKING_* | which file; else 0 */
+    PV_IN uint32_t backing_offset; /* the faulting page's byte offset in that file
+                                    * (PV_BACKING_OFFSET_NONE: a page assembled from pieces) */
     PV_IN uint32_t regs[8];      /* eax ecx edx ebx esp ebp esi edi at the fault */
     PV_IN uint64_t tsc_start, tsc_end; /* rdtsc on entry to and exit from the handler */
 };

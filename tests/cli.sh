@@ -297,13 +297,17 @@ check volume-run 0 $status "$out" '^pagevisor: volume: 0 files opened, 0 pages r
 ! grep -n '/pv/' <<<"$out" || extra_failure volume-run-no-vm-path "a /pv/ path"
 # The file services on a volume (vol-files: create, write, read, sizes, a section's view
 # flushed into the file, refusals): through the KVM runner what the guest wrote is in HOSTDIR
-# afterwards, and nothing else appeared.
+# afterwards, and nothing else appeared; the trace names the file and offset of each file page
+# read in (file_read) and of image pages (the system DLL's: in the kernel).
 mkdir "$tmp/vol2"
-run "$PV" run --volume "$tmp/vol2" build/images/vol-files.elf
+run "$PV" run --volume "$tmp/vol2" --trace "$tmp/vol2.trace" build/images/vol-files.elf
 check volume-file-services 0 $status "$out" '^vol-files: exit\(0\)$'
 [[ "$(cd "$tmp/vol2" && ls -A)" == "vol-files.txt" &&
    "$(od -An -c "$tmp/vol2/vol-files.txt" | tr -s ' ')" == " H E L L O \0 \0 \0 \0 \0" ]] ||
     extra_failure volume-file-services-on-host "$(ls -la "$tmp/vol2"; od -c "$tmp/vol2"/* 2>&1)"
+grep -q ': file_read from C:\\vol-files.txt+0x1000$' "$tmp/vol2.trace" &&
+    grep -q ': image_read from ntdll (in the kernel)+0x0$' "$tmp/vol2.trace" ||
+    extra_failure volume-trace-names-files "$(grep -E '_read' "$tmp/vol2.trace")"
 # Nothing lost: a 16 MiB file, 4 times guest RAM, mapped and every 32-bit word incremented by
 # two processes in turn (map-increment twice, the second without NtFlushVirtualMemory: closing
 # its view and section writes the pages back): afterwards the host file holds exactly word

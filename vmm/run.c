@@ -88,7 +88,24 @@ struct session {
     bool input_open;
     struct hc_state hc;
     struct symbolizer syms;
+    const struct run_options *options;
 };
+
+/* The trace names the file an image_read or file_read came from: an image by the name the user
+ * gave it (its base name), a volume file by its name in the volume. */
+static void backing_name(void *ctx, uint32_t backing, char *out, size_t len)
+{
+    const struct session *s = ctx;
+    uint32_t which = backing & ~PV_BACKING_KIND_MASK;
+
+    if ((backing & PV_BACKING_KIND_MASK) == PV_BACKING_IMAGE && which < s->options->nimages) {
+        const char *name = s->options->images[which].name, *slash = strrchr(name, '/');
+        snprintf(out, len, "%s", slash ? slash + 1 : name);
+    } else if ((backing & PV_BACKING_KIND_MASK) == PV_BACKING_FILE && which >= 1 &&
+               which <= PV_FILES_MAX && s->volume.files[which - 1].fd >= 0) {
+        snprintf(out, len, "C:\\%s", s->volume.files[which - 1].name);
+    }
+}
 
 static void session_close(struct session *s)
 {
@@ -143,6 +160,9 @@ static int session_open(struct session *s, const struct run_options *o)
     s->images_open = image_store_open(&s->images, paths, o->nimages) == 0;
     symbolizer_open(&s->syms, run_kernel_path(o), paths, o->nimages);
     s->tracer.syms = &s->syms;
+    s->options = o;
+    s->tracer.backing_name = backing_name;
+    s->tracer.backing_ctx = s;
     free(paths);
     if (!s->images_open)
         return PV_EXIT_VMM_ERROR;

@@ -580,6 +580,8 @@ VOID MiInitializeFaultTrace(VOID);
 VOID MiBeginFaultRecord(PMI_FAULT_INFO Fault, ULONG FaultCode, ULONG Va, KPROCESSOR_MODE Mode,
                         PKTRAP_FRAME TrapFrame);
 VOID MiEndFaultRecord(PMI_FAULT_INFO Fault, ULONG Resolution, NTSTATUS Status);
+/* The read paths say where the faulting page came from (PV_BACKING_*, its file offset). */
+extern ULONG MiFaultBacking, MiFaultBackingOffset;
 
 /* mmquery.c: pagevisor's query services for test images. */
 NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length);

@@ -28,7 +28,7 @@ typedef struct _MI_TRACE_RING
     struct pv_fault_record Records[MI_TRACE_RING_CAPACITY];
 } MI_TRACE_RING;
 
-_Static_assert(sizeof(struct pv_fault_record) == 112, "pv_fault_record layout");
+_Static_assert(sizeof(struct pv_fault_record) == 120, "pv_fault_record layout");
 _Static_assert((MI_TRACE_RING_CAPACITY & (MI_TRACE_RING_CAPACITY - 1)) == 0,
                "ring capacity is a power of two");
 
@@ -130,6 +130,10 @@ static VOID MiWriteTraceRecord(const struct pv_fault_record *Record)
     Header->head = Head + 1;
 }
 
+/* Where the page of the fault being resolved came from (set by the read paths of mm/section.c,
+ * taken into the record when the fault ends). One fault at a time: nothing runs meanwhile. */
+ULONG MiFaultBacking, MiFaultBackingOffset;
+
 VOID MiEndFaultRecord(PMI_FAULT_INFO Fault, ULONG Resolution, NTSTATUS Status)
 {
     struct pv_fault_record *Record = &Fault->Record;
@@ -144,6 +148,12 @@ VOID MiEndFaultRecord(PMI_FAULT_INFO Fault, ULONG Resolution, NTSTATUS Status)
         Record->vad_end = MI_VPN_TO_VA_ENDING(Fault->Vad->EndingVpn);
         Record->vad_protection = Fault->Vad->u.VadFlags.Protection;
     }
+    if (Resolution == PV_FAULT_IMAGE_READ || Resolution == PV_FAULT_FILE_READ)
+    {
+        Record->backing = MiFaultBacking;
+        Record->backing_offset = MiFaultBackingOffset;
+    }
+    MiFaultBacking = 0;
     if (Resolution < PV_FAULT_RESOLUTION_MAX)
         MmFaultsByResolution[Resolution]++;
     Record->tsc_end = __rdtsc();

@@ -929,9 +929,13 @@ static NTSTATUS MiReadImageSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE
     Limit = MiReadAroundSize(&Section->ReadAround, Index,
                              (Protection & MM_EXECUTE) ? MI_IMAGE_CODE_CLUSTER
                                                        : MI_IMAGE_DATA_CLUSTER);
+    MiFaultBacking = Section->Module->InKernel ? PV_BACKING_SYSTEM_DLL
+                                               : PV_BACKING_IMAGE | Section->Module->Index;
+    MiFaultBackingOffset = PV_BACKING_OFFSET_NONE;
     if (LdrImagePageFileOffset(Section->Segments, Section->SegmentCount,
                                Section->ImageBase + Index * PAGE_SIZE, &Offset))
     {
+        MiFaultBackingOffset = Offset;
         for (j = 1; Count < Limit && MiImageClusterPage(Section, Index + j, Offset + j * PAGE_SIZE);
              j++)
             Count++;
@@ -1352,6 +1356,8 @@ static NTSTATUS MiReadFileSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE 
         return MiInPageError(PointerPte, STATUS_UNEXPECTED_IO_ERROR);
     }
     MmInfoCounters.FilePagesRead++;
+    MiFaultBacking = PV_BACKING_FILE | Section->File->HostHandle;
+    MiFaultBackingOffset = Index * PAGE_SIZE;
     MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
     MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE |
                                       PTE_ACCESSED } });

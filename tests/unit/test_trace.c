@@ -163,6 +163,38 @@ static void text_format_reads_like_pte(void)
     free(t);
 }
 
+/* An image or file page-in names its file and offset: text "from NAME+0xOFF", JSON a "backing"
+ * object (offset null when the page was assembled from pieces); other faults have neither. */
+static void page_ins_name_their_file(void)
+{
+    struct fault_event e = sample_event();
+    e.resolution = PV_FAULT_FILE_READ;
+    snprintf(e.backing, sizeof(e.backing), "C:\\big \"file\".bin");
+    e.backing_offset = 0x3000;
+    char *t = write_event(TRACE_TEXT, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "(not-present write user): file_read from C:\\big \"file\""
+                                     ".bin+0x3000\n"));
+    free(t);
+    t = write_event(TRACE_JSONL, &e);
+    CU_ASSERT_TRUE(json_is_valid(strtok(t, "\n")));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "\"backing\":{\"file\":\"C:\\\\big \\\"file\\\".bin\","
+                                     "\"offset\":12288}"));
+    free(t);
+    e.resolution = PV_FAULT_IMAGE_READ;
+    snprintf(e.backing, sizeof(e.backing), "hello.elf");
+    e.backing_offset = PV_BACKING_OFFSET_NONE;
+    t = write_event(TRACE_JSONL, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "\"backing\":{\"file\":\"hello.elf\",\"offset\":null}"));
+    free(t);
+    t = write_event(TRACE_TEXT, &e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, ": image_read from hello.elf\n"));
+    free(t);
+    e = sample_event();
+    t = write_event(TRACE_JSONL, &e);
+    CU_ASSERT_PTR_NULL(strstr(t, "\"backing\""));
+    free(t);
+}
+
 static void jsonl_lines_parse(void)
 {
     char *t = write_trace(TRACE_JSONL, 3);
@@ -258,6 +290,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(large_pde_has_no_pte),
     UNIT_TEST(text_format_reads_like_pte),
     UNIT_TEST(jsonl_lines_parse),
+    UNIT_TEST(page_ins_name_their_file),
     UNIT_TEST(chrome_document_parses),
     UNIT_TEST(statistics_close_every_format),
     UNIT_TEST(json_checker_rejects_broken_documents),

@@ -185,6 +185,17 @@ static void to_event(const struct fault_tracer *t, const struct pv_fault_record 
     size_t n = pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip, code, sizeof(code));
     struct pv_regs regs = record_regs(r);
     e->insn_ok = n > 0 && disasm_one(code, n, r->eip, &regs, &e->insn) == 0;
+    if (r->backing != 0 && (r->resolution == PV_FAULT_IMAGE_READ ||
+                            r->resolution == PV_FAULT_FILE_READ)) {
+        uint32_t kind = r->backing & PV_BACKING_KIND_MASK, which = r->backing & ~PV_BACKING_KIND_MASK;
+        if (t->backing_name && kind != PV_BACKING_SYSTEM_DLL)
+            t->backing_name(t->backing_ctx, r->backing, e->backing, sizeof(e->backing));
+        if (e->backing[0] == '\0')
+            snprintf(e->backing, sizeof(e->backing), kind == PV_BACKING_SYSTEM_DLL
+                     ? "ntdll (in the kernel)" : kind == PV_BACKING_IMAGE ? "image %u"
+                     : "volume file %u", which);
+        e->backing_offset = r->backing_offset;
+    }
     /* Only the text format names the function; the others are spared the lookup per record. */
     if (t->writer.format != TRACE_TEXT ||
         !symbolize(t->syms, e->process, r->eip, e->symbol, sizeof(e->symbol)))

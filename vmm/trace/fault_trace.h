@@ -55,6 +55,10 @@ struct fault_tracer {
     struct pv_fault_record last_fatal; /* the last access violation or bug-check fault */
     bool have_last_fatal;
     const struct symbolizer *syms;   /* names functions in reports and text traces (or NULL) */
+    /* Names the file of an image_read or file_read (pv_fault_record.backing): the run's images
+     * and its volume's open files; NULL: a generic name ("image 2", "volume file 3"). */
+    void (*backing_name)(void *ctx, uint32_t backing, char *out, size_t len);
+    void *backing_ctx;
     double flushed;                  /* when the trace file was last flushed (monotonic s) */
 };
 

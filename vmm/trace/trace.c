@@ -102,6 +102,12 @@ static void text_record(FILE *f, const struct fault_event *e)
             (unsigned long long)e->seq, (unsigned long long)(e->time_ns / 1000000000u),
             (unsigned long long)(e->time_ns % 1000000000u / 1000u), e->pid, e->process,
             e->eip, e->cr2, e->error_code, access, fault_resolution_name(e->resolution));
+    if (e->backing[0]) {
+        if (e->backing_offset == PV_BACKING_OFFSET_NONE)
+            fprintf(f, " from %s", e->backing);
+        else
+            fprintf(f, " from %s+0x%x", e->backing, e->backing_offset);
+    }
     if (e->status)
         fprintf(f, " (status %08X)", e->status);
     fprintf(f, "\n");
@@ -159,6 +165,14 @@ static void json_fields(FILE *f, const struct fault_event *e)
             fetch ? "true" : "false");
     fprintf(f, "\"resolution\":\"%s\",\"status\":\"0x%08X\",", fault_resolution_name(e->resolution),
             e->status);
+    if (e->backing[0]) {
+        fprintf(f, "\"backing\":{\"file\":");
+        json_string(f, e->backing);
+        if (e->backing_offset == PV_BACKING_OFFSET_NONE)
+            fprintf(f, ",\"offset\":null},");
+        else
+            fprintf(f, ",\"offset\":%u},", e->backing_offset);
+    }
     fprintf(f, "\"pde\":{\"va\":\"0x%08X\",\"before\":\"0x%08X\",\"after\":\"0x%08X\","
             "\"before_decoded\":", MI_PDE_VA(e->cr2), e->pde_before, e->pde_after);
     json_string(f, pte_describe(e->pde_before, true, b, sizeof(b)));

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pv_abi.h"
+
 #include "disasm.h"
 
 enum trace_format { TRACE_TEXT, TRACE_JSONL, TRACE_CHROME };
@@ -30,6 +32,10 @@ struct fault_event {
     bool insn_ok;            /* insn holds the faulting instruction */
     struct insn_text insn;
     char symbol[64];         /* "main+0x14": the function eip lies in, "" when unknown */
+    /* image_read, file_read: the file the page came from and where ("" when not such a read);
+     * offset PV_BACKING_OFFSET_NONE when the page was assembled from several pieces. */
+    char backing[PV_FILE_NAME_MAX + 16];
+    uint32_t backing_offset;
 };
 
 struct trace_writer {
