@@ -57,6 +57,19 @@ DEMO_IMAGES := --mem 6M $(BUILD)/images/demo-paging.elf summary
 run: deps-build $(PAGEVISOR) $(PAGEVISOR_STATIC) $(GUEST_KERNEL) $(BUILD)/images/demo-paging.elf guest-host
 	$(Q)$(PAGEVISOR) run --verbose $(DEMO_IMAGES)
 
+# The second demo: nine processes of one image sharing its code pages (img-share), then a 1 MiB
+# file of a scratch volume mapped and incremented by two processes in turn (map-increment), its
+# checksum on the host afterwards.
+.PHONY: run-sharing
+run-sharing: deps-build $(PAGEVISOR) $(PAGEVISOR_STATIC) $(GUEST_KERNEL) $(BUILD)/images/img-share.elf \
+             $(BUILD)/images/map-increment.elf guest-host
+	$(Q)$(PAGEVISOR) run --stats $(BUILD)/images/img-share.elf
+	$(Q)vol=$$(mktemp -d) && trap 'rm -rf "$$vol"' EXIT && \
+	  head -c 1048576 /dev/zero >"$$vol/data.bin" && \
+	  $(PAGEVISOR) run --stats --mem 4M --volume "$$vol" $(BUILD)/images/map-increment.elf data.bin -- \
+	    $(BUILD)/images/map-increment.elf data.bin && \
+	  echo "on the host: $$(cksum <"$$vol/data.bin") (every word is now 2)"
+
 # The README's sample outputs, rewritten from real runs (docs/samples.sh).
 .PHONY: readme-samples
 readme-samples: all guest-host
