@@ -344,6 +344,7 @@ typedef struct _MMINFO_COUNTERS
     ULONG PrototypeReadIoCount; /* of PageReadIoCount: for section and clone-block prototypes */
     ULONG PrototypePagesRead;  /* of PagesRead: the pages those brought in */
     ULONG FilePagesRead;       /* mapped-file pages read (mm/section.c) */
+    ULONG FileReadIoCount;     /* mapped-file reads (one host call each, clusters) */
     ULONG MappedPagesWritten;  /* mapped-file pages written back (mm/modwrite.c, flushes) */
 } MMINFO_COUNTERS;
 

@@ -119,6 +119,7 @@ typedef struct _PV_MM_COUNTERS
     ULONG FilePagesRead;       /* pages read from mapped files */
     ULONG MappedWriteCount;    /* writes of the mapped page writer (and flushes) */
     ULONG MappedPagesWritten;  /* dirty mapped-file pages written back to their files */
+    ULONG FileReadIoCount;     /* mapped-file reads (one host call each; FilePagesRead: pages) */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)

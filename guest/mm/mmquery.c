@@ -76,6 +76,7 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.FilePagesRead = MmInfoCounters.FilePagesRead;
     Snapshot.MappedWriteCount = MmInfoCounters.MappedWriteCount;
     Snapshot.MappedPagesWritten = MmInfoCounters.MappedPagesWritten;
+    Snapshot.FileReadIoCount = MmInfoCounters.FileReadIoCount;
     return MmCopyToUser(Counters, &Snapshot, Length);
 }
 

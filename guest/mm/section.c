@@ -1337,30 +1337,50 @@ ULONGLONG MmFileSectionBytes(PFILE_OBJECT File)
     return File->Section != NULL ? File->Section->FileBytes : 0;
 }
 
+/* The first touch of a mapped file's page: it and the neighbours whose prototypes still say
+ * "read the file" (forward, then backward, the section's read-around size: 4 pages of data to
+ * start with, growing while faults come in order), in one PV_HC_FILE_IO read; the extra pages
+ * wait on Standby in transition, like an image's (MiPlaceClusterPages). */
 static NTSTATUS MiReadFileSectionPage(PSECTION Section, PMMPTE ProtoPte, PMMPTE PointerPte)
 {
-    ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte), Bytes;
-    MMPTE TempProto = MI_READ_PTE(ProtoPte);
-    PFN_NUMBER Page = MmAvailablePages != 0 ? MiRemoveAnyPage() : 0;
+    MI_PROTO_ARRAY Array = { Section->PrototypePte, 1, Section->SizeOfSection, NULL,
+                             &Section->ReadAround };
+    ULONG Index = (ULONG)(ProtoPte - Section->PrototypePte), First = Index, Count = 1;
+    ULONG Limit = MiReadAroundSize(&Section->ReadAround, Index, MI_IMAGE_DATA_CLUSTER);
+    ULONG Bytes, j;
+    PFN_NUMBER Pages[PV_PAGEFILE_CLUSTER_MAX];
     LONG Result;
 
-    if (Page == 0)
+    for (j = 1; Count < Limit && Index + j < Section->SizeOfSection &&
+                MI_IS_PROTO_LOOKUP_PTE(MI_READ_PTE(ProtoPte + j).u.Long);
+         j++)
+        Count++;
+    for (j = 1; Count < Limit && j <= Index &&
+                MI_IS_PROTO_LOOKUP_PTE(MI_READ_PTE(ProtoPte - j).u.Long);
+         j++)
+    {
+        First--;
+        Count++;
+    }
+    Count = MiGetClusterPages(First, Count, Index, Pages);
+    if (Count == 0)
         return STATUS_NO_MEMORY;
-    Result = HvFileIo(PV_FILE_READ, Section->File->HostHandle, (ULONGLONG)Index * PAGE_SIZE, 1,
-                      0, &Page, &Bytes);
+    MiReadAroundDone(&Section->ReadAround, First, Count);
+    Result = HvFileIo(PV_FILE_READ, Section->File->HostHandle, (ULONGLONG)First * PAGE_SIZE,
+                      Count, 0, Pages, &Bytes);
     if (Result != PV_OK)
     {
-        MiInsertPageInFreeList(Page);
+        for (j = 0; j < Count; j++)
+            MiInsertPageInFreeList(Pages[j]);
         DbgPrint("mm: reading %s at 0x%llx failed (%d)\n", Section->File->Name,
-                 (ULONGLONG)Index * PAGE_SIZE, (int)Result);
+                 (ULONGLONG)First * PAGE_SIZE, (int)Result);
         return MiInPageError(PointerPte, STATUS_UNEXPECTED_IO_ERROR);
     }
-    MmInfoCounters.FilePagesRead++;
+    MmInfoCounters.FilePagesRead += Count;
+    MmInfoCounters.FileReadIoCount++;
     MiFaultBacking = PV_BACKING_FILE | Section->File->HostHandle;
     MiFaultBackingOffset = Index * PAGE_SIZE;
-    MiInitializeProtoPfn(Page, ProtoPte, TempProto, FALSE);
-    MI_WRITE_PTE(ProtoPte, (MMPTE){ { PTE_FROM_PFN(Page) | PTE_VALID | PTE_WRITE |
-                                      PTE_ACCESSED } });
+    MiPlaceClusterPages(&Array, First, Count, Index, Pages);
     return STATUS_PAGE_FAULT_PAGING_FILE;
 }
 
@@ -1424,21 +1444,71 @@ LONG MiWriteMappedFilePage(PFN_NUMBER Page)
     return Result;
 }
 
-/* A transition page of a mapped file on the Modified list written now and moved to Standby. */
-static LONG MiWriteModifiedFilePage(PFN_NUMBER Page)
+/* Is the section's page Index a dirty one waiting on the Modified list? */
+static BOOLEAN MiIsModifiedFilePage(PSECTION Section, ULONG Index)
 {
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+    MMPTE TempProto;
+    PMMPFN Pfn1;
+
+    if (Index >= Section->SizeOfSection)
+        return FALSE;
+    TempProto = MI_READ_PTE(&Section->PrototypePte[Index]);
+    if (TempProto.u.Hard.Valid || !TempProto.u.Soft.Transition || TempProto.u.Soft.Prototype)
+        return FALSE;
+    Pfn1 = MI_PFN_ELEMENT(TempProto.u.Trans.PageFrameNumber);
+    return Pfn1->u3.e1.Modified && Pfn1->u3.ReferenceCount == 0 &&
+           Pfn1->u3.e1.PageLocation == ModifiedPageList;
+}
+
+/*
+ * A dirty page of a mapped file waiting on the Modified list (its section's page Index) and the
+ * dirty pages after it, a contiguous run of up to PV_PAGEFILE_CLUSTER_MAX, written to the file
+ * in one PV_HC_FILE_IO call and moved to Standby (back to Modified if the write failed).
+ * *Written: the pages written.
+ */
+static LONG MiWriteModifiedFileRun(PSECTION Section, ULONG Index, PULONG Written)
+{
+    PFN_NUMBER Pages[PV_PAGEFILE_CLUSTER_MAX];
+    ULONG Count = 0, Length, Bytes, i;
+    ULONGLONG Offset = (ULONGLONG)Index * PAGE_SIZE;
     LONG Result;
 
-    MiUnlinkPageFromList(Pfn1);
-    Pfn1->u3.ReferenceCount = 1;
-    Pfn1->u3.e1.PageLocation = TransitionPage;
-    Pfn1->u3.e1.WriteInProgress = 1;
-    Result = MiWriteMappedFilePage(Page);
-    Pfn1->u3.e1.WriteInProgress = 0;
+    while (Count < PV_PAGEFILE_CLUSTER_MAX && MiIsModifiedFilePage(Section, Index + Count))
+    {
+        PFN_NUMBER Page = MI_READ_PTE(&Section->PrototypePte[Index + Count]).u.Trans.PageFrameNumber;
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+        MiUnlinkPageFromList(Pfn1);
+        Pfn1->u3.ReferenceCount = 1;   /* the I/O's */
+        Pfn1->u3.e1.PageLocation = TransitionPage;
+        Pfn1->u3.e1.WriteInProgress = 1;
+        Pages[Count++] = Page;
+    }
+    if (Count == 0)
+        return PV_OK;
+    Length = Section->FileBytes - Offset < (ULONGLONG)Count * PAGE_SIZE
+                 ? (ULONG)(Section->FileBytes - Offset) : Count * PAGE_SIZE;
+    Result = HvFileIo(PV_FILE_WRITE_PAGES, Section->File->HostHandle, Offset, Count, Length,
+                      Pages, &Bytes);
+    MmInfoCounters.MappedWriteCount++;
+    if (Result != PV_OK)
+        DbgPrint("mm: writing %s at 0x%llx back failed (%d): %u pages stay modified\n",
+                 Section->File->Name, Offset, (int)Result, Count);
+    for (i = 0; i < Count; i++)
+    {
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Pages[i]);
+
+        Pfn1->u3.e1.WriteInProgress = 0;
+        if (Result == PV_OK)
+            Pfn1->u3.e1.Modified = 0;
+        MiDecrementReferenceCount(Pfn1, Pages[i]);   /* to Standby, or back to Modified */
+    }
     if (Result == PV_OK)
-        Pfn1->u3.e1.Modified = 0;
-    MiDecrementReferenceCount(Pfn1, Page);   /* to Standby, or back to Modified */
+    {
+        MmInfoCounters.MappedPagesWritten += Count;
+        if (Written != NULL)
+            *Written += Count;
+    }
     return Result;
 }
 
@@ -1451,18 +1521,9 @@ static NTSTATUS MiFlushSectionPages(PSECTION Section, ULONG First, ULONG Count, 
 
     for (Index = First; Index < First + Count && Index < Section->SizeOfSection; Index++)
     {
-        MMPTE TempProto = MI_READ_PTE(&Section->PrototypePte[Index]);
-        PMMPFN Pfn1;
-
-        if (TempProto.u.Hard.Valid || !TempProto.u.Soft.Transition || TempProto.u.Soft.Prototype)
-            continue;
-        Pfn1 = MI_PFN_ELEMENT(TempProto.u.Trans.PageFrameNumber);
-        if (!Pfn1->u3.e1.Modified || Pfn1->u3.ReferenceCount != 0)
-            continue;
-        if (MiWriteModifiedFilePage(TempProto.u.Trans.PageFrameNumber) != PV_OK)
+        if (MiIsModifiedFilePage(Section, Index) &&
+            MiWriteModifiedFileRun(Section, Index, Written) != PV_OK)
             Status = STATUS_UNEXPECTED_IO_ERROR;
-        else if (Written != NULL)
-            (*Written)++;
     }
     return Status;
 }
@@ -1474,19 +1535,20 @@ static NTSTATUS MiFlushSectionPages(PSECTION Section, ULONG First, ULONG Count, 
  */
 ULONG MiMappedPageWriter(ULONG Target)
 {
-    PFN_NUMBER Page = MmModifiedPageListHead.Flink, Next;
-    ULONG Written = 0;
+    ULONG Written = 0, Index;
 
-    while (Page != LIST_HEAD && MmModifiedPageListHead.Total > Target)
+    while (MmModifiedPageListHead.Total > Target)
     {
-        Next = MI_PFN_ELEMENT(Page)->u1.Flink;
-        if (MiIsMappedFilePage(MI_PFN_ELEMENT(Page)))
-        {
-            if (MiWriteModifiedFilePage(Page) != PV_OK)
+        PFN_NUMBER Page = MmModifiedPageListHead.Flink;
+        PSECTION Section = NULL;
+
+        /* The oldest mapped-file page, and the run of dirty pages after it in its file (the
+         * list changes under each write: look again from its head). */
+        for (; Page != LIST_HEAD; Page = MI_PFN_ELEMENT(Page)->u1.Flink)
+            if ((Section = MiFileSectionOfPfn(MI_PFN_ELEMENT(Page), &Index)) != NULL)
                 break;
-            Written++;
-        }
-        Page = Next;
+        if (Section == NULL || MiWriteModifiedFileRun(Section, Index, &Written) != PV_OK)
+            break;
     }
     return Written;
 }
