@@ -185,10 +185,12 @@ NTSTATUS NtOpenFile(PHANDLE FileHandle, ULONG DesiredAccess, PVOID ObjectAttribu
     return IopOpen(FileHandle, DesiredAccess, ObjectAttributes, IoStatusBlock, FILE_OPEN);
 }
 
-/* The arguments NtReadFile and NtWriteFile share, captured and checked. */
+/* The arguments NtReadFile and NtWriteFile share, captured and checked: the buffer (written by
+ * a read, read by a write), the status block, the offset; the file referenced. */
 static NTSTATUS IopBeginTransfer(HANDLE FileHandle, HANDLE Event, PVOID ApcRoutine,
-                                 PIO_STATUS_BLOCK IoStatusBlock, PLARGE_INTEGER ByteOffset,
-                                 PFILE_OBJECT *File, PULONGLONG Offset)
+                                 PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+                                 BOOLEAN Read, PLARGE_INTEGER ByteOffset, PFILE_OBJECT *File,
+                                 PULONGLONG Offset)
 {
     LARGE_INTEGER Given;
     NTSTATUS Status;
@@ -197,7 +199,9 @@ static NTSTATUS IopBeginTransfer(HANDLE FileHandle, HANDLE Event, PVOID ApcRouti
         return STATUS_NOT_IMPLEMENTED;   /* synchronous I/O only */
     if (IoStatusBlock == NULL)
         return STATUS_INVALID_PARAMETER_5;
-    Status = ProbeForWrite(IoStatusBlock, sizeof(*IoStatusBlock), 1);
+    Status = Read ? ProbeForWrite(Buffer, Length, 1) : ProbeForRead(Buffer, Length, 1);
+    if (NT_SUCCESS(Status))
+        Status = ProbeForWrite(IoStatusBlock, sizeof(*IoStatusBlock), 1);
     if (NT_SUCCESS(Status) && ByteOffset != NULL)
         Status = MmCopyFromUser(&Given, ByteOffset, sizeof(Given));
     if (!NT_SUCCESS(Status))
@@ -237,10 +241,8 @@ NTSTATUS NtReadFile(HANDLE FileHandle, HANDLE Event, PVOID ApcRoutine, PVOID Apc
     NTSTATUS Status;
 
     (void)ApcContext, (void)Key;
-    Status = ProbeForWrite(Buffer, Length, 1);
-    if (NT_SUCCESS(Status))
-        Status = IopBeginTransfer(FileHandle, Event, ApcRoutine, IoStatusBlock, ByteOffset,
-                                  &File, &Offset);
+    Status = IopBeginTransfer(FileHandle, Event, ApcRoutine, IoStatusBlock, Buffer, Length, TRUE,
+                              ByteOffset, &File, &Offset);
     if (!NT_SUCCESS(Status))
         return Status;
     if (Offset >= File->EndOfFile)
@@ -286,10 +288,8 @@ NTSTATUS NtWriteFile(HANDLE FileHandle, HANDLE Event, PVOID ApcRoutine, PVOID Ap
     NTSTATUS Status;
 
     (void)ApcContext, (void)Key;
-    Status = ProbeForRead(Buffer, Length, 1);
-    if (NT_SUCCESS(Status))
-        Status = IopBeginTransfer(FileHandle, Event, ApcRoutine, IoStatusBlock, ByteOffset,
-                                  &File, &Offset);
+    Status = IopBeginTransfer(FileHandle, Event, ApcRoutine, IoStatusBlock, (PVOID)Buffer,
+                              Length, FALSE, ByteOffset, &File, &Offset);
     if (!NT_SUCCESS(Status))
         return Status;
     if (!File->Writable)

@@ -97,6 +97,21 @@ ULONG MiSectionsInUse(VOID)
     return Count;
 }
 
+/* Entry Index of the section pool becomes a section object (the creator's reference) of Pages
+ * prototype PTEs from pool index Pool: a pagefile-backed one until the caller says more. */
+static PSECTION MiInitializeSection(ULONG Index, ULONG Pages, ULONG Protection, ULONG Pool)
+{
+    PSECTION Section = &MiSections[Index];
+
+    memset(Section, 0, sizeof(*Section));
+    ObInitializeObject(Section, ObSectionType);
+    Section->SizeOfSection = Pages;
+    Section->Protection = Protection;
+    Section->FirstPoolIndex = Pool;
+    Section->PrototypePte = &MiPrototypePtePool[Pool];
+    return Section;
+}
+
 /* Pages contiguous prototype PTEs, first fit; MI_PROTOTYPE_POOL_PTES if none. */
 static ULONG MiAllocatePrototypePtes(ULONG Pages)
 {
@@ -256,15 +271,9 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ULONG DesiredAccess, PVOID Objec
         return STATUS_SECTION_TOO_BIG;
 
     MmTotalCommittedPages += Charge;
-    Section = &MiSections[Index];
-    ObInitializeObject(Section, ObSectionType);
+    Section = MiInitializeSection(Index, Pages, Protection, Pool);
     Section->Reserve = Reserve;
     Section->CommittedPages = Charge;
-    Section->SizeOfSection = Pages;
-    Section->Protection = Protection;
-    Section->FirstPoolIndex = Pool;
-    Section->PrototypePte = &MiPrototypePtePool[Pool];
-    Section->MappedViews = 0;
     /* A bad handle pointer deletes the section again: nothing is left behind. */
     return ObInsertObject(Section, &Name, SectionHandle);
 }
@@ -666,15 +675,7 @@ static NTSTATUS MiCreateImageSection(PLDR_MODULE Module, const LDR_IMAGE_SEGMENT
     Pool = MiAllocatePrototypePtes(Pages);
     if (Pool == MI_PROTOTYPE_POOL_PTES)
         return STATUS_SECTION_TOO_BIG;
-    Section = &MiSections[Index];
-    ObInitializeObject(Section, ObSectionType);
-    Section->Reserve = FALSE;
-    Section->CommittedPages = 0;
-    Section->SizeOfSection = Pages;
-    Section->Protection = MM_EXECUTE_WRITECOPY;
-    Section->FirstPoolIndex = Pool;
-    Section->PrototypePte = &MiPrototypePtePool[Pool];
-    Section->MappedViews = 0;
+    Section = MiInitializeSection(Index, Pages, MM_EXECUTE_WRITECOPY, Pool);
     Section->Image = TRUE;
     Section->Module = Module;
     Section->ImageBase = ImageBase;
@@ -1312,17 +1313,7 @@ static NTSTATUS MiCreateFileSection(PHANDLE SectionHandle, PVOID ObjectAttribute
         }
         File->EndOfFile = Size;
     }
-    Section = &MiSections[Index];
-    ObInitializeObject(Section, ObSectionType);
-    Section->Reserve = FALSE;
-    Section->CommittedPages = 0;
-    Section->SizeOfSection = Pages;
-    Section->Protection = Protection;
-    Section->FirstPoolIndex = Pool;
-    Section->PrototypePte = &MiPrototypePtePool[Pool];
-    Section->MappedViews = 0;
-    Section->Image = FALSE;
-    Section->Module = NULL;
+    Section = MiInitializeSection(Index, Pages, Protection, Pool);
     Section->File = File;        /* the reference taken above stays with the section */
     Section->FileBytes = Size;
     for (Index = 0; Index < Pages; Index++)

@@ -820,8 +820,10 @@ static int find_ingredients(struct run *r)
 
 static int put_path(struct cpio_writer *w, const char *host, const char *vm, int depth);
 
+/* A directory and, through put_entry, everything in it (put_path's way or put_volume's). */
 static int put_dir(struct cpio_writer *w, const char *host, const char *vm, const struct stat *st,
-                   int depth)
+                   int depth,
+                   int (*put_entry)(struct cpio_writer *, const char *, const char *, int))
 {
     if (depth > RUNNER_MAX_DEPTH) {
         errmsg("KVM runner: cannot put %s: directories nested too deep (a symlink loop?)", host);
@@ -848,7 +850,7 @@ static int put_dir(struct cpio_writer *w, const char *host, const char *vm, cons
             rc = -1;
             break;
         }
-        rc = put_path(w, h, v, depth + 1);
+        rc = put_entry(w, h, v, depth + 1);
     }
     closedir(d);
     return rc;
@@ -862,7 +864,7 @@ static int put_path(struct cpio_writer *w, const char *host, const char *vm, int
         return -1;
     }
     if (S_ISDIR(st.st_mode))
-        return put_dir(w, host, vm, &st, depth);
+        return put_dir(w, host, vm, &st, depth, put_path);
     if (!S_ISREG(st.st_mode)) {
         if (depth == 0) {
             errmsg("KVM runner: cannot put %s: not a regular file or directory", host);
@@ -915,35 +917,7 @@ static int put_volume(struct cpio_writer *w, const char *host, const char *vm, i
                 "symbolic link)\n", prog, host);
         return 0;
     }
-    if (depth > RUNNER_MAX_DEPTH) {
-        errmsg("KVM runner: cannot put %s: directories nested too deep", host);
-        return -1;
-    }
-    if (cpio_add_dir(w, vm, st.st_mode & 07777) < 0) {
-        errmsg("KVM runner: cannot put %s at %s: %s", host, vm, strerror(errno));
-        return -1;
-    }
-    DIR *d = opendir(host);
-    if (!d) {
-        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *de;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char h[PATH_MAX], v[PATH_MAX];
-        if (snprintf(h, sizeof(h), "%s/%s", host, de->d_name) >= (int)sizeof(h) ||
-            snprintf(v, sizeof(v), "%s/%s", vm, de->d_name) >= (int)sizeof(v)) {
-            errmsg("KVM runner: cannot put %s/%s: path too long", host, de->d_name);
-            rc = -1;
-            break;
-        }
-        rc = put_volume(w, h, v, depth + 1);
-    }
-    closedir(d);
-    return rc;
+    return put_dir(w, host, vm, &st, depth, put_volume);
 }
 
 /* Append a shell-quoted word: 'it'\''s' */
