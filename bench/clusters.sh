@@ -1,8 +1,9 @@
 #!/bin/bash
 # clusters.sh - the clustered page-in benchmark of `make bench` (`make bench-clusters`): VM exits
-# per page-in for each backing store (image, section, private pagefile), sequential and random,
-# from bench/images/bench-cluster.c run by pagevisor with --stats (through the KVM runner where
-# this host's KVM cannot run the guest; pagevisor does that by itself).
+# per page-in for each backing store (image, section, private pagefile, mapped file: the last
+# with a scratch --volume), sequential and random, from bench/images/bench-cluster.c run by
+# pagevisor with --stats (through the KVM runner where this host's KVM cannot run the guest;
+# pagevisor does that by itself).
 #
 # Per store: one run without the pass (the baseline), then one per pattern with it. Columns:
 #   exits/page   (VM exits of the run - the baseline's) / pages touched in the pass: every exit
@@ -23,10 +24,15 @@ for f in "$PAGEVISOR" "$IMAGE"; do
 done
 rm -f "$TEXT"
 
+# The file store's volume (a scratch directory the image's file is made in).
+VOLUME=$(mktemp -d)
+trap 'rm -rf "$VOLUME"' EXIT
+
 # run MEM STORE PATTERN READ: prints "EXITS PAGES CALLS PAGES_READ BAD" of one run.
 run() {
-    local out
-    if ! out=$("$PAGEVISOR" run --mem "$1" --stats "$IMAGE" "$2" "$3" "$4" 2>&1); then
+    local out volume=()
+    [[ $2 == file ]] && volume=(--volume "$VOLUME")
+    if ! out=$("$PAGEVISOR" run --mem "$1" --stats "${volume[@]}" "$IMAGE" "$2" "$3" "$4" 2>&1); then
         echo "clusters: bench-cluster $2 $3 $4 failed:" >&2
         echo "$out" >&2
         exit 1
@@ -48,7 +54,7 @@ run() {
     echo "|---|---|---|---|---|---|---|"
 } | tee "$TEXT"
 missed=0
-for spec in "image 8M" "section 4M" "pagefile 4M"; do
+for spec in "image 8M" "section 4M" "pagefile 4M" "file 4M"; do
     read -r store mem <<<"$spec"
     read -r base_exits _ <<<"$(run "$mem" "$store" seq 0)"
     for pattern in seq random; do

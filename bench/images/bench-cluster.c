@@ -11,14 +11,18 @@
  *         section: a SEC_COMMIT section of DATA_PAGES pages (run with --mem 4M: larger than
  *           RAM), every page written through a view first (the fill), so that most go to the
  *           pagefile; then read back (section prototype page-ins);
- *         pagefile: the same with private committed memory (private pagefile page-ins).
+ *         pagefile: the same with private committed memory (private pagefile page-ins);
+ *         file: the same with a view of a mapped file, C:\bench-cluster.bin (run with --volume
+ *           and --mem 4M): the fill's dirty pages go back to the file, the pass reads them from
+ *           it (mapped file page-ins).
  *   PATTERN seq: page 0, 1, 2, ...; random: page (i * 0x9E3779B1) mod PAGES (a permutation,
  *           neighbours far apart, computed so the order itself takes no fault).
  *   READ 1: the pass; 0: everything but the pass (the driver subtracts its VM exits).
  * Output: "pvbench cluster store=... pattern=... read=... pages=N faults=F kinds=...
  *          calls=C pages_read=P bad=B": over the pass, C host read calls of that store and the
  *          P pages they brought in (ImageReadIoCount/ImagePagesRead, PrototypeReadIoCount/
- *          PrototypePagesRead, PageReadIoCount/PagesRead less the prototypes').
+ *          PrototypePagesRead, PageReadIoCount/PagesRead less the prototypes',
+ *          FileReadIoCount/FilePagesRead).
  */
 #include "pvbench.h"
 
@@ -92,11 +96,39 @@ static VOID Reads(const PV_MM_COUNTERS *C, ULONG Store, PULONG Calls, PULONG Pag
         *Calls = C->PrototypeReadIoCount;
         *Pages = C->PrototypePagesRead;
     }
-    else
+    else if (Store == 2)
     {
         *Calls = C->PageReadIoCount - C->PrototypeReadIoCount;
         *Pages = C->PagesRead - C->PrototypePagesRead;
     }
+    else
+    {
+        *Calls = C->FileReadIoCount;
+        *Pages = C->FilePagesRead;
+    }
+}
+
+/* The file store's section: C:\bench-cluster.bin, DATA_PAGES pages, made anew. */
+static NTSTATUS FileSection(HANDLE *Section)
+{
+    static const WCHAR Path[] = u"\\??\\C:\\bench-cluster.bin";
+    FILE_END_OF_FILE_INFORMATION End = { (LONGLONG)DATA_PAGES * PVB_PAGE };
+    UNICODE_STRING Name;
+    OBJECT_ATTRIBUTES Attributes;
+    IO_STATUS_BLOCK Iosb;
+    HANDLE File;
+    NTSTATUS Status;
+
+    RtlInitUnicodeString(&Name, Path);
+    InitializeObjectAttributes(&Attributes, &Name, 0, NULL, NULL);
+    Status = NtCreateFile(&File, GENERIC_READ | GENERIC_WRITE, &Attributes, &Iosb, NULL, 0, 0,
+                          FILE_OVERWRITE_IF, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+    if (Status == STATUS_SUCCESS)
+        Status = NtSetInformationFile(File, &Iosb, &End, sizeof(End), FileEndOfFileInformation);
+    if (Status == STATUS_SUCCESS)
+        Status = NtCreateSection(Section, SECTION_ALL_ACCESS, NULL, NULL, PAGE_READWRITE,
+                                 SEC_COMMIT, File);
+    return Status;
 }
 
 int main(int argc, char **argv)
@@ -115,14 +147,15 @@ int main(int argc, char **argv)
     char Faults[256];
 
     Store = strcmp(StoreName, "image") == 0 ? 0 : strcmp(StoreName, "section") == 0 ? 1
-          : strcmp(StoreName, "pagefile") == 0 ? 2 : 3;
-    if (Store == 3 || Read > 1 || (!Random && strcmp(Pattern, "seq") != 0))
-        fail("usage: bench-cluster image|section|pagefile seq|random 0|1");
+          : strcmp(StoreName, "pagefile") == 0 ? 2 : strcmp(StoreName, "file") == 0 ? 3 : 4;
+    if (Store == 4 || Read > 1 || (!Random && strcmp(Pattern, "seq") != 0))
+        fail("usage: bench-cluster image|section|pagefile|file seq|random 0|1");
     Pages = Store == 0 ? CODE_PAGES : DATA_PAGES;
-    if (Store == 1)
+    if (Store == 1 || Store == 3)
     {
-        Status = NtCreateSection(&Section, SECTION_ALL_ACCESS, NULL, &SectionSize,
-                                 PAGE_READWRITE, SEC_COMMIT, NULL);
+        Status = Store == 1 ? NtCreateSection(&Section, SECTION_ALL_ACCESS, NULL, &SectionSize,
+                                              PAGE_READWRITE, SEC_COMMIT, NULL)
+                            : FileSection(&Section);
         Base = NULL;
         if (Status == STATUS_SUCCESS)
             Status = NtMapViewOfSection(Section, NtCurrentProcess(), &Base, 0, 0, NULL,

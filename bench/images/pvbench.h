@@ -63,7 +63,7 @@ static inline VOID PvbFormatFaults(char *Buffer, ULONG Size, const char *Prefix,
 
     Used = RtlFormatString(Buffer, Size, " %sfaults=%u %skinds=", Prefix,
                            After->PageFaults - Before->PageFaults, Prefix);
-    for (i = 0; i < PV_FAULT_RESOLUTION_MAX && Used < Size; i++)
+    for (i = 0; i < PV_MM_FAULT_RESOLUTIONS && Used < Size; i++)
         Used += RtlFormatString(Buffer + Used, Size - Used, "%s%u", i ? "," : "",
                                 After->FaultsByResolution[i] - Before->FaultsByResolution[i]);
 }
