@@ -85,6 +85,10 @@ static int start_with(struct session *s, const char *timeout, int in_fd)
     s->pid = fork();
     if (s->pid == 0) {
         setsid();
+        /* As at a terminal: a run started in the background of a non-interactive shell
+         * inherits SIGINT and SIGQUIT ignored, and Ctrl-C would then not reach pagevisor. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
         int tty = open(name, O_RDWR); /* the session leader's first terminal: controlling */
         if (tty < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
             _exit(126);

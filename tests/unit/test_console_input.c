@@ -96,6 +96,34 @@ static void ctrl_d_ends_the_input(void)
     console_input_close(&in);
 }
 
+/* The signals the children are ended by, at their defaults as at a terminal: a test started in
+ * the background of a non-interactive shell inherits SIGINT and SIGQUIT ignored, and
+ * console_input leaves an ignored signal alone. */
+static void default_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGTSTP, SIG_DFL);
+}
+
+/* waitpid for at most 5 s: a child that does not end is a failure (killed), never a hang. */
+static pid_t wait_bounded(pid_t pid, int *status, int options)
+{
+    pid_t got = 0;
+    for (int i = 0; i < 500 && got == 0; i++) {
+        got = waitpid(pid, status, options | WNOHANG);
+        if (got == 0)
+            usleep(10000);
+    }
+    if (got == 0) {
+        CU_FAIL("the child did not end within 5 s");
+        kill(pid, SIGKILL);
+        got = waitpid(pid, status, 0);
+    }
+    return got;
+}
+
 /* A child reads from the terminal, tells us, then ends the way `how` says. */
 static int child_ends(int how)
 {
@@ -125,7 +153,7 @@ static int child_ends(int how)
     if (how)
         kill(pid, how);
     int status = 0;
-    waitpid(pid, &status, 0);
+    wait_bounded(pid, &status, 0);
     close(sync[0]);
     close(sync[1]);
     close(go[0]);
@@ -191,7 +219,7 @@ static void stop_and_continue(void)
         usleep(10000);
     CU_ASSERT_EQUAL(lflag() & (ICANON | ECHO), 0u);     /* ours again after fg */
     kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
+    wait_bounded(pid, &status, 0);
     CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     CU_ASSERT_TRUE(same_modes());
     close(sync[0]);
@@ -234,5 +262,6 @@ static const struct unit_test tests[] = {
 int main(void)
 {
     unsetenv(CONSOLE_INPUT_RELAY_ENV);
+    default_signals();   /* before the first console_input_init installs its handlers */
     return unit_run("console_input", tests, sizeof(tests) / sizeof(tests[0]));
 }
