@@ -3,6 +3,9 @@
  * preflight checks. */
 #include "fdio.h"
 
+#include <stdint.h>
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -52,4 +55,17 @@ double monotonic_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void iov_advance(struct iovec **iov, int *iovcnt, size_t done)
+{
+    while (*iovcnt > 0 && done >= (*iov)->iov_len) {
+        done -= (*iov)->iov_len;
+        (*iov)++;
+        (*iovcnt)--;
+    }
+    if (done) {
+        (*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
+        (*iov)->iov_len -= done;
+    }
 }

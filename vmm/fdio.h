@@ -14,4 +14,9 @@ void path_parent_dir(const char *path, char *dir, size_t size);
 /* Seconds on the monotonic clock (timeouts, waits, flush intervals). */
 double monotonic_seconds(void);
 
+/* After a preadv/pwritev moved `done` bytes of *iov (*iovcnt entries): the entries it finished
+ * dropped, the one it stopped in shortened, so that the call can be made again for the rest. */
+struct iovec;
+void iov_advance(struct iovec **iov, int *iovcnt, size_t done);
+
 #endif

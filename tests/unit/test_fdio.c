@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,10 +74,30 @@ static void the_clock_moves_forward(void)
     CU_ASSERT_TRUE(a > 0 && b >= a);
 }
 
+/* A short transfer's bytes come off the front of the vector: whole entries dropped, the one it
+ * stopped inside shortened and moved on; all of it leaves nothing. */
+static void short_transfers_advance_the_vector(void)
+{
+    char a[10], b[20], c[30];
+    struct iovec v[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } }, *iov = v;
+    int n = 3;
+
+    iov_advance(&iov, &n, 0);
+    CU_ASSERT_TRUE(iov == v && n == 3 && v[0].iov_len == 10);
+    iov_advance(&iov, &n, 15);
+    CU_ASSERT_TRUE(iov == &v[1] && n == 2);
+    CU_ASSERT_TRUE(iov->iov_base == b + 5 && iov->iov_len == 15);
+    iov_advance(&iov, &n, 15);
+    CU_ASSERT_TRUE(iov == &v[2] && n == 1 && iov->iov_base == c && iov->iov_len == 30);
+    iov_advance(&iov, &n, 30);
+    CU_ASSERT_EQUAL(n, 0);
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(parent_dirs),
     UNIT_TEST(writes_everything_to_a_nonblocking_pipe),
     UNIT_TEST(a_closed_reader_is_an_error),
+    UNIT_TEST(short_transfers_advance_the_vector),
     UNIT_TEST(the_clock_moves_forward),
 };
 UNIT_MAIN("fdio", tests)

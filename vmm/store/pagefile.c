@@ -11,6 +11,7 @@
  * paying a second 4 KiB copy per page on the path that serves every hard fault.
  */
 #include "pagefile.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -646,16 +647,7 @@ static int transfer(struct pagefile *pf, bool write, struct iovec *iov, int iovc
             pf->stats.bytes_written += (uint64_t)r;
         else
             pf->stats.bytes_read += (uint64_t)r;
-        size_t left = (size_t)r;
-        while (iovcnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            iovcnt--;
-        }
-        if (left) {
-            iov->iov_base = (uint8_t *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        iov_advance(&iov, &iovcnt, (size_t)r);
     }
     return 0;
 }

@@ -4,6 +4,7 @@
  * table of open files, and the counters and failure lines the user sees.
  */
 #include "volume.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -301,16 +302,7 @@ static int transfer(int fd, bool write, struct iovec *iov, int iovcnt, off_t off
         }
         *moved += (size_t)r;
         off += r;
-        size_t left = (size_t)r;
-        while (iovcnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            iovcnt--;
-        }
-        if (left) {
-            iov->iov_base = (uint8_t *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        iov_advance(&iov, &iovcnt, (size_t)r);
     }
     return 0;
 }
