@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,4 +69,13 @@ void iov_advance(struct iovec **iov, int *iovcnt, size_t done)
         (*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
         (*iov)->iov_len -= done;
     }
+}
+
+int fail_why(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return -1;
 }

@@ -11,6 +11,10 @@ int fd_write_all(int fd, const void *buf, size_t len);
 /* The directory part of path into dir: "." for a bare name, "/" for a file in the root. */
 void path_parent_dir(const char *path, char *dir, size_t size);
 
+/* The one-line message of a failure into why (vsnprintf), then -1: the error return of the
+ * checks that explain themselves (preflight, the kernel loader, the runner's volume). */
+int fail_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Seconds on the monotonic clock (timeouts, waits, flush intervals). */
 double monotonic_seconds(void);
 

@@ -5,6 +5,7 @@
  * before any copy, and every guest-physical range goes through gpa_ptr().
  */
 #include "multiboot_loader.h"
+#include "fdio.h"
 
 #include <elf.h>
 #include <stdbool.h>
@@ -21,18 +22,6 @@
 #include "nt_layout.h"
 
 #define PAGE_ALIGN_UP(x) (((uint64_t)(x) + 0xFFFu) & ~(uint64_t)0xFFFu)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* The Multiboot header's three words copied into *h (the image may sit at any alignment). */
 static bool find_mb_header(const uint8_t *img, size_t len, struct multiboot_header *h)
@@ -69,29 +58,30 @@ static int check_ehdr(const uint8_t *img, size_t len, char *err, size_t errlen)
     const Elf32_Ehdr *eh = &copy;
     memcpy(&copy, img, len < sizeof(copy) ? len : sizeof(copy));
     if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0)
-        return fail(err, errlen, "not an ELF file");
+        return fail_why(err, errlen, "not an ELF file");
     if (img[EI_CLASS] == ELFCLASS64)
-        return fail(err, errlen, "a 64-bit ELF file (ELFCLASS64), not ELFCLASS32: pagevisor "
+        return fail_why(err, errlen, "a 64-bit ELF file (ELFCLASS64), not ELFCLASS32: pagevisor "
                     "loads 32-bit i386 executables");
     if (img[EI_CLASS] != ELFCLASS32)
-        return fail(err, errlen, "ELF class %u is not ELFCLASS32 (a 32-bit i386 executable is "
+        return fail_why(err, errlen, "ELF class %u is not ELFCLASS32 (a 32-bit i386 executable is "
                     "needed)", img[EI_CLASS]);
     if (len < sizeof(Elf32_Ehdr))
-        return fail(err, errlen, "truncated ELF header (%zu bytes)", len);
+        return fail_why(err, errlen, "truncated ELF header (%zu bytes)", len);
     if (img[EI_DATA] != ELFDATA2LSB)
-        return fail(err, errlen, "not a little-endian ELF file");
+        return fail_why(err, errlen, "not a little-endian ELF file");
     if (eh->e_machine != EM_386)
-        return fail(err, errlen, "built for ELF machine %u%s, not EM_386 (i386)", eh->e_machine,
+        return fail_why(err, errlen, "built for ELF machine %u%s, not EM_386 (i386)", eh->e_machine,
                     machine_name(eh->e_machine));
     if (eh->e_type != ET_EXEC)
-        return fail(err, errlen, "ELF type %u%s is not ET_EXEC (an executable linked at fixed "
+        return fail_why(err, errlen, "ELF type %u%s is not ET_EXEC (an executable linked at fixed "
                     "addresses)", eh->e_type, eh->e_type == ET_REL ? " (an object file)" :
                     eh->e_type == ET_DYN ? " (a shared object or PIE)" : "");
     if (eh->e_phnum == 0 || eh->e_phentsize != sizeof(Elf32_Phdr))
-        return fail(err, errlen, "no usable program headers (phnum %u, phentsize %u)",
+        return fail_why(err, errlen, "no usable program headers (phnum %u, phentsize %u)",
                     eh->e_phnum, eh->e_phentsize);
     if ((uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len)
-        return fail(err, errlen, "truncated: program headers end past the file (%zu bytes)", len);
+        return fail_why(err, errlen, "truncated: program headers end past the file (%zu bytes)",
+                        len);
     return 0;
 }
 
@@ -103,7 +93,7 @@ static Elf32_Phdr *read_headers(const uint8_t *img, Elf32_Ehdr *eh, char *err, s
     memcpy(eh, img, sizeof(*eh));
     Elf32_Phdr *ph = malloc((size_t)eh->e_phnum * sizeof(*ph));
     if (!ph) {
-        fail(err, errlen, "out of memory for %u program headers", eh->e_phnum);
+        fail_why(err, errlen, "out of memory for %u program headers", eh->e_phnum);
         return NULL;
     }
     memcpy(ph, img + eh->e_phoff, (size_t)eh->e_phnum * sizeof(*ph));
@@ -116,13 +106,13 @@ static int check_mb_header(const uint8_t *img, size_t len, char *err, size_t err
     struct multiboot_header hdr;
     const struct multiboot_header *mh = &hdr;
     if (!find_mb_header(img, len, &hdr))
-        return fail(err, errlen, "no Multiboot header in the first %u bytes",
+        return fail_why(err, errlen, "no Multiboot header in the first %u bytes",
                     MULTIBOOT_SEARCH_BYTES);
     if (mh->flags & MULTIBOOT_VIDEO_MODE)
-        return fail(err, errlen, "kernel asks for a video mode (Multiboot flag 2), which "
+        return fail_why(err, errlen, "kernel asks for a video mode (Multiboot flag 2), which "
                     "pagevisor does not provide");
     if (mh->flags & MULTIBOOT_AOUT_KLUDGE)
-        return fail(err, errlen, "kernel uses the a.out kludge (Multiboot flag 16); pagevisor "
+        return fail_why(err, errlen, "kernel uses the a.out kludge (Multiboot flag 16); pagevisor "
                     "loads ELF program headers only");
     return 0;
 }
@@ -132,10 +122,11 @@ static int check_segment_file(const Elf32_Phdr *ph, unsigned i, size_t len, char
                               size_t errlen)
 {
     if ((uint64_t)ph->p_offset + ph->p_filesz > len)
-        return fail(err, errlen, "truncated: segment %u needs file bytes 0x%x-0x%llx, file has %zu",
+        return fail_why(err, errlen,
+                        "truncated: segment %u needs file bytes 0x%x-0x%llx, file has %zu",
                     i, ph->p_offset, (unsigned long long)ph->p_offset + ph->p_filesz, len);
     if (ph->p_filesz > ph->p_memsz)
-        return fail(err, errlen, "segment %u has filesz 0x%x > memsz 0x%x", i, ph->p_filesz,
+        return fail_why(err, errlen, "segment %u has filesz 0x%x > memsz 0x%x", i, ph->p_filesz,
                     ph->p_memsz);
     return 0;
 }
@@ -147,12 +138,12 @@ static int check_segment(const struct guest_mem *m, const Elf32_Phdr *ph, unsign
     if (check_segment_file(ph, i, len, err, errlen))
         return -1;
     if (!gpa_range_ok(m, start, ph->p_memsz))
-        return fail(err, errlen,
+        return fail_why(err, errlen,
                     "segment %u (physical 0x%llx-0x%llx) lies outside guest RAM (%llu MiB)", i,
                     (unsigned long long)start, (unsigned long long)end,
                     (unsigned long long)(m->size >> 20));
     if (start < MB_INFO_END && end > MB_INFO_BASE)
-        return fail(err, errlen,
+        return fail_why(err, errlen,
                     "segment %u (physical 0x%llx-0x%llx) overlaps the loader's area 0x%x-0x%x", i,
                     (unsigned long long)start, (unsigned long long)end, MB_INFO_BASE, MB_INFO_END);
     return 0;
@@ -169,7 +160,8 @@ static int check_overlaps(const Elf32_Phdr *ph, unsigned n, char *err, size_t er
             uint64_t a0 = ph[i].p_paddr, a1 = a0 + ph[i].p_memsz;
             uint64_t b0 = ph[j].p_paddr, b1 = b0 + ph[j].p_memsz;
             if (a0 < b1 && b0 < a1)
-                return fail(err, errlen, "segments %u and %u overlap (physical 0x%llx-0x%llx and "
+                return fail_why(err, errlen,
+                                "segments %u and %u overlap (physical 0x%llx-0x%llx and "
                             "0x%llx-0x%llx)", i, j, (unsigned long long)a0,
                             (unsigned long long)a1, (unsigned long long)b0,
                             (unsigned long long)b1);
@@ -213,7 +205,7 @@ int mb_kernel_link_base(const uint8_t *img, size_t len, uint32_t *base, char *er
             lo = ph[i].p_vaddr;
     free(ph);
     if (lo == UINT64_MAX)
-        return fail(err, errlen, "no loadable segment");
+        return fail_why(err, errlen, "no loadable segment");
     *base = (uint32_t)lo;
     return 0;
 }
@@ -234,11 +226,11 @@ static int load_segments(struct guest_mem *m, const uint8_t *img, size_t len,
             hi = (uint64_t)ph[i].p_paddr + ph[i].p_memsz;
     }
     if (hi == 0)
-        return fail(err, errlen, "no loadable segment");
+        return fail_why(err, errlen, "no loadable segment");
     if (check_overlaps(ph, eh->e_phnum, err, errlen))
         return -1;
     if (find_entry(eh, ph, &boot->entry))
-        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
+        return fail_why(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
 
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
@@ -274,7 +266,7 @@ static int check_segments(size_t len, const Elf32_Ehdr *eh, const Elf32_Phdr *ph
     unsigned loads = 0;
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
-            return fail(err, errlen, "dynamically linked (it has a %s segment); pagevisor runs "
+            return fail_why(err, errlen, "dynamically linked (it has a %s segment); pagevisor runs "
                         "static executables", ph[i].p_type == PT_INTERP ? "PT_INTERP" :
                         "PT_DYNAMIC");
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
@@ -284,10 +276,10 @@ static int check_segments(size_t len, const Elf32_Ehdr *eh, const Elf32_Phdr *ph
         loads++;
     }
     if (loads == 0)
-        return fail(err, errlen, "no loadable segment");
+        return fail_why(err, errlen, "no loadable segment");
     uint32_t entry;
     if (kernel && find_entry(eh, ph, &entry))
-        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
+        return fail_why(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
     if (kernel)
         return 0;
     /* An image runs in user space, from its entry point (the guest's loader refuses others). */
@@ -296,14 +288,14 @@ static int check_segments(size_t len, const Elf32_Ehdr *eh, const Elf32_Phdr *ph
         if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
             continue;
         if (ph[i].p_vaddr < MM_LOWEST_USER_ADDRESS)
-            return fail(err, errlen, "segment %u is linked at 0x%x, below user space (0x%x on)",
+            return fail_why(err, errlen, "segment %u is linked at 0x%x, below user space (0x%x on)",
                         i, ph[i].p_vaddr, MM_LOWEST_USER_ADDRESS);
         if (eh->e_entry >= ph[i].p_vaddr && (uint64_t)eh->e_entry < (uint64_t)ph[i].p_vaddr +
             ph[i].p_memsz)
             entry_in = true;
     }
     if (!entry_in)
-        return fail(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
+        return fail_why(err, errlen, "entry point 0x%x lies in no loadable segment", eh->e_entry);
     return 0;
 }
 
@@ -332,7 +324,7 @@ int mb_check_file(const char *path, bool kernel, size_t max, char *err, size_t e
     int rc = mb_check_elf(img, len, kernel, why, sizeof(why));
     free(img);
     if (rc)
-        return fail(err, errlen, "%s: %s", path, why);
+        return fail_why(err, errlen, "%s: %s", path, why);
     return 0;
 }
 
@@ -395,13 +387,13 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
                               const struct mb_blob *mods, size_t n, char *err, size_t errlen)
 {
     if (m->size < MB_MIN_MEM)
-        return fail(err, errlen, "guest RAM of %llu KiB is below the minimum of %u KiB",
+        return fail_why(err, errlen, "guest RAM of %llu KiB is below the minimum of %u KiB",
                     (unsigned long long)(m->size >> 10), MB_MIN_MEM >> 10);
     struct info_area a = { m, MB_INFO_BASE };
     uint32_t mbi_at = info_alloc(&a, sizeof(struct multiboot_info), 8);
     uint32_t mods_at = info_alloc(&a, (n ? n : 1) * sizeof(struct multiboot_module), 8);
     if (!mbi_at || !mods_at)
-        return fail(err, errlen, "too many modules (%zu) for the Multiboot area", n);
+        return fail_why(err, errlen, "too many modules (%zu) for the Multiboot area", n);
     struct multiboot_info *mbi = (void *)(m->base + mbi_at);
     struct multiboot_module *mm = (void *)(m->base + mods_at);
 
@@ -413,7 +405,7 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
         at = MB_MODULES_MIN;
     for (size_t i = 0; i < n; i++) {
         if (!gpa_range_ok(m, at, mods[i].len))
-            return fail(err, errlen, "%s (%zu KiB) does not fit in guest RAM (%llu MiB) after "
+            return fail_why(err, errlen, "%s (%zu KiB) does not fit in guest RAM (%llu MiB) after "
                         "the kernel and the images before it; raise --mem", mods[i].name,
                         (mods[i].len + 1023) / 1024, (unsigned long long)(m->size >> 20));
         memcpy(m->base + at, mods[i].data, mods[i].len);
@@ -421,7 +413,7 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
         mm[i].mod_end = (uint32_t)(at + mods[i].len);
         mm[i].cmdline = info_string(&a, mods[i].cmdline);
         if (!mm[i].cmdline)
-            return fail(err, errlen, "command lines too long for the Multiboot area");
+            return fail_why(err, errlen, "command lines too long for the Multiboot area");
         at = PAGE_ALIGN_UP(at + mods[i].len);
     }
     boot->modules_end = (uint32_t)at;
@@ -432,7 +424,7 @@ int mb_write_modules_and_info(struct guest_mem *m, struct mb_boot *boot, const c
     mbi->cmdline = info_string(&a, cmdline ? cmdline : "");
     mbi->boot_loader_name = info_string(&a, "pagevisor");
     if (!mbi->cmdline || !mbi->boot_loader_name || write_mmap(&a, mbi))
-        return fail(err, errlen, "command lines too long for the Multiboot area");
+        return fail_why(err, errlen, "command lines too long for the Multiboot area");
     boot->mbi_gpa = mbi_at;
     return 0;
 }
@@ -441,18 +433,18 @@ uint8_t *read_file_bounded(const char *path, size_t max, size_t *len, char *err,
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block */
     if (fd < 0) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        fail_why(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st = { 0 };
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        fail(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "a directory, not a file" :
+        fail_why(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "a directory, not a file" :
              "not a regular file");
         close(fd);
         return NULL;
     }
     if ((uint64_t)st.st_size > max) {
-        fail(err, errlen, "%s: %lld bytes is larger than guest RAM allows (%zu)", path,
+        fail_why(err, errlen, "%s: %lld bytes is larger than guest RAM allows (%zu)", path,
              (long long)st.st_size, max);
         close(fd);
         return NULL;
@@ -462,7 +454,7 @@ uint8_t *read_file_bounded(const char *path, size_t max, size_t *len, char *err,
     while (buf && done < (size_t)st.st_size) {
         ssize_t r = read(fd, buf + done, (size_t)st.st_size - done);
         if (r <= 0) {
-            fail(err, errlen, "%s: read: %s", path, r ? strerror(errno) : "unexpected end");
+            fail_why(err, errlen, "%s: read: %s", path, r ? strerror(errno) : "unexpected end");
             free(buf);
             close(fd);
             return NULL;
@@ -471,7 +463,7 @@ uint8_t *read_file_bounded(const char *path, size_t max, size_t *len, char *err,
     }
     close(fd);
     if (!buf)
-        fail(err, errlen, "%s: out of memory", path);
+        fail_why(err, errlen, "%s: out of memory", path);
     *len = done;
     return buf;
 }
@@ -487,11 +479,11 @@ int mb_load(struct guest_mem *m, const char *kernel_path, const char *cmdline,
     int rc = mb_load_kernel(m, kimg, klen, boot, why, sizeof(why));
     free(kimg);
     if (rc)
-        return fail(err, errlen, "kernel %s: %s", kernel_path, why);
+        return fail_why(err, errlen, "kernel %s: %s", kernel_path, why);
 
     struct mb_blob *blobs = calloc(n ? n : 1, sizeof(*blobs));
     if (!blobs)
-        return fail(err, errlen, "out of memory");
+        return fail_why(err, errlen, "out of memory");
     rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         blobs[i].name = mods[i].path;

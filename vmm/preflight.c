@@ -14,27 +14,16 @@
 #include "pv_abi.h"
 #include "fdio.h"
 
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int output_path_check(const char *path, bool pagefile, char *why, size_t whylen)
 {
     struct stat st;
     if (!path[0])
-        return fail(why, whylen, "an empty path");
+        return fail_why(why, whylen, "an empty path");
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode))
-            return fail(why, whylen, "a directory, not a file");
+            return fail_why(why, whylen, "a directory, not a file");
         if (pagefile && !S_ISREG(st.st_mode))
-            return fail(why, whylen, "not a regular file (a pagefile must be one)");
+            return fail_why(why, whylen, "not a regular file (a pagefile must be one)");
         if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)) {
             /* Opened without O_TRUNC and closed: the file stays as it is. */
             int fd = open(path, (pagefile ? O_RDWR : O_WRONLY) | O_NOCTTY | O_NONBLOCK |
@@ -45,29 +34,29 @@ int output_path_check(const char *path, bool pagefile, char *why, size_t whylen)
                 int e = errno;
                 if (fd >= 0)
                     close(fd);
-                return fail(why, whylen, "cannot write it: %s", strerror(e));
+                return fail_why(why, whylen, "cannot write it: %s", strerror(e));
             }
             close(fd);
             return 0;
         }
         /* A FIFO or socket: opening it could wait for a reader, or take it. */
         if (access(path, W_OK) != 0)
-            return fail(why, whylen, "cannot write it: %s", strerror(errno));
+            return fail_why(why, whylen, "cannot write it: %s", strerror(errno));
         return 0;
     }
     if (errno != ENOENT)
-        return fail(why, whylen, "%s", strerror(errno));
+        return fail_why(why, whylen, "%s", strerror(errno));
 
     char dir[PATH_MAX];
     path_parent_dir(path, dir, sizeof(dir));
     if (stat(dir, &st) != 0)
-        return fail(why, whylen, errno == ENOENT ? "no such directory %s" : "%s: %s", dir,
+        return fail_why(why, whylen, errno == ENOENT ? "no such directory %s" : "%s: %s", dir,
                     strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return fail(why, whylen, "%s is not a directory", dir);
+        return fail_why(why, whylen, "%s is not a directory", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC, 0600);
     if (fd < 0)
-        return fail(why, whylen, "cannot create it: %s", strerror(errno));
+        return fail_why(why, whylen, "cannot create it: %s", strerror(errno));
     close(fd);
     unlink(path);
     return 0;
@@ -77,13 +66,13 @@ int volume_dir_check(const char *path, char *why, size_t whylen)
 {
     struct stat st;
     if (!path[0])
-        return fail(why, whylen, "an empty path");
+        return fail_why(why, whylen, "an empty path");
     if (stat(path, &st) != 0)
-        return fail(why, whylen, errno == ENOENT ? "no such directory" : "%s", strerror(errno));
+        return fail_why(why, whylen, errno == ENOENT ? "no such directory" : "%s", strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return fail(why, whylen, "not a directory");
+        return fail_why(why, whylen, "not a directory");
     if (access(path, R_OK | W_OK | X_OK) != 0)
-        return fail(why, whylen, "cannot read and write in it: %s", strerror(errno));
+        return fail_why(why, whylen, "cannot read and write in it: %s", strerror(errno));
     return 0;
 }
 

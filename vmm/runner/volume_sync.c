@@ -22,17 +22,6 @@
 
 #define WALK_DEPTH_MAX 64
 
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Called for each regular file: rel is its path under the walk's root, dirfd/name where it is. */
 typedef int (*walk_fn)(void *ctx, int dirfd, const char *name, const char *rel,
                        const struct stat *st, char *why, size_t whylen);
@@ -41,13 +30,13 @@ static int walk(int dirfd, const char *rel, int depth, walk_fn fn, void *ctx, ch
                 size_t whylen)
 {
     if (depth > WALK_DEPTH_MAX)
-        return fail(why, whylen, "%s: directories nested too deep", rel);
+        return fail_why(why, whylen, "%s: directories nested too deep", rel);
     int fd = dup(dirfd);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)
             close(fd);
-        return fail(why, whylen, "%s: %s", rel[0] ? rel : ".", strerror(errno));
+        return fail_why(why, whylen, "%s: %s", rel[0] ? rel : ".", strerror(errno));
     }
     int rc = 0;
     struct dirent *de;
@@ -57,16 +46,16 @@ static int walk(int dirfd, const char *rel, int depth, walk_fn fn, void *ctx, ch
         char sub[PATH_MAX];
         if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >=
             (int)sizeof(sub)) {
-            rc = fail(why, whylen, "%s/%s: path too long", rel, de->d_name);
+            rc = fail_why(why, whylen, "%s/%s: path too long", rel, de->d_name);
             break;
         }
         struct stat st;
         if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = fail(why, whylen, "%s: %s", sub, strerror(errno));
+            rc = fail_why(why, whylen, "%s: %s", sub, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
             int sfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sfd < 0)
-                rc = fail(why, whylen, "%s: %s", sub, strerror(errno));
+                rc = fail_why(why, whylen, "%s: %s", sub, strerror(errno));
             else {
                 rc = walk(sfd, sub, depth + 1, fn, ctx, why, whylen);
                 close(sfd);
@@ -76,7 +65,7 @@ static int walk(int dirfd, const char *rel, int depth, walk_fn fn, void *ctx, ch
         }
     }
     if (rc == 0 && errno != 0 && !de)
-        rc = fail(why, whylen, "%s: %s", rel[0] ? rel : ".", strerror(errno));
+        rc = fail_why(why, whylen, "%s: %s", rel[0] ? rel : ".", strerror(errno));
     closedir(d);
     return rc;
 }
@@ -85,7 +74,7 @@ static int walk_dir(const char *dir, walk_fn fn, void *ctx, char *why, size_t wh
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return fail(why, whylen, "%s: %s", dir, strerror(errno));
+        return fail_why(why, whylen, "%s: %s", dir, strerror(errno));
     int rc = walk(fd, "", 0, fn, ctx, why, whylen);
     close(fd);
     return rc;
@@ -111,7 +100,7 @@ static int mark_one(void *ctx, int dirfd, const char *name, const char *rel,
     (void)ctx, (void)st;
     const struct timespec t[2] = { { VOLUME_MARK_TIME, 0 }, { VOLUME_MARK_TIME, 0 } };
     if (utimensat(dirfd, name, t, AT_SYMLINK_NOFOLLOW) < 0)
-        return fail(why, whylen, "%s: %s", rel, strerror(errno));
+        return fail_why(why, whylen, "%s: %s", rel, strerror(errno));
     return 0;
 }
 
@@ -132,23 +121,23 @@ static int pack_one(void *ctx, int dirfd, const char *name, const char *rel,
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return fail(why, whylen, "%s: %s", rel, strerror(e));
+        return fail_why(why, whylen, "%s: %s", rel, strerror(e));
     }
     uint32_t len = (uint32_t)strlen(rel);
     uint64_t size = (uint64_t)now.st_size;
     int rc = 0;
     if (fd_write_all(out, &len, sizeof(len)) < 0 || fd_write_all(out, rel, len) < 0 ||
         fd_write_all(out, &size, sizeof(size)) < 0)
-        rc = fail(why, whylen, "writing the pack: %s", strerror(errno));
+        rc = fail_why(why, whylen, "writing the pack: %s", strerror(errno));
     char buf[1 << 16];
     for (uint64_t left = size; rc == 0 && left > 0;) {
         ssize_t n = read(fd, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            rc = fail(why, whylen, "%s: %s", rel, n < 0 ? strerror(errno) : "it shrank");
+            rc = fail_why(why, whylen, "%s: %s", rel, n < 0 ? strerror(errno) : "it shrank");
         else if (fd_write_all(out, buf, (size_t)n) < 0)
-            rc = fail(why, whylen, "writing the pack: %s", strerror(errno));
+            rc = fail_why(why, whylen, "writing the pack: %s", strerror(errno));
         else
             left -= (uint64_t)n;
     }
@@ -160,17 +149,17 @@ int volume_pack(const char *dir, const char *out_path, char *why, size_t whylen)
 {
     int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (out < 0)
-        return fail(why, whylen, "%s: %s", out_path, strerror(errno));
+        return fail_why(why, whylen, "%s: %s", out_path, strerror(errno));
     int rc = fd_write_all(out, VOLUME_PACK_MAGIC, 8) < 0 ? -1 : 0;
     if (rc < 0)
-        fail(why, whylen, "%s: %s", out_path, strerror(errno));
+        fail_why(why, whylen, "%s: %s", out_path, strerror(errno));
     if (rc == 0)
         rc = walk_dir(dir, pack_one, &out, why, whylen);
     uint32_t end = 0;
     if (rc == 0 && fd_write_all(out, &end, sizeof(end)) < 0)
-        rc = fail(why, whylen, "%s: %s", out_path, strerror(errno));
+        rc = fail_why(why, whylen, "%s: %s", out_path, strerror(errno));
     if (close(out) < 0 && rc == 0)
-        rc = fail(why, whylen, "%s: %s", out_path, strerror(errno));
+        rc = fail_why(why, whylen, "%s: %s", out_path, strerror(errno));
     return rc;
 }
 
@@ -217,7 +206,7 @@ static int parent_of(int root, char *name, const char **base, char *why, size_t 
 {
     int cur = dup(root);
     if (cur < 0)
-        return fail(why, whylen, "%s: %s", name, strerror(errno));
+        return fail_why(why, whylen, "%s: %s", name, strerror(errno));
     char *p = name;
     for (char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
         *slash = '\0';
@@ -229,9 +218,9 @@ static int parent_of(int root, char *name, const char **base, char *why, size_t 
         if (next < 0) {
             close(cur);
             if (e == ENOTDIR || e == ELOOP)
-                return fail(why, whylen, "%.*s is not a directory (a symbolic link or a file) "
+                return fail_why(why, whylen, "%.*s is not a directory (a symbolic link or a file) "
                             "in the volume; %s not written", (int)(slash - name), name, name);
-            return fail(why, whylen, "%.*s: %s", (int)(slash - name), name, strerror(e));
+            return fail_why(why, whylen, "%.*s: %s", (int)(slash - name), name, strerror(e));
         }
         close(cur);
         cur = next;
@@ -266,12 +255,12 @@ static int write_one(int root, char *name, int in_fd, off_t off, uint64_t size, 
     struct stat st;
     bool exists = fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !S_ISREG(st.st_mode)) {
-        fail(why, whylen, "%s is not a regular file on the host any more; not written", name);
+        fail_why(why, whylen, "%s is not a regular file on the host any more; not written", name);
         goto out;
     }
     /* Root inside the VM could write any file: on the host, only what the user may. */
     if (exists && faccessat(dir, base, W_OK, AT_EACCESS) < 0) {
-        fail(why, whylen, "%s: %s", name, strerror(errno));
+        fail_why(why, whylen, "%s: %s", name, strerror(errno));
         goto out;
     }
     if (exists && (uint64_t)st.st_size == size) {
@@ -290,7 +279,7 @@ static int write_one(int root, char *name, int in_fd, off_t off, uint64_t size, 
     tmp = openat(dir, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  exists ? 0600 : 0644);
     if (tmp < 0) {
-        fail(why, whylen, "%s: a new file beside it: %s", name, strerror(errno));
+        fail_why(why, whylen, "%s: a new file beside it: %s", name, strerror(errno));
         tmpname[0] = '\0';
         goto out;
     }
@@ -298,24 +287,24 @@ static int write_one(int root, char *name, int in_fd, off_t off, uint64_t size, 
     for (uint64_t at = 0; at < size;) {
         size_t n = size - at < sizeof(buf) ? (size_t)(size - at) : sizeof(buf);
         if (read_at(in_fd, buf, n, off + (off_t)at) < 0) {
-            fail(why, whylen, "reading the pack: %s", strerror(errno));
+            fail_why(why, whylen, "reading the pack: %s", strerror(errno));
             goto out;
         }
         if (fd_write_all(tmp, buf, n) < 0) {
-            fail(why, whylen, "%s: %s", name, strerror(errno));
+            fail_why(why, whylen, "%s: %s", name, strerror(errno));
             goto out;
         }
         at += n;
     }
     if ((exists && fchmod(tmp, st.st_mode & 07777) < 0) ||
         (fsync(tmp) < 0 && errno != EINVAL && errno != EROFS)) {
-        fail(why, whylen, "%s: %s", name, strerror(errno));
+        fail_why(why, whylen, "%s: %s", name, strerror(errno));
         goto out;
     }
     int c = close(tmp);
     tmp = -1;
     if (c < 0 || renameat(dir, tmpname, dir, base) < 0) {
-        fail(why, whylen, "%s: %s", name, strerror(errno));
+        fail_why(why, whylen, "%s: %s", name, strerror(errno));
         goto out;
     }
     tmpname[0] = '\0';
@@ -338,10 +327,10 @@ int volume_unpack(int in_fd, const char *dir, unsigned *written, unsigned *uncha
     char magic[8];
     if (fstat(in_fd, &st) < 0 || read_at(in_fd, magic, 8, 0) < 0 ||
         memcmp(magic, VOLUME_PACK_MAGIC, 8) != 0)
-        return fail(why, whylen, "the packed volume from the VM is not one");
+        return fail_why(why, whylen, "the packed volume from the VM is not one");
     int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
-        return fail(why, whylen, "%s", strerror(errno));
+        return fail_why(why, whylen, "%s", strerror(errno));
     uint64_t end = (uint64_t)st.st_size;
     off_t off = 8;
     int rc = 0;
@@ -350,7 +339,7 @@ int volume_unpack(int in_fd, const char *dir, unsigned *written, unsigned *uncha
         uint64_t size;
         char name[PATH_MAX];
         if (read_at(in_fd, &len, sizeof(len), off) < 0) {
-            rc = fail(why, whylen, "the packed volume from the VM ends early");
+            rc = fail_why(why, whylen, "the packed volume from the VM ends early");
             break;
         }
         off += (off_t)sizeof(len);
@@ -358,18 +347,19 @@ int volume_unpack(int in_fd, const char *dir, unsigned *written, unsigned *uncha
             break;
         if (len >= sizeof(name) || read_at(in_fd, name, len, off) < 0 ||
             read_at(in_fd, &size, sizeof(size), off + (off_t)len) < 0) {
-            rc = fail(why, whylen, "the packed volume from the VM is garbled");
+            rc = fail_why(why, whylen, "the packed volume from the VM is garbled");
             break;
         }
         name[len] = '\0';
         off += (off_t)len + (off_t)sizeof(size);
         if (size > end - (uint64_t)off) {
-            rc = fail(why, whylen, "the packed volume from the VM is garbled");
+            rc = fail_why(why, whylen, "the packed volume from the VM is garbled");
             break;
         }
         if (strlen(name) != len || !name_ok(name)) {
-            rc = fail(why, whylen, "the VM sent a file named \"%s\", which is not a name inside "
-                      "the volume; nothing of it written", name);
+            rc = fail_why(why, whylen,
+                          "the VM sent a file named \"%s\", which is not a name inside "
+                          "the volume; nothing of it written", name);
             break;
         }
         bool changed = false;
