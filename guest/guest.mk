@@ -15,7 +15,7 @@ GUEST_AR ?= ar
 
 GUEST_KERNEL_SOURCES := $(sort $(wildcard guest/arch/i386/*.S guest/arch/i386/*.c \
                           guest/ke/*.c guest/ex/*.c guest/ob/*.c guest/ps/*.c \
-                          guest/mm/*.c guest/ldr/*.c guest/ldr/*.S guest/io/*.c guest/rtl/*.c))
+                          guest/mm/*.c guest/dbgk/*.c guest/ldr/*.c guest/ldr/*.S guest/io/*.c guest/rtl/*.c))
 GUEST_KERNEL_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_3GB_OBJECTS := $(patsubst guest/%,$(BUILD)/guest/kernel-3gb/%.o,$(basename $(GUEST_KERNEL_SOURCES)))
 GUEST_KERNEL_LDS := guest/arch/i386/kernel.ld
@@ -79,9 +79,15 @@ $(BUILD)/guest/ntdll/ntdll.o: guest/ntdll/ntdll.S guest/include/ntservices.h
 	@mkdir -p $(@D)
 	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -c -o $@ $<
 
-$(GUEST_NTDLL): $(BUILD)/guest/ntdll/ntdll.o guest/ntdll/ntdll.ld
+$(BUILD)/guest/ntdll/except.o: guest/ntdll/except.c
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_KERNEL_CFLAGS) -c -o $@ $<
+
+$(GUEST_NTDLL): $(BUILD)/guest/ntdll/ntdll.o $(BUILD)/guest/ntdll/except.o guest/ntdll/ntdll.ld
 	$(call say,LD,$@)
-	$(Q)$(GUEST_LD) -T guest/ntdll/ntdll.ld -z max-page-size=0x1000 -o $@ $<
+	$(Q)$(GUEST_LD) -T guest/ntdll/ntdll.ld -z max-page-size=0x1000 -o $@ \
+	    $(BUILD)/guest/ntdll/ntdll.o $(BUILD)/guest/ntdll/except.o
 
 $(BUILD)/guest/kernel/ldr/ntdllimg.o $(BUILD)/guest/kernel-3gb/ldr/ntdllimg.o: $(GUEST_NTDLL)
 $(BUILD)/guest/kernel/ldr/ntdllimg.o $(BUILD)/guest/kernel-3gb/ldr/ntdllimg.o: \

@@ -594,6 +594,13 @@ NTSTATUS ProbeForRead(PCVOID Address, SIZE_T Length, ULONG Alignment);
 NTSTATUS ProbeForWrite(PVOID Address, SIZE_T Length, ULONG Alignment); /* touches each page */
 NTSTATUS MmProbeForReadAccess(PCVOID Address, SIZE_T Length);            /* reads each page */
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length);
+
+/* mm/vmcopy.c: another process's memory, through a handle (a child's, or the caller's own). */
+NTSTATUS NtReadVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, PVOID Buffer,
+                             SIZE_T BufferSize, PSIZE_T NumberOfBytesRead);
+NTSTATUS NtWriteVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, PCVOID Buffer,
+                              SIZE_T BufferSize, PSIZE_T NumberOfBytesWritten);
+NTSTATUS NtFlushInstructionCache(HANDLE ProcessHandle, PVOID BaseAddress, SIZE_T Length);
 NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length);
 NTSTATUS MmCopyStringFromUser(PCHAR Destination, PCSTR UserSource, ULONG Size);
 

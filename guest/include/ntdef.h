@@ -45,6 +45,7 @@ typedef ULONG PFN_NUMBER, *PPFN_NUMBER;
 
 /* The pseudo-handle for the calling process. */
 #define NtCurrentProcess() ((HANDLE)(LONG_PTR)-1)
+#define NtCurrentThread()  ((HANDLE)(LONG_PTR)-2)
 
 typedef enum _KPROCESSOR_MODE { KernelMode = 0, UserMode = 1 } KPROCESSOR_MODE;
 

@@ -47,7 +47,18 @@
     X(NtWriteFile,             0x0019, 9) \
     X(NtQueryInformationFile,  0x001A, 5) \
     X(NtSetInformationFile,    0x001B, 5) \
-    X(NtFlushVirtualMemory,    0x001C, 4)
+    X(NtFlushVirtualMemory,    0x001C, 4) \
+    X(NtContinue,              0x001D, 2) \
+    X(NtRaiseException,        0x001E, 3) \
+    X(NtGetContextThread,      0x001F, 2) \
+    X(NtSetContextThread,      0x0020, 2) \
+    X(NtReadVirtualMemory,     0x0021, 5) \
+    X(NtWriteVirtualMemory,    0x0022, 5) \
+    X(NtFlushInstructionCache, 0x0023, 3) \
+    X(NtCreateDebugObject,     0x0024, 4) \
+    X(NtWaitForDebugEvent,     0x0025, 4) \
+    X(NtDebugContinue,         0x0026, 3) \
+    X(NtDebugActiveProcess,    0x0027, 2)
 
 #define PV_PV_SERVICES(X) \
     X(PvDisplayString,         0x1000, 2) \
@@ -56,6 +67,12 @@
     X(PvSetWorkingSetLimits,   0x1003, 2) \
     X(PvReadConsole,           0x1004, 3) \
     X(PvCreateProcess,         0x1005, 3) \
+    X(PvCreateProcessEx,       0x1006, 5) \
     X(PvDebugCloneProcess,     0x10F0, 4)
+
+/* The system DLL's own functions (ntdll/), which images import by name like the stubs. */
+#define PV_NTDLL_FUNCTIONS(X) \
+    X(RtlAddVectoredExceptionHandler) \
+    X(RtlRemoveVectoredExceptionHandler)
 
 #endif /* PV_NTSERVICES_H */

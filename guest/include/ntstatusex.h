@@ -29,6 +29,13 @@
 #define ViewShare                        1
 #define ViewUnmap                        2
 
+/* Exceptions and debug objects (ke/except.c, dbgk/). */
+#define STATUS_PARTIAL_COPY              ((NTSTATUS)0x8000000D)
+#define STATUS_NONCONTINUABLE_EXCEPTION  ((NTSTATUS)0xC0000025)
+#define STATUS_INVALID_DISPOSITION       ((NTSTATUS)0xC0000026)
+#define STATUS_DEBUGGER_INACTIVE         ((NTSTATUS)0xC0000354)
+#define STATUS_PORT_ALREADY_SET          ((NTSTATUS)0xC0000048)
+
 /* Bug-check codes not in shared/ntstatus.h. */
 
 #endif /* PV_NTSTATUSEX_H */

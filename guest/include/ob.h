@@ -21,6 +21,10 @@ typedef enum _OB_TYPE_INDEX
     ObSemaphoreType,
     ObEventType,
     ObFileType,
+    ObDebugObjectType,
+    /* A handle to a process's only thread: the slot holds the process object, its type says
+     * "thread" (ObReferenceObjectByHandle with ObThreadType returns the process). */
+    ObThreadType,
     ObMaximumType
 } OB_TYPE_INDEX;
 
@@ -55,8 +59,17 @@ extern const OBJECT_TYPE_INFO ObTypes[ObMaximumType];
 VOID ObInitializeObject(PVOID Object, OB_TYPE_INDEX Type);
 VOID ObReferenceObject(PVOID Object);
 VOID ObDereferenceObject(PVOID Object);
-/* A new handle to Object in the current process (a reference taken for it). */
+#define OB_ALL_ACCESS 0xFFFFFFFFu
+
+/* A new handle to Object in the current process (a reference taken for it), with every
+ * access right. */
 NTSTATUS ObInsertHandle(PVOID Object, PHANDLE Handle);
+/* The same with the rights granted (checked by ObReferenceObjectByHandleAccess) and the type
+ * the handle names (0: the object's own; ObThreadType for a process's thread). */
+NTSTATUS ObInsertHandleEx(PVOID Object, OB_TYPE_INDEX HandleType, ULONG GrantedAccess,
+                          PHANDLE Handle);
+NTSTATUS ObInsertHandleForUserEx(PVOID Object, OB_TYPE_INDEX HandleType, ULONG GrantedAccess,
+                                 PHANDLE UserHandle);
 /* Insert, then give the handle to user mode; undone if *UserHandle cannot be written. */
 NTSTATUS ObInsertHandleForUser(PVOID Object, PHANDLE UserHandle);
 /* Before making something only a new handle would reach: the handle's place in user memory is
@@ -65,6 +78,10 @@ NTSTATUS ObCheckHandleForUser(PHANDLE UserHandle);
 /* The object a handle of the current process names, referenced; Type 0 = any type.
  * STATUS_INVALID_HANDLE or STATUS_OBJECT_TYPE_MISMATCH otherwise. */
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, OB_TYPE_INDEX Type, PVOID *Object);
+/* The same, and the handle must grant every right in DesiredAccess (STATUS_ACCESS_DENIED).
+ * NtCurrentProcess() and NtCurrentThread() grant everything. */
+NTSTATUS ObReferenceObjectByHandleAccess(HANDLE Handle, OB_TYPE_INDEX Type, ULONG DesiredAccess,
+                                         PVOID *Object);
 NTSTATUS ObCloseHandle(HANDLE Handle);
 /* Process end: every handle closed. */
 VOID ObKillProcess(struct _EPROCESS *Process);

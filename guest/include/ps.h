@@ -52,6 +52,8 @@ typedef struct _EPROCESS
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;
     struct pv_regs FaultRegs;               /* at the exception that ended it (Killed) */
     POBJECT_HEADER HandleTable[PS_MAX_HANDLES];   /* handle 4*(i+1) */
+    ULONG HandleAccess[PS_MAX_HANDLES];           /* the rights each handle grants */
+    UCHAR HandleType[PS_MAX_HANDLES];             /* 0: the object's type; or ObThreadType */
 } EPROCESS, *PEPROCESS;
 
 extern EPROCESS PsInitialSystemProcess;

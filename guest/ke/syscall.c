@@ -10,6 +10,7 @@
 #include "ps.h"
 #include "ntservices.h"
 #include "io.h"
+#include "dbgk.h"
 
 typedef NTSTATUS (*PKI_SERVICE_THUNK)(const ULONG *Arguments);
 
@@ -199,6 +200,72 @@ static NTSTATUS KiThunkNtFlushVirtualMemory(const ULONG *Arguments)
 {
     return NtFlushVirtualMemory(ARG_HANDLE(0), ARG_PTR(PVOID *, 1), ARG_PTR(PSIZE_T, 2),
                                 ARG_PTR(PIO_STATUS_BLOCK, 3));
+}
+
+static NTSTATUS KiThunkNtContinue(const ULONG *Arguments)
+{
+    return NtContinue(ARG_PTR(PCONTEXT, 0), (BOOLEAN)Arguments[1]);
+}
+
+static NTSTATUS KiThunkNtRaiseException(const ULONG *Arguments)
+{
+    return NtRaiseException(ARG_PTR(PEXCEPTION_RECORD, 0), ARG_PTR(PCONTEXT, 1),
+                            (BOOLEAN)Arguments[2]);
+}
+
+static NTSTATUS KiThunkNtGetContextThread(const ULONG *Arguments)
+{
+    return NtGetContextThread(ARG_HANDLE(0), ARG_PTR(PCONTEXT, 1));
+}
+
+static NTSTATUS KiThunkNtSetContextThread(const ULONG *Arguments)
+{
+    return NtSetContextThread(ARG_HANDLE(0), ARG_PTR(PCONTEXT, 1));
+}
+
+static NTSTATUS KiThunkNtReadVirtualMemory(const ULONG *Arguments)
+{
+    return NtReadVirtualMemory(ARG_HANDLE(0), ARG_PTR(PVOID, 1), ARG_PTR(PVOID, 2), Arguments[3],
+                               ARG_PTR(PSIZE_T, 4));
+}
+
+static NTSTATUS KiThunkNtWriteVirtualMemory(const ULONG *Arguments)
+{
+    return NtWriteVirtualMemory(ARG_HANDLE(0), ARG_PTR(PVOID, 1), ARG_PTR(PCVOID, 2),
+                                Arguments[3], ARG_PTR(PSIZE_T, 4));
+}
+
+static NTSTATUS KiThunkNtFlushInstructionCache(const ULONG *Arguments)
+{
+    return NtFlushInstructionCache(ARG_HANDLE(0), ARG_PTR(PVOID, 1), Arguments[2]);
+}
+
+static NTSTATUS KiThunkNtCreateDebugObject(const ULONG *Arguments)
+{
+    return NtCreateDebugObject(ARG_PTR(PHANDLE, 0), Arguments[1], ARG_PTR(PVOID, 2),
+                               Arguments[3]);
+}
+
+static NTSTATUS KiThunkNtWaitForDebugEvent(const ULONG *Arguments)
+{
+    return NtWaitForDebugEvent(ARG_HANDLE(0), (BOOLEAN)Arguments[1],
+                               ARG_PTR(PLARGE_INTEGER, 2), ARG_PTR(PDBGUI_WAIT_STATE_CHANGE, 3));
+}
+
+static NTSTATUS KiThunkNtDebugContinue(const ULONG *Arguments)
+{
+    return NtDebugContinue(ARG_HANDLE(0), ARG_PTR(PCLIENT_ID, 1), (NTSTATUS)Arguments[2]);
+}
+
+static NTSTATUS KiThunkNtDebugActiveProcess(const ULONG *Arguments)
+{
+    return NtDebugActiveProcess(ARG_HANDLE(0), ARG_HANDLE(1));
+}
+
+static NTSTATUS KiThunkPvCreateProcessEx(const ULONG *Arguments)
+{
+    return PvCreateProcessEx(ARG_PTR(PCSTR, 0), ARG_PTR(PCSTR, 1), ARG_HANDLE(2),
+                             ARG_PTR(PHANDLE, 3), ARG_PTR(PHANDLE, 4));
 }
 
 static NTSTATUS KiThunkPvCreateProcess(const ULONG *Arguments)

@@ -36,4 +36,34 @@
     PV_NT_SERVICES(PV_STUB)
     PV_PV_SERVICES(PV_STUB)
 
+/* The DLL's C functions (except.c), exported by name like the stubs. */
+.macro EXPORT name
+    .section .rodata.pvnames, "a"
+\name\()_ExportName:
+    .asciz "\name"
+
+    .section .pvexports, "a"
+    .balign 4
+    .long \name\()_ExportName, \name
+.endm
+
+#define PV_EXPORT(Name) EXPORT Name;
+    PV_NTDLL_FUNCTIONS(PV_EXPORT)
+    EXPORT KiUserExceptionDispatcher
+
+/* Where the kernel sends a thread with an exception to dispatch (ke/except.c): [esp] is the
+ * EXCEPTION_RECORD's address, [esp+4] the CONTEXT's, and there is no return address. */
+    .text
+    .globl KiUserExceptionDispatcher
+    .type KiUserExceptionDispatcher, @function
+KiUserExceptionDispatcher:
+    cld
+    movl (%esp), %eax
+    movl 4(%esp), %edx
+    pushl %edx
+    pushl %eax
+    call RtlpUserExceptionDispatcher
+    ud2
+    .size KiUserExceptionDispatcher, . - KiUserExceptionDispatcher
+
     .section .note.GNU-stack, "", @progbits

@@ -11,6 +11,7 @@
 #include "mm.h"
 #include "rtl.h"
 #include "io.h"
+#include "dbgk.h"
 
 extern VOID MiDeleteSectionObject(PVOID Object);
 extern VOID ExpDeleteSyncObject(PVOID Object);
@@ -21,6 +22,8 @@ const OBJECT_TYPE_INFO ObTypes[ObMaximumType] = {
     [ObSemaphoreType] = { "Semaphore", (LONG)sizeof(OBJECT_HEADER), ExpDeleteSyncObject, NULL },
     [ObEventType] = { "Event", (LONG)sizeof(OBJECT_HEADER), ExpDeleteSyncObject, NULL },
     [ObFileType] = { "File", -1, IopDeleteFile, NULL },
+    [ObDebugObjectType] = { "DebugObject", -1, DbgkpDeleteDebugObject, DbgkpCloseDebugObject },
+    [ObThreadType] = { "Thread", -1, NULL, NULL },   /* never an object's own type */
 };
 
 VOID ObInitializeObject(PVOID Object, OB_TYPE_INDEX Type)
@@ -65,6 +68,12 @@ PDISPATCHER_HEADER ObGetDispatcherObject(PVOID Object)
 
 NTSTATUS ObInsertHandle(PVOID Object, PHANDLE Handle)
 {
+    return ObInsertHandleEx(Object, 0, OB_ALL_ACCESS, Handle);
+}
+
+NTSTATUS ObInsertHandleEx(PVOID Object, OB_TYPE_INDEX HandleType, ULONG GrantedAccess,
+                          PHANDLE Handle)
+{
     PEPROCESS Process = PsGetCurrentProcess();
     ULONG Slot;
 
@@ -73,6 +82,8 @@ NTSTATUS ObInsertHandle(PVOID Object, PHANDLE Handle)
     if (Slot == PS_MAX_HANDLES)
         return STATUS_INSUFFICIENT_RESOURCES;
     Process->HandleTable[Slot] = Object;
+    Process->HandleAccess[Slot] = GrantedAccess;
+    Process->HandleType[Slot] = (UCHAR)HandleType;
     ((POBJECT_HEADER)Object)->HandleCount++;
     ObReferenceObject(Object);
     *Handle = (HANDLE)(ULONG_PTR)((Slot + 1) * 4);
@@ -94,8 +105,14 @@ NTSTATUS ObCheckHandleForUser(PHANDLE UserHandle)
 
 NTSTATUS ObInsertHandleForUser(PVOID Object, PHANDLE UserHandle)
 {
+    return ObInsertHandleForUserEx(Object, 0, OB_ALL_ACCESS, UserHandle);
+}
+
+NTSTATUS ObInsertHandleForUserEx(PVOID Object, OB_TYPE_INDEX HandleType, ULONG GrantedAccess,
+                                 PHANDLE UserHandle)
+{
     HANDLE Handle;
-    NTSTATUS Status = ObInsertHandle(Object, &Handle);
+    NTSTATUS Status = ObInsertHandleEx(Object, HandleType, GrantedAccess, &Handle);
 
     if (!NT_SUCCESS(Status))
         return Status;
@@ -117,12 +134,20 @@ static POBJECT_HEADER *ObpHandleSlot(PEPROCESS Process, HANDLE Handle)
 
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, OB_TYPE_INDEX Type, PVOID *Object)
 {
+    return ObReferenceObjectByHandleAccess(Handle, Type, 0, Object);
+}
+
+NTSTATUS ObReferenceObjectByHandleAccess(HANDLE Handle, OB_TYPE_INDEX Type, ULONG DesiredAccess,
+                                         PVOID *Object)
+{
     PEPROCESS Process = PsGetCurrentProcess();
     POBJECT_HEADER *Slot;
+    ULONG Index, SlotType;
 
-    if (Handle == NtCurrentProcess())
+    /* NtCurrentThread() names a thread only where one is asked for. */
+    if (Handle == NtCurrentProcess() || (Handle == NtCurrentThread() && Type == ObThreadType))
     {
-        if (Type != 0 && Type != ObProcessType)
+        if (Handle == NtCurrentProcess() && Type != 0 && Type != ObProcessType)
             return STATUS_OBJECT_TYPE_MISMATCH;
         ObReferenceObject(Process);
         *Object = Process;
@@ -131,8 +156,12 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, OB_TYPE_INDEX Type, PVOID *Obj
     Slot = ObpHandleSlot(Process, Handle);
     if (Slot == NULL)
         return STATUS_INVALID_HANDLE;
-    if (Type != 0 && (*Slot)->Type != Type)
+    Index = (ULONG)(Slot - Process->HandleTable);
+    SlotType = Process->HandleType[Index] != 0 ? Process->HandleType[Index] : (*Slot)->Type;
+    if (Type != 0 && SlotType != (ULONG)Type)
         return STATUS_OBJECT_TYPE_MISMATCH;
+    if ((Process->HandleAccess[Index] & DesiredAccess) != DesiredAccess)
+        return STATUS_ACCESS_DENIED;
     ObReferenceObject(*Slot);
     *Object = *Slot;
     return STATUS_SUCCESS;
@@ -141,8 +170,11 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, OB_TYPE_INDEX Type, PVOID *Obj
 static VOID ObpCloseSlot(PEPROCESS Process, POBJECT_HEADER *Slot)
 {
     POBJECT_HEADER Header = *Slot;
+    ULONG Index = (ULONG)(Slot - Process->HandleTable);
 
     *Slot = NULL;
+    Process->HandleAccess[Index] = 0;
+    Process->HandleType[Index] = 0;
     /* As in NT, a name lasts while handles do: views may keep a section, not its name. */
     if (--Header->HandleCount == 0 && Header->NameLength != 0)
     {

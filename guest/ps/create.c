@@ -15,6 +15,7 @@
 #include "ke.h"
 #include "hv.h"
 #include "ldr.h"
+#include "dbgk.h"
 #include "mm.h"
 #include "ob.h"
 #include "ps.h"
@@ -409,4 +410,12 @@ __attribute__((weak)) NTSTATUS MmCloneProcessAddressSpace(PEPROCESS Parent, PEPR
     (void)Parent;
     (void)Child;
     return STATUS_NOT_SUPPORTED;
+}
+
+NTSTATUS PvCreateProcessEx(PCSTR ImageName, PCSTR Arguments, HANDLE DebugObjectHandle,
+                           PHANDLE ProcessHandle, PHANDLE ThreadHandle)
+{
+    (void)ImageName; (void)Arguments; (void)DebugObjectHandle; (void)ProcessHandle;
+    (void)ThreadHandle;
+    return STATUS_NOT_IMPLEMENTED;
 }

@@ -33,6 +33,8 @@
 
     PV_NT_SERVICES(PV_IMPORT)
     PV_PV_SERVICES(PV_IMPORT)
+#define PV_IMPORT_FUNCTION(Name) IMPORT Name;
+    PV_NTDLL_FUNCTIONS(PV_IMPORT_FUNCTION)
 
 /* NtTerminateProcess(NtCurrentProcess(), STATUS_ENTRYPOINT_NOT_FOUND), straight to the kernel. */
     .text

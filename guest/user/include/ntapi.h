@@ -16,6 +16,7 @@
 #include "../../include/ntobapi.h"
 #include "../../include/ntpsapi.h"
 #include "../../include/ntioapi.h"
+#include "../../include/ntexcept.h"
 
 /* ---------------------------------------------------------------------- NT native services */
 
@@ -158,6 +159,48 @@ NTSTATUS NTAPI NtOpenEvent(PHANDLE EventHandle, ULONG DesiredAccess,
 NTSTATUS NTAPI NtSetEvent(HANDLE EventHandle, PLONG PreviousState);
 NTSTATUS NTAPI NtResetEvent(HANDLE EventHandle, PLONG PreviousState);
 
+/* Exceptions (guest/include/ntexcept.h has the structures). NtContinue resumes the thread with
+ * Context (sanitized: user selectors, no IOPL, interrupts on); NtRaiseException dispatches
+ * Record with Context: FirstChance TRUE as a new exception (a debugger, then the vectored
+ * handlers), FALSE as one no handler took (a debugger's second chance, else the process ends
+ * with its code and today's crash report). Neither returns on success. */
+NTSTATUS NTAPI NtContinue(PCONTEXT Context, BOOLEAN TestAlert);
+NTSTATUS NTAPI NtRaiseException(PEXCEPTION_RECORD ExceptionRecord, PCONTEXT Context,
+                                BOOLEAN FirstChance);
+/* The registers of a thread (NtCurrentThread() or a thread handle from PvCreateProcessEx; a
+ * child's only while it is stopped at a debug event), as Context->ContextFlags asks; Set goes
+ * through NtContinue's sanitizing. */
+NTSTATUS NTAPI NtGetContextThread(HANDLE ThreadHandle, PCONTEXT Context);
+NTSTATUS NTAPI NtSetContextThread(HANDLE ThreadHandle, PCONTEXT Context);
+/* Vectored exception handlers (in the system DLL): First nonzero puts Handler first. Called in
+ * order with the EXCEPTION_POINTERS; EXCEPTION_CONTINUE_EXECUTION resumes with the (possibly
+ * changed) context, EXCEPTION_CONTINUE_SEARCH asks the next one. NULL when 16 are in use. */
+PVOID NTAPI RtlAddVectoredExceptionHandler(ULONG First, PVECTORED_EXCEPTION_HANDLER Handler);
+ULONG NTAPI RtlRemoveVectoredExceptionHandler(PVOID Handle);
+
+/* Another process's memory (a child's, through its handle, or NtCurrentProcess()): copies
+ * BufferSize bytes; *NumberOfBytes (optional) says how many were copied. STATUS_PARTIAL_COPY
+ * when only part could be, STATUS_ACCESS_VIOLATION when none. Rights: PROCESS_VM_READ,
+ * PROCESS_VM_WRITE. NtFlushInstructionCache (PROCESS_VM_WRITE) after writing code. */
+NTSTATUS NTAPI NtReadVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, PVOID Buffer,
+                                   SIZE_T BufferSize, PSIZE_T NumberOfBytesRead);
+NTSTATUS NTAPI NtWriteVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress, const void *Buffer,
+                                    SIZE_T BufferSize, PSIZE_T NumberOfBytesWritten);
+NTSTATUS NTAPI NtFlushInstructionCache(HANDLE ProcessHandle, PVOID BaseAddress, SIZE_T Length);
+
+/* Debug objects: a debugger receives its debugged children's events (process start,
+ * exceptions, exit) with NtWaitForDebugEvent; each stops the child until NtDebugContinue
+ * (DBG_CONTINUE: resume, retrying a faulting instruction; DBG_EXCEPTION_NOT_HANDLED: on to the
+ * child's own handlers, then its end). Flags: DBGK_KILL_PROCESS_ON_EXIT. */
+NTSTATUS NTAPI NtCreateDebugObject(PHANDLE DebugObjectHandle, ULONG DesiredAccess,
+                                   PVOID ObjectAttributes, ULONG Flags);
+NTSTATUS NTAPI NtWaitForDebugEvent(HANDLE DebugObjectHandle, BOOLEAN Alertable,
+                                   PLARGE_INTEGER Timeout, PDBGUI_WAIT_STATE_CHANGE StateChange);
+NTSTATUS NTAPI NtDebugContinue(HANDLE DebugObjectHandle, PCLIENT_ID ClientId,
+                               NTSTATUS ContinueStatus);
+/* Attaches a running child to a debug object (not the caller itself). */
+NTSTATUS NTAPI NtDebugActiveProcess(HANDLE ProcessHandle, HANDLE DebugObjectHandle);
+
 /* ---------------------------------------------------------------- pagevisor's own services */
 
 /* Writes Length bytes of Text to the run's output (STDOUT). STATUS_ACCESS_VIOLATION if any
@@ -185,6 +228,12 @@ NTSTATUS NTAPI PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
  * back; STATUS_OBJECT_NAME_NOT_FOUND for an unknown image. */
 NTSTATUS NTAPI PvCreateProcess(const char *ImageName, const char *Arguments,
                                PHANDLE ProcessHandle);
+/* PvCreateProcess with a debug object (NULL: none; it needs DEBUG_OBJECT_ADD_REMOVE_PROCESS)
+ * and a thread handle (optional) back: the child's first event is its creation, before it
+ * runs any instruction. */
+NTSTATUS NTAPI PvCreateProcessEx(const char *ImageName, const char *Arguments,
+                                 HANDLE DebugObjectHandle, PHANDLE ProcessHandle,
+                                 PHANDLE ThreadHandle);
 /* Reads what the user typed (or piped) into pagevisor's standard input: waits until at least
  * one byte is there, then returns up to Length bytes of what is available (*BytesRead says
  * how many). STATUS_END_OF_FILE (with *BytesRead 0) once the input has ended and nothing of
