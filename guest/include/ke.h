@@ -195,6 +195,7 @@ typedef struct _KTHREAD
     struct _EPROCESS *ApcStateProcess;  /* the address space it runs in (attached) */
     ULONG UniqueThreadId;
     PKTRAP_FRAME TrapFrame;     /* of the system call it is in */
+    BOOLEAN ContextLoaded;      /* the service replaced the frame (NtContinue): keep EAX */
     UCHAR NpxState[KI_NPX_SAVE_AREA + 15];   /* FXSAVE needs 16-byte alignment: KiNpxArea */
 } KTHREAD, *PKTHREAD;
 

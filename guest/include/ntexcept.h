@@ -29,7 +29,9 @@ typedef struct _EXCEPTION_RECORD
     ULONG NumberParameters;
     ULONG_PTR ExceptionInformation[EXCEPTION_MAXIMUM_PARAMETERS];
 } EXCEPTION_RECORD, *PEXCEPTION_RECORD;
+#if defined(__i386__)   /* the host's unit tests build these with 64-bit pointers */
 _Static_assert(sizeof(EXCEPTION_RECORD) == 0x50, "EXCEPTION_RECORD is NT's 0x50 bytes");
+#endif
 
 /* ----------------------------------------------------------------------------- CONTEXT */
 
@@ -156,7 +158,9 @@ typedef struct _DBGUI_WAIT_STATE_CHANGE
         struct { NTSTATUS ExitStatus; } ExitProcess;
     } StateInfo;
 } DBGUI_WAIT_STATE_CHANGE, *PDBGUI_WAIT_STATE_CHANGE;
+#if defined(__i386__)
 _Static_assert(__builtin_offsetof(DBGUI_WAIT_STATE_CHANGE, StateInfo) == 0x0C,
                "StateInfo at +0x0C");
+#endif
 
 #endif /* PV_NTEXCEPT_H */

@@ -14,6 +14,7 @@
 #include "vad.h"
 #include "ws.h"
 #include "ldr.h"
+#include "dbgk.h"
 
 #define PS_MAX_HANDLES   32
 #define PS_MAX_PROCESSES 32     /* alive at once (each has a 16 KiB kernel stack slot) */
@@ -51,6 +52,17 @@ typedef struct _EPROCESS
     BOOLEAN TerminationRequested;           /* NtTerminateProcess by another process */
     ULONG FaultAddress, FaultEip, FaultAccess, FaultTrap, FaultErrorCode;
     struct pv_regs FaultRegs;               /* at the exception that ended it (Killed) */
+    /* Exceptions (ke/except.c): the last one a trap raised, for the crash report if nobody
+     * handles it; how many went to the process's own handlers. */
+    BOOLEAN DispatchValid;
+    ULONG DispatchCode, DispatchEip, DispatchTrap, DispatchErrCode, DispatchAddress,
+          DispatchAccess;
+    ULONG ExceptionsDispatched;
+    /* Its debugger (dbgk/): the debug object, the event out, the frame of a stopped thread. */
+    struct _DEBUG_OBJECT *DebugPort;
+    DBGK_EVENT DebugEvent;
+    BOOLEAN DebugStopped;
+    PKTRAP_FRAME DebugTrapFrame;
     POBJECT_HEADER HandleTable[PS_MAX_HANDLES];   /* handle 4*(i+1) */
     ULONG HandleAccess[PS_MAX_HANDLES];           /* the rights each handle grants */
     UCHAR HandleType[PS_MAX_HANDLES];             /* 0: the object's type; or ObThreadType */
@@ -102,6 +114,9 @@ VOID PspDeleteProcess(PVOID Object);
 /* ps/kill.c */
 VOID PspReportExit(PEPROCESS Process);
 NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
+/* Another process ends with ExitStatus when its thread next leaves the kernel (a wait it is
+ * in ends at once). STATUS_PROCESS_IS_TERMINATING if it already is. */
+NTSTATUS PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus);
 DECLSPEC_NORETURN VOID PspExitThread(NTSTATUS ExitStatus);
 DECLSPEC_NORETURN VOID PspReportDeadlock(VOID);
 VOID PspCheckTermination(VOID);

@@ -347,5 +347,9 @@ VOID KiSystemService(PKTRAP_FRAME TrapFrame)
                             Service->ArgumentCount * sizeof(ULONG));
     if (NT_SUCCESS(Status))
         Status = Service->Thunk(Arguments);
-    TrapFrame->Eax = (ULONG)Status;
+    /* NtContinue and its kind resume the thread elsewhere, with its own EAX. */
+    if (KeGetCurrentThread()->ContextLoaded)
+        KeGetCurrentThread()->ContextLoaded = FALSE;
+    else
+        TrapFrame->Eax = (ULONG)Status;
 }

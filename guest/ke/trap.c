@@ -1,18 +1,20 @@
 /*
  * trap.c - what happens after trap.S built a trap frame: the system service goes to
  * KiSystemService, page faults (KiTrap0E) to MmAccessFault, stray interrupts to the PIC code.
- * A page fault MmAccessFault cannot resolve ends the process with its status (access
- * violation, guard page violation, stack overflow, in-page error) when it came from ring 3; in
+ * A page fault MmAccessFault cannot resolve is raised as an exception when it came from ring 3
+ * (access violation, guard page violation, stack overflow, in-page error: ke/except.c
+ * dispatches it to the debugger and the process's handlers; unhandled, the process ends); in
  * ring 0 a fault-safe user copy fails with it, and anything else is a bug check
  * (KERNEL_DATA_INPAGE_ERROR 0x7A for an in-page error, KMODE_EXCEPTION_NOT_HANDLED otherwise).
- * Any other exception from ring 3 ends the process with NT's status for it; in ring 0 it is a
- * bug check, unless the faulting instruction is a fault-safe user copy (exception fixup table).
+ * Any other exception from ring 3 is raised with NT's status for it; in ring 0 it is a bug
+ * check, unless the faulting instruction is a fault-safe user copy (exception fixup table).
  */
 #include "ke.h"
 #include "mm.h"
 #include "ps.h"
 #include "rtl.h"
 #include "intrin.h"
+#include "dbgk.h"
 
 /* Exception fixup table (probe.c emits entries; kernel.ld collects them). */
 typedef struct _KI_EXCEPTION_FIXUP
@@ -80,7 +82,7 @@ static VOID KiTrap0E(PKTRAP_FRAME TrapFrame)
         KeBugCheckWithTf(KMODE_EXCEPTION_NOT_HANDLED, (ULONG)STATUS_ACCESS_VIOLATION,
                          TrapFrame->Eip, Access, Cr2, TrapFrame);
     }
-    KiTerminateByException(Status, Cr2, Access, TrapFrame);
+    KiRaiseUserException(Status, Cr2, Access, TrapFrame);
 }
 
 /* Is the ring-3 instruction at EIP one that only ring 0 may execute? (#GP from ring 3 is
@@ -202,8 +204,10 @@ VOID KiDispatchTrap(PKTRAP_FRAME TrapFrame)
     if (KiUserTrap(TrapFrame) && Status != 0)
     {
         /* NT reports an access violation from #GP as a read of 0xFFFFFFFF. */
-        KiTerminateByException(Status, Status == STATUS_ACCESS_VIOLATION ? 0xFFFFFFFFu : 0,
-                               MI_ACCESS_READ, TrapFrame);
+        KiRaiseUserException(Status, Status == STATUS_ACCESS_VIOLATION ? 0xFFFFFFFFu : 0,
+                             MI_ACCESS_READ, TrapFrame);
+        KiExitToUser(TrapFrame);
+        return;
     }
     if (Status == 0)
         KeBugCheckWithTf(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,

@@ -21,6 +21,7 @@
 #include "mm.h"
 #include "ps.h"
 #include "rtl.h"
+#include "dbgk.h"
 
 extern const UCHAR LdrpSystemDllFile[], LdrpSystemDllFileEnd[];
 
@@ -123,6 +124,13 @@ static const LDR_EXPORT *LdrpFindExport(PCSTR Name)
         if (strcmp(LdrpExports[i].Name, Name) == 0)
             return &LdrpExports[i];
     return NULL;
+}
+
+ULONG LdrSystemDllExport(PCSTR Name)
+{
+    const LDR_EXPORT *Export = NT_SUCCESS(LdrpSystemDllStatus) ? LdrpFindExport(Name) : NULL;
+
+    return Export != NULL ? Export->Address : 0;
 }
 
 /* The DLL's view and its PTEs, as ldr/elf.c makes an image's (no bss: all file bytes). */

@@ -100,6 +100,11 @@ VOID PspDeleteProcess(PVOID Object)
     if (Process->AddressSpaceCreated || !IsListEmpty(&Process->ActiveProcessLinks))
         KeBugCheckEx(REFERENCE_BY_POINTER, (ULONG_PTR)Process, Process->UniqueProcessId,
                      Process->AddressSpaceCreated, 2);
+    if (Process->DebugPort != NULL)     /* never ran: its exit did not detach it */
+    {
+        ObDereferenceObject(Process->DebugPort);
+        Process->DebugPort = NULL;
+    }
     Process->ObjectHeader.Type = 0;
 }
 
@@ -214,6 +219,13 @@ NTSTATUS PspCreateProcessForModule(PLDR_MODULE Module, PCSTR Arguments, PEPROCES
 VOID PspThreadStartup(PKTHREAD Thread)
 {
     Thread->Process->Started = TRUE;
+    /* A debugged child stops here, before its first instruction, until its debugger lets
+     * it go (and may end it meanwhile). */
+    if (Thread->Process->DebugPort != NULL)
+    {
+        DbgkCreateProcess((PKTRAP_FRAME)(ULONG_PTR)(Thread->InitialStack - sizeof(KTRAP_FRAME)));
+        PspCheckTermination();
+    }
     if (KiCommandLineHasOption("pv.selftest=kernelstack"))
     {
         DbgPrint("ke: pv.selftest=kernelstack: recursing on the kernel stack 0x%08X-0x%08X of "
@@ -242,22 +254,17 @@ static NTSTATUS PspGiveProcessHandle(PEPROCESS Process, NTSTATUS Status, PHANDLE
     return Status;
 }
 
-/*
- * NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle) -
- * service 0x1005. ImageName is a boot module's name (its file name without ".elf", as argv[0]
- * shows it), Arguments its command line after the name (NULL for none; at most 255 bytes).
- * The new process is the caller's child. STATUS_OBJECT_NAME_NOT_FOUND for an unknown image.
- */
-NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle)
+/* A boot module's process, the caller's child: PvCreateProcess and PvCreateProcessEx. */
+static NTSTATUS PspCreateChildForModule(PCSTR ImageName, PCSTR Arguments, HANDLE DebugObjectHandle,
+                                        PHANDLE ProcessHandle, PHANDLE ThreadHandle)
 {
     CHAR Name[PV_NAME_MAX], CommandLine[LDR_MAX_COMMAND_LINE];
     PLDR_MODULE Module = NULL;
-    PEPROCESS Process;
-    ULONG i;
+    PEPROCESS Process, Current = PsGetCurrentProcess();
+    struct _DEBUG_OBJECT *Debug = NULL;
+    ULONG i, FreeSlots = 0;
     NTSTATUS Status;
 
-    if (ProcessHandle == NULL)
-        return STATUS_INVALID_PARAMETER_3;
     Status = MmCopyStringFromUser(Name, ImageName, sizeof(Name));
     if (!NT_SUCCESS(Status))
         return Status == STATUS_BUFFER_OVERFLOW ? STATUS_OBJECT_NAME_INVALID : Status;
@@ -273,16 +280,63 @@ NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle
             Module = &KeLoaderBlock.Modules[i];
     if (Module == NULL)
         return STATUS_OBJECT_NAME_NOT_FOUND;
-    /* The handle must be deliverable before the child exists: it would run unreachable. */
+    /* The handles must be deliverable before the child exists: it would run unreachable. */
     Status = ObCheckHandleForUser(ProcessHandle);
+    if (NT_SUCCESS(Status) && ThreadHandle != NULL)
+    {
+        Status = ObCheckHandleForUser(ThreadHandle);
+        for (i = 0; i < PS_MAX_HANDLES; i++)
+            FreeSlots += Current->HandleTable[i] == NULL;
+        if (NT_SUCCESS(Status) && FreeSlots < 2)
+            Status = STATUS_INSUFFICIENT_RESOURCES;
+    }
+    if (NT_SUCCESS(Status) && DebugObjectHandle != NULL)
+        Status = DbgkReferenceDebugObject(DebugObjectHandle, DEBUG_OBJECT_ADD_REMOVE_PROCESS,
+                                          &Debug);
     if (!NT_SUCCESS(Status))
         return Status;
     {
         CHAR Full[LDR_MAX_COMMAND_LINE];
         RtlFormatString(Full, sizeof(Full), "%s %s", Module->Name, CommandLine);
-        Status = PspCreateProcessForModule(Module, Full, PsGetCurrentProcess(), &Process);
+        Status = PspCreateProcessForModule(Module, Full, Current, &Process);
     }
+    /* Its thread is ready but cannot run before this service returns: attached in time for
+     * its first event. */
+    if (NT_SUCCESS(Status) && Debug != NULL)
+        DbgkAttachProcess(Process, Debug);
+    if (Debug != NULL)
+        ObDereferenceObject(Debug);
+    if (NT_SUCCESS(Status) && ThreadHandle != NULL)
+        Status = ObInsertHandleForUserEx(Process, ObThreadType, THREAD_ALL_ACCESS, ThreadHandle);
     return PspGiveProcessHandle(Process, Status, ProcessHandle);
+}
+
+/*
+ * NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle) -
+ * service 0x1005. ImageName is a boot module's name (its file name without ".elf", as argv[0]
+ * shows it), Arguments its command line after the name (NULL for none; at most 255 bytes).
+ * The new process is the caller's child. STATUS_OBJECT_NAME_NOT_FOUND for an unknown image.
+ */
+NTSTATUS PvCreateProcess(PCSTR ImageName, PCSTR Arguments, PHANDLE ProcessHandle)
+{
+    if (ProcessHandle == NULL)
+        return STATUS_INVALID_PARAMETER_3;
+    return PspCreateChildForModule(ImageName, Arguments, NULL, ProcessHandle, NULL);
+}
+
+/*
+ * NTSTATUS PvCreateProcessEx(PCSTR ImageName, PCSTR Arguments, HANDLE DebugObjectHandle,
+ * PHANDLE ProcessHandle, PHANDLE ThreadHandle) - service 0x1006. PvCreateProcess with a debug
+ * object attached from the start (NULL: none; DEBUG_OBJECT_ADD_REMOVE_PROCESS) and a handle
+ * to the child's thread (optional; THREAD_ALL_ACCESS).
+ */
+NTSTATUS PvCreateProcessEx(PCSTR ImageName, PCSTR Arguments, HANDLE DebugObjectHandle,
+                           PHANDLE ProcessHandle, PHANDLE ThreadHandle)
+{
+    if (ProcessHandle == NULL)
+        return STATUS_INVALID_PARAMETER_4;
+    return PspCreateChildForModule(ImageName, Arguments, DebugObjectHandle, ProcessHandle,
+                                   ThreadHandle);
 }
 
 /* The clone's first run resumes the caller's system call with STATUS_PROCESS_CLONED. */
@@ -410,12 +464,4 @@ __attribute__((weak)) NTSTATUS MmCloneProcessAddressSpace(PEPROCESS Parent, PEPR
     (void)Parent;
     (void)Child;
     return STATUS_NOT_SUPPORTED;
-}
-
-NTSTATUS PvCreateProcessEx(PCSTR ImageName, PCSTR Arguments, HANDLE DebugObjectHandle,
-                           PHANDLE ProcessHandle, PHANDLE ThreadHandle)
-{
-    (void)ImageName; (void)Arguments; (void)DebugObjectHandle; (void)ProcessHandle;
-    (void)ThreadHandle;
-    return STATUS_NOT_IMPLEMENTED;
 }

@@ -59,6 +59,7 @@ VOID PspExitThread(NTSTATUS ExitStatus)
         Process->ExitStatus = ExitStatus;
     }
     PspReportExit(Process);
+    DbgkExitProcess(Process->ExitStatus);
 
     KeAttachProcess(Process);
     MmCleanProcessAddressSpace(Process);
@@ -108,7 +109,6 @@ VOID KiTerminateByException(NTSTATUS Status, ULONG FaultAddress, ULONG FaultAcce
 NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus)
 {
     PEPROCESS Process;
-    PKTHREAD Thread;
     NTSTATUS Status;
 
     if (ProcessHandle == NULL)
@@ -122,17 +122,24 @@ NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus)
         Process->Killed = FALSE;
         PspExitThread(ExitStatus);
     }
-    Thread = &Process->Thread;
+    Status = PsTerminateProcess(Process, ExitStatus);
+    ObDereferenceObject(Process);
+    return Status;
+}
+
+NTSTATUS PsTerminateProcess(PEPROCESS Process, NTSTATUS ExitStatus)
+{
+    PKTHREAD Thread = &Process->Thread;
+
     if (Process->Exited || Thread->State == Terminated || !Process->AddressSpaceCreated)
-        Status = STATUS_PROCESS_IS_TERMINATING;
-    else if (!Process->TerminationRequested)
+        return STATUS_PROCESS_IS_TERMINATING;
+    if (!Process->TerminationRequested)
     {
         Process->TerminationRequested = TRUE;
         Process->ExitStatus = ExitStatus;
         KiAbortWait(Thread);
     }
-    ObDereferenceObject(Process);
-    return Status;
+    return STATUS_SUCCESS;
 }
 
 /* On the way back to ring 3: has another process ended this one? */
