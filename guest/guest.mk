@@ -127,6 +127,26 @@ $(BUILD)/images/%.elf: $(BUILD)/images/%.o $(GUEST_USER_CRT0) $(GUEST_USER_LIB) 
 	$(Q)$(GUEST_LD) -T $(GUEST_USER_LDS) -z max-page-size=0x1000 -o $@ \
 		$(GUEST_USER_CRT0) $< $(GUEST_USER_LIB)
 
+# tokyo-vm's code (tests/images/tokyo/): a flat blob linked where tokyo-vm only reserves
+# memory, carried by the two launchers that page it in (fault-launcher, veh-launcher).
+TOKYO_BLOB := $(BUILD)/images/tokyo/code.bin
+$(BUILD)/images/tokyo/code.o: tests/images/tokyo/code.c tests/images/tokyo/tokyo.h
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_IMAGE_CFLAGS) -fno-stack-clash-protection -O2 -c -o $@ $<
+
+$(BUILD)/images/tokyo/code.elf: $(BUILD)/images/tokyo/code.o tests/images/tokyo/code.ld
+	$(call say,LD,$@)
+	$(Q)$(GUEST_LD) -T tests/images/tokyo/code.ld -o $@ $<
+
+$(TOKYO_BLOB): $(BUILD)/images/tokyo/code.elf
+	$(call say,OBJCOPY,$@)
+	$(Q)objcopy -O binary $< $@
+
+$(BUILD)/images/fault-launcher.o $(BUILD)/images/veh-launcher.o: $(TOKYO_BLOB)
+$(BUILD)/images/fault-launcher.o $(BUILD)/images/veh-launcher.o: \
+    GUEST_IMAGE_CFLAGS += -DTOKYO_BLOB='"$(abspath $(TOKYO_BLOB))"'
+
 .PRECIOUS: $(BUILD)/images/%.o
 .SECONDARY: $(GUEST_USER_CRT0)
 

@@ -258,8 +258,10 @@ void tracer_drain(struct fault_tracer *t)
         t->by_resolution[r.resolution]++;
         count_refault(t, &r);
         /* A record with a status is a fault that failed (access violation, guard page,
-         * stack overflow, in-page error, bug check): keep the last for the crash report. */
-        if (r.status != 0) {
+         * stack overflow, in-page error, bug check): keep the last for the crash report.
+         * Not a kernel-mode one that a fault-safe copy caught (the kernel writing an
+         * exception onto a user stack that has no room): the process died of its own. */
+        if (r.status != 0 && ((r.error_code & 4) != 0 || r.resolution == PV_FAULT_BUGCHECK)) {
             t->last_fatal = r;
             t->have_last_fatal = true;
         }
