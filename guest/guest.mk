@@ -133,7 +133,7 @@ TOKYO_BLOB := $(BUILD)/images/tokyo/code.bin
 $(BUILD)/images/tokyo/code.o: tests/images/tokyo/code.c tests/images/tokyo/tokyo.h
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(GUEST_CC) $(GUEST_IMAGE_CFLAGS) -fno-stack-clash-protection -O2 -c -o $@ $<
+	$(Q)$(GUEST_CC) $(GUEST_IMAGE_CFLAGS) -O2 -c -o $@ $<
 
 $(BUILD)/images/tokyo/code.elf: $(BUILD)/images/tokyo/code.o tests/images/tokyo/code.ld
 	$(call say,LD,$@)

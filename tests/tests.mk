@@ -18,6 +18,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/pfn_fixture.h
 $(BUILD)/tests/unit/test_guest_ldr: UNIT_CFLAGS += -Iguest/include
 $(BUILD)/tests/unit/test_guest_ldr: fuzz/fuzz_guest_elf.c guest/ldr/elf.c $(GUEST_NTDLL) \
     $(BUILD)/images/hello.elf
+# The exception marshalling (guest/ke/context.c) built for the host.
+$(BUILD)/tests/unit/test_exception: UNIT_CFLAGS += -Iguest/include
+$(BUILD)/tests/unit/test_exception: guest/ke/context.c guest/include/ntexcept.h guest/include/dbgk.h
 # The symbolizer finds the system DLL inside both kernels.
 $(BUILD)/tests/unit/test_symbols: $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(GUEST_NTDLL)
 

@@ -35,7 +35,11 @@ typedef ULONG PFN_NUMBER, *PPFN_NUMBER;
 #define TRUE  1
 #define FALSE 0
 
+#if defined(__i386__)
 #define NTAPI              __attribute__((stdcall))
+#else
+#define NTAPI              /* the host's unit tests: stdcall is i386's */
+#endif
 #define DECLSPEC_NORETURN  __attribute__((noreturn))
 #define FORCEINLINE        static inline __attribute__((always_inline))
 #define UNREFERENCED_PARAMETER(P) ((void)(P))

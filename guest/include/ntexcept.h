@@ -82,7 +82,7 @@ typedef struct _EXCEPTION_POINTERS
 #define EXCEPTION_CONTINUE_SEARCH     0
 #define EXCEPTION_CONTINUE_EXECUTION  (-1)
 
-typedef LONG (__attribute__((stdcall)) *PVECTORED_EXCEPTION_HANDLER)(PEXCEPTION_POINTERS);
+typedef LONG (NTAPI *PVECTORED_EXCEPTION_HANDLER)(PEXCEPTION_POINTERS);
 
 /* ---------------------------------------------------------------------- debug objects */
 

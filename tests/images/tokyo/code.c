@@ -32,7 +32,8 @@ static __attribute__((section(".text.page1"), noinline)) ULONG Compute(ULONG N)
 
     if (N >= TOKYO_TABLE)
         N = TOKYO_TABLE - 1;
-    for (i = 0; i < TOKYO_TABLE; i++)
+    /* From the top down: one stack page after another, as a guard page needs. */
+    for (i = TOKYO_TABLE; i-- > 0;)
         Table[i] = 0;
     Table[0] = 0;
     Table[1] = 1;
