@@ -153,8 +153,6 @@ VOID KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLE
         Context.ContextFlags = CONTEXT_FULL | CONTEXT_DEBUG_REGISTERS |
                                CONTEXT_EXTENDED_REGISTERS;
         KiCaptureContext(Process, TrapFrame, &Context);
-        if (Record->ExceptionCode == STATUS_BREAKPOINT)
-            Context.Eip--;
         Length = KiExceptionRecordLength(Record);
         if (KiUserExceptionDispatcherVa != 0 &&
             KiLayOutUserExceptionFrame(TrapFrame->HardwareEsp, Length, &Frame))
@@ -195,6 +193,10 @@ VOID KiRaiseUserException(NTSTATUS Status, ULONG Address, ULONG Access, PKTRAP_F
 
     KiBuildExceptionRecord(&Record, Status, TrapFrame->Eip, Address, Access,
                            Status == STATUS_IN_PAGE_ERROR ? MmLastInPageError.IoStatus : 0);
+    /* NT reports a breakpoint at the int3, to the debugger and the handlers alike: resuming
+     * runs it again unless one of them moves EIP on. */
+    if (Status == STATUS_BREAKPOINT)
+        TrapFrame->Eip = (ULONG)(ULONG_PTR)Record.ExceptionAddress;
     Process->DispatchValid = TRUE;
     Process->DispatchCode = (ULONG)Status;
     Process->DispatchEip = (ULONG)(ULONG_PTR)Record.ExceptionAddress;
