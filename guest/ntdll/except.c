@@ -91,7 +91,8 @@ static BOOLEAN RtlpDispatchException(PEXCEPTION_RECORD Record, PCONTEXT Context)
     LONG Disposition;
     BOOLEAN Handled = FALSE;
 
-    if (RtlpDispatchDepth >= RtlpMaxNesting)
+    /* No handler: nothing to do (and the data page is only read, not copied). */
+    if (RtlpVectoredHandlerList == 0 || RtlpDispatchDepth >= RtlpMaxNesting)
         return FALSE;
     if (RtlpDispatchDepth > 0)
         Record->ExceptionFlags |= EXCEPTION_NESTED_CALL;
