@@ -8,7 +8,7 @@
  * selectors, IOPL and VM in EFLAGS are sanitized (the thread comes back in ring 3 without
  * I/O privilege), a kernel EIP only faults in ring 3, NtContinue refuses unreadable contexts
  * and foreign flags. Children: a handler that faults every time, and a context with a bad
- * ESP, end their process with STATUS_ACCESS_VIOLATION instead of hanging.
+ * or a kernel ESP, end their process with STATUS_ACCESS_VIOLATION instead of hanging.
  */
 #include <ntapi.h>
 
@@ -20,7 +20,7 @@ static ULONG Mode;
 static ULONG RecoverEip;
 
 enum { M_COMMIT = 1, M_SKIP_GUARD, M_DIVIDE, M_BREAK, M_HOSTILE, M_KERNEL_EIP, M_NESTED,
-       M_ALWAYS_FAULT, M_BAD_ESP, M_SKIP };
+       M_ALWAYS_FAULT, M_BAD_ESP, M_KERNEL_ESP, M_SKIP };
 
 static void Commit(ULONG Address)
 {
@@ -91,7 +91,8 @@ static LONG NTAPI Handler(PEXCEPTION_POINTERS Pointers)
         Commit(Address);
         return EXCEPTION_CONTINUE_EXECUTION;
     case M_BAD_ESP:
-        Context->Esp = 0x10;
+    case M_KERNEL_ESP:
+        Context->Esp = Mode == M_BAD_ESP ? 0x10 : 0x80001000;
         Context->Eip++;
         return EXCEPTION_CONTINUE_EXECUTION;
     case M_SKIP:
@@ -123,10 +124,10 @@ static void Child(const char *What)
         Mode = M_ALWAYS_FAULT;
         (void)*(volatile ULONG *)Reserved;
     }
-    else if (strcmp(What, "bad-esp") == 0)
+    else if (strcmp(What, "bad-esp") == 0 || strcmp(What, "kernel-esp") == 0)
     {
-        Mode = M_BAD_ESP;
-        __asm__ volatile("int3");
+        Mode = strcmp(What, "bad-esp") == 0 ? M_BAD_ESP : M_KERNEL_ESP;
+        __asm__ volatile("int3\n\tpushl $0\n\tpopl %%eax" ::: "eax", "memory");
     }
     msg("child %s: still running: FAILED", What);
 }
@@ -258,6 +259,8 @@ int main(int argc, char **argv)
           "a handler that faults every time: its process ends with STATUS_ACCESS_VIOLATION");
     CHECK(ChildStatus("bad-esp") == STATUS_ACCESS_VIOLATION,
           "a context with esp 0x10: its process ends with STATUS_ACCESS_VIOLATION");
+    CHECK(ChildStatus("kernel-esp") == STATUS_ACCESS_VIOLATION,
+          "a context with esp 0x80001000: its process ends with STATUS_ACCESS_VIOLATION");
     msg("end");
     return 0;
 }
