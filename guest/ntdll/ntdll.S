@@ -11,32 +11,7 @@
  */
 #include "../include/ntservices.h"
 
-.macro SYSTEM_SERVICE name, number, count
-    .text
-    .globl \name
-    .type \name, @function
-\name:
-    movl $\number, %eax
-    leal 4(%esp), %edx
-    int $0x2E
-    ret $(\count * 4)
-    .size \name, . - \name
-
-    .section .rodata.pvnames, "a"
-\name\()_ExportName:
-    .asciz "\name"
-
-    .section .pvexports, "a"
-    .balign 4
-    .long \name\()_ExportName, \name
-.endm
-
-#define PV_STUB(Name, Number, Count) SYSTEM_SERVICE Name, Number, Count;
-
-    PV_NT_SERVICES(PV_STUB)
-    PV_PV_SERVICES(PV_STUB)
-
-/* The DLL's C functions (except.c), exported by name like the stubs. */
+/* An export: its name, and a { name, address } pair in the export table. */
 .macro EXPORT name
     .section .rodata.pvnames, "a"
 \name\()_ExportName:
@@ -47,6 +22,25 @@
     .long \name\()_ExportName, \name
 .endm
 
+.macro SYSTEM_SERVICE name, number, count
+    .text
+    .globl \name
+    .type \name, @function
+\name:
+    movl $\number, %eax
+    leal 4(%esp), %edx
+    int $0x2E
+    ret $(\count * 4)
+    .size \name, . - \name
+    EXPORT \name
+.endm
+
+#define PV_STUB(Name, Number, Count) SYSTEM_SERVICE Name, Number, Count;
+
+    PV_NT_SERVICES(PV_STUB)
+    PV_PV_SERVICES(PV_STUB)
+
+/* The DLL's C functions (except.c), exported by name like the stubs. */
 #define PV_EXPORT(Name) EXPORT Name;
     PV_NTDLL_FUNCTIONS(PV_EXPORT)
     EXPORT KiUserExceptionDispatcher

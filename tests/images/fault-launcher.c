@@ -13,13 +13,7 @@
 #include <ntapi.h>
 #include "tokyo/tokyo.h"
 
-__asm__(".section .rodata\n"
-        ".balign 4096\n"
-        "TokyoBlob:\n"
-        ".incbin \"" TOKYO_BLOB "\"\n"
-        "TokyoBlobEnd:\n"
-        ".previous");
-extern const unsigned char TokyoBlob[], TokyoBlobEnd[];
+#include "tokyo/blob.h"
 
 static const char *Kind(ULONG Information)
 {
