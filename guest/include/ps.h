@@ -58,6 +58,7 @@ typedef struct _EPROCESS
     ULONG DispatchCode, DispatchEip, DispatchTrap, DispatchErrCode, DispatchAddress,
           DispatchAccess;
     ULONG ExceptionsDispatched;
+    ULONG AttachCount;                      /* threads attached to it (mm/vmcopy.c) */
     /* Its debugger (dbgk/): the debug object, the event out, the frame of a stopped thread. */
     struct _DEBUG_OBJECT *DebugPort;
     DBGK_EVENT DebugEvent;

@@ -24,6 +24,7 @@
 #include "ntmmapi.h"
 #include "nt_layout.h"
 #include "nt_pte.h"
+#include "ntexcept.h"
 
 /* The user/system split (mm/virtual.c; MmInitSystem moves it for /3GB): the highest user
  * address 0x7FFEFFFF (0xBFFEFFFF), the first address a probe refuses 0x7FFF0000 (0xBFFF0000),
@@ -198,6 +199,12 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
 
 /* The current process's memory-manager state. */
 PMMPROCESS_VM MiGetCurrentProcessVm(VOID);
+/* mm/vmcopy.c: the process a service acts on (the caller or its child, through a handle
+ * granting Access), referenced; attach to it for the work, detach (and dereference) after. */
+struct _EPROCESS;
+NTSTATUS MmReferenceTargetProcess(HANDLE ProcessHandle, ULONG Access, struct _EPROCESS **Target);
+VOID MmAttachTarget(struct _EPROCESS *Target);
+VOID MmDetachTarget(struct _EPROCESS *Target);
 /* The PTE of user address Va; 0 and *TableExists FALSE when it has no page table. */
 ULONG MiReadUserPte(ULONG_PTR Va, BOOLEAN *TableExists);
 /* Make the page table of Va exist (NT's MiMakePdeExistAndMakeValid); fails only when no

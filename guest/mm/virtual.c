@@ -18,7 +18,9 @@
  *
  * User pointers (BaseAddress, RegionSize, ...) are probed for writing first (read, then the
  * same value written back through the fault-safe copy), so a bad pointer fails the call with
- * STATUS_ACCESS_VIOLATION before anything changes. Only NtCurrentProcess() is a valid handle.
+ * STATUS_ACCESS_VIOLATION before anything changes. The process is the caller's own or a
+ * child's, through a handle (mm/vmcopy.c): the work runs attached to it, the arguments and
+ * results stay in the caller's memory.
  *
  * User space ends at MmHighestUserAddress (0x7FFEFFFF, or 0xBFFEFFFF under /3GB); VADs end
  * 64 KiB below it (MM_HIGHEST_VAD_ADDRESS), and the free-range search, bottom-up or top-down,
@@ -383,9 +385,10 @@ static NTSTATUS MiProbeAndReadPointer(PCVOID UserAddress, ULONG_PTR *Value)
 }
 
 /* The (base, size) pair of NtAllocate/NtFreeVirtualMemory, captured in NT's order: both
- * pointers probed and read, then the process handle checked. */
+ * pointers probed and read, then the process handle checked (PROCESS_VM_OPERATION). */
 static NTSTATUS MiCaptureRegion(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
-                                ULONG_PTR *Base, ULONG_PTR *Size)
+                                ULONG_PTR *Base, ULONG_PTR *Size,
+                                struct _EPROCESS **Target)
 {
     NTSTATUS Status = MiProbeAndReadPointer(BaseAddress, Base);
 
@@ -393,7 +396,7 @@ static NTSTATUS MiCaptureRegion(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
         Status = MiProbeAndReadPointer(RegionSize, Size);
     if (!NT_SUCCESS(Status))
         return Status;
-    return ProcessHandle == NtCurrentProcess() ? STATUS_SUCCESS : STATUS_INVALID_HANDLE;
+    return MmReferenceTargetProcess(ProcessHandle, PROCESS_VM_OPERATION, Target);
 }
 
 static NTSTATUS MiWriteUserPointer(PVOID UserAddress, ULONG_PTR Value)
@@ -424,13 +427,16 @@ static VOID MiWriteBackRegion(PVOID *BaseAddress, PSIZE_T RegionSize, ULONG_PTR 
  * on 64 KiB granularity), commit (MEM_COMMIT inside one existing VAD), or both. On success
  * *BaseAddress and *RegionSize describe the pages reserved or committed.
  */
+static NTSTATUS MiAllocateVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG_PTR ZeroBits,
+                                        ULONG AllocationType, ULONG Protection,
+                                        ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut);
+
 NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
                                  PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect)
 {
-    PMMPROCESS_VM Vm;
-    ULONG_PTR Base, Size, StartVa, EndVa, Highest;
+    ULONG_PTR Base, Size, StartVa = 0, EndVa = 0;
     ULONG Protection;
-    PMMVAD Vad;
+    struct _EPROCESS *Target;
     NTSTATUS Status;
 
     if (ZeroBits > MI_MAX_ZERO_BITS)
@@ -445,9 +451,27 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
     if (Protection == MM_INVALID_PROTECTION)
         return STATUS_INVALID_PAGE_PROTECTION;
 
-    Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size);
+    Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size, &Target);
     if (!NT_SUCCESS(Status))
         return Status;
+    MmAttachTarget(Target);
+    Status = MiAllocateVirtualMemory(Base, Size, ZeroBits, AllocationType, Protection, &StartVa,
+                                     &EndVa);
+    MmDetachTarget(Target);
+    if (NT_SUCCESS(Status))
+        MiWriteBackRegion(BaseAddress, RegionSize, StartVa, EndVa);
+    return Status;
+}
+
+/* NtAllocateVirtualMemory's work, in the target's address space. */
+static NTSTATUS MiAllocateVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG_PTR ZeroBits,
+                                        ULONG AllocationType, ULONG Protection,
+                                        ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut)
+{
+    PMMPROCESS_VM Vm;
+    ULONG_PTR StartVa, EndVa, Highest;
+    PMMVAD Vad;
+    NTSTATUS Status;
 
     if (Base > MM_HIGHEST_VAD_ADDRESS)
         return STATUS_INVALID_PARAMETER_2;
@@ -519,8 +543,8 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
         if (!NT_SUCCESS(Status))
             return Status;
     }
-
-    MiWriteBackRegion(BaseAddress, RegionSize, StartVa, EndVa);
+    *StartVaOut = StartVa;
+    *EndVaOut = EndVa;
     return STATUS_SUCCESS;
 }
 
@@ -533,20 +557,39 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
  * the end of the allocation). MEM_RELEASE: size 0 releases the whole allocation and the base
  * must be its start; a nonzero size releases that part of it (the VAD is trimmed or split).
  */
+static NTSTATUS MiFreeVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG FreeType,
+                                    ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut);
+
 NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
                              ULONG FreeType)
 {
-    PMMPROCESS_VM Vm;
-    ULONG_PTR Base, Size, StartVa, EndVa, VadStart, VadEnd;
-    ULONG Count, TailCharge;
-    PMMVAD Vad, Tail;
+    ULONG_PTR Base, Size, StartVa = 0, EndVa = 0;
+    struct _EPROCESS *Target;
     NTSTATUS Status;
 
     if (FreeType != MEM_DECOMMIT && FreeType != MEM_RELEASE)
         return STATUS_INVALID_PARAMETER_4;
-    Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size);
+    Status = MiCaptureRegion(ProcessHandle, BaseAddress, RegionSize, &Base, &Size, &Target);
     if (!NT_SUCCESS(Status))
         return Status;
+    MmAttachTarget(Target);
+    Status = MiFreeVirtualMemory(Base, Size, FreeType, &StartVa, &EndVa);
+    MmDetachTarget(Target);
+    if (NT_SUCCESS(Status))
+        MiWriteBackRegion(BaseAddress, RegionSize, StartVa, EndVa);
+    return Status;
+}
+
+/* NtFreeVirtualMemory's work, in the target's address space. */
+static NTSTATUS MiFreeVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG FreeType,
+                                    ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut)
+{
+    PMMPROCESS_VM Vm;
+    ULONG_PTR StartVa, EndVa, VadStart, VadEnd;
+    ULONG Count, TailCharge;
+    PMMVAD Vad, Tail;
+    NTSTATUS Status;
+
     if (Base > MmHighestUserAddress)
         return STATUS_INVALID_PARAMETER_2;
     if ((ULONG_PTR)MmHighestUserAddress - Base + 1 < Size)
@@ -620,8 +663,8 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
             }
         }
     }
-
-    MiWriteBackRegion(BaseAddress, RegionSize, StartVa, EndVa);
+    *StartVaOut = StartVa;
+    *EndVaOut = EndVa;
     return STATUS_SUCCESS;
 }
 
@@ -634,14 +677,17 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
  * *OldAccessProtection receives the first page's protection. A size of 0 is
  * STATUS_INVALID_PARAMETER_3 (pagevisor's choice: NT's handling of it is not documented).
  */
+static NTSTATUS MiProtectVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG Protection,
+                                       ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut,
+                                       PULONG OldProtectionOut);
+
 NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
                                 PSIZE_T NumberOfBytesToProtect, ULONG NewAccessProtection,
                                 PULONG OldAccessProtection)
 {
-    PMMPROCESS_VM Vm;
-    ULONG_PTR Base, Size, StartVa, EndVa, Va;
-    ULONG Protection, OldProtection = 0, Current, OldWin32;
-    PMMVAD Vad;
+    ULONG_PTR Base, Size, StartVa = 0, EndVa = 0;
+    ULONG Protection, OldProtection = 0, OldWin32;
+    struct _EPROCESS *Target;
     NTSTATUS Status;
 
     Protection = MiMakeProtectionMask(NewAccessProtection);
@@ -660,8 +706,31 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
     }
     if (!NT_SUCCESS(Status))
         return Status;
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_INVALID_HANDLE;
+    Status = MmReferenceTargetProcess(ProcessHandle, PROCESS_VM_OPERATION, &Target);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    MmAttachTarget(Target);
+    Status = MiProtectVirtualMemory(Base, Size, Protection, &StartVa, &EndVa, &OldProtection);
+    MmDetachTarget(Target);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    OldWin32 = MiProtectionToWin32(OldProtection);
+    MiWriteBackRegion(BaseAddress, NumberOfBytesToProtect, StartVa, EndVa);
+    (void)MmCopyToUser(OldAccessProtection, &OldWin32, sizeof(OldWin32));
+    return STATUS_SUCCESS;
+}
+
+/* NtProtectVirtualMemory's work, in the target's address space. */
+static NTSTATUS MiProtectVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG Protection,
+                                       ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut,
+                                       PULONG OldProtectionOut)
+{
+    PMMPROCESS_VM Vm;
+    ULONG_PTR StartVa, EndVa, Va;
+    ULONG OldProtection = 0, Current;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
     if (Base > MmHighestUserAddress)
         return STATUS_INVALID_PARAMETER_2;
     if (Size == 0 || (ULONG_PTR)MmHighestUserAddress - Base + 1 < Size)
@@ -704,9 +773,9 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
             MiSetPageProtection(Va, Protection);
     }
 
-    OldWin32 = MiProtectionToWin32(OldProtection);
-    MiWriteBackRegion(BaseAddress, NumberOfBytesToProtect, StartVa, EndVa);
-    (void)MmCopyToUser(OldAccessProtection, &OldWin32, sizeof(OldWin32));
+    *StartVaOut = StartVa;
+    *EndVaOut = EndVa;
+    *OldProtectionOut = OldProtection;
     return STATUS_SUCCESS;
 }
 
@@ -789,6 +858,7 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
 {
     MEMORY_BASIC_INFORMATION Info = { 0 };
     ULONG_PTR Length = sizeof(Info), Ignored;
+    struct _EPROCESS *Target;
     NTSTATUS Status;
 
     if (MemoryInformationClass != MemoryBasicInformation)
@@ -804,12 +874,18 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
         Status = MiProbeAndReadPointer(ReturnLength, &Ignored);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_INVALID_HANDLE;
+    Status = MmReferenceTargetProcess(ProcessHandle, PROCESS_QUERY_INFORMATION, &Target);
+    if (!NT_SUCCESS(Status))
+        return Status;
     if ((ULONG_PTR)BaseAddress > MM_HIGHEST_VAD_ADDRESS)
+    {
+        MmAttachTarget(Target);         /* (the reference goes with the detach) */
+        MmDetachTarget(Target);
         return STATUS_INVALID_PARAMETER;
-
+    }
+    MmAttachTarget(Target);
     MiQueryRegion(MiGetCurrentProcessVm(), (ULONG_PTR)BaseAddress, &Info);
+    MmDetachTarget(Target);
     Status = MmCopyToUser(MemoryInformation, &Info, sizeof(Info));
     if (NT_SUCCESS(Status) && ReturnLength != NULL)
         Status = MiWriteUserPointer(ReturnLength, Length);

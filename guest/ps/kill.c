@@ -60,6 +60,10 @@ VOID PspExitThread(NTSTATUS ExitStatus)
     }
     PspReportExit(Process);
     DbgkExitProcess(Process->ExitStatus);
+    /* A thread of another process working in this address space (NtWriteVirtualMemory that
+     * waits for a page) finishes first. */
+    while (Process->AttachCount != 0)
+        (void)KeDelayExecutionThread(1);
 
     KeAttachProcess(Process);
     MmCleanProcessAddressSpace(Process);

@@ -37,6 +37,24 @@ PMMPROCESS_VM MiGetCurrentProcessVm(VOID)
     return &vm;
 }
 
+/* One process here: only NtCurrentProcess() names it. */
+NTSTATUS MmReferenceTargetProcess(HANDLE ProcessHandle, ULONG Access, struct _EPROCESS **Target)
+{
+    (void)Access;
+    *Target = NULL;
+    return ProcessHandle == NtCurrentProcess() ? STATUS_SUCCESS : STATUS_INVALID_HANDLE;
+}
+
+VOID MmAttachTarget(struct _EPROCESS *Target)
+{
+    (void)Target;
+}
+
+VOID MmDetachTarget(struct _EPROCESS *Target)
+{
+    (void)Target;
+}
+
 ULONG MiReadUserPte(ULONG_PTR Va, BOOLEAN *TableExists)
 {
     CU_ASSERT_FATAL(Va <= MmHighestUserAddress);
