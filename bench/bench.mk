@@ -8,6 +8,9 @@
 #                             full-system options, e.g. BENCH_FS_ARGS="--runs 3")
 #   make bench-clusters       clustered page-ins only: VM exits per page-in by backing store
 #                             (image, section, pagefile), sequential and random (bench/clusters.sh)
+#   make bench-appel          Appel & Li's user-level VM primitives: a protection fault handled
+#                             in user mode, in the guest and in Linux (SIGSEGV, userfaultfd)
+#                             (bench/appel.sh; BENCH_APPEL_ARGS="--runs 5 --pages 1024")
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_HOST_PATH := $(BENCH_DIR)/host-path
@@ -28,12 +31,25 @@ BENCH_FS_OBJS    := $(patsubst bench/full/%.c,$(BENCH_DIR)/full/%.o,$(wildcard b
 # Everything the full-system run needs: the driver, the images, the guest kernel, pagevisor
 # and its static twin (which the runner VM gets).
 BENCH_FS_DEPS    := $(BENCH_FS) $(BENCH_IMAGES) $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
+# Appel & Li's primitives: its own static driver, with full-system's guest runner and clock.
+BENCH_APPEL      := $(BENCH_DIR)/vm-primitives
+BENCH_APPEL_OBJS := $(BENCH_DIR)/appel/appel.o $(BENCH_DIR)/full/fs_guest.o \
+                    $(BENCH_DIR)/full/fs_peers.o $(BENCH_DIR)/uffd_peer.o $(BENCH_DIR)/workload.o \
+                    $(BENCH_DIR)/util.o \
+                    $(BUILD)/vmm/trace/trace.o $(BUILD)/vmm/trace/pte_format.o
+BENCH_APPEL_DEPS := $(BENCH_APPEL) $(BENCH_DIR)/images/bench-appel.elf $(GUEST_KERNEL) \
+                    $(PAGEVISOR) $(PAGEVISOR_STATIC)
+BENCH_APPEL_ARGS ?=
 
-.PHONY: bench bench-host-path bench-full-system bench-clusters
-bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) guest-host
+.PHONY: bench bench-host-path bench-full-system bench-clusters bench-appel
+bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) $(BENCH_APPEL_DEPS) guest-host
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 	$(Q)bench/clusters.sh
+	$(Q)bench/appel.sh $(BENCH_APPEL_ARGS)
+
+bench-appel: $(BENCH_APPEL_DEPS) guest-host
+	$(Q)bench/appel.sh $(BENCH_APPEL_ARGS)
 
 bench-clusters: $(PAGEVISOR) $(GUEST_KERNEL) $(BENCH_DIR)/images/bench-cluster.elf guest-host
 	$(Q)bench/clusters.sh
@@ -105,3 +121,14 @@ $(BENCH_FS): $(BENCH_FS_OBJS)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -pthread -o $@ $^ -lm
 
 -include $(patsubst %.o,%.d,$(filter $(BENCH_DIR)/full/%,$(BENCH_FS_OBJS)))
+
+$(BENCH_DIR)/appel/%.o: bench/appel/%.c $(wildcard bench/full/*.h bench/*.h shared/*.h) | deps-build
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -Ibench/full -MMD -c $< -o $@
+
+$(BENCH_APPEL): $(BENCH_APPEL_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -pthread -o $@ $^ -lm
+
+-include $(BENCH_DIR)/appel/appel.d
