@@ -154,7 +154,9 @@ VOID KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLE
                                CONTEXT_EXTENDED_REGISTERS;
         KiCaptureContext(Process, TrapFrame, &Context);
         Length = KiExceptionRecordLength(Record);
-        if (KiUserExceptionDispatcherVa != 0 &&
+        /* A fault that failed because no page will come (STATUS_COMMITMENT_LIMIT from a page
+         * wait the idle thread ended) cannot get a page for the handler's stack either. */
+        if (KiUserExceptionDispatcherVa != 0 && Record->ExceptionCode != STATUS_COMMITMENT_LIMIT &&
             KiLayOutUserExceptionFrame(TrapFrame->HardwareEsp, Length, &Frame))
         {
             Pointers[0] = Frame.RecordAddress;
