@@ -327,6 +327,16 @@ cmp -s "$tmp/vol3/big.bin" "$tmp/big-want.bin" ||
 read -r want_sum _ < <(cksum <"$tmp/big-want.bin")
 grep -q "^(map-increment) big.bin: 4194304 words incremented, cksum $want_sum\$" <<<"$out" ||
     extra_failure volume-map-increment-cksum "the guest's last cksum is not $want_sum"
+# --stats counts every return of KVM_RUN, by its reason, signals included: the reasons add up
+# to the total.
+run "$PV" run --stats build/images/hello.elf
+check stats-exits-by-reason 0 $status "$out" \
+    '^pagevisor: VM exits by reason: io [0-9]+,.* interrupted by a signal [0-9]+$'
+total=$(sed -n 's/^pagevisor: \([0-9]*\) VM exits, .*/\1/p' <<<"$out")
+sum=$(sed -n 's/^pagevisor: VM exits by reason: //p' <<<"$out" | grep -oE '[0-9]+' |
+      awk '{ s += $1 } END { print s + 0 }')
+[[ -n $total && $total -gt 0 && $total == "$sum" ]] ||
+    extra_failure stats-exits-add-up "VM exits $total, by reason $sum"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

@@ -1,6 +1,7 @@
 /* run_stats.c - collecting and printing a run's counters. */
 #include "run_stats.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void add(struct run_stats *rs, const char *name, double value)
@@ -37,6 +38,21 @@ void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
         add(rs, "volume_pages_written", (double)hc->volume->stats.pages_written);
     }
     add(rs, "vm_exits", (double)st->exits);
+    /* Every exit by its reason: "exit_io", "exit_hlt", ..., and "exit_signal" for a KVM_RUN a
+     * signal interrupted (the timeout's alarm, the host's own). */
+    static char names[VCPU_EXIT_REASONS][40];
+    for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++) {
+        if (st->by_reason[r] == 0)
+            continue;
+        if (!names[r][0]) {
+            int n = snprintf(names[r], sizeof(names[r]), "exit_%s", kvm_exit_name(r));
+            for (int i = 5; i < n && names[r][i]; i++)
+                names[r][i] = (char)(names[r][i] >= 'A' && names[r][i] <= 'Z'
+                                     ? names[r][i] - 'A' + 'a' : names[r][i]);
+        }
+        add(rs, names[r], (double)st->by_reason[r]);
+    }
+    add(rs, "exit_signal", (double)st->signal_exits);
     add(rs, "hypercalls", (double)hc->calls);
     add(rs, "exits_per_fault", t->faults ? (double)st->exits / (double)t->faults : 0);
 }
@@ -76,5 +92,9 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
     double lost = value_of(rs, "trace_records_lost");
     if (lost > 0)
         fprintf(f, "; %.0f trace records lost", lost);
-    fprintf(f, "\n");
+    fprintf(f, "\npagevisor: VM exits by reason:");
+    for (size_t i = 0; i < rs->n; i++)
+        if (strncmp(rs->items[i].name, "exit_", 5) == 0 && strcmp(rs->items[i].name, "exit_signal"))
+            fprintf(f, " %s %.0f,", rs->items[i].name + 5, rs->items[i].value);
+    fprintf(f, " interrupted by a signal %.0f\n", value_of(rs, "exit_signal"));
 }

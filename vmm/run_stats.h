@@ -13,7 +13,7 @@
 #include "trace.h"
 #include "vcpu_loop.h"
 
-#define RUN_STATS_MAX 40
+#define RUN_STATS_MAX 64
 
 struct run_stats {
     struct trace_stat items[RUN_STATS_MAX];

@@ -241,9 +241,13 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
         /* Faults the guest resolved alone wait in its trace ring; every exit is a chance to
          * take them, before the exit itself (a process end, say) changes the picture. */
         tracer_drain(hc->tracer);
-        if (rc < 0)
-            continue;
         st->exits++;
+        if (rc < 0) {
+            st->signal_exits++;
+            continue;
+        }
+        st->by_reason[vm->run->exit_reason < VCPU_EXIT_REASONS ? vm->run->exit_reason
+                                                               : VCPU_EXIT_REASONS - 1]++;
         status = handle_exit(vm, hc, &pit, st);
     }
     disarm_timeout();

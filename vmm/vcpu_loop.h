@@ -9,8 +9,14 @@
 #include "hypercall.h"
 #include "kvm.h"
 
+/* Exit reasons counted one by one (KVM_EXIT_* below this; the rest together in the last). */
+#define VCPU_EXIT_REASONS 48
+
 struct vcpu_stats {
-    unsigned long long exits, io_exits, unclaimed_io;
+    unsigned long long exits;         /* every return of KVM_RUN, signals included */
+    unsigned long long signal_exits;  /* KVM_RUN interrupted by a signal (EINTR) */
+    unsigned long long by_reason[VCPU_EXIT_REASONS];   /* the others, by exit reason */
+    unsigned long long io_exits, unclaimed_io;
     unsigned long long clock_ticks;   /* IRQ 0 pulses the emulated PIT delivered */
 };
 
