@@ -31,7 +31,6 @@ static ULONG KiNextThreadId = 4;
 static UCHAR KiIdleStack[8192] __attribute__((aligned(16)));
 
 static VOID KiIdleLoop(VOID);
-#define KI_IDLE_ZERO_SLICE 16   /* pages zeroed between two looks at the ready queues */
 
 VOID KiReadyThread(PKTHREAD Thread)
 {
@@ -259,10 +258,6 @@ static VOID KiIdleLoop(VOID)
             KiSwapThread();
             continue;
         }
-        /* NT's zero page thread: free pages zeroed a slice at a time while nothing else
-         * wants the processor (a ready thread is looked for between slices). */
-        if (MiZeroFreePages(KI_IDLE_ZERO_SLICE) != 0)
-            continue;
         KiCheckForDeadlock();
         /* STI takes effect after HLT starts: no interrupt slips in between. */
         __asm__ volatile("sti; hlt; cli" : : : "memory");

@@ -1,10 +1,10 @@
 /*
  * zeropage.c - the zero-page path: free pages are zeroed through hyperspace and moved to the
  * Zeroed list, so that a demand-zero fault finds a page ready (MiRemoveZeroPage takes Zeroed
- * first). As NT's zero page thread at priority 0 it runs only when nothing else does: the idle
- * thread zeroes a slice of 16 pages at a time between looks at the ready queues
- * (ke/dispatch.c). A Free page not zeroed yet is zeroed when a demand-zero fault takes it, so
- * nothing is ever zeroed in bulk, and a guest that never idles zeroes only what it uses.
+ * first). NT runs this as the zero page thread at priority 0, when nothing else runs; pagevisor
+ * has no threads yet and runs it at the moments nothing else does: after a process has ended
+ * and its pages are back on the Free list (ke/process.c), a slice of at most 4096 pages (16 MiB)
+ * each time; a Free page not zeroed yet is zeroed when a demand-zero fault takes it.
  */
 #include "mm.h"
 #include "rtl.h"
