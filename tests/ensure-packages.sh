@@ -20,11 +20,14 @@ for g in "$@"; do
     done
 done
 
-missing=()
-for p in "${want[@]}"; do
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    [[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
+missing_packages() {
+    missing=()
+    for p in "${want[@]}"; do
+        status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        [[ "$status" == "install ok installed" ]] || missing+=("$p")
+    done
+}
+missing_packages
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -33,13 +36,23 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
+# make runs several of these at once (deps-build and deps-test in one parallel build), and apt
+# holds dpkg's lock for the whole install: one at a time, each re-checking once it has the lock,
+# and apt itself waits for dpkg's lock should anything else (unattended-upgrades) hold it.
+exec 9>/tmp/pagevisor-apt.lock
+flock 9
+missing_packages
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+log=/tmp/pagevisor-apt.log
 echo "installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/pagevisor-apt.log 2>&1; then
-    apt-get update -q >>/tmp/pagevisor-apt.log 2>&1 || true
-    if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/pagevisor-apt.log 2>&1; then
-        tail -n 20 /tmp/pagevisor-apt.log >&2
-        echo "ensure-packages: apt-get install ${missing[*]} failed (log: /tmp/pagevisor-apt.log)" >&2
+apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
+if ! "${apt[@]}" install "${missing[@]}" >"$log" 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=600 update -q >>"$log" 2>&1 || true
+    if ! "${apt[@]}" install "${missing[@]}" >>"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        echo "ensure-packages: apt-get install ${missing[*]} failed (log: $log)" >&2
         exit 1
     fi
 fi

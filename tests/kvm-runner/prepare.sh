@@ -190,7 +190,9 @@ kpkg=$(resolve_kernel)
 if [[ -z $kpkg ]] || ! have_candidate busybox-static; then
     if [[ $(id -u) -eq 0 ]]; then
         say "apt lists are missing: running apt-get update"
-        apt-get update -qq || die "apt-get update failed"
+        # tests/ensure-packages.sh may be installing at the same time: take its lock.
+        (flock 9 && apt-get -o DPkg::Lock::Timeout=600 update -qq) 9>/tmp/pagevisor-apt.lock ||
+            die "apt-get update failed"
         kpkg=$(resolve_kernel)
     else
         die "apt does not know linux-image-amd64 or busybox-static (package lists missing): run \`sudo apt-get update\`, then $0"
