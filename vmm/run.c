@@ -216,8 +216,8 @@ static int run_direct(const struct run_options *o)
     if (o->verbose && volume_is_open(&s.volume))
         volume_print_stats(&s.volume, stderr);
     if (s.trace)
-        trace_stats(&s.tracer.writer, tracer_now_ns(&s.tracer, vcpu_read_tsc(&s.vm)), rs.items,
-                    rs.n);
+        tracer_write_stats(&s.tracer, tracer_now_ns(&s.tracer, vcpu_read_tsc(&s.vm)),
+                           rs.items, rs.n);
     if (o->verbose)
         fprintf(stderr, "pagevisor: %llu VM exits (%llu I/O, %llu to unclaimed ports), "
                 "%llu hypercalls (%llu refused), %llu image pages read in %llu calls, "

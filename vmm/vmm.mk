@@ -5,8 +5,8 @@ VMM_SRCS      := $(wildcard $(addsuffix /*.c,$(VMM_AREAS)))
 VMM_HEADERS   := $(wildcard $(addsuffix /*.h,$(VMM_AREAS)))
 VMM_OBJS      := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(VMM_SRCS))
 VMM_LIB_OBJS  := $(filter-out $(BUILD)/vmm/main.o,$(VMM_OBJS))
-VMM_LIBS      := -lcapstone
-VMM_STATIC_LIBS := -l:libcapstone.a
+VMM_LIBS      := -lcapstone -pthread
+VMM_STATIC_LIBS := -l:libcapstone.a -pthread
 PAGEVISOR     := $(BUILD)/pagevisor
 PAGEVISOR_STATIC := $(BUILD)/pagevisor-static
 

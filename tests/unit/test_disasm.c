@@ -93,7 +93,41 @@ static void crash_report_lists_code_through_page_tables(void)
     free(m.base);
 }
 
+/* The cache answers exactly as a decode would: per-fault effective addresses, another address
+ * space or changed bytes decode anew. */
+static void cache_answers_as_a_decode_would(void)
+{
+    static struct disasm_cache c;
+    static const uint8_t store[] = { 0xC7, 0x04, 0x8B, 0x01, 0x00, 0x00, 0x00 };
+    static const uint8_t load[] = { 0x8B, 0x03 };
+    struct pv_regs r = regs();
+    struct insn_text a, b;
+    CU_ASSERT_EQUAL_FATAL(disasm_one(store, sizeof(store), 0x401000u, &r, &a), 0);
+    CU_ASSERT_EQUAL_FATAL(disasm_cached(&c, 0x10000, store, sizeof(store), 0x401000u, &r, &b), 0);
+    CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+    CU_ASSERT_EQUAL(c.misses, 1u);
+    r.ecx = 5;                                   /* the same instruction, other registers */
+    CU_ASSERT_EQUAL_FATAL(disasm_cached(&c, 0x10000, store, sizeof(store), 0x401000u, &r, &b), 0);
+    CU_ASSERT_EQUAL(c.hits, 1u);
+    CU_ASSERT_STRING_EQUAL(b.text, "mov dword ptr [ebx + ecx*4], 1");
+    CU_ASSERT(b.has_mem);
+    CU_ASSERT_EQUAL(b.mem_ea, 0x00400000u + 5 * 4);
+    /* Other code at the same EIP (a new image in the same address space), another CR3. */
+    CU_ASSERT_EQUAL_FATAL(disasm_cached(&c, 0x10000, load, sizeof(load), 0x401000u, &r, &b), 0);
+    CU_ASSERT_STRING_EQUAL(b.text, "mov eax, dword ptr [ebx]");
+    CU_ASSERT_EQUAL(b.mem_ea, 0x00400000u);
+    CU_ASSERT_EQUAL_FATAL(disasm_cached(&c, 0x20000, store, sizeof(store), 0x401000u, &r, &b), 0);
+    CU_ASSERT_STRING_EQUAL(b.text, "mov dword ptr [ebx + ecx*4], 1");
+    CU_ASSERT_EQUAL(c.misses, 3u);
+    /* Bytes that do not decode are not remembered as decoded. */
+    static const uint8_t cut[] = { 0x0F };
+    CU_ASSERT_EQUAL(disasm_cached(&c, 0x10000, cut, sizeof(cut), 0x402000u, &r, &b), -1);
+    CU_ASSERT_EQUAL(disasm_cached(&c, 0x10000, cut, sizeof(cut), 0x402000u, &r, &b), -1);
+    CU_ASSERT_EQUAL(c.misses, 5u);
+}
+
 static const struct unit_test tests[] = {
+    UNIT_TEST(cache_answers_as_a_decode_would),
     UNIT_TEST(decodes_absolute_load),
     UNIT_TEST(computes_register_effective_addresses),
     UNIT_TEST(refuses_truncated_instruction),

@@ -187,6 +187,65 @@ static void hostile_ring_is_not_followed(void)
     free(trace_text);
 }
 
+/* The writer thread decodes later: what a record shows is what was true when the vCPU side
+ * drained it, even if the guest rewrote the code and reused the PID meanwhile. */
+static void records_keep_what_was_true_at_the_drain(void)
+{
+    struct fault_tracer t;
+    start(&t, TRACE_TEXT);
+    write_record(PV_FAULT_DEMAND_ZERO, 0x00500000u);
+    tracer_drain(&t);
+    static const uint8_t nops[] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
+    memcpy(mem.base + CODE + 0x23, nops, sizeof(nops));
+    tracer_process_exit(&t, 7);
+    tracer_process_start(&t, 7, PD, "other");
+    write_record(PV_FAULT_DEMAND_ZERO, 0x00501000u);
+    tracer_drain(&t);
+    stop(&t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, "#1 0.000000s pid 7 (dz-big)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, "mov dword ptr [eax], 1    ; ea 00500000 = cr2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, "#2 0.000000s pid 7 (other)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(trace_text, "00401023: 90                   nop"));
+    free(trace_text);
+}
+
+/* Far more records than the writer's queue holds: the vCPU side waits for room, nothing is
+ * lost or reordered, and the statistics come after the last record. */
+static void every_record_arrives_in_order(void)
+{
+    struct fault_tracer t;
+    start(&t, TRACE_JSONL);
+    enum { ROUNDS = 1500 };                     /* 12,000 records through a 4,096-item queue */
+    for (unsigned round = 0; round < ROUNDS; round++) {
+        for (unsigned i = 0; i < CAP; i++)
+            write_record(PV_FAULT_DEMAND_ZERO, 0x00500000u + i * 0x1000u);
+        tracer_drain(&t);
+    }
+    struct trace_stat st = { "faults", (double)t.faults };
+    tracer_write_stats(&t, 5, &st, 1);
+    stop(&t);
+    unsigned long next = 1, lines = 0;
+    bool in_order = true;
+    for (char *p = trace_text; p && *p; lines++) {
+        char *eol = strchr(p, '\n');
+        if (eol)
+            *eol = '\0';                        /* one line at a time: no quadratic search */
+        char *seq = strstr(p, "\"seq\":");
+        if (seq)
+            in_order &= strtoul(seq + 6, NULL, 10) == next++;
+        if (eol)
+            *eol = '\n';
+        p = eol ? eol + 1 : NULL;
+    }
+    CU_ASSERT(in_order);
+    CU_ASSERT_EQUAL(next - 1, (unsigned long)ROUNDS * CAP);
+    CU_ASSERT_EQUAL(lines, (unsigned long)ROUNDS * CAP + 1);
+    char *last = strstr(trace_text, "{\"type\":\"statistics\",\"faults\":12000}\n");
+    CU_ASSERT_PTR_NOT_NULL(last);
+    CU_ASSERT(last && last[strlen(last) - 1] == '\n' && strchr(last, '\n')[1] == '\0');
+    free(trace_text);
+}
+
 static void setup_refuses_bad_rings(void)
 {
     struct fault_tracer t;
@@ -331,7 +390,7 @@ static void process_table_is_bounded(void)
             process_exit(&hc, pid - 400, name);
         }
     }
-    CU_ASSERT(t.nprocs <= 128);
+    CU_ASSERT(t.procs.n <= 128);
     CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 1), "shell");
     CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 19999), "child-19999"); /* just ended */
     CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 19960), "child-19960"); /* alive */
@@ -346,7 +405,7 @@ static void process_table_is_bounded(void)
         snprintf(name, sizeof(name), "p%u", pid);
         process_start(&hc, pid, name);
     }
-    CU_ASSERT(t.nprocs <= 128);
+    CU_ASSERT(t.procs.n <= 128);
     CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 100999), "p100999");
     CU_ASSERT_STRING_EQUAL(tracer_process_name(&t, 100950), "p100950");
     tracer_free(&t);
@@ -358,6 +417,8 @@ static const struct unit_test tests[] = {
     UNIT_TEST(counts_refaults_at_one_eip),
     UNIT_TEST(ring_wraps_around),
     UNIT_TEST(hostile_ring_is_not_followed),
+    UNIT_TEST(records_keep_what_was_true_at_the_drain),
+    UNIT_TEST(every_record_arrives_in_order),
     UNIT_TEST(setup_refuses_bad_rings),
     UNIT_TEST(crash_report_names_the_fault),
     UNIT_TEST(crash_report_of_a_large_page),

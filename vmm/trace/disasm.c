@@ -1,4 +1,4 @@
-/* disasm.c - capstone wrapper for 32-bit guest code. */
+/* disasm.c - capstone wrapper for 32-bit guest code, with a per-thread decode cache. */
 #include "disasm.h"
 
 #include <capstone/capstone.h>
@@ -7,8 +7,9 @@
 
 #include "pv_abi.h"
 
-static csh cs_handle;
-static bool cs_ready;
+/* Per thread: the trace's writer thread decodes while the vCPU thread may print a crash report. */
+static _Thread_local csh cs_handle;
+static _Thread_local bool cs_ready;
 
 int disasm_open(void)
 {
@@ -46,30 +47,54 @@ static uint32_t reg_value(x86_reg r, const struct pv_regs *g, bool *ok)
     }
 }
 
-/* The effective address of a memory operand (flat segments: the segment base is 0 in both the
- * guest kernel and its processes). */
-static bool effective_address(const cs_insn *insn, const struct pv_regs *g, uint32_t *ea)
+/* The memory operand of a decoded instruction: the first operand of type memory (flat segments:
+ * the segment base is 0 in both the guest kernel and its processes). */
+struct mem_operand {
+    bool present, regs_ok;
+    int base, index;
+    int32_t scale, disp;
+};
+
+static struct mem_operand memory_operand(const cs_insn *insn)
 {
+    struct mem_operand m = { 0 };
     const cs_x86 *x = &insn->detail->x86;
     for (unsigned i = 0; i < x->op_count; i++) {
         const cs_x86_op *op = &x->operands[i];
         if (op->type != X86_OP_MEM)
             continue;
+        struct pv_regs probe = { 0 };
         bool ok = true;
-        uint32_t base = reg_value(op->mem.base, g, &ok);
-        uint32_t index = reg_value(op->mem.index, g, &ok);
-        if (!ok)
-            return false;
-        *ea = base + index * (uint32_t)op->mem.scale + (uint32_t)op->mem.disp;
-        return true;
+        reg_value(op->mem.base, &probe, &ok);
+        reg_value(op->mem.index, &probe, &ok);
+        m.present = true;
+        m.regs_ok = ok;
+        m.base = op->mem.base;
+        m.index = op->mem.index;
+        m.scale = op->mem.scale;
+        m.disp = (int32_t)op->mem.disp;
+        break;
     }
-    return false;
+    return m;
 }
 
-int disasm_one(const uint8_t *code, size_t len, uint32_t eip, const struct pv_regs *regs,
-               struct insn_text *out)
+static bool effective_address(const struct mem_operand *m, const struct pv_regs *g, uint32_t *ea)
+{
+    if (!m->present || !m->regs_ok)
+        return false;
+    bool ok = true;
+    uint32_t base = reg_value((x86_reg)m->base, g, &ok);
+    uint32_t index = reg_value((x86_reg)m->index, g, &ok);
+    *ea = base + index * (uint32_t)m->scale + (uint32_t)m->disp;
+    return ok;
+}
+
+/* Decodes one instruction into out (without mem_ea) and its memory operand. */
+static int decode(const uint8_t *code, size_t len, uint32_t eip, struct insn_text *out,
+                  struct mem_operand *mem)
 {
     memset(out, 0, sizeof(*out));
+    memset(mem, 0, sizeof(*mem));
     if (!cs_ready && disasm_open())
         return -1;
     cs_insn *insn;
@@ -85,8 +110,56 @@ int disasm_one(const uint8_t *code, size_t len, uint32_t eip, const struct pv_re
         used += (size_t)snprintf(out->bytes + used, sizeof(out->bytes) - used, "%s%02x",
                                  i ? " " : "", insn->bytes[i]);
     out->size = insn->size;
-    if (regs)
-        out->has_mem = effective_address(insn, regs, &out->mem_ea);
+    *mem = memory_operand(insn);
     cs_free(insn, count);
+    return 0;
+}
+
+int disasm_one(const uint8_t *code, size_t len, uint32_t eip, const struct pv_regs *regs,
+               struct insn_text *out)
+{
+    struct mem_operand mem;
+    if (decode(code, len, eip, out, &mem) != 0)
+        return -1;
+    if (regs)
+        out->has_mem = effective_address(&mem, regs, &out->mem_ea);
+    return 0;
+}
+
+int disasm_cached(struct disasm_cache *c, uint32_t cr3, const uint8_t *code, size_t len,
+                  uint32_t eip, const struct pv_regs *regs, struct insn_text *out)
+{
+    uint32_t h = (eip * 2654435761u) ^ (cr3 >> 12) * 40503u;
+    struct disasm_cache_slot *s = &c->slot[(h >> 8) % DISASM_CACHE_SLOTS];
+    if (s->valid && s->cr3 == cr3 && s->eip == eip && s->ok && s->insn.size <= len &&
+        memcmp(s->code, code, s->insn.size) == 0) {
+        c->hits++;
+        *out = s->insn;
+    } else {
+        c->misses++;
+        struct mem_operand mem;
+        int rc = decode(code, len, eip, out, &mem);
+        /* Only what decoded is kept: undecodable bytes (a partial read, say) are tried again. */
+        s->valid = rc == 0;
+        s->ok = rc == 0;
+        if (rc != 0)
+            return -1;
+        s->cr3 = cr3;
+        s->eip = eip;
+        memcpy(s->code, code, out->size <= sizeof(s->code) ? out->size : sizeof(s->code));
+        s->insn = *out;
+        s->base = (int16_t)mem.base;
+        s->index = (int16_t)mem.index;
+        s->scale = mem.scale;
+        s->disp = mem.disp;
+        s->ea_regs_ok = mem.present && mem.regs_ok;
+    }
+    out->has_mem = false;
+    out->mem_ea = 0;
+    if (regs && s->ea_regs_ok) {
+        struct mem_operand mem = { .present = true, .regs_ok = true, .base = s->base,
+                                   .index = s->index, .scale = s->scale, .disp = s->disp };
+        out->has_mem = effective_address(&mem, regs, &out->mem_ea);
+    }
     return 0;
 }

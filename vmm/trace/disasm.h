@@ -19,7 +19,8 @@ struct insn_text {
     uint32_t mem_ea;      /* its effective address, from the registers given */
 };
 
-/* Open capstone once; returns -1 (with a message on stderr) if it cannot be opened. */
+/* Open capstone once per thread (each thread that decodes has its own handle); returns -1
+ * (with a message on stderr) if it cannot be opened. */
 int disasm_open(void);
 void disasm_close(void);
 
@@ -27,5 +28,28 @@ void disasm_close(void);
  * compute the effective address of the memory operand. Returns 0 on success. */
 int disasm_one(const uint8_t *code, size_t len, uint32_t eip, const struct pv_regs *regs,
                struct insn_text *out);
+
+/* Decoded instructions remembered by (CR3, EIP) and their bytes, so that a loop that faults at
+ * the same instruction thousands of times is decoded once; the effective address is still
+ * computed from each fault's registers. Direct-mapped; a collision or changed code bytes just
+ * decode again. One cache per thread. */
+#define DISASM_CACHE_SLOTS 1024
+struct disasm_cache_slot {
+    bool valid, ok;
+    uint32_t cr3, eip;
+    uint8_t code[16];           /* the instruction's bytes (size of them) when decoded */
+    struct insn_text insn;      /* mem_ea unset: it depends on the registers */
+    int16_t base, index;        /* the memory operand: capstone register ids, 0 for none */
+    int32_t scale, disp;
+    bool ea_regs_ok;            /* base and index are general registers the record carries */
+};
+struct disasm_cache {
+    struct disasm_cache_slot slot[DISASM_CACHE_SLOTS];
+    unsigned long long hits, misses;
+};
+
+/* disasm_one through the cache: same results, same return value. */
+int disasm_cached(struct disasm_cache *c, uint32_t cr3, const uint8_t *code, size_t len,
+                  uint32_t eip, const struct pv_regs *regs, struct insn_text *out);
 
 #endif /* PV_DISASM_H */

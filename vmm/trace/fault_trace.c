@@ -7,17 +7,24 @@
  */
 #include "fault_trace.h"
 
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crash_report.h"
-#include "fdio.h"
 #include "nt_layout.h"
 #include "ntstatus.h"
 #include "pt_walk.h"
 #include "pte_format.h"
 
 #define CR4_PSE_ASSUMED true /* the guest kernel turns on CR4.PSE before its first fault */
+
+static void write_item(void *ctx, const struct trace_item *it);
+static void flush_trace(void *ctx);
+
+/* Queue room in items (about 140 bytes each, mapped as used): a loop of 64K faults is traced
+ * without the vCPU ever waiting for the writer, whatever the format costs. */
+#define TRACER_QUEUE_ITEMS 65536
 
 void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
                  enum trace_format format, uint64_t tsc_base, uint32_t tsc_khz)
@@ -27,9 +34,17 @@ void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file
     t->tsc_base = tsc_base;
     t->tsc_khz = tsc_khz;
     if (trace_file) {
+        /* One thread at a time writes the file (the writer, then the main thread after it
+         * stopped): stdio's own locking is not needed. */
+        __fsetlocking(trace_file, FSETLOCKING_BYCALLER);
         trace_begin(&t->writer, trace_file, format);
         t->writing = true;
         trace_process_name(&t->writer, 0, "System");
+        /* Without the queue's memory (or the cache's) records are written as they come. */
+        t->insns = calloc(1, sizeof(*t->insns));
+        t->queue_running = t->insns &&
+            trace_queue_start(&t->queue, TRACER_QUEUE_ITEMS, write_item, flush_trace,
+                              disasm_close, t) == 0;
     }
 }
 
@@ -49,88 +64,44 @@ int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_by
     return PV_OK;
 }
 
-static size_t pid_bucket(uint32_t pid)
-{
-    return (pid * 2654435761u) >> 16 & (TRACER_PROC_BUCKETS - 1);
-}
-
-static struct process_info *find_process(const struct fault_tracer *t, uint32_t pid)
-{
-    for (uint16_t i = t->proc_bucket[pid_bucket(pid)]; i; i = t->procs[i - 1].next)
-        if (t->procs[i - 1].pid == pid)
-            return (struct process_info *)&t->procs[i - 1];
-    return NULL;
-}
-
-static void unlink_process(struct fault_tracer *t, struct process_info *p)
-{
-    uint16_t self = (uint16_t)(p - t->procs + 1);
-    for (uint16_t *link = &t->proc_bucket[pid_bucket(p->pid)]; *link;
-         link = &t->procs[*link - 1].next)
-        if (*link == self) {
-            *link = p->next;
-            break;
-        }
-}
-
-/* A free entry; when there is none, the one that ended longest ago, and when no process has
- * ended (a guest that reports more starts than it can have processes), the oldest start. */
-static struct process_info *take_entry(struct fault_tracer *t)
-{
-    if (t->nprocs < TRACER_PROCS)
-        return &t->procs[t->nprocs++];
-    struct process_info *victim = NULL;
-    for (size_t i = 0; i < TRACER_PROCS; i++) {
-        struct process_info *p = &t->procs[i];
-        if (!victim || (p->ended && !victim->ended) ||
-            (p->ended == victim->ended && p->stamp < victim->stamp))
-            victim = p;
-    }
-    unlink_process(t, victim);
-    return victim;
-}
-
 void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name)
 {
-    struct process_info *p = find_process(t, pid);
-    if (!p) {
-        p = take_entry(t);
-        p->pid = pid;
-        size_t b = pid_bucket(pid);
-        p->next = t->proc_bucket[b];
-        t->proc_bucket[b] = (uint16_t)(p - t->procs + 1);
-    }
-    p->cr3 = cr3;
-    p->ended = false;
-    p->stamp = ++t->proc_stamp;
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    if (t->writing)
+    process_table_start(&t->procs, pid, cr3, name);
+    if (t->writing && t->queue_running) {
+        struct trace_item *it = trace_queue_reserve(&t->queue);
+        it->kind = TRACE_ITEM_PROCESS_START;
+        it->u.process.pid = pid;
+        it->u.process.cr3 = cr3;
+        snprintf(it->u.process.name, sizeof(it->u.process.name), "%s", name);
+        trace_queue_commit(&t->queue);
+        trace_queue_publish(&t->queue);
+    } else if (t->writing) {
+        process_table_start(&t->writer_procs, pid, cr3, name);
         trace_process_name(&t->writer, pid, name);
+    }
 }
 
 void tracer_process_exit(struct fault_tracer *t, uint32_t pid)
 {
-    struct process_info *p = find_process(t, pid);
-    if (p && !p->ended) {
-        p->ended = true;
-        p->stamp = ++t->proc_stamp;
+    process_table_exit(&t->procs, pid);
+    if (t->writing && t->queue_running) {
+        struct trace_item *it = trace_queue_reserve(&t->queue);
+        it->kind = TRACE_ITEM_PROCESS_EXIT;
+        it->u.process.pid = pid;
+        trace_queue_commit(&t->queue);
+    } else if (t->writing) {
+        process_table_exit(&t->writer_procs, pid);
     }
 }
 
 const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid)
 {
-    if (pid == 0)
-        return "System";
-    const struct process_info *p = find_process(t, pid);
-    return p ? p->name : "?";
+    return process_table_name(&t->procs, pid);
 }
 
 const char *tracer_process_by_cr3(const struct fault_tracer *t, uint32_t cr3)
 {
-    for (size_t i = t->nprocs; i-- > 0;)
-        if (t->procs[i].cr3 == cr3)
-            return t->procs[i].name;
-    return NULL;
+    return process_table_by_cr3(&t->procs, cr3);
 }
 
 static uint64_t tsc_to_ns(const struct fault_tracer *t, uint64_t tsc)
@@ -160,15 +131,18 @@ static struct pv_regs record_regs(const struct pv_fault_record *r)
     return regs;
 }
 
-static void to_event(const struct fault_tracer *t, const struct pv_fault_record *r,
+/* The event of a queued record (on the writer thread): everything it needs was taken at the
+ * drain, so the guest may have moved on since. */
+static void to_event(struct fault_tracer *t, const struct trace_item *it, const char *backing,
                      struct fault_event *e)
 {
-    memset(e, 0, sizeof(*e));
+    const struct pv_fault_record *r = &it->u.fault.r;
+    memset(e, 0, offsetof(struct fault_event, insn));
     e->seq = r->seq;
     e->time_ns = tsc_to_ns(t, r->tsc_start);
     e->duration_ns = t->tsc_khz ? (r->tsc_end - r->tsc_start) * 1000000u / t->tsc_khz : 0;
     e->pid = r->pid;
-    e->process = tracer_process_name(t, r->pid);
+    e->process = process_table_name(&t->writer_procs, r->pid);
     e->eip = r->eip;
     e->cr2 = r->cr2;
     e->error_code = r->error_code;
@@ -179,27 +153,72 @@ static void to_event(const struct fault_tracer *t, const struct pv_fault_record 
     e->pte_known = r->flags & PV_FAULT_PTE_KNOWN;
     e->resolution = r->resolution;
     e->status = r->status;
-    /* The instruction is read now, through the faulting address space: for a fetch fault its
-     * page has just been made present, for a data fault it was present all along. */
-    uint8_t code[16];
-    size_t n = pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip, code, sizeof(code));
     struct pv_regs regs = record_regs(r);
-    e->insn_ok = n > 0 && disasm_one(code, n, r->eip, &regs, &e->insn) == 0;
-    if (r->backing != 0 && (r->resolution == PV_FAULT_IMAGE_READ ||
-                            r->resolution == PV_FAULT_FILE_READ)) {
-        uint32_t kind = r->backing & PV_BACKING_KIND_MASK, which = r->backing & ~PV_BACKING_KIND_MASK;
-        if (t->backing_name && kind != PV_BACKING_SYSTEM_DLL)
-            t->backing_name(t->backing_ctx, r->backing, e->backing, sizeof(e->backing));
-        if (e->backing[0] == '\0')
-            snprintf(e->backing, sizeof(e->backing), kind == PV_BACKING_SYSTEM_DLL
-                     ? "ntdll (in the kernel)" : kind == PV_BACKING_IMAGE ? "image %u"
-                     : "volume file %u", which);
-        e->backing_offset = r->backing_offset;
-    }
+    e->insn_ok = it->code_len > 0 &&
+        (t->insns ? disasm_cached(t->insns, r->cr3, it->u.fault.code, it->code_len, r->eip,
+                                  &regs, &e->insn)
+                  : disasm_one(it->u.fault.code, it->code_len, r->eip, &regs, &e->insn)) == 0;
+    e->symbol[0] = '\0';
+    e->backing[0] = '\0';
+    if (backing)
+        snprintf(e->backing, sizeof(e->backing), "%s", backing);
+    e->backing_offset = r->backing_offset;
     /* Only the text format names the function; the others are spared the lookup per record. */
     if (t->writer.format != TRACE_TEXT ||
         !symbolize(t->syms, e->process, r->eip, e->symbol, sizeof(e->symbol)))
         e->symbol[0] = '\0';
+}
+
+/* The writer's side: items in the order the vCPU side queued them. */
+static void write_item(void *ctx, const struct trace_item *it)
+{
+    struct fault_tracer *t = ctx;
+    struct fault_event e;
+    switch (it->kind) {
+    case TRACE_ITEM_PROCESS_START:
+        process_table_start(&t->writer_procs, it->u.process.pid, it->u.process.cr3,
+                            it->u.process.name);
+        trace_process_name(&t->writer, it->u.process.pid, it->u.process.name);
+        break;
+    case TRACE_ITEM_PROCESS_EXIT:
+        process_table_exit(&t->writer_procs, it->u.process.pid);
+        break;
+    case TRACE_ITEM_BACKING:
+        snprintf(t->writer_backing, sizeof(t->writer_backing), "%s", it->u.backing);
+        t->writer_backing_next = true;
+        break;
+    case TRACE_ITEM_FAULT:
+        to_event(t, it, t->writer_backing_next ? t->writer_backing : NULL, &e);
+        t->writer_backing_next = false;
+        trace_record(&t->writer, &e);
+        break;
+    }
+}
+
+static void flush_trace(void *ctx)
+{
+    struct fault_tracer *t = ctx;
+    fflush(t->writer.f);
+}
+
+/* The file an image_read or file_read page came from, named now (a volume file may be closed
+ * and its handle reused by the time the writer gets to it). */
+static void backing_name_now(struct fault_tracer *t, const struct pv_fault_record *r, char *out,
+                             size_t len)
+{
+    uint32_t kind = r->backing & PV_BACKING_KIND_MASK, which = r->backing & ~PV_BACKING_KIND_MASK;
+    out[0] = '\0';
+    if (t->backing_name && kind != PV_BACKING_SYSTEM_DLL)
+        t->backing_name(t->backing_ctx, r->backing, out, len);
+    if (out[0] == '\0')
+        snprintf(out, len, kind == PV_BACKING_SYSTEM_DLL ? "ntdll (in the kernel)" :
+                 kind == PV_BACKING_IMAGE ? "image %u" : "volume file %u", which);
+}
+
+static bool has_backing(const struct pv_fault_record *r)
+{
+    return r->backing != 0 && (r->resolution == PV_FAULT_IMAGE_READ ||
+                               r->resolution == PV_FAULT_FILE_READ);
 }
 
 /* The refault run (see struct fault_tracer): a fault at another EIP or by another process
@@ -226,6 +245,36 @@ static void count_refault(struct fault_tracer *t, const struct pv_fault_record *
         t->run_used++;
 }
 
+static void emit(struct fault_tracer *t, struct trace_item *it)
+{
+    if (t->queue_running)
+        trace_queue_commit(&t->queue);
+    else
+        write_item(t, it);
+}
+
+/* it holds a valid record: add what only the vCPU side can take, now that the guest is stopped,
+ * and queue it. The instruction's bytes are read through the faulting address space (for a
+ * fetch fault its page has just been made present, for a data fault it was present all
+ * along); a page-in's file is named first, as an item of its own. */
+static void queue_record(struct fault_tracer *t, struct trace_item *it)
+{
+    if (has_backing(&it->u.fault.r)) {
+        struct pv_fault_record r = it->u.fault.r;
+        it->kind = TRACE_ITEM_BACKING;
+        backing_name_now(t, &r, it->u.backing, sizeof(it->u.backing));
+        emit(t, it);
+        if (t->queue_running)
+            it = trace_queue_reserve(&t->queue);
+        it->u.fault.r = r;
+    }
+    const struct pv_fault_record *r = &it->u.fault.r;
+    it->kind = TRACE_ITEM_FAULT;
+    it->code_len = (uint8_t)pt_read_virt(t->mem, true, r->cr3, CR4_PSE_ASSUMED, r->eip,
+                                         it->u.fault.code, sizeof(it->u.fault.code));
+    emit(t, it);
+}
+
 void tracer_drain(struct fault_tracer *t)
 {
     if (!t->capacity)
@@ -246,40 +295,33 @@ void tracer_drain(struct fault_tracer *t)
         return;
     }
     const uint8_t *records = base + sizeof(h);
-    bool wrote = false;
+    struct trace_item local;
     for (; tail != head; tail++) {
-        struct pv_fault_record r;
-        memcpy(&r, records + (size_t)(tail & (t->capacity - 1)) * sizeof(r), sizeof(r));
-        if (!record_ok(&r)) {
+        /* With a writer thread the record is copied once, straight into its queue slot. */
+        struct trace_item *it = t->queue_running ? trace_queue_reserve(&t->queue) : &local;
+        struct pv_fault_record *r = &it->u.fault.r;
+        memcpy(r, records + (size_t)(tail & (t->capacity - 1)) * sizeof(*r), sizeof(*r));
+        if (!record_ok(r)) {
             t->bad_records++;
             continue;
         }
         t->faults++;
-        t->by_resolution[r.resolution]++;
-        count_refault(t, &r);
+        t->by_resolution[r->resolution]++;
+        count_refault(t, r);
         /* A record with a status is a fault that failed (access violation, guard page,
          * stack overflow, in-page error, bug check): keep the last for the crash report.
          * Not a kernel-mode one that a fault-safe copy caught (the kernel writing an
          * exception onto a user stack that has no room): the process died of its own. */
-        if (r.status != 0 && ((r.error_code & 4) != 0 || r.resolution == PV_FAULT_BUGCHECK)) {
-            t->last_fatal = r;
+        if (r->status != 0 && ((r->error_code & 4) != 0 || r->resolution == PV_FAULT_BUGCHECK)) {
+            t->last_fatal = *r;
             t->have_last_fatal = true;
         }
-        if (t->writing) {
-            struct fault_event e;
-            to_event(t, &r, &e);
-            trace_record(&t->writer, &e);
-            wrote = true;
-        }
+        if (t->writing)
+            queue_record(t, it);
     }
     memcpy(base + offsetof(struct pv_trace_ring, tail), &tail, sizeof(tail));
-    if (wrote) {
-        double now = monotonic_seconds();
-        if (now - t->flushed >= TRACE_FLUSH_SECONDS) {
-            fflush(t->writer.f);
-            t->flushed = now;
-        }
-    }
+    if (t->queue_running)
+        trace_queue_publish(&t->queue);
 }
 
 static void print_chain(FILE *f, const struct guest_mem *m, uint32_t cr3, uint32_t va)
@@ -344,16 +386,37 @@ uint64_t tracer_now_ns(const struct fault_tracer *t, uint64_t tsc)
     return tsc_to_ns(t, tsc);
 }
 
+static void stop_writer(struct fault_tracer *t)
+{
+    if (t->queue_running) {
+        trace_queue_stop(&t->queue);
+        t->queue_running = false;
+    }
+}
+
+void tracer_write_stats(struct fault_tracer *t, uint64_t time_ns, const struct trace_stat *stats,
+                        size_t n)
+{
+    if (!t->writing)
+        return;
+    stop_writer(t);
+    trace_stats(&t->writer, time_ns, stats, n);
+}
+
 int tracer_finish(struct fault_tracer *t)
 {
     if (!t->writing)
         return 0;
+    stop_writer(t);
     t->writing = false;
     return trace_end(&t->writer);
 }
 
 void tracer_free(struct fault_tracer *t)
 {
-    memset(t->proc_bucket, 0, sizeof(t->proc_bucket));
-    t->nprocs = 0;
+    stop_writer(t);
+    free(t->insns);
+    t->insns = NULL;
+    process_table_clear(&t->procs);
+    process_table_clear(&t->writer_procs);
 }

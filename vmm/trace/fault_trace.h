@@ -12,37 +12,29 @@
 #include <stdio.h>
 
 #include "guest_mem.h"
+#include "process_table.h"
 #include "pv_abi.h"
 #include "symbols.h"
 #include "trace.h"
+#include "trace_queue.h"
 
-/* The names the trace gives faults, by PID. The table is bounded: the guest has at most 32
- * processes alive at once, an ended process's entry is kept (its last records may still be in
- * the ring) until its slot is needed, and then the one that ended longest ago is reused. */
-#define TRACER_PROCS        128
-#define TRACER_PROC_BUCKETS 64   /* hash chains over pid; a power of two */
 #define TRACER_RUN_PAGES    8    /* pages one instruction's faults are remembered by */
-
-struct process_info {
-    uint32_t pid, cr3;
-    char name[PV_NAME_MAX];
-    bool ended;
-    uint64_t stamp;              /* when it started, or ended once ended: picks what to reuse */
-    uint16_t next;               /* next entry in its hash chain, index + 1; 0 ends it */
-};
 
 struct fault_tracer {
     struct guest_mem *mem;
     uint32_t ring_gpa, capacity;     /* capacity 0: no ring registered */
-    struct trace_writer writer;
+    struct trace_writer writer;      /* used by the writer thread while the queue runs */
     bool writing;                    /* --trace given */
+    struct trace_queue queue;        /* raw records on their way to the writer */
+    bool queue_running;
+    struct disasm_cache *insns;      /* the writer's decoded instructions */
+    char writer_backing[PV_FILE_NAME_MAX + 16]; /* the writer's: the next fault's file */
+    bool writer_backing_next;
     uint64_t tsc_base;               /* guest TSC at the start of the run */
     uint32_t tsc_khz;                /* 0: times unknown, reported as 0 */
 
-    struct process_info procs[TRACER_PROCS];
-    uint16_t proc_bucket[TRACER_PROC_BUCKETS]; /* first entry of each chain, index + 1 */
-    size_t nprocs;                   /* entries in use, at most TRACER_PROCS */
-    uint64_t proc_stamp;
+    struct process_table procs;      /* the vCPU side's: crash reports, bug checks */
+    struct process_table writer_procs; /* the writer's, fed by the queue in order */
 
     uint64_t faults, lost, bad_records, guest_lost;
     uint64_t by_resolution[PV_FAULT_RESOLUTION_MAX];
@@ -59,7 +51,6 @@ struct fault_tracer {
      * and its volume's open files; NULL: a generic name ("image 2", "volume file 3"). */
     void (*backing_name)(void *ctx, uint32_t backing, char *out, size_t len);
     void *backing_ctx;
-    double flushed;                  /* when the trace file was last flushed (monotonic s) */
 };
 
 void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
@@ -77,10 +68,14 @@ const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid);
 const char *tracer_process_by_cr3(const struct fault_tracer *t, uint32_t cr3);
 
 /* Consume every record the guest has written since the last drain. Called at every VM exit.
- * The trace file is flushed at most every TRACE_FLUSH_SECONDS while records come, so that a
- * reader (tail -f, or the KVM runner's live port) sees them as the run goes on. */
-#define TRACE_FLUSH_SECONDS 0.25
+ * With --trace, each record goes raw to the writer thread (trace_queue.h), which decodes and
+ * writes it and flushes the file at most every TRACE_FLUSH_SECONDS. */
 void tracer_drain(struct fault_tracer *t);
+
+/* Waits for the writer to write everything queued and stops it; then writes the run's
+ * statistics into the trace (the vCPU has stopped: nothing more comes). */
+void tracer_write_stats(struct fault_tracer *t, uint64_t time_ns, const struct trace_stat *stats,
+                        size_t n);
 
 /* The crash report of a process ended by a fault: status, registers, the decoded instruction
  * with its effective address, the PDE/PTE chain and the VAD covering the address. Printed only

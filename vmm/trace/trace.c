@@ -54,17 +54,23 @@ static bool is_fetch(const struct fault_event *e)
 /* JSON string content: the texts we write are ASCII we made, but names come from the guest. */
 static void json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    putc_unlocked('"', f);
+    while (s && *s) {
+        size_t run = 0;                 /* characters that need no escape, written at once */
+        for (unsigned char c; (c = (unsigned char)s[run]) >= 0x20 && c < 0x7F && c != '"' &&
+                              c != '\\';)
+            run++;
+        fwrite_unlocked(s, 1, run, f);
+        s += run;
+        if (!*s)
+            break;
+        unsigned char c = (unsigned char)*s++;
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7F)
-            fprintf(f, "\\u%04x", c);
         else
-            fputc(c, f);
+            fprintf(f, "\\u%04x", c);
     }
-    fputc('"', f);
+    putc_unlocked('"', f);
 }
 
 void trace_begin(struct trace_writer *w, FILE *f, enum trace_format format)
