@@ -11,6 +11,9 @@
 #   make bench-appel          Appel & Li's user-level VM primitives: a protection fault handled
 #                             in user mode, in the guest and in Linux (SIGSEGV, userfaultfd)
 #                             (bench/appel.sh; BENCH_APPEL_ARGS="--runs 5 --pages 1024")
+#   make bench-trace          what --trace costs: host instructions per record (callgrind) and
+#                             a traced demand-zero loop against an untraced one, each format
+#                             (bench/trace.sh; BENCH_TRACE_ARGS="--runs 5 --pages 8192")
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_HOST_PATH := $(BENCH_DIR)/host-path
@@ -40,13 +43,16 @@ BENCH_APPEL_OBJS := $(BENCH_DIR)/appel/appel.o $(BENCH_DIR)/full/fs_guest.o \
 BENCH_APPEL_DEPS := $(BENCH_APPEL) $(BENCH_DIR)/images/bench-appel.elf $(GUEST_KERNEL) \
                     $(PAGEVISOR) $(PAGEVISOR_STATIC)
 BENCH_APPEL_ARGS ?=
+BENCH_TRACE_ARGS ?=
 
 .PHONY: bench bench-host-path bench-full-system bench-clusters bench-appel
-bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) $(BENCH_APPEL_DEPS) guest-host
+bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) $(BENCH_APPEL_DEPS) $(BENCH_TRACE_DEPS) guest-host
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 	$(Q)bench/clusters.sh
 	$(Q)bench/appel.sh $(BENCH_APPEL_ARGS)
+	$(Q)tests/ensure-packages.sh bench
+	$(Q)bench/trace.sh $(BENCH_TRACE_ARGS)
 
 bench-appel: $(BENCH_APPEL_DEPS) guest-host
 	$(Q)bench/appel.sh $(BENCH_APPEL_ARGS)
@@ -132,3 +138,37 @@ $(BENCH_APPEL): $(BENCH_APPEL_OBJS)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -pthread -o $@ $^ -lm
 
 -include $(BENCH_DIR)/appel/appel.d
+
+# ----------------------------------------------------------------------- trace
+# What --trace costs (bench/trace.sh): host instructions per fault record on the vCPU's exit
+# path and on the writer thread, counted by callgrind on bench/trace/trace_cost.c (no VM), and
+# a traced warm demand-zero loop against an untraced one in each format
+# (bench/trace/trace_overhead.c, static: it also runs in the KVM runner VM).
+BENCH_TRACE_COST     := $(BENCH_DIR)/trace-cost
+BENCH_TRACE_OVERHEAD := $(BENCH_DIR)/trace-overhead
+BENCH_TRACE_DEPS     := $(BENCH_TRACE_COST) $(BENCH_TRACE_OVERHEAD) $(BENCH_DIR)/images/bench-dz.elf \
+                        $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
+
+$(BENCH_DIR)/trace/%.o: bench/trace/%.c $(VMM_HEADERS) $(wildcard bench/full/*.h bench/*.h shared/*.h) \
+                        | deps-build
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -Ibench/full -MMD -c $< -o $@
+
+$(BENCH_TRACE_COST): $(BENCH_DIR)/trace/trace_cost.o $(VMM_LIB_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ $(VMM_LIBS)
+
+$(BENCH_TRACE_OVERHEAD): $(BENCH_DIR)/trace/trace_overhead.o $(BENCH_DIR)/full/fs_guest.o \
+                         $(BENCH_DIR)/full/fs_peers.o $(BENCH_DIR)/uffd_peer.o \
+                         $(BENCH_DIR)/workload.o $(BENCH_DIR)/util.o \
+                         $(BUILD)/vmm/trace/trace.o $(BUILD)/vmm/trace/pte_format.o
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -pthread -o $@ $^ -lm
+
+-include $(BENCH_DIR)/trace/trace_cost.d $(BENCH_DIR)/trace/trace_overhead.d
+
+.PHONY: bench-trace
+bench-trace: $(BENCH_TRACE_DEPS) guest-host
+	$(Q)tests/ensure-packages.sh bench
+	$(Q)bench/trace.sh $(BENCH_TRACE_ARGS)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # ensure-packages.sh - make sure the Debian packages a step needs are installed.
-# Usage: tests/ensure-packages.sh GROUP...   (groups: build, test, runner, fuzz)
+# Usage: tests/ensure-packages.sh GROUP...   (groups: build, test, runner, fuzz, bench)
 # As root, missing packages are installed with apt-get; otherwise the exact command is printed
 # and the script fails. Nothing is fetched from anywhere but the Debian archive.
 set -euo pipefail
@@ -10,6 +10,7 @@ declare -A GROUP=(
     [test]="libcunit1-dev qemu-system-x86 libxml2-utils python3-yaml pkg-config man-db"
     [runner]="qemu-system-x86"
     [fuzz]="clang libclang-rt-14-dev"
+    [bench]="valgrind"
 )
 
 want=()

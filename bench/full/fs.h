@@ -65,6 +65,7 @@ struct pv_env {
     const char *pagevisor, *kernel, *images, *tmpdir;
     unsigned timeout;
     bool count_kvm_exits;
+    const char *const *pv_args;  /* more `pagevisor run` options (NULL-ended), or NULL */
 };
 
 /* Run IMAGE (a file name under env->images) with args; count: also --trace the run (for its

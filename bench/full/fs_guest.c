@@ -356,6 +356,8 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
         argv[n++] = "--trace";
         argv[n++] = trace;
     }
+    for (unsigned i = 0; env->pv_args && env->pv_args[i] && n < 24; i++)
+        argv[n++] = env->pv_args[i];
     argv[n++] = img;
     for (unsigned i = 0; args[i] && n < 31; i++)
         argv[n++] = args[i];
