@@ -262,6 +262,7 @@ extern PMMPFNLIST MmPageLocationList[8];
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
 VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex);
+VOID MiInsertPageInZeroedList(PFN_NUMBER PageFrameIndex);
 VOID MiUnlinkPageFromList(PMMPFN Pfn1);
 PFN_NUMBER MiRemovePageFromList(PMMPFNLIST ListHead);
 PFN_NUMBER MiRemoveAnyPage(VOID);
@@ -333,7 +334,7 @@ typedef struct _MMINFO_COUNTERS
     ULONG WriteFailures;       /* writes the host failed (the pages stayed Modified) */
     ULONG InPageErrors;        /* reads the host failed: an in-page error */
     ULONG StandbyReused;       /* standby pages taken for another use (old PTE restored) */
-    ULONG PagesZeroed;         /* by the zero-page path */
+    ULONG PagesZeroed;         /* zeroed when a demand-zero fault took them */
     ULONG PagesReplaced;       /* left a working set at its maximum (FIFO) */
     ULONG PagesTrimmed;        /* left a working set because free pages ran low */
     ULONG PageTablesOut;       /* user page tables that left a working set (mapped nothing) */
@@ -534,9 +535,6 @@ NTSTATUS PvSetWorkingSetLimits(ULONG MinimumPages, ULONG MaximumPages);
 /* modwrite.c: the modified page writer */
 ULONG MiModifiedPageWriter(ULONG Target);
 VOID MiPagefileHostFull(ULONG Slot, ULONG Pages);
-
-/* zeropage.c */
-ULONG MiZeroFreePages(ULONG MaximumPages);
 
 /* pagein.c: pages read back (pagefile, image) or taken back from a list */
 typedef struct _MI_IN_PAGE_ERROR

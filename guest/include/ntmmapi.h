@@ -101,7 +101,7 @@ typedef struct _PV_MM_COUNTERS
     ULONG WriteFailures;       /* writes the host failed (the pages stayed modified) */
     ULONG InPageErrors;        /* reads the host failed */
     ULONG StandbyReused;       /* standby pages reused (their PTE restored: pagefile/image/0) */
-    ULONG PagesZeroed;         /* by the zero-page path */
+    ULONG PagesZeroed;         /* zeroed when a demand-zero fault took them */
     ULONG PagefileSlotsInUse;
     ULONG PagefileBadSlots;
     ULONG PageTablesOut;       /* user page tables that left memory's working sets */

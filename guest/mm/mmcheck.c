@@ -232,7 +232,8 @@ ULONG MmRunBootSelfChecks(VOID)
 
     /* 11: the PFN lists. */
     Pages = MiCheckPfnLists();
-    if (Pages != MmAvailablePages || MmFreePageListHead.Total == 0)
+    if (Pages != MmAvailablePages ||
+        MmZeroedPageListHead.Total + MmFreePageListHead.Total == 0)
         MiSelfCheckFailed(11, Pages, MmAvailablePages, MmFreePageListHead.Total);
     Checks++;
 

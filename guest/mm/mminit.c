@@ -247,7 +247,12 @@ static VOID MiBuildPfnDatabase(VOID)
     RtlZeroMemory(MiAddressToPte(MM_KERNEL_STACK_BASE), PAGE_SIZE);
 
     /* Usable frames above what the boot allocator took are free; everything else is in use
-     * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes). */
+     * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes).
+     * Nothing has written the free ones since the machine started, and RAM starts zeroed
+     * (pagevisor maps it anonymous; QEMU's -kernel gives zeroed RAM too): they go straight to
+     * the Zeroed list, so nobody zeroes - and makes the host back - memory never used. Frames
+     * that were used (freed later, the modules') go to the Free list and are zeroed when a
+     * demand-zero fault takes one (MiRemoveZeroPage). */
     for (Page = 0; Page <= MmHighestPhysicalPage; Page++)
     {
         PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
@@ -257,7 +262,7 @@ static VOID MiBuildPfnDatabase(VOID)
             MmNumberOfPhysicalPages++;
         if (Page >= MxNextPage && MiIsUsablePage(Page))
         {
-            MiInsertPageInFreeList(Page);
+            MiInsertPageInZeroedList(Page);
             continue;
         }
         Pfn1->u3.e1.PageLocation = ActiveAndValid;
@@ -293,7 +298,7 @@ static VOID MiBuildPfnDatabase(VOID)
     }
     MiSetSystemPfn(MmSystemPageDirectory, (PMMPTE)MI_PDE_VA(PDE_BASE), MmSystemPageDirectory);
 
-    Free = MmFreePageListHead.Total;
+    Free = MmZeroedPageListHead.Total + MmFreePageListHead.Total;
     DbgPrint("mm: PFN database at 0x%08X: %u entries (%u KiB, %u pages), highest PFN 0x%X\n",
              MM_PFN_DATABASE_BASE, Entries, Pages * 4, Pages, MmHighestPhysicalPage);
     DbgPrint("mm: pagefile: %u slots, bitmap at 0x%08X (%u pages)\n", Slots,
@@ -372,15 +377,17 @@ static ULONG MiCommandLineValue(PCSTR Option, ULONG Default, ULONG Minimum, ULON
     return Value;
 }
 
-/* pv.burnpages=N: N free pages (the last ones on the Free list) are never used. At least
- * MI_COMMIT_RESERVE_MINIMUM pages stay. */
+/* pv.burnpages=N: N available pages (the last ones on the Zeroed list, then the Free list) are
+ * never used. At least MI_COMMIT_RESERVE_MINIMUM pages stay. */
 static VOID MiBurnMemory(VOID)
 {
     ULONG Pages = MiCommandLineValue("pv.burnpages", 0, 0, 0xFFFFFFFFu), Burned = 0;
 
-    while (Burned < Pages && MmFreePageListHead.Total > MI_COMMIT_RESERVE_MINIMUM)
+    while (Burned < Pages &&
+           MmZeroedPageListHead.Total + MmFreePageListHead.Total > MI_COMMIT_RESERVE_MINIMUM)
     {
-        PFN_NUMBER Page = MmFreePageListHead.Blink;
+        PFN_NUMBER Page = MmZeroedPageListHead.Total != 0 ? MmZeroedPageListHead.Blink
+                                                          : MmFreePageListHead.Blink;
         PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
 
         MiUnlinkPageFromList(Pfn1);

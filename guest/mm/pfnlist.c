@@ -96,6 +96,18 @@ VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex)
     MiInsertPageInList(&MmFreePageListHead, PageFrameIndex);
 }
 
+/* A frame known to hold zeroes without being zeroed: RAM nothing has written since the VM
+ * started (mm/mminit.c). */
+VOID MiInsertPageInZeroedList(PFN_NUMBER PageFrameIndex)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
+
+    Pfn1->u3.ReferenceCount = 0;
+    Pfn1->u3.e2.ShortFlags = 0;
+    Pfn1->u4.Priority = 3;
+    MiInsertPageInList(&MmZeroedPageListHead, PageFrameIndex);
+}
+
 /* Take a page off whatever list it is on. */
 VOID MiUnlinkPageFromList(PMMPFN Pfn1)
 {
@@ -233,6 +245,7 @@ PFN_NUMBER MiRemoveZeroPage(VOID)
     if (PageFrameIndex == LIST_HEAD)
         return 0;
     MiZeroPhysicalPage(PageFrameIndex);
+    MmInfoCounters.PagesZeroed++;
     return PageFrameIndex;
 }
 

@@ -4,8 +4,8 @@
  * started) to end, or with `pv.parallel` all at once, then waits for all. `pv.startimages=N`
  * starts only the first N modules: the rest are images a process can start as children
  * (PvCreateProcess). Whenever no process is left it checks that nothing leaked - no page,
- * commitment, VAD, pagefile slot, section or kernel stack - and lets the zero-page path zero
- * the free pages (the idle moment between processes).
+ * commitment, VAD, pagefile slot, section or kernel stack. Nothing is zeroed here: a page
+ * freed goes to the Free list and is zeroed when a demand-zero fault takes it.
  */
 #include "ke.h"
 #include "hv.h"
@@ -40,8 +40,6 @@ static VOID PspCheckForLeaks(const PSP_BASELINE *Baseline, ULONG LastProcessId)
         KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_SLOT_LEAK, MmPagingFile.InUse,
                      MiSectionsInUse(), LastProcessId);
     MiCheckPfnLists();
-    /* Nothing else runs now: the zero-page path's turn (a bounded slice: 16 MiB). */
-    DbgPrint("mm: %u free pages zeroed\n", MiZeroFreePages(4096));
 }
 
 /* Wait for the process, then for every process still alive (its children). */
