@@ -172,6 +172,23 @@ run "$PV" probe; probe_status=$status; probe_out=$out
 check probe-answers $([[ $probe_status -eq 0 ]] && echo 0 || echo 116) $probe_status "$probe_out" \
     'runs 32-bit paged guests|cannot run 32-bit paged guests'
 
+# The probe's answer is kept for this boot (/tmp/pagevisor-probe-UID, 0600): a run asks no second
+# VM; a file anybody else could have written is not believed, and is replaced.
+cache=/tmp/pagevisor-probe-$(id -u)
+if [[ ! -e /dev/kvm ]]; then
+    echo "  probe-cached, probe-cache-not-trusted-when-writable ... skipped: no /dev/kvm, so no answer is kept"
+elif [[ -f $cache ]]; then
+    run "$PV" run --verbose --runner never build/images/hello.elf
+    check probe-cached 0 $([[ $(stat -c %a "$cache") == 600 ]]; echo $?) "$out" \
+        "^pagevisor: probe: [a-z0-9 -]+ \(this boot's answer, kept in /tmp/pagevisor-probe-UID\)\$"
+    chmod 0666 "$cache"
+    run "$PV" run --verbose --runner never build/images/hello.elf
+    ! grep -q "this boot's answer" <<<"$out" && [[ $(stat -c %a "$cache") == 600 ]]
+    outcome probe-cache-not-trusted-when-writable $? "a world-writable cache file was believed or kept" "$out"
+else
+    outcome probe-cached 1 "no probe answer was kept ($cache): the probe should keep a capable or no-32-bit-paging answer" "$probe_out"
+fi
+
 if [[ $probe_status -ne 0 ]]; then
     # The cause the probe found is the one `--runner never` names, with its own exit status.
     cause=$(head -1 <<<"$probe_out" | sed -E 's/.*\): //')
@@ -337,6 +354,15 @@ sum=$(sed -n 's/^pagevisor: VM exits by reason: //p' <<<"$out" | grep -oE '[0-9]
       awk '{ s += $1 } END { print s + 0 }')
 [[ -n $total && $total -gt 0 && $total == "$sum" ]] ||
     extra_failure stats-exits-add-up "VM exits $total, by reason $sum"
+# Nothing zeroes memory ahead of need: the host backs only the guest RAM that was used (the
+# PFN database grows with --mem: 6 MiB at 1 GiB).
+for mem in 16M 1G; do
+    run "$PV" run --stats --mem $mem build/images/hello.elf
+    backed=$(sed -n 's/^pagevisor: host memory: \([0-9]*\) KiB of the guest.s \([0-9]*\) KiB RAM backed.*/\1/p' <<<"$out")
+    limit=$([[ $mem == 16M ]] && echo 8192 || echo 16384)
+    [[ $status -eq 0 && -n $backed && $backed -lt $limit ]]
+    outcome "host-backs-what-hello-used-$mem" $? "backed ${backed:-?} KiB, expected under $limit" "$out"
+done
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

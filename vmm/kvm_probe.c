@@ -9,6 +9,7 @@
 #include "kvm_probe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +167,104 @@ const char *kvm_probe_result_name(enum kvm_probe_result r)
     case PROBE_FAILED: return "failed";
     }
     return "?";
+}
+
+/* What makes a probe's answer still true: this boot of the host, and which KVM modules are
+ * loaded (one could be swapped for another without a reboot). */
+static bool probe_key(char *key, size_t len)
+{
+    char boot[64] = "";
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (!f)
+        return false;
+    bool ok = fgets(boot, sizeof(boot), f) != NULL;
+    fclose(f);
+    if (!ok)
+        return false;
+    boot[strcspn(boot, "\n")] = '\0';
+    int n = snprintf(key, len, "%s", boot);
+    static const char *const modules[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+    for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof(path), "/sys/module/%s", modules[i]);
+        if (stat(path, &st) == 0 && n >= 0 && (size_t)n < len)
+            n += snprintf(key + n, len - (size_t)n, "+%s", modules[i]);
+    }
+    return n > 0 && (size_t)n < len;
+}
+
+static void probe_cache_path(char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/pagevisor-probe-%u", (unsigned)getuid());
+}
+
+/* The file is trusted only if it is ours, a regular file, and nobody else can write it. */
+static bool probe_cache_read(const char *key, enum kvm_probe_result *r, char *why, size_t whylen)
+{
+    char path[64], buf[512];
+    probe_cache_path(path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
+        (st.st_mode & 022) == 0)
+        n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    char *nl1 = strchr(buf, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+    if (!nl1 || !nl2)
+        return false;
+    *nl1 = *nl2 = '\0';
+    int v;
+    if (strcmp(buf, key) != 0 || sscanf(nl1 + 1, "%d", &v) != 1 ||
+        (v != PROBE_CAPABLE && v != PROBE_NO_32BIT_PAGING))
+        return false;
+    const char *text = strchr(nl1 + 1, ' ');
+    snprintf(why, whylen, "%s", text ? text + 1 : "");
+    *r = (enum kvm_probe_result)v;
+    return true;
+}
+
+static void probe_cache_write(const char *key, enum kvm_probe_result r, const char *why)
+{
+    char path[64], tmp[80];
+    probe_cache_path(path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "%s\n%d %s\n", key, (int)r, why);
+    bool ok = n > 0 && (size_t)n < sizeof(buf) && write(fd, buf, (size_t)n) == n;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+enum kvm_probe_result kvm_probe_fresh(char *why, size_t whylen)
+{
+    enum kvm_probe_result r = kvm_probe(why, whylen);
+    char key[160];
+    if ((r == PROBE_CAPABLE || r == PROBE_NO_32BIT_PAGING) && probe_key(key, sizeof(key)))
+        probe_cache_write(key, r, why);
+    return r;
+}
+
+enum kvm_probe_result kvm_probe_cached(char *why, size_t whylen, bool *cached)
+{
+    char key[160];
+    enum kvm_probe_result r;
+    *cached = false;
+    /* Without /dev/kvm, or without access to it, nothing is cached: saying so is cheap. */
+    if (access("/dev/kvm", R_OK | W_OK) == 0 && probe_key(key, sizeof(key)) &&
+        probe_cache_read(key, &r, why, whylen)) {
+        *cached = true;
+        return r;
+    }
+    return kvm_probe_fresh(why, whylen);
 }

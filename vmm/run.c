@@ -279,7 +279,11 @@ int cmd_run(int argc, char **argv)
     if (o.runner == RUNNER_ALWAYS) {
         status = run_remote(&o);
     } else {
-        enum kvm_probe_result p = kvm_probe(why, sizeof(why));
+        bool cached;
+        enum kvm_probe_result p = kvm_probe_cached(why, sizeof(why), &cached);
+        if (o.verbose)
+            fprintf(stderr, "pagevisor: probe: %s%s\n", kvm_probe_result_name(p),
+                    cached ? " (this boot's answer, kept in /tmp/pagevisor-probe-UID)" : "");
         if (p == PROBE_CAPABLE) {
             status = run_direct(&o);
         } else if (o.runner == RUNNER_NEVER) {
@@ -305,7 +309,7 @@ int cmd_probe(int argc, char **argv)
         return PV_EXIT_USAGE;
     }
     char why[256];
-    enum kvm_probe_result p = kvm_probe(why, sizeof(why));
+    enum kvm_probe_result p = kvm_probe_fresh(why, sizeof(why));
     if (p == PROBE_CAPABLE) {
         printf("pagevisor: this host's KVM runs 32-bit paged guests\n");
         return 0;

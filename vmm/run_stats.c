@@ -2,12 +2,38 @@
 #include "run_stats.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static void add(struct run_stats *rs, const char *name, double value)
 {
     if (rs->n < RUN_STATS_MAX)
         rs->items[rs->n++] = (struct trace_stat){ name, value };
+}
+
+/* KiB of guest RAM the host has backed with memory (mincore over the mapping): what the run
+ * cost the host in RAM, whatever --mem says. -1 when it cannot be told. */
+static double guest_ram_resident_kib(const struct guest_mem *m)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (!m || !m->base || m->size == 0 || page <= 0)
+        return -1;
+    size_t pages = (size_t)((m->size + (uint64_t)page - 1) / (uint64_t)page);
+    unsigned char *vec = malloc(pages);
+    if (!vec)
+        return -1;
+    double kib = -1;
+    if (mincore(m->base, m->size, vec) == 0) {
+        size_t resident = 0;
+        for (size_t i = 0; i < pages; i++)
+            resident += vec[i] & 1;
+        kib = (double)resident * (double)page / 1024;
+    }
+    free(vec);
+    return kib;
 }
 
 void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
@@ -55,6 +81,10 @@ void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
     add(rs, "exit_signal", (double)st->signal_exits);
     add(rs, "hypercalls", (double)hc->calls);
     add(rs, "exits_per_fault", t->faults ? (double)st->exits / (double)t->faults : 0);
+    add(rs, "guest_ram_kib", hc->mem ? (double)hc->mem->size / 1024 : 0);
+    add(rs, "guest_ram_resident_kib", guest_ram_resident_kib(hc->mem));
+    struct rusage ru;
+    add(rs, "host_max_rss_kib", getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss : -1);
 }
 
 static double value_of(const struct run_stats *rs, const char *name)
@@ -97,4 +127,7 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
         if (strncmp(rs->items[i].name, "exit_", 5) == 0 && strcmp(rs->items[i].name, "exit_signal"))
             fprintf(f, " %s %.0f,", rs->items[i].name + 5, rs->items[i].value);
     fprintf(f, " interrupted by a signal %.0f\n", value_of(rs, "exit_signal"));
+    fprintf(f, "pagevisor: host memory: %.0f KiB of the guest's %.0f KiB RAM backed, peak RSS "
+            "%.0f KiB\n", value_of(rs, "guest_ram_resident_kib"), value_of(rs, "guest_ram_kib"),
+            value_of(rs, "host_max_rss_kib"));
 }
