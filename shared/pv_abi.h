@@ -20,7 +20,10 @@
 
 /* Port base; the call number is added to it. Port base + 0 is the identification port:
  * a 32-bit `in` from it returns PV_IDENT_MAGIC under pagevisor and all ones elsewhere
- * (an unclaimed ISA port), which is how the guest knows whether host services exist. */
+ * (an unclaimed ISA port), which is how the guest knows whether host services exist.
+ * Under pagevisor, guest RAM the loader did not write (kernel, modules, Multiboot data) reads
+ * zero when the guest starts (an anonymous mapping): the guest may take such frames as zeroed.
+ * Firmware gives no such promise (SeaBIOS leaves its scratch memory in RAM it reports free). */
 #define PV_HC_PIO_BASE   0x500u
 #define PV_HC_PORT(nr)   (PV_HC_PIO_BASE + (nr))
 #define PV_IDENT_PORT    PV_HC_PORT(0)

@@ -248,11 +248,11 @@ static VOID MiBuildPfnDatabase(VOID)
 
     /* Usable frames above what the boot allocator took are free; everything else is in use
      * (kernel, boot page tables, PFN database, Multiboot data, modules, low memory, holes).
-     * Nothing has written the free ones since the machine started, and RAM starts zeroed
-     * (pagevisor maps it anonymous; QEMU's -kernel gives zeroed RAM too): they go straight to
-     * the Zeroed list, so nobody zeroes - and makes the host back - memory never used. Frames
-     * that were used (freed later, the modules') go to the Free list and are zeroed when a
-     * demand-zero fault takes one (MiRemoveZeroPage). */
+     * Under pagevisor nothing has written the free ones since the machine started and RAM
+     * starts zeroed (shared/pv_abi.h): they go straight to the Zeroed list, so nobody zeroes -
+     * and makes the host back - memory never used. Elsewhere (QEMU -kernel: SeaBIOS leaves its
+     * scratch data in free RAM) they go to Free, as do frames used since (the modules', freed
+     * ones); a Free frame is zeroed when a demand-zero fault takes it (MiRemoveZeroPage). */
     for (Page = 0; Page <= MmHighestPhysicalPage; Page++)
     {
         PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
@@ -262,7 +262,10 @@ static VOID MiBuildPfnDatabase(VOID)
             MmNumberOfPhysicalPages++;
         if (Page >= MxNextPage && MiIsUsablePage(Page))
         {
-            MiInsertPageInZeroedList(Page);
+            if (HvHostServicesPresent)
+                MiInsertPageInZeroedList(Page);
+            else
+                MiInsertPageInFreeList(Page);
             continue;
         }
         Pfn1->u3.e1.PageLocation = ActiveAndValid;

@@ -86,26 +86,26 @@ VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex)
     }
 }
 
-VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex)
+static VOID MiInsertUnusedPage(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex)
 {
     PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
 
     Pfn1->u3.ReferenceCount = 0;
     Pfn1->u3.e2.ShortFlags = 0;
     Pfn1->u4.Priority = 3;
-    MiInsertPageInList(&MmFreePageListHead, PageFrameIndex);
+    MiInsertPageInList(ListHead, PageFrameIndex);
+}
+
+VOID MiInsertPageInFreeList(PFN_NUMBER PageFrameIndex)
+{
+    MiInsertUnusedPage(&MmFreePageListHead, PageFrameIndex);
 }
 
 /* A frame known to hold zeroes without being zeroed: RAM nothing has written since the VM
  * started (mm/mminit.c). */
 VOID MiInsertPageInZeroedList(PFN_NUMBER PageFrameIndex)
 {
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
-
-    Pfn1->u3.ReferenceCount = 0;
-    Pfn1->u3.e2.ShortFlags = 0;
-    Pfn1->u4.Priority = 3;
-    MiInsertPageInList(&MmZeroedPageListHead, PageFrameIndex);
+    MiInsertUnusedPage(&MmZeroedPageListHead, PageFrameIndex);
 }
 
 /* Take a page off whatever list it is on. */
