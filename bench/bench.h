@@ -121,6 +121,8 @@ struct bench_info {
 void bench_info_fill_machine(struct bench_info *info);
 
 /* A number for option opt from 1 to max, or exit with a message (util.c). */
+/* The median of v[0..n) (the mean of the middle two for an even n), and its range. */
+double bench_median(const double *v, unsigned n, double *lo, double *hi);
 unsigned long bench_number(const char *opt, const char *text, unsigned long max);
 /* s as a JSON string, quotes included (util.c). */
 void bench_json_string(FILE *out, const char *s);

@@ -47,6 +47,9 @@ void bench_info_fill_machine(struct bench_info *info)
         if (access(path, F_OK) == 0)
             snprintf(info->kvm, sizeof(info->kvm), "%s", modules[i]);
     }
+    /* A KVM module without the device is not a /dev/kvm from it. */
+    if (access("/dev/kvm", F_OK) != 0)
+        snprintf(info->kvm, sizeof(info->kvm), "nothing (there is no /dev/kvm)");
     time_t now = time(NULL);
     strftime(info->when, sizeof(info->when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 }

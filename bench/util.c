@@ -1,6 +1,7 @@
 /* util.c - small helpers both benchmarks share: numbers from the command line, JSON strings. */
 #include <err.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 
@@ -25,4 +26,24 @@ void bench_json_string(FILE *out, const char *s)
             fputc(*s, out);
     }
     fputc('"', out);
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double bench_median(const double *v, unsigned n, double *lo, double *hi)
+{
+    double *s = malloc(n * sizeof(*s));
+    if (!s)
+        abort();
+    memcpy(s, v, n * sizeof(*v));
+    qsort(s, n, sizeof(*s), by_double);
+    *lo = s[0];
+    *hi = s[n - 1];
+    double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    free(s);
+    return m;
 }

@@ -214,23 +214,6 @@ static double uffd_wp_run(struct uffd_wp *u, int prim, uint32_t pages)
 
 /* ------------------------------------------------------------------------------ driver */
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n) and its range. */
-static double median(const double *v, unsigned n, double *lo, double *hi)
-{
-    double s[ROUNDS_MAX];
-    memcpy(s, v, n * sizeof(*v));
-    qsort(s, n, sizeof(*s), by_double);
-    *lo = s[0];
-    *hi = s[n - 1];
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: appel [--pagevisor PATH] [--kernel PATH] [--images DIR] [--runs N]\n"
@@ -325,16 +308,16 @@ int main(int argc, char **argv)
         for (int p = 0; p < NPRIM; p++) {
             double lo, hi, m;
             char g[48], s[48], w[48], rs[48], rw[48], ex[600];
-            m = median(guest[p], runs, &lo, &hi);
+            m = bench_median(guest[p], runs, &lo, &hi);
             snprintf(g, sizeof(g), "%.2f us (%.2f-%.2f)", m * 1e6, lo * 1e6, hi * 1e6);
-            m = median(segv[p], runs, &lo, &hi);
+            m = bench_median(segv[p], runs, &lo, &hi);
             snprintf(s, sizeof(s), "%.2f us (%.2f-%.2f)", m * 1e6, lo * 1e6, hi * 1e6);
-            m = median(vs_segv[p], runs, &lo, &hi);
+            m = bench_median(vs_segv[p], runs, &lo, &hi);
             snprintf(rs, sizeof(rs), "%.2fx (%.2f-%.2f)", m, lo, hi);
             if (uffd) {
-                m = median(wp[p], runs, &lo, &hi);
+                m = bench_median(wp[p], runs, &lo, &hi);
                 snprintf(w, sizeof(w), "%.2f us (%.2f-%.2f)", m * 1e6, lo * 1e6, hi * 1e6);
-                m = median(vs_wp[p], runs, &lo, &hi);
+                m = bench_median(vs_wp[p], runs, &lo, &hi);
                 snprintf(rw, sizeof(rw), "%.2fx (%.2f-%.2f)", m, lo, hi);
             } else {
                 snprintf(w, sizeof(w), "unavailable");

@@ -171,6 +171,8 @@ static void fill_info(struct fs_info *info, const struct options *o)
         if (access(p, F_OK) == 0)
             snprintf(info->kvm, sizeof(info->kvm), "%s", mods[i]);
     }
+    if (access("/dev/kvm", F_OK) != 0)
+        snprintf(info->kvm, sizeof(info->kvm), "none (no /dev/kvm)");
     if (o->when)
         snprintf(info->when, sizeof(info->when), "%s", o->when);
     else {

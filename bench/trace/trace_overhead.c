@@ -19,22 +19,6 @@
 enum { NONE, TEXT, JSONL, CHROME, NFORMATS };
 static const char *const format_name[NFORMATS] = { "none", "text", "jsonl", "chrome" };
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, unsigned n, double *lo, double *hi)
-{
-    double s[ROUNDS_MAX];
-    memcpy(s, v, n * sizeof(*v));
-    qsort(s, n, sizeof(*s), by_double);
-    *lo = s[0];
-    *hi = s[n - 1];
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* Records of demand-zero faults at or above the loop's first address in a trace, whatever
  * the format: each format names the resolution once per record. */
 static unsigned long count_records(const char *path, int format)
@@ -146,10 +130,10 @@ int main(int argc, char **argv)
                 ratio[r] = (double)cycles[k][r] / (double)cycles[NONE][r];
             }
             char a[48], b[48] = "1", c[24] = "", d[48] = "";
-            m = median(us, runs, &lo, &hi);
+            m = bench_median(us, runs, &lo, &hi);
             snprintf(a, sizeof(a), "%.1f (%.1f-%.1f)", m, lo, hi);
             if (k != NONE) {
-                m = median(ratio, runs, &lo, &hi);
+                m = bench_median(ratio, runs, &lo, &hi);
                 snprintf(b, sizeof(b), "%.2fx (%.2f-%.2f)", m, lo, hi);
                 snprintf(c, sizeof(c), "%s", m < 1.105 ? "met" : "NOT met"); /* as shown */
                 snprintf(d, sizeof(d), "%lu", records[k]);
