@@ -246,13 +246,19 @@ static void probe_cache_write(const char *key, enum kvm_probe_result r, const ch
         unlink(tmp);
 }
 
-enum kvm_probe_result kvm_probe_fresh(char *why, size_t whylen)
+/* Probes, and keeps an answer that stays true for this boot under key (NULL: no key). */
+static enum kvm_probe_result probe_and_keep(char *why, size_t whylen, const char *key)
 {
     enum kvm_probe_result r = kvm_probe(why, whylen);
-    char key[160];
-    if ((r == PROBE_CAPABLE || r == PROBE_NO_32BIT_PAGING) && probe_key(key, sizeof(key)))
+    if (key && (r == PROBE_CAPABLE || r == PROBE_NO_32BIT_PAGING))
         probe_cache_write(key, r, why);
     return r;
+}
+
+enum kvm_probe_result kvm_probe_fresh(char *why, size_t whylen)
+{
+    char key[160];
+    return probe_and_keep(why, whylen, probe_key(key, sizeof(key)) ? key : NULL);
 }
 
 enum kvm_probe_result kvm_probe_cached(char *why, size_t whylen, bool *cached)
@@ -261,10 +267,12 @@ enum kvm_probe_result kvm_probe_cached(char *why, size_t whylen, bool *cached)
     enum kvm_probe_result r;
     *cached = false;
     /* Without /dev/kvm, or without access to it, nothing is cached: saying so is cheap. */
-    if (access("/dev/kvm", R_OK | W_OK) == 0 && probe_key(key, sizeof(key)) &&
-        probe_cache_read(key, &r, why, whylen)) {
+    if (access("/dev/kvm", R_OK | W_OK) != 0)
+        return kvm_probe(why, whylen);
+    bool keyed = probe_key(key, sizeof(key));
+    if (keyed && probe_cache_read(key, &r, why, whylen)) {
         *cached = true;
         return r;
     }
-    return kvm_probe_fresh(why, whylen);
+    return probe_and_keep(why, whylen, keyed ? key : NULL);
 }

@@ -47,17 +47,9 @@ static uint32_t reg_value(x86_reg r, const struct pv_regs *g, bool *ok)
     }
 }
 
-/* The memory operand of a decoded instruction: the first operand of type memory (flat segments:
- * the segment base is 0 in both the guest kernel and its processes). */
-struct mem_operand {
-    bool present, regs_ok;
-    int base, index;
-    int32_t scale, disp;
-};
-
-static struct mem_operand memory_operand(const cs_insn *insn)
+static struct disasm_mem_operand memory_operand(const cs_insn *insn)
 {
-    struct mem_operand m = { 0 };
+    struct disasm_mem_operand m = { 0 };
     const cs_x86 *x = &insn->detail->x86;
     for (unsigned i = 0; i < x->op_count; i++) {
         const cs_x86_op *op = &x->operands[i];
@@ -69,8 +61,8 @@ static struct mem_operand memory_operand(const cs_insn *insn)
         reg_value(op->mem.index, &probe, &ok);
         m.present = true;
         m.regs_ok = ok;
-        m.base = op->mem.base;
-        m.index = op->mem.index;
+        m.base = (int16_t)op->mem.base;
+        m.index = (int16_t)op->mem.index;
         m.scale = op->mem.scale;
         m.disp = (int32_t)op->mem.disp;
         break;
@@ -78,7 +70,8 @@ static struct mem_operand memory_operand(const cs_insn *insn)
     return m;
 }
 
-static bool effective_address(const struct mem_operand *m, const struct pv_regs *g, uint32_t *ea)
+static bool effective_address(const struct disasm_mem_operand *m, const struct pv_regs *g,
+                              uint32_t *ea)
 {
     if (!m->present || !m->regs_ok)
         return false;
@@ -91,7 +84,7 @@ static bool effective_address(const struct mem_operand *m, const struct pv_regs 
 
 /* Decodes one instruction into out (without mem_ea) and its memory operand. */
 static int decode(const uint8_t *code, size_t len, uint32_t eip, struct insn_text *out,
-                  struct mem_operand *mem)
+                  struct disasm_mem_operand *mem)
 {
     memset(out, 0, sizeof(*out));
     memset(mem, 0, sizeof(*mem));
@@ -118,7 +111,7 @@ static int decode(const uint8_t *code, size_t len, uint32_t eip, struct insn_tex
 int disasm_one(const uint8_t *code, size_t len, uint32_t eip, const struct pv_regs *regs,
                struct insn_text *out)
 {
-    struct mem_operand mem;
+    struct disasm_mem_operand mem;
     if (decode(code, len, eip, out, &mem) != 0)
         return -1;
     if (regs)
@@ -131,35 +124,23 @@ int disasm_cached(struct disasm_cache *c, uint32_t cr3, const uint8_t *code, siz
 {
     uint32_t h = (eip * 2654435761u) ^ (cr3 >> 12) * 40503u;
     struct disasm_cache_slot *s = &c->slot[(h >> 8) % DISASM_CACHE_SLOTS];
-    if (s->valid && s->cr3 == cr3 && s->eip == eip && s->ok && s->insn.size <= len &&
+    if (s->valid && s->cr3 == cr3 && s->eip == eip && s->insn.size <= len &&
         memcmp(s->code, code, s->insn.size) == 0) {
         c->hits++;
         *out = s->insn;
     } else {
         c->misses++;
-        struct mem_operand mem;
-        int rc = decode(code, len, eip, out, &mem);
         /* Only what decoded is kept: undecodable bytes (a partial read, say) are tried again. */
-        s->valid = rc == 0;
-        s->ok = rc == 0;
-        if (rc != 0)
+        s->valid = decode(code, len, eip, out, &s->mem) == 0;
+        if (!s->valid)
             return -1;
         s->cr3 = cr3;
         s->eip = eip;
         memcpy(s->code, code, out->size <= sizeof(s->code) ? out->size : sizeof(s->code));
         s->insn = *out;
-        s->base = (int16_t)mem.base;
-        s->index = (int16_t)mem.index;
-        s->scale = mem.scale;
-        s->disp = mem.disp;
-        s->ea_regs_ok = mem.present && mem.regs_ok;
     }
-    out->has_mem = false;
-    out->mem_ea = 0;
-    if (regs && s->ea_regs_ok) {
-        struct mem_operand mem = { .present = true, .regs_ok = true, .base = s->base,
-                                   .index = s->index, .scale = s->scale, .disp = s->disp };
-        out->has_mem = effective_address(&mem, regs, &out->mem_ea);
-    }
+    out->has_mem = regs && effective_address(&s->mem, regs, &out->mem_ea);
+    if (!out->has_mem)
+        out->mem_ea = 0;
     return 0;
 }

@@ -34,14 +34,20 @@ int disasm_one(const uint8_t *code, size_t len, uint32_t eip, const struct pv_re
  * computed from each fault's registers. Direct-mapped; a collision or changed code bytes just
  * decode again. One cache per thread. */
 #define DISASM_CACHE_SLOTS 1024
+/* An instruction's first memory operand (flat segments: the segment base is 0 in both the
+ * guest kernel and its processes). */
+struct disasm_mem_operand {
+    bool present;
+    bool regs_ok;               /* base and index are general registers a fault record carries */
+    int16_t base, index;        /* capstone register ids, 0 for none */
+    int32_t scale, disp;
+};
 struct disasm_cache_slot {
-    bool valid, ok;
+    bool valid;                 /* holds a decoded instruction */
     uint32_t cr3, eip;
     uint8_t code[16];           /* the instruction's bytes (size of them) when decoded */
     struct insn_text insn;      /* mem_ea unset: it depends on the registers */
-    int16_t base, index;        /* the memory operand: capstone register ids, 0 for none */
-    int32_t scale, disp;
-    bool ea_regs_ok;            /* base and index are general registers the record carries */
+    struct disasm_mem_operand mem;
 };
 struct disasm_cache {
     struct disasm_cache_slot slot[DISASM_CACHE_SLOTS];

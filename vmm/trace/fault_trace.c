@@ -64,34 +64,45 @@ int32_t tracer_setup(struct fault_tracer *t, uint32_t ring_gpa, uint32_t ring_by
     return PV_OK;
 }
 
+/* Where the next item goes: a queue slot, or with no writer thread a local item that emit()
+ * writes at once. */
+static struct trace_item *next_item(struct fault_tracer *t, struct trace_item *local)
+{
+    return t->queue_running ? trace_queue_reserve(&t->queue) : local;
+}
+
+static void emit(struct fault_tracer *t, struct trace_item *it)
+{
+    if (t->queue_running)
+        trace_queue_commit(&t->queue);
+    else
+        write_item(t, it);
+}
+
 void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name)
 {
     process_table_start(&t->procs, pid, cr3, name);
-    if (t->writing && t->queue_running) {
-        struct trace_item *it = trace_queue_reserve(&t->queue);
-        it->kind = TRACE_ITEM_PROCESS_START;
-        it->u.process.pid = pid;
-        it->u.process.cr3 = cr3;
-        snprintf(it->u.process.name, sizeof(it->u.process.name), "%s", name);
-        trace_queue_commit(&t->queue);
-        trace_queue_publish(&t->queue);
-    } else if (t->writing) {
-        process_table_start(&t->writer_procs, pid, cr3, name);
-        trace_process_name(&t->writer, pid, name);
-    }
+    if (!t->writing)
+        return;
+    struct trace_item local, *it = next_item(t, &local);
+    it->kind = TRACE_ITEM_PROCESS_START;
+    it->u.process.pid = pid;
+    it->u.process.cr3 = cr3;
+    snprintf(it->u.process.name, sizeof(it->u.process.name), "%s", name);
+    emit(t, it);
+    if (t->queue_running)
+        trace_queue_publish(&t->queue);     /* the name reaches the file without waiting */
 }
 
 void tracer_process_exit(struct fault_tracer *t, uint32_t pid)
 {
     process_table_exit(&t->procs, pid);
-    if (t->writing && t->queue_running) {
-        struct trace_item *it = trace_queue_reserve(&t->queue);
-        it->kind = TRACE_ITEM_PROCESS_EXIT;
-        it->u.process.pid = pid;
-        trace_queue_commit(&t->queue);
-    } else if (t->writing) {
-        process_table_exit(&t->writer_procs, pid);
-    }
+    if (!t->writing)
+        return;
+    struct trace_item local, *it = next_item(t, &local);
+    it->kind = TRACE_ITEM_PROCESS_EXIT;
+    it->u.process.pid = pid;
+    emit(t, it);
 }
 
 const char *tracer_process_name(const struct fault_tracer *t, uint32_t pid)
@@ -158,7 +169,6 @@ static void to_event(struct fault_tracer *t, const struct trace_item *it, const 
         (t->insns ? disasm_cached(t->insns, r->cr3, it->u.fault.code, it->code_len, r->eip,
                                   &regs, &e->insn)
                   : disasm_one(it->u.fault.code, it->code_len, r->eip, &regs, &e->insn)) == 0;
-    e->symbol[0] = '\0';
     e->backing[0] = '\0';
     if (backing)
         snprintf(e->backing, sizeof(e->backing), "%s", backing);
@@ -245,14 +255,6 @@ static void count_refault(struct fault_tracer *t, const struct pv_fault_record *
         t->run_used++;
 }
 
-static void emit(struct fault_tracer *t, struct trace_item *it)
-{
-    if (t->queue_running)
-        trace_queue_commit(&t->queue);
-    else
-        write_item(t, it);
-}
-
 /* it holds a valid record: add what only the vCPU side can take, now that the guest is stopped,
  * and queue it. The instruction's bytes are read through the faulting address space (for a
  * fetch fault its page has just been made present, for a data fault it was present all
@@ -264,8 +266,7 @@ static void queue_record(struct fault_tracer *t, struct trace_item *it)
         it->kind = TRACE_ITEM_BACKING;
         backing_name_now(t, &r, it->u.backing, sizeof(it->u.backing));
         emit(t, it);
-        if (t->queue_running)
-            it = trace_queue_reserve(&t->queue);
+        it = next_item(t, it);
         it->u.fault.r = r;
     }
     const struct pv_fault_record *r = &it->u.fault.r;
@@ -298,7 +299,7 @@ void tracer_drain(struct fault_tracer *t)
     struct trace_item local;
     for (; tail != head; tail++) {
         /* With a writer thread the record is copied once, straight into its queue slot. */
-        struct trace_item *it = t->queue_running ? trace_queue_reserve(&t->queue) : &local;
+        struct trace_item *it = next_item(t, &local);
         struct pv_fault_record *r = &it->u.fault.r;
         memcpy(r, records + (size_t)(tail & (t->capacity - 1)) * sizeof(*r), sizeof(*r));
         if (!record_ok(r)) {
