@@ -352,6 +352,7 @@ typedef struct _MMINFO_COUNTERS
 extern MMINFO_COUNTERS MmInfoCounters;
 extern ULONG MmMinimumFreePages;        /* below it, trim and write (NT: 26) */
 extern ULONG MmModifiedPageMaximum, MmModifiedPageMinimum;
+extern ULONG MmReadAroundMaximum;       /* read-around grows to this (pv.readaroundmax) */
 extern ULONG MmReadClusterSize;         /* pages a pagefile read may bring in, the faulting one too */
 extern ULONG MmMaximumWorkingSetSize;   /* the largest maximum a process may have */
 extern ULONG MmWorkingSetMinimumDefault, MmWorkingSetMaximumDefault;

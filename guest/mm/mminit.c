@@ -23,7 +23,8 @@
  * /3GB moves the user/system split (MiInitializeSystemRange), in the kernel built for it.
  *
  * Kernel command-line options (pages): pv.wsmin=N and pv.wsmax=N, every process's working-set
- * minimum and maximum; pv.readcluster=N (1-16), pages per pagefile read; pv.burnpages=N, pages
+ * minimum and maximum; pv.readcluster=N (1-16), pages of a first pagefile read;
+ * pv.readaroundmax=N (1-16), the most any read-around reads (it doubles on sequential faults); pv.burnpages=N, pages
  * of RAM left unused (NT's /BURNMEMORY boot option, in pages): memory pressure without
  * shrinking --mem below what the boot modules need; pv.cloneblocks=N, clone blocks that may be
  * in use (mm/clonblk.c: a smaller pool, so that a clone can run out of them in a test).
@@ -427,8 +428,10 @@ static VOID MiInitializePagingPolicy(VOID)
         MmModifiedPageMaximum = 300;
         MmReadClusterSize = 8;
     }
+    MmReadAroundMaximum = MiCommandLineValue("pv.readaroundmax", PV_PAGEFILE_CLUSTER_MAX, 1,
+                                             PV_PAGEFILE_CLUSTER_MAX);
     MmReadClusterSize = MiCommandLineValue("pv.readcluster", MmReadClusterSize, 1,
-                                           PV_PAGEFILE_CLUSTER_MAX);
+                                           MmReadAroundMaximum);
     MmMaximumWorkingSetSize = MmAvailablePages > MmMinimumFreePages
                                   ? MmAvailablePages - MmMinimumFreePages : MmAvailablePages;
     if (MmMaximumWorkingSetSize < MI_SMALLEST_WORKING_SET_MAXIMUM)

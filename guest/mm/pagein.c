@@ -20,7 +20,7 @@
  * a hard fault on the position
  * right after the last read (the next slot, file page or prototype) is sequential and doubles
  * the size, up to PV_PAGEFILE_CLUSTER_MAX (16 pages: one call); any other fault is random and
- * reads that page alone. The first read of a store uses the base size (MmReadClusterSize for
+ * reads that page alone (pv.readaroundmax=N caps the doubling at N). The first read of a store uses the base size (MmReadClusterSize for
  * the pagefile, NT's 8 pages for code and 4 for data in a section). So a scan costs one call
  * per 16 pages once it is going, and random faults read only the page they need.
  *
@@ -46,6 +46,7 @@
 
 MI_IN_PAGE_ERROR MmLastInPageError;
 ULONG MmReadClusterSize = 8;
+ULONG MmReadAroundMaximum = PV_PAGEFILE_CLUSTER_MAX;
 
 /* The page (table) holding a PTE: for a PTE the page table, for a PDE the page directory. */
 static PFN_NUMBER MiPteFrameOf(PMMPTE PointerPte)
@@ -142,8 +143,8 @@ ULONG MiReadAroundSize(PMI_READ_AROUND State, ULONG Position, ULONG Base)
         Size = State->Size * 2;
     else
         Size = 1;
-    if (Size > PV_PAGEFILE_CLUSTER_MAX)
-        Size = PV_PAGEFILE_CLUSTER_MAX;
+    if (Size > MmReadAroundMaximum)
+        Size = MmReadAroundMaximum;
     if (Size == 0)
         Size = 1;
     State->Size = Size;
