@@ -38,9 +38,11 @@ HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 CACHE=${PAGEVISOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagevisor}/runner
 # The modules init loads: kvm-amd (needs kvm and ccp; kvm needs irqbypass), and virtio-serial
 # for the result port (virtio_console on virtio_pci; serial ports are too slow for files).
+# loop is not loaded by init: `make bench` swaps on a loop device for its Linux swap-in peer.
 MODULES=(virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm-amd.ko
     drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_pci_legacy_dev.ko
-    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko drivers/char/virtio_console.ko)
+    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko drivers/char/virtio_console.ko
+    drivers/block/loop.ko)
 
 say() { printf 'runner: %s\n' "$*"; }
 die() { printf 'runner: error: %s\n' "$*" >&2; exit 1; }
@@ -164,8 +166,14 @@ if command -v flock >/dev/null; then
     fi
 fi
 
-if [[ -s $CACHE/VERSION && -x $CACHE/base/bin/busybox && -s $CACHE/vmlinuz ]] &&
-    [[ $(find "$CACHE/base/lib/modules" -name '*.ko' | wc -l) -eq ${#MODULES[@]} ]]; then
+# The packages' files are all there (every module of the list by name): only init or this
+# script changed, so base.cpio.gz is rebuilt without fetching anything.
+have_modules() {
+    local m
+    [[ $(find "$CACHE/base/lib/modules" -name '*.ko' | wc -l) -eq ${#MODULES[@]} ]] || return 1
+    for m in "${MODULES[@]}"; do [[ -s $CACHE/base/lib/modules/${m##*/} ]] || return 1; done
+}
+if [[ -s $CACHE/VERSION && -x $CACHE/base/bin/busybox && -s $CACHE/vmlinuz ]] && have_modules; then
     say "rebuilding base.cpio.gz (tests/kvm-runner changed)"
     build_base
     make_vmlinux
