@@ -50,6 +50,7 @@ run "$PV" frobnicate;       check unknown-command 118 $status "$out" "unknown co
 run "$PV" run;              check run-no-image 118 $status "$out" 'no IMAGE given'
 run "$PV" run --mem 1M x;   check run-bad-mem 118 $status "$out" '--mem 1M: need a page-aligned size'
 run "$PV" run --runner x y; check run-bad-runner 118 $status "$out" '--runner x: need auto, never or always'
+run "$PV" run --thp x y;    check run-bad-thp 118 $status "$out" '--thp x: need system, always or never'
 run "$PV" run --help;       check run-help 0 $status "$out" '--timeout SECONDS'
 run "$PV" run --help;       check run-help-3gb 0 $status "$out" '--3gb +3 GB user space'
 # --3gb with a kernel linked inside the third gigabyte is refused before anything boots.
@@ -363,6 +364,18 @@ for mem in 16M 1G; do
     [[ $status -eq 0 && -n $backed && $backed -lt $limit ]]
     outcome "host-backs-what-hello-used-$mem" $? "backed ${backed:-?} KiB, expected under $limit" "$out"
 done
+# --thp: with 4 KiB host pages only, the host still backs just what hello used; with huge pages
+# the run works the same (through the runner the option goes with it) and backs whole 2 MiB
+# pages, so at least as much.
+run "$PV" run --stats --thp never --mem 64M build/images/hello.elf
+small=$(sed -n 's/^pagevisor: host memory: \([0-9]*\) KiB of the guest.s.*/\1/p' <<<"$out")
+check thp-never 0 $status "$out" '^\(hello\) '
+[[ -n $small && $small -lt 8192 ]] || extra_failure thp-never-backed "backed ${small:-?} KiB"
+run "$PV" run --stats --thp always --mem 64M build/images/hello.elf
+huge=$(sed -n 's/^pagevisor: host memory: \([0-9]*\) KiB of the guest.s.*/\1/p' <<<"$out")
+check thp-always 0 $status "$out" '^\(hello\) '
+[[ -n $huge && -n $small && $huge -ge $small ]] ||
+    extra_failure thp-always-backed "backed ${huge:-?} KiB with huge pages, ${small:-?} KiB without"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

@@ -14,6 +14,10 @@ struct guest_mem {
     uint64_t size;  /* bytes of RAM, one slot from guest-physical 0 */
 };
 
+/* How the host backs guest RAM (run --thp): as the host's transparent_hugepage setting says,
+ * with 2 MiB pages where it can (MADV_HUGEPAGE on 2 MiB-aligned RAM), or 4 KiB pages only. */
+enum vm_thp { VM_THP_SYSTEM, VM_THP_ALWAYS, VM_THP_NEVER };
+
 /* True when [gpa, gpa+len) lies inside guest RAM (no wrap-around). */
 static inline bool gpa_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {

@@ -16,7 +16,10 @@ struct vm {
     struct kvm_run *run;
     size_t run_size;
     struct guest_mem mem;
+    void *map_base;      /* the mapping guest RAM sits in (larger when aligned for huge pages) */
+    size_t map_size;
 };
+
 
 enum kvm_open_result {
     KVM_OPEN_OK,
@@ -31,7 +34,8 @@ enum kvm_open_result kvm_open(int *fd, char *why, size_t whylen);
 /* Create the VM, its RAM, KVM's in-kernel interrupt controllers if asked (then HLT waits for an
  * interrupt inside KVM instead of exiting) and its vCPU. Exits with PV_EXIT_VMM_ERROR naming
  * the ioctl that failed: these fail only on a broken host, never because of what a guest does. */
-void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_controllers);
+void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_controllers,
+               enum vm_thp thp);
 void vm_destroy(struct vm *vm);
 
 /* Flat 32-bit protected mode, paging off, as the Multiboot spec prescribes at kernel entry. */

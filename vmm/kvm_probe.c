@@ -80,7 +80,7 @@ static int probe_child(int fd)
              : o == KVM_OPEN_DENIED ? PROBE_NO_PERMISSION : PROBE_FAILED;
     }
     struct vm vm;
-    vm_create(&vm, kvm_fd, PROBE_MEM, false);
+    vm_create(&vm, kvm_fd, PROBE_MEM, false, VM_THP_SYSTEM);
     build_probe_guest(&vm.mem);
     vcpu_set_protected_mode(&vm);
     vcpu_set_entry(&vm, PROBE_CODE, 0, 0);

@@ -63,7 +63,31 @@ static void vcpu_set_cpuid(struct vm *vm)
     free(cpuid);
 }
 
-void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_controllers)
+/* Guest RAM: anonymous memory the host backs as the guest touches it. For huge pages it is
+ * placed on a 2 MiB boundary (so KVM can map it with 2 MiB pages too) and advised so. */
+static void map_guest_ram(struct vm *vm, uint64_t mem_size, enum vm_thp thp)
+{
+    const size_t huge = 2u << 20;
+    size_t map_size = (size_t)mem_size + (thp == VM_THP_ALWAYS ? huge : 0);
+    uint8_t *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED)
+        err(PV_EXIT_VMM_ERROR, "mmap of %llu bytes of guest RAM", (unsigned long long)mem_size);
+    uint8_t *ram = map;
+    if (thp == VM_THP_ALWAYS)
+        ram = (uint8_t *)(((uintptr_t)map + huge - 1) & ~(uintptr_t)(huge - 1));
+    if (thp != VM_THP_SYSTEM &&
+        madvise(ram, mem_size, thp == VM_THP_ALWAYS ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0)
+        warn("madvise(%s) of guest RAM: --thp has no effect",
+             thp == VM_THP_ALWAYS ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE");
+    vm->map_base = map;
+    vm->map_size = map_size;
+    vm->mem.base = ram;
+    vm->mem.size = mem_size;
+}
+
+void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_controllers,
+               enum vm_thp thp)
 {
     memset(vm, 0, sizeof(*vm));
     vm->kvm_fd = kvm_fd;
@@ -78,17 +102,12 @@ void vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, bool interrupt_cont
     if (interrupt_controllers && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
         err(PV_EXIT_VMM_ERROR, "KVM_CREATE_IRQCHIP");
 
-    void *ram = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (ram == MAP_FAILED)
-        err(PV_EXIT_VMM_ERROR, "mmap of %llu bytes of guest RAM", (unsigned long long)mem_size);
-    vm->mem.base = ram;
-    vm->mem.size = mem_size;
+    map_guest_ram(vm, mem_size, thp);
     struct kvm_userspace_memory_region region = {
         .slot = 0,
         .guest_phys_addr = 0,
         .memory_size = mem_size,
-        .userspace_addr = (uintptr_t)ram,
+        .userspace_addr = (uintptr_t)vm->mem.base,
     };
     if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
         err(PV_EXIT_VMM_ERROR, "KVM_SET_USER_MEMORY_REGION");
@@ -110,14 +129,15 @@ void vm_destroy(struct vm *vm)
 {
     if (vm->run && vm->run != MAP_FAILED)
         munmap(vm->run, vm->run_size);
-    if (vm->mem.base)
-        munmap(vm->mem.base, vm->mem.size);
+    if (vm->map_base)
+        munmap(vm->map_base, vm->map_size);
     if (vm->vcpu_fd > 0)
         close(vm->vcpu_fd);
     if (vm->vm_fd > 0)
         close(vm->vm_fd);
     vm->run = NULL;
     vm->mem.base = NULL;
+    vm->map_base = NULL;
     vm->vcpu_fd = vm->vm_fd = -1;
 }
 

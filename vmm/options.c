@@ -38,6 +38,8 @@ const char run_usage[] =
     "                      (PvCreateProcess by name; repeatable)\n"
     "  --volume HOSTDIR    the guest's volume C: is the directory HOSTDIR (its files only;\n"
     "                      names cannot leave it); what the guest writes stays there\n"
+    "  --thp MODE          back guest RAM with the host's huge pages: system (default: as\n"
+    "                      /sys/kernel/mm/transparent_hugepage says), always, never\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n"
     "Before anything boots, the kernel and every image must be a static i386 ELF executable,\n"
     "the --trace and --pagefile paths writable and --volume a directory you can read and\n"
@@ -109,6 +111,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "parallel", no_argument, 0, 'p' },
         { "child", required_argument, 0, 'C' },
         { "volume", required_argument, 0, 'V' },
+        { "thp", required_argument, 0, 'H' },
         { "help", no_argument, 0, 'h' },
         /* Internal: --name WHAT=PATH, WHAT one of kernel, trace, pagefile, imageN (N counting
          * from 0 in the order of o->images): what messages call that file. The KVM runner
@@ -189,6 +192,12 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             break;
         }
         case 'p': o->parallel = true; break;
+        case 'H':
+            if (strcmp(optarg, "system") == 0) o->thp = VM_THP_SYSTEM;
+            else if (strcmp(optarg, "always") == 0) o->thp = VM_THP_ALWAYS;
+            else if (strcmp(optarg, "never") == 0) o->thp = VM_THP_NEVER;
+            else return usage_error("--thp %s: need system, always or never", optarg);
+            break;
         case 'V': o->volume_path = optarg; break;
         case 'C':
             if (nchildren == PV_MAX_CHILD_IMAGES)

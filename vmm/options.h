@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "guest_mem.h"
 #include "trace.h"
 
 #define PV_DEFAULT_MEM     (16u << 20)
@@ -45,6 +46,7 @@ struct run_options {
     enum trace_format trace_format;
     enum runner_mode runner;
     bool parallel;           /* --parallel: start the images at once */
+    enum vm_thp thp;         /* --thp: how the host backs guest RAM */
     const char *volume_path; /* --volume HOSTDIR: the guest's C:, NULL for none */
     const char *kernel_name;     /* what messages call these files: the user's paths (--name) */
     const char *trace_name;

@@ -139,7 +139,7 @@ static int session_open(struct session *s, const struct run_options *o)
         fprintf(stderr, "pagevisor: %s\n", why);
         return PV_EXIT_INCAPABLE;
     }
-    vm_create(&s->vm, s->kvm_fd, o->mem, true);
+    vm_create(&s->vm, s->kvm_fd, o->mem, true, o->thp);
     s->vm_created = true;
     if (load_guest(&s->vm, o, run_kernel_path(o)) != 0)
         return PV_EXIT_VMM_ERROR;
