@@ -32,6 +32,8 @@ args=(--kernel "$KERNEL" --images "$IMAGES" --json "$JSON" --text "$TEXT" --when
 
 start=$(date +%s)
 if "$PAGEVISOR" probe >/dev/null 2>&1; then
+    # Linux's swap-in peer needs swap of its own: BENCH_FS_ARGS="--swap-loop" (root: a loop
+    # device over a file in TMPDIR, swapped on for the run), else it is reported unavailable.
     status=0
     "$DRIVER" --pagevisor "$PAGEVISOR" "${args[@]}" --where "directly on this host" \
         --host "$host" "$@" || status=$?
@@ -39,8 +41,11 @@ else
     echo "full system: this host's KVM cannot run 32-bit paged guests ($kvm); running in the" \
          "KVM runner VM"
     status=0
+    # The Linux swap-in peer swaps on a loop device over a file in the VM's tmpfs there (loop.ko
+    # is in the runner's modules), as the guest's pagefile there is in RAM too.
     "$PAGEVISOR" runner --timeout 3600 --put "$DRIVER" --put "$KERNEL" --put "$IMAGES" \
         --get "$JSON" --get "$TEXT" -- "/pv/$DRIVER" --pagevisor pagevisor "${args[@]}" \
+        --load-module /lib/modules/loop.ko --swap-loop \
         --where "in the KVM runner VM (QEMU TCG -cpu max, nested SVM)" \
         --host "run from $host" "$@" || status=$?
 fi

@@ -55,6 +55,7 @@ struct pv_run {
     double faults_total, vm_exits, hypercalls;
     double kinds_total[PV_FAULT_RESOLUTION_MAX];
     double pf_pages_read, pf_read_calls, pf_pages_written, pf_write_calls, image_page_reads;
+    double ram_backed_kib;      /* guest RAM the host backed at the end (mincore) */
     bool have_kvm_exits;
     struct kvm_exits kvm;       /* during the timed pass */
     char kvm_why[160];          /* why not, when !have_kvm_exits */
@@ -77,8 +78,11 @@ void pv_run(const struct pv_env *env, const char *mem, const char *image,
 
 struct peer_sample {
     double seconds;      /* the touch loop, wall clock */
-    uint64_t faults;     /* page faults of the process during the loop (minor + major) */
-    uint64_t events;     /* userfaultfd events served */
+    uint64_t faults;     /* page faults of the process during the loop (minor + major);
+                          * the swap peer: major faults (swap-ins that read the device) */
+    uint64_t events;     /* userfaultfd events served; the swap peer: minor faults (pages
+                          * its readahead had brought into the swap cache) */
+    uint32_t resident;   /* the swap peer: pages MADV_PAGEOUT left in memory */
 };
 
 /* Linux's own demand-zero faults: touch (write) every page of a fresh anonymous mapping. */
@@ -95,6 +99,20 @@ struct uffd_zero *uffd_zero_create(uint32_t pages, enum uffd_zero_mode mode, cha
 void uffd_zero_run(struct uffd_zero *u, uint32_t pages, struct peer_sample *s);
 void uffd_zero_destroy(struct uffd_zero *u);
 
+/* Linux's swap-in (fs_swap.c): format DEV as swap and swap on it (root), room for PAGES pages
+ * twice over; 0, or -1 with the reason. Set vm.page-cluster so readahead reads at most PAGES
+ * pages (a power of two: the smallest not below it, returned). Run: fill PAGES pages, push them
+ * out with MADV_PAGEOUT, read them back in bench-pagein's order (-1 with the reason when the
+ * kernel would not push them out). Close: swap off, vm.page-cluster as it was. */
+int swap_peer_open(const char *dev, uint32_t pages, char *why, size_t whylen);
+/* A loop device over a new (unlinked) file in DIR, big enough to swap PAGES pages on twice:
+ * its path in dev; 0, or -1 with the reason. swap_peer_close detaches it. */
+int swap_loop_create(const char *dir, uint32_t pages, char *dev, size_t devlen, char *why,
+                     size_t whylen);
+unsigned swap_peer_set_cluster(unsigned pages);
+int swap_peer_run(uint32_t pages, bool random, struct peer_sample *s, char *why, size_t whylen);
+void swap_peer_close(void);
+
 /* The time stamp counter, and its rate measured against CLOCK_MONOTONIC_RAW. */
 uint64_t fs_rdtsc(void);
 double fs_tsc_hz(unsigned ms);
@@ -102,14 +120,39 @@ double fs_now(void);   /* seconds, CLOCK_MONOTONIC_RAW */
 
 /* ------------------------------------------------------------------------------ results */
 
-enum fs_row { ROW_DZ_WARM, ROW_DZ_COLD, ROW_PAGEIN_SEQ, ROW_PAGEIN_RANDOM, FS_ROWS };
+/* Demand zero, warm and cold (cold also with guest RAM on the host's huge pages, --thp
+ * always); page-ins sequential and random with read-ahead at most 1, 4 or
+ * 16 pages on both sides: the guest's pv.readaroundmax (its default is 16, starting at 3 and
+ * doubling on sequential faults), Linux's vm.page-cluster (its window adapts the same way). */
+enum fs_row { ROW_DZ_WARM, ROW_DZ_COLD, ROW_DZ_COLD_THP,
+              ROW_PAGEIN_SEQ_1, ROW_PAGEIN_RANDOM_1, ROW_PAGEIN_SEQ_4, ROW_PAGEIN_RANDOM_4,
+              ROW_PAGEIN_SEQ_16, ROW_PAGEIN_RANDOM_16, FS_ROWS };
+#define FS_PAGEIN_ROWS 6
+/* Linux's swap-in for each page-in row, in the same order (PEER_SWAP_SEQ_1 + row - first). */
 enum fs_peer { PEER_LINUX_DZ, PEER_UFFD_ZEROPAGE, PEER_UFFD_COPY, PEER_UFFD_FILE_SEQ,
-               PEER_UFFD_FILE_RANDOM, FS_PEERS };
+               PEER_UFFD_FILE_RANDOM,
+               PEER_SWAP_SEQ_1, PEER_SWAP_RANDOM_1, PEER_SWAP_SEQ_4, PEER_SWAP_RANDOM_4,
+               PEER_SWAP_SEQ_16, PEER_SWAP_RANDOM_16, FS_PEERS };
+
+static inline bool fs_row_is_pagein(int r) { return r >= ROW_PAGEIN_SEQ_1; }
+static inline bool fs_row_is_random(int r) { return fs_row_is_pagein(r) && (r - ROW_PAGEIN_SEQ_1) % 2; }
+/* The most a page-in row's reads may bring in (its read-ahead window at most). */
+static inline unsigned fs_row_cluster(int r)
+{
+    static const unsigned c[] = { 1, 4, 16 };
+    return fs_row_is_pagein(r) ? c[(r - ROW_PAGEIN_SEQ_1) / 2] : 0;
+}
+
+/* Min, median and max of a set of samples (rates, ratios). */
+struct fs_stat { double lo, med, hi; };
 
 struct fs_peer_result {
     const char *unavailable;
     uint32_t pages;
+    unsigned cluster;              /* the swap peer: readahead window at most this many pages */
     double per_sec, spread;        /* pages (= faults served) per second, median run */
+    struct fs_stat rate;           /* per second: min, median, max of the rounds */
+    double resident;               /* the swap peer: pages left in memory, most of any run */
     double faults_per_page;        /* page faults of the process per page */
     double events_per_page;        /* userfaultfd events per page */
 };
@@ -120,14 +163,18 @@ struct fs_row_result {
     const char *mem;
     /* The timed pass, median run by the guest's TSC. */
     double seconds, per_sec, spread;
+    struct fs_stat rate;                          /* per second: min, median, max of the runs */
     double faults_per_page;                       /* all faults of the timed pass per page */
     uint32_t faults, kinds[PV_FAULT_RESOLUTION_MAX];
     /* The cross-check from outside: whole runs minus their baselines, round by round; the
      * rate only when that difference stands out of the baselines' spread (0 otherwise). */
     double host_diff_seconds, host_noise_seconds, host_timed_per_sec;
-    /* Ratios of rates, round by round (the engines ran side by side), median; 0: none. */
-    double vs_linux, vs_uffd;
-    int uffd_peer;                 /* the enum fs_peer vs_uffd compares with */
+    /* Ratios of rates, round by round (the engines ran side by side); med 0: none.
+     * vs_peer: against the row's own peer (peer): Linux's demand zero for warm frames, the
+     * faster userfaultfd zero-page server for cold ones, Linux's swap-in at the same cluster
+     * for page-ins; vs_uffd: page-ins of one page per fault against userfaultfd from a file. */
+    struct fs_stat vs_peer, vs_uffd;
+    int peer, uffd_peer;           /* enum fs_peer; uffd_peer -1: none */
     /* Counting runs minus their baselines: what the timed pass cost the host, by pagevisor's
      * counters (the whole runs differ by the loop alone). */
     bool have_counts;
@@ -135,6 +182,7 @@ struct fs_row_result {
     double d_faults, d_kinds[PV_FAULT_RESOLUTION_MAX];
     double d_vm_exits, d_hypercalls, d_pf_pages_read, d_pf_read_calls, d_pf_pages_written,
            d_pf_write_calls;
+    double ram_backed_kib;         /* guest RAM the host backed after the counting run */
     bool have_kvm;
     struct kvm_exits kvm;          /* KVM's exits during the loop (counting run) */
     char kvm_why[160];

@@ -294,6 +294,8 @@ static void parse_stats(char *line, struct pv_run *r)
             r->pf_write_calls = value;
         else if (!strcmp(name, "image_page_reads"))
             r->image_page_reads = value;
+        else if (!strcmp(name, "guest_ram_resident_kib"))
+            r->ram_backed_kib = value;
         else
             for (unsigned k = 1; k < PV_FAULT_RESOLUTION_MAX; k++)
                 if (!strcmp(name, fault_resolution_name(k)))

@@ -22,10 +22,12 @@
  * Usage: full-system [options], see usage().
  */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +40,8 @@ struct options {
     unsigned runs, timeout;
     uint32_t dz_pages, pagein_pages;
     const char *dz_mem, *pagein_mem;
-    bool kvm_exits, verbose;
+    const char *swap_device, *load_module;
+    bool swap_loop, kvm_exits, verbose;
 };
 
 #define LINUX_SAMPLES_PER_ROUND 3
@@ -56,6 +59,8 @@ static double tsc_hz_guess;   /* for --verbose lines before the final rate is kn
 struct guest_cfg {
     enum fs_row row;
     const char *image, *mem;
+    const char *pv_args[3];    /* page-ins: --cmdline pv.readaroundmax=N */
+    char cmdline[48];
     const char *args[5], *base_args[5], *count_args[5], *count_base_args[5];
     char pages[16];
 };
@@ -73,6 +78,10 @@ static void usage(void)
             "  --pagein-pages N   pages of the page-in workload, a power of two (default 4096)\n"
             "  --pagein-mem SIZE  guest RAM for it (default 4M)\n"
             "  --timeout SEC      limit per pagevisor run (default 300)\n"
+            "  --swap-device DEV  a block device to swap on for the Linux swap-in peer (root;\n"
+            "                     formatted and swapped on for the run, swapped off after)\n"
+            "  --swap-loop        swap on a loop device over a file in TMPDIR instead (root)\n"
+            "  --load-module KO   load the kernel module KO first (the runner's loop.ko)\n"
             "  --no-kvm-exits     do not count KVM's exits through the kvm_exit tracepoint\n"
             "  --verbose          print every sample as it is taken\n"
             "  --json PATH, --text PATH   also write the results there\n"
@@ -90,11 +99,14 @@ static void parse_options(int argc, char **argv, struct options *o)
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--no-kvm-exits") || !strcmp(a, "--verbose")) {
+        if (!strcmp(a, "--no-kvm-exits") || !strcmp(a, "--verbose") ||
+            !strcmp(a, "--swap-loop")) {
             if (a[2] == 'n')
                 o->kvm_exits = false;
-            else
+            else if (a[2] == 'v')
                 o->verbose = true;
+            else
+                o->swap_loop = true;
             continue;
         }
         if (!v)
@@ -128,6 +140,10 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->host = v;
         else if (!strcmp(a, "--when"))
             o->when = v;
+        else if (!strcmp(a, "--swap-device"))
+            o->swap_device = v;
+        else if (!strcmp(a, "--load-module"))
+            o->load_module = v;
         else
             usage();
     }
@@ -203,6 +219,21 @@ static double median(const double *v, unsigned n, double *spread)
     return s[n / 2];
 }
 
+/* Min, median and max of n samples. */
+static struct fs_stat stat_of(const double *v, unsigned n)
+{
+    struct fs_stat st = { 0, 0, 0 };
+    if (n == 0)
+        return st;
+    st.med = median(v, n, NULL);
+    st.lo = st.hi = v[0];
+    for (unsigned i = 1; i < n; i++) {
+        st.lo = v[i] < st.lo ? v[i] : st.lo;
+        st.hi = v[i] > st.hi ? v[i] : st.hi;
+    }
+    return st;
+}
+
 static bool run_ok(const struct pv_run *r)
 {
     return r->status == 0 && r->have_line && r->bad == 0;
@@ -216,9 +247,19 @@ struct guest_row_runs {
 };
 
 /* One timed run and one baseline; false (with the reason kept) when either failed. */
-static bool guest_round(const struct pv_env *env, const struct guest_cfg *c,
+/* The run options of a workload: the common ones, or the row's own (its read cluster). */
+static struct pv_env row_env(const struct pv_env *env, const struct guest_cfg *c)
+{
+    struct pv_env e = *env;
+    if (c->pv_args[0])
+        e.pv_args = c->pv_args;
+    return e;
+}
+
+static bool guest_round(const struct pv_env *common, const struct guest_cfg *c,
                         struct guest_row_runs *g)
 {
+    struct pv_env e = row_env(common, c), *env = &e;
     struct pv_run r, b;
     pv_run(env, c->mem, c->image, c->args, false, &r);
     if (!run_ok(&r)) {
@@ -245,9 +286,10 @@ static bool guest_round(const struct pv_env *env, const struct guest_cfg *c,
 static void summarize_guest(const struct guest_cfg *c, struct guest_row_runs *g, double tsc_hz,
                             struct fs_row_result *res, bool *tsc_inconsistent)
 {
-    double secs[FS_RUNS_MAX], walls[FS_RUNS_MAX];
+    double secs[FS_RUNS_MAX], walls[FS_RUNS_MAX], rates[FS_RUNS_MAX];
     for (unsigned i = 0; i < g->n; i++) {
         secs[i] = (double)g->timed[i].cycles / tsc_hz;
+        rates[i] = g->timed[i].pages / secs[i];
         walls[i] = g->timed[i].wall_seconds;
         if (secs[i] > walls[i])   /* the loop cannot take longer than the whole run */
             *tsc_inconsistent = true;
@@ -260,6 +302,7 @@ static void summarize_guest(const struct guest_cfg *c, struct guest_row_runs *g,
     res->pages = m->pages;
     res->mem = c->mem;
     res->per_sec = m->pages / res->seconds;
+    res->rate = stat_of(rates, g->n);
     res->faults = m->faults;
     memcpy(res->kinds, m->kinds, sizeof(res->kinds));
     res->faults_per_page = m->pages ? (double)m->faults / m->pages : 0;
@@ -278,9 +321,10 @@ static void summarize_guest(const struct guest_cfg *c, struct guest_row_runs *g,
 }
 
 /* Counting runs: the measured run and its baseline once more, traced, KVM's exits counted. */
-static void count_guest(const struct pv_env *env, const struct guest_cfg *c,
+static void count_guest(const struct pv_env *common, const struct guest_cfg *c,
                         struct fs_row_result *res)
 {
+    struct pv_env e = row_env(common, c), *env = &e;
     struct pv_run r, b;
     pv_run(env, c->mem, c->image, c->count_args, true, &r);
     pv_run(env, c->mem, c->image, c->count_base_args, true, &b);
@@ -300,6 +344,7 @@ static void count_guest(const struct pv_env *env, const struct guest_cfg *c,
     res->d_pf_read_calls = r.pf_read_calls - b.pf_read_calls;
     res->d_pf_pages_written = r.pf_pages_written - b.pf_pages_written;
     res->d_pf_write_calls = r.pf_write_calls - b.pf_write_calls;
+    res->ram_backed_kib = r.ram_backed_kib;
     res->have_kvm = r.have_kvm_exits;
     res->kvm = r.kvm;
     snprintf(res->kvm_why, sizeof(res->kvm_why), "%s", r.kvm_why);
@@ -343,19 +388,26 @@ static void summarize_peer(struct peer_runs *p, uint32_t pages, struct fs_peer_r
             m = &p->s[i];
     res->pages = pages;
     res->per_sec = pages / sec;
+    double rates[FS_RUNS_MAX];
+    for (unsigned i = 0; i < p->rounds; i++)
+        rates[i] = pages / p->round_secs[i];
+    res->rate = stat_of(rates, p->rounds);
+    for (unsigned i = 0; i < p->n; i++)
+        res->resident = p->s[i].resident > res->resident ? p->s[i].resident : res->resident;
     res->faults_per_page = (double)m->faults / pages;
     res->events_per_page = (double)m->events / pages;
 }
 
-/* The userfaultfd peer a row is compared with: the faster zero-page server for demand zero
- * (never the slower: the peer is not tuned down), the file server of the same pattern for
- * page-ins. */
-static int uffd_peer_of(int r, const struct fs_peer_result *p)
+/* The peer a row is compared with, the one that does the same work: Linux's own demand-zero
+ * fault for warm frames (a fault that in a VM never reaches the host either); for cold frames,
+ * whose first touch does reach the host, the faster userfaultfd zero-page server (never the
+ * slower: the peer is not tuned down); for page-ins, Linux's swap-in at the same cluster. */
+static int peer_of(int r, const struct fs_peer_result *p)
 {
-    if (r == ROW_PAGEIN_SEQ)
-        return PEER_UFFD_FILE_SEQ;
-    if (r == ROW_PAGEIN_RANDOM)
-        return PEER_UFFD_FILE_RANDOM;
+    if (r == ROW_DZ_WARM)
+        return PEER_LINUX_DZ;
+    if (fs_row_is_pagein(r))
+        return PEER_SWAP_SEQ_1 + (r - ROW_PAGEIN_SEQ_1);
     if (p[PEER_UFFD_ZEROPAGE].unavailable)
         return PEER_UFFD_COPY;
     if (p[PEER_UFFD_COPY].unavailable)
@@ -364,20 +416,30 @@ static int uffd_peer_of(int r, const struct fs_peer_result *p)
                                                                      : PEER_UFFD_ZEROPAGE;
 }
 
-/* The guest's rate over the peer's, round by round; the median. 0 when either is missing. */
-static double paired_ratio(const struct guest_row_runs *g, double tsc_hz,
-                           const struct peer_runs *p, const struct fs_peer_result *pr)
+/* Page-ins one page per fault are also set against userfaultfd serving a file, one page per
+ * fault; -1 for every other row (userfaultfd's file peer has no readahead to match). */
+static int uffd_peer_of(int r)
+{
+    if (r == ROW_PAGEIN_SEQ_1)
+        return PEER_UFFD_FILE_SEQ;
+    return r == ROW_PAGEIN_RANDOM_1 ? PEER_UFFD_FILE_RANDOM : -1;
+}
+
+/* The guest's rate over the peer's, round by round; min, median, max. 0s when either is
+ * missing. */
+static struct fs_stat paired_ratio(const struct guest_row_runs *g, double tsc_hz,
+                                   const struct peer_runs *p, const struct fs_peer_result *pr)
 {
     double ratios[FS_RUNS_MAX];
     unsigned n = 0;
     if (pr->unavailable)
-        return 0;
+        return (struct fs_stat){ 0, 0, 0 };
     for (unsigned i = 0; i < g->n && i < p->rounds; i++) {
         double guest = g->timed[i].pages / ((double)g->timed[i].cycles / tsc_hz);
         double peer = pr->pages / p->round_secs[i];
         ratios[n++] = guest / peer;
     }
-    return n ? median(ratios, n, NULL) : 0;
+    return stat_of(ratios, n);
 }
 
 /* The page-in peer: a userfaultfd handler serving pages from a file (bench/uffd_peer.c). */
@@ -423,6 +485,45 @@ static const char *file_peer_create(struct file_peer *fp, const char *dir, uint3
     return fp->uffd ? NULL : why;
 }
 
+/* Load a kernel module (the runner's loop.ko) with finit_module: the runner's userland is
+ * busybox, with no modprobe that knows its modules. Already loaded is fine. */
+static int load_module(const char *ko, char *why, size_t whylen)
+{
+    const char *params = "";
+    int fd = open(ko, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s: %s", ko, strerror(errno));
+        return -1;
+    }
+    long rc = syscall(SYS_finit_module, fd, params, 0);
+    int e = errno;
+    close(fd);
+    if (rc != 0 && e != EEXIST) {
+        snprintf(why, whylen, "loading %s: %s", ko, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* One sample of a swap-in peer (with its cluster set first); kept when runs is given. A peer
+ * that cannot push its pages out is reported unavailable from then on. */
+static void swap_sample(struct fs_peer_result *pr, int p, uint32_t pages, struct peer_runs *runs,
+                        struct peer_sample *s)
+{
+    static char why[FS_PEERS][256];
+    if (pr->unavailable)
+        return;
+    swap_peer_set_cluster(pr->cluster);
+    if (swap_peer_run(pages, fs_row_is_random(ROW_PAGEIN_SEQ_1 + (p - PEER_SWAP_SEQ_1)), s,
+                      why[p], sizeof(why[p])) != 0) {
+        pr->unavailable = why[p];
+        fprintf(stderr, "  swap-in peer unavailable: %s\n", why[p]);
+        return;
+    }
+    if (runs)
+        peer_keep(runs, s, "swap-in", pages);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -459,12 +560,23 @@ int main(int argc, char **argv)
     for (int r = 0; r < FS_ROWS; r++) {
         struct guest_cfg *c = &cfg[r];
         c->row = (enum fs_row)r;
-        bool dz = r == ROW_DZ_WARM || r == ROW_DZ_COLD;
+        bool dz = !fs_row_is_pagein(r);
         snprintf(c->pages, sizeof(c->pages), "%u", dz ? o.dz_pages : o.pagein_pages);
         c->image = dz ? "bench-dz.elf" : "bench-pagein.elf";
         c->mem = dz ? o.dz_mem : o.pagein_mem;
-        const char *how = r == ROW_DZ_WARM ? "warm" : r == ROW_DZ_COLD ? "cold" :
-                          r == ROW_PAGEIN_SEQ ? "seq" : "random";
+        const char *how = r == ROW_DZ_WARM ? "warm" : dz ? "cold" :
+                          fs_row_is_random(r) ? "random" : "seq";
+        if (r == ROW_DZ_COLD_THP) {   /* the host's huge pages under guest RAM */
+            c->pv_args[0] = "--thp";
+            c->pv_args[1] = "always";
+        }
+        if (!dz) {   /* the window at most; the first read its default (3) or less */
+            unsigned w = fs_row_cluster(r);
+            snprintf(c->cmdline, sizeof(c->cmdline), "pv.readaroundmax=%u%s", w,
+                     w < 3 ? " pv.readcluster=1" : "");
+            c->pv_args[0] = "--cmdline";
+            c->pv_args[1] = c->cmdline;
+        }
         const char *a[] = { c->pages, how, "1", NULL, NULL }, *b[] = { c->pages, how, "0", NULL,
                                                                         NULL };
         memcpy(c->args, a, sizeof(a));
@@ -490,13 +602,33 @@ int main(int argc, char **argv)
     peers[PEER_UFFD_ZEROPAGE].unavailable = zp ? NULL : why_zp;
     peers[PEER_UFFD_COPY].unavailable = cp ? NULL : why_copy;
     peers[PEER_UFFD_FILE_SEQ].unavailable = peers[PEER_UFFD_FILE_RANDOM].unavailable = file_why;
+    /* Linux's swap-in: on the device given, or on a RAM disk loaded for it. */
+    char why_swap[256] = "no swap of its own: --swap-loop or --swap-device DEV, as root "
+                         "(bench/full-system.sh gives --swap-loop in the KVM runner VM)";
+    char loop_dev[64];
+    bool swap = false;
+    const char *swap_dev = o.swap_device;
+    if (o.load_module && load_module(o.load_module, why_swap, sizeof(why_swap)) != 0)
+        fprintf(stderr, "full-system: %s\n", why_swap);
+    else if (!swap_dev && o.swap_loop &&
+             swap_loop_create(tmp && *tmp ? tmp : "/tmp", o.pagein_pages, loop_dev,
+                              sizeof(loop_dev), why_swap, sizeof(why_swap)) == 0)
+        swap_dev = loop_dev;
+    if (swap_dev)
+        swap = swap_peer_open(swap_dev, o.pagein_pages, why_swap, sizeof(why_swap)) == 0;
+    for (int p = PEER_SWAP_SEQ_1; p <= PEER_SWAP_RANDOM_16; p++) {
+        int r = ROW_PAGEIN_SEQ_1 + (p - PEER_SWAP_SEQ_1);
+        peers[p].unavailable = swap ? NULL : why_swap;
+        peers[p].cluster = swap ? swap_peer_set_cluster(fs_row_cluster(r)) : fs_row_cluster(r);
+    }
 
     printf("full system: %s; %u timed runs of each, side by side\n", o.where, o.runs);
     /* Warm-up (not counted): each workload once; one that fails now is reported unavailable
      * with its reason and left out. */
     for (int r = 0; r < FS_ROWS; r++) {
         struct pv_run w;
-        pv_run(&env, cfg[r].mem, cfg[r].image, cfg[r].args, false, &w);
+        struct pv_env e = row_env(&env, &cfg[r]);
+        pv_run(&e, cfg[r].mem, cfg[r].image, cfg[r].args, false, &w);
         if (!run_ok(&w)) {
             snprintf(gruns[r].why, sizeof(gruns[r].why), "%s", w.why);
             rows[r].unavailable = gruns[r].why;
@@ -513,6 +645,8 @@ int main(int argc, char **argv)
         file_peer_sample(&fp, 0, &s);
         file_peer_sample(&fp, 1, &s);
     }
+    for (int p = PEER_SWAP_SEQ_1; p <= PEER_SWAP_RANDOM_16 && swap; p++)
+        swap_sample(&peers[p], p, o.pagein_pages, NULL, &s);
 
     /* Timed rounds: everything once per round, so a slow moment hits every engine. */
     bool failed = false;
@@ -553,6 +687,8 @@ int main(int argc, char **argv)
             peer_keep(&pruns[PEER_UFFD_FILE_RANDOM], &s, "uffd file random",
                       o.pagein_pages);
         }
+        for (int p = PEER_SWAP_SEQ_1; p <= PEER_SWAP_RANDOM_16 && swap; p++)
+            swap_sample(&peers[p], p, o.pagein_pages, &pruns[p], &s);
         for (int p = 0; p < FS_PEERS; p++)
             peer_end_round(&pruns[p]);
         fprintf(stderr, "  round %u of %u done\n", round + 1, o.runs);
@@ -568,21 +704,23 @@ int main(int argc, char **argv)
     }
     if (env.count_kvm_exits)
         kvm_tracer_close();
+    swap_peer_close();
     for (int p = 0; p < FS_PEERS; p++) {
-        uint32_t pages = p == PEER_UFFD_FILE_SEQ || p == PEER_UFFD_FILE_RANDOM ? o.pagein_pages
-                                                                                : o.dz_pages;
+        uint32_t pages = p >= PEER_UFFD_FILE_SEQ ? o.pagein_pages : o.dz_pages;
         if (!peers[p].unavailable && pruns[p].n)
             summarize_peer(&pruns[p], pages, &peers[p]);
         peers[p].pages = pages;
     }
     for (int r = 0; r < FS_ROWS; r++) {
-        rows[r].uffd_peer = uffd_peer_of(r, peers);
+        rows[r].peer = peer_of(r, peers);
+        rows[r].uffd_peer = uffd_peer_of(r);
         if (rows[r].unavailable)
             continue;
-        rows[r].vs_linux = paired_ratio(&gruns[r], info.tsc_hz, &pruns[PEER_LINUX_DZ],
-                                        &peers[PEER_LINUX_DZ]);
-        rows[r].vs_uffd = paired_ratio(&gruns[r], info.tsc_hz, &pruns[rows[r].uffd_peer],
-                                       &peers[rows[r].uffd_peer]);
+        rows[r].vs_peer = paired_ratio(&gruns[r], info.tsc_hz, &pruns[rows[r].peer],
+                                       &peers[rows[r].peer]);
+        if (rows[r].uffd_peer >= 0)
+            rows[r].vs_uffd = paired_ratio(&gruns[r], info.tsc_hz, &pruns[rows[r].uffd_peer],
+                                           &peers[rows[r].uffd_peer]);
     }
     uffd_zero_destroy(zp);
     uffd_zero_destroy(cp);

@@ -12,8 +12,16 @@ static const struct {
 } row_info[FS_ROWS] = {
     [ROW_DZ_WARM] = { "demand_zero_warm", "demand zero, warm frames", "faults" },
     [ROW_DZ_COLD] = { "demand_zero_cold", "demand zero, cold frames", "faults" },
-    [ROW_PAGEIN_SEQ] = { "pagein_sequential", "page-in, sequential", "pages" },
-    [ROW_PAGEIN_RANDOM] = { "pagein_random", "page-in, random", "pages" },
+    [ROW_DZ_COLD_THP] = { "demand_zero_cold_thp", "demand zero, cold frames, --thp always",
+                          "faults" },
+    [ROW_PAGEIN_SEQ_1] = { "pagein_sequential_window1", "page-in, sequential, window 1", "pages" },
+    [ROW_PAGEIN_RANDOM_1] = { "pagein_random_window1", "page-in, random, window 1", "pages" },
+    [ROW_PAGEIN_SEQ_4] = { "pagein_sequential_window4", "page-in, sequential, window 4", "pages" },
+    [ROW_PAGEIN_RANDOM_4] = { "pagein_random_window4", "page-in, random, window 4", "pages" },
+    [ROW_PAGEIN_SEQ_16] = { "pagein_sequential_window16", "page-in, sequential, window 16",
+                            "pages" },
+    [ROW_PAGEIN_RANDOM_16] = { "pagein_random_window16", "page-in, random, window 16",
+                               "pages" },
 };
 
 static const struct {
@@ -27,11 +35,65 @@ static const struct {
                              "userfaultfd pread+UFFDIO_COPY from a file, sequential" },
     [PEER_UFFD_FILE_RANDOM] = { "userfaultfd_file_random",
                                 "userfaultfd pread+UFFDIO_COPY from a file, random" },
+    [PEER_SWAP_SEQ_1] = { "linux_swapin_sequential_window1", "Linux swap-in, sequential" },
+    [PEER_SWAP_RANDOM_1] = { "linux_swapin_random_window1", "Linux swap-in, random" },
+    [PEER_SWAP_SEQ_4] = { "linux_swapin_sequential_window4", "Linux swap-in, sequential" },
+    [PEER_SWAP_RANDOM_4] = { "linux_swapin_random_window4", "Linux swap-in, random" },
+    [PEER_SWAP_SEQ_16] = { "linux_swapin_sequential_window16", "Linux swap-in, sequential" },
+    [PEER_SWAP_RANDOM_16] = { "linux_swapin_random_window16", "Linux swap-in, random" },
 };
 
 static bool is_pagein(int r)
 {
-    return r == ROW_PAGEIN_SEQ || r == ROW_PAGEIN_RANDOM;
+    return fs_row_is_pagein(r);
+}
+
+/* Significant digits the spread supports: two when runs differ by 10 % or more, three down
+ * to 1 %, four below. */
+static int digits_for(const struct fs_stat *st)
+{
+    double spread = st->med > 0 ? (st->hi - st->lo) / st->med : 1;
+    return spread >= 0.10 ? 2 : spread >= 0.01 ? 3 : 4;
+}
+
+/* v rounded to sig significant digits, with thousands separators ("78,000", "12.8"). */
+static void fmt_sig(char *buf, size_t len, double v, int sig)
+{
+    if (v <= 0 || isnan(v)) {
+        snprintf(buf, len, "n/a");
+        return;
+    }
+    int mag = (int)floor(log10(v)) + 1;   /* digits before the point */
+    int decimals = sig - mag > 0 ? sig - mag : 0;
+    double unit = pow(10, mag - sig > 0 ? mag - sig : 0);
+    double r = mag - sig > 0 ? round(v / unit) * unit : v;
+    char raw[64];
+    snprintf(raw, sizeof(raw), "%.*f", decimals, r);
+    char *dot = strchr(raw, '.');
+    size_t ilen = dot ? (size_t)(dot - raw) : strlen(raw), o = 0;
+    for (size_t i = 0; i < ilen && o + 2 < len; i++) {
+        buf[o++] = raw[i];
+        if ((ilen - i - 1) % 3 == 0 && i + 1 < ilen)
+            buf[o++] = ',';
+    }
+    snprintf(buf + o, len - o, "%s", dot ? dot : "");
+}
+
+/* "78,000 (70,000-81,000)": median (min-max), digits as the spread allows; SUFFIX after each. */
+static void fmt_stat(char *buf, size_t len, const struct fs_stat *st, const char *suffix)
+{
+    if (st->med <= 0) {
+        snprintf(buf, len, "n/a");
+        return;
+    }
+    int sig = digits_for(st);
+    char m[32], lo[32], hi[32];
+    fmt_sig(m, sizeof(m), st->med, sig);
+    fmt_sig(lo, sizeof(lo), st->lo, sig);
+    fmt_sig(hi, sizeof(hi), st->hi, sig);
+    int n = snprintf(buf, len, "%s%s (%s-%s)", m, suffix, lo, hi);
+    if (n < 0 || (size_t)n >= len)
+        snprintf(buf, len, "%s%s", m, suffix);
 }
 
 /* The faults the timed pass is about: demand zero for the demand-zero rows, every fault of
@@ -133,34 +195,99 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
         fprintf(out, "host: %s\n", info->host);
     fputc('\n', out);
 
-    fprintf(out, "%-26s %6s %10s %8s %6s %10s %10s %9s %9s\n", "workload", "unit",
-            "per second", "us each", "spread", "VMM exits", "KVM exits", "vs Linux", "vs uffd");
-    fprintf(out, "%-26s %6s %10s %8s %6s %10s %10s %9s %9s\n", "", "", "", "", "", "per fault",
-            "per fault", "dz", "");
-    for (int r = 0; r < FS_ROWS; r++) {
+    char g[64], pe[64], ra[64], u[64];
+    fprintf(out, "Demand zero: a store into each of %u freshly committed pages; per second: "
+            "faults, median (min-max)\n", rows[ROW_DZ_WARM].pages ? rows[ROW_DZ_WARM].pages
+                                                                 : rows[ROW_DZ_COLD].pages);
+    fprintf(out, "%-12s %-26s %8s %9s %9s %9s  %-24s %-26s %s\n", "frames", "pagevisor guest",
+            "us each", "VMM exits", "KVM exits", "host RAM", "peer (the same work)", "peer",
+            "guest/peer");
+    fprintf(out, "%-12s %-26s %8s %9s %9s %9s  %-24s %-26s %s\n", "", "", "", "per fault",
+            "per fault", "backed", "", "", "by round");
+    for (int r = ROW_DZ_WARM; r <= ROW_DZ_COLD_THP; r++) {
         const struct fs_row_result *x = &rows[r];
-        fprintf(out, "%-26s %6s", row_info[r].label, row_info[r].unit);
+        const struct fs_peer_result *p = &peers[x->peer];
+        fprintf(out, "%-12s", r == ROW_DZ_WARM ? "warm" : r == ROW_DZ_COLD ? "cold" :
+                "cold, THP");
         if (x->unavailable) {
             fprintf(out, " unavailable\n");
             continue;
         }
-        fprintf(out, " %10.0f %8.2f %5.0f%%", x->per_sec, 1e6 / x->per_sec, x->spread * 100);
-        cell(out, vmm_exits_per_fault(r, x), 10, " %*.4f");
-        cell(out, kvm_exits_per_fault(r, x), 10, " %*.4f");
-        cell(out, x->vs_linux > 0 ? x->vs_linux : -1, 8, " %*.2fx");
-        cell(out, x->vs_uffd > 0 ? x->vs_uffd : -1, 8, " %*.2fx");
+        fmt_stat(g, sizeof(g), &x->rate, "");
+        fmt_stat(pe, sizeof(pe), &p->rate, "");
+        fmt_stat(ra, sizeof(ra), &x->vs_peer, "x");
+        fprintf(out, " %-26s %8.1f", g, 1e6 / x->rate.med);
+        cell(out, vmm_exits_per_fault(r, x), 9, " %*.4f");
+        cell(out, kvm_exits_per_fault(r, x), 9, " %*.4f");
+        char mib[16];
+        snprintf(mib, sizeof(mib), "%.0f MiB", x->ram_backed_kib / 1024);
+        fprintf(out, " %9s", x->have_counts && x->ram_backed_kib > 0 ? mib : "n/a");
+        fprintf(out, "  %-24s %-26s %s\n", r == ROW_DZ_WARM ? "Linux's own fault" :
+                x->peer == PEER_UFFD_COPY ? "userfaultfd UFFDIO_COPY" :
+                "userfaultfd ZEROPAGE", p->unavailable ? "unavailable" : pe,
+                p->unavailable ? "-" : ra);
+    }
+
+    fprintf(out, "\nPage-ins: %u pages written, then read back (first and last word of each) "
+            "in a guest\nwith --mem %s; the peer pushes the same pages to swap with "
+            "MADV_PAGEOUT and reads them back\nthe same way; window: the most pages one read may "
+            "bring in, on both sides (the guest's\npv.readaroundmax, Linux's vm.page-cluster; "
+            "both grow their reads on sequential faults up\nto it); per second: pages, median "
+            "(min-max)\n", rows[ROW_PAGEIN_SEQ_1].pages,
+            rows[ROW_PAGEIN_SEQ_1].mem ? rows[ROW_PAGEIN_SEQ_1].mem : "?");
+    fprintf(out, "%-8s %-7s %-26s %9s %9s %9s  %-26s %8s %-18s %s\n", "pattern", "window",
+            "pagevisor guest", "hard", "pages", "VMM exits", "Linux swap-in", "major",
+            "guest/swap-in", "guest/userfaultfd");
+    fprintf(out, "%-8s %-7s %-26s %9s %9s %9s  %-26s %8s %-18s %s\n", "", "", "", "per page",
+            "per read", "per page", "", "per page", "by round", "from a file");
+    for (int r = ROW_PAGEIN_SEQ_1; r < FS_ROWS; r++) {
+        const struct fs_row_result *x = &rows[r];
+        const struct fs_peer_result *p = &peers[x->peer];
+        char cl[16];
+        snprintf(cl, sizeof(cl), "%u/%u", fs_row_cluster(r), p->cluster);
+        fprintf(out, "%-8s %-7s", fs_row_is_random(r) ? "random" : "seq", cl);
+        if (x->unavailable) {
+            fprintf(out, " unavailable\n");
+            continue;
+        }
+        fmt_stat(g, sizeof(g), &x->rate, "");
+        fprintf(out, " %-26s", g);
+        cell(out, x->pages ? x->kinds[PV_FAULT_PAGEFILE_READ] / (double)x->pages : -1, 9, " %*.3f");
+        cell(out, x->have_counts && x->d_pf_read_calls > 0
+                      ? x->d_pf_pages_read / x->d_pf_read_calls : -1, 9, " %*.1f");
+        cell(out, x->have_counts && x->pages ? vmm_exits(x) / x->pages : -1, 9, " %*.3f");
+        if (p->unavailable) {
+            fprintf(out, "  %-26s %8s %-18s", "unavailable", "-", "-");
+        } else {
+            fmt_stat(pe, sizeof(pe), &p->rate, "");
+            fmt_stat(ra, sizeof(ra), &x->vs_peer, "x");
+            fprintf(out, "  %-26s %8.3f %-18s", pe, p->faults_per_page, ra);
+        }
+        if (x->uffd_peer >= 0 && !peers[x->uffd_peer].unavailable) {
+            fmt_stat(u, sizeof(u), &x->vs_uffd, "x");
+            fprintf(out, " %s", u);
+        } else {
+            fprintf(out, " -");
+        }
         fputc('\n', out);
     }
-    fprintf(out, "\n%-56s %10s %8s %6s %11s %11s\n", "peer (same kernel, same loop)",
-            "per second", "us each", "spread", "faults/page", "uffd events");
+
+    fprintf(out, "\n%-56s %-26s %11s %11s\n", "every peer (same kernel, same loop)",
+            "per second (min-max)", "faults/page", "events/page");
     for (int p = 0; p < FS_PEERS; p++) {
         const struct fs_peer_result *x = &peers[p];
-        fprintf(out, "%-56s", peer_info[p].label);
+        char label[80];
+        if (p >= PEER_SWAP_SEQ_1)
+            snprintf(label, sizeof(label), "%s, readahead %u", peer_info[p].label, x->cluster);
+        else
+            snprintf(label, sizeof(label), "%s", peer_info[p].label);
+        fprintf(out, "%-56s", label);
         if (x->unavailable) {
             fprintf(out, " unavailable\n");
             continue;
         }
-        fprintf(out, " %10.0f %8.2f %5.0f%%", x->per_sec, 1e6 / x->per_sec, x->spread * 100);
+        fmt_stat(pe, sizeof(pe), &x->rate, "");
+        fprintf(out, " %-26s", pe);
         if (p == PEER_UFFD_FILE_SEQ || p == PEER_UFFD_FILE_RANDOM)
             fprintf(out, " %11s", "-");
         else
@@ -171,14 +298,16 @@ void fs_report_table(FILE *out, const struct fs_info *info, const struct fs_row_
             fprintf(out, " %11.3f\n", x->events_per_page);
     }
 
-    fprintf(out, "\nper second: faults (demand zero) or pages read back (page-in) of the guest's "
-            "timed loop, by its TSC.\nKVM exits: every VM exit while the loop ran, the ones KVM "
-            "handles itself too; VMM exits: those\n  of them that went out to pagevisor "
-            "(kvm_exit, kvm_userspace_exit tracepoints, in a traced run).\n"
-            "Per fault: per demand-zero fault, or per fault of any kind for page-ins.\n"
-            "vs Linux dz, vs uffd: median of each round's ratio (the engines run side by side); "
-            "uffd: the\n  faster zero-page server for demand zero, the file server of the same "
-            "pattern for page-ins.\n");
+    fprintf(out, "\nGuest rates: the guest's timed loop, by its TSC. KVM exits: every VM exit "
+            "while the loop ran,\n  the ones KVM handles itself too; VMM exits: those of them "
+            "that went out to pagevisor\n  (kvm_exit, kvm_userspace_exit tracepoints, in a "
+            "traced run). hard per page: page-ins that\n  read the pagefile, per page of the "
+            "loop (the rest were soft: still in memory on a list).\nguest/peer: each round's "
+            "ratio of rates (the engines run side by side), median (min-max).\n"
+            "Swap-in: major faults per page are the ones that read the swap device; the others "
+            "found\n  the page in the swap cache, brought in by readahead. The guest's default is "
+            "window 16 (its\n  first read 3 pages); Linux's is 8. userfaultfd from a file "
+            "serves one page per fault:\n  only the window-1 rows are set against it.\n");
     for (int r = 0; r < FS_ROWS; r++) {
         const struct fs_row_result *x = &rows[r];
         fprintf(out, "\n%s:", row_info[r].label);
@@ -287,6 +416,21 @@ static void json_kinds(FILE *out, const double *kinds)
     fputc('}', out);
 }
 
+static void json_stat(FILE *out, const struct fs_stat *st, const char *fmt)
+{
+    if (st->med <= 0) {
+        fprintf(out, "null");
+        return;
+    }
+    fprintf(out, "{\"min\": ");
+    fprintf(out, fmt, st->lo);
+    fprintf(out, ", \"median\": ");
+    fprintf(out, fmt, st->med);
+    fprintf(out, ", \"max\": ");
+    fprintf(out, fmt, st->hi);
+    fputc('}', out);
+}
+
 static void json_row(FILE *out, int r, const struct fs_row_result *x)
 {
     fprintf(out, "    {\"workload\": \"%s\", \"unit\": \"%s\", ", row_info[r].key,
@@ -309,16 +453,23 @@ static void json_row(FILE *out, int r, const struct fs_row_result *x)
             x->host_diff_seconds, x->host_noise_seconds);
     fprintf(out, ",\n     \"loop_faults\": %u, \"loop_faults_by_kind\": ", x->faults);
     json_kinds(out, kinds);
-    fprintf(out, ",\n     \"ratios\": {\"vs_linux_demand_zero\": ");
-    json_num(out, x->vs_linux > 0 ? x->vs_linux : -1, "%.3f");
-    fprintf(out, ", \"vs_userfaultfd\": ");
-    json_num(out, x->vs_uffd > 0 ? x->vs_uffd : -1, "%.3f");
-    fprintf(out, ", \"userfaultfd_peer\": \"%s\", \"statistic\": \"median of the rounds' "
-            "ratios\"}", peer_info[x->uffd_peer].key);
+    fprintf(out, ",\n     \"per_sec_stat\": ");
+    json_stat(out, &x->rate, "%.0f");
+    if (fs_row_is_pagein(r))
+        fprintf(out, ", \"read_cluster\": %u", fs_row_cluster(r));
+    fprintf(out, ",\n     \"ratios\": {\"peer\": \"%s\", \"vs_peer\": ", peer_info[x->peer].key);
+    json_stat(out, &x->vs_peer, "%.3f");
+    if (x->uffd_peer >= 0) {
+        fprintf(out, ", \"userfaultfd_peer\": \"%s\", \"vs_userfaultfd\": ",
+                peer_info[x->uffd_peer].key);
+        json_stat(out, &x->vs_uffd, "%.3f");
+    }
+    fprintf(out, ", \"statistic\": \"each round's ratio of rates: min, median, max\"}");
     if (!x->have_counts) {
         fprintf(out, ", \"counted_minus_baseline\": null}");
         return;
     }
+    fprintf(out, ",\n     \"host_ram_backed_kib_after_counting_run\": %.0f", x->ram_backed_kib);
     fprintf(out, ",\n     \"counted_minus_baseline\": {\"faults\": %.0f, "
             "\"faults_by_kind\": ", x->d_faults);
     json_kinds(out, x->d_kinds);
@@ -411,6 +562,11 @@ void fs_report_json(FILE *out, const struct fs_info *info, const struct fs_row_r
                     "\"us_each\": %.3f, \"spread\": %.3f, \"faults_per_page\": %.3f, "
                     "\"userfaultfd_events_per_page\": %.3f", x->pages, x->per_sec,
                     1e6 / x->per_sec, x->spread, x->faults_per_page, x->events_per_page);
+            fprintf(out, ", \"per_sec_stat\": ");
+            json_stat(out, &x->rate, "%.0f");
+            if (p >= PEER_SWAP_SEQ_1)
+                fprintf(out, ", \"readahead_pages_max\": %u, \"pages_left_in_memory\": %.0f",
+                        x->cluster, x->resident);
         }
         fprintf(out, "}%s\n", p + 1 < FS_PEERS ? "," : "");
     }
