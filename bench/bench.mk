@@ -43,6 +43,11 @@ BENCH_APPEL_OBJS := $(BENCH_DIR)/appel/appel.o $(BENCH_DIR)/full/fs_guest.o \
 BENCH_APPEL_DEPS := $(BENCH_APPEL) $(BENCH_DIR)/images/bench-appel.elf $(GUEST_KERNEL) \
                     $(PAGEVISOR) $(PAGEVISOR_STATIC)
 BENCH_APPEL_ARGS ?=
+# What --trace costs (the rules are under "trace" below).
+BENCH_TRACE_COST     := $(BENCH_DIR)/trace-cost
+BENCH_TRACE_OVERHEAD := $(BENCH_DIR)/trace-overhead
+BENCH_TRACE_DEPS     := $(BENCH_TRACE_COST) $(BENCH_TRACE_OVERHEAD) $(BENCH_DIR)/images/bench-dz.elf \
+                        $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
 BENCH_TRACE_ARGS ?=
 
 .PHONY: bench bench-host-path bench-full-system bench-clusters bench-appel
@@ -143,11 +148,8 @@ $(BENCH_APPEL): $(BENCH_APPEL_OBJS)
 # What --trace costs (bench/trace.sh): host instructions per fault record on the vCPU's exit
 # path and on the writer thread, counted by callgrind on bench/trace/trace_cost.c (no VM), and
 # a traced warm demand-zero loop against an untraced one in each format
-# (bench/trace/trace_overhead.c, static: it also runs in the KVM runner VM).
-BENCH_TRACE_COST     := $(BENCH_DIR)/trace-cost
-BENCH_TRACE_OVERHEAD := $(BENCH_DIR)/trace-overhead
-BENCH_TRACE_DEPS     := $(BENCH_TRACE_COST) $(BENCH_TRACE_OVERHEAD) $(BENCH_DIR)/images/bench-dz.elf \
-                        $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
+# (bench/trace/trace_overhead.c, static: it also runs in the KVM runner VM). Their variables are
+# at the top: `bench:` names them.
 
 $(BENCH_DIR)/trace/%.o: bench/trace/%.c $(VMM_HEADERS) $(wildcard bench/full/*.h bench/*.h shared/*.h) \
                         | deps-build
