@@ -14,6 +14,10 @@
 #   make bench-trace          what --trace costs: host instructions per record (callgrind) and
 #                             a traced demand-zero loop against an untraced one, each format
 #                             (bench/trace.sh; BENCH_TRACE_ARGS="--runs 5 --pages 8192")
+#   make bench-boot           boot to exit of hello: pagevisor run --stats's phases (VMM set-up,
+#                             guest boot, images, guest exit, teardown) and qemu-system-i386
+#                             -kernel booting the same kernel, both timed from outside
+#                             (bench/boot.sh; BENCH_BOOT_ARGS="--runs 9")
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_HOST_PATH := $(BENCH_DIR)/host-path
@@ -43,16 +47,29 @@ BENCH_APPEL_OBJS := $(BENCH_DIR)/appel/appel.o $(BENCH_DIR)/full/fs_guest.o \
 BENCH_APPEL_DEPS := $(BENCH_APPEL) $(BENCH_DIR)/images/bench-appel.elf $(GUEST_KERNEL) \
                     $(PAGEVISOR) $(PAGEVISOR_STATIC)
 BENCH_APPEL_ARGS ?=
+# What --trace costs (the rules are under "trace" below).
+BENCH_TRACE_COST     := $(BENCH_DIR)/trace-cost
+BENCH_TRACE_OVERHEAD := $(BENCH_DIR)/trace-overhead
+BENCH_TRACE_DEPS     := $(BENCH_TRACE_COST) $(BENCH_TRACE_OVERHEAD) $(BENCH_DIR)/images/bench-dz.elf \
+                        $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
 BENCH_TRACE_ARGS ?=
+# Boot to exit of hello (the rules are under "boot" below).
+BENCH_BOOT_TIMES := $(BENCH_DIR)/boot-times
+BENCH_BOOT_DEPS  := $(BENCH_BOOT_TIMES) $(GUEST_KERNEL) $(BUILD)/images/hello.elf \
+                    $(PAGEVISOR) $(PAGEVISOR_STATIC)
+BENCH_BOOT_ARGS  ?=
 
 .PHONY: bench bench-host-path bench-full-system bench-clusters bench-appel
-bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) $(BENCH_APPEL_DEPS) $(BENCH_TRACE_DEPS) guest-host
+bench: $(BENCH_HOST_PATH) $(BENCH_FS_DEPS) $(BENCH_APPEL_DEPS) $(BENCH_TRACE_DEPS) \
+       $(BENCH_BOOT_DEPS) guest-host
 	$(Q)$(BENCH_HOST_PATH) --json $(BENCH_DIR)/host-path.json $(BENCH_ARGS)
 	$(Q)bench/full-system.sh $(BENCH_FS_ARGS)
 	$(Q)bench/clusters.sh
 	$(Q)bench/appel.sh $(BENCH_APPEL_ARGS)
 	$(Q)tests/ensure-packages.sh bench
 	$(Q)bench/trace.sh $(BENCH_TRACE_ARGS)
+	$(Q)tests/ensure-packages.sh runner
+	$(Q)bench/boot.sh $(BENCH_BOOT_ARGS)
 
 bench-appel: $(BENCH_APPEL_DEPS) guest-host
 	$(Q)bench/appel.sh $(BENCH_APPEL_ARGS)
@@ -143,11 +160,8 @@ $(BENCH_APPEL): $(BENCH_APPEL_OBJS)
 # What --trace costs (bench/trace.sh): host instructions per fault record on the vCPU's exit
 # path and on the writer thread, counted by callgrind on bench/trace/trace_cost.c (no VM), and
 # a traced warm demand-zero loop against an untraced one in each format
-# (bench/trace/trace_overhead.c, static: it also runs in the KVM runner VM).
-BENCH_TRACE_COST     := $(BENCH_DIR)/trace-cost
-BENCH_TRACE_OVERHEAD := $(BENCH_DIR)/trace-overhead
-BENCH_TRACE_DEPS     := $(BENCH_TRACE_COST) $(BENCH_TRACE_OVERHEAD) $(BENCH_DIR)/images/bench-dz.elf \
-                        $(GUEST_KERNEL) $(PAGEVISOR) $(PAGEVISOR_STATIC)
+# (bench/trace/trace_overhead.c, static: it also runs in the KVM runner VM). Their variables are
+# at the top: `bench:` names them.
 
 $(BENCH_DIR)/trace/%.o: bench/trace/%.c $(VMM_HEADERS) $(wildcard bench/full/*.h bench/*.h shared/*.h) \
                         | deps-build
@@ -172,3 +186,25 @@ $(BENCH_TRACE_OVERHEAD): $(BENCH_DIR)/trace/trace_overhead.o $(BENCH_DIR)/full/f
 bench-trace: $(BENCH_TRACE_DEPS) guest-host
 	$(Q)tests/ensure-packages.sh bench
 	$(Q)bench/trace.sh $(BENCH_TRACE_ARGS)
+
+# ----------------------------------------------------------------------- boot
+# Boot to exit of hello (bench/boot.sh): pagevisor run --stats N times, its phases and the whole
+# run, beside qemu-system-i386 -kernel booting the same kernel and image, each run timed from
+# outside by build/bench/boot-times (static: it also runs in the KVM runner VM). Its variables
+# are at the top.
+
+$(BENCH_DIR)/boot/%.o: bench/boot/%.c | deps-build
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -MMD -c $< -o $@
+
+$(BENCH_BOOT_TIMES): $(BENCH_DIR)/boot/boot_times.o
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -static -o $@ $^
+
+-include $(BENCH_DIR)/boot/boot_times.d
+
+.PHONY: bench-boot
+bench-boot: $(BENCH_BOOT_DEPS) guest-host
+	$(Q)tests/ensure-packages.sh runner
+	$(Q)bench/boot.sh $(BENCH_BOOT_ARGS)

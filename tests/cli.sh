@@ -346,8 +346,10 @@ read -r want_sum _ < <(cksum <"$tmp/big-want.bin")
 grep -q "^(map-increment) big.bin: 4194304 words incremented, cksum $want_sum\$" <<<"$out" ||
     extra_failure volume-map-increment-cksum "the guest's last cksum is not $want_sum"
 # --stats counts every return of KVM_RUN, by its reason, signals included: the reasons add up
-# to the total.
+# to the total. (The run is timed for the time line's check below.)
+started=$(date +%s%N)
 run "$PV" run --stats build/images/hello.elf
+wall_ms=$(awk -v a="$started" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
 check stats-exits-by-reason 0 $status "$out" \
     '^pagevisor: VM exits by reason: io [0-9]+,.* interrupted by a signal [0-9]+$'
 total=$(sed -n 's/^pagevisor: \([0-9]*\) VM exits, .*/\1/p' <<<"$out")
@@ -355,6 +357,16 @@ sum=$(sed -n 's/^pagevisor: VM exits by reason: //p' <<<"$out" | grep -oE '[0-9]
       awk '{ s += $1 } END { print s + 0 }')
 [[ -n $total && $total -gt 0 && $total == "$sum" ]] ||
     extra_failure stats-exits-add-up "VM exits $total, by reason $sum"
+# --stats ends with where the run's time went, phase by phase: each is >= 0, and together they
+# fit in the run's wall time as seen from here (no limit on any phase).
+num='\([0-9.]*\) ms'
+phases=$(sed -n "s/^pagevisor: time: VMM set-up $num, guest boot $num, images $num, guest exit $num, teardown $num\$/\\1 \\2 \\3 \\4 \\5/p" <<<"$out")
+[[ -n $phases ]] &&
+    awk -v wall="$wall_ms" '{ for (i = 1; i <= NF; i++) { if ($i < 0) bad = 1; s += $i } }
+                            END { exit !(NR == 1 && !bad && s <= wall) }' <<<"$phases"
+failed_time=$?
+outcome stats-time-phases $failed_time "set-up, boot, images, exit, teardown (ms): \
+${phases:-no time line}; the run's wall time $wall_ms ms" "$out"
 # Nothing zeroes memory ahead of need: the host backs only the guest RAM that was used (the
 # PFN database grows with --mem: 6 MiB at 1 GiB).
 for mem in 16M 1G; do

@@ -160,6 +160,7 @@ static void hc_process_exit(struct hc_state *s, uint32_t gpa, struct pv_hc_proce
         return;
     }
     s->images_run++;
+    s->last_exit_time = monotonic_seconds();
     const char *status_name = pv_ntstatus_name(p->exit_status);
     if (s->verbose && s->log_fd >= 0)
         dprintf(s->log_fd, "pagevisor: process %u (%s) ended: %s 0x%08X%s%s\n", p->pid, p->name,
@@ -222,6 +223,8 @@ static void hc_process_start(struct hc_state *s, uint32_t gpa, struct pv_hc_proc
         ret = PV_EINVAL;
     else
         tracer_process_start(s->tracer, p->pid, p->cr3, p->name);
+    if (ret == PV_OK && s->first_start_time == 0)
+        s->first_start_time = monotonic_seconds();
     if (ret == PV_OK && s->verbose && s->log_fd >= 0)
         dprintf(s->log_fd, "pagevisor: process %u (%s) starts, cr3 %08x, image %08x-%08x\n",
                 p->pid, p->name, p->cr3, p->image_base, p->image_end);

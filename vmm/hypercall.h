@@ -32,6 +32,9 @@ struct hc_state {
     bool finished;            /* PV_HC_SHUTDOWN or PV_HC_BUGCHECK seen: stop the vCPU */
     int exit_status;          /* the run's exit status so far (PV_EXIT_* or an image's code) */
     unsigned images_run;
+    /* Monotonic times (monotonic_seconds) of the first process start and the latest process
+     * end, 0 until then: --stats' time line splits the run at them. */
+    double first_start_time, last_exit_time;
     uint64_t calls, bad_calls;
     unsigned pagefile_failures;  /* PV_EIO answers, for rate-limiting their messages */
     unsigned volume_failures;    /* volume host failures, likewise */

@@ -37,6 +37,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    run_mark_start();
     if (argc < 2) {
         fputs(usage, stderr);
         return PV_EXIT_USAGE;

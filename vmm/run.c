@@ -11,6 +11,7 @@
 
 #include "console_input.h"
 #include "disasm.h"
+#include "fdio.h"
 #include "fault_trace.h"
 #include "hypercall.h"
 #include "image_store.h"
@@ -29,6 +30,13 @@
 #include "symbols.h"
 #include "vcpu_loop.h"
 #include "volume.h"
+
+static double process_start;
+
+void run_mark_start(void)
+{
+    process_start = monotonic_seconds();
+}
 
 static int load_guest(struct vm *vm, const struct run_options *o, const char *kernel)
 {
@@ -207,8 +215,13 @@ static int run_direct(const struct run_options *o)
     }
     struct vcpu_stats st;
     status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
+    struct run_times times = { .start = process_start, .first_run = st.first_run_time,
+                               .first_image = s.hc.first_start_time,
+                               .last_image = s.hc.last_exit_time,
+                               .guest_exit = monotonic_seconds() };
     struct run_stats rs;
     run_stats_collect(&rs, &s.hc, &st);
+    run_times_add(&rs, &times);
     if (o->verbose || o->stats || s.trace)
         run_stats_print(stderr, &rs);
     if (o->verbose)
@@ -235,6 +248,10 @@ static int run_direct(const struct run_options *o)
             status = PV_EXIT_VMM_ERROR;
     }
     session_close(&s);
+    times.teardown = monotonic_seconds();
+    /* Last: teardown is known only now. */
+    if (o->verbose || o->stats)
+        run_times_print(stderr, &times);
     return status;
 }
 

@@ -6,6 +6,8 @@
 #define PV_RUN_H
 
 int cmd_run(int argc, char **argv);
+/* Notes the process's start, for --stats' time line: main() calls it first thing. */
+void run_mark_start(void);
 int cmd_probe(int argc, char **argv);
 
 #endif /* PV_RUN_H */

@@ -131,3 +131,45 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
             "%.0f KiB\n", value_of(rs, "guest_ram_resident_kib"), value_of(rs, "guest_ram_kib"),
             value_of(rs, "host_max_rss_kib"));
 }
+
+static double ms_between(double from, double to)
+{
+    return from > 0 && to >= from ? (to - from) * 1000 : -1;
+}
+
+void run_times_phases(const struct run_times *t, struct run_phases *p)
+{
+    p->setup_ms = ms_between(t->start, t->first_run);
+    p->teardown_ms = ms_between(t->guest_exit, t->teardown);
+    if (t->first_image == 0) {
+        p->boot_ms = ms_between(t->first_run, t->guest_exit);
+        p->images_ms = p->exit_ms = -1;
+        return;
+    }
+    double end = t->last_image >= t->first_image ? t->last_image : t->guest_exit;
+    p->boot_ms = ms_between(t->first_run, t->first_image);
+    p->images_ms = ms_between(t->first_image, end);
+    p->exit_ms = ms_between(end, t->guest_exit);
+}
+
+void run_times_add(struct run_stats *rs, const struct run_times *t)
+{
+    struct run_phases p;
+    run_times_phases(t, &p);
+    add(rs, "time_setup_ms", p.setup_ms);
+    add(rs, "time_boot_ms", p.boot_ms);
+    add(rs, "time_images_ms", p.images_ms);
+    add(rs, "time_exit_ms", p.exit_ms);
+}
+
+void run_times_print(FILE *f, const struct run_times *t)
+{
+    struct run_phases p;
+    run_times_phases(t, &p);
+    fprintf(f, "pagevisor: time: VMM set-up %.2f ms, guest boot %.2f ms", p.setup_ms, p.boot_ms);
+    if (p.images_ms >= 0)
+        fprintf(f, ", images %.2f ms, guest exit %.2f ms", p.images_ms, p.exit_ms);
+    else
+        fprintf(f, " (no image started)");
+    fprintf(f, ", teardown %.2f ms\n", p.teardown_ms);
+}

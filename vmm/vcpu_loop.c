@@ -217,6 +217,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;
+    st->first_run_time = monotonic_seconds();
     while (status < 0) {
         pit_deliver(&pit);
         int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);

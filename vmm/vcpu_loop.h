@@ -18,6 +18,7 @@ struct vcpu_stats {
     unsigned long long by_reason[VCPU_EXIT_REASONS];   /* the others, by exit reason */
     unsigned long long io_exits, unclaimed_io;
     unsigned long long clock_ticks;   /* IRQ 0 pulses the emulated PIT delivered */
+    double first_run_time;            /* monotonic_seconds() right before the first KVM_RUN */
 };
 
 /* Runs until the guest shuts down, bug-checks, faults fatally or runs out of time. Returns the
