@@ -21,6 +21,7 @@
 #define PV_CMDLINE_KEYS(X)                                                                      \
     X("pv.burnpages", PV_KEY_NUMBER, 0u, 0xFFFFFFFFu, NULL)   /* pages of RAM left unused */  \
     X("pv.readcluster", PV_KEY_NUMBER, 1u, 16u, NULL)         /* PV_PAGEFILE_CLUSTER_MAX */   \
+    X("pv.readaroundmax", PV_KEY_NUMBER, 1u, 16u, NULL)       /* PV_PAGEFILE_CLUSTER_MAX */   \
     X("pv.wsmin", PV_KEY_NUMBER, 0u, 0xFFFFFFFFu, NULL)       /* at most pv.wsmax */          \
     X("pv.wsmax", PV_KEY_NUMBER, 16u, 0xFFFFFFFFu, NULL)      /* at most the available RAM */ \
     X("pv.cloneblocks", PV_KEY_NUMBER, 1u, 8191u, NULL)       /* MI_CLONE_BLOCKS - 1 */       \

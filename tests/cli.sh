@@ -155,7 +155,7 @@ check trace-format-without-trace 118 $status "$out" '^pagevisor run: --trace-for
 
 # pv.* words of --cmdline the guest kernel would ignore or clamp are named in a warning (the
 # refusal of the missing image then keeps the VM from starting).
-refused cmdline-unknown-key "pagevisor run: warning: --cmdline pv.wmax=40: unknown key pv.wmax, which the guest kernel ignores (it knows pv.burnpages, pv.readcluster, pv.wsmin, pv.wsmax, pv.cloneblocks, pv.largekernel, pv.startimages, pv.parallel, pv.debugclone, pv.selftest)
+refused cmdline-unknown-key "pagevisor run: warning: --cmdline pv.wmax=40: unknown key pv.wmax, which the guest kernel ignores (it knows pv.burnpages, pv.readcluster, pv.readaroundmax, pv.wsmin, pv.wsmax, pv.cloneblocks, pv.largekernel, pv.startimages, pv.parallel, pv.debugclone, pv.selftest)
 pagevisor run: no/such.elf: No such file or directory" --cmdline "/3GB pv.wmax=40" no/such.elf
 refused cmdline-out-of-range "pagevisor run: warning: --cmdline pv.readcluster=40: out of range 1-16; the guest kernel uses 16 instead
 pagevisor run: no/such.elf: No such file or directory" --cmdline "pv.wsmax=64 pv.readcluster=40" no/such.elf
