@@ -39,8 +39,9 @@ struct measurement {
 
 uint64_t now_ns(void);
 
-/* Units covering slots 1..pages in clusters (pages must be a multiple of cluster), in slot
- * order or shuffled with a fixed seed, so every engine and every run sees the same order. */
+/* Units covering slots 1..pages in clusters, the last one short where cluster does not
+ * divide pages (it is shuffled with the others), in slot order or shuffled with a fixed seed,
+ * so every engine and every run sees the same order. */
 void workload_make(struct workload *w, const char *pattern, uint32_t cluster, uint32_t pages);
 void workload_free(struct workload *w);
 
