@@ -93,7 +93,7 @@ $(BENCH_DIR)/guest_image.o: bench/guest_image.S $(BENCH_GUEST_BIN)
 
 $(BENCH_HOST_PATH): $(BENCH_OBJS) $(BENCH_VMM_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -pthread -o $@ $^
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -pthread -o $@ $^ -lm
 
 -include $(patsubst %.o,%.d,$(filter-out $(BENCH_DIR)/guest_image.o,$(BENCH_OBJS)))
 
