@@ -313,8 +313,9 @@ void report_table(FILE *out, const struct bench_info *info, const struct bench_r
 {
     unsigned runs = info->runs;
     fprintf(out, "\nhost path: 4 KiB pages served from a pagefile into memory, %u pages per run; "
-            "%u runs, the engines taking turns;\nfigures: median (min-max) of the runs, ratios "
-            "run by run, rounded to what the spread supports\n", info->pages, runs);
+            "%u run%s, the engines taking turns;\nfigures: median (min-max) of the runs, ratios "
+            "run by run, rounded to what the spread supports\n", info->pages, runs,
+            runs == 1 ? "" : "s");
     fprintf(out, "measured %s%s%s: %s, %s, %s; pagefile in %s\n", info->when,
             info->where ? " " : "", info->where ? info->where : "", info->cpu, info->kernel,
             info->kvm, info->file_dir);
