@@ -329,10 +329,13 @@ void report_table(FILE *out, const struct bench_info *info, const struct bench_r
         bool first = true;   /* one line per cluster size: the patterns share the units */
         for (size_t j = 0; j < i; j++)
             first = first && rows[j].cluster != rows[i].cluster;
-        if (first && rows[i].last_count != rows[i].cluster)
-            fprintf(out, "cluster %u: %zu requests a run, the last of %u page%s (%u is not a "
-                    "multiple of %u)\n", rows[i].cluster, rows[i].requests, rows[i].last_count,
-                    rows[i].last_count == 1 ? "" : "s", info->pages, rows[i].cluster);
+        if (!first || rows[i].last_count == rows[i].cluster)
+            continue;
+        char requests[32];
+        fmt_number(requests, sizeof(requests), (double)rows[i].requests, 1);
+        fprintf(out, "cluster %u: %s requests a run, the last of %u page%s (%u is not a "
+                "multiple of %u)\n", rows[i].cluster, requests, rows[i].last_count,
+                rows[i].last_count == 1 ? "" : "s", info->pages, rows[i].cluster);
     }
     fprintf(out, "userfaultfd pages/s: the handler thread's placement with the higher median: on"
             " the faulting thread's CPU (same) or another (other); both below.\n\n");
