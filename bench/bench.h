@@ -39,8 +39,9 @@ struct measurement {
 
 uint64_t now_ns(void);
 
-/* Units covering slots 1..pages in clusters (pages must be a multiple of cluster), in slot
- * order or shuffled with a fixed seed, so every engine and every run sees the same order. */
+/* Units covering slots 1..pages in clusters, the last one short where cluster does not
+ * divide pages (it is shuffled with the others), in slot order or shuffled with a fixed seed,
+ * so every engine and every run sees the same order. */
 void workload_make(struct workload *w, const char *pattern, uint32_t cluster, uint32_t pages);
 void workload_free(struct workload *w);
 
@@ -89,22 +90,27 @@ void pread_peer_clear(struct pread_peer *p);
 void pread_peer_destroy(struct pread_peer *p);
 
 /* Results, for the table and the JSON file. The userfaultfd peer runs with its handler on
- * the faulting thread's CPU and on another one; the table takes the faster (never the slower:
- * the peer is not tuned down). */
+ * the faulting thread's CPU and on another one; the table takes the faster by median (never
+ * the slower: the peer is not tuned down). */
 enum engine { ENGINE_VM, ENGINE_UFFD_SAME_CPU, ENGINE_UFFD_OTHER_CPU, ENGINE_PREAD, ENGINES };
 
+#define RUNS_MAX 31
+
+/* Every timed run of one engine over one row, in run order: run r of every engine ran in the
+ * same turn, so ratios are taken run by run. */
 struct engine_result {
-    const char *unavailable;  /* NULL when measured, else why not */
-    double pages_per_sec;     /* from the median run */
-    double exits_per_page;    /* VM exits (pagevisor) or faults (userfaultfd) per page */
-    double spread;            /* (slowest - fastest) / median run time: the noise */
-    double run_us_per_page;   /* pagevisor, median run: time inside KVM_RUN */
-    double service_us_per_page; /* pagevisor, median run: time serving hypercalls */
+    const char *unavailable;        /* NULL when measured, else why not */
+    double pages_per_sec[RUNS_MAX];
+    double exits_per_page[RUNS_MAX]; /* VM exits (pagevisor) or faults (userfaultfd) per page */
+    double run_us_per_page[RUNS_MAX];     /* pagevisor: time inside KVM_RUN */
+    double service_us_per_page[RUNS_MAX]; /* pagevisor: time serving hypercalls */
 };
 
 struct bench_row {
     const char *pattern;
     uint32_t cluster;
+    size_t requests;          /* hypercalls, faults or preads per run */
+    uint32_t last_count;      /* pages of the last request (short where cluster does not divide) */
     struct engine_result e[ENGINES];
 };
 
@@ -112,6 +118,8 @@ struct bench_info {
     uint32_t pages;
     unsigned runs;
     const char *file_dir;     /* where the pagefile lived */
+    const char *where;        /* "directly on this host", "in the KVM runner VM ...", or NULL */
+    const char *host;         /* the host the run was started from (--host), or NULL */
     double write_pages_per_sec; /* filling the pagefile through pagefile_io (no VM) */
     double exit_us, insn_ns;  /* vm_path_calibrate; 0 without KVM */
     int main_cpu, other_cpu;  /* where the measuring thread and the remote handler ran */

@@ -35,6 +35,7 @@ struct uffd_peer {
     volatile uint32_t cluster; /* pages per fault, set before each run */
     uint8_t *buf;           /* the handler's pread buffer */
     uint64_t faults;
+    unsigned char *resident; /* mincore's answer, a byte a page */
     pthread_t handler;
     bool handler_started;
     cpu_set_t anywhere;     /* the process's CPUs, for cpu -1 */
@@ -108,9 +109,15 @@ struct uffd_peer *uffd_peer_create(int fd, uint32_t pages, char *why, size_t why
         free(u);
         return NULL;
     }
+    /* A kernel that offers userfaultfd but not what this peer needs makes it unavailable,
+     * with the reason, like one that refuses userfaultfd. */
     struct uffdio_api api = { .api = UFFD_API };
-    if (ioctl(u->uffd, UFFDIO_API, &api) < 0)
-        err(1, "uffd peer: UFFDIO_API");
+    if (ioctl(u->uffd, UFFDIO_API, &api) < 0) {
+        snprintf(why, whylen, "userfaultfd: UFFDIO_API: %s", strerror(errno));
+        close(u->uffd);
+        free(u);
+        return NULL;
+    }
     u->bytes = (size_t)(pages + 1) * PAGE;
     u->region = mmap(NULL, u->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (u->region == MAP_FAILED)
@@ -120,11 +127,22 @@ struct uffd_peer *uffd_peer_create(int fd, uint32_t pages, char *why, size_t why
         .range = { .start = (uintptr_t)u->region, .len = u->bytes },
         .mode = UFFDIO_REGISTER_MODE_MISSING,
     };
+    const char *refused = NULL;
     if (ioctl(u->uffd, UFFDIO_REGISTER, &reg) < 0)
-        err(1, "uffd peer: UFFDIO_REGISTER");
-    if (!(reg.ioctls & (1ull << _UFFDIO_COPY)))
-        errx(1, "uffd peer: UFFDIO_COPY not offered for anonymous memory");
+        refused = strerror(errno);
+    else if (!(reg.ioctls & (1ull << _UFFDIO_COPY)))
+        refused = "UFFDIO_COPY not offered for anonymous memory";
+    if (refused) {
+        snprintf(why, whylen, "userfaultfd: UFFDIO_REGISTER of anonymous memory: %s", refused);
+        munmap(u->region, u->bytes);
+        close(u->uffd);
+        free(u);
+        return NULL;
+    }
     if (posix_memalign((void **)&u->buf, PAGE, PV_PAGEFILE_CLUSTER_MAX * PAGE))
+        errx(1, "uffd peer: out of memory");
+    u->resident = malloc(pages + 1);
+    if (!u->resident)
         errx(1, "uffd peer: out of memory");
     int rc = pthread_create(&u->handler, NULL, handler_main, u);
     if (rc)
@@ -162,6 +180,14 @@ void uffd_peer_run(struct uffd_peer *u, const struct workload *w, struct measure
     while (__atomic_load_n(&u->faults, __ATOMIC_RELAXED) - faults < w->nunits)
         sched_yield();
     m->exits = __atomic_load_n(&u->faults, __ATOMIC_RELAXED) - faults;
+    /* Every page of every unit must have come in with its unit's fault: a page left out would
+     * otherwise be served, untimed, by a fault of the data check that follows. */
+    if (mincore(u->region, u->bytes, u->resident) < 0)
+        err(1, "uffd peer: mincore");
+    for (uint32_t s = 1; s <= w->pages; s++)
+        if (!(u->resident[s] & 1))
+            errx(1, "uffd peer: slot %u was not served by its unit's fault (%s, cluster %u)", s,
+                 w->pattern, w->cluster);
 }
 
 const uint8_t *uffd_peer_region(const struct uffd_peer *u)
@@ -180,5 +206,6 @@ void uffd_peer_destroy(struct uffd_peer *u)
     munmap(u->region, u->bytes);
     close(u->uffd);
     free(u->buf);
+    free(u->resident);
     free(u);
 }

@@ -59,7 +59,7 @@ struct vm_path *vm_path_create(int kvm_fd, struct pagefile *pf, uint32_t pages)
     uint64_t ram = v->frames_gpa + (uint64_t)(pages + 1) * PAGE;
     if (ram > 0xF0000000u)
         errx(1, "vm path: %u pages do not fit a 32-bit guest's RAM", pages);
-    vm_create(&v->vm, kvm_fd, ram, false);
+    vm_create(&v->vm, kvm_fd, ram, false, VM_THP_SYSTEM);
     vcpu_set_protected_mode(&v->vm);
     memcpy(gpa_ptr(&v->vm.mem, PAGEIN_LOAD_GPA, image), bench_guest_image, image);
     vm_path_clear(v);   /* also faults the host pages of guest RAM in, as a running VM has */

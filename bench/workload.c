@@ -25,17 +25,20 @@ static uint64_t splitmix64(uint64_t *state)
 
 void workload_make(struct workload *w, const char *pattern, uint32_t cluster, uint32_t pages)
 {
-    if (cluster == 0 || pages % cluster != 0)
-        errx(1, "workload: %u pages do not divide into clusters of %u", pages, cluster);
+    if (cluster == 0 || pages == 0)
+        errx(1, "workload: %u pages in clusters of %u", pages, cluster);
     w->pattern = pattern;
     w->cluster = cluster;
     w->pages = pages;
-    w->nunits = pages / cluster;
+    w->nunits = (pages + cluster - 1) / cluster;
     w->units = calloc(w->nunits, sizeof(*w->units));
     if (!w->units)
         err(1, "calloc of %zu units", w->nunits);
-    for (size_t i = 0; i < w->nunits; i++)
-        w->units[i] = (struct unit){ .slot = 1 + (uint32_t)i * cluster, .count = cluster };
+    for (size_t i = 0; i < w->nunits; i++) {
+        uint32_t slot = 1 + (uint32_t)i * cluster;
+        uint32_t left = pages + 1 - slot;
+        w->units[i] = (struct unit){ .slot = slot, .count = left < cluster ? left : cluster };
+    }
     if (strcmp(pattern, "random") != 0)
         return;
     uint64_t seed = 0x5EEDull;   /* fixed: every engine and run sees the same order */
