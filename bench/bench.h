@@ -132,6 +132,21 @@ void bench_info_fill_machine(struct bench_info *info);
 /* The median of v[0..n) (the mean of the middle two for an even n), and its range. */
 double bench_median(const double *v, unsigned n, double *lo, double *hi);
 unsigned long bench_number(const char *opt, const char *text, unsigned long max);
+
+/* A figure and its spread over runs: min, median, max. */
+struct bench_range {
+    double lo, med, hi;
+};
+enum bench_kind {
+    BENCH_RATE,   /* per second: at most 3 significant digits, thousands grouped */
+    BENCH_RATIO,  /* at most 2 decimals, "x" after it */
+    BENCH_MICROS, /* times: at most 3 significant digits, at most 2 decimals */
+};
+/* "87,600 (84,100-90,300)": the median (min-max), rounded no finer than a tenth of the
+ * spread's leading digit; one number where the rounded min and max agree (util.c). */
+void bench_fmt_range(char *out, size_t len, struct bench_range r, enum bench_kind k);
+/* v rounded to the unit u (1, 0.01, 1000...), thousands grouped when no decimals are left. */
+void bench_fmt_number(char *out, size_t len, double v, double u);
 /* s as a JSON string, quotes included (util.c). */
 void bench_json_string(FILE *out, const char *s);
 void report_table(FILE *out, const struct bench_info *info, const struct bench_row *rows,

@@ -60,13 +60,9 @@ void bench_info_fill_machine(struct bench_info *info)
 
 /* ------------------------------------------------------------------ statistics */
 
-struct range3 {
-    double lo, med, hi;
-};
-
-static struct range3 range_of(const double *v, unsigned n)
+static struct bench_range range_of(const double *v, unsigned n)
 {
-    struct range3 r;
+    struct bench_range r;
     r.med = bench_median(v, n, &r.lo, &r.hi);
     return r;
 }
@@ -108,75 +104,8 @@ static void per_run_us(const struct engine_result *e, unsigned runs, double *out
 
 /* ------------------------------------------------------------------ formatting */
 
-enum kind {
-    RATE,   /* pages/s: at most 3 significant digits, thousands grouped */
-    RATIO,  /* at most 2 decimals, "x" after it */
-    MICROS, /* us: at most 3 significant digits, at most 2 decimals */
-};
-
-static double pow10i(int e)
-{
-    return pow(10.0, e);
-}
-
-/* The rounding unit of a figure: no finer than its kind allows, nor than a tenth of the
- * spread's leading digit (a spread of 6,200 keeps hundreds); never so coarse that the median
- * loses its first digit. */
-static double unit_for(struct range3 r, enum kind k)
-{
-    int mag = r.med > 0 ? (int)floor(log10(r.med)) : 0;
-    double u = k == RATIO ? 0.01 : pow10i(mag - 2);
-    if (k == MICROS && u < 0.01)
-        u = 0.01;
-    double spread = r.hi - r.lo;
-    if (spread > 0) {
-        double us = pow10i((int)floor(log10(spread)) - 1);
-        if (us > u)
-            u = us;
-    }
-    if (r.med > 0 && u > pow10i(mag))
-        u = pow10i(mag);
-    return u;
-}
-
-/* v rounded to unit u, thousands grouped when no decimals are left. */
-static void fmt_number(char *out, size_t len, double v, double u)
-{
-    double x = round(v / u) * u;
-    if (u < 0.999) {
-        int decimals = (int)lround(-log10(u));
-        snprintf(out, len, "%.*f", decimals, x);
-        return;
-    }
-    char digits[32];
-    snprintf(digits, sizeof(digits), "%.0f", x);
-    size_t n = strlen(digits), o = 0;
-    for (size_t i = 0; i < n && o + 2 < len; i++) {
-        out[o++] = digits[i];
-        size_t left = n - 1 - i;
-        if (left && left % 3 == 0 && digits[i] != '-' && o + 2 < len)
-            out[o++] = ',';
-    }
-    out[o] = '\0';
-}
-
-/* "87,600 (84,100-90,300)", or one number where the rounded min and max agree. */
-static void fmt_figure(char *out, size_t len, struct range3 r, enum kind k)
-{
-    double u = unit_for(r, k);
-    const char *suffix = k == RATIO ? "x" : "";
-    char med[32], lo[32], hi[32];
-    fmt_number(med, sizeof(med), r.med, u);
-    fmt_number(lo, sizeof(lo), r.lo, u);
-    fmt_number(hi, sizeof(hi), r.hi, u);
-    if (!strcmp(lo, hi))
-        snprintf(out, len, "%s%s", med, suffix);
-    else
-        snprintf(out, len, "%s%s (%s-%s)", med, suffix, lo, hi);
-}
-
 /* Exits and faults per page are counts: 4 decimals, the range where the runs differ. */
-static void fmt_count(char *out, size_t len, struct range3 r)
+static void fmt_count(char *out, size_t len, struct bench_range r)
 {
     char lo[16], hi[16];
     snprintf(lo, sizeof(lo), "%.4f", r.lo);
@@ -197,6 +126,15 @@ struct table {
     size_t ncols, nrows;               /* rows after the header */
     char cell[ROWS_MAX + 1][COLS_MAX][CELL];
 };
+
+/* The header row, and how many rows follow it (at most ROWS_MAX). */
+static void table_begin(struct table *t, const char *const *head, size_t ncols, size_t nrows)
+{
+    t->ncols = ncols < COLS_MAX ? ncols : COLS_MAX;
+    t->nrows = nrows < ROWS_MAX ? nrows : ROWS_MAX;
+    for (size_t c = 0; c < t->ncols; c++)
+        snprintf(t->cell[0][c], CELL, "%s", head[c]);
+}
 
 static void table_print(FILE *out, const struct table *t)
 {
@@ -225,14 +163,14 @@ static void cell_rate(char *out, const struct engine_result *e, unsigned runs)
     if (!measured(e))
         snprintf(out, CELL, "n/a");
     else
-        fmt_figure(out, CELL, range_of(e->pages_per_sec, runs), RATE);
+        bench_fmt_range(out, CELL, range_of(e->pages_per_sec, runs), BENCH_RATE);
 }
 
 static void cell_ratio(char *out, const struct bench_row *r, enum engine to, unsigned runs)
 {
     double v[RUNS_MAX];
     if (ratio_runs(r, to, runs, v))
-        fmt_figure(out, CELL, range_of(v, runs), RATIO);
+        bench_fmt_range(out, CELL, range_of(v, runs), BENCH_RATIO);
     else
         snprintf(out, CELL, "n/a");
 }
@@ -244,10 +182,7 @@ static void table_main(FILE *out, const struct bench_row *rows, size_t nrows, un
         "handler", "pread pages/s", "vs userfaultfd", "vs pread",
     };
     static struct table t;
-    t.ncols = sizeof(head) / sizeof(head[0]);
-    t.nrows = nrows < ROWS_MAX ? nrows : ROWS_MAX;
-    for (size_t c = 0; c < t.ncols; c++)
-        snprintf(t.cell[0][c], CELL, "%s", head[c]);
+    table_begin(&t, head, sizeof(head) / sizeof(head[0]), nrows);
     for (size_t i = 0; i < t.nrows; i++) {
         const struct bench_row *r = &rows[i];
         char (*cell)[CELL] = t.cell[i + 1];
@@ -277,10 +212,7 @@ static void table_detail(FILE *out, const struct bench_row *rows, size_t nrows, 
         "userfaultfd pages/s, same CPU", "userfaultfd pages/s, other CPU",
     };
     static struct table t;
-    t.ncols = sizeof(head) / sizeof(head[0]);
-    t.nrows = nrows < ROWS_MAX ? nrows : ROWS_MAX;
-    for (size_t c = 0; c < t.ncols; c++)
-        snprintf(t.cell[0][c], CELL, "%s", head[c]);
+    table_begin(&t, head, sizeof(head) / sizeof(head[0]), nrows);
     for (size_t i = 0; i < t.nrows; i++) {
         const struct bench_row *r = &rows[i];
         const struct engine_result *vm = &r->e[ENGINE_VM];
@@ -290,9 +222,9 @@ static void table_detail(FILE *out, const struct bench_row *rows, size_t nrows, 
         if (measured(vm)) {
             double us[RUNS_MAX];
             per_run_us(vm, runs, us);
-            fmt_figure(cell[2], CELL, range_of(us, runs), MICROS);
-            fmt_figure(cell[3], CELL, range_of(vm->run_us_per_page, runs), MICROS);
-            fmt_figure(cell[4], CELL, range_of(vm->service_us_per_page, runs), MICROS);
+            bench_fmt_range(cell[2], CELL, range_of(us, runs), BENCH_MICROS);
+            bench_fmt_range(cell[3], CELL, range_of(vm->run_us_per_page, runs), BENCH_MICROS);
+            bench_fmt_range(cell[4], CELL, range_of(vm->service_us_per_page, runs), BENCH_MICROS);
         } else {
             for (int c = 2; c <= 4; c++)
                 snprintf(cell[c], CELL, "n/a");
@@ -332,7 +264,7 @@ void report_table(FILE *out, const struct bench_info *info, const struct bench_r
         if (!first || rows[i].last_count == rows[i].cluster)
             continue;
         char requests[32];
-        fmt_number(requests, sizeof(requests), (double)rows[i].requests, 1);
+        bench_fmt_number(requests, sizeof(requests), (double)rows[i].requests, 1);
         fprintf(out, "cluster %u: %s requests a run, the last of %u page%s (%u is not a "
                 "multiple of %u)\n", rows[i].cluster, requests, rows[i].last_count,
                 rows[i].last_count == 1 ? "" : "s", info->pages, rows[i].cluster);
@@ -364,10 +296,8 @@ void report_table(FILE *out, const struct bench_info *info, const struct bench_r
         fprintf(out, "target (pagevisor at least %.0fx the userfaultfd peer, median ratio): met in"
                 " %u of %u rows\n", TARGET_VS_UFFD, met, judged);
     char fill[32];
-    fmt_number(fill, sizeof(fill), info->write_pages_per_sec,
-               unit_for((struct range3){ .lo = info->write_pages_per_sec,
-                                         .med = info->write_pages_per_sec,
-                                         .hi = info->write_pages_per_sec }, RATE));
+    double w = info->write_pages_per_sec;
+    bench_fmt_range(fill, sizeof(fill), (struct bench_range){ w, w, w }, BENCH_RATE);
     fprintf(out, "filling the pagefile through pagefile_io (writes, no VM, one pass): %s pages/s\n",
             fill);
 }
@@ -377,7 +307,7 @@ void report_table(FILE *out, const struct bench_info *info, const struct bench_r
 static void json_series(FILE *out, const char *key, const double *v, unsigned runs,
                         const char *fmt)
 {
-    struct range3 r = range_of(v, runs);
+    struct bench_range r = range_of(v, runs);
     fprintf(out, "\"%s\": {\"min\": ", key);
     fprintf(out, fmt, r.lo);
     fprintf(out, ", \"median\": ");

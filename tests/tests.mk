@@ -21,6 +21,10 @@ $(BUILD)/tests/unit/test_guest_ldr: fuzz/fuzz_guest_elf.c guest/ldr/elf.c $(GUES
 # The exception marshalling (guest/ke/context.c) built for the host.
 $(BUILD)/tests/unit/test_exception: UNIT_CFLAGS += -Iguest/include
 $(BUILD)/tests/unit/test_exception: guest/ke/context.c guest/include/ntexcept.h guest/include/dbgk.h
+# How make bench rounds a figure to its spread (bench/util.c, built in).
+$(BUILD)/tests/unit/test_bench_fmt: UNIT_CFLAGS += -Ibench
+$(BUILD)/tests/unit/test_bench_fmt: VMM_LIBS += -lm
+$(BUILD)/tests/unit/test_bench_fmt: bench/util.c bench/bench.h
 # The symbolizer finds the system DLL inside both kernels.
 $(BUILD)/tests/unit/test_symbols: $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(GUEST_NTDLL)
 

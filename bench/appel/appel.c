@@ -214,6 +214,29 @@ static double uffd_wp_run(struct uffd_wp *u, int prim, uint32_t pages)
 
 /* ------------------------------------------------------------------------------ driver */
 
+/* Seconds per round trip as "31 us (18-33)"; ratios as "6.7x (5.9-8.5)": median (min-max),
+ * digits as the spread allows. */
+static void fmt_micros(char *out, size_t len, const double *seconds, unsigned runs)
+{
+    struct bench_range r;
+    r.med = bench_median(seconds, runs, &r.lo, &r.hi);
+    r = (struct bench_range){ r.lo * 1e6, r.med * 1e6, r.hi * 1e6 };
+    char v[40];
+    bench_fmt_range(v, sizeof(v), r, BENCH_MICROS);
+    char *paren = strchr(v, ' ');   /* the unit after the median */
+    if (paren)
+        snprintf(out, len, "%.*s us%s", (int)(paren - v), v, paren);
+    else
+        snprintf(out, len, "%s us", v);
+}
+
+static void fmt_ratio(char *out, size_t len, const double *ratios, unsigned runs)
+{
+    struct bench_range r;
+    r.med = bench_median(ratios, runs, &r.lo, &r.hi);
+    bench_fmt_range(out, len, r, BENCH_RATIO);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: appel [--pagevisor PATH] [--kernel PATH] [--images DIR] [--runs N]\n"
@@ -306,19 +329,13 @@ int main(int argc, char **argv)
                 "pagevisor (VEH)", "Linux SIGSEGV", "Linux uffd-wp", "vs SIGSEGV", "vs uffd-wp",
                 "exits/trap (VMM, KVM)");
         for (int p = 0; p < NPRIM; p++) {
-            double lo, hi, m;
             char g[48], s[48], w[48], rs[48], rw[48], ex[600];
-            m = bench_median(guest[p], runs, &lo, &hi);
-            snprintf(g, sizeof(g), "%.2f us (%.2f-%.2f)", m * 1e6, lo * 1e6, hi * 1e6);
-            m = bench_median(segv[p], runs, &lo, &hi);
-            snprintf(s, sizeof(s), "%.2f us (%.2f-%.2f)", m * 1e6, lo * 1e6, hi * 1e6);
-            m = bench_median(vs_segv[p], runs, &lo, &hi);
-            snprintf(rs, sizeof(rs), "%.2fx (%.2f-%.2f)", m, lo, hi);
+            fmt_micros(g, sizeof(g), guest[p], runs);
+            fmt_micros(s, sizeof(s), segv[p], runs);
+            fmt_ratio(rs, sizeof(rs), vs_segv[p], runs);
             if (uffd) {
-                m = bench_median(wp[p], runs, &lo, &hi);
-                snprintf(w, sizeof(w), "%.2f us (%.2f-%.2f)", m * 1e6, lo * 1e6, hi * 1e6);
-                m = bench_median(vs_wp[p], runs, &lo, &hi);
-                snprintf(rw, sizeof(rw), "%.2fx (%.2f-%.2f)", m, lo, hi);
+                fmt_micros(w, sizeof(w), wp[p], runs);
+                fmt_ratio(rw, sizeof(rw), vs_wp[p], runs);
             } else {
                 snprintf(w, sizeof(w), "unavailable");
                 snprintf(rw, sizeof(rw), "-");

@@ -48,52 +48,16 @@ static bool is_pagein(int r)
     return fs_row_is_pagein(r);
 }
 
-/* Significant digits the spread supports: two when runs differ by 10 % or more, three down
- * to 1 %, four below. */
-static int digits_for(const struct fs_stat *st)
-{
-    double spread = st->med > 0 ? (st->hi - st->lo) / st->med : 1;
-    return spread >= 0.10 ? 2 : spread >= 0.01 ? 3 : 4;
-}
-
-/* v rounded to sig significant digits, with thousands separators ("78,000", "12.8"). */
-static void fmt_sig(char *buf, size_t len, double v, int sig)
-{
-    if (v <= 0 || isnan(v)) {
-        snprintf(buf, len, "n/a");
-        return;
-    }
-    int mag = (int)floor(log10(v)) + 1;   /* digits before the point */
-    int decimals = sig - mag > 0 ? sig - mag : 0;
-    double unit = pow(10, mag - sig > 0 ? mag - sig : 0);
-    double r = mag - sig > 0 ? round(v / unit) * unit : v;
-    char raw[64];
-    snprintf(raw, sizeof(raw), "%.*f", decimals, r);
-    char *dot = strchr(raw, '.');
-    size_t ilen = dot ? (size_t)(dot - raw) : strlen(raw), o = 0;
-    for (size_t i = 0; i < ilen && o + 2 < len; i++) {
-        buf[o++] = raw[i];
-        if ((ilen - i - 1) % 3 == 0 && i + 1 < ilen)
-            buf[o++] = ',';
-    }
-    snprintf(buf + o, len - o, "%s", dot ? dot : "");
-}
-
-/* "78,000 (70,000-81,000)": median (min-max), digits as the spread allows; SUFFIX after each. */
+/* "78,000 (70,000-81,000)": median (min-max), as the spread allows (bench_fmt_range); a
+ * ratio when suffix is "x". */
 static void fmt_stat(char *buf, size_t len, const struct fs_stat *st, const char *suffix)
 {
     if (st->med <= 0) {
         snprintf(buf, len, "n/a");
         return;
     }
-    int sig = digits_for(st);
-    char m[32], lo[32], hi[32];
-    fmt_sig(m, sizeof(m), st->med, sig);
-    fmt_sig(lo, sizeof(lo), st->lo, sig);
-    fmt_sig(hi, sizeof(hi), st->hi, sig);
-    int n = snprintf(buf, len, "%s%s (%s-%s)", m, suffix, lo, hi);
-    if (n < 0 || (size_t)n >= len)
-        snprintf(buf, len, "%s%s", m, suffix);
+    bench_fmt_range(buf, len, (struct bench_range){ st->lo, st->med, st->hi },
+                    suffix[0] == 'x' ? BENCH_RATIO : BENCH_RATE);
 }
 
 /* The faults the timed pass is about: demand zero for the demand-zero rows, every fault of

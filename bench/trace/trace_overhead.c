@@ -131,10 +131,10 @@ int main(int argc, char **argv)
             }
             char a[48], b[48] = "1", c[24] = "", d[48] = "";
             m = bench_median(us, runs, &lo, &hi);
-            snprintf(a, sizeof(a), "%.1f (%.1f-%.1f)", m, lo, hi);
+            bench_fmt_range(a, sizeof(a), (struct bench_range){ lo, m, hi }, BENCH_MICROS);
             if (k != NONE) {
                 m = bench_median(ratio, runs, &lo, &hi);
-                snprintf(b, sizeof(b), "%.2fx (%.2f-%.2f)", m, lo, hi);
+                bench_fmt_range(b, sizeof(b), (struct bench_range){ lo, m, hi }, BENCH_RATIO);
                 snprintf(c, sizeof(c), "%s", m < 1.105 ? "met" : "NOT met"); /* as shown */
                 snprintf(d, sizeof(d), "%lu", records[k]);
             }
