@@ -43,11 +43,7 @@ command -v "$QEMU" >/dev/null ||
     die "$QEMU not found (Debian package qemu-system-x86: tests/ensure-packages.sh runner)"
 rm -f "$TEXT" "$PV_RUNS" "$QEMU_RUNS"   # never leave an old result looking like a new one
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-kvm=none
-for m in kvm_intel kvm_amd kvm_pvm; do [[ -e /sys/module/$m ]] && kvm=$m; done
-if [[ -e /dev/kvm ]]; then kvmdesc="/dev/kvm from $kvm"; else kvmdesc="no /dev/kvm"; fi
-host="${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r), $kvmdesc"
+. "$(dirname "${BASH_SOURCE[0]}")/host.sh"   # $kvm, $host
 when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 qemu_version=$("$QEMU" --version 2>/dev/null | sed -n "1s/^QEMU emulator version //p" || true)
 

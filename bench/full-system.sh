@@ -22,11 +22,7 @@ for f in "$PAGEVISOR" "$DRIVER" "$KERNEL" "$IMAGES/bench-dz.elf" "$IMAGES/bench-
 done
 rm -f "$JSON" "$TEXT"   # never leave an old result looking like a new one
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-kvm=none
-for m in kvm_intel kvm_amd kvm_pvm; do [[ -e /sys/module/$m ]] && kvm=$m; done
-if [[ -e /dev/kvm ]]; then kvmdesc="/dev/kvm from $kvm"; else kvmdesc="no /dev/kvm"; fi
-host="${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r), $kvmdesc"
+. "$(dirname "${BASH_SOURCE[0]}")/host.sh"   # $kvm, $host
 when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 args=(--kernel "$KERNEL" --images "$IMAGES" --json "$JSON" --text "$TEXT" --when "$when")
 

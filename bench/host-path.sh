@@ -36,11 +36,7 @@ for f in "$PAGEVISOR" "$DRIVER" "$STATIC"; do
 done
 rm -f "$JSON" "$TEXT"   # never leave an old result looking like a new one
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-kvm=none
-for m in kvm_intel kvm_amd kvm_pvm; do [[ -e /sys/module/$m ]] && kvm=$m; done
-if [[ -e /dev/kvm ]]; then kvmdesc="/dev/kvm from $kvm"; else kvmdesc="no /dev/kvm"; fi
-host="${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r), $kvmdesc"
+. "$(dirname "${BASH_SOURCE[0]}")/host.sh"   # $kvm, $host
 
 check=""
 if [[ $mode == auto ]]; then
