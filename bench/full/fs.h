@@ -113,6 +113,10 @@ unsigned swap_peer_set_cluster(unsigned pages);
 int swap_peer_run(uint32_t pages, bool random, struct peer_sample *s, char *why, size_t whylen);
 void swap_peer_close(void);
 
+/* Write TEXT to a control file (tracefs, cgroupfs, procfs) in one write(2): 0, or -1 with
+ * errno. */
+int fs_write_file(const char *path, const char *text, bool truncate);
+
 /* The time stamp counter, and its rate measured against CLOCK_MONOTONIC_RAW. */
 uint64_t fs_rdtsc(void);
 double fs_tsc_hz(unsigned ms);

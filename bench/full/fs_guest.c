@@ -63,7 +63,7 @@ static void kvm_exits_add(struct kvm_exits *k, const char *reason)
     }
 }
 
-static int write_file(const char *path, const char *text, bool truncate)
+int fs_write_file(const char *path, const char *text, bool truncate)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0));
     if (fd < 0)
@@ -96,19 +96,19 @@ int kvm_tracer_open(char *why, size_t whylen)
         }
     char kb[32];
     snprintf(kb, sizeof(kb), "%d", TRACE_KB);
-    if (write_file(INSTANCE "/trace_clock", "x86-tsc", true) < 0) {
+    if (fs_write_file(INSTANCE "/trace_clock", "x86-tsc", true) < 0) {
         snprintf(why, whylen, "cannot put the trace clock on the TSC (x86-tsc): %s",
                  strerror(errno));
         kvm_tracer_close();
         return -1;
     }
-    if (write_file(INSTANCE "/buffer_size_kb", kb, true) < 0) {
+    if (fs_write_file(INSTANCE "/buffer_size_kb", kb, true) < 0) {
         snprintf(why, whylen, "cannot size the trace buffer: %s", strerror(errno));
         kvm_tracer_close();
         return -1;
     }
     for (size_t i = 0; i < NEVENTS; i++)
-        if (write_file(trace_events[i], "1", true) < 0) {
+        if (fs_write_file(trace_events[i], "1", true) < 0) {
             snprintf(why, whylen, "cannot enable %s: %s", trace_events[i], strerror(errno));
             kvm_tracer_close();
             return -1;
@@ -118,13 +118,13 @@ int kvm_tracer_open(char *why, size_t whylen)
 
 void kvm_tracer_clear(void)
 {
-    (void)write_file(INSTANCE "/trace", "", true);
+    (void)fs_write_file(INSTANCE "/trace", "", true);
 }
 
 void kvm_tracer_close(void)
 {
     for (size_t i = 0; tracer.made && i < NEVENTS; i++)
-        (void)write_file(trace_events[i], "0", true);
+        (void)fs_write_file(trace_events[i], "0", true);
     if (tracer.made)
         (void)rmdir(INSTANCE);
     if (tracer.mounted)

@@ -52,14 +52,7 @@ static int write_text(const char *dir, const char *file, const char *text)
 {
     char path[1200];
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return n == (ssize_t)strlen(text) ? 0 : -1;
+    return fs_write_file(path, text, false);
 }
 
 static int cgroup_open(char *why, size_t whylen)
