@@ -128,12 +128,22 @@ check_runs pagevisor "$pv" 0 "$PV_RUNS" 1
 check_runs "$QEMU" "$qemu" 1 "$QEMU_RUNS" 0   # isa-debug-exit: status 1 when the kernel finished
 [[ $bad -eq 0 ]] || die "some runs failed (all runs: $PV_RUNS, $QEMU_RUNS)"
 
-# min, median and max of column COL of the parsed lines
+# min, median and max of column COL of the parsed lines, rounded as every benchmark rounds
+# (bench_fmt_range in bench/util.c): at most 3 significant digits and 2 decimals, nothing finer
+# than a tenth of the spread's leading digit.
 summary() { # COL PARSED
     awk -v c="$1" '{ print $c }' <<<"$2" | sort -g | awk '
+        function lg(x) { return log(x) / log(10) }
+        function fl(x) { return x == int(x) || x > 0 ? int(x) : int(x) - 1 }
         { v[NR] = $1 }
         END { med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-              printf "%10.2f %10.2f %10.2f", v[1], med, v[NR] }'
+              mag = med > 0 ? fl(lg(med)) : 0
+              u = 10 ^ (mag - 2); if (u < 0.01) u = 0.01
+              if (v[NR] > v[1]) { s = 10 ^ (fl(lg(v[NR] - v[1])) - 1); if (s > u) u = s }
+              if (med > 0 && u > 10 ^ mag) u = 10 ^ mag
+              d = u < 0.999 ? int(-lg(u) + 0.5) : 0
+              printf "%10.*f %10.*f %10.*f", d, int(v[1] / u + 0.5) * u, d,
+                     int(med / u + 0.5) * u, d, int(v[NR] / u + 0.5) * u }'
 }
 median() { summary "$1" "$2" | awk '{ print $2 }'; }
 # pagevisor's process outside its phases: the whole run less the five (exec, exit, the wait).
