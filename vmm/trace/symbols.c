@@ -64,17 +64,23 @@ static int parse(struct symbol_file *f, const uint8_t *img, size_t len, const ch
         size_t count = sh.sh_size / sizeof(Elf32_Sym);
         f->strtab = malloc(st.sh_size + 1);
         f->syms = calloc(count ? count : 1, sizeof(*f->syms));
-        if (!f->strtab || !f->syms)
+        f->objs = calloc(count ? count : 1, sizeof(*f->objs));
+        if (!f->strtab || !f->syms || !f->objs)
             return fail(why, whylen, path, "out of memory for its symbols");
         memcpy(f->strtab, img + st.sh_offset, st.sh_size);
         f->strtab[st.sh_size] = '\0';
         for (size_t k = 0; k < count; k++) {
             Elf32_Sym s;
             memcpy(&s, img + sh.sh_offset + k * sizeof(s), sizeof(s));
-            if (ELF32_ST_TYPE(s.st_info) != STT_FUNC || s.st_shndx == SHN_UNDEF ||
+            unsigned type = ELF32_ST_TYPE(s.st_info);
+            if ((type != STT_FUNC && type != STT_OBJECT) || s.st_shndx == SHN_UNDEF ||
                 s.st_name == 0 || s.st_name >= st.sh_size || f->strtab[s.st_name] == '\0')
                 continue;
-            f->syms[f->n++] = (struct symbol){ s.st_value, s.st_size, f->strtab + s.st_name };
+            struct symbol sym = { s.st_value, s.st_size, f->strtab + s.st_name };
+            if (type == STT_FUNC)
+                f->syms[f->n++] = sym;
+            else
+                f->objs[f->nobjs++] = sym;
         }
         qsort(f->syms, f->n, sizeof(*f->syms), by_addr);
         return 0;
@@ -159,10 +165,23 @@ int symbol_file_load_embedded(struct symbol_file *f, const char *path, const cha
 void symbol_file_free(struct symbol_file *f)
 {
     free(f->syms);
+    free(f->objs);
     free(f->strtab);
-    f->syms = NULL;
+    f->syms = f->objs = NULL;
     f->strtab = NULL;
-    f->n = 0;
+    f->n = f->nobjs = 0;
+}
+
+bool symbol_file_object(const struct symbol_file *f, const char *name, uint32_t *addr,
+                        uint32_t *size)
+{
+    for (size_t i = 0; f && i < f->nobjs; i++)
+        if (strcmp(f->objs[i].name, name) == 0) {
+            *addr = f->objs[i].addr;
+            *size = f->objs[i].size;
+            return true;
+        }
+    return false;
 }
 
 /* The function that covers addr, or NULL. */

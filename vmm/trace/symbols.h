@@ -27,6 +27,8 @@ struct symbol_file {
     char name[32];          /* the process name of an image ("" for the kernel) */
     struct symbol *syms;    /* FUNC symbols, sorted by address */
     size_t n;
+    struct symbol *objs;    /* OBJECT symbols (data), in file order */
+    size_t nobjs;
     char *strtab;
 };
 
@@ -46,6 +48,10 @@ int symbol_file_load(struct symbol_file *f, const char *path, char *why, size_t 
 int symbol_file_load_embedded(struct symbol_file *f, const char *path, const char *begin,
                               const char *end, char *why, size_t whylen);
 void symbol_file_free(struct symbol_file *f);
+
+/* The address and size of the data object called name; false when the file has none. */
+bool symbol_file_object(const struct symbol_file *f, const char *name, uint32_t *addr,
+                        uint32_t *size);
 
 /* "name+0xoff" (or "name" at offset 0) for addr; false when no function covers it. */
 bool symbol_file_lookup(const struct symbol_file *f, uint32_t addr, char *out, size_t len);
