@@ -36,6 +36,18 @@
 #include "ps.h"
 #include "intrin.h"
 #include "rtl.h"
+#include "vad.h"
+#include "pv_layout.h"
+
+/* What the host reads of this kernel's state, from outside (shared/pv_layout.h). */
+_Static_assert(__builtin_offsetof(MMPFNLIST, Total) == PV_LAYOUT_MMPFNLIST_TOTAL, "MMPFNLIST");
+_Static_assert(__builtin_offsetof(MMPAGING_FILE, Size) == PV_LAYOUT_PAGING_FILE_SIZE &&
+               __builtin_offsetof(MMPAGING_FILE, FreeSpace) == PV_LAYOUT_PAGING_FILE_FREE_SPACE &&
+               __builtin_offsetof(MMPAGING_FILE, InUse) == PV_LAYOUT_PAGING_FILE_IN_USE,
+               "MMPAGING_FILE");
+_Static_assert(sizeof(MmHighestPhysicalPage) == 4 && sizeof(MmAvailablePages) == 4 &&
+               sizeof(MmTotalCommittedPages) == 4 && sizeof(MmTotalCommitLimit) == 4,
+               "the ULONG globals the host reads");
 
 const MMPTE ValidKernelPte = { { MM_VALID_KERNEL_PTE | PTE_GLOBAL } };
 const MMPTE ValidKernelPteLocal = { { MM_VALID_KERNEL_PTE } };

@@ -1,0 +1,33 @@
+/*
+ * pv_layout.h - where the host finds the guest kernel's memory-manager state without the
+ * guest's help (`run --inspect-on-exit`, vmm/inspect/): the kernel data symbols it reads, by
+ * name from the kernel ELF, and the offsets of the fields it reads in them. The guest checks
+ * every offset at compile time (guest/mm/mminit.c) and tests/unit/test_mm_inspect.c checks the
+ * symbols are in the built kernel, so the two sides cannot drift apart unnoticed.
+ */
+#ifndef PV_LAYOUT_H
+#define PV_LAYOUT_H
+
+/* ULONG globals (pages, or a count). */
+#define PV_SYM_HIGHEST_PAGE     "MmHighestPhysicalPage"
+#define PV_SYM_AVAILABLE_PAGES  "MmAvailablePages"
+#define PV_SYM_COMMITTED_PAGES  "MmTotalCommittedPages"
+#define PV_SYM_COMMIT_LIMIT     "MmTotalCommitLimit"
+
+/* The page lists (MMPFNLIST each), in the order of NT's MMLISTS (ZeroedPageList = 0). */
+#define PV_SYM_PAGE_LISTS(X)                                   \
+    X("MmZeroedPageListHead", "Zeroed")                         \
+    X("MmFreePageListHead", "Free")                             \
+    X("MmStandbyPageListHead", "Standby")                       \
+    X("MmModifiedPageListHead", "Modified")                     \
+    X("MmModifiedNoWritePageListHead", "ModifiedNoWrite")       \
+    X("MmBadPageListHead", "Bad")
+#define PV_LAYOUT_MMPFNLIST_TOTAL 0   /* PFN_NUMBER Total: pages on the list */
+
+/* The pagefile (MMPAGING_FILE): slots, slot 0 included; free; holding a page. */
+#define PV_SYM_PAGING_FILE               "MmPagingFile"
+#define PV_LAYOUT_PAGING_FILE_SIZE       0
+#define PV_LAYOUT_PAGING_FILE_FREE_SPACE 4
+#define PV_LAYOUT_PAGING_FILE_IN_USE     8
+
+#endif /* PV_LAYOUT_H */
