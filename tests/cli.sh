@@ -388,6 +388,29 @@ huge=$(sed -n 's/^pagevisor: host memory: \([0-9]*\) KiB of the guest.s.*/\1/p' 
 check thp-always 0 $status "$out" '^\(hello\) '
 [[ -n $huge && -n $small && $huge -ge $small ]] ||
     extra_failure thp-always-backed "backed ${huge:-?} KiB with huge pages, ${small:-?} KiB without"
+# --inspect-on-exit: the memory manager's state read by the host when the guest stops, in
+# WinDbg's !vm and !memusage layout, and consistent: the frames of the lists and the rest add
+# up to --mem, and Available is Zeroed + Free + Standby.
+run "$PV" run --inspect-on-exit build/images/hello.elf
+check inspect-on-exit 0 $status "$out" '^      Physical Memory: +4096   \(   16384 Kb\)$'
+list() { sed -n "s/^ *$1: *\([0-9]*\) (.*/\1/p" <<<"$out" | tail -1; }
+avail=$(sed -n 's/^ *Available Pages: *\([0-9]*\) .*/\1/p' <<<"$out")
+[[ -n $avail && $avail -eq $(( $(list Zeroed) + $(list Free) + $(list Standby) )) &&
+   $(list TOTAL) -eq 4096 && $(grep -c '^\*\*\* Virtual Memory Usage \*\*\*$' <<<"$out") -eq 1 ]] ||
+    extra_failure inspect-on-exit-adds-up "Available ${avail:-?}, lists $(list Zeroed)/$(list Free)/$(list Standby), TOTAL $(list TOTAL)"
+# ... and on SIGUSR1 while the guest runs (spin loops until --timeout ends it): the process's
+# commit is still charged then. Through the runner the signal is sent inside the VM.
+spin_cmd='pagevisor run --runner never --timeout 8 --kernel KERNEL --inspect-on-exit SPIN & p=$!; sleep 4; kill -USR1 $p; wait $p'
+if "$PV" probe >/dev/null 2>&1; then
+    run bash -c "$(sed "s|^pagevisor|$PV|; s|KERNEL|build/guest/kernel.elf|; s|SPIN|build/images/spin.elf|" <<<"$spin_cmd")"
+else
+    run "$PV" runner --timeout 120 --put build/guest/kernel.elf --put build/images/spin.elf -- \
+        sh -c "$(sed 's|KERNEL|/pv/build/guest/kernel.elf|; s|SPIN|/pv/build/images/spin.elf|' <<<"$spin_cmd")"
+fi
+committed=$(sed -n '/on SIGUSR1/,/TOTAL/s/^ *Committed pages: *\([0-9]*\) .*/\1/p' <<<"$out")
+check inspect-on-sigusr1 115 $status "$out" 'the guest.s memory manager on SIGUSR1 \(!vm 1, !memusage\):'
+[[ -n $committed && $committed -gt 0 ]] ||
+    extra_failure inspect-on-sigusr1-commit "Committed pages while spin ran: ${committed:-none}"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

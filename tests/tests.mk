@@ -25,6 +25,8 @@ $(BUILD)/tests/unit/test_exception: guest/ke/context.c guest/include/ntexcept.h 
 $(BUILD)/tests/unit/test_bench_fmt: UNIT_CFLAGS += -Ibench
 $(BUILD)/tests/unit/test_bench_fmt: VMM_LIBS += -lm
 $(BUILD)/tests/unit/test_bench_fmt: bench/util.c bench/bench.h
+# The host reads the memory manager's variables out of the built kernel.
+$(BUILD)/tests/unit/test_mm_inspect: $(GUEST_KERNEL)
 # The symbolizer finds the system DLL inside both kernels.
 $(BUILD)/tests/unit/test_symbols: $(GUEST_KERNEL) $(GUEST_KERNEL_3GB) $(GUEST_NTDLL)
 

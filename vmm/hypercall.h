@@ -20,6 +20,10 @@
 /* What a run has learned from the guest's calls. */
 struct hc_state {
     struct guest_mem *mem;
+    /* Called between two KVM_RUNs after a SIGUSR1 (run --inspect-on-exit also takes one
+     * then); NULL: SIGUSR1 is left as it was. */
+    void (*snapshot)(void *ctx);
+    void *snapshot_ctx;
     int stdout_fd;            /* process output goes here */
     int log_fd;               /* kernel log goes here, -1 to drop it (no --verbose) */
     bool verbose;

@@ -45,6 +45,8 @@ void vcpu_set_entry(struct vm *vm, uint32_t eip, uint32_t eax, uint32_t ebx);
 /* The guest's time stamp counter and its rate (kHz; 0 when KVM cannot say), to turn the TSC
  * values in fault records into times. */
 uint64_t vcpu_read_tsc(struct vm *vm);
+/* CR0, CR3 and CR4 as the vCPU has them now; false (and zeroes) when KVM will not say. */
+bool vcpu_read_cr(struct vm *vm, uint32_t *cr0, uint32_t *cr3, uint32_t *cr4);
 uint32_t vcpu_tsc_khz(struct vm *vm);
 
 #endif /* PV_KVM_H */

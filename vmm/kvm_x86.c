@@ -191,3 +191,15 @@ uint32_t vcpu_tsc_khz(struct vm *vm)
     int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
     return khz > 0 ? (uint32_t)khz : 0;
 }
+
+bool vcpu_read_cr(struct vm *vm, uint32_t *cr0, uint32_t *cr3, uint32_t *cr4)
+{
+    struct kvm_sregs sregs;
+    *cr0 = *cr3 = *cr4 = 0;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return false;
+    *cr0 = (uint32_t)sregs.cr0;
+    *cr3 = (uint32_t)sregs.cr3;
+    *cr4 = (uint32_t)sregs.cr4;
+    return true;
+}

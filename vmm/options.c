@@ -41,6 +41,8 @@ const char run_usage[] =
     "                      names cannot leave it); what the guest writes stays there\n"
     "  --thp MODE          back guest RAM with the host's huge pages: system (default: as\n"
     "                      /sys/kernel/mm/transparent_hugepage says), always, never\n"
+    "  --inspect-on-exit   when the guest stops, print its memory manager's state as WinDbg's\n"
+    "                      !vm and !memusage would, read from guest RAM by the host\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n"
     "Before anything boots, the kernel and every image must be a static i386 ELF executable,\n"
     "the --trace and --pagefile paths writable and --volume a directory you can read and\n"
@@ -113,6 +115,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "child", required_argument, 0, 'C' },
         { "volume", required_argument, 0, 'V' },
         { "thp", required_argument, 0, 'H' },
+        { "inspect-on-exit", no_argument, 0, 'X' },
         { "help", no_argument, 0, 'h' },
         /* Internal: --name WHAT=PATH, WHAT one of kernel, trace, pagefile, imageN (N counting
          * from 0 in the order of o->images): what messages call that file. The KVM runner
@@ -193,6 +196,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             break;
         }
         case 'p': o->parallel = true; break;
+        case 'X': o->inspect_on_exit = true; break;
         case 'H':
             if (strcmp(optarg, "system") == 0) o->thp = VM_THP_SYSTEM;
             else if (strcmp(optarg, "always") == 0) o->thp = VM_THP_ALWAYS;

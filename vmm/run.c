@@ -15,6 +15,7 @@
 #include "fault_trace.h"
 #include "hypercall.h"
 #include "image_store.h"
+#include "mm_inspect.h"
 #include "kvm.h"
 #include "kvm_probe.h"
 #include "multiboot.h"
@@ -205,6 +206,35 @@ static int session_open(struct session *s, const struct run_options *o)
     return 0;
 }
 
+/* --inspect-on-exit: the memory manager's state as the guest left it, read by the host; and
+ * on SIGUSR1 while it runs. */
+static void inspect_now(struct session *s, const char *when)
+{
+    uint32_t cr0, cr3, cr4;
+    struct mm_state st;
+    char why[256];
+    if (!vcpu_read_cr(&s->vm, &cr0, &cr3, &cr4)) {
+        fprintf(stderr, "pagevisor: --inspect-on-exit: KVM_GET_SREGS failed\n");
+        return;
+    }
+    struct mm_inspect_src src = { .mem = &s->vm.mem, .paging = (cr0 >> 31) & 1,
+                                  .pse = (cr4 >> 4) & 1, .cr3 = cr3,
+                                  .kernel = &s->syms.kernel };
+    if (mm_inspect_read(&src, &st, why, sizeof(why)) != 0) {
+        fprintf(stderr, "pagevisor: --inspect-on-exit: %s\n", why);
+        return;
+    }
+    fprintf(stderr, "pagevisor: the guest's memory manager %s (!vm 1, !memusage):\n", when);
+    mm_inspect_print_vm(stderr, &st);
+    fputc('\n', stderr);
+    mm_inspect_print_memusage(stderr, &st);
+}
+
+static void inspect_on_signal(void *ctx)
+{
+    inspect_now(ctx, "on SIGUSR1");
+}
+
 static int run_direct(const struct run_options *o)
 {
     struct session s;
@@ -214,11 +244,17 @@ static int run_direct(const struct run_options *o)
         return status;
     }
     struct vcpu_stats st;
+    if (o->inspect_on_exit) {
+        s.hc.snapshot = inspect_on_signal;
+        s.hc.snapshot_ctx = &s;
+    }
     status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
     struct run_times times = { .start = process_start, .first_run = st.first_run_time,
                                .first_image = s.hc.first_start_time,
                                .last_image = s.hc.last_exit_time,
                                .guest_exit = monotonic_seconds() };
+    if (o->inspect_on_exit)
+        inspect_now(&s, "when it stopped");
     struct run_stats rs;
     run_stats_collect(&rs, &s.hc, &st);
     run_times_add(&rs, &times);

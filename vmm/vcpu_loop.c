@@ -17,6 +17,16 @@
 static volatile sig_atomic_t timed_out;
 static struct kvm_run *volatile running;
 
+static volatile sig_atomic_t snapshot_wanted;
+
+static void on_snapshot_signal(int sig)
+{
+    (void)sig;
+    snapshot_wanted = 1;
+    if (running)
+        running->immediate_exit = 1;
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -217,8 +227,19 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;
+    if (hc->snapshot) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_snapshot_signal;   /* no SA_RESTART: KVM_RUN returns EINTR */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+    }
     st->first_run_time = monotonic_seconds();
     while (status < 0) {
+        if (snapshot_wanted && hc->snapshot) {
+            snapshot_wanted = 0;
+            hc->snapshot(hc->snapshot_ctx);
+        }
         pit_deliver(&pit);
         int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         vm->run->immediate_exit = 0;

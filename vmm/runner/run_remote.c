@@ -193,6 +193,8 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
                       o->trace_format == TRACE_CHROME ? "chrome" : "text", NULL);
     if (rc == 0 && o->parallel)
         rc = push(b, "--parallel");
+    if (rc == 0 && o->inspect_on_exit)
+        rc = push(b, "--inspect-on-exit");
     if (rc == 0 && o->thp != VM_THP_SYSTEM)
         rc = push_all(b, "--thp", o->thp == VM_THP_ALWAYS ? "always" : "never", NULL);
     if (rc == 0 && o->volume_path) {

@@ -1,0 +1,157 @@
+/*
+ * test_mm_inspect.c - !vm and !memusage read from outside the guest (vmm/inspect/mm_inspect.c):
+ * on a guest memory laid out here, every number comes from the variable the kernel symbol
+ * names, at the offset shared/pv_layout.h gives, and prints in WinDbg's layout; a symbol the
+ * kernel lacks or an address that is not mapped is said, not guessed; and the built kernel
+ * has every symbol the host reads, large enough (the guest checks the offsets when it builds).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_inspect.h"
+#include "pv_layout.h"
+#include "unit.h"
+
+#define RAM (64u << 10)
+
+static uint8_t ram[RAM];
+static struct guest_mem mem = { ram, RAM };
+
+/* A kernel whose variables sit at physical addresses (paging off), 0x40 apart. */
+static struct symbol objs[] = {
+    { 0x1000, 4, PV_SYM_HIGHEST_PAGE },    { 0x1040, 4, PV_SYM_AVAILABLE_PAGES },
+    { 0x1080, 4, PV_SYM_COMMITTED_PAGES }, { 0x10C0, 4, PV_SYM_COMMIT_LIMIT },
+    { 0x1100, 16, "MmZeroedPageListHead" }, { 0x1140, 16, "MmFreePageListHead" },
+    { 0x1180, 16, "MmStandbyPageListHead" }, { 0x11C0, 16, "MmModifiedPageListHead" },
+    { 0x1200, 16, "MmModifiedNoWritePageListHead" }, { 0x1240, 16, "MmBadPageListHead" },
+    { 0x1280, 40, PV_SYM_PAGING_FILE },
+};
+static struct symbol_file kernel = { .objs = objs, .nobjs = sizeof(objs) / sizeof(objs[0]) };
+
+static void put(uint32_t gpa, uint32_t v)
+{
+    memcpy(ram + gpa, &v, 4);
+}
+
+static void layout(void)
+{
+    memset(ram, 0xEE, sizeof(ram));
+    put(0x1000, 4095);            /* 16 MiB */
+    put(0x1040, 3640);
+    put(0x1080, 8);
+    put(0x10C0, 19809);
+    static const uint32_t totals[6] = { 3600, 37, 3, 12, 1, 0 };
+    for (unsigned l = 0; l < 6; l++)
+        put(0x1100 + l * 0x40 + PV_LAYOUT_MMPFNLIST_TOTAL, totals[l]);
+    put(0x1280 + PV_LAYOUT_PAGING_FILE_SIZE, 16384);
+    put(0x1280 + PV_LAYOUT_PAGING_FILE_FREE_SPACE, 16000);
+    put(0x1280 + PV_LAYOUT_PAGING_FILE_IN_USE, 383);
+}
+
+static const struct mm_inspect_src src = { .mem = &mem, .paging = false, .kernel = &kernel };
+
+static void every_number_from_its_variable(void)
+{
+    struct mm_state st;
+    char why[256];
+    layout();
+    CU_ASSERT_EQUAL_FATAL(mm_inspect_read(&src, &st, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(st.highest_page, 4095);
+    CU_ASSERT_EQUAL(st.available, 3640);
+    CU_ASSERT_EQUAL(st.committed, 8);
+    CU_ASSERT_EQUAL(st.commit_limit, 19809);
+    CU_ASSERT_EQUAL(st.list_total[0], 3600);
+    CU_ASSERT_EQUAL(st.list_total[3], 12);
+    CU_ASSERT_EQUAL(st.list_total[4], 1);
+    CU_ASSERT_EQUAL(st.pagefile_slots, 16384);
+    CU_ASSERT_EQUAL(st.pagefile_free, 16000);
+    CU_ASSERT_EQUAL(st.pagefile_in_use, 383);
+}
+
+static void printed_as_windbg_prints_it(void)
+{
+    struct mm_state st;
+    char why[256], text[2048];
+    layout();
+    CU_ASSERT_EQUAL_FATAL(mm_inspect_read(&src, &st, why, sizeof(why)), 0);
+    FILE *f = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    mm_inspect_print_vm(f, &st);
+    mm_inspect_print_memusage(f, &st);
+    fclose(f);
+    static const char *const lines[] = {
+        "\n*** Virtual Memory Usage ***\n",
+        "\n      Physical Memory:      4096   (   16384 Kb)\n",
+        "\n         Current:     65532Kb Free Space:     64000Kb\n",
+        "\n      Available Pages:      3640   (   14560 Kb)\n",
+        "\n       Modified Pages:        12   (      48 Kb)\n",
+        "\n      Committed pages:         8   (      32 Kb)\n",
+        "\n         Commit limit:     19809   (   79236 Kb)\n",
+        "\n             Zeroed:     3600 (   14400 kb)\n",
+        "\n    ModifiedNoWrite:        1 (       4 kb)\n",
+        "\n       Active/Valid:      443 (    1772 kb)\n",   /* 4096 less the 3653 on lists */
+        "\n              TOTAL:     4096 (   16384 kb)\n",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        if (!strstr(text, lines[i])) {
+            fprintf(stderr, "missing line %s in:\n%s\n", lines[i], text);
+            CU_FAIL("a line of !vm or !memusage is not as WinDbg prints it");
+        }
+}
+
+static void what_cannot_be_read_is_said(void)
+{
+    struct mm_state st;
+    char why[256];
+    layout();
+    struct symbol few[] = { { 0x1000, 4, PV_SYM_HIGHEST_PAGE } };
+    struct symbol_file bare = { .objs = few, .nobjs = 1 };
+    struct mm_inspect_src s = src;
+    s.kernel = &bare;
+    CU_ASSERT_EQUAL(mm_inspect_read(&s, &st, why, sizeof(why)), -1);
+    CU_ASSERT_STRING_EQUAL(why, "the kernel has no symbol " PV_SYM_AVAILABLE_PAGES);
+
+    struct symbol outside[sizeof(objs) / sizeof(objs[0])];
+    memcpy(outside, objs, sizeof(objs));
+    outside[1].addr = RAM + 0x1000;   /* beyond guest RAM */
+    struct symbol_file far = { .objs = outside, .nobjs = sizeof(objs) / sizeof(objs[0]) };
+    s.kernel = &far;
+    CU_ASSERT_EQUAL(mm_inspect_read(&s, &st, why, sizeof(why)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "is not mapped"));
+
+    outside[1].addr = 0x1040;
+    outside[1].size = 2;              /* too small for a ULONG */
+    CU_ASSERT_EQUAL(mm_inspect_read(&s, &st, why, sizeof(why)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "too small"));
+}
+
+/* The built kernel has every variable the host reads, each large enough for what is read. */
+static void the_kernel_has_what_the_host_reads(void)
+{
+    struct symbol_file k;
+    char why[256];
+    uint32_t addr, size;
+    CU_ASSERT_EQUAL_FATAL(symbol_file_load(&k, "build/guest/kernel.elf", why, sizeof(why)), 0);
+    static const char *const ulongs[] = { PV_SYM_HIGHEST_PAGE, PV_SYM_AVAILABLE_PAGES,
+                                          PV_SYM_COMMITTED_PAGES, PV_SYM_COMMIT_LIMIT };
+    for (size_t i = 0; i < 4; i++) {
+        CU_ASSERT_TRUE(symbol_file_object(&k, ulongs[i], &addr, &size) && size == 4);
+        CU_ASSERT_TRUE(addr >= 0x80000000u);
+    }
+#define LIST(sym, label) \
+    CU_ASSERT_TRUE(symbol_file_object(&k, sym, &addr, &size) && size >= 16);
+    PV_SYM_PAGE_LISTS(LIST)
+#undef LIST
+    CU_ASSERT_TRUE(symbol_file_object(&k, PV_SYM_PAGING_FILE, &addr, &size) &&
+                   size >= PV_LAYOUT_PAGING_FILE_IN_USE + 4);
+    CU_ASSERT_FALSE(symbol_file_object(&k, "NoSuchVariable", &addr, &size));
+    symbol_file_free(&k);
+}
+
+static const struct unit_test tests[] = {
+    UNIT_TEST(every_number_from_its_variable),
+    UNIT_TEST(printed_as_windbg_prints_it),
+    UNIT_TEST(what_cannot_be_read_is_said),
+    UNIT_TEST(the_kernel_has_what_the_host_reads),
+};
+UNIT_MAIN("mm_inspect", tests)

@@ -1,0 +1,40 @@
+/*
+ * mm_inspect.h - the guest memory manager's state as WinDbg's !vm and !memusage show it,
+ * computed on the host from guest RAM and the kernel's symbols: the guest does not help and is
+ * not changed by looking. Used by `run --inspect-on-exit`.
+ */
+#ifndef PV_MM_INSPECT_H
+#define PV_MM_INSPECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "guest_mem.h"
+#include "symbols.h"
+
+/* Where to look: guest RAM, the address space to read it through (CR3, CR4.PSE; paging off:
+ * cr3 ignored, addresses physical) and the kernel's symbols. */
+struct mm_inspect_src {
+    const struct guest_mem *mem;
+    bool paging, pse;
+    uint32_t cr3;
+    const struct symbol_file *kernel;
+};
+
+/* The numbers !vm and !memusage print, read from the guest. */
+struct mm_state {
+    uint32_t highest_page, available, committed, commit_limit;
+    uint32_t list_total[6];          /* Zeroed, Free, Standby, Modified, ModifiedNoWrite, Bad */
+    uint32_t pagefile_slots, pagefile_free, pagefile_in_use;
+};
+
+/* Reads the state: 0, or -1 with why (a symbol missing from the kernel, memory unreadable). */
+int mm_inspect_read(const struct mm_inspect_src *src, struct mm_state *st, char *why,
+                    size_t whylen);
+
+/* !vm 1 (the lines this kernel has) and !memusage's summary, in WinDbg's layout. */
+void mm_inspect_print_vm(FILE *out, const struct mm_state *st);
+void mm_inspect_print_memusage(FILE *out, const struct mm_state *st);
+
+#endif /* PV_MM_INSPECT_H */
