@@ -30,4 +30,15 @@
 #define PV_LAYOUT_PAGING_FILE_FREE_SPACE 4
 #define PV_LAYOUT_PAGING_FILE_IN_USE     8
 
+/* The processes: PsActiveProcessHead (a LIST_ENTRY, Flink first) through each EPROCESS's
+ * ActiveProcessLinks; the fields !process 0 0 prints. */
+#define PV_SYM_ACTIVE_PROCESS_HEAD          "PsActiveProcessHead"
+#define PV_LAYOUT_EPROCESS_DIRBASE          168   /* Pcb.DirectoryTableBase[0] */
+#define PV_LAYOUT_EPROCESS_ACTIVE_LINKS     800
+#define PV_LAYOUT_EPROCESS_PID              808   /* UniqueProcessId */
+#define PV_LAYOUT_EPROCESS_PARENT_PID       812   /* InheritedFromUniqueProcessId */
+#define PV_LAYOUT_EPROCESS_IMAGE_NAME       816   /* ImageFileName[PV_NAME_MAX] */
+#define PV_LAYOUT_EPROCESS_HANDLE_TABLE     1556  /* HandleTable[PV_LAYOUT_EPROCESS_HANDLES] */
+#define PV_LAYOUT_EPROCESS_HANDLES          32
+
 #endif /* PV_LAYOUT_H */

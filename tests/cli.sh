@@ -408,9 +408,14 @@ else
         sh -c "$(sed 's|KERNEL|/pv/build/guest/kernel.elf|; s|SPIN|/pv/build/images/spin.elf|' <<<"$spin_cmd")"
 fi
 committed=$(sed -n '/on SIGUSR1/,/TOTAL/s/^ *Committed pages: *\([0-9]*\) .*/\1/p' <<<"$out")
-check inspect-on-sigusr1 115 $status "$out" 'the guest.s memory manager on SIGUSR1 \(!vm 1, !memusage\):'
+check inspect-on-sigusr1 115 $status "$out" 'the guest.s memory manager on SIGUSR1 \(!vm 1, !memusage, !process 0 0\):'
 [[ -n $committed && $committed -gt 0 ]] ||
     extra_failure inspect-on-sigusr1-commit "Committed pages while spin ran: ${committed:-none}"
+# !process 0 0 names spin, with the page directory the vCPU had when --timeout stopped it.
+dirbase=$(sed -n '/on SIGUSR1/,/Image: spin/s/^    DirBase: \([0-9A-F]*\) .*/\1/p' <<<"$out" | tail -1)
+cr3=$(sed -n 's/.* cr3=\([0-9a-f]*\) .*/\1/p' <<<"$out" | head -1)
+[[ -n $dirbase && ${dirbase,,} == "$cr3" ]] && grep -q '^    Image: spin$' <<<"$out" ||
+    extra_failure inspect-process-spin "!process: DirBase ${dirbase:-none}, the vCPU's cr3 ${cr3:-none}"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

@@ -224,10 +224,14 @@ static void inspect_now(struct session *s, const char *when)
         fprintf(stderr, "pagevisor: --inspect-on-exit: %s\n", why);
         return;
     }
-    fprintf(stderr, "pagevisor: the guest's memory manager %s (!vm 1, !memusage):\n", when);
+    fprintf(stderr, "pagevisor: the guest's memory manager %s (!vm 1, !memusage, !process 0 0):\n",
+            when);
     mm_inspect_print_vm(stderr, &st);
     fputc('\n', stderr);
     mm_inspect_print_memusage(stderr, &st);
+    fputc('\n', stderr);
+    if (mm_inspect_print_processes(stderr, &src, why, sizeof(why)) != 0)
+        fprintf(stderr, "pagevisor: --inspect-on-exit: !process: %s\n", why);
 }
 
 static void inspect_on_signal(void *ctx)

@@ -45,6 +45,15 @@ _Static_assert(__builtin_offsetof(MMPAGING_FILE, Size) == PV_LAYOUT_PAGING_FILE_
                __builtin_offsetof(MMPAGING_FILE, FreeSpace) == PV_LAYOUT_PAGING_FILE_FREE_SPACE &&
                __builtin_offsetof(MMPAGING_FILE, InUse) == PV_LAYOUT_PAGING_FILE_IN_USE,
                "MMPAGING_FILE");
+_Static_assert(__builtin_offsetof(EPROCESS, Pcb.DirectoryTableBase) == PV_LAYOUT_EPROCESS_DIRBASE &&
+               __builtin_offsetof(EPROCESS, ActiveProcessLinks) == PV_LAYOUT_EPROCESS_ACTIVE_LINKS &&
+               __builtin_offsetof(EPROCESS, UniqueProcessId) == PV_LAYOUT_EPROCESS_PID &&
+               __builtin_offsetof(EPROCESS, InheritedFromUniqueProcessId) ==
+                   PV_LAYOUT_EPROCESS_PARENT_PID &&
+               __builtin_offsetof(EPROCESS, ImageFileName) == PV_LAYOUT_EPROCESS_IMAGE_NAME &&
+               __builtin_offsetof(EPROCESS, HandleTable) == PV_LAYOUT_EPROCESS_HANDLE_TABLE &&
+               PS_MAX_HANDLES == PV_LAYOUT_EPROCESS_HANDLES && sizeof(LIST_ENTRY) == 8,
+               "EPROCESS: shared/pv_layout.h must follow guest/include/ps.h");
 _Static_assert(sizeof(MmHighestPhysicalPage) == 4 && sizeof(MmAvailablePages) == 4 &&
                sizeof(MmTotalCommittedPages) == 4 && sizeof(MmTotalCommitLimit) == 4,
                "the ULONG globals the host reads");

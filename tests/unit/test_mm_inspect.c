@@ -2,7 +2,8 @@
  * test_mm_inspect.c - !vm and !memusage read from outside the guest (vmm/inspect/mm_inspect.c):
  * on a guest memory laid out here, every number comes from the variable the kernel symbol
  * names, at the offset shared/pv_layout.h gives, and prints in WinDbg's layout; a symbol the
- * kernel lacks or an address that is not mapped is said, not guessed; and the built kernel
+ * kernel lacks or an address that is not mapped is said, not guessed; the process list is
+ * followed link by link and a broken one ends the walk; and the built kernel
  * has every symbol the host reads, large enough (the guest checks the offsets when it builds).
  */
 #include <stdlib.h>
@@ -25,6 +26,7 @@ static struct symbol objs[] = {
     { 0x1180, 16, "MmStandbyPageListHead" }, { 0x11C0, 16, "MmModifiedPageListHead" },
     { 0x1200, 16, "MmModifiedNoWritePageListHead" }, { 0x1240, 16, "MmBadPageListHead" },
     { 0x1280, 40, PV_SYM_PAGING_FILE },
+    { 0x1300, 8, PV_SYM_ACTIVE_PROCESS_HEAD },
 };
 static struct symbol_file kernel = { .objs = objs, .nobjs = sizeof(objs) / sizeof(objs[0]) };
 
@@ -49,6 +51,54 @@ static void layout(void)
 }
 
 static const struct mm_inspect_src src = { .mem = &mem, .paging = false, .kernel = &kernel };
+
+/* An EPROCESS at ep: pid, parent, page directory, name, handles open; linked after prev. */
+static void process(uint32_t ep, uint32_t pid, uint32_t parent, uint32_t dirbase,
+                    const char *name, unsigned handles, uint32_t prev_link)
+{
+    put(ep + PV_LAYOUT_EPROCESS_PID, pid);
+    put(ep + PV_LAYOUT_EPROCESS_PARENT_PID, parent);
+    put(ep + PV_LAYOUT_EPROCESS_DIRBASE, dirbase);
+    memset(ram + ep + PV_LAYOUT_EPROCESS_IMAGE_NAME, 0, 32);
+    memcpy(ram + ep + PV_LAYOUT_EPROCESS_IMAGE_NAME, name, strlen(name));
+    for (unsigned h = 0; h < PV_LAYOUT_EPROCESS_HANDLES; h++)
+        put(ep + PV_LAYOUT_EPROCESS_HANDLE_TABLE + 4 * h, h < handles ? 0x80200000u + h : 0);
+    put(prev_link, ep + PV_LAYOUT_EPROCESS_ACTIVE_LINKS);     /* prev->Flink */
+    put(ep + PV_LAYOUT_EPROCESS_ACTIVE_LINKS, 0x1300);         /* back to the head */
+}
+
+static void processes_as_process_0_0_prints_them(void)
+{
+    char why[256], text[2048];
+    layout();
+    process(0x2000, 8, 4, 0x00FFF000, "spin", 0, 0x1300);
+    process(0x6000, 0x1a, 8, 0x00ABC000, "child\x01", 3, 0x2000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS);
+    FILE *f = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), 0);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(text,
+        "**** NT ACTIVE PROCESS DUMP ****\n"
+        "PROCESS 00002000  SessionId: none  Cid: 0008    Peb: 00000000  ParentCid: 0004\n"
+        "    DirBase: 00FFF000  ObjectTable: 00002614  HandleCount:   0.\n"
+        "    Image: spin\n\n"
+        "PROCESS 00006000  SessionId: none  Cid: 001a    Peb: 00000000  ParentCid: 0008\n"
+        "    DirBase: 00ABC000  ObjectTable: 00006614  HandleCount:   3.\n"
+        "    Image: child?\n\n");
+
+    /* A list that loops without coming back to the head ends with a message. */
+    put(0x6000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS, 0x2000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS);
+    f = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), -1);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "the list is broken"));
+    /* A link into nowhere: said, not followed. */
+    put(0x2000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS, 0x7FFFFF00);
+    f = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), -1);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "is not mapped"));
+}
 
 static void every_number_from_its_variable(void)
 {
@@ -144,6 +194,8 @@ static void the_kernel_has_what_the_host_reads(void)
 #undef LIST
     CU_ASSERT_TRUE(symbol_file_object(&k, PV_SYM_PAGING_FILE, &addr, &size) &&
                    size >= PV_LAYOUT_PAGING_FILE_IN_USE + 4);
+    CU_ASSERT_TRUE(symbol_file_object(&k, PV_SYM_ACTIVE_PROCESS_HEAD, &addr, &size) &&
+                   size == 8);
     CU_ASSERT_FALSE(symbol_file_object(&k, "NoSuchVariable", &addr, &size));
     symbol_file_free(&k);
 }
@@ -152,6 +204,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(every_number_from_its_variable),
     UNIT_TEST(printed_as_windbg_prints_it),
     UNIT_TEST(what_cannot_be_read_is_said),
+    UNIT_TEST(processes_as_process_0_0_prints_them),
     UNIT_TEST(the_kernel_has_what_the_host_reads),
 };
 UNIT_MAIN("mm_inspect", tests)

@@ -2,7 +2,8 @@
  * mm_inspect.c - !vm and !memusage computed on the host: each value is read from the guest
  * kernel's own variables (found by name in its ELF symbols, shared/pv_layout.h) through the
  * guest's page tables, and printed in WinDbg's layout so that material written for WinDbg reads
- * the same.
+ * the same. The process list is followed link by link, bounded, so a list the guest was
+ * changing (or a hostile one) ends the walk with a message, never a loop.
  */
 #include "mm_inspect.h"
 
@@ -103,4 +104,59 @@ void mm_inspect_print_memusage(FILE *out, const struct mm_state *st)
             (unsigned long long)active * 4);
     fprintf(out, "%19s: %8llu (%8llu kb)\n", "TOTAL", (unsigned long long)total,
             (unsigned long long)total * 4);
+}
+
+/* Bytes at a guest virtual address (no symbol). */
+static int read_at(const struct mm_inspect_src *src, uint32_t va, void *buf, size_t len,
+                   char *why, size_t whylen)
+{
+    if (pt_read_virt(src->mem, src->paging, src->cr3, src->pse, va, buf, len) == len)
+        return 0;
+    snprintf(why, whylen, "0x%08x is not mapped", va);
+    return -1;
+}
+
+#define MAX_PROCESSES 256   /* far more than the guest can have: a longer list is broken */
+
+int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char *why,
+                               size_t whylen)
+{
+    uint32_t head, size, link;
+    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
+        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
+        return -1;
+    }
+    fprintf(out, "**** NT ACTIVE PROCESS DUMP ****\n");
+    if (read_at(src, head, &link, 4, why, whylen))
+        return -1;
+    for (unsigned n = 0; link != head; n++) {
+        if (n == MAX_PROCESSES) {
+            snprintf(why, whylen, "more than %u processes on %s: the list is broken",
+                     MAX_PROCESSES, PV_SYM_ACTIVE_PROCESS_HEAD);
+            return -1;
+        }
+        uint32_t ep = link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS, pid, parent, dirbase;
+        uint32_t handles[PV_LAYOUT_EPROCESS_HANDLES];
+        char name[33] = { 0 };
+        if (read_at(src, ep + PV_LAYOUT_EPROCESS_PID, &pid, 4, why, whylen) ||
+            read_at(src, ep + PV_LAYOUT_EPROCESS_PARENT_PID, &parent, 4, why, whylen) ||
+            read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
+            read_at(src, ep + PV_LAYOUT_EPROCESS_IMAGE_NAME, name, 32, why, whylen) ||
+            read_at(src, ep + PV_LAYOUT_EPROCESS_HANDLE_TABLE, handles, sizeof(handles), why,
+                    whylen) ||
+            read_at(src, link, &link, 4, why, whylen))
+            return -1;
+        unsigned open = 0;
+        for (unsigned h = 0; h < PV_LAYOUT_EPROCESS_HANDLES; h++)
+            open += handles[h] != 0;
+        for (char *c = name; *c; c++)   /* the guest's bytes, printed as text */
+            if (*c < 0x20 || *c > 0x7E)
+                *c = '?';
+        fprintf(out, "PROCESS %08X  SessionId: none  Cid: %04x    Peb: 00000000  ParentCid: "
+                "%04x\n", ep, pid, parent);
+        fprintf(out, "    DirBase: %08X  ObjectTable: %08X  HandleCount: %3u.\n", dirbase,
+                ep + PV_LAYOUT_EPROCESS_HANDLE_TABLE, open);
+        fprintf(out, "    Image: %s\n\n", name);
+    }
+    return 0;
 }

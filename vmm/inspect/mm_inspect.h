@@ -37,4 +37,9 @@ int mm_inspect_read(const struct mm_inspect_src *src, struct mm_state *st, char 
 void mm_inspect_print_vm(FILE *out, const struct mm_state *st);
 void mm_inspect_print_memusage(FILE *out, const struct mm_state *st);
 
+/* !process 0 0: every process on PsActiveProcessHead, three lines each, as WinDbg prints
+ * them. 0, or -1 with why (the list could not be followed; what was printed stays). */
+int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char *why,
+                               size_t whylen);
+
 #endif /* PV_MM_INSPECT_H */
