@@ -30,6 +30,23 @@
 #define PV_LAYOUT_PAGING_FILE_FREE_SPACE 4
 #define PV_LAYOUT_PAGING_FILE_IN_USE     8
 
+/* The PFN database: MmPfnDatabase holds its address; MMPFN entries of 24 bytes. */
+#define PV_SYM_PFN_DATABASE          "MmPfnDatabase"
+#define PV_LAYOUT_MMPFN_SIZE         24
+#define PV_LAYOUT_MMPFN_U1           0    /* Flink (on a list) or WsIndex (active) */
+#define PV_LAYOUT_MMPFN_PTE_ADDRESS  4    /* bit 0: deleted */
+#define PV_LAYOUT_MMPFN_U2           8    /* Blink (on a list) or ShareCount (active) */
+#define PV_LAYOUT_MMPFN_REFCOUNT     12   /* USHORT */
+#define PV_LAYOUT_MMPFN_FLAGS        14   /* USHORT MMPFNENTRY, bits below */
+#define PV_LAYOUT_MMPFN_ORIGINAL_PTE 16
+#define PV_LAYOUT_MMPFN_U4           20   /* PteFrame: bits 0-24 */
+#define PV_MMPFN_MODIFIED            0x0001u
+#define PV_MMPFN_READ_IN_PROGRESS    0x0002u
+#define PV_MMPFN_WRITE_IN_PROGRESS   0x0004u
+#define PV_MMPFN_PROTOTYPE_PTE       0x0008u
+#define PV_MMPFN_COLOR(f)            (((f) >> 4) & 0xFu)
+#define PV_MMPFN_LOCATION(f)         (((f) >> 8) & 0x7u)   /* MMLISTS: 0 Zeroed ... 7 Transition */
+
 /* The processes: PsActiveProcessHead (a LIST_ENTRY, Flink first) through each EPROCESS's
  * ActiveProcessLinks; the fields !process 0 0 prints. */
 #define PV_SYM_ACTIVE_PROCESS_HEAD          "PsActiveProcessHead"

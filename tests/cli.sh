@@ -408,7 +408,7 @@ else
         sh -c "$(sed 's|KERNEL|/pv/build/guest/kernel.elf|; s|SPIN|/pv/build/images/spin.elf|' <<<"$spin_cmd")"
 fi
 committed=$(sed -n '/on SIGUSR1/,/TOTAL/s/^ *Committed pages: *\([0-9]*\) .*/\1/p' <<<"$out")
-check inspect-on-sigusr1 115 $status "$out" 'the guest.s memory manager on SIGUSR1 \(!vm 1, !memusage, !process 0 0\):'
+check inspect-on-sigusr1 115 $status "$out" '^pagevisor: the guest.s memory manager on SIGUSR1 \(cr3 [0-9A-F]{8}\):$'
 [[ -n $committed && $committed -gt 0 ]] ||
     extra_failure inspect-on-sigusr1-commit "Committed pages while spin ran: ${committed:-none}"
 # !process 0 0 names spin, with the page directory the vCPU had when --timeout stopped it.
@@ -416,6 +416,20 @@ dirbase=$(sed -n '/on SIGUSR1/,/Image: spin/s/^    DirBase: \([0-9A-F]*\) .*/\1/
 cr3=$(sed -n 's/.* cr3=\([0-9a-f]*\) .*/\1/p' <<<"$out" | head -1)
 [[ -n $dirbase && ${dirbase,,} == "$cr3" ]] && grep -q '^    Image: spin$' <<<"$out" ||
     extra_failure inspect-process-spin "!process: DirBase ${dirbase:-none}, the vCPU's cr3 ${cr3:-none}"
+# --inspect CMD: a command it does not know is refused before anything boots; !pte of the
+# self-map shows the page directory mapping itself, and !pfn of that frame (the same boot,
+# so the same frame) says so from the PFN database: active, its PTE at C0300C00 inside itself.
+run "$PV" run --inspect '!vad 1' build/images/hello.elf
+check inspect-unknown-command 118 $status "$out" "^pagevisor run: --inspect: unknown command '!vad 1'"
+run "$PV" run --inspect '!pte C0300000' build/images/hello.elf
+check inspect-pte-self-map 0 $status "$out" '^          contains ([0-9A-F]{8})      contains \1$'
+pd=$(sed -n 's/^        pfn \([0-9a-f]*\) .*/\1/p' <<<"$out" | head -1)
+run "$PV" run --inspect "!pfn ${pd:-0}" build/images/hello.elf
+check inspect-pfn-page-directory 0 $status "$out" \
+    "pteaddress C0300C00\$|^    restore pte [0-9A-F]{8}  containing page +0*${pd^^}  Active"
+grep -q 'pteaddress C0300C00$' <<<"$out" &&
+    grep -qE "^    restore pte [0-9A-F]{8}  containing page +0*${pd^^}  Active" <<<"$out" ||
+    extra_failure inspect-pfn-page-directory-both "pfn ${pd:-?}: not the page directory's entry"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

@@ -1,4 +1,5 @@
 /* options.c - parsing `pagevisor run` options and image lists. */
+#include "mm_inspect.h"
 #include "options.h"
 
 #include <getopt.h>
@@ -44,6 +45,8 @@ const char run_usage[] =
     "  --inspect-on-exit   when the guest stops (and on SIGUSR1), print its memory manager's\n"
     "                      state as WinDbg's !vm, !memusage and !process 0 0 would, read\n"
     "                      from guest RAM by the host\n"
+    "  --inspect CMD       run CMD there instead (repeatable): !vm, !memusage, !process 0 0,\n"
+    "                      !pte VA, !pfn N (numbers in hex)\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n"
     "Before anything boots, the kernel and every image must be a static i386 ELF executable,\n"
     "the --trace and --pagefile paths writable and --volume a directory you can read and\n"
@@ -117,6 +120,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "volume", required_argument, 0, 'V' },
         { "thp", required_argument, 0, 'H' },
         { "inspect-on-exit", no_argument, 0, 'X' },
+        { "inspect", required_argument, 0, 'x' },
         { "help", no_argument, 0, 'h' },
         /* Internal: --name WHAT=PATH, WHAT one of kernel, trace, pagefile, imageN (N counting
          * from 0 in the order of o->images): what messages call that file. The KVM runner
@@ -198,6 +202,18 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         }
         case 'p': o->parallel = true; break;
         case 'X': o->inspect_on_exit = true; break;
+        case 'x': {
+            char why[256];
+            if (!mm_inspect_command_valid(optarg, why, sizeof(why))) {
+                fprintf(stderr, "pagevisor run: --inspect: %s\n", why);
+                return -1;
+            }
+            if (o->ninspect == sizeof(o->inspect) / sizeof(o->inspect[0]))
+                return usage_error("%s", "too many --inspect commands");
+            o->inspect[o->ninspect++] = optarg;
+            o->inspect_on_exit = true;
+            break;
+        }
         case 'H':
             if (strcmp(optarg, "system") == 0) o->thp = VM_THP_SYSTEM;
             else if (strcmp(optarg, "always") == 0) o->thp = VM_THP_ALWAYS;

@@ -48,6 +48,8 @@ struct run_options {
     bool parallel;           /* --parallel: start the images at once */
     enum vm_thp thp;         /* --thp: how the host backs guest RAM */
     bool inspect_on_exit;    /* --inspect-on-exit: !vm and !memusage when the guest stops */
+    const char *inspect[16]; /* --inspect CMD, as given (repeatable; implies inspect_on_exit) */
+    size_t ninspect;
     const char *volume_path; /* --volume HOSTDIR: the guest's C:, NULL for none */
     const char *kernel_name;     /* what messages call these files: the user's paths (--name) */
     const char *trace_name;

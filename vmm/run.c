@@ -210,8 +210,11 @@ static int session_open(struct session *s, const struct run_options *o)
  * on SIGUSR1 while it runs. */
 static void inspect_now(struct session *s, const char *when)
 {
+    static const char *const defaults[] = { "!vm 1", "!memusage", "!process 0 0" };
+    const struct run_options *o = s->options;
+    const char *const *cmds = o->ninspect ? o->inspect : defaults;
+    size_t n = o->ninspect ? o->ninspect : sizeof(defaults) / sizeof(defaults[0]);
     uint32_t cr0, cr3, cr4;
-    struct mm_state st;
     char why[256];
     if (!vcpu_read_cr(&s->vm, &cr0, &cr3, &cr4)) {
         fprintf(stderr, "pagevisor: --inspect-on-exit: KVM_GET_SREGS failed\n");
@@ -220,18 +223,12 @@ static void inspect_now(struct session *s, const char *when)
     struct mm_inspect_src src = { .mem = &s->vm.mem, .paging = (cr0 >> 31) & 1,
                                   .pse = (cr4 >> 4) & 1, .cr3 = cr3,
                                   .kernel = &s->syms.kernel };
-    if (mm_inspect_read(&src, &st, why, sizeof(why)) != 0) {
-        fprintf(stderr, "pagevisor: --inspect-on-exit: %s\n", why);
-        return;
+    fprintf(stderr, "pagevisor: the guest's memory manager %s (cr3 %08X):\n", when, cr3);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(stderr, "kd> %s\n", cmds[i]);
+        if (mm_inspect_command(stderr, &src, cmds[i], why, sizeof(why)) != 0)
+            fprintf(stderr, "pagevisor: %s: %s\n", cmds[i], why);
     }
-    fprintf(stderr, "pagevisor: the guest's memory manager %s (!vm 1, !memusage, !process 0 0):\n",
-            when);
-    mm_inspect_print_vm(stderr, &st);
-    fputc('\n', stderr);
-    mm_inspect_print_memusage(stderr, &st);
-    fputc('\n', stderr);
-    if (mm_inspect_print_processes(stderr, &src, why, sizeof(why)) != 0)
-        fprintf(stderr, "pagevisor: --inspect-on-exit: !process: %s\n", why);
 }
 
 static void inspect_on_signal(void *ctx)

@@ -54,6 +54,17 @@ _Static_assert(__builtin_offsetof(EPROCESS, Pcb.DirectoryTableBase) == PV_LAYOUT
                __builtin_offsetof(EPROCESS, HandleTable) == PV_LAYOUT_EPROCESS_HANDLE_TABLE &&
                PS_MAX_HANDLES == PV_LAYOUT_EPROCESS_HANDLES && sizeof(LIST_ENTRY) == 8,
                "EPROCESS: shared/pv_layout.h must follow guest/include/ps.h");
+_Static_assert(sizeof(MMPFN) == PV_LAYOUT_MMPFN_SIZE &&
+               __builtin_offsetof(MMPFN, u1) == PV_LAYOUT_MMPFN_U1 &&
+               __builtin_offsetof(MMPFN, PteAddress) == PV_LAYOUT_MMPFN_PTE_ADDRESS &&
+               __builtin_offsetof(MMPFN, u2) == PV_LAYOUT_MMPFN_U2 &&
+               __builtin_offsetof(MMPFN, u3.ReferenceCount) == PV_LAYOUT_MMPFN_REFCOUNT &&
+               __builtin_offsetof(MMPFN, u3.e1) == PV_LAYOUT_MMPFN_FLAGS &&
+               __builtin_offsetof(MMPFN, OriginalPte) == PV_LAYOUT_MMPFN_ORIGINAL_PTE &&
+               __builtin_offsetof(MMPFN, u4) == PV_LAYOUT_MMPFN_U4 &&
+               sizeof(MmPfnDatabase) == 4, "MMPFN: shared/pv_layout.h must follow mm.h");
+/* MMPFNENTRY's bits go from bit 0 up in declaration order (the i386 ABI): PV_MMPFN_* follow. */
+_Static_assert(sizeof(MMPFNENTRY) == 2, "MMPFNENTRY");
 _Static_assert(sizeof(MmHighestPhysicalPage) == 4 && sizeof(MmAvailablePages) == 4 &&
                sizeof(MmTotalCommittedPages) == 4 && sizeof(MmTotalCommitLimit) == 4,
                "the ULONG globals the host reads");

@@ -27,6 +27,7 @@ static struct symbol objs[] = {
     { 0x1200, 16, "MmModifiedNoWritePageListHead" }, { 0x1240, 16, "MmBadPageListHead" },
     { 0x1280, 40, PV_SYM_PAGING_FILE },
     { 0x1300, 8, PV_SYM_ACTIVE_PROCESS_HEAD },
+    { 0x1340, 4, PV_SYM_PFN_DATABASE },
 };
 static struct symbol_file kernel = { .objs = objs, .nobjs = sizeof(objs) / sizeof(objs[0]) };
 
@@ -98,6 +99,101 @@ static void processes_as_process_0_0_prints_them(void)
     CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), -1);
     fclose(f);
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "is not mapped"));
+}
+
+/* Page tables in the same RAM: the page directory at 0x8000 (self-mapped at PDE 0x300), one
+ * page table at 0x9000 for 0x00400000-0x007FFFFF, a 4 MiB page at 0x80000000 onto frame 0. */
+static struct mm_inspect_src paged(void)
+{
+    put(0x8000 + 0x300 * 4, 0x8000 | 0x63);          /* self-map: P W A D */
+    put(0x8000 + 1 * 4, 0x9000 | 0x67);              /* user page table */
+    put(0x8000 + 0x200 * 4, 0x000001E3);             /* 4 MiB, G L D A W P */
+    put(0x9000 + 1 * 4, 0x0000A000 | 0x67);          /* 0x00401000: frame A, user, dirty */
+    put(0x9000 + 2 * 4, 0x00000080);                 /* 0x00402000: demand zero, read/write */
+    struct mm_inspect_src s = src;
+    s.paging = true;
+    s.pse = true;
+    s.cr3 = 0x8000;
+    return s;
+}
+
+static const char *run_command(const struct mm_inspect_src *s, const char *cmd, int *rc)
+{
+    static char text[2048];
+    char why[256];
+    FILE *f = fmemopen(text, sizeof(text), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    *rc = mm_inspect_command(f, s, cmd, why, sizeof(why));
+    if (*rc)
+        fprintf(f, "error: %s", why);
+    fclose(f);
+    return text;
+}
+
+static void pte_as_windbg_prints_it(void)
+{
+    int rc;
+    memset(ram, 0, sizeof(ram));
+    layout();
+    memset(ram + 0x8000, 0, 0x2000);
+    struct mm_inspect_src s = paged();
+    CU_ASSERT_STRING_EQUAL(run_command(&s, "!pte 401000", &rc),
+        "00401000  - PDE at C0300004        PTE at C0001004\n"
+        "          contains 00009067      contains 0000A067\n"
+        "        pfn 9 --DA--UWV    pfn a --DA--UWV\n");
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!pte 0x402000", &rc),
+                                  "not valid"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!pte 80123000", &rc), "LARGE PAGE pfn 123"));
+    /* The page directory maps itself: its PDE and PTE at the self-map are the same entry. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!pte C0300000", &rc),
+                                  "contains 00008063      contains 00008063"));
+    /* No page table: the PDE alone. */
+    CU_ASSERT_STRING_EQUAL(run_command(&s, "!pte 10000000", &rc),
+        "10000000  - PDE at C0300100        PTE at C0040000\n"
+        "          contains 00000000\n"
+        "        not valid (zero)\n");
+}
+
+static void pfn_as_windbg_prints_it(void)
+{
+    int rc;
+    layout();
+    put(0x1340, 0x3000);                           /* MmPfnDatabase: entries from 0x3000 */
+    uint32_t e = 0x3000 + 0xA * PV_LAYOUT_MMPFN_SIZE;
+    put(e + PV_LAYOUT_MMPFN_U1, 5);                /* WsIndex */
+    put(e + PV_LAYOUT_MMPFN_PTE_ADDRESS, 0xC0001004);
+    put(e + PV_LAYOUT_MMPFN_U2, 1);                /* ShareCount */
+    uint16_t refs = 1, flags = PV_MMPFN_MODIFIED | (6u << 8) | (3u << 4);   /* Active, color 3 */
+    memcpy(ram + e + PV_LAYOUT_MMPFN_REFCOUNT, &refs, 2);
+    memcpy(ram + e + PV_LAYOUT_MMPFN_FLAGS, &flags, 2);
+    put(e + PV_LAYOUT_MMPFN_ORIGINAL_PTE, 0x80);
+    put(e + PV_LAYOUT_MMPFN_U4, 9);                /* its page table */
+    CU_ASSERT_STRING_EQUAL(run_command(&src, "!pfn a", &rc),
+        "    PFN 0000000A at address 000030F0\n"
+        "    flink       00000005  blink / share count 00000001  pteaddress C0001004\n"
+        "    reference count 0001                                 color 3\n"
+        "    restore pte 00000080  containing page        000009  Active     M\n"
+        "    Modified\n");
+    CU_ASSERT_STRING_EQUAL(run_command(&src, "!pfn 1000", &rc),
+                           "error: pfn 1000 is above the highest page, fff");
+    CU_ASSERT_EQUAL(rc, -1);
+}
+
+static void commands_are_checked(void)
+{
+    char why[256];
+    static const char *const good[] = { "!vm", "!vm 1", "!memusage", "!process 0 0",
+                                        "!process", "!pte 401000", "!pte 0xC0300000",
+                                        "!pfn 1a3", " !pfn 0 " };
+    static const char *const bad[] = { "!pte", "!pte xyz", "!pte 1FFFFFFFF", "!pfn -1", "!vad",
+                                       "vm", "!vm 2", "!pfn 1 2", "" };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CU_ASSERT_TRUE(mm_inspect_command_valid(good[i], why, sizeof(why)));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CU_ASSERT_FALSE(mm_inspect_command_valid(bad[i], why, sizeof(why)));
+    mm_inspect_command_valid("!vad 1", why, sizeof(why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "unknown command '!vad 1'"));
 }
 
 static void every_number_from_its_variable(void)
@@ -196,6 +292,7 @@ static void the_kernel_has_what_the_host_reads(void)
                    size >= PV_LAYOUT_PAGING_FILE_IN_USE + 4);
     CU_ASSERT_TRUE(symbol_file_object(&k, PV_SYM_ACTIVE_PROCESS_HEAD, &addr, &size) &&
                    size == 8);
+    CU_ASSERT_TRUE(symbol_file_object(&k, PV_SYM_PFN_DATABASE, &addr, &size) && size == 4);
     CU_ASSERT_FALSE(symbol_file_object(&k, "NoSuchVariable", &addr, &size));
     symbol_file_free(&k);
 }
@@ -205,6 +302,9 @@ static const struct unit_test tests[] = {
     UNIT_TEST(printed_as_windbg_prints_it),
     UNIT_TEST(what_cannot_be_read_is_said),
     UNIT_TEST(processes_as_process_0_0_prints_them),
+    UNIT_TEST(pte_as_windbg_prints_it),
+    UNIT_TEST(pfn_as_windbg_prints_it),
+    UNIT_TEST(commands_are_checked),
     UNIT_TEST(the_kernel_has_what_the_host_reads),
 };
 UNIT_MAIN("mm_inspect", tests)

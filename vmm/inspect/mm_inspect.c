@@ -9,7 +9,12 @@
 
 #include <string.h>
 
+#include <ctype.h>
+#include <stdlib.h>
+
+#include "nt_layout.h"
 #include "pt_walk.h"
+#include "pte_format.h"
 #include "pv_layout.h"
 
 static const char *const list_symbol[] = {
@@ -159,4 +164,186 @@ int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char
         fprintf(out, "    Image: %s\n\n", name);
     }
     return 0;
+}
+
+int mm_inspect_print_pte(FILE *out, const struct mm_inspect_src *src, uint32_t va, char *why,
+                         size_t whylen)
+{
+    struct pt_walk w;
+    char pde[96], pte[96];
+    if (!src->paging) {
+        snprintf(why, whylen, "paging is off: there are no page tables");
+        return -1;
+    }
+    enum pt_walk_result r = pt_walk(src->mem, src->cr3, src->pse, va, &w);
+    if (r == PT_WALK_BAD_TABLE) {
+        snprintf(why, whylen, "the page tables of cr3 %08X are outside guest RAM", src->cr3);
+        return -1;
+    }
+    fprintf(out, "%08X  - PDE at %08X        PTE at %08X\n", va, MI_PDE_VA(va), MI_PTE_VA(va));
+    pte_describe(w.pde, true, pde, sizeof(pde));
+    if (r == PT_WALK_PDE_NOT_PRESENT) {
+        fprintf(out, "          contains %08X\n", w.pde);
+        fprintf(out, "        %s\n", pde);
+        return 0;
+    }
+    if (w.large)
+        pte_large_page_note(w.pde, va, pte, sizeof(pte));
+    else
+        pte_describe(w.pte, false, pte, sizeof(pte));
+    if (w.large)
+        fprintf(out, "          contains %08X\n", w.pde);
+    else
+        fprintf(out, "          contains %08X      contains %08X\n", w.pde, w.pte);
+    fprintf(out, "        %s    %s\n", pde, pte);
+    return 0;
+}
+
+static const char *location_name(unsigned l)
+{
+    static const char *const names[8] = { "Zeroed", "Free", "Standby", "Modified",
+                                          "ModifiedNoWrite", "Bad", "Active", "Transition" };
+    return names[l & 7];
+}
+
+int mm_inspect_print_pfn(FILE *out, const struct mm_inspect_src *src, uint32_t pfn, char *why,
+                         size_t whylen)
+{
+    uint32_t highest, base, size;
+    if (read_u32(src, PV_SYM_HIGHEST_PAGE, 0, &highest, why, whylen) ||
+        read_u32(src, PV_SYM_PFN_DATABASE, 0, &base, why, whylen))
+        return -1;
+    (void)size;
+    if (pfn > highest) {
+        snprintf(why, whylen, "pfn %x is above the highest page, %x", pfn, highest);
+        return -1;
+    }
+    uint32_t at = base + pfn * PV_LAYOUT_MMPFN_SIZE;
+    uint8_t e[PV_LAYOUT_MMPFN_SIZE];
+    if (read_at(src, at, e, sizeof(e), why, whylen))
+        return -1;
+    uint32_t u1, pte_address, u2, original, u4;
+    uint16_t refs, flags;
+    memcpy(&u1, e + PV_LAYOUT_MMPFN_U1, 4);
+    memcpy(&pte_address, e + PV_LAYOUT_MMPFN_PTE_ADDRESS, 4);
+    memcpy(&u2, e + PV_LAYOUT_MMPFN_U2, 4);
+    memcpy(&refs, e + PV_LAYOUT_MMPFN_REFCOUNT, 2);
+    memcpy(&flags, e + PV_LAYOUT_MMPFN_FLAGS, 2);
+    memcpy(&original, e + PV_LAYOUT_MMPFN_ORIGINAL_PTE, 4);
+    memcpy(&u4, e + PV_LAYOUT_MMPFN_U4, 4);
+    char letters[8] = "", *l = letters;
+    if (flags & PV_MMPFN_MODIFIED)
+        *l++ = 'M';
+    if (flags & PV_MMPFN_PROTOTYPE_PTE)
+        *l++ = 'P';
+    if (flags & PV_MMPFN_READ_IN_PROGRESS)
+        *l++ = 'R';
+    if (flags & PV_MMPFN_WRITE_IN_PROGRESS)
+        *l++ = 'W';
+    *l = '\0';
+    fprintf(out, "    PFN %08X at address %08X\n", pfn, at);
+    fprintf(out, "    flink       %08X  blink / share count %08X  pteaddress %08X\n", u1, u2,
+            pte_address);
+    fprintf(out, "    reference count %04X                                 color %u\n", refs,
+            PV_MMPFN_COLOR(flags));
+    fprintf(out, "    restore pte %08X  containing page        %06X  %-*s%s\n", original,
+            u4 & 0x1FFFFFFu, letters[0] ? 11 : 0, location_name(PV_MMPFN_LOCATION(flags)),
+            letters);
+    const char *words[] = { (flags & PV_MMPFN_MODIFIED) ? "Modified" : NULL,
+                            (flags & PV_MMPFN_PROTOTYPE_PTE) ? "Shared" : NULL,
+                            (flags & PV_MMPFN_READ_IN_PROGRESS) ? "ReadInProgress" : NULL,
+                            (flags & PV_MMPFN_WRITE_IN_PROGRESS) ? "WriteInProgress" : NULL };
+    bool any = false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (words[i]) {
+            fprintf(out, "%s%s", any ? " " : "    ", words[i]);
+            any = true;
+        }
+    if (any)
+        fputc('\n', out);
+    return 0;
+}
+
+/* A hex number as WinDbg reads one ("401000", "0x401000", "0n12" is not taken). */
+static bool hex_arg(const char *text, uint32_t *v)
+{
+    char *end;
+    while (*text == ' ')
+        text++;
+    if (!isxdigit((unsigned char)*text))
+        return false;
+    unsigned long long n = strtoull(text, &end, 16);
+    while (*end == ' ')
+        end++;
+    if (*end || n > 0xFFFFFFFFull)
+        return false;
+    *v = (uint32_t)n;
+    return true;
+}
+
+enum command { CMD_VM, CMD_MEMUSAGE, CMD_PROCESS, CMD_PTE, CMD_PFN, CMD_BAD };
+
+static enum command parse_command(const char *c, uint32_t *arg, char *why, size_t whylen)
+{
+    while (*c == ' ')
+        c++;
+    size_t n = strcspn(c, " ");
+    const char *rest = c + n;
+    while (*rest == ' ')
+        rest++;
+    if (n == 3 && !strncmp(c, "!vm", 3) && (!*rest || !strcmp(rest, "1")))
+        return CMD_VM;
+    if (n == 9 && !strncmp(c, "!memusage", 9) && !*rest)
+        return CMD_MEMUSAGE;
+    if (n == 8 && !strncmp(c, "!process", 8) && (!*rest || !strcmp(rest, "0 0")))
+        return CMD_PROCESS;
+    if (n == 4 && !strncmp(c, "!pte", 4)) {
+        if (hex_arg(rest, arg))
+            return CMD_PTE;
+        snprintf(why, whylen, "!pte needs a virtual address in hex: '%s'", c);
+        return CMD_BAD;
+    }
+    if (n == 4 && !strncmp(c, "!pfn", 4)) {
+        if (hex_arg(rest, arg))
+            return CMD_PFN;
+        snprintf(why, whylen, "!pfn needs a page frame number in hex: '%s'", c);
+        return CMD_BAD;
+    }
+    snprintf(why, whylen, "unknown command '%s' (known: !vm, !memusage, !process 0 0, !pte VA, "
+             "!pfn N)", c);
+    return CMD_BAD;
+}
+
+bool mm_inspect_command_valid(const char *command, char *why, size_t whylen)
+{
+    uint32_t arg;
+    return parse_command(command, &arg, why, whylen) != CMD_BAD;
+}
+
+int mm_inspect_command(FILE *out, const struct mm_inspect_src *src, const char *command,
+                       char *why, size_t whylen)
+{
+    uint32_t arg = 0;
+    struct mm_state st;
+    switch (parse_command(command, &arg, why, whylen)) {
+    case CMD_VM:
+        if (mm_inspect_read(src, &st, why, whylen))
+            return -1;
+        mm_inspect_print_vm(out, &st);
+        return 0;
+    case CMD_MEMUSAGE:
+        if (mm_inspect_read(src, &st, why, whylen))
+            return -1;
+        mm_inspect_print_memusage(out, &st);
+        return 0;
+    case CMD_PROCESS:
+        return mm_inspect_print_processes(out, src, why, whylen);
+    case CMD_PTE:
+        return mm_inspect_print_pte(out, src, arg, why, whylen);
+    case CMD_PFN:
+        return mm_inspect_print_pfn(out, src, arg, why, whylen);
+    case CMD_BAD:
+        break;
+    }
+    return -1;
 }

@@ -42,4 +42,25 @@ void mm_inspect_print_memusage(FILE *out, const struct mm_state *st);
 int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char *why,
                                size_t whylen);
 
+/* !pte VA: the PDE and PTE of va in the current address space (src->cr3), in WinDbg's three
+ * lines; invalid entries decoded (DemandZero, PageFile, Transition, Proto). */
+int mm_inspect_print_pte(FILE *out, const struct mm_inspect_src *src, uint32_t va, char *why,
+                         size_t whylen);
+
+/* !pfn N: the MMPFN of frame N (links or share count, reference count, PteAddress, OriginalPte,
+ * containing page, list, flags). */
+int mm_inspect_print_pfn(FILE *out, const struct mm_inspect_src *src, uint32_t pfn, char *why,
+                         size_t whylen);
+
+/* One command as typed ("!vm", "!memusage", "!process 0 0", "!pte 401000", "!pfn 0x1a3"):
+ * numbers in hex, as WinDbg reads them (a 0x prefix is allowed). 0, or -1 with why (an
+ * unknown command, a bad number, or what the command could not read). The one entry point for
+ * every place that takes commands. */
+int mm_inspect_command(FILE *out, const struct mm_inspect_src *src, const char *command,
+                       char *why, size_t whylen);
+
+/* The command is one mm_inspect_command knows, with well-formed arguments (checked before
+ * anything boots). */
+bool mm_inspect_command_valid(const char *command, char *why, size_t whylen);
+
 #endif /* PV_MM_INSPECT_H */

@@ -195,6 +195,8 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
         rc = push(b, "--parallel");
     if (rc == 0 && o->inspect_on_exit)
         rc = push(b, "--inspect-on-exit");
+    for (size_t i = 0; rc == 0 && i < o->ninspect; i++)
+        rc = push_all(b, "--inspect", o->inspect[i], NULL);
     if (rc == 0 && o->thp != VM_THP_SYSTEM)
         rc = push_all(b, "--thp", o->thp == VM_THP_ALWAYS ? "always" : "never", NULL);
     if (rc == 0 && o->volume_path) {
