@@ -57,5 +57,19 @@
 #define PV_LAYOUT_EPROCESS_IMAGE_NAME       816   /* ImageFileName[PV_NAME_MAX] */
 #define PV_LAYOUT_EPROCESS_HANDLE_TABLE     1556  /* HandleTable[PV_LAYOUT_EPROCESS_HANDLES] */
 #define PV_LAYOUT_EPROCESS_HANDLES          32
+#define PV_LAYOUT_EPROCESS_VAD_ROOT         872   /* Vm.VadRoot.Root: the AVL tree's root */
+#define PV_LAYOUT_EPROCESS_VAD_COUNT        876   /* Vm.VadRoot.NumberGenericTableElements */
+#define PV_LAYOUT_EPROCESS_COMMIT           884   /* Vm.CommitCharge, pages */
+
+/* A VAD (MMVAD): children, [StartingVpn, EndingVpn], flags (MMVAD_FLAGS, bits below). */
+#define PV_LAYOUT_MMVAD_LEFT                0
+#define PV_LAYOUT_MMVAD_RIGHT               4
+#define PV_LAYOUT_MMVAD_START_VPN           12
+#define PV_LAYOUT_MMVAD_END_VPN             16
+#define PV_LAYOUT_MMVAD_FLAGS               20
+#define PV_MMVAD_COMMIT(f)                  ((f) & 0x7FFFFu)
+#define PV_MMVAD_TYPE(f)                    (((f) >> 20) & 7u)    /* 2: VadImageMap */
+#define PV_MMVAD_PROTECTION(f)              (((f) >> 24) & 0x1Fu)
+#define PV_MMVAD_PRIVATE(f)                 (((f) >> 31) & 1u)
 
 #endif /* PV_LAYOUT_H */

@@ -400,14 +400,14 @@ avail=$(sed -n 's/^ *Available Pages: *\([0-9]*\) .*/\1/p' <<<"$out")
     extra_failure inspect-on-exit-adds-up "Available ${avail:-?}, lists $(list Zeroed)/$(list Free)/$(list Standby), TOTAL $(list TOTAL)"
 # ... and on SIGUSR1 while the guest runs (spin loops until --timeout ends it): the process's
 # commit is still charged then. Through the runner the signal is sent inside the VM.
-spin_cmd='pagevisor run --runner never --timeout 8 --kernel KERNEL --inspect-on-exit SPIN & p=$!; sleep 4; kill -USR1 $p; wait $p'
+spin_cmd='pagevisor run --runner never --timeout 8 --kernel KERNEL --inspect "!vm 1" --inspect "!process 0 0" --inspect "!vad" SPIN & p=$!; sleep 4; kill -USR1 $p; wait $p'
 if "$PV" probe >/dev/null 2>&1; then
     run bash -c "$(sed "s|^pagevisor|$PV|; s|KERNEL|build/guest/kernel.elf|; s|SPIN|build/images/spin.elf|" <<<"$spin_cmd")"
 else
     run "$PV" runner --timeout 120 --put build/guest/kernel.elf --put build/images/spin.elf -- \
         sh -c "$(sed 's|KERNEL|/pv/build/guest/kernel.elf|; s|SPIN|/pv/build/images/spin.elf|' <<<"$spin_cmd")"
 fi
-committed=$(sed -n '/on SIGUSR1/,/TOTAL/s/^ *Committed pages: *\([0-9]*\) .*/\1/p' <<<"$out")
+committed=$(sed -n '/on SIGUSR1/,$s/^ *Committed pages: *\([0-9]*\) .*/\1/p' <<<"$out" | head -1)
 check inspect-on-sigusr1 115 $status "$out" '^pagevisor: the guest.s memory manager on SIGUSR1 \(cr3 [0-9A-F]{8}\):$'
 [[ -n $committed && $committed -gt 0 ]] ||
     extra_failure inspect-on-sigusr1-commit "Committed pages while spin ran: ${committed:-none}"
@@ -416,11 +416,16 @@ dirbase=$(sed -n '/on SIGUSR1/,/Image: spin/s/^    DirBase: \([0-9A-F]*\) .*/\1/
 cr3=$(sed -n 's/.* cr3=\([0-9a-f]*\) .*/\1/p' <<<"$out" | head -1)
 [[ -n $dirbase && ${dirbase,,} == "$cr3" ]] && grep -q '^    Image: spin$' <<<"$out" ||
     extra_failure inspect-process-spin "!process: DirBase ${dirbase:-none}, the vCPU's cr3 ${cr3:-none}"
+# !vad of the process on that CR3: its image view at 0x400000, the system DLL's, its stack.
+grep -qE '^[0-9a-f]{8} \( [0-9]\) +400 +[0-9a-f]+ +[0-9]+ Mapped  Exe  EXECUTE_WRITECOPY$' <<<"$out" &&
+    grep -qE '^[0-9a-f]{8} \( [0-9]\) +7fee0 +7ffdf +[0-9]+ Private +READWRITE$' <<<"$out" &&
+    grep -qE '^Total VADs: +3  ' <<<"$out" ||
+    extra_failure inspect-vad-spin "!vad: not spin's image, system DLL and stack"
 # --inspect CMD: a command it does not know is refused before anything boots; !pte of the
 # self-map shows the page directory mapping itself, and !pfn of that frame (the same boot,
 # so the same frame) says so from the PFN database: active, its PTE at C0300C00 inside itself.
-run "$PV" run --inspect '!vad 1' build/images/hello.elf
-check inspect-unknown-command 118 $status "$out" "^pagevisor run: --inspect: unknown command '!vad 1'"
+run "$PV" run --inspect '!wsle 1' build/images/hello.elf
+check inspect-unknown-command 118 $status "$out" "^pagevisor run: --inspect: unknown command '!wsle 1'"
 run "$PV" run --inspect '!pte C0300000' build/images/hello.elf
 check inspect-pte-self-map 0 $status "$out" '^          contains ([0-9A-F]{8})      contains \1$'
 pd=$(sed -n 's/^        pfn \([0-9a-f]*\) .*/\1/p' <<<"$out" | head -1)

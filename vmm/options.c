@@ -46,7 +46,7 @@ const char run_usage[] =
     "                      state as WinDbg's !vm, !memusage and !process 0 0 would, read\n"
     "                      from guest RAM by the host\n"
     "  --inspect CMD       run CMD there instead (repeatable): !vm, !memusage, !process 0 0,\n"
-    "                      !pte VA, !pfn N (numbers in hex)\n"
+    "                      !pte VA, !pfn N, !vad [EPROCESS] (numbers in hex)\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n"
     "Before anything boots, the kernel and every image must be a static i386 ELF executable,\n"
     "the --trace and --pagefile paths writable and --volume a directory you can read and\n"

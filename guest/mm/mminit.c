@@ -52,7 +52,11 @@ _Static_assert(__builtin_offsetof(EPROCESS, Pcb.DirectoryTableBase) == PV_LAYOUT
                    PV_LAYOUT_EPROCESS_PARENT_PID &&
                __builtin_offsetof(EPROCESS, ImageFileName) == PV_LAYOUT_EPROCESS_IMAGE_NAME &&
                __builtin_offsetof(EPROCESS, HandleTable) == PV_LAYOUT_EPROCESS_HANDLE_TABLE &&
-               PS_MAX_HANDLES == PV_LAYOUT_EPROCESS_HANDLES && sizeof(LIST_ENTRY) == 8,
+               PS_MAX_HANDLES == PV_LAYOUT_EPROCESS_HANDLES && sizeof(LIST_ENTRY) == 8 &&
+               __builtin_offsetof(EPROCESS, Vm.VadRoot.Root) == PV_LAYOUT_EPROCESS_VAD_ROOT &&
+               __builtin_offsetof(EPROCESS, Vm.VadRoot.NumberGenericTableElements) ==
+                   PV_LAYOUT_EPROCESS_VAD_COUNT &&
+               __builtin_offsetof(EPROCESS, Vm.CommitCharge) == PV_LAYOUT_EPROCESS_COMMIT,
                "EPROCESS: shared/pv_layout.h must follow guest/include/ps.h");
 _Static_assert(sizeof(MMPFN) == PV_LAYOUT_MMPFN_SIZE &&
                __builtin_offsetof(MMPFN, u1) == PV_LAYOUT_MMPFN_U1 &&
@@ -63,7 +67,14 @@ _Static_assert(sizeof(MMPFN) == PV_LAYOUT_MMPFN_SIZE &&
                __builtin_offsetof(MMPFN, OriginalPte) == PV_LAYOUT_MMPFN_ORIGINAL_PTE &&
                __builtin_offsetof(MMPFN, u4) == PV_LAYOUT_MMPFN_U4 &&
                sizeof(MmPfnDatabase) == 4, "MMPFN: shared/pv_layout.h must follow mm.h");
-/* MMPFNENTRY's bits go from bit 0 up in declaration order (the i386 ABI): PV_MMPFN_* follow. */
+_Static_assert(__builtin_offsetof(MMVAD, LeftChild) == PV_LAYOUT_MMVAD_LEFT &&
+               __builtin_offsetof(MMVAD, RightChild) == PV_LAYOUT_MMVAD_RIGHT &&
+               __builtin_offsetof(MMVAD, StartingVpn) == PV_LAYOUT_MMVAD_START_VPN &&
+               __builtin_offsetof(MMVAD, EndingVpn) == PV_LAYOUT_MMVAD_END_VPN &&
+               __builtin_offsetof(MMVAD, u.LongFlags) == PV_LAYOUT_MMVAD_FLAGS &&
+               VadImageMap == 2, "MMVAD: shared/pv_layout.h must follow vad.h");
+/* MMPFNENTRY's and MMVAD_FLAGS's bits go from bit 0 up in declaration order (the i386 ABI):
+ * PV_MMPFN_* and PV_MMVAD_* follow. */
 _Static_assert(sizeof(MMPFNENTRY) == 2, "MMPFNENTRY");
 _Static_assert(sizeof(MmHighestPhysicalPage) == 4 && sizeof(MmAvailablePages) == 4 &&
                sizeof(MmTotalCommittedPages) == 4 && sizeof(MmTotalCommitLimit) == 4,

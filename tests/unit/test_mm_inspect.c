@@ -180,20 +180,64 @@ static void pfn_as_windbg_prints_it(void)
     CU_ASSERT_EQUAL(rc, -1);
 }
 
+/* A VAD at addr: children, VPN range, flags (commit, type, protection, private). */
+static void vad(uint32_t addr, uint32_t left, uint32_t right, uint32_t start, uint32_t end,
+                uint32_t commit, uint32_t type, uint32_t protection, uint32_t private_memory)
+{
+    put(addr + PV_LAYOUT_MMVAD_LEFT, left);
+    put(addr + PV_LAYOUT_MMVAD_RIGHT, right);
+    put(addr + PV_LAYOUT_MMVAD_START_VPN, start);
+    put(addr + PV_LAYOUT_MMVAD_END_VPN, end);
+    put(addr + PV_LAYOUT_MMVAD_FLAGS,
+        commit | type << 20 | protection << 24 | private_memory << 31);
+}
+
+static void vad_tree_in_order(void)
+{
+    int rc;
+    layout();
+    process(0x2000, 8, 4, 0x00008000, "spin", 0, 0x1300);
+    put(0x2000 + PV_LAYOUT_EPROCESS_VAD_ROOT, 0x5040);
+    vad(0x5000, 0, 0, 0x400, 0x402, 3, 2, 7, 0);            /* the image: Mapped Exe */
+    vad(0x5040, 0x5000, 0x5080, 0x77f60, 0x77f62, 3, 2, 7, 0);
+    vad(0x5080, 0x50C0, 0, 0x7fee0, 0x7ffdf, 2, 0, 4, 1);   /* the stack: Private */
+    vad(0x50C0, 0, 0, 0x10000, 0x1000f, 0, 0, 0x11, 0);     /* a view, READONLY GUARD */
+    struct mm_inspect_src s = src;
+    s.cr3 = 0x8000;   /* spin's page directory: !vad with no address finds spin */
+    CU_ASSERT_STRING_EQUAL(run_command(&s, "!vad", &rc),
+        "VAD     level      start      end    commit\n"
+        "00005000 ( 1)        400      402         3 Mapped  Exe  EXECUTE_WRITECOPY\n"
+        "00005040 ( 0)      77f60    77f62         3 Mapped  Exe  EXECUTE_WRITECOPY\n"
+        "000050c0 ( 2)      10000    1000f         0 Mapped       READONLY GUARD\n"
+        "00005080 ( 1)      7fee0    7ffdf         2 Private      READWRITE\n"
+        "\n"
+        "Total VADs:     4  average level:    2  maximum depth: 2\n");
+    CU_ASSERT_EQUAL(rc, 0);
+    /* By address, whatever runs. */
+    s.cr3 = 0x9000;
+    CU_ASSERT_STRING_EQUAL(run_command(&s, "!vad", &rc),
+                           "error: no process runs on cr3 00009000 (give one: !vad EPROCESS)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!vad 2000", &rc), "Total VADs:     4"));
+    /* A child pointing back up: the walk ends with a message, not a loop. */
+    put(0x5000 + PV_LAYOUT_MMVAD_LEFT, 0x5040);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!vad 2000", &rc), "it is broken"));
+    CU_ASSERT_EQUAL(rc, -1);
+}
+
 static void commands_are_checked(void)
 {
     char why[256];
     static const char *const good[] = { "!vm", "!vm 1", "!memusage", "!process 0 0",
                                         "!process", "!pte 401000", "!pte 0xC0300000",
-                                        "!pfn 1a3", " !pfn 0 " };
-    static const char *const bad[] = { "!pte", "!pte xyz", "!pte 1FFFFFFFF", "!pfn -1", "!vad",
-                                       "vm", "!vm 2", "!pfn 1 2", "" };
+                                        "!pfn 1a3", " !pfn 0 ", "!vad", "!vad 80190300" };
+    static const char *const bad[] = { "!pte", "!pte xyz", "!pte 1FFFFFFFF", "!pfn -1", "!vadx",
+                                       "vm", "!vm 2", "!pfn 1 2", "", "!vad x", "!ws" };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         CU_ASSERT_TRUE(mm_inspect_command_valid(good[i], why, sizeof(why)));
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CU_ASSERT_FALSE(mm_inspect_command_valid(bad[i], why, sizeof(why)));
-    mm_inspect_command_valid("!vad 1", why, sizeof(why));
-    CU_ASSERT_PTR_NOT_NULL(strstr(why, "unknown command '!vad 1'"));
+    mm_inspect_command_valid("!wsle 1", why, sizeof(why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "unknown command '!wsle 1'"));
 }
 
 static void every_number_from_its_variable(void)
@@ -304,6 +348,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(processes_as_process_0_0_prints_them),
     UNIT_TEST(pte_as_windbg_prints_it),
     UNIT_TEST(pfn_as_windbg_prints_it),
+    UNIT_TEST(vad_tree_in_order),
     UNIT_TEST(commands_are_checked),
     UNIT_TEST(the_kernel_has_what_the_host_reads),
 };

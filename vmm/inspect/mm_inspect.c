@@ -264,6 +264,96 @@ int mm_inspect_print_pfn(FILE *out, const struct mm_inspect_src *src, uint32_t p
     return 0;
 }
 
+/* The EPROCESS whose page directory is cr3, from PsActiveProcessHead; 0 with why if none. */
+static uint32_t current_process(const struct mm_inspect_src *src, char *why, size_t whylen)
+{
+    uint32_t head, size, link;
+    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
+        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
+        return 0;
+    }
+    if (read_at(src, head, &link, 4, why, whylen))
+        return 0;
+    for (unsigned n = 0; link != head && n < MAX_PROCESSES; n++) {
+        uint32_t ep = link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS, dirbase;
+        if (read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
+            read_at(src, link, &link, 4, why, whylen))
+            return 0;
+        if ((dirbase & ~0xFFFu) == (src->cr3 & ~0xFFFu))
+            return ep;
+    }
+    snprintf(why, whylen, "no process runs on cr3 %08X (give one: !vad EPROCESS)", src->cr3);
+    return 0;
+}
+
+/* NT's names of a protection code (MM_*), as !vad prints them. */
+static const char *protection_name(uint32_t p, char *buf, size_t len)
+{
+    static const char *const access[8] = { "NO_ACCESS", "READONLY", "EXECUTE", "EXECUTE_READ",
+                                           "READWRITE", "WRITECOPY", "EXECUTE_READWRITE",
+                                           "EXECUTE_WRITECOPY" };
+    if ((p & 0x18u) == 0x18u)
+        snprintf(buf, len, "%s", (p & 7u) ? "WRITECOMBINE" : "NO_ACCESS");
+    else
+        snprintf(buf, len, "%s%s%s", access[p & 7u], (p & 0x08u) ? " NOCACHE" : "",
+                 (p & 0x10u) ? " GUARD" : "");
+    return buf;
+}
+
+#define VAD_DEPTH_MAX 64    /* an AVL tree of the guest's 512 VADs is 13 deep at most */
+#define VAD_NODES_MAX 4096
+
+int mm_inspect_print_vad(FILE *out, const struct mm_inspect_src *src, bool have_process,
+                         uint32_t eprocess, char *why, size_t whylen)
+{
+    uint32_t ep = have_process ? eprocess : current_process(src, why, whylen), root;
+    if (!ep || read_at(src, ep + PV_LAYOUT_EPROCESS_VAD_ROOT, &root, 4, why, whylen))
+        return -1;
+    fprintf(out, "VAD     level      start      end    commit\n");
+    /* In order, with an explicit stack: (node, level). */
+    struct { uint32_t vad, level; } stack[VAD_DEPTH_MAX];
+    unsigned depth = 0, count = 0, levels = 0, deepest = 0;
+    uint32_t node = root, level = 0;
+    while (node || depth) {
+        while (node) {
+            if (depth == VAD_DEPTH_MAX) {
+                snprintf(why, whylen, "the VAD tree is deeper than %u: it is broken",
+                         VAD_DEPTH_MAX);
+                return -1;
+            }
+            stack[depth].vad = node;
+            stack[depth++].level = level++;
+            if (read_at(src, node + PV_LAYOUT_MMVAD_LEFT, &node, 4, why, whylen))
+                return -1;
+        }
+        node = stack[--depth].vad;
+        level = stack[depth].level;
+        uint32_t start, end, flags;
+        if (read_at(src, node + PV_LAYOUT_MMVAD_START_VPN, &start, 4, why, whylen) ||
+            read_at(src, node + PV_LAYOUT_MMVAD_END_VPN, &end, 4, why, whylen) ||
+            read_at(src, node + PV_LAYOUT_MMVAD_FLAGS, &flags, 4, why, whylen))
+            return -1;
+        if (++count > VAD_NODES_MAX) {
+            snprintf(why, whylen, "more than %u VADs: the tree is broken", VAD_NODES_MAX);
+            return -1;
+        }
+        char prot[48];
+        bool image = !PV_MMVAD_PRIVATE(flags) && PV_MMVAD_TYPE(flags) == 2;
+        fprintf(out, "%08x (%2u) %10x %8x %9u %-7s %-4s %s\n", node, level, start, end,
+                PV_MMVAD_COMMIT(flags), PV_MMVAD_PRIVATE(flags) ? "Private" : "Mapped",
+                image ? "Exe" : "", protection_name(PV_MMVAD_PROTECTION(flags), prot,
+                                                    sizeof(prot)));
+        levels += level + 1;
+        deepest = level > deepest ? level : deepest;
+        if (read_at(src, node + PV_LAYOUT_MMVAD_RIGHT, &node, 4, why, whylen))
+            return -1;
+        level++;
+    }
+    fprintf(out, "\nTotal VADs: %5u  average level: %4u  maximum depth: %u\n", count,
+            count ? (levels + count / 2) / count : 0, deepest);
+    return 0;
+}
+
 /* A hex number as WinDbg reads one ("401000", "0x401000", "0n12" is not taken). */
 static bool hex_arg(const char *text, uint32_t *v)
 {
@@ -281,7 +371,8 @@ static bool hex_arg(const char *text, uint32_t *v)
     return true;
 }
 
-enum command { CMD_VM, CMD_MEMUSAGE, CMD_PROCESS, CMD_PTE, CMD_PFN, CMD_BAD };
+enum command { CMD_VM, CMD_MEMUSAGE, CMD_PROCESS, CMD_PTE, CMD_PFN, CMD_VAD, CMD_VAD_OF,
+               CMD_BAD };
 
 static enum command parse_command(const char *c, uint32_t *arg, char *why, size_t whylen)
 {
@@ -309,8 +400,16 @@ static enum command parse_command(const char *c, uint32_t *arg, char *why, size_
         snprintf(why, whylen, "!pfn needs a page frame number in hex: '%s'", c);
         return CMD_BAD;
     }
+    if (n == 4 && !strncmp(c, "!vad", 4)) {
+        if (!*rest)
+            return CMD_VAD;
+        if (hex_arg(rest, arg))
+            return CMD_VAD_OF;
+        snprintf(why, whylen, "!vad takes an EPROCESS address in hex, or nothing: '%s'", c);
+        return CMD_BAD;
+    }
     snprintf(why, whylen, "unknown command '%s' (known: !vm, !memusage, !process 0 0, !pte VA, "
-             "!pfn N)", c);
+             "!pfn N, !vad [EPROCESS])", c);
     return CMD_BAD;
 }
 
@@ -342,6 +441,10 @@ int mm_inspect_command(FILE *out, const struct mm_inspect_src *src, const char *
         return mm_inspect_print_pte(out, src, arg, why, whylen);
     case CMD_PFN:
         return mm_inspect_print_pfn(out, src, arg, why, whylen);
+    case CMD_VAD:
+        return mm_inspect_print_vad(out, src, false, 0, why, whylen);
+    case CMD_VAD_OF:
+        return mm_inspect_print_vad(out, src, true, arg, why, whylen);
     case CMD_BAD:
         break;
     }

@@ -52,6 +52,12 @@ int mm_inspect_print_pte(FILE *out, const struct mm_inspect_src *src, uint32_t v
 int mm_inspect_print_pfn(FILE *out, const struct mm_inspect_src *src, uint32_t pfn, char *why,
                          size_t whylen);
 
+/* !vad [EPROCESS]: the VAD tree of a process (the one whose page directory the vCPU runs on,
+ * when no address is given), in order, as WinDbg prints it: level, start and end VPN, commit,
+ * Private / Mapped (Exe: an image view), protection. */
+int mm_inspect_print_vad(FILE *out, const struct mm_inspect_src *src, bool have_process,
+                         uint32_t eprocess, char *why, size_t whylen);
+
 /* One command as typed ("!vm", "!memusage", "!process 0 0", "!pte 401000", "!pfn 0x1a3"):
  * numbers in hex, as WinDbg reads them (a 0x prefix is allowed). 0, or -1 with why (an
  * unknown command, a bad number, or what the command could not read). The one entry point for
