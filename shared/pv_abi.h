@@ -45,7 +45,8 @@ enum pv_hc_nr {
     PV_HC_FILE_IO      = 13, /* struct pv_hc_file_io */
     PV_HC_FILE_CLOSE   = 14, /* struct pv_hc_file_close */
     PV_HC_FILE_SET_SIZE = 15, /* struct pv_hc_file_set_size */
-    PV_HC_MAX          = 16 /* first unused number; the host rejects nr >= PV_HC_MAX */
+    PV_HC_DEBUG_BREAK  = 16, /* struct pv_hc_debug_break */
+    PV_HC_MAX          = 17 /* first unused number; the host rejects nr >= PV_HC_MAX */
 };
 
 /* Return codes a host writes into a call block's `ret` (negative errno-style). */
@@ -224,6 +225,17 @@ struct pv_hc_trace_setup {
 
 struct pv_hc_trace_flush {
     PV_OUT int32_t  ret;         /* PV_OK once the ring is empty */
+};
+
+/* PvDebugBreak(): a process asks the host to look at the guest now. The host prints the
+ * snapshot of `run --inspect` (its commands, else !vm 1, !memusage and !process 0 0) headed by
+ * the process and its label, then the guest goes on. */
+#define PV_DEBUG_LABEL_MAX 64u
+struct pv_hc_debug_break {
+    PV_IN  uint32_t pid;                       /* the process that asked */
+    PV_IN  uint32_t label_len;                 /* bytes of label, at most PV_DEBUG_LABEL_MAX */
+    PV_IN  char     label[PV_DEBUG_LABEL_MAX]; /* its words (not NUL-terminated) */
+    PV_OUT int32_t  ret;                       /* PV_OK once the host has looked */
 };
 
 /*

@@ -243,6 +243,25 @@ static void hc_trace_flush(struct hc_state *s, uint32_t gpa)
     set_ret(s, gpa, offsetof(struct pv_hc_trace_flush, ret), PV_OK);
 }
 
+/* PvDebugBreak: the snapshot now, headed by the process and its label (printable bytes only:
+ * the label is the guest's). */
+static void hc_debug_break(struct hc_state *s, uint32_t gpa, const struct pv_hc_debug_break *d)
+{
+    if (!s->snapshot || d->label_len > PV_DEBUG_LABEL_MAX) {
+        set_ret(s, gpa, offsetof(struct pv_hc_debug_break, ret),
+                s->snapshot ? PV_EINVAL : PV_ENODEV);
+        return;
+    }
+    char label[PV_DEBUG_LABEL_MAX + 1], when[PV_DEBUG_LABEL_MAX + 64];
+    for (uint32_t i = 0; i < d->label_len; i++)
+        label[i] = d->label[i] >= 0x20 && d->label[i] < 0x7F ? d->label[i] : '?';
+    label[d->label_len] = '\0';
+    snprintf(when, sizeof(when), "at PvDebugBreak(\"%s\") in process %u", label, d->pid);
+    tracer_drain(s->tracer);   /* the faults before the break come before its snapshot */
+    s->snapshot(s->snapshot_ctx, when);
+    set_ret(s, gpa, offsetof(struct pv_hc_debug_break, ret), PV_OK);
+}
+
 static void hc_pagefile_info(struct hc_state *s, uint32_t gpa)
 {
     struct pv_hc_pagefile_info info;
@@ -362,6 +381,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         struct pv_hc_file_io file_io;
         struct pv_hc_file_close file_close;
         struct pv_hc_file_set_size file_set_size;
+        struct pv_hc_debug_break debug_break;
     } block;
     static const size_t block_size[PV_HC_MAX] = {
         [PV_HC_CONSOLE] = sizeof(struct pv_hc_console),
@@ -379,6 +399,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
         [PV_HC_FILE_IO] = sizeof(struct pv_hc_file_io),
         [PV_HC_FILE_CLOSE] = sizeof(struct pv_hc_file_close),
         [PV_HC_FILE_SET_SIZE] = sizeof(struct pv_hc_file_set_size),
+        [PV_HC_DEBUG_BREAK] = sizeof(struct pv_hc_debug_break),
     };
     if (!fetch(s, value, &block, block_size[nr])) {
         s->bad_calls++;
@@ -401,6 +422,7 @@ enum hc_result hc_out(struct hc_state *s, uint16_t port, unsigned size, uint32_t
     case PV_HC_FILE_IO: hc_file_io(s, value, &block.file_io); break;
     case PV_HC_FILE_CLOSE: hc_file_close(s, value, &block.file_close); break;
     case PV_HC_FILE_SET_SIZE: hc_file_set_size(s, value, &block.file_set_size); break;
+    case PV_HC_DEBUG_BREAK: hc_debug_break(s, value, &block.debug_break); break;
     case PV_HC_MAX: break;
     }
     return HC_OK;

@@ -20,10 +20,12 @@
 /* What a run has learned from the guest's calls. */
 struct hc_state {
     struct guest_mem *mem;
-    /* Called between two KVM_RUNs after a SIGUSR1 (run --inspect-on-exit also takes one
-     * then); NULL: SIGUSR1 is left as it was. */
-    void (*snapshot)(void *ctx);
+    /* The --inspect snapshot, headed "the guest's memory manager WHEN": called between two
+     * KVM_RUNs after a SIGUSR1 (with --inspect-on-exit; else SIGUSR1 is left as it was) and at
+     * a PvDebugBreak (PV_HC_DEBUG_BREAK; PV_ENODEV when NULL). */
+    void (*snapshot)(void *ctx, const char *when);
     void *snapshot_ctx;
+    bool snapshot_on_signal;
     int stdout_fd;            /* process output goes here */
     int log_fd;               /* kernel log goes here, -1 to drop it (no --verbose) */
     bool verbose;

@@ -231,9 +231,9 @@ static void inspect_now(struct session *s, const char *when)
     }
 }
 
-static void inspect_on_signal(void *ctx)
+static void inspect_snapshot(void *ctx, const char *when)
 {
-    inspect_now(ctx, "on SIGUSR1");
+    inspect_now(ctx, when);
 }
 
 static int run_direct(const struct run_options *o)
@@ -245,10 +245,9 @@ static int run_direct(const struct run_options *o)
         return status;
     }
     struct vcpu_stats st;
-    if (o->inspect_on_exit) {
-        s.hc.snapshot = inspect_on_signal;
-        s.hc.snapshot_ctx = &s;
-    }
+    s.hc.snapshot = inspect_snapshot;   /* PvDebugBreak always; SIGUSR1 with --inspect* */
+    s.hc.snapshot_ctx = &s;
+    s.hc.snapshot_on_signal = o->inspect_on_exit;
     status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
     struct run_times times = { .start = process_start, .first_run = st.first_run_time,
                                .first_image = s.hc.first_start_time,

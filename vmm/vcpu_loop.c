@@ -227,7 +227,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     if (timeout_sec)
         arm_timeout(timeout_sec);
     int status = -1;
-    if (hc->snapshot) {
+    if (hc->snapshot && hc->snapshot_on_signal) {
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_snapshot_signal;   /* no SA_RESTART: KVM_RUN returns EINTR */
@@ -236,9 +236,9 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
     }
     st->first_run_time = monotonic_seconds();
     while (status < 0) {
-        if (snapshot_wanted && hc->snapshot) {
+        if (snapshot_wanted && hc->snapshot && hc->snapshot_on_signal) {
             snapshot_wanted = 0;
-            hc->snapshot(hc->snapshot_ctx);
+            hc->snapshot(hc->snapshot_ctx, "on SIGUSR1");
         }
         pit_deliver(&pit);
         int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);

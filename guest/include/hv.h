@@ -37,6 +37,7 @@ LONG HvFileIo(ULONG Operation, ULONG Handle, ULONGLONG Offset, ULONG Count, ULON
               const PFN_NUMBER *Frames, PULONG Bytes);
 LONG HvFileClose(ULONG Handle);
 LONG HvFileSetSize(ULONG Handle, ULONGLONG Size);
+LONG HvDebugBreak(ULONG ProcessId, PCSTR Label, ULONG Length);
 DECLSPEC_NORETURN VOID HvShutdown(ULONG ImagesRun);
 
 /* Value written to QEMU's isa-debug-exit port (0xF4): QEMU exits with (value << 1) | 1. */

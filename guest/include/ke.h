@@ -263,6 +263,7 @@ VOID KiTrapFrameRegisters(struct pv_regs *Regs, PKTRAP_FRAME TrapFrame);
 ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 VOID KiPrintStdout(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 NTSTATUS PvDisplayString(PCSTR Text, ULONG Length);
+NTSTATUS PvDebugBreak(PCSTR Label, ULONG Length);
 NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
 /* Called by PvReadConsole between polls of the host while it waits for input: sleeps a tick
  * so that other threads run; a failure status (the process is being terminated) ends the read. */

@@ -166,3 +166,27 @@ NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead)
     }
     return KiDeliverConsoleInput(Buffer, Length, BytesRead);
 }
+
+/*
+ * NTSTATUS PvDebugBreak(const char *Label, ULONG Length) - system service 0x1007.
+ * The host looks at the whole guest now (pagevisor prints its --inspect snapshot, headed by the
+ * process and the label's first PV_DEBUG_LABEL_MAX bytes), and the caller goes on. The label
+ * is read like PvDisplayString's text: STATUS_ACCESS_VIOLATION if it is not readable (nothing
+ * happens then). STATUS_NOT_SUPPORTED without pagevisor (under firmware, say).
+ */
+NTSTATUS PvDebugBreak(PCSTR Label, ULONG Length)
+{
+    CHAR Buffer[PV_DEBUG_LABEL_MAX];
+    NTSTATUS Status;
+
+    if (Length > sizeof(Buffer))
+        Length = sizeof(Buffer);
+    Status = MmProbeForReadAccess(Label, Length);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = MmCopyFromUser(Buffer, Label, Length);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    return HvDebugBreak(PsGetCurrentProcess()->UniqueProcessId, Buffer, Length) == PV_OK
+               ? STATUS_SUCCESS : STATUS_NOT_SUPPORTED;
+}

@@ -29,6 +29,7 @@ static struct pv_hc_pagefile_info HvPagefileInfoBlock __attribute__((aligned(64)
 static struct pv_hc_pagefile_io HvPagefileIoBlock __attribute__((aligned(128)));
 static struct pv_hc_image_read HvImageReadBlock __attribute__((aligned(64)));
 static struct pv_hc_console_read HvConsoleReadBlock __attribute__((aligned(64)));
+static struct pv_hc_debug_break HvDebugBreakBlock __attribute__((aligned(128)));
 static CHAR HvConsoleBuffer[PV_CONSOLE_MAX] __attribute__((aligned(4096)));
 
 static VOID HvCall(ULONG Number, PVOID Block)
@@ -327,4 +328,20 @@ LONG HvFileSetSize(ULONG Handle, ULONGLONG Size)
     HvFileSetSizeBlock.ret = PV_EINVAL;
     HvCall(PV_HC_FILE_SET_SIZE, &HvFileSetSizeBlock);
     return HvFileSetSizeBlock.ret;
+}
+
+/* PvDebugBreak: the host looks at the guest now (its --inspect snapshot), then returns.
+ * PV_ENODEV without pagevisor. */
+LONG HvDebugBreak(ULONG ProcessId, PCSTR Label, ULONG Length)
+{
+    if (!HvHostServicesPresent)
+        return PV_ENODEV;
+    if (Length > PV_DEBUG_LABEL_MAX)
+        Length = PV_DEBUG_LABEL_MAX;
+    HvDebugBreakBlock.pid = ProcessId;
+    HvDebugBreakBlock.label_len = Length;
+    RtlCopyMemory(HvDebugBreakBlock.label, Label, Length);
+    HvDebugBreakBlock.ret = PV_EINVAL;
+    HvCall(PV_HC_DEBUG_BREAK, &HvDebugBreakBlock);
+    return HvDebugBreakBlock.ret;
 }

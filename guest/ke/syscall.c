@@ -278,6 +278,11 @@ static NTSTATUS KiThunkPvDisplayString(const ULONG *Arguments)
     return PvDisplayString((PCSTR)(ULONG_PTR)Arguments[0], Arguments[1]);
 }
 
+static NTSTATUS KiThunkPvDebugBreak(const ULONG *Arguments)
+{
+    return PvDebugBreak((PCSTR)(ULONG_PTR)Arguments[0], Arguments[1]);
+}
+
 static NTSTATUS KiThunkPvQueryMmCounters(const ULONG *Arguments)
 {
     return PvQueryMmCounters((PPV_MM_COUNTERS)(ULONG_PTR)Arguments[0], Arguments[1]);

@@ -509,6 +509,47 @@ static void console_read_into_its_own_block(void)
     CU_ASSERT_EQUAL(flags, 0u);
 }
 
+/* PvDebugBreak (PV_HC_DEBUG_BREAK): the snapshot is taken once, headed by the process and its
+ * label with unprintable bytes shown as '?'; a label longer than the block allows is refused
+ * and nothing is looked at; without a snapshot to take the call says PV_ENODEV. */
+static char snapshot_when[160];
+static unsigned snapshots;
+
+static void record_snapshot(void *ctx, const char *when)
+{
+    (void)ctx;
+    snapshots++;
+    snprintf(snapshot_when, sizeof(snapshot_when), "%s", when);
+}
+
+static int32_t debug_break(uint32_t pid, const char *label, uint32_t len)
+{
+    struct pv_hc_debug_break d = { .pid = pid, .label_len = len, .ret = 12345 };
+    size_t have = strlen(label) + 1;   /* what there is to copy; len is what the call claims */
+    memcpy(d.label, label, have < sizeof(d.label) ? have : sizeof(d.label));
+    memcpy(mem.base + BLOCK, &d, sizeof(d));
+    CU_ASSERT_EQUAL(hc_out(&hc, PV_HC_PORT(PV_HC_DEBUG_BREAK), 4, BLOCK, why, sizeof(why)),
+                    HC_OK);
+    int32_t ret;
+    memcpy(&ret, mem.base + BLOCK + offsetof(struct pv_hc_debug_break, ret), sizeof(ret));
+    return ret;
+}
+
+static void debug_break_takes_a_snapshot_headed_by_its_label(void)
+{
+    reset();
+    CU_ASSERT_EQUAL(debug_break(8, "no host", 7), PV_ENODEV);
+    hc.snapshot = record_snapshot;
+    snapshots = 0;
+    CU_ASSERT_EQUAL(debug_break(8, "after\x01" "commit", 12), PV_OK);
+    CU_ASSERT_EQUAL(snapshots, 1);
+    CU_ASSERT_STRING_EQUAL(snapshot_when, "at PvDebugBreak(\"after?commit\") in process 8");
+    CU_ASSERT_EQUAL(debug_break(8, "x", PV_DEBUG_LABEL_MAX + 1), PV_EINVAL);
+    CU_ASSERT_EQUAL(snapshots, 1);
+    CU_ASSERT_EQUAL(debug_break(9, "", 0), PV_OK);
+    CU_ASSERT_STRING_EQUAL(snapshot_when, "at PvDebugBreak(\"\") in process 9");
+}
+
 static const struct unit_test tests[] = {
     UNIT_TEST(ident_port_answers_magic),
     UNIT_TEST(console_writes_text),
@@ -526,6 +567,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(console_read_reports_the_end_of_input),
     UNIT_TEST(console_read_rejects_hostile_blocks),
     UNIT_TEST(console_read_into_its_own_block),
+    UNIT_TEST(debug_break_takes_a_snapshot_headed_by_its_label),
 };
 
 int main(void)

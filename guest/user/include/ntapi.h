@@ -208,6 +208,12 @@ NTSTATUS NTAPI NtDebugActiveProcess(HANDLE ProcessHandle, HANDLE DebugObjectHand
  * STATUS_GUARD_PAGE_VIOLATION (once) if it runs into a guard page. */
 NTSTATUS NTAPI PvDisplayString(const char *Text, ULONG Length);
 
+/* Asks pagevisor to look at the guest now: it prints the snapshot `run --inspect` names
+ * (by default !vm 1, !memusage and !process 0 0), headed by this process and Label (its first
+ * 64 bytes), and the process goes on. STATUS_NOT_SUPPORTED without pagevisor;
+ * STATUS_ACCESS_VIOLATION for a Label that cannot be read. */
+NTSTATUS NTAPI PvDebugBreak(const char *Label, ULONG Length);
+
 /* The memory manager's counters (Length = sizeof(PV_MM_COUNTERS)). */
 NTSTATUS NTAPI PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length);
 
