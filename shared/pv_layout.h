@@ -60,6 +60,27 @@
 #define PV_LAYOUT_EPROCESS_VAD_ROOT         872   /* Vm.VadRoot.Root: the AVL tree's root */
 #define PV_LAYOUT_EPROCESS_VAD_COUNT        876   /* Vm.VadRoot.NumberGenericTableElements */
 #define PV_LAYOUT_EPROCESS_COMMIT           884   /* Vm.CommitCharge, pages */
+#define PV_LAYOUT_EPROCESS_FAULTS           892   /* Vm.PageFaultCount */
+#define PV_LAYOUT_EPROCESS_PRIVATE_PAGES    896   /* Vm.PrivatePages: resident private pages */
+#define PV_LAYOUT_EPROCESS_WSL              912   /* Ws.VmWorkingSetList: its VA (hyperspace) */
+#define PV_LAYOUT_EPROCESS_WS_MIN           920   /* Ws.MinimumWorkingSetSize */
+#define PV_LAYOUT_EPROCESS_WS_MAX           924   /* Ws.MaximumWorkingSetSize */
+#define PV_LAYOUT_EPROCESS_WS_PEAK          928   /* Ws.PeakWorkingSetSize */
+
+/* The working-set list (MMWSL, in the process's own address space): a FIFO of entries
+ * (MMWSLE: VirtualAddress | flags, Flink to the next younger, Blink), Count of them valid. */
+#define PV_LAYOUT_MMWSL_FIRST_FREE          0
+#define PV_LAYOUT_MMWSL_LAST_INITIALIZED    4
+#define PV_LAYOUT_MMWSL_CAPACITY            8
+#define PV_LAYOUT_MMWSL_OLDEST              12
+#define PV_LAYOUT_MMWSL_NEWEST              16
+#define PV_LAYOUT_MMWSL_COUNT               20
+#define PV_LAYOUT_MMWSL_WSLE                24
+#define PV_LAYOUT_MMWSLE_SIZE               12
+#define PV_LAYOUT_MMWSLE_FLINK              4
+#define PV_WSLE_NONE                        0xFFFFFFFFu
+#define PV_WSLE_VALID                       0x1u
+#define PV_WSLE_PAGE_TABLE                  0x2u
 
 /* A VAD (MMVAD): children, [StartingVpn, EndingVpn], flags (MMVAD_FLAGS, bits below). */
 #define PV_LAYOUT_MMVAD_LEFT                0

@@ -400,7 +400,7 @@ avail=$(sed -n 's/^ *Available Pages: *\([0-9]*\) .*/\1/p' <<<"$out")
     extra_failure inspect-on-exit-adds-up "Available ${avail:-?}, lists $(list Zeroed)/$(list Free)/$(list Standby), TOTAL $(list TOTAL)"
 # ... and on SIGUSR1 while the guest runs (spin loops until --timeout ends it): the process's
 # commit is still charged then. Through the runner the signal is sent inside the VM.
-spin_cmd='pagevisor run --runner never --timeout 8 --kernel KERNEL --inspect "!vm 1" --inspect "!process 0 0" --inspect "!vad" SPIN & p=$!; sleep 4; kill -USR1 $p; wait $p'
+spin_cmd='pagevisor run --runner never --timeout 8 --kernel KERNEL --inspect "!vm 1" --inspect "!process 0 1" --inspect "!vad" --inspect "!ws" SPIN & p=$!; sleep 4; kill -USR1 $p; wait $p'
 if "$PV" probe >/dev/null 2>&1; then
     run bash -c "$(sed "s|^pagevisor|$PV|; s|KERNEL|build/guest/kernel.elf|; s|SPIN|build/images/spin.elf|" <<<"$spin_cmd")"
 else
@@ -421,6 +421,15 @@ grep -qE '^[0-9a-f]{8} \( [0-9]\) +400 +[0-9a-f]+ +[0-9]+ Mapped  Exe  EXECUTE_W
     grep -qE '^[0-9a-f]{8} \( [0-9]\) +7fee0 +7ffdf +[0-9]+ Private +READWRITE$' <<<"$out" &&
     grep -qE '^Total VADs: +3  ' <<<"$out" ||
     extra_failure inspect-vad-spin "!vad: not spin's image, system DLL and stack"
+# !ws: spin's working set oldest first, its code page in it; as many entries as the list's Count
+# and as !process 0 1's working-set size now.
+ws_lines=$(sed -n '/on SIGUSR1/,/timed out/p' <<<"$out" | sed -n '/^kd> !ws$/,$p' |
+           grep -cE '^ +[0-9a-f]+  [0-9a-f]{8}')
+ws_count=$(sed -n 's/^    Oldest .*Count *\([0-9a-f]*\)$/\1/p' <<<"$out" | head -1)
+ws_now=$(sed -n 's/^    Working Set Sizes (now,min,max)  (\([0-9]*\),.*/\1/p' <<<"$out" | head -1)
+[[ -n $ws_count && -n $ws_now && $ws_lines -eq $((16#$ws_count)) && $ws_now -eq $ws_lines ]] &&
+    grep -qE '^ +[0-9a-f]+  00400000$' <<<"$out" ||
+    extra_failure inspect-ws-spin "!ws: ${ws_lines:-?} entries, Count ${ws_count:-?}, now ${ws_now:-?}"
 # --inspect CMD: a command it does not know is refused before anything boots; !pte of the
 # self-map shows the page directory mapping itself, and !pfn of that frame (the same boot,
 # so the same frame) says so from the PFN database: active, its PTE at C0300C00 inside itself.

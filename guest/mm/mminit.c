@@ -56,7 +56,13 @@ _Static_assert(__builtin_offsetof(EPROCESS, Pcb.DirectoryTableBase) == PV_LAYOUT
                __builtin_offsetof(EPROCESS, Vm.VadRoot.Root) == PV_LAYOUT_EPROCESS_VAD_ROOT &&
                __builtin_offsetof(EPROCESS, Vm.VadRoot.NumberGenericTableElements) ==
                    PV_LAYOUT_EPROCESS_VAD_COUNT &&
-               __builtin_offsetof(EPROCESS, Vm.CommitCharge) == PV_LAYOUT_EPROCESS_COMMIT,
+               __builtin_offsetof(EPROCESS, Vm.CommitCharge) == PV_LAYOUT_EPROCESS_COMMIT &&
+               __builtin_offsetof(EPROCESS, Vm.PageFaultCount) == PV_LAYOUT_EPROCESS_FAULTS &&
+               __builtin_offsetof(EPROCESS, Vm.PrivatePages) == PV_LAYOUT_EPROCESS_PRIVATE_PAGES &&
+               __builtin_offsetof(EPROCESS, Ws.VmWorkingSetList) == PV_LAYOUT_EPROCESS_WSL &&
+               __builtin_offsetof(EPROCESS, Ws.MinimumWorkingSetSize) == PV_LAYOUT_EPROCESS_WS_MIN &&
+               __builtin_offsetof(EPROCESS, Ws.MaximumWorkingSetSize) == PV_LAYOUT_EPROCESS_WS_MAX &&
+               __builtin_offsetof(EPROCESS, Ws.PeakWorkingSetSize) == PV_LAYOUT_EPROCESS_WS_PEAK,
                "EPROCESS: shared/pv_layout.h must follow guest/include/ps.h");
 _Static_assert(sizeof(MMPFN) == PV_LAYOUT_MMPFN_SIZE &&
                __builtin_offsetof(MMPFN, u1) == PV_LAYOUT_MMPFN_U1 &&
@@ -73,6 +79,18 @@ _Static_assert(__builtin_offsetof(MMVAD, LeftChild) == PV_LAYOUT_MMVAD_LEFT &&
                __builtin_offsetof(MMVAD, EndingVpn) == PV_LAYOUT_MMVAD_END_VPN &&
                __builtin_offsetof(MMVAD, u.LongFlags) == PV_LAYOUT_MMVAD_FLAGS &&
                VadImageMap == 2, "MMVAD: shared/pv_layout.h must follow vad.h");
+_Static_assert(__builtin_offsetof(MMWSL, FirstFree) == PV_LAYOUT_MMWSL_FIRST_FREE &&
+               __builtin_offsetof(MMWSL, LastInitializedWsle) == PV_LAYOUT_MMWSL_LAST_INITIALIZED &&
+               __builtin_offsetof(MMWSL, Capacity) == PV_LAYOUT_MMWSL_CAPACITY &&
+               __builtin_offsetof(MMWSL, Oldest) == PV_LAYOUT_MMWSL_OLDEST &&
+               __builtin_offsetof(MMWSL, Newest) == PV_LAYOUT_MMWSL_NEWEST &&
+               __builtin_offsetof(MMWSL, Count) == PV_LAYOUT_MMWSL_COUNT &&
+               __builtin_offsetof(MMWSL, Wsle) == PV_LAYOUT_MMWSL_WSLE &&
+               sizeof(MMWSLE) == PV_LAYOUT_MMWSLE_SIZE &&
+               __builtin_offsetof(MMWSLE, Flink) == PV_LAYOUT_MMWSLE_FLINK &&
+               MI_WSLE_NONE == PV_WSLE_NONE && MI_WSLE_VALID == PV_WSLE_VALID &&
+               MI_WSLE_PAGE_TABLE == PV_WSLE_PAGE_TABLE,
+               "MMWSL: shared/pv_layout.h must follow ws.h");
 /* MMPFNENTRY's and MMVAD_FLAGS's bits go from bit 0 up in declaration order (the i386 ABI):
  * PV_MMPFN_* and PV_MMVAD_* follow. */
 _Static_assert(sizeof(MMPFNENTRY) == 2, "MMPFNENTRY");

@@ -76,7 +76,7 @@ static void processes_as_process_0_0_prints_them(void)
     process(0x6000, 0x1a, 8, 0x00ABC000, "child\x01", 3, 0x2000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS);
     FILE *f = fmemopen(text, sizeof(text), "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, false, why, sizeof(why)), 0);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(text,
         "**** NT ACTIVE PROCESS DUMP ****\n"
@@ -90,13 +90,13 @@ static void processes_as_process_0_0_prints_them(void)
     /* A list that loops without coming back to the head ends with a message. */
     put(0x6000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS, 0x2000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS);
     f = fmemopen(text, sizeof(text), "w");
-    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, false, why, sizeof(why)), -1);
     fclose(f);
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "the list is broken"));
     /* A link into nowhere: said, not followed. */
     put(0x2000 + PV_LAYOUT_EPROCESS_ACTIVE_LINKS, 0x7FFFFF00);
     f = fmemopen(text, sizeof(text), "w");
-    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, why, sizeof(why)), -1);
+    CU_ASSERT_EQUAL(mm_inspect_print_processes(f, &src, false, why, sizeof(why)), -1);
     fclose(f);
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "is not mapped"));
 }
@@ -224,14 +224,69 @@ static void vad_tree_in_order(void)
     CU_ASSERT_EQUAL(rc, -1);
 }
 
+/* A working-set list at 0x7000: three entries in FIFO order 2 -> 0 -> 1 (a page table in the
+ * middle). */
+static void working_set(uint32_t ep)
+{
+    put(ep + PV_LAYOUT_EPROCESS_WSL, 0x7000);
+    put(ep + PV_LAYOUT_EPROCESS_WS_MIN, 20);
+    put(ep + PV_LAYOUT_EPROCESS_WS_MAX, 345);
+    put(ep + PV_LAYOUT_EPROCESS_WS_PEAK, 4);
+    put(ep + PV_LAYOUT_EPROCESS_FAULTS, 47);
+    put(ep + PV_LAYOUT_EPROCESS_PRIVATE_PAGES, 2);
+    put(ep + PV_LAYOUT_EPROCESS_COMMIT, 8);
+    put(ep + PV_LAYOUT_EPROCESS_VAD_ROOT, 0x5040);
+    put(ep + PV_LAYOUT_EPROCESS_VAD_COUNT, 4);
+    uint32_t h[6] = { PV_WSLE_NONE, 3, 16, 2, 1, 3 };
+    memcpy(ram + 0x7000, h, sizeof(h));
+    uint32_t e[3][3] = { { 0xC0001000 | PV_WSLE_VALID | PV_WSLE_PAGE_TABLE, 1, 2 },
+                         { 0x00401000 | PV_WSLE_VALID, PV_WSLE_NONE, 0 },
+                         { 0x00400000 | PV_WSLE_VALID, 0, PV_WSLE_NONE } };
+    memcpy(ram + 0x7000 + PV_LAYOUT_MMWSL_WSLE, e, sizeof(e));
+}
+
+static void working_set_oldest_first(void)
+{
+    int rc;
+    layout();
+    process(0x2000, 8, 4, 0x00008000, "spin", 0, 0x1300);
+    working_set(0x2000);
+    struct mm_inspect_src s = src;
+    s.cr3 = 0x8000;
+    CU_ASSERT_STRING_EQUAL(run_command(&s, "!ws", &rc),
+        "Working Set @ 00007000 (process 8, spin)\n"
+        "    FirstFree ffffffff  LastInitialized        3  Capacity       10\n"
+        "    Oldest           2  Newest                 1  Count           3\n"
+        "    index  address   (oldest first)\n"
+        "        2  00400000\n"
+        "        0  c0001000  page table\n"
+        "        1  00401000\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!process 0 1", &rc),
+        "    Image: spin\n"
+        "    VadRoot 00005040 Vads 4 Private 2.\n"
+        "    Working Set Sizes (now,min,max)  (3, 20, 345) (12KB, 80KB, 1380KB)\n"
+        "    PeakWorkingSetSize               4\n"
+        "    PageFaultCount                  47\n"
+        "    CommitCharge                     8\n"));
+    /* A list that says more than it holds, or loops: said, not followed forever. */
+    put(0x7000 + PV_LAYOUT_MMWSL_COUNT, 5);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!ws 2000", &rc),
+                                  "the list holds 3 entries, Count says 5"));
+    put(0x7000 + PV_LAYOUT_MMWSL_WSLE + 1 * PV_LAYOUT_MMWSLE_SIZE + PV_LAYOUT_MMWSLE_FLINK, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run_command(&s, "!ws 2000", &rc), "the list is broken"));
+    CU_ASSERT_EQUAL(rc, -1);
+}
+
 static void commands_are_checked(void)
 {
     char why[256];
     static const char *const good[] = { "!vm", "!vm 1", "!memusage", "!process 0 0",
                                         "!process", "!pte 401000", "!pte 0xC0300000",
-                                        "!pfn 1a3", " !pfn 0 ", "!vad", "!vad 80190300" };
+                                        "!pfn 1a3", " !pfn 0 ", "!vad", "!vad 80190300",
+                                        "!process 0 1", "!ws", "!ws 80190300" };
     static const char *const bad[] = { "!pte", "!pte xyz", "!pte 1FFFFFFFF", "!pfn -1", "!vadx",
-                                       "vm", "!vm 2", "!pfn 1 2", "", "!vad x", "!ws" };
+                                       "vm", "!vm 2", "!pfn 1 2", "", "!vad x", "!ws x",
+                                       "!process 0 2" };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         CU_ASSERT_TRUE(mm_inspect_command_valid(good[i], why, sizeof(why)));
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -349,6 +404,7 @@ static const struct unit_test tests[] = {
     UNIT_TEST(pte_as_windbg_prints_it),
     UNIT_TEST(pfn_as_windbg_prints_it),
     UNIT_TEST(vad_tree_in_order),
+    UNIT_TEST(working_set_oldest_first),
     UNIT_TEST(commands_are_checked),
     UNIT_TEST(the_kernel_has_what_the_host_reads),
 };

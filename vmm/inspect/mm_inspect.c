@@ -123,8 +123,45 @@ static int read_at(const struct mm_inspect_src *src, uint32_t va, void *buf, siz
 
 #define MAX_PROCESSES 256   /* far more than the guest can have: a longer list is broken */
 
-int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char *why,
-                               size_t whylen)
+/* The working-set size now: the Count of the process's list, read in its own address space. */
+static int ws_count(const struct mm_inspect_src *src, uint32_t ep, uint32_t dirbase,
+                    uint32_t *count, char *why, size_t whylen)
+{
+    uint32_t wsl;
+    struct mm_inspect_src own = *src;
+    own.cr3 = dirbase;
+    *count = 0;
+    if (read_at(src, ep + PV_LAYOUT_EPROCESS_WSL, &wsl, 4, why, whylen))
+        return -1;
+    return wsl ? read_at(&own, wsl + PV_LAYOUT_MMWSL_COUNT, count, 4, why, whylen) : 0;
+}
+
+/* !process 0 1's lines after the three: VADs, working set, faults, commit. */
+static int print_process_details(FILE *out, const struct mm_inspect_src *src, uint32_t ep,
+                                 uint32_t dirbase, char *why, size_t whylen)
+{
+    uint32_t root, vads, privat, now, min, max, peak, faults, commit;
+    if (read_at(src, ep + PV_LAYOUT_EPROCESS_VAD_ROOT, &root, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_VAD_COUNT, &vads, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_PRIVATE_PAGES, &privat, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_WS_MIN, &min, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_WS_MAX, &max, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_WS_PEAK, &peak, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_FAULTS, &faults, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_COMMIT, &commit, 4, why, whylen) ||
+        ws_count(src, ep, dirbase, &now, why, whylen))
+        return -1;
+    fprintf(out, "    VadRoot %08X Vads %u Private %u.\n", root, vads, privat);
+    fprintf(out, "    Working Set Sizes (now,min,max)  (%u, %u, %u) (%uKB, %uKB, %uKB)\n", now,
+            min, max, now * 4, min * 4, max * 4);
+    fprintf(out, "    PeakWorkingSetSize        %8u\n", peak);
+    fprintf(out, "    PageFaultCount            %8u\n", faults);
+    fprintf(out, "    CommitCharge              %8u\n", commit);
+    return 0;
+}
+
+int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, bool details,
+                               char *why, size_t whylen)
 {
     uint32_t head, size, link;
     if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
@@ -161,7 +198,10 @@ int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char
                 "%04x\n", ep, pid, parent);
         fprintf(out, "    DirBase: %08X  ObjectTable: %08X  HandleCount: %3u.\n", dirbase,
                 ep + PV_LAYOUT_EPROCESS_HANDLE_TABLE, open);
-        fprintf(out, "    Image: %s\n\n", name);
+        fprintf(out, "    Image: %s\n", name);
+        if (details && print_process_details(out, src, ep, dirbase, why, whylen))
+            return -1;
+        fputc('\n', out);
     }
     return 0;
 }
@@ -354,6 +394,64 @@ int mm_inspect_print_vad(FILE *out, const struct mm_inspect_src *src, bool have_
     return 0;
 }
 
+#define WSLE_MAX (1u << 20)   /* far more entries than the guest's lists have */
+
+int mm_inspect_print_ws(FILE *out, const struct mm_inspect_src *src, bool have_process,
+                        uint32_t eprocess, char *why, size_t whylen)
+{
+    uint32_t ep = have_process ? eprocess : current_process(src, why, whylen), dirbase, wsl, pid;
+    char name[33] = { 0 };
+    if (!ep || read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_WSL, &wsl, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_PID, &pid, 4, why, whylen) ||
+        read_at(src, ep + PV_LAYOUT_EPROCESS_IMAGE_NAME, name, 32, why, whylen))
+        return -1;
+    for (char *c = name; *c; c++)
+        if (*c < 0x20 || *c > 0x7E)
+            *c = '?';
+    if (!wsl) {
+        snprintf(why, whylen, "process %x (%s) has no working-set list", pid, name);
+        return -1;
+    }
+    struct mm_inspect_src own = *src;   /* the list lives in the process's own space */
+    own.cr3 = dirbase;
+    uint32_t h[6];
+    if (read_at(&own, wsl, h, sizeof(h), why, whylen))
+        return -1;
+    uint32_t first_free = h[PV_LAYOUT_MMWSL_FIRST_FREE / 4],
+             last_init = h[PV_LAYOUT_MMWSL_LAST_INITIALIZED / 4],
+             capacity = h[PV_LAYOUT_MMWSL_CAPACITY / 4], oldest = h[PV_LAYOUT_MMWSL_OLDEST / 4],
+             newest = h[PV_LAYOUT_MMWSL_NEWEST / 4], count = h[PV_LAYOUT_MMWSL_COUNT / 4];
+    fprintf(out, "Working Set @ %08x (process %x, %s)\n", wsl, pid, name);
+    fprintf(out, "    FirstFree %8x  LastInitialized %8x  Capacity %8x\n", first_free,
+            last_init, capacity);
+    fprintf(out, "    Oldest    %8x  Newest          %8x  Count    %8x\n", oldest, newest,
+            count);
+    fprintf(out, "    index  address   (oldest first)\n");
+    uint32_t at = oldest, seen = 0;
+    while (at != PV_WSLE_NONE) {
+        uint32_t e[2];
+        if (at >= capacity || seen == count || seen == WSLE_MAX) {
+            snprintf(why, whylen, "entry %x after %u of %u: the list is broken", at, seen,
+                     count);
+            return -1;
+        }
+        if (read_at(&own, wsl + PV_LAYOUT_MMWSL_WSLE + at * PV_LAYOUT_MMWSLE_SIZE, e,
+                    sizeof(e), why, whylen))
+            return -1;
+        fprintf(out, "    %5x  %08x%s%s\n", at, e[0] & ~0xFFFu,
+                (e[0] & PV_WSLE_PAGE_TABLE) ? "  page table" : "",
+                (e[0] & PV_WSLE_VALID) ? "" : "  (not valid)");
+        seen++;
+        at = e[PV_LAYOUT_MMWSLE_FLINK / 4];
+    }
+    if (seen != count) {
+        snprintf(why, whylen, "the list holds %u entries, Count says %u", seen, count);
+        return -1;
+    }
+    return 0;
+}
+
 /* A hex number as WinDbg reads one ("401000", "0x401000", "0n12" is not taken). */
 static bool hex_arg(const char *text, uint32_t *v)
 {
@@ -371,8 +469,8 @@ static bool hex_arg(const char *text, uint32_t *v)
     return true;
 }
 
-enum command { CMD_VM, CMD_MEMUSAGE, CMD_PROCESS, CMD_PTE, CMD_PFN, CMD_VAD, CMD_VAD_OF,
-               CMD_BAD };
+enum command { CMD_VM, CMD_MEMUSAGE, CMD_PROCESS, CMD_PROCESS_DETAILS, CMD_PTE, CMD_PFN,
+               CMD_VAD, CMD_VAD_OF, CMD_WS, CMD_WS_OF, CMD_BAD };
 
 static enum command parse_command(const char *c, uint32_t *arg, char *why, size_t whylen)
 {
@@ -388,6 +486,16 @@ static enum command parse_command(const char *c, uint32_t *arg, char *why, size_
         return CMD_MEMUSAGE;
     if (n == 8 && !strncmp(c, "!process", 8) && (!*rest || !strcmp(rest, "0 0")))
         return CMD_PROCESS;
+    if (n == 8 && !strncmp(c, "!process", 8) && !strcmp(rest, "0 1"))
+        return CMD_PROCESS_DETAILS;
+    if (n == 3 && !strncmp(c, "!ws", 3)) {
+        if (!*rest)
+            return CMD_WS;
+        if (hex_arg(rest, arg))
+            return CMD_WS_OF;
+        snprintf(why, whylen, "!ws takes an EPROCESS address in hex, or nothing: '%s'", c);
+        return CMD_BAD;
+    }
     if (n == 4 && !strncmp(c, "!pte", 4)) {
         if (hex_arg(rest, arg))
             return CMD_PTE;
@@ -408,8 +516,8 @@ static enum command parse_command(const char *c, uint32_t *arg, char *why, size_
         snprintf(why, whylen, "!vad takes an EPROCESS address in hex, or nothing: '%s'", c);
         return CMD_BAD;
     }
-    snprintf(why, whylen, "unknown command '%s' (known: !vm, !memusage, !process 0 0, !pte VA, "
-             "!pfn N, !vad [EPROCESS])", c);
+    snprintf(why, whylen, "unknown command '%s' (known: !vm, !memusage, !process 0 0|0 1, "
+             "!pte VA, !pfn N, !vad [EPROCESS], !ws [EPROCESS])", c);
     return CMD_BAD;
 }
 
@@ -424,7 +532,8 @@ int mm_inspect_command(FILE *out, const struct mm_inspect_src *src, const char *
 {
     uint32_t arg = 0;
     struct mm_state st;
-    switch (parse_command(command, &arg, why, whylen)) {
+    enum command k = parse_command(command, &arg, why, whylen);
+    switch (k) {
     case CMD_VM:
         if (mm_inspect_read(src, &st, why, whylen))
             return -1;
@@ -436,7 +545,12 @@ int mm_inspect_command(FILE *out, const struct mm_inspect_src *src, const char *
         mm_inspect_print_memusage(out, &st);
         return 0;
     case CMD_PROCESS:
-        return mm_inspect_print_processes(out, src, why, whylen);
+    case CMD_PROCESS_DETAILS:
+        return mm_inspect_print_processes(out, src, k == CMD_PROCESS_DETAILS, why, whylen);
+    case CMD_WS:
+        return mm_inspect_print_ws(out, src, false, 0, why, whylen);
+    case CMD_WS_OF:
+        return mm_inspect_print_ws(out, src, true, arg, why, whylen);
     case CMD_PTE:
         return mm_inspect_print_pte(out, src, arg, why, whylen);
     case CMD_PFN:

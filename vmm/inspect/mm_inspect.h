@@ -38,9 +38,16 @@ void mm_inspect_print_vm(FILE *out, const struct mm_state *st);
 void mm_inspect_print_memusage(FILE *out, const struct mm_state *st);
 
 /* !process 0 0: every process on PsActiveProcessHead, three lines each, as WinDbg prints
- * them. 0, or -1 with why (the list could not be followed; what was printed stays). */
-int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, char *why,
-                               size_t whylen);
+ * them; details (!process 0 1) adds its VADs, working-set sizes (now, min, max), peak, page
+ * faults and commit. 0, or -1 with why (the list could not be followed; what was printed
+ * stays). */
+int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, bool details,
+                               char *why, size_t whylen);
+
+/* !ws [EPROCESS]: a process's working-set list (the current one by default), its header and
+ * its entries in FIFO order, oldest first, read in the process's own address space. */
+int mm_inspect_print_ws(FILE *out, const struct mm_inspect_src *src, bool have_process,
+                        uint32_t eprocess, char *why, size_t whylen);
 
 /* !pte VA: the PDE and PTE of va in the current address space (src->cr3), in WinDbg's three
  * lines; invalid entries decoded (DemandZero, PageFile, Transition, Proto). */
