@@ -407,6 +407,18 @@ else
     run "$PV" runner --timeout 120 --put build/guest/kernel.elf --put build/images/spin.elf -- \
         sh -c "$(sed 's|KERNEL|/pv/build/guest/kernel.elf|; s|SPIN|/pv/build/images/spin.elf|' <<<"$spin_cmd")"
 fi
+# Sent to a pagevisor whose guest runs in the runner VM, SIGUSR1 cannot reach the guest: the
+# run says so and goes on to its end (the signal's default would have ended it).
+if ! "$PV" probe >/dev/null 2>&1; then
+    usr1_out=$tmp/usr1.out
+    "$PV" run --timeout 8 --inspect-on-exit build/images/spin.elf >"$usr1_out" 2>&1 &
+    usr1_pid=$!
+    for _ in $(seq 100); do grep -q '(spin) begin' "$usr1_out" && break; sleep 0.2; done
+    kill -USR1 $usr1_pid
+    wait $usr1_pid; usr1_status=$?
+    check inspect-sigusr1-through-runner 115 $usr1_status "$(cat "$usr1_out")" \
+        'SIGUSR1: the guest runs inside the KVM runner VM'
+fi
 committed=$(sed -n '/on SIGUSR1/,$s/^ *Committed pages: *\([0-9]*\) .*/\1/p' <<<"$out" | head -1)
 check inspect-on-sigusr1 115 $status "$out" '^pagevisor: the guest.s memory manager on SIGUSR1 \(cr3 [0-9A-F]{8}\):$'
 [[ -n $committed && $committed -gt 0 ]] ||

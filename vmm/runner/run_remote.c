@@ -244,11 +244,34 @@ static void ignore_sigxfsz(void)
         signal(SIGXFSZ, SIG_IGN);
 }
 
+/* SIGUSR1 asks for an --inspect snapshot, but the guest runs in the VM, out of this process's
+ * reach: say so, and keep the run (SIGUSR1's default would end it). */
+static void on_sigusr1(int sig)
+{
+    static const char note[] = "pagevisor: SIGUSR1: the guest runs inside the KVM runner VM, where "
+                               "this signal does not reach; its snapshot comes when it stops "
+                               "(--inspect-on-exit) or at a PvDebugBreak\n";
+    int saved = errno;
+    (void)sig;
+    if (write(STDERR_FILENO, note, sizeof(note) - 1) < 0) {
+        /* nothing more to do in a signal handler */
+    }
+    errno = saved;
+}
+
 int run_remote(const struct run_options *o)
 {
     struct argv_builder b = { 0 };
     struct console_input input;
     console_input_init(&input, STDIN_FILENO);
+    if (o->inspect_on_exit) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_sigusr1;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+    }
     if (o->volume_path) {
         /* The VM's RAM holds the volume, the guest and what comes back: a limit, said now. */
         uint64_t bytes;
