@@ -456,6 +456,23 @@ check inspect-pfn-page-directory 0 $status "$out" \
 grep -q 'pteaddress C0300C00$' <<<"$out" &&
     grep -qE "^    restore pte [0-9A-F]{8}  containing page +0*${pd^^}  Active" <<<"$out" ||
     extra_failure inspect-pfn-page-directory-both "pfn ${pd:-?}: not the page directory's entry"
+# Counter tracks: dz-big's 520 faults bring samples at its start, after 256 faults (at the
+# ring's flush) and at its end; in every sample Available is Zeroed + Free + Standby, and the
+# last one's page faults of the process equal its fault records in the trace, and --stats's.
+run "$PV" run --stats --trace "$tmp/counters.jsonl" --trace-format jsonl build/images/dz-big.elf
+samples=$(grep -c '^{"type":"counters"' "$tmp/counters.jsonl")
+check counter-tracks 0 $status "$out" '^pagevisor: [0-9]+ page faults:'
+bad_sum=$(grep '^{"type":"counters"' "$tmp/counters.jsonl" |
+          sed 's/.*"Zeroed":\([0-9]*\),"Free":\([0-9]*\),"Standby":\([0-9]*\),.*"available":\([0-9]*\),.*/\1 \2 \3 \4/' |
+          awk '$1 + $2 + $3 != $4' | wc -l)
+last=$(grep '^{"type":"counters"' "$tmp/counters.jsonl" | tail -1)
+pid=$(sed -n 's/.*"processes":\[{"pid":\([0-9]*\),.*/\1/p' <<<"$last")
+last_faults=$(sed -n 's/.*"page_faults":\([0-9]*\)}.*/\1/p' <<<"$last")
+records=$(grep -c "^{\"type\":\"fault\",.*\"pid\":${pid:-x}," "$tmp/counters.jsonl")
+stats_faults=$(sed -n 's/^pagevisor: \([0-9]*\) page faults:.*/\1/p' <<<"$out")
+[[ $samples -ge 3 && $bad_sum -eq 0 && -n $last_faults && $last_faults -eq $records &&
+   $last_faults -eq ${stats_faults:-0} ]] ||
+    extra_failure counter-tracks-consistent "samples $samples, sums off in $bad_sum, last faults ${last_faults:-?} for pid ${pid:-?}, its records $records, --stats ${stats_faults:-?}"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

@@ -452,6 +452,37 @@ int mm_inspect_print_ws(FILE *out, const struct mm_inspect_src *src, bool have_p
     return 0;
 }
 
+int mm_inspect_counters(const struct mm_inspect_src *src, struct mm_counters *c, char *why,
+                        size_t whylen)
+{
+    uint32_t head, size, link;
+    memset(c, 0, sizeof(*c));
+    if (mm_inspect_read(src, &c->sys, why, whylen))
+        return -1;
+    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
+        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
+        return -1;
+    }
+    if (read_at(src, head, &link, 4, why, whylen))
+        return -1;
+    for (unsigned n = 0; link != head && c->nproc < MM_COUNTER_PROCESSES; n++) {
+        if (n == MAX_PROCESSES) {
+            snprintf(why, whylen, "more than %u processes: the list is broken", MAX_PROCESSES);
+            return -1;
+        }
+        uint32_t ep = link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS, dirbase;
+        if (read_at(src, ep + PV_LAYOUT_EPROCESS_PID, &c->proc[c->nproc].pid, 4, why, whylen) ||
+            read_at(src, ep + PV_LAYOUT_EPROCESS_FAULTS, &c->proc[c->nproc].faults, 4, why,
+                    whylen) ||
+            read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
+            ws_count(src, ep, dirbase, &c->proc[c->nproc].ws, why, whylen) ||
+            read_at(src, link, &link, 4, why, whylen))
+            return -1;
+        c->nproc++;
+    }
+    return 0;
+}
+
 /* A hex number as WinDbg reads one ("401000", "0x401000", "0n12" is not taken). */
 static bool hex_arg(const char *text, uint32_t *v)
 {

@@ -29,6 +29,17 @@ struct mm_state {
     uint32_t pagefile_slots, pagefile_free, pagefile_in_use;
 };
 
+/* The counters a trace samples over time: the system's (lists, available, commit, pagefile)
+ * and each live process's working-set size and page faults (the first MM_COUNTER_PROCESSES). */
+#define MM_COUNTER_PROCESSES 8
+struct mm_counters {
+    struct mm_state sys;
+    unsigned nproc;
+    struct { uint32_t pid, ws, faults; } proc[MM_COUNTER_PROCESSES];
+};
+int mm_inspect_counters(const struct mm_inspect_src *src, struct mm_counters *c, char *why,
+                        size_t whylen);
+
 /* Reads the state: 0, or -1 with why (a symbol missing from the kernel, memory unreadable). */
 int mm_inspect_read(const struct mm_inspect_src *src, struct mm_state *st, char *why,
                     size_t whylen);

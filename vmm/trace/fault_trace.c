@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crash_report.h"
+#include "mm_inspect.h"
 #include "nt_layout.h"
 #include "ntstatus.h"
 #include "pt_walk.h"
@@ -79,6 +80,41 @@ static void emit(struct fault_tracer *t, struct trace_item *it)
         write_item(t, it);
 }
 
+/* The memory manager's counters now, queued after what came before (the guest is stopped:
+ * at a drain or a process start or end). A sample that cannot be read (no kernel symbols, a
+ * guest that changed its layout) turns sampling off for the run, said once on stderr. */
+static void sample_counters(struct fault_tracer *t)
+{
+    if (!t->writing || t->counters_failed || !t->syms || !t->last_cr3)
+        return;
+    struct mm_inspect_src src = { .mem = t->mem, .paging = true, .pse = CR4_PSE_ASSUMED,
+                                  .cr3 = t->last_cr3, .kernel = &t->syms->kernel };
+    struct mm_counters c;
+    char why[256];
+    if (mm_inspect_counters(&src, &c, why, sizeof(why)) != 0) {
+        t->counters_failed = true;
+        fprintf(stderr, "pagevisor: --trace: no counter tracks: %s\n", why);
+        return;
+    }
+    t->counters_faults = t->faults;
+    struct trace_item local, *it = next_item(t, &local);
+    it->kind = TRACE_ITEM_COUNTERS;
+    struct trace_counters *k = &it->u.counters;
+    k->time_ns = t->last_ns;
+    memcpy(k->lists, c.sys.list_total, sizeof(k->lists));
+    k->available = c.sys.available;
+    k->committed = c.sys.committed;
+    k->commit_limit = c.sys.commit_limit;
+    k->pagefile_in_use = c.sys.pagefile_in_use;
+    k->nproc = c.nproc < TRACE_COUNTER_PROCESSES ? c.nproc : TRACE_COUNTER_PROCESSES;
+    for (uint32_t p = 0; p < k->nproc; p++) {
+        k->proc[p].pid = c.proc[p].pid;
+        k->proc[p].ws = c.proc[p].ws;
+        k->proc[p].faults = c.proc[p].faults;
+    }
+    emit(t, it);
+}
+
 void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, const char *name)
 {
     process_table_start(&t->procs, pid, cr3, name);
@@ -90,6 +126,9 @@ void tracer_process_start(struct fault_tracer *t, uint32_t pid, uint32_t cr3, co
     it->u.process.cr3 = cr3;
     snprintf(it->u.process.name, sizeof(it->u.process.name), "%s", name);
     emit(t, it);
+    if (cr3)
+        t->last_cr3 = cr3;
+    sample_counters(t);
     if (t->queue_running)
         trace_queue_publish(&t->queue);     /* the name reaches the file without waiting */
 }
@@ -99,6 +138,7 @@ void tracer_process_exit(struct fault_tracer *t, uint32_t pid)
     process_table_exit(&t->procs, pid);
     if (!t->writing)
         return;
+    sample_counters(t);   /* its last counters, before it leaves the list */
     struct trace_item local, *it = next_item(t, &local);
     it->kind = TRACE_ITEM_PROCESS_EXIT;
     it->u.process.pid = pid;
@@ -201,6 +241,9 @@ static void write_item(void *ctx, const struct trace_item *it)
         to_event(t, it, t->writer_backing_next ? t->writer_backing : NULL, &e);
         t->writer_backing_next = false;
         trace_record(&t->writer, &e);
+        break;
+    case TRACE_ITEM_COUNTERS:
+        trace_counters(&t->writer, &it->u.counters);
         break;
     }
 }
@@ -317,10 +360,14 @@ void tracer_drain(struct fault_tracer *t)
             t->last_fatal = *r;
             t->have_last_fatal = true;
         }
+        t->last_ns = tsc_to_ns(t, r->tsc_end);
+        t->last_cr3 = r->cr3;
         if (t->writing)
             queue_record(t, it);
     }
     memcpy(base + offsetof(struct pv_trace_ring, tail), &tail, sizeof(tail));
+    if (t->faults - t->counters_faults >= TRACER_COUNTER_EVERY)
+        sample_counters(t);
     if (t->queue_running)
         trace_queue_publish(&t->queue);
 }

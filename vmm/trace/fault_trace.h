@@ -19,6 +19,7 @@
 #include "trace_queue.h"
 
 #define TRACER_RUN_PAGES    8    /* pages one instruction's faults are remembered by */
+#define TRACER_COUNTER_EVERY 256 /* faults between two samples of the memory manager's counters */
 
 struct fault_tracer {
     struct guest_mem *mem;
@@ -51,6 +52,13 @@ struct fault_tracer {
      * and its volume's open files; NULL: a generic name ("image 2", "volume file 3"). */
     void (*backing_name)(void *ctx, uint32_t backing, char *out, size_t len);
     void *backing_ctx;
+    /* The counter tracks (vCPU side): sampled from the guest at a drain TRACER_COUNTER_EVERY
+     * faults after the last sample, and at every process start and end. The kernel's symbols
+     * (syms) say where; any process's CR3 maps the system space they are in. */
+    uint64_t counters_faults;        /* t->faults at the last sample */
+    uint64_t last_ns;                /* time of the last record drained */
+    uint32_t last_cr3;               /* a CR3 seen last (a record's, a process start's) */
+    bool counters_failed;            /* a sample could not be read: no more are tried */
 };
 
 void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,

@@ -6,6 +6,7 @@
 #include "nt_layout.h"
 #include "pte_format.h"
 #include "pv_abi.h"
+#include "trace_queue.h"
 
 int trace_format_parse(const char *name, enum trace_format *out)
 {
@@ -247,6 +248,68 @@ void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name)
     json_string(w->f, name);
     fprintf(w->f, "}}");
     w->records++;
+}
+
+static const char *const counter_list_names[6] = { "Zeroed", "Free", "Standby", "Modified",
+                                                   "ModifiedNoWrite", "Bad" };
+
+/* One Chrome counter event: NAME on PID's track, its args already formatted. */
+static void chrome_counter(struct trace_writer *w, uint64_t ns, const char *name, uint32_t pid,
+                           const char *args)
+{
+    fprintf(w->f, "%s{\"name\":\"%s\",\"cat\":\"mm\",\"ph\":\"C\",\"ts\":%llu.%03llu,"
+            "\"pid\":%u,\"tid\":%u,\"args\":{%s}}", w->records ? ",\n" : "", name,
+            (unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000), pid, pid, args);
+    w->records++;
+}
+
+void trace_counters(struct trace_writer *w, const struct trace_counters *c)
+{
+    char args[256];
+    size_t n = 0;
+    switch (w->format) {
+    case TRACE_TEXT:
+        fprintf(w->f, "# counters at %llu ns:", (unsigned long long)c->time_ns);
+        for (int l = 0; l < 6; l++)
+            fprintf(w->f, " %s %u,", counter_list_names[l], c->lists[l]);
+        fprintf(w->f, " available %u, committed %u of %u, pagefile %u in use", c->available,
+                c->committed, c->commit_limit, c->pagefile_in_use);
+        for (uint32_t p = 0; p < c->nproc && p < TRACE_COUNTER_PROCESSES; p++)
+            fprintf(w->f, "; pid %u working set %u faults %u", c->proc[p].pid, c->proc[p].ws,
+                    c->proc[p].faults);
+        fputc('\n', w->f);
+        break;
+    case TRACE_JSONL:
+        fprintf(w->f, "{\"type\":\"counters\",\"time_ns\":%llu,\"lists\":{",
+                (unsigned long long)c->time_ns);
+        for (int l = 0; l < 6; l++)
+            fprintf(w->f, "%s\"%s\":%u", l ? "," : "", counter_list_names[l], c->lists[l]);
+        fprintf(w->f, "},\"available\":%u,\"committed\":%u,\"commit_limit\":%u,"
+                "\"pagefile_in_use\":%u,\"processes\":[", c->available, c->committed,
+                c->commit_limit, c->pagefile_in_use);
+        for (uint32_t p = 0; p < c->nproc && p < TRACE_COUNTER_PROCESSES; p++)
+            fprintf(w->f, "%s{\"pid\":%u,\"working_set\":%u,\"page_faults\":%u}",
+                    p ? "," : "", c->proc[p].pid, c->proc[p].ws, c->proc[p].faults);
+        fprintf(w->f, "]}\n");
+        break;
+    case TRACE_CHROME:
+        for (int l = 0; l < 6; l++)
+            n += (size_t)snprintf(args + n, sizeof(args) - n, "%s\"%s\":%u", l ? "," : "",
+                                  counter_list_names[l], c->lists[l]);
+        chrome_counter(w, c->time_ns, "page lists", 0, args);
+        snprintf(args, sizeof(args), "\"committed\":%u,\"limit\":%u", c->committed,
+                 c->commit_limit);
+        chrome_counter(w, c->time_ns, "commit charge", 0, args);
+        snprintf(args, sizeof(args), "\"in use\":%u", c->pagefile_in_use);
+        chrome_counter(w, c->time_ns, "pagefile slots", 0, args);
+        for (uint32_t p = 0; p < c->nproc && p < TRACE_COUNTER_PROCESSES; p++) {
+            snprintf(args, sizeof(args), "\"pages\":%u", c->proc[p].ws);
+            chrome_counter(w, c->time_ns, "working set", c->proc[p].pid, args);
+            snprintf(args, sizeof(args), "\"count\":%u", c->proc[p].faults);
+            chrome_counter(w, c->time_ns, "page faults", c->proc[p].pid, args);
+        }
+        break;
+    }
 }
 
 void trace_stats(struct trace_writer *w, uint64_t time_ns, const struct trace_stat *stats,

@@ -55,6 +55,11 @@ void trace_record(struct trace_writer *w, const struct fault_event *e);
 /* Per-process names for the Chrome timeline. */
 void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name);
 /* The run's statistics, written once at the end of a trace. */
+struct trace_counters;
+/* The memory manager's counters (TRACE_ITEM_COUNTERS): Chrome counter events ("ph":"C") that
+ * Perfetto draws as tracks (the system's on pid 0, each process's on its own), a JSON Lines
+ * record of type "counters", a "# counters" line in text. */
+void trace_counters(struct trace_writer *w, const struct trace_counters *c);
 struct trace_stat {
     const char *name;
     double value;      /* counts, and ratios such as exits per fault */

@@ -18,6 +18,17 @@ enum trace_item_kind {
     TRACE_ITEM_PROCESS_START,
     TRACE_ITEM_PROCESS_EXIT,
     TRACE_ITEM_BACKING,          /* the file the next fault's page came from */
+    TRACE_ITEM_COUNTERS,         /* the memory manager's counters, sampled at a drain */
+};
+
+/* The memory manager's counters at one moment (read from the guest by the host). */
+#define TRACE_COUNTER_PROCESSES 8
+struct trace_counters {
+    uint64_t time_ns;
+    uint32_t lists[6];            /* Zeroed, Free, Standby, Modified, ModifiedNoWrite, Bad */
+    uint32_t available, committed, commit_limit, pagefile_in_use;
+    uint32_t nproc;
+    struct { uint32_t pid, ws, faults; } proc[TRACE_COUNTER_PROCESSES];
 };
 
 /* One raw record and what a decode needs of the guest as it was at the drain. Names travel as
@@ -35,6 +46,7 @@ struct trace_item {
             char name[PV_NAME_MAX];
         } process;
         char backing[PV_FILE_NAME_MAX + 16];
+        struct trace_counters counters;
     } u;
 };
 
