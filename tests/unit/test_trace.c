@@ -93,6 +93,18 @@ static struct fault_event large_page_event(void)
     return e;
 }
 
+/* The first record of a JSON Lines trace, after its schema line (checked here). */
+static char *first_record(char *t)
+{
+    char *line = strtok(t, "\n");
+    CU_ASSERT_TRUE_FATAL(line != NULL);
+    CU_ASSERT_STRING_EQUAL(line, "{\"type\":\"schema\",\"name\":\"pagevisor-trace\","
+                                 "\"version\":1,\"records\":[\"fault\",\"counters\","
+                                 "\"statistics\"]}");
+    CU_ASSERT_TRUE(json_is_valid(line));
+    return strtok(NULL, "\n");
+}
+
 static char *write_event(enum trace_format format, const struct fault_event *e)
 {
     char *text = NULL;
@@ -122,7 +134,7 @@ static void large_pde_has_no_pte(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "PTE at C020148C  (none: LARGE PAGE pfn 523)"));
     free(t);
     t = write_event(TRACE_JSONL, &e);
-    char *line = strtok(t, "\n");
+    char *line = first_record(t);
     CU_ASSERT_TRUE_FATAL(line != NULL);
     CU_ASSERT_TRUE(json_is_valid(line));
     CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"pte\":{\"va\":\"0xC020148C\",\"large_page\":"
@@ -176,9 +188,10 @@ static void page_ins_name_their_file(void)
                                      ".bin+0x3000\n"));
     free(t);
     t = write_event(TRACE_JSONL, &e);
-    CU_ASSERT_TRUE(json_is_valid(strtok(t, "\n")));
-    CU_ASSERT_PTR_NOT_NULL(strstr(t, "\"backing\":{\"file\":\"C:\\\\big \\\"file\\\".bin\","
-                                     "\"offset\":12288}"));
+    char *record = first_record(t);
+    CU_ASSERT_TRUE(json_is_valid(record));
+    CU_ASSERT_PTR_NOT_NULL(strstr(record, "\"backing\":{\"file\":\"C:\\\\big \\\"file\\\".bin\","
+                                          "\"offset\":12288}"));
     free(t);
     e.resolution = PV_FAULT_IMAGE_READ;
     snprintf(e.backing, sizeof(e.backing), "hello.elf");
@@ -199,13 +212,15 @@ static void jsonl_lines_parse(void)
 {
     char *t = write_trace(TRACE_JSONL, 3);
     int lines = 0;
-    for (char *line = strtok(t, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *line = first_record(t); line; line = strtok(NULL, "\n")) {
         lines++;
         CU_ASSERT_TRUE(json_is_valid(line));
         CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"resolution\":\"demand_zero\""));
         CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"process\":\"dz-\\\"big\\\"\""));
         CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"ea_matches_cr2\":true"));
         CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"before_kind\":\"demand_zero\""));
+        /* The addresses again as integers. */
+        CU_ASSERT_PTR_NOT_NULL(strstr(line, ",\"addresses\":{\"eip\":"));
     }
     CU_ASSERT_EQUAL(lines, 3);
     free(t);
@@ -241,12 +256,13 @@ static void statistics_close_every_format(void)
         if (format == TRACE_TEXT) {
             CU_ASSERT_PTR_NOT_NULL(strstr(text, "# statistics: faults 12, exits_per_fault 0.25\n"));
         } else if (format == TRACE_JSONL) {
-            char *second = strchr(text, '\n') + 1;
+            char *fault = strchr(text, '\n') + 1;   /* after the schema line */
+            char *second = strchr(fault, '\n') + 1;
             CU_ASSERT_PTR_NOT_NULL(strstr(text, "{\"type\":\"fault\","));
             CU_ASSERT_STRING_EQUAL(second,
                 "{\"type\":\"statistics\",\"faults\":12,\"exits_per_fault\":0.25}\n");
             second[-1] = '\0';
-            CU_ASSERT_TRUE(json_is_valid(text));
+            CU_ASSERT_TRUE(json_is_valid(fault));
         } else {
             CU_ASSERT_TRUE(json_is_valid(text));
             CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"name\":\"statistics\",\"ph\":\"i\""));

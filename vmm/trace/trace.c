@@ -81,6 +81,10 @@ void trace_begin(struct trace_writer *w, FILE *f, enum trace_format format)
     w->records = 0;
     if (format == TRACE_CHROME)
         fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+    else if (format == TRACE_JSONL)   /* what the records below are, for tools to check */
+        fprintf(f, "{\"type\":\"schema\",\"name\":\"pagevisor-trace\",\"version\":%d,"
+                "\"records\":[\"fault\",\"counters\",\"statistics\"]}\n",
+                TRACE_JSONL_SCHEMA_VERSION);
 }
 
 static void text_entry(FILE *f, const char *label, uint32_t va, uint32_t before, uint32_t after,
@@ -230,7 +234,9 @@ void trace_record(struct trace_writer *w, const struct fault_event *e)
     case TRACE_JSONL:
         fputs("{\"type\":\"fault\",", w->f);
         json_fields(w->f, e);
-        fputs("}\n", w->f);
+        /* The addresses again as integers, for tools that would rather not parse hex. */
+        fprintf(w->f, ",\"addresses\":{\"eip\":%u,\"cr2\":%u,\"pde_va\":%u,\"pte_va\":%u}}\n",
+                e->eip, e->cr2, MI_PDE_VA(e->cr2), MI_PTE_VA(e->cr2));
         break;
     case TRACE_CHROME:
         chrome_record(w, e);
@@ -243,11 +249,15 @@ void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name)
 {
     if (w->format != TRACE_CHROME)
         return;
-    fprintf(w->f, "%s{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-            "\"args\":{\"name\":", w->records ? ",\n" : "", pid, pid);
-    json_string(w->f, name);
-    fprintf(w->f, "}}");
-    w->records++;
+    /* The process's track, and its one thread's (tid = pid), both named. */
+    static const char *const kinds[] = { "process_name", "thread_name" };
+    for (int k = 0; k < 2; k++) {
+        fprintf(w->f, "%s{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+                "\"args\":{\"name\":", w->records ? ",\n" : "", kinds[k], pid, pid);
+        json_string(w->f, name);
+        fprintf(w->f, "}}");
+        w->records++;
+    }
 }
 
 static const char *const counter_list_names[6] = { "Zeroed", "Free", "Standby", "Modified",

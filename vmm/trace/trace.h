@@ -15,6 +15,8 @@
 #include "disasm.h"
 
 enum trace_format { TRACE_TEXT, TRACE_JSONL, TRACE_CHROME };
+/* The first JSON Lines record says which; raised when a record's fields change meaning. */
+#define TRACE_JSONL_SCHEMA_VERSION 1
 
 /* A fault as the host understands it, after decoding. */
 struct fault_event {
