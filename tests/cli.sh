@@ -473,6 +473,31 @@ stats_faults=$(sed -n 's/^pagevisor: \([0-9]*\) page faults:.*/\1/p' <<<"$out")
 [[ $samples -ge 3 && $bad_sum -eq 0 && -n $last_faults && $last_faults -eq $records &&
    $last_faults -eq ${stats_faults:-0} ]] ||
     extra_failure counter-tracks-consistent "samples $samples, sums off in $bad_sum, last faults ${last_faults:-?} for pid ${pid:-?}, its records $records, --stats ${stats_faults:-?}"
+# Host I/O in the trace: one host_io record per pagefile and image call, their pages adding up
+# to what --stats counts.
+run "$PV" run --stats --mem 4M --trace "$tmp/io.jsonl" --trace-format jsonl \
+    build/images/demo-paging.elf summary
+check trace-host-io 0 $status "$out" '^pagevisor: pagefile [0-9]+ pages read in [0-9]+ calls'
+io_sum() { grep "\"io\":\"$1\"" "$tmp/io.jsonl" | sed 's/.*"pages":\([0-9]*\).*/\1/' |
+           awk '{ n++; s += $1 } END { print n + 0, s + 0 }'; }
+want=$(sed -n 's/^pagevisor: pagefile \([0-9]*\) pages read in \([0-9]*\) calls, \([0-9]*\) pages written in \([0-9]*\) calls; \([0-9]*\) image pages read in \([0-9]*\) calls$/\2 \1 \4 \3 \6 \5/p' <<<"$out")
+got="$(io_sum 'pagefile read') $(io_sum 'pagefile write') $(io_sum 'image read')"
+[[ -n $want && $got == "$want" ]] ||
+    extra_failure trace-host-io-adds-up "host_io calls and pages $got, --stats $want"
+# The Chrome trace keeps the Trace Event Format's rules, checked without a viewer: one event per
+# line between the header and the closing, each with a name, a known phase and integer pid and
+# tid; complete events (X) with ts and dur, counters (C) with ts and numeric args only, metadata
+# (M) naming a process or thread.
+run "$PV" run --mem 4M --trace "$tmp/tef.json" --trace-format chrome build/images/demo-paging.elf summary
+tef_bad=$(sed '1d;$d' "$tmp/tef.json" | sed 's/,$//' | grep -vcE \
+  -e '^\{"name":"[^"]+","cat":"[a-z_]+","ph":"X","ts":[0-9]+\.[0-9]{3},"dur":[0-9]+\.[0-9]{3},"pid":[0-9]+,"tid":[0-9]+,"args":\{.*\}\}$' \
+  -e '^\{"name":"[^"]+","cat":"mm","ph":"C","ts":[0-9]+\.[0-9]{3},"pid":[0-9]+,"tid":[0-9]+,"args":\{("[^"]+":[0-9]+,?)+\}\}$' \
+  -e '^\{"name":"(process|thread)_name","ph":"M","pid":[0-9]+,"tid":[0-9]+,"args":\{"name":"[^"]*"\}\}$' \
+  -e '^\{"name":"statistics","ph":"i","s":"g","ts":[0-9]+\.[0-9]{3},"pid":0,"tid":0,"args":\{.*\}\}$')
+tef_events=$(sed '1d;$d' "$tmp/tef.json" | wc -l)
+[[ $status -eq 0 && $(head -1 "$tmp/tef.json") == '{"displayTimeUnit":"ns","traceEvents":[' &&
+   $(tail -1 "$tmp/tef.json") == ']}' && $tef_bad -eq 0 && $tef_events -gt 100 ]]
+outcome trace-event-format-rules $? "$tef_bad of $tef_events events break a rule" "$(head -c 2000 "$tmp/tef.json")"
 # A mistake found only at load (an image too large for --mem) is named as given too.
 cp "$hello" "$tmp/big.elf"
 head -c 1048576 /dev/zero >>"$tmp/big.elf"

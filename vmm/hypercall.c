@@ -272,7 +272,11 @@ static void hc_pagefile_info(struct hc_state *s, uint32_t gpa)
 static void hc_pagefile_io(struct hc_state *s, uint32_t gpa, struct pv_hc_pagefile_io *req)
 {
     uint32_t done = 0;
+    uint64_t t0 = tracer_host_tsc();
     int32_t ret = pagefile_io(s->pagefile, s->mem, req, &done);
+    tracer_host_io(s->tracer, req->op == PV_PAGEFILE_WRITE ? TRACE_IO_PAGEFILE_WRITE
+                                                           : TRACE_IO_PAGEFILE_READ,
+                   req->count, req->slot, ret, t0, tracer_host_tsc());
     /* The guest copes (an in-page error, or the write goes elsewhere); the user should still
      * hear that the backing store failed, or that the guest asked for a read into one frame
      * twice, without a flood from a high injected rate. */
@@ -294,7 +298,10 @@ static void hc_pagefile_io(struct hc_state *s, uint32_t gpa, struct pv_hc_pagefi
 static void hc_image_read(struct hc_state *s, uint32_t gpa, struct pv_hc_image_read *r)
 {
     uint32_t bytes = 0;
+    uint64_t t0 = tracer_host_tsc();
     int32_t ret = s->images ? image_store_read(s->images, s->mem, r, &bytes) : PV_ENODEV;
+    tracer_host_io(s->tracer, TRACE_IO_IMAGE_READ, r->count, r->offset, ret, t0,
+                   tracer_host_tsc());
     set_ret(s, gpa, offsetof(struct pv_hc_image_read, ret), ret);
     put_u32(s, gpa, offsetof(struct pv_hc_image_read, bytes), bytes);
 }
@@ -324,7 +331,10 @@ static void hc_file_open(struct hc_state *s, uint32_t gpa, struct pv_hc_file_ope
 static void hc_file_io(struct hc_state *s, uint32_t gpa, struct pv_hc_file_io *r)
 {
     uint32_t bytes = 0;
+    uint64_t t0 = tracer_host_tsc();
     int32_t ret = volume_file_io(s->volume, s->mem, r, &bytes);
+    tracer_host_io(s->tracer, r->op == PV_FILE_READ ? TRACE_IO_FILE_READ : TRACE_IO_FILE_WRITE,
+                   r->count, r->offset_lo, ret, t0, tracer_host_tsc());
     volume_failed(s, ret);
     put_u32(s, gpa, offsetof(struct pv_hc_file_io, bytes), bytes);
     set_ret(s, gpa, offsetof(struct pv_hc_file_io, ret), ret);

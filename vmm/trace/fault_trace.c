@@ -34,6 +34,7 @@ void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file
     t->mem = mem;
     t->tsc_base = tsc_base;
     t->tsc_khz = tsc_khz;
+    t->host_tsc_base = tracer_host_tsc();
     if (trace_file) {
         /* One thread at a time writes the file (the writer, then the main thread after it
          * stopped): stdio's own locking is not needed. */
@@ -41,6 +42,7 @@ void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file
         trace_begin(&t->writer, trace_file, format);
         t->writing = true;
         trace_process_name(&t->writer, 0, "System");
+        trace_thread_name(&t->writer, 0, 1, "pagevisor (host I/O)");
         /* Without the queue's memory (or the cache's) records are written as they come. */
         t->insns = calloc(1, sizeof(*t->insns));
         t->queue_running = t->insns &&
@@ -112,6 +114,28 @@ static void sample_counters(struct fault_tracer *t)
         k->proc[p].ws = c.proc[p].ws;
         k->proc[p].faults = c.proc[p].faults;
     }
+    emit(t, it);
+}
+
+uint64_t tracer_host_tsc(void)
+{
+    return __builtin_ia32_rdtsc();
+}
+
+void tracer_host_io(struct fault_tracer *t, enum trace_io_kind kind, uint32_t pages,
+                    uint32_t where, int32_t ret, uint64_t tsc_start, uint64_t tsc_end)
+{
+    if (!t || !t->writing || !t->tsc_khz || tsc_start < t->host_tsc_base || tsc_end < tsc_start)
+        return;
+    tracer_drain(t);   /* the faults that led to it come first */
+    struct trace_item local, *it = next_item(t, &local);
+    it->kind = TRACE_ITEM_HOST_IO;
+    it->u.io = (struct trace_host_io){
+        .time_ns = (uint64_t)((unsigned __int128)(tsc_start - t->host_tsc_base) * 1000000u /
+                              t->tsc_khz),
+        .duration_ns = (tsc_end - tsc_start) * 1000000u / t->tsc_khz,
+        .kind = kind, .pages = pages, .where = where, .ret = ret,
+    };
     emit(t, it);
 }
 
@@ -244,6 +268,9 @@ static void write_item(void *ctx, const struct trace_item *it)
         break;
     case TRACE_ITEM_COUNTERS:
         trace_counters(&t->writer, &it->u.counters);
+        break;
+    case TRACE_ITEM_HOST_IO:
+        trace_host_io(&t->writer, &it->u.io);
         break;
     }
 }

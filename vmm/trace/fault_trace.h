@@ -59,7 +59,16 @@ struct fault_tracer {
     uint64_t last_ns;                /* time of the last record drained */
     uint32_t last_cr3;               /* a CR3 seen last (a record's, a process start's) */
     bool counters_failed;            /* a sample could not be read: no more are tried */
+    uint64_t host_tsc_base;          /* this process's TSC when the guest's was tsc_base */
 };
+
+/* The host's TSC now, for tracer_host_io (the guest's TSC is the host's plus an offset, so
+ * host times land on the trace's time line). */
+uint64_t tracer_host_tsc(void);
+/* A transfer the host made for the guest, between two tracer_host_tsc() readings; queued in
+ * order with the faults (the guest is stopped in its hypercall). */
+void tracer_host_io(struct fault_tracer *t, enum trace_io_kind kind, uint32_t pages,
+                    uint32_t where, int32_t ret, uint64_t tsc_start, uint64_t tsc_end);
 
 void tracer_init(struct fault_tracer *t, struct guest_mem *mem, FILE *trace_file,
                  enum trace_format format, uint64_t tsc_base, uint32_t tsc_khz);

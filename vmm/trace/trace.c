@@ -245,19 +245,28 @@ void trace_record(struct trace_writer *w, const struct fault_event *e)
     w->records++;
 }
 
+void trace_thread_name(struct trace_writer *w, uint32_t pid, uint32_t tid, const char *name)
+{
+    if (w->format != TRACE_CHROME)
+        return;
+    fprintf(w->f, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+            "\"args\":{\"name\":", w->records ? ",\n" : "", pid, tid);
+    json_string(w->f, name);
+    fprintf(w->f, "}}");
+    w->records++;
+}
+
 void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name)
 {
     if (w->format != TRACE_CHROME)
         return;
     /* The process's track, and its one thread's (tid = pid), both named. */
-    static const char *const kinds[] = { "process_name", "thread_name" };
-    for (int k = 0; k < 2; k++) {
-        fprintf(w->f, "%s{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-                "\"args\":{\"name\":", w->records ? ",\n" : "", kinds[k], pid, pid);
-        json_string(w->f, name);
-        fprintf(w->f, "}}");
-        w->records++;
-    }
+    fprintf(w->f, "%s{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+            "\"args\":{\"name\":", w->records ? ",\n" : "", pid, pid);
+    json_string(w->f, name);
+    fprintf(w->f, "}}");
+    w->records++;
+    trace_thread_name(w, pid, pid, name);
 }
 
 static const char *const counter_list_names[6] = { "Zeroed", "Free", "Standby", "Modified",
@@ -318,6 +327,39 @@ void trace_counters(struct trace_writer *w, const struct trace_counters *c)
             snprintf(args, sizeof(args), "\"count\":%u", c->proc[p].faults);
             chrome_counter(w, c->time_ns, "page faults", c->proc[p].pid, args);
         }
+        break;
+    }
+}
+
+static const char *const host_io_names[] = { "pagefile read", "pagefile write", "image read",
+                                            "file read", "file write" };
+
+void trace_host_io(struct trace_writer *w, const struct trace_host_io *io)
+{
+    const char *name = io->kind < 5 ? host_io_names[io->kind] : "host io";
+    bool slot = io->kind == TRACE_IO_PAGEFILE_READ || io->kind == TRACE_IO_PAGEFILE_WRITE;
+    switch (w->format) {
+    case TRACE_TEXT:
+        fprintf(w->f, "# host io at %llu ns: %s of %u page%s at %s %u, %llu ns%s\n",
+                (unsigned long long)io->time_ns, name, io->pages, io->pages == 1 ? "" : "s",
+                slot ? "slot" : "offset", io->where, (unsigned long long)io->duration_ns,
+                io->ret ? " (failed)" : "");
+        break;
+    case TRACE_JSONL:
+        fprintf(w->f, "{\"type\":\"host_io\",\"time_ns\":%llu,\"duration_ns\":%llu,"
+                "\"io\":\"%s\",\"pages\":%u,\"%s\":%u,\"ret\":%d}\n",
+                (unsigned long long)io->time_ns, (unsigned long long)io->duration_ns, name,
+                io->pages, slot ? "slot" : "offset", io->where, io->ret);
+        break;
+    case TRACE_CHROME:
+        fprintf(w->f, "%s{\"name\":\"%s\",\"cat\":\"host_io\",\"ph\":\"X\",\"ts\":%llu.%03llu,"
+                "\"dur\":%llu.%03llu,\"pid\":0,\"tid\":1,\"args\":{\"pages\":%u,\"%s\":%u,"
+                "\"ret\":%d}}", w->records ? ",\n" : "", name,
+                (unsigned long long)(io->time_ns / 1000), (unsigned long long)(io->time_ns % 1000),
+                (unsigned long long)(io->duration_ns / 1000),
+                (unsigned long long)(io->duration_ns % 1000), io->pages, slot ? "slot" : "offset",
+                io->where, io->ret);
+        w->records++;
         break;
     }
 }

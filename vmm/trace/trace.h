@@ -56,12 +56,19 @@ void trace_begin(struct trace_writer *w, FILE *f, enum trace_format format);
 void trace_record(struct trace_writer *w, const struct fault_event *e);
 /* Per-process names for the Chrome timeline. */
 void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name);
+/* Chrome only: names thread tid of pid (the host's I/O track: pid 0, tid 1). */
+void trace_thread_name(struct trace_writer *w, uint32_t pid, uint32_t tid, const char *name);
 /* The run's statistics, written once at the end of a trace. */
 struct trace_counters;
 /* The memory manager's counters (TRACE_ITEM_COUNTERS): Chrome counter events ("ph":"C") that
  * Perfetto draws as tracks (the system's on pid 0, each process's on its own), a JSON Lines
  * record of type "counters", a "# counters" line in text. */
 void trace_counters(struct trace_writer *w, const struct trace_counters *c);
+struct trace_host_io;
+/* A transfer the host made for the guest (TRACE_ITEM_HOST_IO): a Chrome complete event on the
+ * host's track (pid 0, tid 1, category host_io) with the cluster in args, a JSON Lines
+ * "host_io" record, a "# host io" line in text. */
+void trace_host_io(struct trace_writer *w, const struct trace_host_io *io);
 struct trace_stat {
     const char *name;
     double value;      /* counts, and ratios such as exits per fault */

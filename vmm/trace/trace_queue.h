@@ -19,6 +19,18 @@ enum trace_item_kind {
     TRACE_ITEM_PROCESS_EXIT,
     TRACE_ITEM_BACKING,          /* the file the next fault's page came from */
     TRACE_ITEM_COUNTERS,         /* the memory manager's counters, sampled at a drain */
+    TRACE_ITEM_HOST_IO,          /* a pagefile, image or volume file transfer the host made */
+};
+
+/* A host-side transfer for the guest (a PV_HC_PAGEFILE_IO, IMAGE_READ or FILE_IO call). */
+enum trace_io_kind { TRACE_IO_PAGEFILE_READ, TRACE_IO_PAGEFILE_WRITE, TRACE_IO_IMAGE_READ,
+                     TRACE_IO_FILE_READ, TRACE_IO_FILE_WRITE };
+struct trace_host_io {
+    uint64_t time_ns, duration_ns;
+    uint32_t kind;                /* enum trace_io_kind */
+    uint32_t pages;               /* the cluster: pages in the call */
+    uint32_t where;               /* first slot, or byte offset in the file (low 32 bits) */
+    int32_t ret;                  /* PV_OK or the PV_E* answer */
 };
 
 /* The memory manager's counters at one moment (read from the guest by the host). */
@@ -47,6 +59,7 @@ struct trace_item {
         } process;
         char backing[PV_FILE_NAME_MAX + 16];
         struct trace_counters counters;
+        struct trace_host_io io;
     } u;
 };
 
