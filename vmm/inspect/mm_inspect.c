@@ -503,6 +503,20 @@ static bool hex_arg(const char *text, uint32_t *v)
 enum command { CMD_VM, CMD_MEMUSAGE, CMD_PROCESS, CMD_PROCESS_DETAILS, CMD_PTE, CMD_PFN,
                CMD_VAD, CMD_VAD_OF, CMD_WS, CMD_WS_OF, CMD_BAD };
 
+/* A command that takes an EPROCESS address or nothing (the process on the current CR3). */
+static enum command process_arg(const char *c, size_t n, const char *rest, uint32_t *arg,
+                                enum command current, enum command given, char *why,
+                                size_t whylen)
+{
+    if (!*rest)
+        return current;
+    if (hex_arg(rest, arg))
+        return given;
+    snprintf(why, whylen, "%.*s takes an EPROCESS address in hex, or nothing: '%s'", (int)n, c,
+             c);
+    return CMD_BAD;
+}
+
 static enum command parse_command(const char *c, uint32_t *arg, char *why, size_t whylen)
 {
     while (*c == ' ')
@@ -519,14 +533,8 @@ static enum command parse_command(const char *c, uint32_t *arg, char *why, size_
         return CMD_PROCESS;
     if (n == 8 && !strncmp(c, "!process", 8) && !strcmp(rest, "0 1"))
         return CMD_PROCESS_DETAILS;
-    if (n == 3 && !strncmp(c, "!ws", 3)) {
-        if (!*rest)
-            return CMD_WS;
-        if (hex_arg(rest, arg))
-            return CMD_WS_OF;
-        snprintf(why, whylen, "!ws takes an EPROCESS address in hex, or nothing: '%s'", c);
-        return CMD_BAD;
-    }
+    if (n == 3 && !strncmp(c, "!ws", 3))
+        return process_arg(c, n, rest, arg, CMD_WS, CMD_WS_OF, why, whylen);
     if (n == 4 && !strncmp(c, "!pte", 4)) {
         if (hex_arg(rest, arg))
             return CMD_PTE;
@@ -539,14 +547,8 @@ static enum command parse_command(const char *c, uint32_t *arg, char *why, size_
         snprintf(why, whylen, "!pfn needs a page frame number in hex: '%s'", c);
         return CMD_BAD;
     }
-    if (n == 4 && !strncmp(c, "!vad", 4)) {
-        if (!*rest)
-            return CMD_VAD;
-        if (hex_arg(rest, arg))
-            return CMD_VAD_OF;
-        snprintf(why, whylen, "!vad takes an EPROCESS address in hex, or nothing: '%s'", c);
-        return CMD_BAD;
-    }
+    if (n == 4 && !strncmp(c, "!vad", 4))
+        return process_arg(c, n, rest, arg, CMD_VAD, CMD_VAD_OF, why, whylen);
     snprintf(why, whylen, "unknown command '%s' (known: !vm, !memusage, !process 0 0|0 1, "
              "!pte VA, !pfn N, !vad [EPROCESS], !ws [EPROCESS])", c);
     return CMD_BAD;

@@ -245,28 +245,29 @@ void trace_record(struct trace_writer *w, const struct fault_event *e)
     w->records++;
 }
 
-void trace_thread_name(struct trace_writer *w, uint32_t pid, uint32_t tid, const char *name)
+/* A Chrome metadata event ("process_name" or "thread_name") naming a track. */
+static void chrome_name(struct trace_writer *w, const char *kind, uint32_t pid, uint32_t tid,
+                        const char *name)
 {
     if (w->format != TRACE_CHROME)
         return;
-    fprintf(w->f, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-            "\"args\":{\"name\":", w->records ? ",\n" : "", pid, tid);
+    fprintf(w->f, "%s{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+            "\"args\":{\"name\":", w->records ? ",\n" : "", kind, pid, tid);
     json_string(w->f, name);
     fprintf(w->f, "}}");
     w->records++;
 }
 
+void trace_thread_name(struct trace_writer *w, uint32_t pid, uint32_t tid, const char *name)
+{
+    chrome_name(w, "thread_name", pid, tid, name);
+}
+
 void trace_process_name(struct trace_writer *w, uint32_t pid, const char *name)
 {
-    if (w->format != TRACE_CHROME)
-        return;
     /* The process's track, and its one thread's (tid = pid), both named. */
-    fprintf(w->f, "%s{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-            "\"args\":{\"name\":", w->records ? ",\n" : "", pid, pid);
-    json_string(w->f, name);
-    fprintf(w->f, "}}");
-    w->records++;
-    trace_thread_name(w, pid, pid, name);
+    chrome_name(w, "process_name", pid, pid, name);
+    chrome_name(w, "thread_name", pid, pid, name);
 }
 
 static const char *const counter_list_names[6] = { "Zeroed", "Free", "Standby", "Modified",
