@@ -25,7 +25,7 @@ endif
 
 HOST_CC     ?= gcc
 # The host program's areas (vmm/vmm.mk): the VM core, runner/, store/, trace/.
-VMM_AREAS   := vmm vmm/inspect vmm/runner vmm/store vmm/trace
+VMM_AREAS   := vmm vmm/gdb vmm/inspect vmm/runner vmm/store vmm/trace
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ishared $(addprefix -I,$(VMM_AREAS)) \
                -D_GNU_SOURCE $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)

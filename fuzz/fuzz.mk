@@ -6,7 +6,7 @@
 #   make fuzz-replay           every file of fuzz/corpus/ through every target once
 #   FUZZ_TARGETS=loader        only the targets named
 
-FUZZ_TARGETS := hypercall loader image_store trace pt_walk guest_elf
+FUZZ_TARGETS := hypercall loader image_store trace pt_walk guest_elf gdb_stub
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

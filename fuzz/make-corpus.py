@@ -195,3 +195,20 @@ put("pt_walk", "paging-off", walk(4, 0, 0, 0x300, 0x200, (0x300, b"abc")))
 put("pt_walk", "top-of-4g", walk(1 | 2 | 4, 0, 0xFFFFFFFF, 0xFFFFFF00, 0x1000,
                                  (4092, u32(0x0083))))
 put("pt_walk", "table-outside", walk(1, 0, 0x400000, 0x400000, 16, (4, u32(0xFFFF0003))))
+
+
+# ---------------------------------------------------------------- the gdb stub
+def packet(data):
+    return b"$" + data + b"#" + b"%02x" % (sum(data) & 0xFF)
+
+
+# A session as gdb drives it (pieces of 7 bytes), then Ctrl-C and a stop.
+put("gdb_stub", "session", b"\x07" + b"+".join(packet(p) for p in [
+    b"qSupported:xmlRegisters=i386", b"vMustReplyEmpty", b"QStartNoAckMode",
+    b"qXfer:features:read:target.xml:0,ffb", b"g", b"p22", b"P8=00104000", b"m100,20",
+    b"M100,2:abcd", b"Z0,100,1", b"z0,100,1", b"Z3,100,4", b"qRcmd,21766d", b"vCont?",
+    b"c"]) + b"\x03" + packet(b"?") + packet(b"s") + packet(b"D"))
+# A NUL inside a packet, packets cut off by '$', bad checksums, stray escapes.
+put("gdb_stub", "broken", b"\x01$m\x00\x01#9e$$$$##zz$M0,4:0011#00}}}***")
+# Longer than any packet the stub takes.
+put("gdb_stub", "overlong", b" $" + b"m" * 6000)

@@ -25,7 +25,7 @@
 
 #define REPLAY_TIMEOUT 30
 
-#define TARGETS(X) X(hypercall) X(loader) X(image_store) X(trace) X(pt_walk) X(guest_elf)
+#define TARGETS(X) X(hypercall) X(loader) X(image_store) X(trace) X(pt_walk) X(guest_elf) X(gdb_stub)
 #define DECLARE(name) int fuzz_one_##name(const uint8_t *data, size_t size);
 TARGETS(DECLARE)
 
