@@ -25,6 +25,9 @@
 static struct termios tty_saved, tty_reading;
 static int tty_fd = -1;
 static volatile sig_atomic_t tty_switched;
+/* A fatal signal gave the terminal back: it is never taken again, even if a request for input
+ * is still being handled when the signal lands (the run is ending). */
+static volatile sig_atomic_t tty_given_back;
 static volatile sig_atomic_t handlers_installed;
 static unsigned char tty_eof_char = _POSIX_VDISABLE;
 
@@ -46,6 +49,7 @@ void console_input_restore(void)
 static void on_fatal_signal(int sig)
 {
     int saved_errno = errno;
+    tty_given_back = 1;
     console_input_restore();
     for (size_t i = 0; i < N_FATAL; i++)
         if (fatal_signals[i] == sig)
@@ -104,7 +108,7 @@ static void install_handlers(void)
 /* The guest asks for input: a terminal leaves canonical mode now, not before. */
 static void switch_terminal(int fd)
 {
-    if (tty_switched || !isatty(fd) || tcgetattr(fd, &tty_saved) != 0)
+    if (tty_given_back || tty_switched || !isatty(fd) || tcgetattr(fd, &tty_saved) != 0)
         return;
     tty_fd = fd;
     tty_reading = tty_saved;
@@ -120,8 +124,9 @@ static void switch_terminal(int fd)
     for (size_t i = 0; i < N_FATAL; i++)
         sigaddset(&block, fatal_signals[i]);
     sigprocmask(SIG_BLOCK, &block, &previous);
-    /* TCSANOW, not TCSAFLUSH: what the user typed ahead is input too. */
-    if (tcsetattr(fd, TCSANOW, &tty_reading) == 0)
+    /* TCSANOW, not TCSAFLUSH: what the user typed ahead is input too. Not after a fatal
+     * signal that landed since the check above. */
+    if (!tty_given_back && tcsetattr(fd, TCSANOW, &tty_reading) == 0)
         tty_switched = 1;
     sigprocmask(SIG_SETMASK, &previous, NULL);
 }
