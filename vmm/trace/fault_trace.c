@@ -85,6 +85,8 @@ static void emit(struct fault_tracer *t, struct trace_item *it)
 /* The memory manager's counters now, queued after what came before (the guest is stopped:
  * at a drain or a process start or end). A sample that cannot be read (no kernel symbols, a
  * guest that changed its layout) turns sampling off for the run, said once on stderr. */
+static uint64_t tsc_to_ns(const struct fault_tracer *t, uint64_t tsc);
+
 static void sample_counters(struct fault_tracer *t)
 {
     if (!t->writing || t->counters_failed || !t->syms || !t->last_cr3)
@@ -102,7 +104,7 @@ static void sample_counters(struct fault_tracer *t)
     struct trace_item local, *it = next_item(t, &local);
     it->kind = TRACE_ITEM_COUNTERS;
     struct trace_counters *k = &it->u.counters;
-    k->time_ns = t->last_ns;
+    k->time_ns = tsc_to_ns(t, t->last_tsc);
     memcpy(k->lists, c.sys.list_total, sizeof(k->lists));
     k->available = c.sys.available;
     k->committed = c.sys.committed;
@@ -387,7 +389,7 @@ void tracer_drain(struct fault_tracer *t)
             t->last_fatal = *r;
             t->have_last_fatal = true;
         }
-        t->last_ns = tsc_to_ns(t, r->tsc_end);
+        t->last_tsc = r->tsc_end;   /* converted when a sample needs it, not per record */
         t->last_cr3 = r->cr3;
         if (t->writing)
             queue_record(t, it);

@@ -56,7 +56,7 @@ struct fault_tracer {
      * faults after the last sample, and at every process start and end. The kernel's symbols
      * (syms) say where; any process's CR3 maps the system space they are in. */
     uint64_t counters_faults;        /* t->faults at the last sample */
-    uint64_t last_ns;                /* time of the last record drained */
+    uint64_t last_tsc;               /* guest TSC at the end of the last record drained */
     uint32_t last_cr3;               /* a CR3 seen last (a record's, a process start's) */
     bool counters_failed;            /* a sample could not be read: no more are tried */
     uint64_t host_tsc_base;          /* this process's TSC when the guest's was tsc_base */
