@@ -257,7 +257,6 @@ static void hc_debug_break(struct hc_state *s, uint32_t gpa, const struct pv_hc_
         label[i] = d->label[i] >= 0x20 && d->label[i] < 0x7F ? d->label[i] : '?';
     label[d->label_len] = '\0';
     snprintf(when, sizeof(when), "at PvDebugBreak(\"%s\") in process %u", label, d->pid);
-    tracer_drain(s->tracer);   /* the faults before the break come before its snapshot */
     s->snapshot(s->snapshot_ctx, when);
     set_ret(s, gpa, offsetof(struct pv_hc_debug_break, ret), PV_OK);
 }

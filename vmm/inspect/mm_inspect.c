@@ -123,6 +123,39 @@ static int read_at(const struct mm_inspect_src *src, uint32_t va, void *buf, siz
 
 #define MAX_PROCESSES 256   /* far more than the guest can have: a longer list is broken */
 
+/* A walk of PsActiveProcessHead, bounded: start it, then take one EPROCESS at a time. */
+struct process_walk {
+    uint32_t head, link;
+    unsigned n;
+};
+
+static int process_walk_start(const struct mm_inspect_src *src, struct process_walk *w,
+                              char *why, size_t whylen)
+{
+    uint32_t size;
+    w->n = 0;
+    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &w->head, &size)) {
+        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
+        return -1;
+    }
+    return read_at(src, w->head, &w->link, 4, why, whylen);
+}
+
+/* 1 with the next EPROCESS in *ep, 0 at the end, -1 with why (unreadable, or broken). */
+static int process_walk_next(const struct mm_inspect_src *src, struct process_walk *w,
+                             uint32_t *ep, char *why, size_t whylen)
+{
+    if (w->link == w->head)
+        return 0;
+    if (w->n++ == MAX_PROCESSES) {
+        snprintf(why, whylen, "more than %u processes on %s: the list is broken",
+                 MAX_PROCESSES, PV_SYM_ACTIVE_PROCESS_HEAD);
+        return -1;
+    }
+    *ep = w->link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS;
+    return read_at(src, w->link, &w->link, 4, why, whylen) ? -1 : 1;
+}
+
 /* The working-set size now: the Count of the process's list, read in its own address space. */
 static int ws_count(const struct mm_inspect_src *src, uint32_t ep, uint32_t dirbase,
                     uint32_t *count, char *why, size_t whylen)
@@ -163,21 +196,14 @@ static int print_process_details(FILE *out, const struct mm_inspect_src *src, ui
 int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, bool details,
                                char *why, size_t whylen)
 {
-    uint32_t head, size, link;
-    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
-        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
+    struct process_walk w;
+    uint32_t ep;
+    int more;
+    if (process_walk_start(src, &w, why, whylen))
         return -1;
-    }
     fprintf(out, "**** NT ACTIVE PROCESS DUMP ****\n");
-    if (read_at(src, head, &link, 4, why, whylen))
-        return -1;
-    for (unsigned n = 0; link != head; n++) {
-        if (n == MAX_PROCESSES) {
-            snprintf(why, whylen, "more than %u processes on %s: the list is broken",
-                     MAX_PROCESSES, PV_SYM_ACTIVE_PROCESS_HEAD);
-            return -1;
-        }
-        uint32_t ep = link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS, pid, parent, dirbase;
+    while ((more = process_walk_next(src, &w, &ep, why, whylen)) > 0) {
+        uint32_t pid, parent, dirbase;
         uint32_t handles[PV_LAYOUT_EPROCESS_HANDLES];
         char name[33] = { 0 };
         if (read_at(src, ep + PV_LAYOUT_EPROCESS_PID, &pid, 4, why, whylen) ||
@@ -185,8 +211,7 @@ int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, bool
             read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
             read_at(src, ep + PV_LAYOUT_EPROCESS_IMAGE_NAME, name, 32, why, whylen) ||
             read_at(src, ep + PV_LAYOUT_EPROCESS_HANDLE_TABLE, handles, sizeof(handles), why,
-                    whylen) ||
-            read_at(src, link, &link, 4, why, whylen))
+                    whylen))
             return -1;
         unsigned open = 0;
         for (unsigned h = 0; h < PV_LAYOUT_EPROCESS_HANDLES; h++)
@@ -203,7 +228,7 @@ int mm_inspect_print_processes(FILE *out, const struct mm_inspect_src *src, bool
             return -1;
         fputc('\n', out);
     }
-    return 0;
+    return more;
 }
 
 int mm_inspect_print_pte(FILE *out, const struct mm_inspect_src *src, uint32_t va, char *why,
@@ -249,11 +274,10 @@ static const char *location_name(unsigned l)
 int mm_inspect_print_pfn(FILE *out, const struct mm_inspect_src *src, uint32_t pfn, char *why,
                          size_t whylen)
 {
-    uint32_t highest, base, size;
+    uint32_t highest, base;
     if (read_u32(src, PV_SYM_HIGHEST_PAGE, 0, &highest, why, whylen) ||
         read_u32(src, PV_SYM_PFN_DATABASE, 0, &base, why, whylen))
         return -1;
-    (void)size;
     if (pfn > highest) {
         snprintf(why, whylen, "pfn %x is above the highest page, %x", pfn, highest);
         return -1;
@@ -307,21 +331,19 @@ int mm_inspect_print_pfn(FILE *out, const struct mm_inspect_src *src, uint32_t p
 /* The EPROCESS whose page directory is cr3, from PsActiveProcessHead; 0 with why if none. */
 static uint32_t current_process(const struct mm_inspect_src *src, char *why, size_t whylen)
 {
-    uint32_t head, size, link;
-    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
-        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
+    struct process_walk w;
+    uint32_t ep, dirbase;
+    int more;
+    if (process_walk_start(src, &w, why, whylen))
         return 0;
-    }
-    if (read_at(src, head, &link, 4, why, whylen))
-        return 0;
-    for (unsigned n = 0; link != head && n < MAX_PROCESSES; n++) {
-        uint32_t ep = link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS, dirbase;
-        if (read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
-            read_at(src, link, &link, 4, why, whylen))
+    while ((more = process_walk_next(src, &w, &ep, why, whylen)) > 0) {
+        if (read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen))
             return 0;
         if ((dirbase & ~0xFFFu) == (src->cr3 & ~0xFFFu))
             return ep;
     }
+    if (more < 0)
+        return 0;
     snprintf(why, whylen, "no process runs on cr3 %08X (give one: !vad EPROCESS)", src->cr3);
     return 0;
 }
@@ -455,32 +477,23 @@ int mm_inspect_print_ws(FILE *out, const struct mm_inspect_src *src, bool have_p
 int mm_inspect_counters(const struct mm_inspect_src *src, struct mm_counters *c, char *why,
                         size_t whylen)
 {
-    uint32_t head, size, link;
+    struct process_walk w;
+    uint32_t ep, dirbase;
+    int more = 0;
     memset(c, 0, sizeof(*c));
-    if (mm_inspect_read(src, &c->sys, why, whylen))
+    if (mm_inspect_read(src, &c->sys, why, whylen) || process_walk_start(src, &w, why, whylen))
         return -1;
-    if (!symbol_file_object(src->kernel, PV_SYM_ACTIVE_PROCESS_HEAD, &head, &size)) {
-        snprintf(why, whylen, "the kernel has no symbol %s", PV_SYM_ACTIVE_PROCESS_HEAD);
-        return -1;
-    }
-    if (read_at(src, head, &link, 4, why, whylen))
-        return -1;
-    for (unsigned n = 0; link != head && c->nproc < MM_COUNTER_PROCESSES; n++) {
-        if (n == MAX_PROCESSES) {
-            snprintf(why, whylen, "more than %u processes: the list is broken", MAX_PROCESSES);
-            return -1;
-        }
-        uint32_t ep = link - PV_LAYOUT_EPROCESS_ACTIVE_LINKS, dirbase;
+    while (c->nproc < MM_COUNTER_PROCESSES &&
+           (more = process_walk_next(src, &w, &ep, why, whylen)) > 0) {
         if (read_at(src, ep + PV_LAYOUT_EPROCESS_PID, &c->proc[c->nproc].pid, 4, why, whylen) ||
             read_at(src, ep + PV_LAYOUT_EPROCESS_FAULTS, &c->proc[c->nproc].faults, 4, why,
                     whylen) ||
             read_at(src, ep + PV_LAYOUT_EPROCESS_DIRBASE, &dirbase, 4, why, whylen) ||
-            ws_count(src, ep, dirbase, &c->proc[c->nproc].ws, why, whylen) ||
-            read_at(src, link, &link, 4, why, whylen))
+            ws_count(src, ep, dirbase, &c->proc[c->nproc].ws, why, whylen))
             return -1;
         c->nproc++;
     }
-    return 0;
+    return more < 0 ? -1 : 0;
 }
 
 /* A hex number as WinDbg reads one ("401000", "0x401000", "0n12" is not taken). */

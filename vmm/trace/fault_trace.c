@@ -129,7 +129,7 @@ void tracer_host_io(struct fault_tracer *t, enum trace_io_kind kind, uint32_t pa
 {
     if (!t || !t->writing || !t->tsc_khz || tsc_start < t->host_tsc_base || tsc_end < tsc_start)
         return;
-    tracer_drain(t);   /* the faults that led to it come first */
+    /* The faults that led to it are queued already: the exit loop drains at every exit. */
     struct trace_item local, *it = next_item(t, &local);
     it->kind = TRACE_ITEM_HOST_IO;
     it->u.io = (struct trace_host_io){
