@@ -155,6 +155,7 @@ struct pv_hc_shutdown {
 #define PV_EXIT_INCAPABLE        116 /* no KVM that can run 32-bit paged guests, and no runner */
 #define PV_EXIT_VMM_ERROR        117 /* bad input, bad guest behaviour the VMM cannot serve, KVM error */
 #define PV_EXIT_USAGE            118 /* bad command line */
+#define PV_EXIT_KILLED           119 /* the debugger killed the guest (gdb `kill`) */
 
 /* A process is about to run its first instruction. The host learns its name and page
  * directory, which it needs to decode the instructions in that process's fault records. */

@@ -257,8 +257,16 @@ static void hc_debug_break(struct hc_state *s, uint32_t gpa, const struct pv_hc_
         label[i] = d->label[i] >= 0x20 && d->label[i] < 0x7F ? d->label[i] : '?';
     label[d->label_len] = '\0';
     snprintf(when, sizeof(when), "at PvDebugBreak(\"%s\") in process %u", label, d->pid);
-    s->snapshot(s->snapshot_ctx, when);
     set_ret(s, gpa, offsetof(struct pv_hc_debug_break, ret), PV_OK);
+    int status;
+    if (s->debugger_stop && s->debugger_stop(s->debugger_ctx, when, &status)) {
+        if (status >= 0) {
+            s->finished = true;
+            s->exit_status = status;
+        }
+        return;
+    }
+    s->snapshot(s->snapshot_ctx, when);
 }
 
 static void hc_pagefile_info(struct hc_state *s, uint32_t gpa)

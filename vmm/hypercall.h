@@ -26,6 +26,10 @@ struct hc_state {
     void (*snapshot)(void *ctx, const char *when);
     void *snapshot_ctx;
     bool snapshot_on_signal;
+    /* A PvDebugBreak with a debugger attached stops for it instead (--gdb): true when it did,
+     * *status then -1, or the run's end (the debugger killed the guest). NULL: no debugger. */
+    bool (*debugger_stop)(void *ctx, const char *why, int *status);
+    void *debugger_ctx;
     int stdout_fd;            /* process output goes here */
     int log_fd;               /* kernel log goes here, -1 to drop it (no --verbose) */
     bool verbose;

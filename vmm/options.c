@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gdb_conn.h"
 #include "guest_mem.h"
 #include "pagefile.h"
 #include "prefix.h"
@@ -47,6 +48,11 @@ const char run_usage[] =
     "                      from guest RAM by the host\n"
     "  --inspect CMD       run CMD there instead (repeatable): !vm, !memusage, !process 0 0\n"
     "                      or 0 1, !pte VA, !pfn N, !vad [EPROCESS], !ws [EPROCESS] (hex)\n"
+    "  --gdb PORT|PATH     serve the GDB remote protocol on 127.0.0.1:PORT or a Unix socket\n"
+    "                      at PATH (through the KVM runner too): registers, memory through\n"
+    "                      the guest's page tables, breakpoints, watchpoints, steps, and\n"
+    "                      `monitor !pte VA` and the other --inspect commands\n"
+    "  --gdb-wait          hold the guest at the kernel's entry until gdb continues it\n"
     "Images run one after another, each in its own process; a lone -- separates them.\n"
     "Before anything boots, the kernel and every image must be a static i386 ELF executable,\n"
     "the --trace and --pagefile paths writable and --volume a directory you can read and\n"
@@ -121,6 +127,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         { "thp", required_argument, 0, 'H' },
         { "inspect-on-exit", no_argument, 0, 'X' },
         { "inspect", required_argument, 0, 'x' },
+        { "gdb", required_argument, 0, 'g' },
+        { "gdb-wait", no_argument, 0, 'W' },
         { "help", no_argument, 0, 'h' },
         /* Internal: --name WHAT=PATH, WHAT one of kernel, trace, pagefile, imageN (N counting
          * from 0 in the order of o->images): what messages call that file. The KVM runner
@@ -221,6 +229,15 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
             else return usage_error("--thp %s: need system, always or never", optarg);
             break;
         case 'V': o->volume_path = optarg; break;
+        case 'g': {
+            unsigned port;
+            if (!*optarg || (gdb_spec_port(optarg, &port) && (port == 0 || port > 65535)))
+                return usage_error("--gdb %s: need a TCP port (1-65535, on 127.0.0.1) or a path "
+                                   "(a Unix socket to create, or a character device)", optarg);
+            o->gdb = optarg;
+            break;
+        }
+        case 'W': o->gdb_wait = true; break;
         case 'C':
             if (nchildren == PV_MAX_CHILD_IMAGES)
                 return usage_error("%s", "too many --child images");
@@ -235,6 +252,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
         run_options_free(o);
         return usage_error("%s", "--trace-format needs --trace FILE");
     }
+    if (o->gdb_wait && !o->gdb)
+        return usage_error("%s", "--gdb-wait needs --gdb PORT|PATH");
     if (o->three_gb && add_3gb_switch(o) != 0)
         return -1;
     if (parse_images(argc, argv, optind, o, nchildren) != 0)
@@ -245,6 +264,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
     o->trace_name = o->trace_path;
     o->pagefile_name = o->pagefile_path;
     o->volume_name = o->volume_path;
+    o->gdb_name = o->gdb;
     for (size_t i = 0; i < o->nimages; i++)
         o->images[i].name = o->images[i].path;
     return resolve_names(o);
@@ -268,6 +288,8 @@ static int resolve_names(struct run_options *o)
             o->pagefile_name = eq + 1;
         else if (n == 6 && strncmp(spec, "volume", 6) == 0)
             o->volume_name = eq + 1;
+        else if (n == 3 && strncmp(spec, "gdb", 3) == 0)
+            o->gdb_name = eq + 1;
         else if (n > 5 && strncmp(spec, "image", 5) == 0 && spec[5] >= '0' && spec[5] <= '9' &&
                  (idx = strtoul(spec + 5, &end, 10)) < o->nimages && end == eq)
             o->images[idx].name = eq + 1;
@@ -275,7 +297,7 @@ static int resolve_names(struct run_options *o)
             eq = NULL;
         if (!eq) {
             run_options_free(o);
-            return usage_error("--name %s: need kernel, trace, pagefile, volume or imageN=PATH", spec);
+            return usage_error("--name %s: need kernel, trace, pagefile, volume, gdb or imageN=PATH", spec);
         }
     }
     return 0;

@@ -51,10 +51,13 @@ struct run_options {
     const char *inspect[16]; /* --inspect CMD, as given (repeatable; implies inspect_on_exit) */
     size_t ninspect;
     const char *volume_path; /* --volume HOSTDIR: the guest's C:, NULL for none */
+    const char *gdb;         /* --gdb PORT|PATH: where a debugger attaches, NULL for none */
+    bool gdb_wait;           /* --gdb-wait: the guest waits at its entry for the debugger */
     const char *kernel_name;     /* what messages call these files: the user's paths (--name) */
     const char *trace_name;
     const char *pagefile_name;
     const char *volume_name;
+    const char *gdb_name;
     bool from_host;          /* --name given: a re-run inside the KVM runner for a host
                               * pagevisor, which has checked the command line already */
     const char **name_specs; /* --name WHAT=PATH as given, resolved once the images are known */

@@ -39,8 +39,9 @@ enum pt_walk_result pt_walk(const struct guest_mem *m, uint32_t cr3, bool pse, u
     return PT_WALK_OK;
 }
 
-size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse, uint32_t va,
-                    void *buf, size_t len)
+/* Copies between buf and guest virtual va, page by page, in the direction asked. */
+static size_t copy_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse,
+                        uint32_t va, uint8_t *buf, size_t len, bool to_guest)
 {
     size_t done = 0;
     while (done < len) {
@@ -55,10 +56,13 @@ size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool p
         size_t chunk = PAGE_SIZE - (at & (PAGE_SIZE - 1));
         if (chunk > len - done)
             chunk = len - done;
-        const void *src = gpa_ptr(m, gpa, chunk);
-        if (!src)
+        uint8_t *ram = (uint8_t *)gpa_ptr(m, gpa, chunk);
+        if (!ram)
             break;
-        memcpy((uint8_t *)buf + done, src, chunk);
+        if (to_guest)
+            memcpy(ram, buf + done, chunk);
+        else
+            memcpy(buf + done, ram, chunk);
         done += chunk;
         /* Guest virtual addresses are 32 bits: the next byte after 0xFFFFFFFF is not at 0.
          * Compare in 32 bits (at + chunk in size_t never wraps). */
@@ -66,6 +70,18 @@ size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool p
             break;
     }
     return done;
+}
+
+size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse, uint32_t va,
+                    void *buf, size_t len)
+{
+    return copy_virt(m, paging, cr3, pse, va, buf, len, false);
+}
+
+size_t pt_write_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse, uint32_t va,
+                     const void *buf, size_t len)
+{
+    return copy_virt(m, paging, cr3, pse, va, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 const char *pt_walk_result_name(enum pt_walk_result r)

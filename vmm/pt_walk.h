@@ -36,6 +36,12 @@ enum pt_walk_result pt_walk(const struct guest_mem *m, uint32_t cr3, bool pse, u
 size_t pt_read_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse, uint32_t va,
                     void *buf, size_t len);
 
+/* The same the other way: buf into guest RAM at virtual va (the page tables' permissions are
+ * the guest's business: a debugger may write read-only code). Bytes written, up to the first
+ * untranslatable one. */
+size_t pt_write_virt(const struct guest_mem *m, bool paging, uint32_t cr3, bool pse, uint32_t va,
+                     const void *buf, size_t len);
+
 const char *pt_walk_result_name(enum pt_walk_result r);
 
 #endif /* PV_PT_WALK_H */

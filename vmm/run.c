@@ -13,6 +13,7 @@
 #include "disasm.h"
 #include "fdio.h"
 #include "fault_trace.h"
+#include "gdb_kvm.h"
 #include "hypercall.h"
 #include "image_store.h"
 #include "mm_inspect.h"
@@ -97,6 +98,8 @@ struct session {
     bool input_open;
     struct hc_state hc;
     struct symbolizer syms;
+    struct gdb_session gdb;
+    bool gdb_open;
     const struct run_options *options;
 };
 
@@ -118,6 +121,8 @@ static void backing_name(void *ctx, uint32_t backing, char *out, size_t len)
 
 static void session_close(struct session *s)
 {
+    if (s->gdb_open)
+        gdb_session_close(&s->gdb);
     if (s->input_open)
         console_input_close(&s->input);
     if (s->images_open)
@@ -134,6 +139,11 @@ static void session_close(struct session *s)
         vm_destroy(&s->vm);
     if (s->kvm_fd >= 0)
         close(s->kvm_fd);
+}
+
+static bool debugger_stop(void *ctx, const char *why, int *status)
+{
+    return gdb_session_break(ctx, why, status);
 }
 
 /* Returns 0, or the run's exit status after saying what went wrong. */
@@ -203,6 +213,18 @@ static int session_open(struct session *s, const struct run_options *o)
     console_input_init(&s->input, STDIN_FILENO);
     s->input_open = true;
     s->hc.input = &s->input;
+    if (o->gdb) {
+        if (gdb_session_open(&s->gdb, o->gdb, &s->vm, &s->syms.kernel, why, sizeof(why)) != 0) {
+            fprintf(stderr, "pagevisor run: --gdb %s: %s\n", o->gdb_name, why);
+            return PV_EXIT_USAGE;
+        }
+        s->gdb_open = true;
+        s->gdb.wait = o->gdb_wait;
+        s->gdb.where = o->gdb_name;
+        s->gdb.no_debug_registers = o->from_host;   /* inside the KVM runner (TCG's SVM) */
+        s->hc.debugger_stop = debugger_stop;
+        s->hc.debugger_ctx = &s->gdb;
+    }
     return 0;
 }
 
@@ -248,7 +270,7 @@ static int run_direct(const struct run_options *o)
     s.hc.snapshot = inspect_snapshot;   /* PvDebugBreak always; SIGUSR1 with --inspect* */
     s.hc.snapshot_ctx = &s;
     s.hc.snapshot_on_signal = o->inspect_on_exit;
-    status = vcpu_run(&s.vm, &s.hc, o->timeout, &st);
+    status = vcpu_run(&s.vm, &s.hc, o->timeout, &st, s.gdb_open ? &s.gdb : NULL);
     struct run_times times = { .start = process_start, .first_run = st.first_run_time,
                                .first_image = s.hc.first_start_time,
                                .last_image = s.hc.last_exit_time,

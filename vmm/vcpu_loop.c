@@ -12,12 +12,23 @@
 #include "console_input.h"
 #include "crash_report.h"
 #include "fdio.h"
+#include "gdb_kvm.h"
 #include "pit.h"
 
 static volatile sig_atomic_t timed_out;
 static struct kvm_run *volatile running;
 
 static volatile sig_atomic_t snapshot_wanted;
+static volatile sig_atomic_t kicked;
+
+/* The debugger's connection has something: leave KVM_RUN (gdb_conn.h's watcher). */
+static void on_kick(int sig)
+{
+    (void)sig;
+    kicked = 1;
+    if (running)
+        running->immediate_exit = 1;
+}
 
 static void on_snapshot_signal(int sig)
 {
@@ -56,11 +67,18 @@ static double input_waited(const struct hc_state *hc)
     return hc->input ? input_wait_total(&hc->input->wait, monotonic_seconds()) : 0;
 }
 
+/* ... and held still for a debugger (also not counted). */
+static double debugger_held(const struct gdb_session *gdb)
+{
+    return gdb ? gdb->stopped_seconds : 0;
+}
+
 /* The alarm went off: true when time spent waiting for console input leaves the guest time
  * still, after arming the alarm again for what is left. */
-static bool timeout_extended(const struct hc_state *hc, double start, unsigned timeout_sec)
+static bool timeout_extended(const struct hc_state *hc, const struct gdb_session *gdb,
+                             double start, unsigned timeout_sec)
 {
-    double used = monotonic_seconds() - start - input_waited(hc);
+    double used = monotonic_seconds() - start - input_waited(hc) - debugger_held(gdb);
     if (used >= (double)timeout_sec)
         return false;
     timed_out = 0;
@@ -174,15 +192,19 @@ static void io_exit(struct vm *vm, struct hc_state *hc, struct pit *pit, struct 
 
 /* Handles one exit; returns -1 to keep running or the run's exit status. */
 static int handle_exit(struct vm *vm, struct hc_state *hc, struct pit *pit,
-                       struct vcpu_stats *st)
+                       struct vcpu_stats *st, struct gdb_session *gdb)
 {
     struct kvm_run *run = vm->run;
     char what[160];
     switch (run->exit_reason) {
-    case KVM_EXIT_IO:
+    case KVM_EXIT_IO: {
+        int status;
         st->io_exits++;
+        if (gdb && gdb_session_io_exit(gdb, run, &status))
+            return status;
         io_exit(vm, hc, pit, st);
         return hc->finished ? hc->exit_status : -1;
+    }
     case KVM_EXIT_SHUTDOWN:
         dump_vcpu(vm, hc, "guest triple fault: the vCPU shut down (KVM_EXIT_SHUTDOWN)");
         return PV_EXIT_TRIPLE_FAULT;
@@ -208,6 +230,10 @@ static int handle_exit(struct vm *vm, struct hc_state *hc, struct pit *pit,
         return PV_EXIT_VMM_ERROR;
     case KVM_EXIT_INTR:
         return -1;
+    case KVM_EXIT_DEBUG:
+        if (gdb)
+            return gdb_session_debug_exit(gdb, &run->debug.arch);
+        __attribute__((fallthrough));   /* nobody asked for debug exits */
     default:
         snprintf(what, sizeof(what), "unexpected KVM exit %u (KVM_EXIT_%s)", run->exit_reason,
                  kvm_exit_name(run->exit_reason));
@@ -216,7 +242,8 @@ static int handle_exit(struct vm *vm, struct hc_state *hc, struct pit *pit,
     }
 }
 
-int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vcpu_stats *st)
+int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vcpu_stats *st,
+             struct gdb_session *gdb)
 {
     memset(st, 0, sizeof(*st));
     timed_out = 0;
@@ -234,13 +261,30 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
         sigemptyset(&sa.sa_mask);
         sigaction(SIGUSR1, &sa, NULL);
     }
+    kicked = 0;
+    if (gdb) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_kick;   /* no SA_RESTART: KVM_RUN returns EINTR */
+        sigemptyset(&sa.sa_mask);
+        sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+        status = gdb_session_start(gdb, VCPU_KICK_SIGNAL);
+    }
     st->first_run_time = monotonic_seconds();
     while (status < 0) {
         if (snapshot_wanted && hc->snapshot && hc->snapshot_on_signal) {
             snapshot_wanted = 0;
             hc->snapshot(hc->snapshot_ctx, "on SIGUSR1");
         }
-        pit_deliver(&pit);
+        if (gdb && (kicked || gdb->npending)) {
+            kicked = 0;
+            if ((status = gdb_session_kicked(gdb)) >= 0)
+                break;
+        }
+        if (gdb)
+            gdb_session_prepare(gdb);
+        if (!gdb_session_stepping(gdb))
+            pit_deliver(&pit);  /* a step is one instruction, not a trip to the timer's handler */
         int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         vm->run->immediate_exit = 0;
         if (rc < 0 && errno != EINTR) {
@@ -248,7 +292,7 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
             status = PV_EXIT_VMM_ERROR;
             break;
         }
-        if (timed_out && !timeout_extended(hc, start, timeout_sec)) {
+        if (timed_out && !timeout_extended(hc, gdb, start, timeout_sec)) {
             char what[160];
             double waited = input_waited(hc);
             int n = snprintf(what, sizeof(what), "guest timed out after %u s (--timeout)",
@@ -270,8 +314,10 @@ int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vc
         }
         st->by_reason[vm->run->exit_reason < VCPU_EXIT_REASONS ? vm->run->exit_reason
                                                                : VCPU_EXIT_REASONS - 1]++;
-        status = handle_exit(vm, hc, &pit, st);
+        status = handle_exit(vm, hc, &pit, st, gdb);
     }
+    if (gdb)
+        gdb_session_exited(gdb, status);
     disarm_timeout();
     st->clock_ticks = pit.ticks;
     pit_free(&pit);

@@ -6,6 +6,8 @@
 #ifndef PV_VCPU_LOOP_H
 #define PV_VCPU_LOOP_H
 
+#include <signal.h>
+
 #include "hypercall.h"
 #include "kvm.h"
 
@@ -21,9 +23,17 @@ struct vcpu_stats {
     double first_run_time;            /* monotonic_seconds() right before the first KVM_RUN */
 };
 
-/* Runs until the guest shuts down, bug-checks, faults fatally or runs out of time. Returns the
- * run's exit status (PV_EXIT_* or an image's exit code). timeout_sec 0 means no limit. */
-int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vcpu_stats *st);
+/* The signal a debugger's connection watcher sends to leave KVM_RUN. */
+#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+
+struct gdb_session;
+
+/* Runs until the guest shuts down, bug-checks, faults fatally or runs out of time (time held
+ * still for a debugger or waiting for console input not counted). Returns the run's exit
+ * status (PV_EXIT_* or an image's exit code). timeout_sec 0 means no limit. gdb: a debugger
+ * session (--gdb) or NULL. */
+int vcpu_run(struct vm *vm, struct hc_state *hc, unsigned timeout_sec, struct vcpu_stats *st,
+             struct gdb_session *gdb);
 
 const char *kvm_exit_name(unsigned reason);
 

@@ -243,15 +243,18 @@ static void breakpoint(struct gdb_stub *s, const char *args, bool insert)
 
 static void monitor(struct gdb_stub *s, const char *hex)
 {
-    char cmd[GDB_PACKET_MAX / 2 + 1], text[GDB_PACKET_MAX / 2 - 2], out[GDB_PACKET_MAX];
+    char cmd[GDB_PACKET_MAX / 2 + 1], out[GDB_PACKET_MAX];
     size_t n = strlen(hex);
-    if (n % 2 || n / 2 >= sizeof(cmd)) {
+    char *text = malloc(GDB_MONITOR_MAX);
+    if (n % 2 || n / 2 >= sizeof(cmd) || !text) {
+        free(text);
         reply(s, "E01");
         return;
     }
     for (size_t i = 0; i < n / 2; i++) {
         int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0 || (hi << 4 | lo) == 0) {
+            free(text);
             reply(s, "E01");
             return;
         }
@@ -259,7 +262,8 @@ static void monitor(struct gdb_stub *s, const char *hex)
     }
     cmd[n / 2] = '\0';
     text[0] = '\0';
-    int rc = s->target.monitor ? s->target.monitor(s->target.ctx, cmd, text, sizeof(text)) : -1;
+    int rc = s->target.monitor ? s->target.monitor(s->target.ctx, cmd, text, GDB_MONITOR_MAX) :
+             -1;
     /* The output as console packets ("O" + hex), a line at a time, then the answer. */
     for (const char *p = text; *p;) {
         size_t line = strcspn(p, "\n");
@@ -273,6 +277,7 @@ static void monitor(struct gdb_stub *s, const char *hex)
         send_packet(s, out, o);
         p += line;
     }
+    free(text);
     reply(s, rc == 0 ? "OK" : "E01");
 }
 
@@ -483,6 +488,13 @@ void gdb_stub_stopped(struct gdb_stub *s, int signal, const char *reason)
         n += snprintf(out + n, sizeof(out) - (size_t)n, ";");
     }
     n += snprintf(out + n, sizeof(out) - (size_t)n, "thread:01;%s%s", reason ? reason : "",
-                  reason ? ":;" : "");
+                  !reason ? "" : strchr(reason, ':') ? ";" : ":;");
     send_packet(s, out, (size_t)n);
+}
+
+void gdb_stub_exited(struct gdb_stub *s, int status)
+{
+    char out[8];
+    snprintf(out, sizeof(out), "W%02x", status & 0xFF);
+    reply(s, out);
 }

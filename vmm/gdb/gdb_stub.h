@@ -5,9 +5,7 @@
  * commands) goes to a target's operations. Resuming is the caller's: a feed returns what was
  * asked (continue, step, detach, kill, or an interrupt). Hostile input gets an error reply or
  * is dropped; nothing a debugger sends can overrun a buffer.
- *
- * Not yet wired to `pagevisor run` (issue 14: the KVM side, KVM_SET_GUEST_DEBUG, and the relay
- * through the KVM runner come next).
+ * gdb_kvm.c puts it on the KVM vCPU.
  */
 #ifndef PV_GDB_STUB_H
 #define PV_GDB_STUB_H
@@ -17,6 +15,7 @@
 #include <stdint.h>
 
 #define GDB_PACKET_MAX 4096   /* the largest packet accepted (PacketSize in qSupported) */
+#define GDB_MONITOR_MAX (256u << 10)  /* a `monitor` command's output, at most */
 
 /* The registers the stub reports: i386 core (GDB numbers 0-15) and, as a feature of their own,
  * CR0, CR2, CR3, CR4 (numbers 32-35, after the x87 registers 16-31 the core feature declares
@@ -73,8 +72,11 @@ enum gdb_action gdb_stub_feed(struct gdb_stub *s, const uint8_t *data, size_t le
                               size_t *used);
 
 /* The machine stopped (after a continue or step, or at once for an interrupt): the stop reply,
- * "T05" with EIP and ESP (SIGTRAP 5 for a breakpoint or step, SIGINT 2 for Ctrl-C), and
- * "swbreak:" or "hwbreak:" when that is why. */
+ * "T05" with EIP and ESP (SIGTRAP 5 for a breakpoint or step, SIGINT 2 for Ctrl-C), and the
+ * reason when there is one: "swbreak" or "hwbreak", or "watch:ADDR" ("awatch:ADDR") as is. */
 void gdb_stub_stopped(struct gdb_stub *s, int signal, const char *reason);
+
+/* The machine is gone with this exit status: "W" and the status's low byte. */
+void gdb_stub_exited(struct gdb_stub *s, int status);
 
 #endif /* PV_GDB_STUB_H */

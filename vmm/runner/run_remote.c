@@ -19,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "console_input.h"
+#include "gdb_conn.h"
 #include "preflight.h"
 #include "pv_abi.h"
 #include "runner.h"
@@ -197,6 +199,12 @@ static int build_command(const struct run_options *o, struct argv_builder *b,
         rc = push(b, "--inspect-on-exit");
     for (size_t i = 0; rc == 0 && i < o->ninspect; i++)
         rc = push_all(b, "--inspect", o->inspect[i], NULL);
+    if (rc == 0 && o->gdb)
+        rc = push_all(b, "--gdb", RUNNER_VM_GDB, NULL);
+    if (rc == 0 && o->gdb)
+        rc = push_name(b, "gdb", o->gdb_name);
+    if (rc == 0 && o->gdb_wait)
+        rc = push(b, "--gdb-wait");
     if (rc == 0 && o->thp != VM_THP_SYSTEM)
         rc = push_all(b, "--thp", o->thp == VM_THP_ALWAYS ? "always" : "never", NULL);
     if (rc == 0 && o->volume_path) {
@@ -259,6 +267,27 @@ static void on_sigusr1(int sig)
     errno = saved;
 }
 
+/* --gdb through the runner: QEMU listens in our place, so the port (or socket path) is tried
+ * here first, for a clear error before the VM boots; a character device cannot be relayed. */
+static int gdb_check_relayable(const struct run_options *o)
+{
+    struct stat st;
+    unsigned port;
+    char why[256];
+    if (!gdb_spec_port(o->gdb, &port) && stat(o->gdb, &st) == 0 && S_ISCHR(st.st_mode)) {
+        fprintf(stderr, "pagevisor run: --gdb %s: a character device cannot be relayed into the "
+                "KVM runner VM; give a TCP port or a Unix socket path\n", o->gdb_name);
+        return -1;
+    }
+    struct gdb_conn c;
+    if (gdb_conn_open(&c, o->gdb, why, sizeof(why)) != 0) {
+        fprintf(stderr, "pagevisor run: --gdb %s: %s\n", o->gdb_name, why);
+        return -1;
+    }
+    gdb_conn_close(&c);
+    return 0;
+}
+
 int run_remote(const struct run_options *o)
 {
     struct argv_builder b = { 0 };
@@ -291,8 +320,15 @@ int run_remote(const struct run_options *o)
             return PV_EXIT_USAGE;
         }
     }
+    if (o->gdb && gdb_check_relayable(o) != 0) {
+        console_input_close(&input);
+        return PV_EXIT_USAGE;
+    }
     struct runner_file *files = calloc(o->nimages + 2, sizeof(*files));
     size_t nfiles = 0;
+    unsigned gdb_port = 0;
+    if (o->gdb && !gdb_spec_port(o->gdb, &gdb_port))
+        gdb_port = 0;
     int status = PV_EXIT_VMM_ERROR;
     if (!files || build_command(o, &b, files, &nfiles) != 0) {
         fprintf(stderr, "pagevisor: cannot prepare the runner job (out of memory or a bad path)\n");
@@ -315,7 +351,11 @@ int run_remote(const struct run_options *o)
             .n_inputs = nfiles,
             .outputs = outputs,
             .n_outputs = nout,
-            .timeout_sec = o->timeout ? o->timeout + RUNNER_TIME_ALLOWANCE : 0,
+            /* Under a debugger the run lasts as long as the user debugs: the pagevisor
+             * inside keeps --timeout, not counting the time the guest is held still. */
+            .timeout_sec = o->timeout && !o->gdb ? o->timeout + RUNNER_TIME_ALLOWANCE : 0,
+            .gdb_port = gdb_port,
+            .gdb_path = o->gdb && !gdb_port ? o->gdb : NULL,
             .verbose = o->verbose,
             .stdin_read = read_console_input,
             .stdin_ctx = &input,

@@ -997,21 +997,49 @@ static const char stdin_port_script[] =
     "    echo 'pagevisor: KVM runner: no pv.stdin port in the VM; the command gets no input' >&2\n"
     "export " RUNNER_STDIN_ENV "\n";
 
-/* The head of the job script with a live output file: the link to the "pv.live" port's
- * device (%s: the link's path, quoted), made before the command starts. */
-static const char live_port_script[] =
-    "i=0 live=\n"
+/* The head of the job script for a port linked at a path before the command starts: the
+ * live output file ("pv.live") and the debugger's port ("pv.gdb"). %1$s: the port's name,
+ * %2$s: the link's path (quoted, with a space before it). */
+static const char port_link_script[] =
+    "i=0 dev=\n"
     "while [ $i -lt 250 ]; do\n"
     "    for d in /sys/class/virtio-ports/*; do\n"
-    "        [ \"$(cat \"$d/name\" 2>/dev/null)\" = pv.live ] && [ -c \"/dev/${d##*/}\" ] &&\n"
-    "            live=/dev/${d##*/}\n"
+    "        [ \"$(cat \"$d/name\" 2>/dev/null)\" = %1$s ] && [ -c \"/dev/${d##*/}\" ] &&\n"
+    "            dev=/dev/${d##*/}\n"
     "    done\n"
-    "    [ -n \"$live\" ] && break\n"
+    "    [ -n \"$dev\" ] && break\n"
     "    usleep 20000\n"
     "    i=$((i + 1))\n"
     "done\n"
-    "if [ -n \"$live\" ]; then ln -sf \"$live\"%s; else\n"
-    "    echo 'pagevisor: KVM runner: no pv.live port in the VM' >&2; fi\n";
+    "if [ -n \"$dev\" ]; then ln -sf \"$dev\"%2$s; else\n"
+    "    echo 'pagevisor: KVM runner: no %1$s port in the VM' >&2; fi\n";
+
+/* Appends port_link_script for port, linked at vm_path, to the script in *cmd. */
+static int add_port_link(char **cmd, size_t *len, size_t *cap, const char *port,
+                         const char *vm_path)
+{
+    char vm[PATH_MAX], *link = NULL;
+    size_t link_len = 0, link_cap = 0;
+    if (check_vm_path(vm_path, false, vm, sizeof(vm)) < 0)
+        return -1;
+    if (quote_word(&link, &link_len, &link_cap, vm) < 0) {
+        errmsg("KVM runner: out of memory");
+        return -1;
+    }
+    link[link_len] = '\0';
+    size_t need = *len + sizeof(port_link_script) + link_len + 2 * strlen(port) + 64;
+    char *bigger = need > *cap ? realloc(*cmd, need) : *cmd;
+    if (!bigger) {
+        free(link);
+        errmsg("KVM runner: out of memory");
+        return -1;
+    }
+    *cmd = bigger;
+    *cap = need > *cap ? need : *cap;
+    *len += (size_t)snprintf(*cmd + *len, *cap - *len, port_link_script, port, link);
+    free(link);
+    return 0;
+}
 
 static int write_initrd(struct run *r)
 {
@@ -1063,25 +1091,10 @@ static int write_initrd(struct run *r)
         memcpy(cmd, stdin_port_script, sizeof(stdin_port_script) - 1);
         cmd_len = sizeof(stdin_port_script) - 1;
     }
-    if (job->live) {
-        char vm[PATH_MAX], *link = NULL;
-        size_t link_len = 0, link_cap = 0;
-        if (check_vm_path(job->live->vm_path, false, vm, sizeof(vm)) < 0)
-            goto done;
-        if (quote_word(&link, &link_len, &link_cap, vm) < 0)
-            goto oom;
-        link[link_len] = '\0';
-        size_t need = cmd_len + sizeof(live_port_script) + link_len + 64;
-        char *bigger = need > cmd_cap ? realloc(cmd, need) : cmd;
-        if (!bigger) {
-            free(link);
-            goto oom;
-        }
-        cmd = bigger;
-        cmd_cap = need > cmd_cap ? need : cmd_cap;
-        cmd_len += (size_t)snprintf(cmd + cmd_len, cmd_cap - cmd_len, live_port_script, link);
-        free(link);
-    }
+    if (job->live && add_port_link(&cmd, &cmd_len, &cmd_cap, "pv.live", job->live->vm_path) < 0)
+        goto done;
+    if ((job->gdb_port || job->gdb_path) && add_port_link(&cmd, &cmd_len, &cmd_cap, "pv.gdb", RUNNER_VM_GDB) < 0)
+        goto done;
     memcpy(cmd + cmd_len, "exec", 4);
     cmd_len += 4;
     for (char *const *a = job->argv; *a; a++)
@@ -1368,7 +1381,7 @@ static int make_fifos(struct run *r)
     return 0;
 }
 
-#define QEMU_MAX_ARGS 48
+#define QEMU_MAX_ARGS 56
 
 static int spawn_qemu(struct run *r)
 {
@@ -1430,6 +1443,21 @@ static int spawn_qemu(struct run *r)
     argv[n++] = dev[CH_LIVE];
     argv[n++] = "-device";
     argv[n++] = "virtserialport,bus=vs.0,nr=3,chardev=live,name=pv.live";
+    char gdb[2 * PATH_MAX + 96];
+    if (r->job->gdb_port || r->job->gdb_path) {
+        /* QEMU listens where the user's gdb connects, and relays it to the port. */
+        if (r->job->gdb_port) {
+            snprintf(gdb, sizeof(gdb), "socket,id=gdb,host=127.0.0.1,port=%u,ipv4=on,"
+                     "server=on,wait=off", r->job->gdb_port);
+        } else {
+            qemu_escape(r->job->gdb_path, esc, sizeof(esc));
+            snprintf(gdb, sizeof(gdb), "socket,id=gdb,path=%s,server=on,wait=off", esc);
+        }
+        argv[n++] = "-chardev";
+        argv[n++] = gdb;
+        argv[n++] = "-device";
+        argv[n++] = "virtserialport,bus=vs.0,nr=4,chardev=gdb,name=pv.gdb";
+    }
     argv[n] = NULL;
 
     /* The whole QEMU command line only on request: it is long, and --verbose is what the

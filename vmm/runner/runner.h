@@ -57,7 +57,15 @@ struct runner_job {
      * link the job script makes to the "pv.live" port) goes to live->host_path as it comes,
      * created (0666 & ~umask, or live->mode) or truncated before the VM boots. */
     const struct runner_file *live;
+
+    /* A debugger's way in: a TCP port on 127.0.0.1 (gdb_port, 0: none) or a Unix socket
+     * (gdb_path, NULL: none), where QEMU listens and relays what comes to the "pv.gdb"
+     * virtio-serial port, linked at RUNNER_VM_GDB in the VM before the command starts. */
+    unsigned gdb_port;
+    const char *gdb_path;
 };
+
+#define RUNNER_VM_GDB "/tmp/pagevisor-gdb"
 
 /*
  * Run the job. Returns 0 when the command ran (*exit_status = its exit status inside the VM,
