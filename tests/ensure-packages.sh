@@ -7,7 +7,7 @@ set -euo pipefail
 
 declare -A GROUP=(
     [build]="gcc libc6-dev make binutils libcapstone-dev"
-    [test]="libcunit1-dev qemu-system-x86 libxml2-utils python3-yaml pkg-config man-db"
+    [test]="libcunit1-dev qemu-system-x86 libxml2-utils python3-yaml pkg-config man-db gdb"
     [runner]="qemu-system-x86"
     [fuzz]="clang libclang-rt-14-dev"
     [bench]="valgrind"

@@ -97,6 +97,13 @@ $(CONSOLE_TTY): tests/console-tty.c tests/junit.h
 console-tty: all $(CONSOLE_TTY) guest-host
 	$(Q)$(CONSOLE_TTY) $(PAGEVISOR) $(BUILD)/guest/kernel.elf $(BUILD)/images/console-echo.elf
 
+# The gdb stub with Debian's gdb in batch mode and a raw protocol client (tests/gdb.sh): the
+# README's walkthrough, hostile packets, Ctrl-C and kill, breakpoints beside the guest's own
+# int3s. Boots the guest four times.
+.PHONY: gdb-tests
+gdb-tests: all guest-host
+	$(Q)tests/gdb.sh $(PAGEVISOR)
+
 .PHONY: san-smoke
 san-smoke: all $(PAGEVISOR_SAN) guest-host
 	$(Q)tests/san-smoke.sh $(PAGEVISOR_SAN)
@@ -105,7 +112,7 @@ san-smoke: all $(PAGEVISOR_SAN) guest-host
 # needs it, then each suite runs in turn, all of them even when one fails. Each suite writes
 # JUnit XML into $(TEST_RESULTS); the last line totals them.
 TEST_RESULTS := $(PAGEVISOR_TEST_RESULTS)
-TEST_SUITES  := unit-tests fuzz-replay harness-tests cli-tests san-smoke multiboot-qemu integration console-tty \
+TEST_SUITES  := unit-tests fuzz-replay harness-tests cli-tests san-smoke multiboot-qemu integration console-tty gdb-tests \
                 install-test
 .PHONY: test test-build
 .SECONDEXPANSION:
