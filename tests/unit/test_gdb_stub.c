@@ -75,6 +75,12 @@ static int set_bp(void *ctx, enum gdb_bp_type type, uint32_t addr, uint32_t kind
 static int monitor(void *ctx, const char *cmd, char *out, size_t len)
 {
     (void)ctx;
+    if (strcmp(cmd, "!long") == 0) {      /* 300 lines of 60 bytes: 18,000 bytes */
+        size_t o = 0;
+        for (int i = 0; i < 300 && o + 61 < len; i++)
+            o += (size_t)snprintf(out + o, len - o, "%04d %054d\n", i, 0);
+        return 0;
+    }
     if (strcmp(cmd, "!vm") != 0)
         return -1;
     snprintf(out, len, "line one\nline two\n");
@@ -246,6 +252,12 @@ static void breakpoints_and_running(void)
     sent_len = 0;
     gdb_stub_stopped(&stub, 5, "swbreak");
     CU_ASSERT_STRING_EQUAL(last_reply(), "T0508:00104000;04:00fffd7f;thread:01;swbreak:;");
+    sent_len = 0;
+    gdb_stub_stopped(&stub, 5, "watch:80142000");   /* a reason with its value, as it is */
+    CU_ASSERT_STRING_EQUAL(last_reply(), "T0508:00104000;04:00fffd7f;thread:01;watch:80142000;");
+    sent_len = 0;
+    gdb_stub_exited(&stub, 119);
+    CU_ASSERT_STRING_EQUAL(last_reply(), "W77");
 }
 
 static void target_description_in_pieces(void)
@@ -283,6 +295,21 @@ static void monitor_output_as_console_packets(void)
     CU_ASSERT_STRING_EQUAL(last_reply(), "E01");
     send("qRcmd,7");                      /* odd hex */
     CU_ASSERT_STRING_EQUAL(last_reply(), "E01");
+    /* Output far longer than a packet (a !process 0 1 of many processes) comes whole, a line a
+     * packet: the first line and the last both arrive. */
+    send("qRcmd,216c6f6e67");             /* "!long" */
+    CU_ASSERT_STRING_EQUAL(last_reply(), "OK");
+    char first[160], last[160];
+    snprintf(first, sizeof(first), "$O");
+    snprintf(last, sizeof(last), "$O");
+    const char *l0 = "0000 000000000000000000000000000000000000000000000000000000\n";
+    const char *l299 = "0299 000000000000000000000000000000000000000000000000000000\n";
+    for (size_t i = 0; l0[i]; i++)
+        snprintf(first + 2 + 2 * i, 3, "%02x", (unsigned char)l0[i]);
+    for (size_t i = 0; l299[i]; i++)
+        snprintf(last + 2 + 2 * i, 3, "%02x", (unsigned char)l299[i]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sent, first));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sent, last));
 }
 
 /* Random bytes, cut packets, overlong ones, NULs: never a crash (ASan watches), and whatever

@@ -163,7 +163,30 @@ static void read_stops_at_4_gib(void)
     CU_ASSERT_EQUAL(pt_read_virt(&mem, false, 0, false, 0xFFFFFFFCu, buf, 8), 0u);
 }
 
+/* The debugger's writes: through the tables, across pages, stopping where translation does,
+ * never into RAM the page tables do not map there. */
+static void writes_through_the_tables(void)
+{
+    build_tables();
+    put32(PT + 3 * 4, 0x00300000u | PTE_VALID | PTE_OWNER);         /* 0x00403000 -> 0x300000 */
+    const uint8_t data[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    /* 0x00401FFC..0x00402003: the second page is not present, so four bytes only. */
+    CU_ASSERT_EQUAL(pt_write_virt(&mem, true, PD, true, 0x00401FFCu, data, 8), 4u);
+    CU_ASSERT_EQUAL(memcmp(mem.base + 0x00234FFCu, data, 4), 0);
+    CU_ASSERT_EQUAL(mem.base[0x00235000u], 0);
+    /* A read-only PTE is the guest's business: the host writes (a breakpoint into code). */
+    CU_ASSERT_EQUAL(pt_write_virt(&mem, true, PD, true, 0x00403FFEu, data, 2), 2u);
+    CU_ASSERT_EQUAL(mem.base[0x00300FFEu], 1);
+    /* Paging off: physical, and nothing past the end of RAM. */
+    CU_ASSERT_EQUAL(pt_write_virt(&mem, false, 0, false, RAM - 2, data, 8), 2u);
+    CU_ASSERT_EQUAL(mem.base[RAM - 1], 2);
+    uint8_t back[4];
+    CU_ASSERT_EQUAL(pt_read_virt(&mem, true, PD, true, 0x00401FFCu, back, 4), 4u);
+    CU_ASSERT_EQUAL(memcmp(back, data, 4), 0);
+}
+
 static const struct unit_test tests[] = {
+    UNIT_TEST(writes_through_the_tables),
     UNIT_TEST(walks_4k_page),
     UNIT_TEST(walks_4m_page_only_with_pse),
     UNIT_TEST(reports_not_present),
