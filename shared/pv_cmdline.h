@@ -30,6 +30,6 @@
     X("pv.parallel", PV_KEY_FLAG, 0u, 0u, NULL)               /* set by --parallel */         \
     X("pv.debugclone", PV_KEY_FLAG, 0u, 0u, NULL)                                             \
     X("pv.selftest", PV_KEY_CHOICE, 0u, 0u,                                                   \
-      "bugcheck stackoverflow irql readonly kernelstack triplefault")
+      "bugcheck stackoverflow irql readonly kernelstack expandstack triplefault")
 
 #endif /* PV_CMDLINE_H */

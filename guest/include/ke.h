@@ -264,6 +264,15 @@ ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 VOID KiPrintStdout(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 NTSTATUS PvDisplayString(PCSTR Text, ULONG Length);
 NTSTATUS PvDebugBreak(PCSTR Label, ULONG Length);
+NTSTATUS PvDebugRecurseInKernel(ULONG Depth, ULONG Flags, PULONG Result);
+
+/* ke/kestack.c: run Callout(Parameter) with at least Size bytes of kernel stack below it (an
+ * extension stack when the current one has less). */
+typedef VOID (NTAPI *PEXPAND_STACK_CALLOUT)(PVOID Parameter);
+NTSTATUS KeExpandKernelStackAndCallout(PEXPAND_STACK_CALLOUT Callout, PVOID Parameter,
+                                       SIZE_T Size);
+extern ULONG KeStackExpansions, KeStackExpansionDeepest;
+NTSTATUS KeRecurseInKernel(ULONG Depth, BOOLEAN Expand, ULONG Out[3]);
 NTSTATUS PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
 /* Called by PvReadConsole between polls of the host while it waits for input: sleeps a tick
  * so that other threads run; a failure status (the process is being terminated) ends the read. */

@@ -396,6 +396,9 @@ extern ULONG MmKernelStacksInUse;
 NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit);
 VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit);
 BOOLEAN MmIsKernelStackGuardPage(ULONG Va, PULONG Limit, PULONG Top);
+NTSTATUS MmCreateKernelStackExtension(ULONG Size, PULONG Top, PULONG Limit);
+VOID MmDeleteKernelStackExtension(ULONG Top, ULONG Limit);
+extern ULONG MmKernelStackExtensionsInUse;
 
 /* forksup.c: the child's user half a copy-on-write copy of the parent's (the current
  * process); Child's address space was just created and is empty. */

@@ -60,6 +60,11 @@ typedef struct _MEMORY_BASIC_INFORMATION
  * (images run one at a time, so a difference across a piece of code counts that code's
  * faults); the process fields describe the caller. Sizes are in pages.
  */
+/* PvDebugRecurseInKernel (a debugging aid, see guest/ke/kestack.c): Flags, and the deepest
+ * recursion accepted (256-byte frames: 16 MiB of stack would be needed). */
+#define PV_RECURSE_EXPAND     1u
+#define PV_RECURSE_MAX_DEPTH  65536u
+
 /* PvDebugCloneProcess operations (a debugging aid, see guest/ke/forktest.c). */
 #define PV_DEBUG_CLONE_CREATE 1
 #define PV_DEBUG_CLONE_READ   2

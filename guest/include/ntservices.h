@@ -69,7 +69,8 @@
     X(PvCreateProcess,         0x1005, 3) \
     X(PvCreateProcessEx,       0x1006, 5) \
     X(PvDebugBreak,            0x1007, 2) \
-    X(PvDebugCloneProcess,     0x10F0, 4)
+    X(PvDebugCloneProcess,     0x10F0, 4) \
+    X(PvDebugRecurseInKernel,  0x10F1, 3)
 
 /* The system DLL's own functions (ntdll/), which images import by name like the stubs. */
 #define PV_NTDLL_FUNCTIONS(X) \

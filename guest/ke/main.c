@@ -25,6 +25,10 @@
  *   pv.selftest=kernelstack  the first process's thread recurses on its own 12 KiB kernel
  *                          stack at its start, into the guard page below it: the double-fault
  *                          task names the stack and stops with bug check 0x7F (8, ESP, EIP, 0).
+ *   pv.selftest=expandstack  the same recursion (400 frames of 256 bytes), but each frame
+ *                          asks KeExpandKernelStackAndCallout for room first: the recursion
+ *                          goes on on 16 KiB extension stacks, each released on return, and
+ *                          the boot goes on (ke/kestack.c; the log shows each expansion).
  *   pv.selftest=triplefault  load an empty IDT and raise a breakpoint: neither the exception
  *                          nor the double fault can be delivered, so the CPU shuts down.
  *                          For tests of the host's triple-fault report.

@@ -304,6 +304,11 @@ static NTSTATUS KiThunkPvDebugCloneProcess(const ULONG *Arguments)
                                (PVOID)(ULONG_PTR)Arguments[2], Arguments[3]);
 }
 
+static NTSTATUS KiThunkPvDebugRecurseInKernel(const ULONG *Arguments)
+{
+    return PvDebugRecurseInKernel(Arguments[0], Arguments[1], (PULONG)(ULONG_PTR)Arguments[2]);
+}
+
 static NTSTATUS KiThunkPvReadConsole(const ULONG *Arguments)
 {
     return PvReadConsole((PVOID)(ULONG_PTR)Arguments[0], Arguments[1],

@@ -277,26 +277,23 @@ VOID MmDeleteProcessAddressSpace(PEPROCESS Process)
 #define MI_KERNEL_STACK_SLOT  (KERNEL_STACK_SIZE + PAGE_SIZE)
 #define MI_KERNEL_STACK_SLOTS (PDE_MAPPED_VA / MI_KERNEL_STACK_SLOT)
 
+/* What a slot holds: a thread's stack (its lowest page the guard), or an extension stack
+ * (KeExpandKernelStackAndCallout): a slot left unmapped as its guard, then slots wholly
+ * mapped. */
+enum { MI_SLOT_FREE, MI_SLOT_STACK, MI_SLOT_EXTENSION_GUARD, MI_SLOT_EXTENSION };
 static UCHAR MiKernelStackSlotUsed[MI_KERNEL_STACK_SLOTS];
 ULONG MmKernelStacksInUse;
+ULONG MmKernelStackExtensionsInUse;
 
-NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit)
+#define MI_SLOT_BASE(Slot) (MM_KERNEL_STACK_BASE + (Slot) * MI_KERNEL_STACK_SLOT)
+
+/* Maps [Base, Top) with fresh frames (the caller checked they are there). */
+static VOID MiMapKernelStackPages(ULONG Base, ULONG Top)
 {
-    ULONG Slot, Va, Base;
     PFN_NUMBER PteFrame = MiAddressToPde(MM_KERNEL_STACK_BASE)->u.Hard.PageFrameNumber;
+    ULONG Va;
 
-    for (Slot = 0; Slot < MI_KERNEL_STACK_SLOTS && MiKernelStackSlotUsed[Slot]; Slot++)
-        ;
-    if (Slot == MI_KERNEL_STACK_SLOTS)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    if (!MiEnsureAvailablePages(KERNEL_STACK_SIZE / PAGE_SIZE) ||
-        MmAvailablePages < KERNEL_STACK_SIZE / PAGE_SIZE)
-        return STATUS_INSUFFICIENT_RESOURCES;
-
-    MiKernelStackSlotUsed[Slot] = 1;
-    MmKernelStacksInUse++;
-    Base = MM_KERNEL_STACK_BASE + Slot * MI_KERNEL_STACK_SLOT + PAGE_SIZE;
-    for (Va = Base; Va < Base + KERNEL_STACK_SIZE; Va += PAGE_SIZE)
+    for (Va = Base; Va < Top; Va += PAGE_SIZE)
     {
         PFN_NUMBER Page = MiRemoveAnyPage();
         PMMPTE PointerPte = MiAddressToPte(Va);
@@ -305,20 +302,14 @@ NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit)
         MI_WRITE_PTE(PointerPte, MI_MAKE_PTE(ValidKernelPte, Page));
         __invlpg((PVOID)(ULONG_PTR)Va);
     }
-    *StackLimit = Base;
-    *InitialStack = Base + KERNEL_STACK_SIZE;
-    return STATUS_SUCCESS;
 }
 
-VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit)
+static VOID MiUnmapKernelStackPages(ULONG Base, ULONG Top)
 {
-    ULONG Va, Slot = (StackLimit - PAGE_SIZE - MM_KERNEL_STACK_BASE) / MI_KERNEL_STACK_SLOT;
     MMPTE ZeroPte = { { 0 } };
+    ULONG Va;
 
-    if (StackLimit < MM_KERNEL_STACK_BASE || Slot >= MI_KERNEL_STACK_SLOTS ||
-        !MiKernelStackSlotUsed[Slot])
-        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_KERNEL_STACK, InitialStack, StackLimit, 0);
-    for (Va = StackLimit; Va < InitialStack; Va += PAGE_SIZE)
+    for (Va = Base; Va < Top; Va += PAGE_SIZE)
     {
         PMMPTE PointerPte = MiAddressToPte(Va);
         PFN_NUMBER Page = PointerPte->u.Hard.PageFrameNumber;
@@ -329,8 +320,95 @@ VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit)
         MI_SET_PFN_DELETED(Pfn1);
         MiDecrementShareCount(Pfn1, Page);
     }
-    MiKernelStackSlotUsed[Slot] = 0;
+}
+
+NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit)
+{
+    ULONG Slot, Base;
+
+    for (Slot = 0; Slot < MI_KERNEL_STACK_SLOTS && MiKernelStackSlotUsed[Slot]; Slot++)
+        ;
+    if (Slot == MI_KERNEL_STACK_SLOTS)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (!MiEnsureAvailablePages(KERNEL_STACK_SIZE / PAGE_SIZE) ||
+        MmAvailablePages < KERNEL_STACK_SIZE / PAGE_SIZE)
+        return STATUS_INSUFFICIENT_RESOURCES;
+
+    MiKernelStackSlotUsed[Slot] = MI_SLOT_STACK;
+    MmKernelStacksInUse++;
+    Base = MI_SLOT_BASE(Slot) + PAGE_SIZE;
+    MiMapKernelStackPages(Base, Base + KERNEL_STACK_SIZE);
+    *StackLimit = Base;
+    *InitialStack = Base + KERNEL_STACK_SIZE;
+    return STATUS_SUCCESS;
+}
+
+VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit)
+{
+    ULONG Slot = (StackLimit - PAGE_SIZE - MM_KERNEL_STACK_BASE) / MI_KERNEL_STACK_SLOT;
+
+    if (StackLimit < MM_KERNEL_STACK_BASE || Slot >= MI_KERNEL_STACK_SLOTS ||
+        MiKernelStackSlotUsed[Slot] != MI_SLOT_STACK)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_KERNEL_STACK, InitialStack, StackLimit, 0);
+    MiUnmapKernelStackPages(StackLimit, InitialStack);
+    MiKernelStackSlotUsed[Slot] = MI_SLOT_FREE;
     MmKernelStacksInUse--;
+}
+
+/*
+ * An extension stack of at least Size bytes (whole slots of KERNEL_STACK_SIZE + PAGE_SIZE, so a
+ * 16 KiB one is one slot) with a whole unmapped slot below it as its guard: overrunning it
+ * double-faults like a thread's stack does. STATUS_INSUFFICIENT_RESOURCES when no run of free
+ * slots or not enough free pages is left.
+ */
+NTSTATUS MmCreateKernelStackExtension(ULONG Size, PULONG Top, PULONG Limit)
+{
+    ULONG Slots = (Size + MI_KERNEL_STACK_SLOT - 1) / MI_KERNEL_STACK_SLOT, First, i;
+
+    if (Slots == 0)
+        Slots = 1;
+    for (First = 0; First + Slots < MI_KERNEL_STACK_SLOTS; First++)
+    {
+        for (i = 0; i <= Slots && MiKernelStackSlotUsed[First + i] == MI_SLOT_FREE; i++)
+            ;
+        if (i > Slots)
+            break;
+    }
+    if (First + Slots >= MI_KERNEL_STACK_SLOTS)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (!MiEnsureAvailablePages(Slots * MI_KERNEL_STACK_SLOT / PAGE_SIZE) ||
+        MmAvailablePages < Slots * MI_KERNEL_STACK_SLOT / PAGE_SIZE)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MiKernelStackSlotUsed[First] = MI_SLOT_EXTENSION_GUARD;
+    for (i = 1; i <= Slots; i++)
+        MiKernelStackSlotUsed[First + i] = MI_SLOT_EXTENSION;
+    MmKernelStackExtensionsInUse++;
+    *Limit = MI_SLOT_BASE(First + 1);
+    *Top = MI_SLOT_BASE(First + 1 + Slots);
+    MiMapKernelStackPages(*Limit, *Top);
+    return STATUS_SUCCESS;
+}
+
+VOID MmDeleteKernelStackExtension(ULONG Top, ULONG Limit)
+{
+    ULONG First, Slots, i;
+
+    if (Limit < MM_KERNEL_STACK_BASE + MI_KERNEL_STACK_SLOT || Top <= Limit ||
+        Top > MM_KERNEL_STACK_BASE + MI_KERNEL_STACK_SLOTS * MI_KERNEL_STACK_SLOT ||
+        (Limit - MM_KERNEL_STACK_BASE) % MI_KERNEL_STACK_SLOT != 0 ||
+        (Top - Limit) % MI_KERNEL_STACK_SLOT != 0)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_KERNEL_STACK, Top, Limit, 1);
+    First = (Limit - MM_KERNEL_STACK_BASE) / MI_KERNEL_STACK_SLOT - 1;
+    Slots = (Top - Limit) / MI_KERNEL_STACK_SLOT;
+    if (MiKernelStackSlotUsed[First] != MI_SLOT_EXTENSION_GUARD)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_KERNEL_STACK, Top, Limit, 2);
+    for (i = 1; i <= Slots; i++)
+        if (MiKernelStackSlotUsed[First + i] != MI_SLOT_EXTENSION)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_KERNEL_STACK, Top, Limit, 3);
+    MiUnmapKernelStackPages(Limit, Top);
+    for (i = 0; i <= Slots; i++)
+        MiKernelStackSlotUsed[First + i] = MI_SLOT_FREE;
+    MmKernelStackExtensionsInUse--;
 }
 
 /* Is Va a kernel stack's guard page? If so, its stack's range in *Limit and *Top. */
@@ -341,8 +419,21 @@ BOOLEAN MmIsKernelStackGuardPage(ULONG Va, PULONG Limit, PULONG Top)
     if (Va < MM_KERNEL_STACK_BASE || Va >= MM_KERNEL_STACK_BASE + PDE_MAPPED_VA)
         return FALSE;
     Slot = (Va - MM_KERNEL_STACK_BASE) / MI_KERNEL_STACK_SLOT;
-    Base = MM_KERNEL_STACK_BASE + Slot * MI_KERNEL_STACK_SLOT;
-    if (Slot >= MI_KERNEL_STACK_SLOTS || Va >= Base + PAGE_SIZE || !MiKernelStackSlotUsed[Slot])
+    Base = MI_SLOT_BASE(Slot);
+    if (Slot >= MI_KERNEL_STACK_SLOTS)
+        return FALSE;
+    if (MiKernelStackSlotUsed[Slot] == MI_SLOT_EXTENSION_GUARD)
+    {
+        /* An extension's guard: the whole slot below it. */
+        ULONG Next = Slot + 1;
+
+        while (Next < MI_KERNEL_STACK_SLOTS && MiKernelStackSlotUsed[Next] == MI_SLOT_EXTENSION)
+            Next++;
+        *Limit = MI_SLOT_BASE(Slot + 1);
+        *Top = MI_SLOT_BASE(Next);
+        return TRUE;
+    }
+    if (Va >= Base + PAGE_SIZE || MiKernelStackSlotUsed[Slot] != MI_SLOT_STACK)
         return FALSE;
     *Limit = Base + PAGE_SIZE;
     *Top = Base + MI_KERNEL_STACK_SLOT;

@@ -233,6 +233,21 @@ VOID PspThreadStartup(PKTHREAD Thread)
                  Thread->Process->ImageFileName);
         DbgPrint("ke: recursion returned %u\n", KiSelfTestRecurse(0));
     }
+    if (KiCommandLineHasOption("pv.selftest=expandstack"))
+    {
+        /* As deep as pv.selftest=kernelstack goes past 12 KiB, but asking for room first. */
+        ULONG Result[3];
+        NTSTATUS Status;
+
+        DbgPrint("ke: pv.selftest=expandstack: recursing 400 frames of 256 bytes on the kernel "
+                 "stack 0x%08X-0x%08X of %s, expanding it\n", Thread->StackLimit,
+                 Thread->InitialStack - 1, Thread->Process->ImageFileName);
+        Status = KeRecurseInKernel(400, TRUE, Result);
+        DbgPrint("ke: pv.selftest=expandstack: %s 0x%08X: checksum %u, %u extension(s), at "
+                 "most %u at once, lowest esp 0x%08X, %u extension(s) left\n",
+                 NT_SUCCESS(Status) ? "returned" : "failed", Status, Result[0], Result[1],
+                 KeStackExpansionDeepest, Result[2], MmKernelStackExtensionsInUse);
+    }
 }
 
 VOID PspThreadReaped(PKTHREAD Thread)

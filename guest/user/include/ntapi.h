@@ -248,6 +248,13 @@ NTSTATUS NTAPI PvCreateProcessEx(const char *ImageName, const char *Arguments,
  * are kept for the next call. On a terminal keys arrive one by one, without echo; Ctrl-D ends
  * the input. Without pagevisor (another Multiboot loader) the input is always at its end. */
 NTSTATUS NTAPI PvReadConsole(PVOID Buffer, ULONG Length, PULONG BytesRead);
+/* DEBUGGING AID: recurse Depth frames of 256 bytes in the kernel, on the caller's 12 KiB kernel
+ * stack; with PV_RECURSE_EXPAND each frame first asks KeExpandKernelStackAndCallout for room,
+ * so the recursion goes on on extension stacks. Result[0] a checksum of the frames, [1] the
+ * extensions made, [2] the lowest kernel ESP reached. Without PV_RECURSE_EXPAND a deep one
+ * runs into the stack's guard page: bug check 0x7F UNEXPECTED_KERNEL_MODE_TRAP (8, ...).
+ * STATUS_INVALID_PARAMETER for unknown flags or Depth above PV_RECURSE_MAX_DEPTH. */
+NTSTATUS NTAPI PvDebugRecurseInKernel(ULONG Depth, ULONG Flags, PULONG Result);
 /* DEBUGGING AID (kernel option pv.debugclone, else STATUS_NOT_IMPLEMENTED): clone the caller's
  * address space into a child that never runs, and read or write the child's memory, or delete
  * it (PV_DEBUG_CLONE_*; guest/ke/forktest.c). */
