@@ -258,6 +258,7 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_COLLIDED_FAULT      0x100D  /* P2 PTE address, P3 PTE, P4 PFN */
 #define MI_BUGCHECK_CLONE_BLOCK         0x100E  /* P2 block index, P3 references, P4 detail */
 #define MI_BUGCHECK_KERNEL_STACK        0x100F  /* P2 stack top, P3 stack limit */
+#define MI_BUGCHECK_AWE                 0x1010  /* P2 VA, P3 PTE, P4 the frame's PteAddress */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
@@ -397,6 +398,19 @@ NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit);
 VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit);
 BOOLEAN MmIsKernelStackGuardPage(ULONG Va, PULONG Limit, PULONG Top);
 NTSTATUS MmCreateKernelStackExtension(ULONG Size, PULONG Top, PULONG Limit);
+
+/* physical.c: AWE. */
+extern ULONG MmAwePagesAllocated;
+struct _EPROCESS;
+VOID MiDeleteProcessAwe(struct _EPROCESS *Process);
+NTSTATUS NtAllocateUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
+                                     PULONG_PTR UserPfnArray);
+NTSTATUS NtFreeUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
+                                 PULONG_PTR UserPfnArray);
+NTSTATUS NtMapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages,
+                                PULONG_PTR UserPfnArray);
+NTSTATUS NtMapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
+                                       PULONG_PTR UserPfnArray);
 VOID MmDeleteKernelStackExtension(ULONG Top, ULONG Limit);
 extern ULONG MmKernelStackExtensionsInUse;
 

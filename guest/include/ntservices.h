@@ -58,7 +58,11 @@
     X(NtCreateDebugObject,     0x0024, 4) \
     X(NtWaitForDebugEvent,     0x0025, 4) \
     X(NtDebugContinue,         0x0026, 3) \
-    X(NtDebugActiveProcess,    0x0027, 2)
+    X(NtDebugActiveProcess,    0x0027, 2) \
+    X(NtAllocateUserPhysicalPages, 0x0028, 3) \
+    X(NtFreeUserPhysicalPages, 0x0029, 3) \
+    X(NtMapUserPhysicalPages,  0x002A, 3) \
+    X(NtMapUserPhysicalPagesScatter, 0x002B, 3)
 
 #define PV_PV_SERVICES(X) \
     X(PvDisplayString,         0x1000, 2) \

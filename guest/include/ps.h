@@ -67,6 +67,7 @@ typedef struct _EPROCESS
     POBJECT_HEADER HandleTable[PS_MAX_HANDLES];   /* handle 4*(i+1) */
     ULONG HandleAccess[PS_MAX_HANDLES];           /* the rights each handle grants */
     UCHAR HandleType[PS_MAX_HANDLES];             /* 0: the object's type; or ObThreadType */
+    ULONG AwePages;                         /* physical frames it owns (mm/physical.c) */
 } EPROCESS, *PEPROCESS;
 
 extern EPROCESS PsInitialSystemProcess;

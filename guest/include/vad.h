@@ -216,6 +216,9 @@ VOID MiWriteUserPte(ULONG_PTR Va, ULONG Value);
 /* Protection of the resident page at Va (valid or transition PTE), and changing it. */
 ULONG MiGetResidentProtection(ULONG_PTR Va);
 VOID MiSetResidentProtection(ULONG_PTR Va, ULONG Protection);
+/* Unmap the AWE frames mapped in [StartVa, EndVa] of an AWE window: the frames stay the
+ * process's (mm/physical.c). */
+VOID MiUnmapAweRange(ULONG_PTR StartVa, ULONG_PTR EndVa);
 /* Fault-safe copies to and from user memory (mm/probe.c). */
 NTSTATUS MmCopyFromUser(PVOID Destination, PCVOID UserSource, SIZE_T Length);
 NTSTATUS MmCopyToUser(PVOID UserDestination, PCVOID Source, SIZE_T Length);

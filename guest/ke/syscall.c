@@ -262,6 +262,28 @@ static NTSTATUS KiThunkNtDebugActiveProcess(const ULONG *Arguments)
     return NtDebugActiveProcess(ARG_HANDLE(0), ARG_HANDLE(1));
 }
 
+static NTSTATUS KiThunkNtAllocateUserPhysicalPages(const ULONG *Arguments)
+{
+    return NtAllocateUserPhysicalPages(ARG_HANDLE(0), ARG_PTR(PULONG_PTR, 1),
+                                       ARG_PTR(PULONG_PTR, 2));
+}
+
+static NTSTATUS KiThunkNtFreeUserPhysicalPages(const ULONG *Arguments)
+{
+    return NtFreeUserPhysicalPages(ARG_HANDLE(0), ARG_PTR(PULONG_PTR, 1), ARG_PTR(PULONG_PTR, 2));
+}
+
+static NTSTATUS KiThunkNtMapUserPhysicalPages(const ULONG *Arguments)
+{
+    return NtMapUserPhysicalPages(ARG_PTR(PVOID, 0), Arguments[1], ARG_PTR(PULONG_PTR, 2));
+}
+
+static NTSTATUS KiThunkNtMapUserPhysicalPagesScatter(const ULONG *Arguments)
+{
+    return NtMapUserPhysicalPagesScatter(ARG_PTR(PVOID *, 0), Arguments[1],
+                                         ARG_PTR(PULONG_PTR, 2));
+}
+
 static NTSTATUS KiThunkPvCreateProcessEx(const ULONG *Arguments)
 {
     return PvCreateProcessEx(ARG_PTR(PCSTR, 0), ARG_PTR(PCSTR, 1), ARG_HANDLE(2),

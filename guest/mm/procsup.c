@@ -162,6 +162,7 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
     ULONG Pde, Pages = 0, Tables = 0, Slots = 0, Commit, Vads;
     BOOLEAN SlotsLost = FALSE;
 
+    MiDeleteProcessAwe(Process);          /* before the page tables: its frames are not the VADs' */
     MiDeleteProcessSections(Process);
     MiCheckWorkingSet(Process);
     for (Pde = 0; Pde < MI_FIRST_SYSTEM_PDE; Pde++)

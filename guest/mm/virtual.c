@@ -441,9 +441,17 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
 
     if (ZeroBits > MI_MAX_ZERO_BITS)
         return STATUS_INVALID_PARAMETER_3;
-    /* MEM_PHYSICAL, MEM_WRITE_WATCH and MEM_LARGE_PAGES are not supported: like unknown
-     * bits, STATUS_INVALID_PARAMETER_5. */
-    if ((AllocationType & ~MI_ALLOCATION_TYPES) != 0 ||
+    /* MEM_PHYSICAL: an AWE window (mm/physical.c), reserved read/write and nothing else. */
+    if (AllocationType & MEM_PHYSICAL)
+    {
+        if ((AllocationType & ~MEM_TOP_DOWN) != (MEM_RESERVE | MEM_PHYSICAL))
+            return STATUS_INVALID_PARAMETER_5;
+        if (Protect != PAGE_READWRITE)
+            return STATUS_INVALID_PAGE_PROTECTION;
+    }
+    /* MEM_WRITE_WATCH and MEM_LARGE_PAGES are not supported: like unknown bits,
+     * STATUS_INVALID_PARAMETER_5. */
+    else if ((AllocationType & ~MI_ALLOCATION_TYPES) != 0 ||
         (AllocationType & (MEM_COMMIT | MEM_RESERVE | MEM_RESET)) == 0 ||
         ((AllocationType & MEM_RESET) && AllocationType != MEM_RESET))
         return STATUS_INVALID_PARAMETER_5;
@@ -520,10 +528,13 @@ static NTSTATUS MiAllocateVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG_PT
                                          MI_VA_TO_VPN(EndVa)) != NULL)
                 return STATUS_CONFLICTING_ADDRESSES;
         }
-        Status = MiCreateVad(Vm, StartVa, EndVa, Protection, VadNone,
+        Status = MiCreateVad(Vm, StartVa, EndVa, Protection,
+                             (AllocationType & MEM_PHYSICAL) ? VadAwe : VadNone,
                              (AllocationType & MEM_COMMIT) != 0, &Vad);
         if (!NT_SUCCESS(Status))
             return Status;
+        /* A clone of the process does not get a window (its frames are the parent's). */
+        Vad->NoInherit = (AllocationType & MEM_PHYSICAL) != 0;
     }
     else
     {
@@ -534,8 +545,8 @@ static NTSTATUS MiAllocateVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG_PT
         if (Vad != NULL && MI_VA_TO_VPN(EndVa) <= Vad->EndingVpn && MI_IS_VIEW_VAD(Vad))
             Status = MiCommitViewPages(Vad, StartVa, EndVa, Protection);   /* a section's */
         else if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
-                 !Vad->u.VadFlags.PrivateMemory)
-            return STATUS_CONFLICTING_ADDRESSES;
+                 !Vad->u.VadFlags.PrivateMemory || Vad->u.VadFlags.VadType == VadAwe)
+            return STATUS_CONFLICTING_ADDRESSES;   /* an AWE window maps frames, never commits */
         else if (MiIsWriteCopy(Protection))
             return STATUS_INVALID_PAGE_PROTECTION;
         else
@@ -617,6 +628,15 @@ static NTSTATUS MiFreeVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG FreeTy
             return STATUS_UNABLE_TO_FREE_VM;
     }
 
+    if (Vad->u.VadFlags.VadType == VadAwe)
+    {
+        /* An AWE window is released whole; its frames stay the process's. */
+        if (FreeType != MEM_RELEASE)
+            return STATUS_INVALID_PARAMETER_4;
+        if (StartVa != VadStart || EndVa != VadEnd)
+            return STATUS_UNABLE_TO_FREE_VM;
+        MiUnmapAweRange(StartVa, EndVa);
+    }
     if (FreeType == MEM_DECOMMIT)
     {
         Status = MiDecommitPages(Vad, StartVa, EndVa, &Count);
@@ -740,7 +760,8 @@ static NTSTATUS MiProtectVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG Pro
     StartVa = ALIGN_DOWN_BY(Base, PAGE_SIZE);
     EndVa = (Base + Size - 1) | (PAGE_SIZE - 1);
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
-    if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn)
+    if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
+        Vad->u.VadFlags.VadType == VadAwe)          /* an AWE window is read/write, fixed */
         return STATUS_CONFLICTING_ADDRESSES;
     if (MI_IS_VIEW_VAD(Vad) && !MI_IS_IMAGE_VIEW_VAD(Vad))
         return STATUS_NOT_SUPPORTED;   /* data views keep the protection they were mapped with */

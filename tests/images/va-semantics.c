@@ -206,8 +206,8 @@ static void MoreArguments(void)
     CHECK(Base == 0x7FED0000, "it lies just below the stack's reservation (0x%08X)", Base);
     Free(Base, 0, MEM_RELEASE);
     Base = 0;
-    check_status(Alloc(&Base, 0x1000, MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE),
-                 STATUS_INVALID_PARAMETER_5, "MEM_PHYSICAL (not supported)");
+    check_status(Alloc(&Base, 0x1000, MEM_RESERVE | MEM_COMMIT | MEM_PHYSICAL, PAGE_READWRITE),
+                 STATUS_INVALID_PARAMETER_5, "MEM_PHYSICAL with MEM_COMMIT (a window is reserved)");
     check_status(Alloc(&Base, 0x1000, MEM_RESERVE, PAGE_WRITECOPY),
                  STATUS_INVALID_PAGE_PROTECTION, "reserve PAGE_WRITECOPY (sections only)");
     check_status(NtAllocateVirtualMemory((HANDLE)0x1234, &B, 0, &S, MEM_RESERVE,

@@ -108,6 +108,17 @@ VOID MiSetResidentProtection(ULONG_PTR Va, ULONG Protection)
         fake_pte[Va >> PAGE_SHIFT] = MI_MAKE_TRANSITION_PTE(PTE_PFN(pte), Protection);
 }
 
+/* AWE windows (mm/physical.c in the kernel): a frame mapped there leaves without being
+ * freed, so a release of the window does not count it among the pages freed. */
+static unsigned awe_unmaps;
+VOID MiUnmapAweRange(ULONG_PTR StartVa, ULONG_PTR EndVa)
+{
+    awe_unmaps++;
+    for (ULONG_PTR va = StartVa; va <= EndVa; va += PAGE_SIZE)
+        if (fake_table[va >> PDE_SHIFT] && (fake_pte[va >> PAGE_SHIFT] & PTE_VALID))
+            fake_pte[va >> PAGE_SHIFT] = 0;
+}
+
 /* No image views in these tests (mm/section.c has them): a zero PTE of one would be a bug. */
 BOOLEAN MiImageViewProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection)
 {
@@ -932,7 +943,47 @@ static void stack_like_guard_commit(void)
     CU_ASSERT_EQUAL(vm.CommitCharge, 5);
 }
 
+/* MEM_RESERVE | MEM_PHYSICAL: a read/write AWE window, never committed, never protected
+ * otherwise, not inherited by a clone, released whole with its frames unmapped (not freed). */
+static void awe_window_rules(void)
+{
+    reset();
+    ULONG_PTR b = 0;
+    CU_ASSERT_EQUAL(alloc(&b, 0x100000, MEM_RESERVE | MEM_PHYSICAL, PAGE_READONLY),
+                    STATUS_INVALID_PAGE_PROTECTION);
+    CU_ASSERT_EQUAL(alloc(&b, 0x100000, MEM_RESERVE | MEM_COMMIT | MEM_PHYSICAL, PAGE_READWRITE),
+                    STATUS_INVALID_PARAMETER_5);
+    CU_ASSERT_EQUAL(alloc(&b, 0x100000, MEM_PHYSICAL, PAGE_READWRITE), STATUS_INVALID_PARAMETER_5);
+    CU_ASSERT_EQUAL(MiVadsInUse(), 0);
+    CU_ASSERT_EQUAL_FATAL(alloc(&b, 0x100000, MEM_RESERVE | MEM_PHYSICAL, PAGE_READWRITE),
+                          STATUS_SUCCESS);
+    PMMVAD vad = MiLocateVad(&vm.VadRoot, MI_VA_TO_VPN(b));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vad);
+    CU_ASSERT_EQUAL(vad->u.VadFlags.VadType, VadAwe);
+    CU_ASSERT_TRUE(vad->NoInherit);
+    CU_ASSERT_EQUAL(vm.CommitCharge, 0);
+    ULONG_PTR c = b + 0x1000;
+    CU_ASSERT_EQUAL(alloc(&c, 0x1000, MEM_COMMIT, PAGE_READWRITE), STATUS_CONFLICTING_ADDRESSES);
+    CU_ASSERT_FALSE(touch(b, true));               /* unmapped: reserved, an access violation */
+    /* A frame mapped at the window's second page (what NtMapUserPhysicalPages does). */
+    fake_table[b >> PDE_SHIFT] = true;
+    fake_pte[(b >> PAGE_SHIFT) + 1] = 0x00123000u | PTE_VALID | PTE_WRITE | PTE_OWNER;
+    fake_prot[(b >> PAGE_SHIFT) + 1] = MM_READWRITE;
+    ULONG old;
+    CU_ASSERT_EQUAL(protect(b + 0x1000, 0x1000, PAGE_READONLY, &old), STATUS_CONFLICTING_ADDRESSES);
+    CU_ASSERT_EQUAL(vfree(b, 0x1000, MEM_DECOMMIT), STATUS_INVALID_PARAMETER_4);
+    CU_ASSERT_EQUAL(vfree(b + 0x1000, 0x1000, MEM_RELEASE), STATUS_UNABLE_TO_FREE_VM);
+    CU_ASSERT_EQUAL(awe_unmaps, 0);
+    unsigned freed = pages_freed;
+    CU_ASSERT_EQUAL(vfree(b, 0, MEM_RELEASE), STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(awe_unmaps, 1);
+    CU_ASSERT_EQUAL(pages_freed, freed);           /* the frame is the process's still */
+    CU_ASSERT_EQUAL(fake_pte[(b >> PAGE_SHIFT) + 1], 0);
+    CU_ASSERT_EQUAL(MiVadsInUse(), 0);
+}
+
 static const struct unit_test tests[] = {
+    UNIT_TEST(awe_window_rules),
     UNIT_TEST(tree_insert_find_remove),
     UNIT_TEST(tree_conflicts_and_neighbours),
     UNIT_TEST(free_range_search_on_64k_granularity),

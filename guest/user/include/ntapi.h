@@ -38,6 +38,24 @@ NTSTATUS NTAPI NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
 NTSTATUS NTAPI NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress,
                                       PSIZE_T NumberOfBytesToProtect, ULONG NewAccessProtection,
                                       PULONG OldAccessProtection);
+/* Address Windowing Extensions (guest/mm/physical.c), for the calling process only
+ * (NtCurrentProcess(); another handle: STATUS_NOT_SUPPORTED). Allocate up to *NumberOfPages
+ * zeroed physical frames, locked and never paged, their frame numbers into UserPfnArray
+ * (*NumberOfPages: how many, fewer when memory is short; none: STATUS_INSUFFICIENT_RESOURCES);
+ * free frames (every one the caller's, STATUS_CONFLICTING_ADDRESSES otherwise, none twice:
+ * STATUS_INVALID_PARAMETER_3; mapped ones are unmapped); map frame UserPfnArray[i] at
+ * VirtualAddress + i pages, or at VirtualAddresses[i] (a NULL array, or a 0 entry, unmaps),
+ * inside a window reserved with MEM_RESERVE | MEM_PHYSICAL and PAGE_READWRITE
+ * (STATUS_INVALID_PARAMETER_1 outside one). A frame is mapped at one address at most
+ * (STATUS_INVALID_PARAMETER_3). A failed call changes nothing. */
+NTSTATUS NTAPI NtAllocateUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
+                                           PULONG_PTR UserPfnArray);
+NTSTATUS NTAPI NtFreeUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
+                                       PULONG_PTR UserPfnArray);
+NTSTATUS NTAPI NtMapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPages,
+                                      PULONG_PTR UserPfnArray);
+NTSTATUS NTAPI NtMapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
+                                             PULONG_PTR UserPfnArray);
 /* MemoryBasicInformation of the region holding BaseAddress. */
 NTSTATUS NTAPI NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
                                     MEMORY_INFORMATION_CLASS MemoryInformationClass,
