@@ -194,6 +194,7 @@ struct pv_trace_ring {
 #define PV_FAULT_PTE_KNOWN   0x1u /* pte_before is meaningful (a page table existed) */
 #define PV_FAULT_KERNEL_MODE 0x2u /* the fault was taken in ring 0 */
 #define PV_FAULT_HAS_VAD     0x4u /* vad_* describe the VAD that covers cr2 */
+#define PV_FAULT_RELOCATED_TABLE 0x8u /* a relocate record of a page table (PDEs in pte_*) */
 
 /* Where an image_read or file_read fault's page came from (pv_fault_record.backing). */
 #define PV_BACKING_KIND_MASK   0xF0000000u
@@ -348,7 +349,12 @@ enum pv_fault_resolution {
     PV_FAULT_SPURIOUS         = 12, /* already valid by the time it was looked at */
     PV_FAULT_IN_PAGE_ERROR    = 13, /* the backing store's read failed (STATUS_IN_PAGE_ERROR) */
     PV_FAULT_FILE_READ        = 14, /* a mapped file's page read from the volume's file */
-    PV_FAULT_RESOLUTION_MAX   = 15
+    /* Not a fault: a resident page moved to another frame to clear a run for a large page.
+     * cr2 the address it is mapped at (a page table: the first address its PDE covers,
+     * PV_FAULT_RELOCATED_TABLE and error_code 1), pte_before/pte_after its PTE (PDE) with the
+     * old and the new frame, cr3 its process's page directory, seq 0: no fault count. */
+    PV_FAULT_RELOCATE         = 15,
+    PV_FAULT_RESOLUTION_MAX   = 16
 };
 
 /* Multiboot boot loader name the VMM passes; the guest prints it in its boot log. */

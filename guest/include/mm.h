@@ -259,6 +259,7 @@ extern PMMPFNLIST MmPageLocationList[8];
 #define MI_BUGCHECK_CLONE_BLOCK         0x100E  /* P2 block index, P3 references, P4 detail */
 #define MI_BUGCHECK_KERNEL_STACK        0x100F  /* P2 stack top, P3 stack limit */
 #define MI_BUGCHECK_AWE                 0x1010  /* P2 VA, P3 PTE, P4 the frame's PteAddress */
+#define MI_BUGCHECK_LARGE_PAGE          0x1011  /* P2 VA, P3 PDE or frame, P4 PteAddress */
 
 /* pfnlist.c */
 VOID MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER PageFrameIndex);
@@ -398,6 +399,34 @@ NTSTATUS MmCreateKernelStack(PULONG InitialStack, PULONG StackLimit);
 VOID MmDeleteKernelStack(ULONG InitialStack, ULONG StackLimit);
 BOOLEAN MmIsKernelStackGuardPage(ULONG Va, PULONG Limit, PULONG Top);
 NTSTATUS MmCreateKernelStackExtension(ULONG Size, PULONG Top, PULONG Limit);
+
+/* contig.c: clearing an aligned run of frames for a large page. */
+typedef enum _MI_RUN_PAGE { MiRunPageFree, MiRunPageMovable, MiRunPageFixed } MI_RUN_PAGE;
+typedef struct _MI_RELOCATION
+{
+    PFN_NUMBER OldFrame, NewFrame;
+    ULONG_PTR PteAddress;        /* the PTE (or PDE, for a page table) as its process sees it */
+    PFN_NUMBER TableFrame;       /* the page table holding that PTE (0 for a page table) */
+    PFN_NUMBER DirectoryFrame;   /* the page directory holding that PDE (0 for a page) */
+    ULONG PteBefore, PteAfter;
+    BOOLEAN PageTable;
+} MI_RELOCATION, *PMI_RELOCATION;
+extern ULONG MmPagesRelocated;
+MI_RUN_PAGE MiClassifyRunPage(PFN_NUMBER Page);
+BOOLEAN MiFindContiguousRun(ULONG Pages, const PFN_NUMBER *Exclude, ULONG NExclude,
+                            PULONG Needed, PPFN_NUMBER First, PULONG Movable);
+PFN_NUMBER MiRelocatePage(PFN_NUMBER Old, PMI_RELOCATION Record);
+ULONG MiClaimContiguousRun(PFN_NUMBER First, ULONG Pages,
+                           VOID (*Moved)(const MI_RELOCATION *Record));
+
+/* largepag.c: MEM_LARGE_PAGES for user allocations. */
+#define MI_LARGE_PAGE_SIZE 0x400000u
+NTSTATUS MiAllocateLargePages(ULONG_PTR StartVa, ULONG_PTR EndVa);
+VOID MiDeleteProcessLargePages(struct _EPROCESS *Process);
+NTSTATUS PvGetLargePageMinimum(PSIZE_T Minimum);
+/* faulttrace.c: a relocation, as a record of its own in the fault trace. */
+VOID MiTraceRelocation(const MI_RELOCATION *Record);
+extern ULONG MmLargePagesAllocated;   /* 4 MiB user large pages now */
 
 /* physical.c: AWE. */
 extern ULONG MmAwePagesAllocated;

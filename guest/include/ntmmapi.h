@@ -125,10 +125,16 @@ typedef struct _PV_MM_COUNTERS
     ULONG MappedWriteCount;    /* writes of the mapped page writer (and flushes) */
     ULONG MappedPagesWritten;  /* dirty mapped-file pages written back to their files */
     ULONG FileReadIoCount;     /* mapped-file reads (one host call each; FilePagesRead: pages) */
+    /* Physical memory from user mode (after PV_MM_COUNTERS_V3_SIZE). */
+    ULONG PagesRelocated;      /* pages moved to clear runs for large pages, since boot */
+    ULONG LargePages;          /* 4 MiB user large pages mapped now (all processes) */
+    ULONG AwePages;            /* AWE frames allocated now (all processes) */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)
 /* Before the clustered page-in counters. */
 #define PV_MM_COUNTERS_V2_SIZE __builtin_offsetof(PV_MM_COUNTERS, ImageReadIoCount)
+/* Before the large-page and AWE counters. */
+#define PV_MM_COUNTERS_V3_SIZE __builtin_offsetof(PV_MM_COUNTERS, PagesRelocated)
 
 #endif /* PV_NTMMAPI_H */

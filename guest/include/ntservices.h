@@ -73,6 +73,7 @@
     X(PvCreateProcess,         0x1005, 3) \
     X(PvCreateProcessEx,       0x1006, 5) \
     X(PvDebugBreak,            0x1007, 2) \
+    X(PvGetLargePageMinimum,   0x1008, 1) \
     X(PvDebugCloneProcess,     0x10F0, 4) \
     X(PvDebugRecurseInKernel,  0x10F1, 3)
 

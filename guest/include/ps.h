@@ -68,6 +68,7 @@ typedef struct _EPROCESS
     ULONG HandleAccess[PS_MAX_HANDLES];           /* the rights each handle grants */
     UCHAR HandleType[PS_MAX_HANDLES];             /* 0: the object's type; or ObThreadType */
     ULONG AwePages;                         /* physical frames it owns (mm/physical.c) */
+    ULONG LargePages;                       /* 4 MiB pages mapped for it (mm/largepag.c) */
 } EPROCESS, *PEPROCESS;
 
 extern EPROCESS PsInitialSystemProcess;

@@ -216,6 +216,14 @@ VOID MiWriteUserPte(ULONG_PTR Va, ULONG Value);
 /* Protection of the resident page at Va (valid or transition PTE), and changing it. */
 ULONG MiGetResidentProtection(ULONG_PTR Va);
 VOID MiSetResidentProtection(ULONG_PTR Va, ULONG Protection);
+/* MEM_LARGE_PAGES (mm/largepag.c): a VadLargePages VAD at Base (0: anywhere, 4 MiB aligned)
+ * mapped by large PDEs onto zeroed, physically contiguous runs cleared for it (pages moved
+ * out of the way), charged to commit; STATUS_INSUFFICIENT_RESOURCES when the runs cannot be
+ * made, with nothing changed. And the release of one: PDEs zeroed, runs freed. */
+NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size,
+                                ULONG_PTR ZeroBits, ULONG AllocationType, ULONG Protection,
+                                ULONG_PTR *StartVa, ULONG_PTR *EndVa);
+VOID MiDeleteLargePageRange(ULONG_PTR StartVa, ULONG_PTR EndVa);
 /* Unmap the AWE frames mapped in [StartVa, EndVa] of an AWE window: the frames stay the
  * process's (mm/physical.c). */
 VOID MiUnmapAweRange(ULONG_PTR StartVa, ULONG_PTR EndVa);

@@ -326,6 +326,11 @@ static NTSTATUS KiThunkPvDebugCloneProcess(const ULONG *Arguments)
                                (PVOID)(ULONG_PTR)Arguments[2], Arguments[3]);
 }
 
+static NTSTATUS KiThunkPvGetLargePageMinimum(const ULONG *Arguments)
+{
+    return PvGetLargePageMinimum((PSIZE_T)(ULONG_PTR)Arguments[0]);
+}
+
 static NTSTATUS KiThunkPvDebugRecurseInKernel(const ULONG *Arguments)
 {
     return PvDebugRecurseInKernel(Arguments[0], Arguments[1], (PULONG)(ULONG_PTR)Arguments[2]);

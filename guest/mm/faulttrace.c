@@ -160,3 +160,34 @@ VOID MiEndFaultRecord(PMI_FAULT_INFO Fault, ULONG Resolution, NTSTATUS Status)
     if (MiTraceRingActive)
         MiWriteTraceRecord(Record);
 }
+
+/* A page moved for a large page (mm/contig.c): a record of its own kind, PV_FAULT_RELOCATE. */
+VOID MiTraceRelocation(const MI_RELOCATION *R)
+{
+    struct pv_fault_record Record;
+
+    if (!MiTraceRingActive)
+        return;
+    memset(&Record, 0, sizeof(Record));
+    Record.tsc_start = Record.tsc_end = __rdtsc();
+    Record.resolution = PV_FAULT_RELOCATE;
+    if (R->PageTable)
+    {
+        /* The PDE's index in its directory is the 4 MiB it covers. */
+        Record.cr2 = (ULONG)((R->PteAddress - PDE_BASE) / sizeof(MMPTE)) << PDE_SHIFT;
+        Record.flags = PV_FAULT_RELOCATED_TABLE;
+        Record.error_code = 1;
+        Record.cr3 = R->DirectoryFrame << PAGE_SHIFT;
+    }
+    else
+    {
+        Record.cr2 = (ULONG)(ULONG_PTR)MiPteToAddress(R->PteAddress);
+        Record.cr3 = MI_PFN_ELEMENT(R->TableFrame)->u4.PteFrame << PAGE_SHIFT;
+    }
+    Record.pte_before = R->PteBefore;
+    Record.pte_after = R->PteAfter;
+    Record.pde_before = Record.pde_after = 0;
+    if (Record.cr3 == __readcr3())
+        Record.pid = PsGetCurrentProcess()->UniqueProcessId;
+    MiWriteTraceRecord(&Record);
+}

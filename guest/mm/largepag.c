@@ -30,6 +30,7 @@
  * still used for anything, as NT uses the memory under its large kernel mappings.
  */
 #include "mm.h"
+#include "ps.h"
 #include "intrin.h"
 #include "rtl.h"
 
@@ -196,4 +197,205 @@ VOID MiInitializeLargePagePfns(PMMPTE PointerPde, PFN_NUMBER PageDirectory)
         Pfn1->OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
         Pfn1->u4.PteFrame = PageDirectory;
     }
+}
+
+/* ------------------------------------------------------------ large pages for user memory */
+
+/*
+ * NtAllocateVirtualMemory(MEM_LARGE_PAGES | MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE): a range
+ * of whole 4 MiB pages, each a user PDE with PS set mapping an aligned run of 1024 frames.
+ * Such a run exists only if every frame of it is free or can be moved (contig.c); the runs
+ * for the whole request are found before any is touched, so a request that cannot be met
+ * moves nothing. The frames are zeroed, never paged, in no working set (NT: "not part of the
+ * working set"), and charged to commit; their PFNs are ActiveAndValid with PteAddress the PDE,
+ * as the kernel's own large pages are.
+ */
+#define MI_MAX_LARGE_ALLOCATION 64u   /* 4 MiB pages in one request (256 MiB) */
+
+ULONG MmLargePagesAllocated;
+
+/* The guest log says what moved (`--verbose`), and the trace records it. */
+static VOID MiReportRelocation(const MI_RELOCATION *R)
+{
+    if (R->PageTable)
+        DbgPrint("mm: relocated page table 0x%X -> 0x%X (PDE at 0x%08X of directory 0x%X: "
+                 "0x%08X -> 0x%08X)\n", R->OldFrame, R->NewFrame, R->PteAddress,
+                 R->DirectoryFrame, R->PteBefore, R->PteAfter);
+    else
+        DbgPrint("mm: relocated page 0x%X -> 0x%X (va 0x%08X, PTE at 0x%08X in table 0x%X: "
+                 "0x%08X -> 0x%08X)\n", R->OldFrame, R->NewFrame,
+                 (ULONG)(ULONG_PTR)MiPteToAddress(R->PteAddress), R->PteAddress, R->TableFrame,
+                 R->PteBefore, R->PteAfter);
+    MiTraceRelocation(R);
+}
+
+/* Are the user PDEs of [StartVa, EndVa] all empty (no page table, paged out or not)? */
+static BOOLEAN MiPdesAreEmpty(ULONG_PTR StartVa, ULONG_PTR EndVa)
+{
+    ULONG_PTR Va;
+
+    for (Va = StartVa; Va <= EndVa && Va >= StartVa; Va += MI_LARGE_PAGE_SIZE)
+        if (MI_READ_PTE(MiAddressToPde(Va)).u.Long != 0)
+            return FALSE;
+    return TRUE;
+}
+
+NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size,
+                                ULONG_PTR ZeroBits, ULONG AllocationType, ULONG Protection,
+                                ULONG_PTR *StartVaOut, ULONG_PTR *EndVaOut)
+{
+    PFN_NUMBER Runs[MI_MAX_LARGE_ALLOCATION], Page;
+    PFN_NUMBER Directory = __readcr3() >> PAGE_SHIFT;
+    ULONG_PTR StartVa, EndVa, Va, Lowest = MM_LOWEST_USER_ADDRESS, Highest;
+    ULONG Count, i, Needed = 0, Movable, Moved = 0;
+    PMMVAD Vad;
+    NTSTATUS Status;
+
+    if (Base & (MI_LARGE_PAGE_SIZE - 1))
+        return STATUS_INVALID_PARAMETER_2;
+    if (Size == 0 || (Size & (MI_LARGE_PAGE_SIZE - 1)))
+        return STATUS_INVALID_PARAMETER_4;
+    Count = Size / MI_LARGE_PAGE_SIZE;
+    if (Count > MI_MAX_LARGE_ALLOCATION)
+        return STATUS_INSUFFICIENT_RESOURCES;
+
+    /* Where: 4 MiB aligned, over PDEs without page tables. */
+    Highest = MM_HIGHEST_VAD_ADDRESS;
+    if (ZeroBits != 0 && (0xFFFFFFFFu >> ZeroBits) < Highest)
+        Highest = 0xFFFFFFFFu >> ZeroBits;
+    if (Base != 0)
+    {
+        StartVa = Base;
+        EndVa = Base + Size - 1;
+        if (EndVa > MM_HIGHEST_VAD_ADDRESS || EndVa < StartVa)
+            return STATUS_INVALID_PARAMETER_4;
+        if (MiCheckForConflictingVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa),
+                                     MI_VA_TO_VPN(EndVa)) != NULL ||
+            !MiPdesAreEmpty(StartVa, EndVa))
+            return STATUS_CONFLICTING_ADDRESSES;
+    }
+    else
+    {
+        for (;;)
+        {
+            if (!NT_SUCCESS(MiFindEmptyAddressRange(&Vm->VadRoot, Size, MI_LARGE_PAGE_SIZE,
+                                                    Lowest, Highest,
+                                                    (AllocationType & MEM_TOP_DOWN) != 0,
+                                                    &StartVa)))
+                return STATUS_NO_MEMORY;
+            EndVa = StartVa + Size - 1;
+            if (MiPdesAreEmpty(StartVa, EndVa))
+                break;
+            if (AllocationType & MEM_TOP_DOWN)
+            {
+                if (StartVa < Lowest + MI_LARGE_PAGE_SIZE)
+                    return STATUS_NO_MEMORY;
+                Highest = StartVa - 1;
+            }
+            else
+            {
+                Lowest = StartVa + MI_LARGE_PAGE_SIZE;
+            }
+        }
+    }
+
+    /* Every run first: nothing moves unless all of them can be made. */
+    for (i = 0; i < Count; i++)
+        if (!MiFindContiguousRun(MI_LARGE_PAGE_PAGES, Runs, i, &Needed, &Runs[i], &Movable))
+        {
+            DbgPrint("mm: large pages: no run of %u free or movable frames for page %u of %u "
+                     "(%u pages available)\n", MI_LARGE_PAGE_PAGES, i + 1, Count,
+                     MmAvailablePages);
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
+    Status = MiCreateVad(Vm, StartVa, EndVa, Protection, VadLargePages, TRUE, &Vad);
+    if (!NT_SUCCESS(Status))
+        return Status;               /* over the commit limit: still nothing moved */
+    Vad->NoInherit = TRUE;           /* a clone gets no large pages */
+
+    for (i = 0, Va = StartVa; i < Count; i++, Va += MI_LARGE_PAGE_SIZE)
+    {
+        ULONG MovedHere = MiClaimContiguousRun(Runs[i], MI_LARGE_PAGE_PAGES, MiReportRelocation);
+        MMPTE TempPde;
+
+        Moved += MovedHere;
+        /* The moved pages' old frames are about to be zeroed: no TB entry may still show
+         * them (the current process's; others have none while it runs). */
+        __writecr3(__readcr3());
+        for (Page = Runs[i]; Page < Runs[i] + MI_LARGE_PAGE_PAGES; Page++)
+        {
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+            MiZeroPhysicalPage(Page);
+            Pfn1->PteAddress = MiAddressToPde(Va);
+            Pfn1->OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
+            Pfn1->u1.WsIndex = 0;
+            Pfn1->u2.ShareCount = 1;
+            Pfn1->u3.ReferenceCount = 1;
+            Pfn1->u3.e2.ShortFlags = 0;
+            Pfn1->u3.e1.PageLocation = ActiveAndValid;
+            Pfn1->u3.e1.Modified = 1;
+            Pfn1->u4.EntireFrame = 0;
+            Pfn1->u4.PteFrame = Directory;
+        }
+        TempPde.u.Long = PTE_FROM_PFN(Runs[i]) | PTE_VALID | PTE_WRITE | PTE_OWNER |
+                         PTE_ACCESSED | PTE_DIRTY | PTE_LARGE_PAGE;
+        MI_WRITE_PTE(MiAddressToPde(Va), TempPde);
+        __invlpg((PVOID)Va);
+        MmLargePagesAllocated++;
+        PsGetCurrentProcess()->LargePages++;
+        DbgPrint("mm: large page for %s: 0x%08X-0x%08X -> physical 0x%08X (%u page(s) moved "
+                 "out of the way)\n", PsGetCurrentProcess()->ImageFileName, (ULONG)Va,
+                 (ULONG)(Va + MI_LARGE_PAGE_SIZE - 1), Runs[i] << PAGE_SHIFT, MovedHere);
+    }
+    (void)Moved;
+    *StartVaOut = StartVa;
+    *EndVaOut = EndVa;
+    return STATUS_SUCCESS;
+}
+
+VOID MiDeleteLargePageRange(ULONG_PTR StartVa, ULONG_PTR EndVa)
+{
+    ULONG_PTR Va;
+    MMPTE ZeroPde = { { 0 } };
+
+    for (Va = StartVa; Va <= EndVa && Va >= StartVa; Va += MI_LARGE_PAGE_SIZE)
+    {
+        PMMPTE PointerPde = MiAddressToPde(Va);
+        MMPTE TempPde = MI_READ_PTE(PointerPde);
+        PFN_NUMBER First, Page;
+
+        if (!TempPde.u.Hard.Valid || !TempPde.u.Hard.LargePage)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_LARGE_PAGE, Va, TempPde.u.Long, 0);
+        First = TempPde.u.Hard.PageFrameNumber;
+        MI_WRITE_PTE(PointerPde, ZeroPde);
+        __invlpg((PVOID)Va);
+        for (Page = First; Page < First + MI_LARGE_PAGE_PAGES; Page++)
+        {
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
+
+            if (Pfn1->PteAddress != PointerPde || Pfn1->u2.ShareCount != 1)
+                KeBugCheckEx(MEMORY_MANAGEMENT, MI_BUGCHECK_LARGE_PAGE, Va, Page,
+                             (ULONG_PTR)Pfn1->PteAddress);
+            MI_SET_PFN_DELETED(Pfn1);
+            MiDecrementShareCount(Pfn1, Page);   /* onto the free list */
+        }
+        MmLargePagesAllocated--;
+        PsGetCurrentProcess()->LargePages--;
+    }
+}
+
+/* Process end (attached, before its page tables go): its large pages go back. */
+VOID MiDeleteProcessLargePages(PEPROCESS Process)
+{
+    PMMVAD Vad;
+
+    for (Vad = MiFirstVadAtOrAbove(&Process->Vm.VadRoot, 0); Vad != NULL;
+         Vad = MiFirstVadAtOrAbove(&Process->Vm.VadRoot, Vad->EndingVpn + 1))
+        if (Vad->u.VadFlags.VadType == VadLargePages)
+        {
+            MiDeleteLargePageRange(MI_VPN_TO_VA(Vad->StartingVpn),
+                                   MI_VPN_TO_VA_ENDING(Vad->EndingVpn));
+            /* The VAD keeps its range: the PDEs are zero, so the walk below skips them. */
+        }
 }

@@ -25,7 +25,7 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     ULONG i;
 
     if (Length != sizeof(Snapshot) && Length != PV_MM_COUNTERS_V1_SIZE &&
-        Length != PV_MM_COUNTERS_V2_SIZE)
+        Length != PV_MM_COUNTERS_V2_SIZE && Length != PV_MM_COUNTERS_V3_SIZE)
         return STATUS_INFO_LENGTH_MISMATCH;
     memset(&Snapshot, 0, sizeof(Snapshot));
     Snapshot.PageFaults = MmFaultCount;
@@ -75,6 +75,9 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.PrototypePagesRead = MmInfoCounters.PrototypePagesRead;
     Snapshot.FilePagesRead = MmInfoCounters.FilePagesRead;
     Snapshot.MappedWriteCount = MmInfoCounters.MappedWriteCount;
+    Snapshot.PagesRelocated = MmPagesRelocated;
+    Snapshot.LargePages = MmLargePagesAllocated;
+    Snapshot.AwePages = MmAwePagesAllocated;
     Snapshot.MappedPagesWritten = MmInfoCounters.MappedPagesWritten;
     Snapshot.FileReadIoCount = MmInfoCounters.FileReadIoCount;
     return MmCopyToUser(Counters, &Snapshot, Length);
@@ -96,8 +99,27 @@ NTSTATUS PvQueryPhysicalPage(PVOID VirtualAddress, PULONG PageFrameNumber)
     /* A page table that left memory maps nothing valid: no need to bring it back. */
     TempPte.u.Long = 0;
     if (MI_READ_PTE(MiAddressToPde(Va)).u.Hard.Valid)
-        TempPte.u.Long = MI_READ_PTE(MiAddressToPte(Va)).u.Long;
+    {
+        MMPTE TempPde = MI_READ_PTE(MiAddressToPde(Va));
+
+        if (TempPde.u.Hard.LargePage)          /* no PTE: the PDE maps 1024 frames */
+            Pfn = TempPde.u.Hard.PageFrameNumber + ((Va >> PAGE_SHIFT) & (PTE_PER_PAGE - 1));
+        else
+            TempPte.u.Long = MI_READ_PTE(MiAddressToPte(Va)).u.Long;
+    }
     if (TempPte.u.Hard.Valid)
         Pfn = TempPte.u.Hard.PageFrameNumber;
     return MmCopyToUser(PageFrameNumber, &Pfn, sizeof(Pfn));
+}
+
+/*
+ * NTSTATUS PvGetLargePageMinimum(PSIZE_T Minimum) - system service 0x1008 (what
+ * GetLargePageMinimum answers): 4 MiB, the size of a large page with CR4.PSE on and PAE off;
+ * a MEM_LARGE_PAGES size and address must be multiples of it.
+ */
+NTSTATUS PvGetLargePageMinimum(PSIZE_T Minimum)
+{
+    SIZE_T Size = MI_LARGE_PAGE_SIZE;
+
+    return MmCopyToUser(Minimum, &Size, sizeof(Size));
 }

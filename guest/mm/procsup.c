@@ -163,6 +163,7 @@ VOID MmCleanProcessAddressSpace(PEPROCESS Process)
     BOOLEAN SlotsLost = FALSE;
 
     MiDeleteProcessAwe(Process);          /* before the page tables: its frames are not the VADs' */
+    MiDeleteProcessLargePages(Process);   /* large PDEs are no page tables */
     MiDeleteProcessSections(Process);
     MiCheckWorkingSet(Process);
     for (Pde = 0; Pde < MI_FIRST_SYSTEM_PDE; Pde++)

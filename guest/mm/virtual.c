@@ -160,7 +160,16 @@ static BOOLEAN MiZeroPteIsCommitted(PMMVAD Vad)
 BOOLEAN MiQueryPageProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection)
 {
     BOOLEAN TableExists;
-    ULONG Pte = MiReadUserPte(Va, &TableExists);
+    ULONG Pte;
+
+    if (Vad->u.VadFlags.VadType == VadLargePages)
+    {
+        /* Mapped by a large PDE: committed, resident, no PTE (what the self-map shows there
+         * is the large page's own first 4 KiB, never to be read as PTEs). */
+        *Protection = Vad->u.VadFlags.Protection;
+        return TRUE;
+    }
+    Pte = MiReadUserPte(Va, &TableExists);
 
     if (Pte & PTE_VALID)
     {
@@ -441,8 +450,16 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
 
     if (ZeroBits > MI_MAX_ZERO_BITS)
         return STATUS_INVALID_PARAMETER_3;
+    /* MEM_LARGE_PAGES: reserved and committed at once, read/write (mm/largepag.c). */
+    if (AllocationType & MEM_LARGE_PAGES)
+    {
+        if ((AllocationType & ~MEM_TOP_DOWN) != (MEM_LARGE_PAGES | MEM_RESERVE | MEM_COMMIT))
+            return STATUS_INVALID_PARAMETER_5;
+        if (Protect != PAGE_READWRITE)
+            return STATUS_INVALID_PAGE_PROTECTION;
+    }
     /* MEM_PHYSICAL: an AWE window (mm/physical.c), reserved read/write and nothing else. */
-    if (AllocationType & MEM_PHYSICAL)
+    else if (AllocationType & MEM_PHYSICAL)
     {
         if ((AllocationType & ~MEM_TOP_DOWN) != (MEM_RESERVE | MEM_PHYSICAL))
             return STATUS_INVALID_PARAMETER_5;
@@ -488,6 +505,9 @@ static NTSTATUS MiAllocateVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG_PT
     if (Base != 0 && Base < MM_LOWEST_USER_ADDRESS)
         return STATUS_INVALID_PARAMETER_2;
     Vm = MiGetCurrentProcessVm();
+    if (AllocationType & MEM_LARGE_PAGES)
+        return MiAllocateLargePageVad(Vm, Base, Size, ZeroBits, AllocationType, Protection,
+                                      StartVaOut, EndVaOut);
 
     if (AllocationType == MEM_RESET)
     {
@@ -545,7 +565,8 @@ static NTSTATUS MiAllocateVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG_PT
         if (Vad != NULL && MI_VA_TO_VPN(EndVa) <= Vad->EndingVpn && MI_IS_VIEW_VAD(Vad))
             Status = MiCommitViewPages(Vad, StartVa, EndVa, Protection);   /* a section's */
         else if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
-                 !Vad->u.VadFlags.PrivateMemory || Vad->u.VadFlags.VadType == VadAwe)
+                 !Vad->u.VadFlags.PrivateMemory || Vad->u.VadFlags.VadType == VadAwe ||
+                 Vad->u.VadFlags.VadType == VadLargePages)
             return STATUS_CONFLICTING_ADDRESSES;   /* an AWE window maps frames, never commits */
         else if (MiIsWriteCopy(Protection))
             return STATUS_INVALID_PAGE_PROTECTION;
@@ -628,6 +649,19 @@ static NTSTATUS MiFreeVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG FreeTy
             return STATUS_UNABLE_TO_FREE_VM;
     }
 
+    if (Vad->u.VadFlags.VadType == VadLargePages)
+    {
+        /* Large pages go whole: the PDEs zeroed, the runs back on the free list. */
+        if (FreeType != MEM_RELEASE)
+            return STATUS_INVALID_PARAMETER_4;
+        if (StartVa != VadStart || EndVa != VadEnd)
+            return STATUS_UNABLE_TO_FREE_VM;
+        MiDeleteLargePageRange(StartVa, EndVa);
+        MiDeleteVad(Vm, Vad);
+        *StartVaOut = StartVa;
+        *EndVaOut = EndVa;
+        return STATUS_SUCCESS;
+    }
     if (Vad->u.VadFlags.VadType == VadAwe)
     {
         /* An AWE window is released whole; its frames stay the process's. */
@@ -761,7 +795,8 @@ static NTSTATUS MiProtectVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG Pro
     EndVa = (Base + Size - 1) | (PAGE_SIZE - 1);
     Vad = MiLocateVad(&Vm->VadRoot, MI_VA_TO_VPN(StartVa));
     if (Vad == NULL || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
-        Vad->u.VadFlags.VadType == VadAwe)          /* an AWE window is read/write, fixed */
+        Vad->u.VadFlags.VadType == VadAwe ||        /* an AWE window is read/write, fixed */
+        Vad->u.VadFlags.VadType == VadLargePages)   /* so are large pages (one PDE each) */
         return STATUS_CONFLICTING_ADDRESSES;
     if (MI_IS_VIEW_VAD(Vad) && !MI_IS_IMAGE_VIEW_VAD(Vad))
         return STATUS_NOT_SUPPORTED;   /* data views keep the protection they were mapped with */
@@ -850,7 +885,9 @@ static VOID MiQueryRegion(PMMPROCESS_VM Vm, ULONG_PTR Address, PMEMORY_BASIC_INF
 
     VadEnd = MI_VPN_TO_VA_ENDING(Vad->EndingVpn);
     Committed = MiQueryPageProtection(Vad, Va, &Protection);
-    for (Next = Va + PAGE_SIZE; Next <= VadEnd; Next = Skip + 1)
+    /* Large pages have no PTEs to read: the whole allocation is one committed region. */
+    for (Next = Vad->u.VadFlags.VadType == VadLargePages ? VadEnd + 1 : Va + PAGE_SIZE;
+         Next <= VadEnd; Next = Skip + 1)
     {
         if (!MiSamePageState(Vad, Next, VadEnd, Committed, Protection, &Skip))
             break;

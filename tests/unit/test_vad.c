@@ -119,6 +119,23 @@ VOID MiUnmapAweRange(ULONG_PTR StartVa, ULONG_PTR EndVa)
             fake_pte[va >> PAGE_SHIFT] = 0;
 }
 
+/* Large pages need physical runs (mm/largepag.c in the kernel): none here. */
+NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size,
+                                ULONG_PTR ZeroBits, ULONG AllocationType, ULONG Protection,
+                                ULONG_PTR *StartVa, ULONG_PTR *EndVa)
+{
+    (void)Vm; (void)Base; (void)Size; (void)ZeroBits; (void)AllocationType; (void)Protection;
+    (void)StartVa; (void)EndVa;
+    return STATUS_INSUFFICIENT_RESOURCES;
+}
+
+VOID MiDeleteLargePageRange(ULONG_PTR StartVa, ULONG_PTR EndVa)
+{
+    (void)StartVa;
+    (void)EndVa;
+    CU_FAIL("MiDeleteLargePageRange without large pages");
+}
+
 /* No image views in these tests (mm/section.c has them): a zero PTE of one would be a bug. */
 BOOLEAN MiImageViewProtection(PMMVAD Vad, ULONG_PTR Va, PULONG Protection)
 {

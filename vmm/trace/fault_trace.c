@@ -378,6 +378,13 @@ void tracer_drain(struct fault_tracer *t)
             t->bad_records++;
             continue;
         }
+        if (r->resolution == PV_FAULT_RELOCATE) {
+            /* A page moved for a large page: traced, but no fault. */
+            t->relocations++;
+            if (t->writing)
+                queue_record(t, it);
+            continue;
+        }
         t->faults++;
         t->by_resolution[r->resolution]++;
         count_refault(t, r);

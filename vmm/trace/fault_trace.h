@@ -38,6 +38,7 @@ struct fault_tracer {
     struct process_table writer_procs; /* the writer's, fed by the queue in order */
 
     uint64_t faults, lost, bad_records, guest_lost;
+    uint64_t relocations;     /* relocate records: pages moved for large pages (no faults) */
     uint64_t by_resolution[PV_FAULT_RESOLUTION_MAX];
     /* Faults in a row by one process at one EIP on a page it already faulted on at that EIP
      * (A A A, or A B A B: an instruction that cannot retire because resolving one of its

@@ -34,6 +34,7 @@ const char *fault_resolution_name(uint32_t resolution)
         [PV_FAULT_SPURIOUS] = "spurious",
         [PV_FAULT_IN_PAGE_ERROR] = "in_page_error",
         [PV_FAULT_FILE_READ] = "file_read",
+        [PV_FAULT_RELOCATE] = "relocate",
     };
     if (resolution < PV_FAULT_RESOLUTION_MAX && names[resolution])
         return names[resolution];
@@ -108,6 +109,17 @@ static void text_entry(FILE *f, const char *label, uint32_t va, uint32_t before,
 static void text_record(FILE *f, const struct fault_event *e)
 {
     char access[48];
+    if (e->resolution == PV_FAULT_RELOCATE) {
+        /* Not a fault: a page (or page table) moved to clear a run for a large page. A page
+         * table's record carries PDEs, and the first address the PDE covers. */
+        bool table = e->error_code != 0;
+        fprintf(f, "# %llu.%06llus relocate: %s of %s at %08X moved from frame %X to frame %X "
+                "(%s %08X -> %08X)\n", (unsigned long long)(e->time_ns / 1000000000u),
+                (unsigned long long)(e->time_ns % 1000000000u / 1000u),
+                table ? "page table" : "page", e->process, e->cr2, e->pte_before >> 12,
+                e->pte_after >> 12, table ? "PDE" : "PTE", e->pte_before, e->pte_after);
+        return;
+    }
     fault_access_words(e->error_code, is_fetch(e), access, sizeof(access));
     fprintf(f, "#%llu %llu.%06llus pid %u (%s) eip %08X cr2 %08X err %x (%s): %s",
             (unsigned long long)e->seq, (unsigned long long)(e->time_ns / 1000000000u),

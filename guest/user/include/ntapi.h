@@ -56,6 +56,12 @@ NTSTATUS NTAPI NtMapUserPhysicalPages(PVOID VirtualAddress, ULONG_PTR NumberOfPa
                                       PULONG_PTR UserPfnArray);
 NTSTATUS NTAPI NtMapUserPhysicalPagesScatter(PVOID *VirtualAddresses, ULONG_PTR NumberOfPages,
                                              PULONG_PTR UserPfnArray);
+/* The large-page size (GetLargePageMinimum): 4 MiB. NtAllocateVirtualMemory with
+ * MEM_LARGE_PAGES | MEM_RESERVE | MEM_COMMIT and PAGE_READWRITE maps whole large pages (size and
+ * any base multiples of it; STATUS_INVALID_PARAMETER_4 / _2 otherwise, _5 without MEM_COMMIT):
+ * physically contiguous, zeroed, never paged; STATUS_INSUFFICIENT_RESOURCES when no aligned run
+ * of frames can be cleared for them (then nothing moved). Released whole (MEM_RELEASE). */
+NTSTATUS NTAPI PvGetLargePageMinimum(PSIZE_T Minimum);
 /* MemoryBasicInformation of the region holding BaseAddress. */
 NTSTATUS NTAPI NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
                                     MEMORY_INFORMATION_CLASS MemoryInformationClass,
