@@ -26,9 +26,9 @@
 ULONG MmPagesRelocated;     /* since boot */
 BOOLEAN MiLogRunSearch = TRUE;   /* say why each run was passed over (the verbose log) */
 
-/* How many frames of a run a relocation needs besides the run itself, so that moving its
- * pages does not leave the system without any. */
-#define MI_RELOCATION_RESERVE 64u
+/* How many frames a clearing leaves available besides the run itself, so that moving its
+ * pages does not leave the system without any (a variable: the host test's RAM is small). */
+ULONG MiRelocationReserve = 64;
 
 static BOOLEAN MiIsUserPteAddress(ULONG_PTR PteAddress)
 {
@@ -125,7 +125,7 @@ BOOLEAN MiFindContiguousRun(ULONG Pages, const PFN_NUMBER *Exclude, ULONG NExclu
                     DbgPrint("mm: run 0x%X-0x%X: frame 0x%X cannot move (list %u, PTE at "
                              "0x%08X, share %u, references %u, flags 0x%X)\n", Start,
                              Start + Pages - 1, Page, Pfn1->u3.e1.PageLocation,
-                             (ULONG)(ULONG_PTR)Pfn1->PteAddress, Pfn1->u2.ShareCount,
+                             (ULONG)(ULONG_PTR)Pfn1->PteAddress, (ULONG)Pfn1->u2.ShareCount,
                              Pfn1->u3.ReferenceCount, Pfn1->u3.e2.ShortFlags);
                 break;
             }
@@ -135,7 +135,7 @@ BOOLEAN MiFindContiguousRun(ULONG Pages, const PFN_NUMBER *Exclude, ULONG NExclu
                 Moving++;
         }
         if (i == NExclude && Page == Start + Pages && Moving < BestMovable &&
-            MmAvailablePages >= *Needed + Free + Moving + MI_RELOCATION_RESERVE)
+            MmAvailablePages >= *Needed + Free + Moving + MiRelocationReserve)
         {
             Best = Start;
             BestMovable = Moving;
