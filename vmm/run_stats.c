@@ -43,7 +43,9 @@ void run_stats_collect(struct run_stats *rs, const struct hc_state *hc,
     const struct fault_tracer *t = hc->tracer;
     add(rs, "faults", (double)t->faults);
     for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++)
-        add(rs, fault_resolution_name(i), (double)t->by_resolution[i]);
+        if (i != PV_FAULT_RELOCATE)   /* no fault: counted below */
+            add(rs, fault_resolution_name(i), (double)t->by_resolution[i]);
+    add(rs, "pages_relocated", (double)t->relocations);
     add(rs, "refault_run_max", (double)t->refault_run_max);
     add(rs, "trace_records_lost", (double)(t->lost + t->guest_lost + t->bad_records));
     const struct pagefile *pf = hc->pagefile;
@@ -100,11 +102,14 @@ void run_stats_print(FILE *f, const struct run_stats *rs)
     fprintf(f, "pagevisor: %.0f page faults:", value_of(rs, "faults"));
     int shown = 0;
     for (unsigned i = 1; i < PV_FAULT_RESOLUTION_MAX; i++) {
-        double v = value_of(rs, fault_resolution_name(i));
+        double v = i == PV_FAULT_RELOCATE ? 0 : value_of(rs, fault_resolution_name(i));
         if (v > 0)
             fprintf(f, "%s %.0f %s", shown++ ? "," : "", v, fault_resolution_name(i));
     }
     fprintf(f, "%s\n", shown ? "" : " none");
+    if (value_of(rs, "pages_relocated") > 0)
+        fprintf(f, "pagevisor: %.0f pages relocated to clear runs for large pages\n",
+                value_of(rs, "pages_relocated"));
     fprintf(f, "pagevisor: pagefile %.0f pages read in %.0f calls, %.0f pages written in %.0f "
             "calls; %.0f image pages read in %.0f calls\n", value_of(rs, "pagefile_pages_read"),
             value_of(rs, "pagefile_read_calls"), value_of(rs, "pagefile_pages_written"),

@@ -49,6 +49,14 @@ static BOOLEAN MiIsWorkingSetListPte(ULONG_PTR PteAddress)
     return PteAddress > First && PteAddress < MI_PTE_VA(HYPER_SPACE) + PAGE_SIZE;
 }
 
+static PCSTR MiPageLocationName(ULONG Location)
+{
+    static const PCSTR Names[] = { "zeroed", "free", "standby", "modified",
+                                   "modified-no-write", "bad", "active", "in transition" };
+
+    return Location < sizeof(Names) / sizeof(Names[0]) ? Names[Location] : "?";
+}
+
 /* What Page is, for a run that wants it (see the top of the file). */
 MI_RUN_PAGE MiClassifyRunPage(PFN_NUMBER Page)
 {
@@ -122,9 +130,10 @@ BOOLEAN MiFindContiguousRun(ULONG Pages, const PFN_NUMBER *Exclude, ULONG NExclu
                 PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
 
                 if (MiLogRunSearch)
-                    DbgPrint("mm: run 0x%X-0x%X: frame 0x%X cannot move (list %u, PTE at "
+                    DbgPrint("mm: run 0x%X-0x%X: frame 0x%X cannot move (%s, PTE at "
                              "0x%08X, share %u, references %u, flags 0x%X)\n", Start,
-                             Start + Pages - 1, Page, Pfn1->u3.e1.PageLocation,
+                             Start + Pages - 1, Page,
+                             MiPageLocationName(Pfn1->u3.e1.PageLocation),
                              (ULONG)(ULONG_PTR)Pfn1->PteAddress, (ULONG)Pfn1->u2.ShareCount,
                              Pfn1->u3.ReferenceCount, Pfn1->u3.e2.ShortFlags);
                 break;
