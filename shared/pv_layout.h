@@ -89,7 +89,8 @@
 #define PV_LAYOUT_MMVAD_END_VPN             16
 #define PV_LAYOUT_MMVAD_FLAGS               20
 #define PV_MMVAD_COMMIT(f)                  ((f) & 0x7FFFFu)
-#define PV_MMVAD_TYPE(f)                    (((f) >> 20) & 7u)    /* 2: VadImageMap */
+#define PV_MMVAD_TYPE(f)                    (((f) >> 20) & 7u)    /* 2: VadImageMap, 3: VadAwe,
+                                                                   * 5: VadLargePages */
 #define PV_MMVAD_PROTECTION(f)              (((f) >> 24) & 0x1Fu)
 #define PV_MMVAD_PRIVATE(f)                 (((f) >> 31) & 1u)
 

@@ -90,6 +90,7 @@ int main(void)
         }
     }
     msg("wrote a pattern into every frame, 256 at a time");
+    PvDebugBreak("window mapped", 13);         /* the host's !vad shows the window "Phys" */
     CHECK(Query(Window).State == MEM_COMMIT && Query(Window).Protect == PAGE_READWRITE,
           "mapped, a window page is committed read/write");
 

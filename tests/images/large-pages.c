@@ -77,6 +77,7 @@ int main(void)
                          &Length);
     CHECK(Info.State == MEM_COMMIT && Info.Protect == PAGE_READWRITE && Info.Type == MEM_PRIVATE &&
           Info.RegionSize == LARGE, "the query: one committed read/write private region of 4 MiB");
+    PvDebugBreak("large page mapped", 17);     /* the host's !vad shows it "Large" */
     PV_MM_COUNTERS During = Counters();
     CHECK(During.LargePages == Before.LargePages + 1 &&
           During.ProcessCommitCharge == Before.ProcessCommitCharge + 1024 &&

@@ -401,10 +401,12 @@ int mm_inspect_print_vad(FILE *out, const struct mm_inspect_src *src, bool have_
         }
         char prot[48];
         bool image = !PV_MMVAD_PRIVATE(flags) && PV_MMVAD_TYPE(flags) == 2;
+        /* An AWE window (VadAwe) is "Phys", large pages (VadLargePages) "Large". */
+        const char *kind = image ? "Exe" : PV_MMVAD_TYPE(flags) == 3 ? "Phys" :
+                           PV_MMVAD_TYPE(flags) == 5 ? "Large" : "";
         fprintf(out, "%08x (%2u) %10x %8x %9u %-7s %-4s %s\n", node, level, start, end,
                 PV_MMVAD_COMMIT(flags), PV_MMVAD_PRIVATE(flags) ? "Private" : "Mapped",
-                image ? "Exe" : "", protection_name(PV_MMVAD_PROTECTION(flags), prot,
-                                                    sizeof(prot)));
+                kind, protection_name(PV_MMVAD_PROTECTION(flags), prot, sizeof(prot)));
         levels += level + 1;
         deepest = level > deepest ? level : deepest;
         if (read_at(src, node + PV_LAYOUT_MMVAD_RIGHT, &node, 4, why, whylen))
