@@ -227,9 +227,10 @@ static void json_fields(FILE *f, const struct fault_event *e)
 static void chrome_record(struct trace_writer *w, const struct fault_event *e)
 {
     /* Complete events ("X") on a per-process track; microseconds with ns precision. */
-    fprintf(w->f, "%s{\"name\":\"%s\",\"cat\":\"page_fault\",\"ph\":\"X\",\"ts\":%llu.%03llu,"
+    fprintf(w->f, "%s{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%llu.%03llu,"
             "\"dur\":%llu.%03llu,\"pid\":%u,\"tid\":%u,\"args\":{",
             w->records ? ",\n" : "", fault_resolution_name(e->resolution),
+            e->resolution == PV_FAULT_RELOCATE ? "relocation" : "page_fault",
             (unsigned long long)(e->time_ns / 1000), (unsigned long long)(e->time_ns % 1000),
             (unsigned long long)(e->duration_ns / 1000),
             (unsigned long long)(e->duration_ns % 1000), e->pid, e->pid);
@@ -244,7 +245,9 @@ void trace_record(struct trace_writer *w, const struct fault_event *e)
         text_record(w->f, e);
         break;
     case TRACE_JSONL:
-        fputs("{\"type\":\"fault\",", w->f);
+        /* A relocation (a page moved for a large page) is no fault: a type of its own. */
+        fputs(e->resolution == PV_FAULT_RELOCATE ? "{\"type\":\"relocation\"," :
+              "{\"type\":\"fault\",", w->f);
         json_fields(w->f, e);
         /* The addresses again as integers, for tools that would rather not parse hex. */
         fprintf(w->f, ",\"addresses\":{\"eip\":%u,\"cr2\":%u,\"pde_va\":%u,\"pte_va\":%u}}\n",
