@@ -129,6 +129,8 @@ typedef struct _PV_MM_COUNTERS
     ULONG PagesRelocated;      /* pages moved to clear runs for large pages, since boot */
     ULONG LargePages;          /* 4 MiB user large pages mapped now (all processes) */
     ULONG AwePages;            /* AWE frames allocated now (all processes) */
+    ULONG ProcessLockedPages;  /* the caller's pages no working set holds and nothing pages
+                                * out: its large pages' frames and its AWE frames */
 } PV_MM_COUNTERS, *PPV_MM_COUNTERS;
 
 #define PV_MM_COUNTERS_V1_SIZE __builtin_offsetof(PV_MM_COUNTERS, PageWaits)

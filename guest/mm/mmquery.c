@@ -78,6 +78,8 @@ NTSTATUS PvQueryMmCounters(PPV_MM_COUNTERS Counters, ULONG Length)
     Snapshot.PagesRelocated = MmPagesRelocated;
     Snapshot.LargePages = MmLargePagesAllocated;
     Snapshot.AwePages = MmAwePagesAllocated;
+    Snapshot.ProcessLockedPages = PsGetCurrentProcess()->LargePages * (MI_LARGE_PAGE_SIZE / PAGE_SIZE) +
+                                  PsGetCurrentProcess()->AwePages;
     Snapshot.MappedPagesWritten = MmInfoCounters.MappedPagesWritten;
     Snapshot.FileReadIoCount = MmInfoCounters.FileReadIoCount;
     return MmCopyToUser(Counters, &Snapshot, Length);

@@ -63,6 +63,10 @@ int main(void)
     check_status(NtAllocateUserPhysicalPages(NtCurrentProcess(), &Count, Pfns), STATUS_SUCCESS,
                  "allocate 2048 physical frames (8 MiB)");
     CHECK(Count == FRAMES, "all 2048 came");
+    PV_MM_COUNTERS C;
+    if (PvQueryMmCounters(&C, sizeof(C)) != STATUS_SUCCESS)
+        fail("PvQueryMmCounters");
+    CHECK(C.ProcessLockedPages == FRAMES && C.AwePages >= FRAMES, "locked, and counted as AWE pages");
     /* Fewer available pages by 2048, less what working-set trimming put on the standby
      * list to make room (without a pagefile, as under another loader, that is most). */
     CHECK(Available() < Before, "they left the available pages");

@@ -81,8 +81,9 @@ int main(void)
     PV_MM_COUNTERS During = Counters();
     CHECK(During.LargePages == Before.LargePages + 1 &&
           During.ProcessCommitCharge == Before.ProcessCommitCharge + 1024 &&
+          During.ProcessLockedPages == Before.ProcessLockedPages + 1024 &&
           During.PagesRelocated == Before.PagesRelocated,
-          "one large page, 1024 pages of commit, nothing moved for it");
+          "one large page, 1024 pages of commit and locked, nothing moved for it");
     CHECK(Before.AvailablePages - During.AvailablePages >= 1024, "1024 fewer pages available");
 
     /* The rules. */
