@@ -277,6 +277,8 @@ VOID MiInitializeTransitionPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, MMP
 VOID MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
 VOID MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER PageFrameIndex);
 VOID MiRestoreTransitionPte(PFN_NUMBER PageFrameIndex);
+VOID MiInitializeLockedPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, PFN_NUMBER PteFramePage,
+                           ULONG ShareCount);
 VOID MiDecrementPrototypeShare(PFN_NUMBER PageFrameIndex, PFN_NUMBER Table, BOOLEAN Dirty);
 ULONG MiCheckPfnLists(VOID);
 

@@ -324,19 +324,8 @@ NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size
         __writecr3(__readcr3());
         for (Page = Runs[i]; Page < Runs[i] + MI_LARGE_PAGE_PAGES; Page++)
         {
-            PMMPFN Pfn1 = MI_PFN_ELEMENT(Page);
-
             MiZeroPhysicalPage(Page);
-            Pfn1->PteAddress = MiAddressToPde(Va);
-            Pfn1->OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
-            Pfn1->u1.WsIndex = 0;
-            Pfn1->u2.ShareCount = 1;
-            Pfn1->u3.ReferenceCount = 1;
-            Pfn1->u3.e2.ShortFlags = 0;
-            Pfn1->u3.e1.PageLocation = ActiveAndValid;
-            Pfn1->u3.e1.Modified = 1;
-            Pfn1->u4.EntireFrame = 0;
-            Pfn1->u4.PteFrame = Directory;
+            MiInitializeLockedPfn(Page, MiAddressToPde(Va), Directory, 1);
         }
         TempPde.u.Long = PTE_FROM_PFN(Runs[i]) | PTE_VALID | PTE_WRITE | PTE_OWNER |
                          PTE_ACCESSED | PTE_DIRTY | PTE_LARGE_PAGE;

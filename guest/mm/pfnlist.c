@@ -307,6 +307,26 @@ VOID MiInitializeTransitionPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, MMP
     Pfn1->u3.e1.ReadInProgress = 1;
 }
 
+/* A page taken for memory no working set holds and nothing pages out (a large page's frame,
+ * an AWE frame): active with one reference, ShareCount mappings by PointerPte (NULL: none
+ * yet) in PteFramePage, whose own share count the caller keeps; dirty, no pagefile copy. */
+VOID MiInitializeLockedPfn(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte, PFN_NUMBER PteFramePage,
+                           ULONG ShareCount)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(PageFrameIndex);
+
+    Pfn1->PteAddress = PointerPte;
+    Pfn1->OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
+    Pfn1->u1.WsIndex = 0;
+    Pfn1->u2.ShareCount = ShareCount;
+    Pfn1->u3.ReferenceCount = 1;
+    Pfn1->u3.e2.ShortFlags = 0;
+    Pfn1->u3.e1.PageLocation = ActiveAndValid;
+    Pfn1->u3.e1.Modified = 1;
+    Pfn1->u4.EntireFrame = 0;
+    Pfn1->u4.PteFrame = PteFramePage;
+}
+
 /* The page will be mapped by PointerPte (an address as seen inside another process) in the
  * page PteFramePage. Used while building a new address space. */
 VOID MiInitializePfnForOtherProcess(PFN_NUMBER PageFrameIndex, PMMPTE PointerPte,

@@ -176,15 +176,8 @@ NTSTATUS NtAllocateUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPa
         if (Page == 0)
             break;
         Pfn1 = MI_PFN_ELEMENT(Page);
-        Pfn1->PteAddress = NULL;
-        Pfn1->OriginalPte.u.Long = MM_DEMAND_ZERO_WRITE_PTE;
+        MiInitializeLockedPfn(Page, NULL, 0, 0);
         Pfn1->u1.Flink = (ULONG_PTR)Process;
-        Pfn1->u2.ShareCount = 0;
-        Pfn1->u3.ReferenceCount = 1;
-        Pfn1->u3.e2.ShortFlags = 0;
-        Pfn1->u3.e1.PageLocation = ActiveAndValid;
-        Pfn1->u3.e1.Modified = 1;
-        Pfn1->u4.EntireFrame = 0;
         Pfn1->u4.AweAllocation = 1;
         Process->AwePages++;
         MmAwePagesAllocated++;

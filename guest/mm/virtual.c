@@ -649,27 +649,26 @@ static NTSTATUS MiFreeVirtualMemory(ULONG_PTR Base, ULONG_PTR Size, ULONG FreeTy
             return STATUS_UNABLE_TO_FREE_VM;
     }
 
-    if (Vad->u.VadFlags.VadType == VadLargePages)
+    if (Vad->u.VadFlags.VadType == VadLargePages || Vad->u.VadFlags.VadType == VadAwe)
     {
-        /* Large pages go whole: the PDEs zeroed, the runs back on the free list. */
+        /* Large pages and AWE windows go whole: large PDEs zeroed and their runs freed; a
+         * window's frames unmapped, still the process's. */
         if (FreeType != MEM_RELEASE)
             return STATUS_INVALID_PARAMETER_4;
         if (StartVa != VadStart || EndVa != VadEnd)
             return STATUS_UNABLE_TO_FREE_VM;
-        MiDeleteLargePageRange(StartVa, EndVa);
-        MiDeleteVad(Vm, Vad);
-        *StartVaOut = StartVa;
-        *EndVaOut = EndVa;
-        return STATUS_SUCCESS;
-    }
-    if (Vad->u.VadFlags.VadType == VadAwe)
-    {
-        /* An AWE window is released whole; its frames stay the process's. */
-        if (FreeType != MEM_RELEASE)
-            return STATUS_INVALID_PARAMETER_4;
-        if (StartVa != VadStart || EndVa != VadEnd)
-            return STATUS_UNABLE_TO_FREE_VM;
-        MiUnmapAweRange(StartVa, EndVa);
+        if (Vad->u.VadFlags.VadType == VadAwe)
+        {
+            MiUnmapAweRange(StartVa, EndVa);
+        }
+        else
+        {
+            MiDeleteLargePageRange(StartVa, EndVa);
+            MiDeleteVad(Vm, Vad);
+            *StartVaOut = StartVa;
+            *EndVaOut = EndVa;
+            return STATUS_SUCCESS;
+        }
     }
     if (FreeType == MEM_DECOMMIT)
     {
