@@ -47,7 +47,7 @@ printf 'x' >in/small
     sh -c 'test -f in/small && cp in/sub/data.bin copy.bin' >out 2>err
 status=$?
 if [[ $status -eq 0 ]] && cmp -s in/sub/data.bin copy.bin && [[ ! -e never.bin ]] &&
-    grep -q 'did not create /pv/never' err; then
+    grep -q 'did not create never.bin; nothing copied back' err; then
     ok "1 MiB file in and back intact, a missing output is reported"
 else
     bad "files in and out" "status $status; $(tail -n 3 err)"

@@ -6,7 +6,7 @@
 #
 # RUNNER_OBJS: the runner's host code, linked into build/pagevisor (and its static twin).
 
-RUNNER_SRCS := vmm/runner/runner.c vmm/runner/cpio.c vmm/fdio.c vmm/prefix.c vmm/input_wait.c \
+RUNNER_SRCS := vmm/runner/runner.c vmm/runner/frames.c vmm/runner/vm_path.c vmm/runner/runner_cli.c vmm/runner/cpio.c vmm/fdio.c vmm/prefix.c vmm/input_wait.c \
                vmm/runner/sparse_file.c vmm/runner/volume_sync.c
 RUNNER_OBJS := $(patsubst vmm/%.c,$(BUILD)/vmm/%.o,$(RUNNER_SRCS))
 

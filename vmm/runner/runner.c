@@ -24,6 +24,7 @@
  * 8 MiB in well under a second, and QEMU throttles it (never drops) when we read slowly.
  */
 #include "runner.h"
+#include "runner_util.h"
 #include "cpio.h"
 #include "input_wait.h"
 #include "prefix.h"
@@ -64,389 +65,9 @@
 static const char *const prog = "pagevisor";
 
 /* ------------------------------------------------------------------------------------------ */
-/* CRC-32 (zlib polynomial, reflected), as busybox crc32 computes it.                         */
-
-uint32_t runner_crc32(uint32_t crc, const void *buf, size_t len)
-{
-    static uint32_t table[256];
-    static bool ready;
-    const unsigned char *p = buf;
-
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = true;
-    }
-    crc = ~crc;
-    while (len--)
-        crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Host path -> VM path.                                                                      */
-
-static bool has_dotdot(const char *path)
-{
-    for (const char *p = path; *p;) {
-        const char *end = strchrnul(p, '/');
-        if (end - p == 2 && p[0] == '.' && p[1] == '.')
-            return true;
-        p = *end ? end + 1 : end;
-    }
-    return false;
-}
-
-/* Fold an absolute path lexically: "//", "." and ".." (".." of "/" is "/"). */
-static void fold_absolute(const char *in, char *out, size_t size)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (const char *p = in; *p;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchrnul(p, '/');
-        size_t clen = (size_t)(end - p);
-        if (clen == 1 && p[0] == '.') {
-            /* nothing */
-        } else if (clen == 2 && p[0] == '.' && p[1] == '.') {
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--; /* the slash */
-            out[len] = '\0';
-        } else if (len + 1 + clen < size) {
-            out[len++] = '/';
-            memcpy(out + len, p, clen);
-            len += clen;
-            out[len] = '\0';
-        }
-        p = end;
-    }
-    if (len == 0 && size > 1) {
-        out[0] = '/';
-        out[1] = '\0';
-    }
-}
-
-/* Canonical absolute form of a folded absolute path: symlinks resolved as far as it exists. */
-static int canonical(const char *abs, char *out, size_t size)
-{
-    char resolved[PATH_MAX];
-    if (realpath(abs, resolved)) {
-        if (strlen(resolved) >= size) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        strcpy(out, resolved);
-        return 0;
-    }
-    if (strcmp(abs, "/") == 0) {
-        snprintf(out, size, "/");
-        return 0;
-    }
-    const char *slash = strrchr(abs, '/');
-    char parent[PATH_MAX];
-    size_t plen = (size_t)(slash - abs);
-    if (plen == 0)
-        snprintf(parent, sizeof(parent), "/");
-    else
-        snprintf(parent, sizeof(parent), "%.*s", (int)plen, abs);
-    if (canonical(parent, out, size) < 0)
-        return -1;
-    size_t olen = strlen(out);
-    int n = snprintf(out + olen, size - olen, "%s%s", olen > 1 ? "/" : "", slash + 1);
-    if (n < 0 || (size_t)n >= size - olen) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    return 0;
-}
-
-int runner_vm_path(const char *host_path, char *buf, size_t size)
-{
-    int n;
-    if (!host_path || !*host_path) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (host_path[0] != '/' && !has_dotdot(host_path)) {
-        char rel[PATH_MAX];
-        if (cpio_normalize_path(host_path, rel, sizeof(rel)) < 0) {
-            if (errno != EINVAL)
-                return -1;
-            n = snprintf(buf, size, "/pv"); /* "." and the like: the cwd itself */
-        } else {
-            n = snprintf(buf, size, "/pv/%s", rel);
-        }
-    } else {
-        char joined[PATH_MAX * 2], folded[PATH_MAX], canon[PATH_MAX];
-        if (host_path[0] == '/') {
-            snprintf(joined, sizeof(joined), "%s", host_path);
-        } else {
-            char cwd[PATH_MAX];
-            if (!getcwd(cwd, sizeof(cwd)))
-                return -1;
-            snprintf(joined, sizeof(joined), "%s/%s", cwd, host_path);
-        }
-        fold_absolute(joined, folded, sizeof(folded));
-        if (canonical(folded, canon, sizeof(canon)) < 0)
-            return -1;
-        n = snprintf(buf, size, "/pv/root%s", strcmp(canon, "/") == 0 ? "" : canon);
-    }
-    if (n < 0 || (size_t)n >= size) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The result stream parser.                                                                  */
-
-enum { FR_LINE, FR_DATA, FR_NEWLINE, FR_FAILED };
-
-void runner_frames_init(struct runner_frames *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->state = FR_LINE;
-}
-
-/* A printable copy of (part of) a line for messages; size >= 4. */
-static void printable(char *out, size_t size, const char *in, size_t len)
-{
-    size_t o = 0, i;
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        char tmp[8];
-        size_t tl;
-        if (c >= 0x20 && c < 0x7F) {
-            tmp[0] = (char)c;
-            tl = 1;
-        } else {
-            tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02X", c);
-        }
-        if (o + tl + 4 > size)
-            break; /* room for "..." and the NUL */
-        memcpy(out + o, tmp, tl);
-        o += tl;
-    }
-    if (i < len) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
-static int frames_fail(struct runner_frames *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int frames_fail(struct runner_frames *p, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->error, sizeof(p->error), fmt, ap);
-    va_end(ap);
-    p->state = FR_FAILED;
-    return -1;
-}
-
-static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        int d;
-        if (*s >= '0' && *s <= '9')
-            d = *s - '0';
-        else if (base == 16 && *s >= 'a' && *s <= 'f')
-            d = *s - 'a' + 10;
-        else if (base == 16 && *s >= 'A' && *s <= 'F')
-            d = *s - 'A' + 10;
-        else
-            return false;
-        if (v > (max - (uint64_t)d) / (uint64_t)base)
-            return false;
-        v = v * (uint64_t)base + (uint64_t)d;
-    }
-    *out = v;
-    return true;
-}
-
-/* Split off the next space-separated word of *s (which must exist); NULL if none. */
-static char *next_word(char **s)
-{
-    char *w = *s, *sp;
-    if (!w || !*w)
-        return NULL;
-    sp = strchr(w, ' ');
-    if (sp) {
-        *sp = '\0';
-        *s = sp + 1;
-    } else {
-        *s = NULL;
-    }
-    return w;
-}
-
-static int frames_line(struct runner_frames *p)
-{
-    char shown[200];
-    char *line = p->line;
-    printable(shown, sizeof(shown), p->line, p->line_len);
-
-    if (p->ended)
-        return frames_fail(p, "data after END: \"%s\"", shown);
-    if (strncmp(line, "PV1 ", 4) != 0)
-        return frames_fail(p, "unexpected line \"%s\"", shown);
-    char *rest = line + 4;
-    char *kw = next_word(&rest);
-    if (!kw)
-        return frames_fail(p, "unexpected line \"%s\"", shown);
-
-    if (strcmp(kw, "START") == 0 && !rest) {
-        if (p->started)
-            return frames_fail(p, "START twice");
-        p->started = 1;
-    } else if (strcmp(kw, "EXIT") == 0) {
-        uint64_t status;
-        if (!rest || !parse_u64(rest, 10, 255, &status))
-            return frames_fail(p, "bad exit status line \"%s\"", shown);
-        if (!p->started || p->exited)
-            return frames_fail(p, "EXIT out of order");
-        p->exited = 1;
-        p->exit_status = (int)status;
-    } else if (strcmp(kw, "FILE") == 0) {
-        char *size_s = next_word(&rest), *crc_s = next_word(&rest);
-        uint64_t size, crc;
-        if (!size_s || !crc_s || !rest || !*rest || !parse_u64(size_s, 10, UINT64_MAX >> 1, &size) ||
-            !parse_u64(crc_s, 16, UINT32_MAX, &crc))
-            return frames_fail(p, "bad FILE line \"%s\"", shown);
-        if (!p->exited)
-            return frames_fail(p, "FILE before EXIT");
-        snprintf(p->path, sizeof(p->path), "%s", rest);
-        p->size = p->left = size;
-        p->crc_expected = (uint32_t)crc;
-        p->crc = 0;
-        if (p->file_begin && p->file_begin(p->ctx, p->path, size) != 0)
-            return frames_fail(p, "cannot store %s", p->path);
-        p->state = size ? FR_DATA : FR_NEWLINE;
-    } else if (strcmp(kw, "NOFILE") == 0) {
-        if (!rest || !*rest)
-            return frames_fail(p, "bad NOFILE line");
-        if (!p->exited)
-            return frames_fail(p, "NOFILE before EXIT");
-        if (p->file_missing)
-            p->file_missing(p->ctx, rest);
-    } else if (strcmp(kw, "ERROR") == 0) {
-        snprintf(p->vm_error, sizeof(p->vm_error), "%s", rest ? rest : "(no message)");
-    } else if (strcmp(kw, "END") == 0 && !rest) {
-        p->ended = 1;
-    } else {
-        return frames_fail(p, "unexpected line \"%s\"", shown);
-    }
-    return 0;
-}
-
-int runner_frames_feed(struct runner_frames *p, const void *buf, size_t len)
-{
-    const char *b = buf;
-
-    while (len > 0) {
-        switch (p->state) {
-        case FR_FAILED:
-            return -1;
-        case FR_LINE: {
-            const char *nl = memchr(b, '\n', len);
-            size_t take = nl ? (size_t)(nl - b) : len;
-            if (p->line_len + take >= sizeof(p->line)) {
-                char shown[80];
-                printable(shown, sizeof(shown), p->line, p->line_len < 60 ? p->line_len : 60);
-                return frames_fail(p, "line too long (\"%s...\")", shown);
-            }
-            if (memchr(b, '\0', take))
-                return frames_fail(p, "NUL byte in a frame line");
-            memcpy(p->line + p->line_len, b, take);
-            p->line_len += take;
-            b += take;
-            len -= take;
-            if (nl) {
-                b++;
-                len--;
-                p->line[p->line_len] = '\0';
-                int rc = frames_line(p);
-                p->line_len = 0;
-                if (rc < 0)
-                    return -1;
-            }
-            break;
-        }
-        case FR_DATA: {
-            size_t take = p->left < len ? (size_t)p->left : len;
-            p->crc = runner_crc32(p->crc, b, take);
-            if (p->file_data && p->file_data(p->ctx, b, take) != 0)
-                return frames_fail(p, "cannot store %s", p->path);
-            b += take;
-            len -= take;
-            p->left -= take;
-            if (p->left == 0)
-                p->state = FR_NEWLINE;
-            break;
-        }
-        case FR_NEWLINE:
-            if (*b != '\n')
-                return frames_fail(p, "%s: more data than its announced %" PRIu64 " bytes",
-                                   p->path, p->size);
-            b++;
-            len--;
-            if (p->crc != p->crc_expected)
-                return frames_fail(p, "%s: checksum mismatch (crc32 %08" PRIx32 ", sent %08" PRIx32 ")",
-                                   p->path, p->crc, p->crc_expected);
-            if (p->file_end && p->file_end(p->ctx, p->path) != 0)
-                return frames_fail(p, "cannot store %s", p->path);
-            p->files++;
-            p->state = FR_LINE;
-            break;
-        }
-    }
-    return p->state == FR_FAILED ? -1 : 0;
-}
-
-int runner_frames_finish(struct runner_frames *p)
-{
-    if (p->state == FR_FAILED)
-        return -1;
-    if (p->ended && p->state == FR_LINE && p->line_len == 0) {
-        if (p->exited)
-            return 0;
-        return frames_fail(p, "%s", p->vm_error[0] ? p->vm_error : "END without an exit status");
-    }
-    if (p->state == FR_DATA || p->state == FR_NEWLINE)
-        return frames_fail(p, "cut inside %s (%" PRIu64 " of %" PRIu64 " bytes)", p->path,
-                           p->size - p->left, p->size);
-    if (p->line_len > 0) {
-        char shown[80];
-        printable(shown, sizeof(shown), p->line, p->line_len < 60 ? p->line_len : 60);
-        return frames_fail(p, "cut inside a line (\"%s\")", shown);
-    }
-    if (!p->started)
-        return frames_fail(p, "the command never started");
-    if (!p->exited)
-        return frames_fail(p, "no exit status");
-    return frames_fail(p, "cut before END");
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Small helpers.                                                                             */
 
-static void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void errmsg(const char *fmt, ...)
+void runner_errmsg(const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
@@ -760,7 +381,7 @@ static int find_ingredients(struct run *r)
     char path[PATH_MAX + 32], shown[PATH_MAX + 32];
 
     if (runner_cache_dir(r->cache, sizeof(r->cache)) < 0) {
-        errmsg("KVM runner: cannot tell where its cache is (set HOME or PAGEVISOR_CACHE)");
+        runner_errmsg("KVM runner: cannot tell where its cache is (set HOME or PAGEVISOR_CACHE)");
         return -1;
     }
     static const char *const need[] = { "vmlinuz", "base.cpio.gz" };
@@ -768,7 +389,7 @@ static int find_ingredients(struct run *r)
         snprintf(path, sizeof(path), "%s/%s", r->cache, need[i]);
         if (access(path, R_OK) != 0) {
             char how[PATH_MAX + 64];
-            errmsg("KVM runner not prepared (no %s): run %s", tilde(path, shown, sizeof(shown)),
+            runner_errmsg("KVM runner not prepared (no %s): run %s", tilde(path, shown, sizeof(shown)),
                    runner_prepare_command(how, sizeof(how)));
             return -1;
         }
@@ -779,7 +400,7 @@ static int find_ingredients(struct run *r)
     if (access(r->kernel, R_OK) != 0)
         snprintf(r->kernel, sizeof(r->kernel), "%s/vmlinuz", r->cache);
     if (!find_in_path(RUNNER_QEMU, r->qemu_path, sizeof(r->qemu_path))) {
-        errmsg("%s not found: apt-get install qemu-system-x86", RUNNER_QEMU);
+        runner_errmsg("%s not found: apt-get install qemu-system-x86", RUNNER_QEMU);
         return -1;
     }
 
@@ -793,23 +414,23 @@ static int find_ingredients(struct run *r)
         snprintf(r->pv_static, sizeof(r->pv_static), "%s", env);
     } else if (pv_piece_locate_self(PV_PIECE_STATIC, &twin) != 0 ||
                !fmt_ok(r->pv_static, sizeof(r->pv_static), "%s", twin.path)) {
-        errmsg("KVM runner: the path of the static pagevisor beside pagevisor is too long "
+        runner_errmsg("KVM runner: the path of the static pagevisor beside pagevisor is too long "
                "(set PAGEVISOR_STATIC)");
         return -1;
     }
     int fd = open(r->pv_static, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (env && *env)
-            errmsg("KVM runner: PAGEVISOR_STATIC=%s: %s", r->pv_static, strerror(errno));
+            runner_errmsg("KVM runner: PAGEVISOR_STATIC=%s: %s", r->pv_static, strerror(errno));
         else
-            errmsg("KVM runner: no static pagevisor for the VM at %s (%s, or set PAGEVISOR_STATIC)",
+            runner_errmsg("KVM runner: no static pagevisor for the VM at %s (%s, or set PAGEVISOR_STATIC)",
                    r->pv_static, twin.provider);
         return -1;
     }
     int dyn = elf_is_dynamic(fd);
     close(fd);
     if (dyn == 1) {
-        errmsg("KVM runner: %s is dynamically linked; the VM has no shared libraries (link it -static)",
+        runner_errmsg("KVM runner: %s is dynamically linked; the VM has no shared libraries (link it -static)",
                r->pv_static);
         return -1;
     }
@@ -826,16 +447,16 @@ static int put_dir(struct cpio_writer *w, const char *host, const char *vm, cons
                    int (*put_entry)(struct cpio_writer *, const char *, const char *, int))
 {
     if (depth > RUNNER_MAX_DEPTH) {
-        errmsg("KVM runner: cannot put %s: directories nested too deep (a symlink loop?)", host);
+        runner_errmsg("KVM runner: cannot put %s: directories nested too deep (a symlink loop?)", host);
         return -1;
     }
     if (cpio_add_dir(w, vm, st->st_mode & 07777) < 0) {
-        errmsg("KVM runner: cannot put %s at %s: %s", host, vm, strerror(errno));
+        runner_errmsg("KVM runner: cannot put %s at %s: %s", host, vm, strerror(errno));
         return -1;
     }
     DIR *d = opendir(host);
     if (!d) {
-        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        runner_errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
         return -1;
     }
     int rc = 0;
@@ -846,7 +467,7 @@ static int put_dir(struct cpio_writer *w, const char *host, const char *vm, cons
         char h[PATH_MAX], v[PATH_MAX];
         if (snprintf(h, sizeof(h), "%s/%s", host, de->d_name) >= (int)sizeof(h) ||
             snprintf(v, sizeof(v), "%s/%s", vm, de->d_name) >= (int)sizeof(v)) {
-            errmsg("KVM runner: cannot put %s/%s: path too long", host, de->d_name);
+            runner_errmsg("KVM runner: cannot put %s/%s: path too long", host, de->d_name);
             rc = -1;
             break;
         }
@@ -860,14 +481,14 @@ static int put_path(struct cpio_writer *w, const char *host, const char *vm, int
 {
     struct stat st;
     if (stat(host, &st) < 0) {
-        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        runner_errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
         return -1;
     }
     if (S_ISDIR(st.st_mode))
         return put_dir(w, host, vm, &st, depth, put_path);
     if (!S_ISREG(st.st_mode)) {
         if (depth == 0) {
-            errmsg("KVM runner: cannot put %s: not a regular file or directory", host);
+            runner_errmsg("KVM runner: cannot put %s: not a regular file or directory", host);
             return -1;
         }
         fprintf(stderr, "%s: KVM runner: warning: %s skipped (not a regular file or directory)\n",
@@ -876,7 +497,7 @@ static int put_path(struct cpio_writer *w, const char *host, const char *vm, int
     }
     int fd = open(host, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        runner_errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
         return -1;
     }
     int rc = fstat(fd, &st);
@@ -884,7 +505,7 @@ static int put_path(struct cpio_writer *w, const char *host, const char *vm, int
         rc = cpio_add_file_fd(w, vm, st.st_mode & 07777, (uint32_t)st.st_mtime, fd,
                               (uint64_t)st.st_size);
     if (rc < 0)
-        errmsg("KVM runner: cannot put %s: %s", host,
+        runner_errmsg("KVM runner: cannot put %s: %s", host,
                errno == EIO ? "it changed while being read" : strerror(errno));
     close(fd);
     return rc;
@@ -898,14 +519,14 @@ static int put_volume(struct cpio_writer *w, const char *host, const char *vm, i
     struct stat st;
     /* The volume itself may be given by a link; inside it, links stay links. */
     if ((depth == 0 ? stat(host, &st) : lstat(host, &st)) < 0) {
-        errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+        runner_errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
         return -1;
     }
     if (S_ISLNK(st.st_mode)) {
         char target[PATH_MAX];
         ssize_t n = readlink(host, target, sizeof(target) - 1);
         if (n < 0 || (target[n] = '\0', cpio_add_symlink(w, vm, target) < 0)) {
-            errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
+            runner_errmsg("KVM runner: cannot put %s: %s", host, strerror(errno));
             return -1;
         }
         return 0;
@@ -953,7 +574,7 @@ static int check_vm_path(const char *vm, bool input, char *out, size_t size)
 {
     char norm[PATH_MAX];
     if (!vm || !*vm) {
-        errmsg("KVM runner: empty VM path");
+        runner_errmsg("KVM runner: empty VM path");
         return -1;
     }
     if (vm[0] != '/') { /* relative: under the command's cwd */
@@ -962,19 +583,19 @@ static int check_vm_path(const char *vm, bool input, char *out, size_t size)
         return check_vm_path(abs, input, out, size);
     }
     if (cpio_normalize_path(vm, norm, sizeof(norm)) < 0) {
-        errmsg("KVM runner: bad VM path %s (\"..\" is not allowed)", vm);
+        runner_errmsg("KVM runner: bad VM path %s (\"..\" is not allowed)", vm);
         return -1;
     }
     if (strchr(norm, '\n')) {
-        errmsg("KVM runner: bad VM path (it has a newline)");
+        runner_errmsg("KVM runner: bad VM path (it has a newline)");
         return -1;
     }
     if (input && (strncmp(norm, "pv/", 3) != 0 || strncmp(norm, "pv/.job", 7) == 0)) {
-        errmsg("KVM runner: VM path %s: inputs go under /pv/ (and not /pv/.job)", vm);
+        runner_errmsg("KVM runner: VM path %s: inputs go under /pv/ (and not /pv/.job)", vm);
         return -1;
     }
     if (!fmt_ok(out, size, "/%s", norm)) {
-        errmsg("KVM runner: VM path too long: %s", vm);
+        runner_errmsg("KVM runner: VM path too long: %s", vm);
         return -1;
     }
     return 0;
@@ -1023,7 +644,7 @@ static int add_port_link(char **cmd, size_t *len, size_t *cap, const char *port,
     if (check_vm_path(vm_path, false, vm, sizeof(vm)) < 0)
         return -1;
     if (quote_word(&link, &link_len, &link_cap, vm) < 0) {
-        errmsg("KVM runner: out of memory");
+        runner_errmsg("KVM runner: out of memory");
         return -1;
     }
     link[link_len] = '\0';
@@ -1031,7 +652,7 @@ static int add_port_link(char **cmd, size_t *len, size_t *cap, const char *port,
     char *bigger = need > *cap ? realloc(*cmd, need) : *cmd;
     if (!bigger) {
         free(link);
-        errmsg("KVM runner: out of memory");
+        runner_errmsg("KVM runner: out of memory");
         return -1;
     }
     *cmd = bigger;
@@ -1056,7 +677,7 @@ static int write_initrd(struct run *r)
     snprintf(path, sizeof(path), "%s/base.cpio.gz", r->cache);
     in = open(path, O_RDONLY | O_CLOEXEC);
     if (out < 0 || in < 0) {
-        errmsg("KVM runner: cannot %s: %s", in < 0 ? "read the runner's base.cpio.gz" :
+        runner_errmsg("KVM runner: cannot %s: %s", in < 0 ? "read the runner's base.cpio.gz" :
                "write the initrd", strerror(errno));
         goto done;
     }
@@ -1069,7 +690,7 @@ static int write_initrd(struct run *r)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || (n > 0 && fd_write_all(out, buf, (size_t)n) < 0)) {
-            errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+            runner_errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
             goto done;
         }
         if (n == 0)
@@ -1078,7 +699,7 @@ static int write_initrd(struct run *r)
     }
     memset(buf, 0, 512);
     if (total % 512 && fd_write_all(out, buf, 512 - total % 512) < 0) {
-        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        runner_errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
         goto done;
     }
 
@@ -1118,7 +739,7 @@ static int write_initrd(struct run *r)
     if (cpio_add_dir(&w, "pv", 0755) < 0 || cpio_add_dir(&w, "pv/.job", 0755) < 0 ||
         cpio_add_file(&w, "pv/.job/cmd", 0644, cmd, cmd_len) < 0 ||
         cpio_add_file(&w, "pv/.job/outputs", 0644, outs, outs_len) < 0) {
-        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        runner_errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
         goto done;
     }
     if (r->pv_static[0] && put_path(&w, r->pv_static, "pv/bin/pagevisor", 0) < 0)
@@ -1131,13 +752,13 @@ static int write_initrd(struct run *r)
             goto done;
     }
     if (cpio_finish(&w) < 0) {
-        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        runner_errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
         goto done;
     }
     rc = 0;
     goto done;
 oom:
-    errmsg("KVM runner: out of memory");
+    runner_errmsg("KVM runner: out of memory");
 done:
     if (w_open)
         cpio_writer_free(&w);
@@ -1146,7 +767,7 @@ done:
     if (in >= 0)
         close(in);
     if (out >= 0 && close(out) < 0 && rc == 0) {
-        errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
+        runner_errmsg("KVM runner: cannot write the initrd: %s", strerror(errno));
         rc = -1;
     }
     return rc;
@@ -1354,7 +975,7 @@ static int make_fifos(struct run *r)
         for (int dir = 0; dir < 2; dir++) {
             snprintf(path, sizeof(path), "%s/%s.%s", r->tmpdir, ch_name[c], dir ? "out" : "in");
             if (mkfifo(path, 0600) < 0) {
-                errmsg("KVM runner: mkfifo %s: %s", path, strerror(errno));
+                runner_errmsg("KVM runner: mkfifo %s: %s", path, strerror(errno));
                 return -1;
             }
         }
@@ -1362,20 +983,20 @@ static int make_fifos(struct run *r)
         snprintf(path, sizeof(path), "%s/%s.out", r->tmpdir, ch_name[c]);
         r->fd[c] = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (r->fd[c] < 0) {
-            errmsg("KVM runner: open %s: %s", path, strerror(errno));
+            runner_errmsg("KVM runner: open %s: %s", path, strerror(errno));
             return -1;
         }
     }
     snprintf(path, sizeof(path), "%s/res.in", r->tmpdir);
     r->fd_res_in = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (r->fd_res_in < 0) {
-        errmsg("KVM runner: open %s: %s", path, strerror(errno));
+        runner_errmsg("KVM runner: open %s: %s", path, strerror(errno));
         return -1;
     }
     snprintf(path, sizeof(path), "%s/in.in", r->tmpdir);
     r->fd_in_in = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (r->fd_in_in < 0) {
-        errmsg("KVM runner: open %s: %s", path, strerror(errno));
+        runner_errmsg("KVM runner: open %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -1478,12 +1099,12 @@ static int spawn_qemu(struct run *r)
 
     int logp[2];
     if (pipe2(logp, O_CLOEXEC) < 0) {
-        errmsg("KVM runner: pipe: %s", strerror(errno));
+        runner_errmsg("KVM runner: pipe: %s", strerror(errno));
         return -1;
     }
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0) {
-        errmsg("KVM runner: /dev/null: %s", strerror(errno));
+        runner_errmsg("KVM runner: /dev/null: %s", strerror(errno));
         close(logp[0]);
         close(logp[1]);
         return -1;
@@ -1492,7 +1113,7 @@ static int spawn_qemu(struct run *r)
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        errmsg("KVM runner: fork: %s", strerror(errno));
+        runner_errmsg("KVM runner: fork: %s", strerror(errno));
         close(logp[0]);
         close(logp[1]);
         close(devnull);
@@ -1595,8 +1216,8 @@ static void stdin_request(struct run *r)
         cap > PV_CONSOLE_READ_MAX || ms > PV_CONSOLE_READ_WAIT_MAX) {
         if (!r->in_warned) {
             char shown[80];
-            printable(shown, sizeof(shown), r->in_line, strlen(r->in_line));
-            errmsg("KVM runner: bad request on the stdin port (\"%s\"); the command's input ends",
+            runner_printable(shown, sizeof(shown), r->in_line, strlen(r->in_line));
+            runner_errmsg("KVM runner: bad request on the stdin port (\"%s\"); the command's input ends",
                    shown);
             r->in_warned = true;
         }
@@ -1651,7 +1272,7 @@ static ssize_t pump(struct run *r, int c)
         break;
     case CH_LIVE:
         if (r->fd_live >= 0 && !r->live_broken && fd_write_all(r->fd_live, buf, (size_t)n) < 0) {
-            errmsg("KVM runner: cannot write %s: %s; the rest of it is lost",
+            runner_errmsg("KVM runner: cannot write %s: %s; the rest of it is lost",
                    r->job->live->host_path, strerror(errno));
             r->live_broken = true;
         }
@@ -1727,7 +1348,7 @@ static enum outcome relay(struct run *r)
             drain(r);
             if (strcmp(phase, "command") == 0)
                 return TIMED_OUT;
-            errmsg("KVM runner: the VM took more than %d s to %s; QEMU stopped",
+            runner_errmsg("KVM runner: the VM took more than %d s to %s; QEMU stopped",
                    strcmp(phase, "boot") == 0 ? RUNNER_BOOT_LIMIT : RUNNER_RESULT_LIMIT,
                    strcmp(phase, "boot") == 0 ? "boot and start the command" : "send the results");
             tail_end(&r->console);
@@ -1755,7 +1376,7 @@ static enum outcome relay(struct run *r)
         }
         int rc = poll(pfd, CH_N + 3, ms);
         if (rc < 0 && errno != EINTR) {
-            errmsg("KVM runner: poll: %s", strerror(errno));
+            runner_errmsg("KVM runner: poll: %s", strerror(errno));
             reap_qemu(r, true);
             return FAILED;
         }
@@ -1775,9 +1396,9 @@ static enum outcome relay(struct run *r)
             reap_qemu(r, true);
             drain(r);
             if (r->store_error[0])
-                errmsg("KVM runner: %s", r->store_error);
+                runner_errmsg("KVM runner: %s", r->store_error);
             else
-                errmsg("KVM runner: garbled result stream from the VM: %s", r->frames->error);
+                runner_errmsg("KVM runner: garbled result stream from the VM: %s", r->frames->error);
             return FAILED;
         }
         if (r->frames->ended && !r->bye_sent) {
@@ -1822,7 +1443,7 @@ static int make_tmpdir(struct run *r)
     snprintf(r->tmpbase, sizeof(r->tmpbase), "%s", base);
     snprintf(r->tmpdir, sizeof(r->tmpdir), "%s/pagevisor-runner.XXXXXX", base);
     if (!mkdtemp(r->tmpdir)) {
-        errmsg("KVM runner: cannot make a temporary directory in %s: %s", base, strerror(errno));
+        runner_errmsg("KVM runner: cannot make a temporary directory in %s: %s", base, strerror(errno));
         r->tmpdir[0] = '\0';
         return -1;
     }
@@ -1853,15 +1474,15 @@ static bool host_output_ok(const char *host)
     path_parent_dir(host, dir, sizeof(dir));
     struct stat st;
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        errmsg("KVM runner: cannot write %s: no directory %s", host, dir);
+        runner_errmsg("KVM runner: cannot write %s: no directory %s", host, dir);
         return false;
     }
     if (access(dir, W_OK) != 0 && access(host, W_OK) != 0) {
-        errmsg("KVM runner: cannot write %s: %s", host, strerror(errno));
+        runner_errmsg("KVM runner: cannot write %s: %s", host, strerror(errno));
         return false;
     }
     if (stat(host, &st) == 0 && S_ISDIR(st.st_mode)) {
-        errmsg("KVM runner: cannot write %s: it is a directory", host);
+        runner_errmsg("KVM runner: cannot write %s: it is a directory", host);
         return false;
     }
     return true;
@@ -1877,7 +1498,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
     if (!r || !(r->frames = malloc(sizeof(*r->frames))) ||
         !(r->out_done = calloc(job->n_outputs + 1, sizeof(bool))) ||
         !(r->out_existed = calloc(job->n_outputs + 1, sizeof(bool)))) {
-        errmsg("KVM runner: out of memory");
+        runner_errmsg("KVM runner: out of memory");
         if (r) {
             free(r->frames);
             free(r->out_done);
@@ -1901,7 +1522,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
     r->frames->ctx = r;
 
     if (!job->argv || !job->argv[0]) {
-        errmsg("KVM runner: no command to run");
+        runner_errmsg("KVM runner: no command to run");
         err = EINVAL;
         goto out;
     }
@@ -1919,7 +1540,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
         r->fd_live = open(job->live->host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                           mode ? mode : 0666);
         if (r->fd_live < 0) {
-            errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
+            runner_errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
             err = EINVAL;
             goto out;
         }
@@ -1929,7 +1550,7 @@ int runner_run(const struct runner_job *job, int *exit_status)
         goto out;
     }
     if (install_signals(&saved) < 0) {
-        errmsg("KVM runner: pipe: %s", strerror(errno));
+        runner_errmsg("KVM runner: pipe: %s", strerror(errno));
         err = EIO;
         goto out;
     }
@@ -1948,34 +1569,34 @@ int runner_run(const struct runner_job *job, int *exit_status)
     } else if (o == OK) {
         struct runner_frames *f = r->frames;
         if (r->qemu_exited && WIFSIGNALED(r->qemu_status))
-            errmsg("KVM runner: %s was killed by signal %d (%s) %s the command", RUNNER_QEMU,
+            runner_errmsg("KVM runner: %s was killed by signal %d (%s) %s the command", RUNNER_QEMU,
                    WTERMSIG(r->qemu_status), strsignal(WTERMSIG(r->qemu_status)),
                    f->started ? "while the VM ran" : "before the VM started");
         else if (r->store_error[0])
-            errmsg("KVM runner: %s", r->store_error);
+            runner_errmsg("KVM runner: %s", r->store_error);
         else if (f->vm_error[0])
-            errmsg("KVM runner: the VM could not run the command: %s", f->vm_error);
+            runner_errmsg("KVM runner: the VM could not run the command: %s", f->vm_error);
         else if (!f->started && r->qemu_exited && WIFEXITED(r->qemu_status) &&
                  WEXITSTATUS(r->qemu_status) != 0)
-            errmsg("KVM runner: %s failed (exit status %d) before the VM started the command",
+            runner_errmsg("KVM runner: %s failed (exit status %d) before the VM started the command",
                    RUNNER_QEMU, WEXITSTATUS(r->qemu_status));
         else if (!f->started)
-            errmsg("KVM runner: the VM stopped before it started the command");
+            runner_errmsg("KVM runner: the VM stopped before it started the command");
         else if (!f->exited)
-            errmsg("KVM runner: the VM stopped while the command ran, without reporting its exit status");
+            runner_errmsg("KVM runner: the VM stopped while the command ran, without reporting its exit status");
         else
-            errmsg("KVM runner: the VM stopped before sending all results (%s)", f->error);
+            runner_errmsg("KVM runner: the VM stopped before sending all results (%s)", f->error);
         if (r->console.alarm[0])
             fprintf(stderr, "%s: the VM's kernel said: %s\n", prog, r->console.alarm);
         tail_print(&r->qemu_log, "QEMU said:");
         tail_print(&r->console, "last lines of the VM console:");
         err = EIO;
     } else if (o == TIMED_OUT) {
-        errmsg("KVM runner: the command ran longer than %u s; the VM was stopped", job->timeout_sec);
+        runner_errmsg("KVM runner: the command ran longer than %u s; the VM was stopped", job->timeout_sec);
         err = ETIMEDOUT;
     } else if (o == INTERRUPTED) {
         caught = sig_caught;
-        errmsg("KVM runner: interrupted (%s); the VM was stopped", strsignal(caught));
+        runner_errmsg("KVM runner: interrupted (%s); the VM was stopped", strsignal(caught));
         err = EINTR;
     } else {
         err = EIO;
@@ -2004,7 +1625,7 @@ out:
     if (r->out_fd >= 0)
         close(r->out_fd);
     if (r->fd_live >= 0 && close(r->fd_live) < 0 && !r->live_broken && rc == 0)
-        errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
+        runner_errmsg("KVM runner: cannot write %s: %s", job->live->host_path, strerror(errno));
     remove_tmpdir(r);
     if (signals_set)
         restore_signals(&saved);
@@ -2017,153 +1638,4 @@ out:
     if (rc < 0)
         errno = err;
     return rc;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* pagevisor runner ...                                                                       */
-
-static const char runner_usage[] =
-    "usage: pagevisor runner [--put PATH]... [--get VMPATH=HOSTPATH]... [--timeout SEC] [--verbose]\n"
-    "                        -- COMMAND [ARGS...]\n"
-    "Run COMMAND inside the KVM runner VM: a Linux VM under QEMU's emulator whose KVM runs 32-bit\n"
-    "paged guests. Inside, the cwd is /pv and this pagevisor (its static build) is /pv/bin/pagevisor.\n"
-    "\n"
-    "  --put PATH        copy a file or directory into the VM: a relative PATH without \"..\" goes to\n"
-    "                    /pv/PATH (so relative paths work alike inside), any other to\n"
-    "                    /pv/root/ABSOLUTE-PATH\n"
-    "  --get VMPATH=HOSTPATH\n"
-    "                    after the command, copy the VM's file VMPATH (relative: under /pv) to\n"
-    "                    HOSTPATH; --get PATH maps PATH as --put does\n"
-    "  --timeout SEC     stop the command after SEC seconds (boot time is not counted)\n"
-    "  --verbose, -v     show the VM's console and timings on stderr\n"
-    "\n"
-    "Needs the runner prepared (`make runner`) and qemu-system-x86. Exit status: the command's;\n"
-    "115 when --timeout expired, 117 when the runner failed, 118 on a bad command line.\n";
-
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s runner: ", prog);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", runner_usage);
-    return PV_EXIT_USAGE;
-}
-
-/* "--opt VALUE" or "--opt=VALUE"; returns the value or NULL when argv[*i] is not --opt. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-    size_t ol = strlen(opt);
-    const char *a = argv[*i];
-    *missing = false;
-    if (strncmp(a, opt, ol) != 0)
-        return NULL;
-    if (a[ol] == '=')
-        return a + ol + 1;
-    if (a[ol] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-int runner_main(int argc, char **argv)
-{
-    struct runner_file *inputs = calloc((size_t)argc + 1, sizeof(*inputs));
-    struct runner_file *outputs = calloc((size_t)argc + 1, sizeof(*outputs));
-    char **owned = calloc(2 * (size_t)argc + 1, sizeof(*owned));
-    size_t n_in = 0, n_out = 0, n_owned = 0;
-    struct runner_job job = { 0 };
-    int status = PV_EXIT_USAGE, i;
-
-    if (!inputs || !outputs || !owned) {
-        errmsg("out of memory");
-        status = PV_EXIT_VMM_ERROR;
-        goto done;
-    }
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        bool missing;
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(runner_usage, stdout);
-            status = 0;
-            goto done;
-        }
-        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            job.verbose = 1;
-        } else if ((v = opt_value(argc, argv, &i, "--put", &missing)) != NULL) {
-            char vm[PATH_MAX];
-            if (runner_vm_path(v, vm, sizeof(vm)) < 0) {
-                status = usage_error("--put %s: bad path", v);
-                goto done;
-            }
-            inputs[n_in].host_path = v;
-            inputs[n_in++].vm_path = owned[n_owned++] = strdup(vm);
-        } else if (!missing && (v = opt_value(argc, argv, &i, "--get", &missing)) != NULL) {
-            const char *eq = strchr(v, '=');
-            if (eq) {
-                if (eq == v || !eq[1]) {
-                    status = usage_error("--get %s: want VMPATH=HOSTPATH", v);
-                    goto done;
-                }
-                outputs[n_out].vm_path = owned[n_owned++] = strndup(v, (size_t)(eq - v));
-                outputs[n_out++].host_path = eq + 1;
-            } else {
-                char vm[PATH_MAX];
-                if (runner_vm_path(v, vm, sizeof(vm)) < 0) {
-                    status = usage_error("--get %s: bad path", v);
-                    goto done;
-                }
-                outputs[n_out].vm_path = owned[n_owned++] = strdup(vm);
-                outputs[n_out++].host_path = v;
-            }
-        } else if (!missing && (v = opt_value(argc, argv, &i, "--timeout", &missing)) != NULL) {
-            uint64_t t;
-            if (!parse_u64(v, 10, 10u * 365 * 86400, &t)) {
-                status = usage_error("--timeout %s: want a whole number of seconds", v);
-                goto done;
-            }
-            job.timeout_sec = (unsigned)t;
-        } else if (missing) {
-            status = usage_error("%s needs a value", a);
-            goto done;
-        } else if (a[0] == '-') {
-            status = usage_error("unknown option %s", a);
-            goto done;
-        } else {
-            break; /* the command, without "--" */
-        }
-    }
-    for (size_t k = 0; k < n_owned; k++)
-        if (!owned[k]) {
-            errmsg("out of memory");
-            status = PV_EXIT_VMM_ERROR;
-            goto done;
-        }
-    if (i >= argc) {
-        status = usage_error("%s", "no COMMAND given");
-        goto done;
-    }
-    job.argv = argv + i;
-    job.inputs = inputs;
-    job.n_inputs = n_in;
-    job.outputs = outputs;
-    job.n_outputs = n_out;
-
-    int exit_status;
-    if (runner_run(&job, &exit_status) == 0)
-        status = exit_status;
-    else
-        status = errno == ETIMEDOUT ? PV_EXIT_TIMEOUT : PV_EXIT_VMM_ERROR;
-done:
-    for (size_t k = 0; owned && k < n_owned; k++)
-        free(owned[k]);
-    free(owned);
-    free(inputs);
-    free(outputs);
-    return status;
 }

@@ -139,6 +139,8 @@ uint32_t runner_crc32(uint32_t crc, const void *buf, size_t len);
 
 #define RUNNER_FRAME_LINE_MAX 4352 /* longest frame line, path included */
 
+enum { FR_LINE, FR_DATA, FR_NEWLINE, FR_FAILED };
+
 struct runner_frames {
     /* Callbacks (any may be NULL); a non-zero return from begin/data/end stops the parse. */
     int (*file_begin)(void *ctx, const char *vm_path, uint64_t size);
@@ -154,7 +156,7 @@ struct runner_frames {
     unsigned files;     /* FILE frames completed */
 
     /* Parse state. */
-    int state; /* 0 line, 1 file data, 2 newline after data, 3 failed */
+    int state; /* FR_*: a line, file data, the newline after data, failed */
     char line[RUNNER_FRAME_LINE_MAX];
     size_t line_len;
     char path[RUNNER_FRAME_LINE_MAX];
