@@ -45,8 +45,9 @@ void vcpu_set_entry(struct vm *vm, uint32_t eip, uint32_t eax, uint32_t ebx);
 /* The guest's time stamp counter and its rate (kHz; 0 when KVM cannot say), to turn the TSC
  * values in fault records into times. */
 uint64_t vcpu_read_tsc(struct vm *vm);
-/* CR0, CR3 and CR4 as the vCPU has them now; false (and zeroes) when KVM will not say. */
-bool vcpu_read_cr(struct vm *vm, uint32_t *cr0, uint32_t *cr3, uint32_t *cr4);
+/* The address space the vCPU is in now, as the host's page-table walker takes it: paging on
+ * (CR0.PG), CR3, large pages (CR4.PSE); false (and zeroes) when KVM will not say. */
+bool vcpu_read_space(struct vm *vm, bool *paging, uint32_t *cr3, bool *pse);
 uint32_t vcpu_tsc_khz(struct vm *vm);
 
 #endif /* PV_KVM_H */

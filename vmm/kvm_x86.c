@@ -192,14 +192,15 @@ uint32_t vcpu_tsc_khz(struct vm *vm)
     return khz > 0 ? (uint32_t)khz : 0;
 }
 
-bool vcpu_read_cr(struct vm *vm, uint32_t *cr0, uint32_t *cr3, uint32_t *cr4)
+bool vcpu_read_space(struct vm *vm, bool *paging, uint32_t *cr3, bool *pse)
 {
     struct kvm_sregs sregs;
-    *cr0 = *cr3 = *cr4 = 0;
+    *paging = *pse = false;
+    *cr3 = 0;
     if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
         return false;
-    *cr0 = (uint32_t)sregs.cr0;
+    *paging = (sregs.cr0 >> 31) & 1;
     *cr3 = (uint32_t)sregs.cr3;
-    *cr4 = (uint32_t)sregs.cr4;
+    *pse = (sregs.cr4 >> 4) & 1;
     return true;
 }

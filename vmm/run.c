@@ -236,16 +236,13 @@ static void inspect_now(struct session *s, const char *when)
     const struct run_options *o = s->options;
     const char *const *cmds = o->ninspect ? o->inspect : defaults;
     size_t n = o->ninspect ? o->ninspect : sizeof(defaults) / sizeof(defaults[0]);
-    uint32_t cr0, cr3, cr4;
     char why[256];
-    if (!vcpu_read_cr(&s->vm, &cr0, &cr3, &cr4)) {
+    struct mm_inspect_src src = { .mem = &s->vm.mem, .kernel = &s->syms.kernel };
+    if (!vcpu_read_space(&s->vm, &src.paging, &src.cr3, &src.pse)) {
         fprintf(stderr, "pagevisor: --inspect-on-exit: KVM_GET_SREGS failed\n");
         return;
     }
-    struct mm_inspect_src src = { .mem = &s->vm.mem, .paging = (cr0 >> 31) & 1,
-                                  .pse = (cr4 >> 4) & 1, .cr3 = cr3,
-                                  .kernel = &s->syms.kernel };
-    fprintf(stderr, "pagevisor: the guest's memory manager %s (cr3 %08X):\n", when, cr3);
+    fprintf(stderr, "pagevisor: the guest's memory manager %s (cr3 %08X):\n", when, src.cr3);
     for (size_t i = 0; i < n; i++) {
         fprintf(stderr, "kd> %s\n", cmds[i]);
         if (mm_inspect_command(stderr, &src, cmds[i], why, sizeof(why)) != 0)

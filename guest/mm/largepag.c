@@ -247,7 +247,7 @@ NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size
     PFN_NUMBER Runs[MI_MAX_LARGE_ALLOCATION], Page;
     PFN_NUMBER Directory = __readcr3() >> PAGE_SHIFT;
     ULONG_PTR StartVa, EndVa, Va, Lowest = MM_LOWEST_USER_ADDRESS, Highest;
-    ULONG Count, i, Needed = 0, Movable, Moved = 0;
+    ULONG Count, i, Needed = 0, Movable;
     PMMVAD Vad;
     NTSTATUS Status;
 
@@ -318,7 +318,6 @@ NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size
         ULONG MovedHere = MiClaimContiguousRun(Runs[i], MI_LARGE_PAGE_PAGES, MiReportRelocation);
         MMPTE TempPde;
 
-        Moved += MovedHere;
         /* The moved pages' old frames are about to be zeroed: no TB entry may still show
          * them (the current process's; others have none while it runs). */
         __writecr3(__readcr3());
@@ -337,7 +336,6 @@ NTSTATUS MiAllocateLargePageVad(PMMPROCESS_VM Vm, ULONG_PTR Base, ULONG_PTR Size
                  "out of the way)\n", PsGetCurrentProcess()->ImageFileName, (ULONG)Va,
                  (ULONG)(Va + MI_LARGE_PAGE_SIZE - 1), Runs[i] << PAGE_SHIFT, MovedHere);
     }
-    (void)Moved;
     *StartVaOut = StartVa;
     *EndVaOut = EndVa;
     return STATUS_SUCCESS;

@@ -139,6 +139,23 @@ static VOID MiFreeAweFrame(ULONG_PTR Frame, PEPROCESS Process)
     MmAwePagesAllocated--;
 }
 
+/* The count both NtAllocate- and NtFreeUserPhysicalPages take: for the calling process only,
+ * from 1 to the frames there are. */
+static NTSTATUS MiCaptureAweCount(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
+                                  PULONG_PTR Count)
+{
+    NTSTATUS Status;
+
+    if (ProcessHandle != NtCurrentProcess())
+        return STATUS_NOT_SUPPORTED;
+    Status = MmCopyFromUser(Count, NumberOfPages, sizeof(*Count));
+    if (!NT_SUCCESS(Status))
+        return Status;
+    if (*Count == 0 || *Count > MmHighestPhysicalPage + 1)
+        return STATUS_INVALID_PARAMETER_2;
+    return STATUS_SUCCESS;
+}
+
 /*
  * NTSTATUS NtAllocateUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
  *     PULONG_PTR UserPfnArray) - system service 0x0028.
@@ -154,13 +171,9 @@ NTSTATUS NtAllocateUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPa
     ULONG n = 0;
     NTSTATUS Status;
 
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_NOT_SUPPORTED;
-    Status = MmCopyFromUser(&Wanted, NumberOfPages, sizeof(Wanted));
+    Status = MiCaptureAweCount(ProcessHandle, NumberOfPages, &Wanted);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (Wanted == 0 || Wanted > MmHighestPhysicalPage + 1)
-        return STATUS_INVALID_PARAMETER_2;
     Status = ProbeForWrite(UserPfnArray, Wanted * sizeof(ULONG_PTR), sizeof(ULONG_PTR));
     if (!NT_SUCCESS(Status))
         return Status;
@@ -306,13 +319,9 @@ NTSTATUS NtFreeUserPhysicalPages(HANDLE ProcessHandle, PULONG_PTR NumberOfPages,
     ULONG_PTR Count, Chunk[MI_AWE_CHUNK], i, j, n;
     NTSTATUS Status;
 
-    if (ProcessHandle != NtCurrentProcess())
-        return STATUS_NOT_SUPPORTED;
-    Status = MmCopyFromUser(&Count, NumberOfPages, sizeof(Count));
+    Status = MiCaptureAweCount(ProcessHandle, NumberOfPages, &Count);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (Count == 0 || Count > MmHighestPhysicalPage + 1)
-        return STATUS_INVALID_PARAMETER_2;
     Status = MiCheckAweFrames(Process, UserPfnArray, Count, FALSE, 0, NULL);
     if (!NT_SUCCESS(Status))
         return Status;

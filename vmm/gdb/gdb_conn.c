@@ -167,22 +167,8 @@ ssize_t gdb_conn_read(struct gdb_conn *c, void *buf, size_t cap, int timeout_ms)
     double deadline = timeout_ms < 0 ? -1 : monotonic_seconds() + timeout_ms / 1000.0;
     for (;;) {
         int left = ms_left(deadline);
-        if (c->fd < 0) {
-            struct pollfd p = { .fd = c->listen_fd, .events = POLLIN };
-            int rc = poll(&p, 1, left);
-            if (rc < 0 && errno != EINTR)
-                return -1;
-            if (rc == 0)
-                return 0;
-            int fd = rc > 0 ? accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK) : -1;
-            if (fd >= 0) {
-                int one = 1;
-                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on Unix */
-                c->fd = fd;
-            }
-            continue;
-        }
-        struct pollfd p = { .fd = c->fd, .events = POLLIN };
+        /* No debugger yet: wait for one to connect, then for what it says. */
+        struct pollfd p = { .fd = c->fd >= 0 ? c->fd : c->listen_fd, .events = POLLIN };
         int rc = poll(&p, 1, left);
         if (rc < 0 && errno != EINTR)
             return -1;
@@ -190,6 +176,15 @@ ssize_t gdb_conn_read(struct gdb_conn *c, void *buf, size_t cap, int timeout_ms)
             return 0;
         if (rc < 0)
             continue;
+        if (c->fd < 0) {
+            int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0) {
+                int one = 1;
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on Unix */
+                c->fd = fd;
+            }
+            continue;
+        }
         ssize_t n = read(c->fd, buf, cap);
         if (n > 0) {
             c->talking = 1;

@@ -79,17 +79,6 @@ static int op_set_regs(void *ctx, const struct gdb_regs *in)
     return 0;
 }
 
-/* The address space the vCPU is in now. */
-static bool space(struct gdb_session *g, bool *paging, uint32_t *cr3, bool *pse)
-{
-    uint32_t cr0, cr4;
-    if (!vcpu_read_cr(g->vm, &cr0, cr3, &cr4))
-        return false;
-    *paging = (cr0 >> 31) & 1;
-    *pse = (cr4 >> 4) & 1;
-    return true;
-}
-
 static int find_sw(const struct gdb_session *g, uint32_t va)
 {
     for (unsigned i = 0; i < g->nsw; i++)
@@ -112,7 +101,7 @@ static size_t op_read_mem(void *ctx, uint32_t va, uint8_t *buf, size_t len)
     bool paging, pse;
     uint32_t cr3;
     size_t at;
-    if (!space(g, &paging, &cr3, &pse))
+    if (!vcpu_read_space(g->vm, &paging, &cr3, &pse))
         return 0;
     size_t got = pt_read_virt(&g->vm->mem, paging, cr3, pse, va, buf, len);
     for (unsigned i = 0; i < g->nsw; i++)      /* the debugger sees the code, not our bytes */
@@ -131,7 +120,7 @@ static size_t op_write_mem(void *ctx, uint32_t va, const uint8_t *buf, size_t le
     uint32_t cr3;
     size_t at;
     uint8_t *copy = malloc(len ? len : 1);
-    if (!copy || !space(g, &paging, &cr3, &pse)) {
+    if (!copy || !vcpu_read_space(g->vm, &paging, &cr3, &pse)) {
         free(copy);
         return 0;
     }
@@ -169,7 +158,7 @@ static bool plant(struct gdb_session *g, unsigned i)
     bool paging, pse;
     uint32_t cr3;
     uint8_t *p[GDB_BP_BYTES];
-    if (!space(g, &paging, &cr3, &pse))
+    if (!vcpu_read_space(g->vm, &paging, &cr3, &pse))
         return false;
     for (unsigned k = 0; k < GDB_BP_BYTES; k++) {
         uint32_t va = g->sw[i].va + k;
@@ -296,7 +285,7 @@ static int op_monitor(void *ctx, const char *cmd, char *out, size_t outlen)
         fprintf(f, "pagevisor's monitor commands (the memory manager as WinDbg shows it, read "
                 "from guest RAM):\n  !vm 1   !memusage   !process 0 0   !process 0 1\n"
                 "  !pte VA   !pfn N   !vad [EPROCESS]   !ws [EPROCESS]   (numbers in hex)\n");
-    } else if (!space(g, &paging, &cr3, &pse)) {
+    } else if (!vcpu_read_space(g->vm, &paging, &cr3, &pse)) {
         fprintf(f, "pagevisor: cannot read the vCPU's control registers\n");
         rc = -1;
     } else {
@@ -410,7 +399,6 @@ static int serve(struct gdb_session *g)
 
 static int stop(struct gdb_session *g, int signal, const char *reason)
 {
-    g->stops++;
     g->stepping = false;
     g->debug_dirty = true;
     gdb_stub_stopped(&g->stub, signal, reason);
@@ -496,30 +484,28 @@ int gdb_session_kicked(struct gdb_session *g)
     return serve(g);
 }
 
-/* The guest's own #BP or #DB, caught because ours are on: delivered to it as if we were not
- * here (KVM puts a #BP's instruction length right on VMX and SVM alike). */
-static void give_back(struct gdb_session *g, uint8_t vector, uint32_t dr6)
+/* The guest's own #DB (its single steps), caught because our debug registers or our step are
+ * on: delivered to it, with its DR6, as if we were not here. (Its #BPs never reach us: the
+ * breakpoints are no int3s, so KVM_GUESTDBG_USE_SW_BP stays off.) */
+static void give_back_db(struct gdb_session *g, uint32_t dr6)
 {
     struct kvm_vcpu_events ev;
+    struct kvm_debugregs dr;
     if (ioctl(g->vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0) {
         warn("KVM_GET_VCPU_EVENTS");
         return;
     }
-    if (vector == 1) {
-        struct kvm_debugregs dr;
-        if (ioctl(g->vm->vcpu_fd, KVM_GET_DEBUGREGS, &dr) == 0) {
-            dr.dr6 = dr6;
-            ioctl(g->vm->vcpu_fd, KVM_SET_DEBUGREGS, &dr);
-        }
+    if (ioctl(g->vm->vcpu_fd, KVM_GET_DEBUGREGS, &dr) == 0) {
+        dr.dr6 = dr6;
+        ioctl(g->vm->vcpu_fd, KVM_SET_DEBUGREGS, &dr);
     }
     ev.exception.injected = 1;
-    ev.exception.nr = vector;
+    ev.exception.nr = 1;
     ev.exception.has_error_code = 0;
     ev.exception.error_code = 0;
     ev.flags = 0;
     if (ioctl(g->vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
         warn("KVM_SET_VCPU_EVENTS");
-    g->reinjected++;
 }
 
 bool gdb_session_io_exit(struct gdb_session *g, const struct kvm_run *run, int *status)
@@ -532,7 +518,9 @@ bool gdb_session_io_exit(struct gdb_session *g, const struct kvm_run *run, int *
         return false;
     /* KVM reports the OUT at the instruction, or (kernels before 5.x) just past it. */
     uint32_t eip = (uint32_t)r.rip;
-    int i = find_sw(g, eip) >= 0 ? find_sw(g, eip) : find_sw(g, eip - GDB_BP_BYTES);
+    int i = find_sw(g, eip);
+    if (i < 0)
+        i = find_sw(g, eip - GDB_BP_BYTES);
     if (i < 0)
         return false;
     /* Finish the I/O without running (KVM_RUN with immediate_exit), then put EIP back at the
@@ -568,7 +556,7 @@ int gdb_session_debug_exit(struct gdb_session *g, const struct kvm_debug_exit_ar
         }
         if (g->stepping)
             return stop(g, 5, NULL);
-        give_back(g, 1, arch->dr6);
+        give_back_db(g, arch->dr6);
         return -1;
     }
     fprintf(stderr, "pagevisor: gdb: a debug exit for exception %u at %08llX\n",

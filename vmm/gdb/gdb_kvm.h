@@ -54,7 +54,6 @@ struct gdb_session {
     uint8_t pending[GDB_PACKET_MAX];      /* bytes after a resuming packet, fed at the stop */
     size_t npending;
     double stopped_seconds;               /* held for the debugger: not charged to --timeout */
-    unsigned long stops, reinjected;
 };
 
 /* Opens the connection (before the guest boots). 0, or -1 with why. */
@@ -76,7 +75,7 @@ int gdb_session_kicked(struct gdb_session *g);
  * which then stops for the debugger (*status as above). */
 bool gdb_session_io_exit(struct gdb_session *g, const struct kvm_run *run, int *status);
 /* KVM_EXIT_DEBUG: a breakpoint, a watchpoint or a step of ours stops for the debugger; the
- * guest's own #BP or #DB goes back to it. */
+ * guest's own #DB goes back to it. */
 int gdb_session_debug_exit(struct gdb_session *g, const struct kvm_debug_exit_arch *arch);
 /* PvDebugBreak: true when a debugger is attached (the guest stopped for it, *status as above). */
 bool gdb_session_break(struct gdb_session *g, const char *why, int *status);
